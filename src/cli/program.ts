@@ -1,0 +1,420 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig } from '../config.js';
+import { MemspaceError, toMemspaceError } from '../core/errors.js';
+import type { Memory, SearchHit } from '../core/views.js';
+import { openMemspace, type Memspace } from '../memspace.js';
+import { fields, progressBar, table, type TextSink } from './format.js';
+
+/** Where the CLI reads and writes; the process's streams, or buffers in tests. */
+export interface CliIO {
+  stdout: TextSink;
+  stderr: TextSink;
+  stdin: Readable;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Exit codes: success, an error with a code, a usage error. */
+export const EXIT = { OK: 0, ERROR: 1, USAGE: 2 } as const;
+
+interface GlobalOptions {
+  dataDir?: string;
+  json?: boolean;
+}
+
+/**
+ * Runs the `memspace` command line and returns its exit code. Every failure is printed as
+ * `error: CODE: message` on stderr.
+ */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let opened: Memspace | undefined;
+  const open = async (options: GlobalOptions): Promise<Memspace> => {
+    opened ??= await openMemspace(loadConfig({ dataDir: options.dataDir }, io.env));
+    return opened;
+  };
+  const program = buildProgram(io, open);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    const e = toMemspaceError(error);
+    const message = e.code === 'INTERNAL' ? `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ''}` : e.message;
+    if (program.opts<GlobalOptions>().json === true) io.stderr.write(`${JSON.stringify(e.toJSON())}\n`);
+    else io.stderr.write(`error: ${e.code}: ${message}\n`);
+    for (const issue of (e.details?.['issues'] as { path: string; message: string }[] | undefined) ?? []) {
+      if (program.opts<GlobalOptions>().json !== true) io.stderr.write(`  ${issue.path}: ${issue.message}\n`);
+    }
+    return EXIT.ERROR;
+  } finally {
+    await opened?.close();
+  }
+}
+
+function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memspace>): Command {
+  const program = new Command('memspace')
+    .description('Isolated memory spaces for AI agents: store memories, search them by meaning and keywords.')
+    .option('--data-dir <dir>', 'data directory (default: $MEMSPACE_DATA_DIR or ./memspace-data)')
+    .option('--json', 'print JSON for scripts instead of tables')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+  const g = (): GlobalOptions => program.opts<GlobalOptions>();
+  const print = (json: unknown, human: () => string): void => {
+    io.stdout.write(g().json === true ? `${JSON.stringify(json, null, 2)}\n` : human());
+  };
+  const sub = (parent: Command, name: string): Command =>
+    parent.command(name).exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  // ---- spaces ---------------------------------------------------------------------------
+  const spaces = sub(program, 'spaces').description('create, list, inspect and delete spaces');
+  sub(spaces, 'create')
+    .description('create a space')
+    .argument('<name>')
+    .option('--description <text>')
+    .addOption(new Option('--isolation <level>').choices(['strict', 'shared', 'federated']))
+    .addOption(new Option('--sensitivity <level>').choices(['low', 'medium', 'high', 'highest']))
+    .option('--retention-days <n>', 'delete memories older than this', toInt)
+    .option('--label <key=value>', 'a label (repeatable)', collect, [])
+    .option('--embedder <id>', 'local:use-lite (default), none, or openai:<model>')
+    .option('--dimension <n>', 'vector length, for embedder none or openai:<model>', toInt)
+    .action(async (name: string, o: Record<string, unknown>) => {
+      const ms = await open(g());
+      const space = await ms.service.createSpace({
+        name,
+        ...(o['description'] !== undefined && { description: o['description'] }),
+        ...(o['isolation'] !== undefined && { isolation: o['isolation'] }),
+        ...(o['sensitivity'] !== undefined && { sensitivity: o['sensitivity'] }),
+        ...(o['retentionDays'] !== undefined && { retentionDays: o['retentionDays'] }),
+        ...(o['embedder'] !== undefined && { embedder: o['embedder'] }),
+        ...(o['dimension'] !== undefined && { dimension: o['dimension'] }),
+        labels: Object.fromEntries((o['label'] as string[]).map((kv) => splitPair(kv, 'label'))),
+      });
+      print(space, () => `created space ${space.name} (embedder ${space.embedder}, ${space.dimension} dimensions, isolation ${space.isolation})\n`);
+    });
+  sub(spaces, 'list')
+    .description('list spaces')
+    .option('--prefix <prefix>')
+    .option('--limit <n>', 'most spaces to show', toInt, 100)
+    .option('--cursor <name>', 'continue after this space')
+    .action(async (o: { prefix?: string; limit: number; cursor?: string }) => {
+      const page = await (await open(g())).service.listSpaces(o);
+      print(page, () =>
+        table(
+          ['NAME', 'EMBEDDER', 'DIMS', 'ISOLATION', 'SENSITIVITY', 'CREATED'],
+          page.items.map((s) => [s.name, s.embedder, s.dimension, s.isolation, s.sensitivity, s.createdAt]),
+        ) + (page.nextCursor ? `next page: --cursor ${page.nextCursor}\n` : ''),
+      );
+    });
+  sub(spaces, 'info')
+    .description("a space's settings and figures")
+    .argument('<name>')
+    .action(async (name: string) => {
+      const s = await (await open(g())).service.getSpace(name);
+      print(s, () =>
+        fields([
+          ['name', s.name],
+          ['description', s.description],
+          ['embedder', `${s.embedder} (${s.dimension} dimensions)`],
+          ['isolation', s.isolation],
+          ['sensitivity', s.sensitivity],
+          ['retention', s.retentionDays === null ? 'none' : `${s.retentionDays} days`],
+          ['labels', s.labels],
+          ['memories', String(s.stats.memories)],
+          ['relations', String(s.stats.relations)],
+          ['bytes on disk', String(s.stats.bytes)],
+          ['last write', s.stats.lastWriteAt ?? 'never'],
+          ['created', s.createdAt],
+        ]),
+      );
+    });
+  sub(spaces, 'delete')
+    .description('delete a space and every byte of it')
+    .argument('<name>')
+    .action(async (name: string) => {
+      await (await open(g())).service.deleteSpace(name);
+      print({ deleted: name }, () => `deleted space ${name}\n`);
+    });
+
+  // ---- memories -------------------------------------------------------------------------
+  sub(program, 'add')
+    .description('add a memory')
+    .argument('<space>')
+    .argument('<text>')
+    .option('--meta <key=value>', 'metadata (repeatable; values parse as JSON when they can)', collect, [])
+    .option('--tag <tag>', 'a tag (repeatable)', collect, [])
+    .option('--user <id>')
+    .option('--agent <id>')
+    .option('--run <id>')
+    .option('--kind <kind>', 'fact, episode, document, ...')
+    .option('--importance <x>', 'between 0 and 1', toNumber)
+    .option('--id <id>', 'choose the id instead of a generated UUIDv7')
+    .option('--embedding <json>', 'a JSON array of numbers to use instead of the embedder')
+    .action(async (space: string, text: string, o: Record<string, unknown>) => {
+      const memory = await (await open(g())).service.addMemory(space, {
+        content: text,
+        metadata: Object.fromEntries((o['meta'] as string[]).map((kv) => parseMeta(kv))),
+        tags: o['tag'],
+        ...(o['user'] !== undefined && { userId: o['user'] }),
+        ...(o['agent'] !== undefined && { agentId: o['agent'] }),
+        ...(o['run'] !== undefined && { runId: o['run'] }),
+        ...(o['kind'] !== undefined && { kind: o['kind'] }),
+        ...(o['importance'] !== undefined && { importance: o['importance'] }),
+        ...(o['id'] !== undefined && { id: o['id'] }),
+        ...(o['embedding'] !== undefined && { embedding: parseJsonOption(o['embedding'] as string, '--embedding') }),
+      });
+      print(memory, () => `${memory.id}\n`);
+    });
+  sub(program, 'get')
+    .description('show a memory')
+    .argument('<space>')
+    .argument('<id>')
+    .action(async (space: string, id: string) => {
+      const m = await (await open(g())).service.getMemory(space, id);
+      print(m, () => memoryFields(m));
+    });
+  sub(program, 'list')
+    .description('list memories, newest first')
+    .argument('<space>')
+    .option('--user <id>')
+    .option('--agent <id>')
+    .option('--run <id>')
+    .option('--tag <tag>', 'memories with any of these tags (repeatable)', collect, [])
+    .option('--filter <json>', 'a filter, e.g. \'{"metadata.topic":{"eq":"x"}}\'')
+    .option('--limit <n>', 'most memories to show', toInt, 20)
+    .option('--cursor <cursor>', 'continue from a previous page')
+    .action(async (space: string, o: Record<string, unknown>) => {
+      const page = await (await open(g())).service.listMemories(space, {
+        ...scopes(o),
+        ...((o['tag'] as string[]).length > 0 && { tags: o['tag'] }),
+        ...(o['filter'] !== undefined && { filter: parseJsonOption(o['filter'] as string, '--filter') }),
+        limit: o['limit'],
+        ...(o['cursor'] !== undefined && { cursor: o['cursor'] }),
+      });
+      print(page, () => memoryTable(page.items) + (page.nextCursor ? `next page: --cursor ${page.nextCursor}\n` : ''));
+    });
+  sub(program, 'search')
+    .description('search memories by meaning and keywords')
+    .argument('<space>')
+    .argument('<query>')
+    .option('--limit <n>', 'most results', toInt, 10)
+    .addOption(new Option('--mode <mode>').choices(['hybrid', 'vector', 'keyword']).default('hybrid'))
+    .option('--threshold <x>', 'lowest score to return', toNumber)
+    .option('--user <id>')
+    .option('--agent <id>')
+    .option('--run <id>')
+    .option('--tag <tag>', 'only memories with any of these tags (repeatable)', collect, [])
+    .option('--filter <json>', 'a filter, e.g. \'{"metadata.topic":{"eq":"x"}}\'')
+    .option('--expand', 'attach memories one relation away')
+    .action(async (space: string, query: string, o: Record<string, unknown>) => {
+      const { results } = await (await open(g())).service.search(space, {
+        query,
+        limit: o['limit'],
+        mode: o['mode'],
+        ...(o['threshold'] !== undefined && { threshold: o['threshold'] }),
+        ...scopes(o),
+        ...((o['tag'] as string[]).length > 0 && { tags: o['tag'] }),
+        ...(o['filter'] !== undefined && { filter: parseJsonOption(o['filter'] as string, '--filter') }),
+        expand: o['expand'] === true,
+      });
+      print({ results }, () => searchTable(results));
+    });
+  sub(program, 'delete')
+    .description('delete a memory by id, or every memory matching --filter')
+    .argument('<space>')
+    .argument('[id]')
+    .option('--filter <json>', 'delete every match (no cap), e.g. \'{"userId":{"eq":"alice"}}\'')
+    .action(async (space: string, id: string | undefined, o: { filter?: string }) => {
+      const ms = await open(g());
+      if ((id === undefined) === (o.filter === undefined)) {
+        throw new MemspaceError('VALIDATION_FAILED', 'give either an id or --filter', { issues: [{ path: 'id', message: 'id or --filter' }] });
+      }
+      if (id !== undefined) {
+        await ms.service.deleteMemory(space, id);
+        print({ deleted: 1 }, () => `deleted ${id}\n`);
+      } else {
+        const result = await ms.service.deleteMemories(space, parseJsonOption(o.filter!, '--filter'));
+        print(result, () => `deleted ${result.deleted} memories\n`);
+      }
+    });
+  sub(program, 'history')
+    .description("a memory's history, oldest first")
+    .argument('<space>')
+    .argument('<id>')
+    .action(async (space: string, id: string) => {
+      const entries = await (await open(g())).service.history(space, id);
+      print(entries, () =>
+        table(
+          ['AT', 'ACTION', 'OLD', 'NEW'],
+          entries.map((h) => [h.at, h.action, h.oldContent, h.newContent]),
+          40,
+        ),
+      );
+    });
+
+  // ---- relations ------------------------------------------------------------------------
+  sub(program, 'relate')
+    .description('add a typed, directed relation between two memories of a space')
+    .argument('<space>')
+    .argument('<from>')
+    .argument('<to>')
+    .argument('<type>')
+    .option('--weight <x>', 'edge weight', toNumber)
+    .action(async (space: string, from: string, to: string, type: string, o: { weight?: number }) => {
+      const r = await (await open(g())).service.addRelation(space, { from, to, type, ...(o.weight !== undefined && { weight: o.weight }) });
+      print(r, () => `${r.id}\n`);
+    });
+  sub(program, 'relations')
+    .description("a memory's relations")
+    .argument('<space>')
+    .argument('<id>')
+    .addOption(new Option('--direction <d>').choices(['out', 'in', 'both']).default('both'))
+    .option('--type <type>')
+    .action(async (space: string, id: string, o: { direction: string; type?: string }) => {
+      const rels = await (await open(g())).service.listRelations(space, id, o);
+      print(rels, () => table(['ID', 'FROM', 'TYPE', 'TO', 'WEIGHT'], rels.map((r) => [r.id, r.from, r.type, r.to, r.weight])));
+    });
+  sub(program, 'unrelate')
+    .description('delete a relation')
+    .argument('<space>')
+    .argument('<relation-id>')
+    .action(async (space: string, relationId: string) => {
+      await (await open(g())).service.deleteRelation(space, relationId);
+      print({ deleted: relationId }, () => `deleted relation ${relationId}\n`);
+    });
+
+  // ---- export / import ------------------------------------------------------------------
+  sub(program, 'export')
+    .description('export a space as JSON Lines, embeddings included (to FILE or stdout)')
+    .argument('<space>')
+    .argument('[file]')
+    .action(async (space: string, file: string | undefined) => {
+      const ms = await open(g());
+      const out = file === undefined || file === '-' ? undefined : createWriteStream(file, { flags: 'w' });
+      const bar = progressBar(io.stderr, `export ${space}`);
+      let count = 0;
+      for await (const line of ms.transfer.exportSpace(space, (done, total) => bar.update(done, total))) {
+        const text = `${JSON.stringify(line)}\n`;
+        if (out === undefined) io.stdout.write(text);
+        else if (!out.write(text)) await once(out, 'drain');
+        if (line.type === 'memory') count += 1;
+      }
+      bar.done();
+      if (out !== undefined) {
+        out.end();
+        await once(out, 'finish');
+        print({ space, memories: count, file }, () => `exported ${count} memories of ${space} to ${file}\n`);
+      }
+    });
+  sub(program, 'import')
+    .description('import a JSON Lines export into a space (created if missing); existing ids are skipped')
+    .argument('<space>')
+    .argument('<file>', 'a file, or - for stdin')
+    .action(async (space: string, file: string) => {
+      const ms = await open(g());
+      const input = file === '-' ? io.stdin : createReadStream(file);
+      const lines = createInterface({ input, crlfDelay: Infinity });
+      const bar = progressBar(io.stderr, `import ${space}`);
+      try {
+        const summary = await ms.transfer.importSpace(space, lines, (done, total) => bar.update(done, total));
+        bar.done();
+        print(summary, () =>
+          `imported ${summary.memories.imported} memories (${summary.memories.skipped} already present) and ` +
+          `${summary.relations.imported} relations (${summary.relations.skipped} already present) into ${space}\n`,
+        );
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new MemspaceError('NOT_FOUND', `file ${file} not found`, { file });
+        }
+        throw error;
+      } finally {
+        lines.close();
+      }
+    });
+
+  return program;
+}
+
+function memoryFields(m: Memory): string {
+  return fields([
+    ['id', m.id],
+    ['content', m.content],
+    ['kind', m.kind],
+    ['tags', m.tags],
+    ['metadata', m.metadata],
+    ['user', m.userId ?? '-'],
+    ['agent', m.agentId ?? '-'],
+    ['run', m.runId ?? '-'],
+    ['importance', String(m.importance)],
+    ['created', m.createdAt],
+    ['updated', m.updatedAt],
+    ['expires', m.expiresAt ?? 'never'],
+  ]);
+}
+
+function memoryTable(items: readonly Memory[]): string {
+  return table(
+    ['ID', 'CONTENT', 'TAGS', 'USER', 'CREATED'],
+    items.map((m) => [m.id, m.content, m.tags.join(','), m.userId, m.createdAt]),
+  );
+}
+
+function searchTable(results: readonly SearchHit[]): string {
+  return table(
+    ['#', 'SCORE', 'ID', 'CONTENT'],
+    results.map((r, i) => [i + 1, r.score.toFixed(3), r.memory.id, r.memory.content]),
+  );
+}
+
+function scopes(o: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...(o['user'] !== undefined && { userId: o['user'] }),
+    ...(o['agent'] !== undefined && { agentId: o['agent'] }),
+    ...(o['run'] !== undefined && { runId: o['run'] }),
+  };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function toInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new CommanderError(2, 'memspace.invalidArgument', `not an integer: ${value}`);
+  return n;
+}
+
+function toNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new CommanderError(2, 'memspace.invalidArgument', `not a number: ${value}`);
+  return n;
+}
+
+function splitPair(kv: string, what: string): [string, string] {
+  const at = kv.indexOf('=');
+  if (at <= 0) throw new MemspaceError('VALIDATION_FAILED', `--${what} takes key=value, got "${kv}"`, { issues: [{ path: what, message: 'key=value' }] });
+  return [kv.slice(0, at), kv.slice(at + 1)];
+}
+
+/** `--meta k=v`: the value is JSON when it parses (numbers, booleans, arrays), else a string. */
+function parseMeta(kv: string): [string, unknown] {
+  const [key, raw] = splitPair(kv, 'meta');
+  try {
+    return [key, JSON.parse(raw) as unknown];
+  } catch {
+    return [key, raw];
+  }
+}
+
+function parseJsonOption(text: string, flag: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new MemspaceError('VALIDATION_FAILED', `${flag} is not valid JSON`, { issues: [{ path: flag, message: 'not JSON' }] });
+  }
+}

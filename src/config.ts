@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { parseWith } from './core/validate.js';
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** Configuration of a memspace process; the only reader of `process.env`. */
+export const ConfigSchema = z.object({
+  /** Directory of the embedded backend. @default ./memspace-data */
+  dataDir: z.string().min(1).default('./memspace-data'),
+  /** `full` fsyncs every acknowledged write; `normal` survives kill -9 but not power loss. @default full */
+  sync: z.enum(['full', 'normal']).default('full'),
+  /** Most spaces open at once. @default 256 */
+  maxOpenSpaces: positiveInt.default(256),
+  /** Worker threads of the local embedding model. @default number of CPUs */
+  embedPoolSize: positiveInt.optional(),
+  /** Base URL of an OpenAI-compatible embeddings endpoint, for spaces with embedder `openai:<model>`. */
+  openaiBaseUrl: z.url().optional(),
+  /** Key for that endpoint. */
+  openaiApiKey: z.string().min(1).optional(),
+});
+
+/** Parsed, frozen configuration. */
+export type Config = Readonly<z.output<typeof ConfigSchema>>;
+
+const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
+  MEMSPACE_DATA_DIR: 'dataDir',
+  MEMSPACE_SYNC: 'sync',
+  MEMSPACE_MAX_OPEN_SPACES: 'maxOpenSpaces',
+  MEMSPACE_EMBED_POOL_SIZE: 'embedPoolSize',
+  MEMSPACE_OPENAI_BASE_URL: 'openaiBaseUrl',
+  MEMSPACE_OPENAI_API_KEY: 'openaiApiKey',
+};
+
+/** Reads the configuration from the environment, then `overrides` (command-line flags) on top. */
+export function loadConfig(overrides: Partial<z.input<typeof ConfigSchema>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') fromEnv[key] = value;
+  }
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return Object.freeze(parseWith(ConfigSchema, { ...fromEnv, ...defined }, 'configuration'));
+}

@@ -1,0 +1,45 @@
+import { MemspaceError } from './errors.js';
+
+/**
+ * A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits. Ids sort by creation time,
+ * which keeps B-tree inserts at the right edge. Monotonic within one process even when the
+ * clock stands still or steps back, so ids made in a burst keep their order.
+ */
+export function uuidv7(nowMs: number = Date.now()): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  let ms = Math.max(nowMs, lastMs);
+  if (ms === lastMs) {
+    lastCounter = (lastCounter + 1) & 0xfff;
+    if (lastCounter === 0) ms += 1;
+  } else {
+    lastCounter = bytes[6]! & 0x07; // a small random start leaves room to count up
+  }
+  lastMs = ms;
+  bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
+  bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;
+  bytes[2] = (ms >>> 24) & 0xff;
+  bytes[3] = (ms >>> 16) & 0xff;
+  bytes[4] = (ms >>> 8) & 0xff;
+  bytes[5] = ms & 0xff;
+  bytes[6] = 0x70 | ((lastCounter >>> 8) & 0x0f);
+  bytes[7] = lastCounter & 0xff;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+let lastMs = 0;
+let lastCounter = 0;
+
+/** Ids a caller may choose: printable, no separators that could confuse paths or logs. */
+const CALLER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Validates an id given by a caller (memory, relation); throws `VALIDATION_FAILED`. */
+export function validateId(id: string, what = 'id'): string {
+  if (!CALLER_ID.test(id)) {
+    throw new MemspaceError('VALIDATION_FAILED', `${what} must be 1-128 characters of A-Z, a-z, 0-9, "_", ".", ":" or "-"`, {
+      issues: [{ path: what, message: 'invalid id' }],
+    });
+  }
+  return id;
+}

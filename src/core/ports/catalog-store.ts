@@ -1,0 +1,23 @@
+import type { SpaceRecord } from '../types.js';
+import type { SpaceStore } from './space-store.js';
+
+/**
+ * The system catalogue plus the factory of per-space stores. Space names are compared
+ * case-insensitively; look-ups return the record under the name as it was created.
+ */
+export interface Backend {
+  /** Records a new space and creates its storage; a name taken in any case is `CONFLICT`. */
+  createSpace(record: SpaceRecord): Promise<void>;
+  /** The record of `name` (any case), or undefined. */
+  getSpace(name: string): Promise<SpaceRecord | undefined>;
+  /** Spaces ordered by name, optionally with a name prefix, after a name (for paging). */
+  listSpaces(options: { prefix?: string | undefined; after?: string | undefined; limit: number }): Promise<SpaceRecord[]>;
+  /** Replaces the mutable fields of a space's record. */
+  updateSpace(record: SpaceRecord): Promise<void>;
+  /** Removes a space's record and every byte of its storage; false when it did not exist. The space must be closed. */
+  deleteSpace(name: string): Promise<boolean>;
+  /** Opens the storage of an existing space. */
+  openSpace(record: SpaceRecord): Promise<SpaceStore>;
+  /** Closes the catalogue. Open space stores are closed by their owner first. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,71 @@
+import type { FilterNode } from '../filter.js';
+import type {
+  ChangeRecord,
+  HistoryRecord,
+  MemoryRecord,
+  RelationRecord,
+  ScoredId,
+  SpaceStats,
+  WriteContext,
+} from '../types.js';
+
+/** A page of results and the opaque cursor of the next page, if any. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** What a listing asks a store for; filters are already parsed and include scopes and tags. */
+export interface ListOptions {
+  filter: FilterNode;
+  limit: number;
+  cursor: string | undefined;
+  order: 'asc' | 'desc';
+}
+
+/**
+ * The storage of one space. A backend implements these primitives; validation, embedding,
+ * tenancy and ranking live once in the engine. Every mutation writes its history rows and
+ * change-feed events in the same transaction, so a write is acknowledged only as a whole
+ * and only once it is durable.
+ */
+export interface SpaceStore {
+  /** Inserts all rows or none; an id already present is `CONFLICT`. */
+  insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext): Promise<void>;
+  /** Replaces a memory's fields; `NOT_FOUND` when it does not exist. */
+  updateMemory(next: MemoryRecord, ctx: WriteContext): Promise<void>;
+  /** Deletes the memories matching `filter` (with their relations); returns the exact count. */
+  deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number>;
+  /** Memories by id, in the order asked, skipping ids that do not exist. */
+  getMemories(ids: readonly string[]): Promise<MemoryRecord[]>;
+  /** A page of memories matching the filter, ordered by insertion. */
+  listMemories(options: ListOptions): Promise<Page<MemoryRecord>>;
+  /** Counts memories matching the filter. */
+  countMemories(filter: FilterNode): Promise<number>;
+  /** Notes that memories were read, for access counts; may be applied lazily and is not durable. */
+  recordAccess(ids: readonly string[], at: number): void;
+
+  /** History of one memory, oldest first; empty when the id never existed here. */
+  history(memoryId: string): Promise<HistoryRecord[]>;
+
+  /** Best `limit` memories by BM25 for `query` among those matching `filter`; scores are BM25 relevance, higher is better. */
+  keywordSearch(query: string, filter: FilterNode, limit: number): Promise<ScoredId[]>;
+  /** Best `limit` memories by cosine similarity to the unit vector `vector` among those matching `filter`. */
+  vectorSearch(vector: Float32Array, filter: FilterNode, limit: number): Promise<ScoredId[]>;
+
+  /** Adds an edge; `NOT_FOUND` if either end is missing, `CONFLICT` for a duplicate id. */
+  insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void>;
+  /** Edges touching any of `memoryIds` in the given direction, optionally of one type. */
+  listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<RelationRecord[]>;
+  /** Deletes an edge; false when it does not exist. */
+  deleteRelation(id: string, ctx: WriteContext): Promise<boolean>;
+
+  /** Change-feed events after `afterSeq`, oldest first. */
+  changes(afterSeq: number, limit: number): Promise<ChangeRecord[]>;
+  /** Storage figures for health and status. */
+  stats(): Promise<SpaceStats>;
+  /** Checks the storage's own integrity (for SQLite, `PRAGMA integrity_check`); returns problems found. */
+  integrityCheck(): Promise<string[]>;
+  /** Flushes and releases every resource of the space. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { parseFilter, type FilterNode } from './filter.js';
+import { MemspaceError } from './errors.js';
+
+/** Largest `content` of a memory, in characters; longer is `PAYLOAD_TOO_LARGE`. */
+export const MAX_CONTENT_CHARS = 200_000;
+/** Largest serialised `metadata` of a memory, in bytes. */
+export const MAX_METADATA_BYTES = 64 * 1024;
+/** Most memories in one batch. */
+export const MAX_BATCH = 10_000;
+/** Largest `limit` of a list or search. */
+export const MAX_LIMIT = 1000;
+
+/** Embedder identifiers a space may record: the local model, an OpenAI-compatible model, or none (vectors given by callers). */
+export const EMBEDDER_ID = /^(local:use-lite|none|openai:[A-Za-z0-9_.:/-]{1,128})$/;
+
+const scope = z.string().min(1).max(256);
+const isoTime = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
+const tag = z.string().min(1).max(128);
+const metadata = z.record(z.string().max(256), z.unknown());
+
+/** Options recorded on a space at creation. */
+export const SpaceCreateSchema = z.strictObject({
+  name: z.string(),
+  description: z.string().max(2000).default(''),
+  isolation: z.enum(['strict', 'shared', 'federated']).default('strict'),
+  sensitivity: z.enum(['low', 'medium', 'high', 'highest']).default('medium'),
+  retentionDays: z.number().int().positive().max(36_500).nullable().default(null),
+  quotas: z
+    .strictObject({
+      maxMemories: z.number().int().positive().nullable().default(null),
+      maxBytes: z.number().int().positive().nullable().default(null),
+      maxRequestsPerSecond: z.number().positive().nullable().default(null),
+    })
+    .default({ maxMemories: null, maxBytes: null, maxRequestsPerSecond: null }),
+  labels: z.record(z.string().min(1).max(64), z.string().max(256)).default({}),
+  embedder: z.string().regex(EMBEDDER_ID, 'embedder is local:use-lite, none or openai:<model>').default('local:use-lite'),
+  dimension: z.number().int().min(1).max(8192).optional(),
+});
+/** Parsed space-creation options. */
+export type SpaceCreate = z.output<typeof SpaceCreateSchema>;
+
+/** Fields of a space that may change after creation (never its embedder or dimension). */
+export const SpacePatchSchema = z.strictObject({
+  description: z.string().max(2000).optional(),
+  isolation: z.enum(['strict', 'shared', 'federated']).optional(),
+  sensitivity: z.enum(['low', 'medium', 'high', 'highest']).optional(),
+  retentionDays: z.number().int().positive().max(36_500).nullable().optional(),
+  quotas: z
+    .strictObject({
+      maxMemories: z.number().int().positive().nullable().optional(),
+      maxBytes: z.number().int().positive().nullable().optional(),
+      maxRequestsPerSecond: z.number().positive().nullable().optional(),
+    })
+    .optional(),
+  labels: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
+});
+/** Parsed space update. */
+export type SpacePatch = z.output<typeof SpacePatchSchema>;
+
+/** A memory to add. */
+export const MemoryInputSchema = z.strictObject({
+  id: z.string().optional(),
+  content: z.string().min(1, 'content may not be empty'),
+  metadata: metadata.default({}),
+  tags: z.array(tag).max(64).default([]),
+  userId: scope.optional(),
+  agentId: scope.optional(),
+  runId: scope.optional(),
+  kind: z.string().min(1).max(64).default('fact'),
+  importance: z.number().min(0).max(1).default(0.5),
+  expiresAt: isoTime.nullable().optional(),
+  embedding: z.array(z.number()).optional(),
+});
+/** Parsed memory input. */
+export type MemoryInput = z.output<typeof MemoryInputSchema>;
+
+/** A batch of memories that lands whole or not at all. */
+export const MemoryBatchSchema = z.strictObject({
+  memories: z.array(z.unknown()).min(1).max(MAX_BATCH),
+});
+
+/** Changes to a memory; `metadata` and `tags` replace the old values. */
+export const MemoryPatchSchema = z
+  .strictObject({
+    content: z.string().min(1, 'content may not be empty').optional(),
+    metadata: metadata.optional(),
+    tags: z.array(tag).max(64).optional(),
+    kind: z.string().min(1).max(64).optional(),
+    importance: z.number().min(0).max(1).optional(),
+    expiresAt: isoTime.nullable().optional(),
+    embedding: z.array(z.number()).optional(),
+  })
+  .refine((p) => Object.keys(p).length > 0, 'an update must change at least one field');
+/** Parsed memory update. */
+export type MemoryPatch = z.output<typeof MemoryPatchSchema>;
+
+/** A filter in the language of API.md, parsed into a tree. */
+export const FilterSchema = z.unknown().transform((value, ctx): FilterNode => {
+  try {
+    return parseFilter(value);
+  } catch (error) {
+    const issue = error instanceof MemspaceError ? (error.details?.['issues'] as { path: string; message: string }[] | undefined)?.[0] : undefined;
+    ctx.addIssue({ code: 'custom', message: issue ? `${issue.path}: ${issue.message}` : 'invalid filter' });
+    return z.NEVER;
+  }
+});
+
+const scopes = {
+  userId: scope.optional(),
+  agentId: scope.optional(),
+  runId: scope.optional(),
+};
+
+/** Options of a memory listing. */
+export const ListQuerySchema = z.strictObject({
+  ...scopes,
+  tags: z.array(tag).max(64).optional(),
+  kind: z.string().min(1).max(64).optional(),
+  filter: FilterSchema.optional(),
+  limit: z.number().int().min(1).max(MAX_LIMIT).default(100),
+  cursor: z.string().max(200).optional(),
+  order: z.enum(['asc', 'desc']).default('desc'),
+});
+/** Parsed listing options. */
+export type ListQuery = z.output<typeof ListQuerySchema>;
+
+/** A search request (API.md). */
+export const SearchRequestSchema = z
+  .strictObject({
+    query: z.string().min(1).max(10_000).optional(),
+    embedding: z.array(z.number()).optional(),
+    mode: z.enum(['hybrid', 'vector', 'keyword']).default('hybrid'),
+    limit: z.number().int().min(1).max(MAX_LIMIT).default(10),
+    threshold: z.number().min(-1).max(1).optional(),
+    filter: FilterSchema.optional(),
+    ...scopes,
+    tags: z.array(tag).max(64).optional(),
+    tagsMatch: z.enum(['any', 'all']).default('any'),
+    expand: z.boolean().default(false),
+    vectorWeight: z.number().min(0).max(1).default(0.5),
+  })
+  .refine((r) => r.query !== undefined || r.embedding !== undefined, 'give a query, an embedding, or both')
+  .refine((r) => r.mode !== 'keyword' || r.query !== undefined, 'keyword search needs a query');
+/** Parsed search request. */
+export type SearchRequest = z.output<typeof SearchRequestSchema>;
+
+/** A relation to add. */
+export const RelationInputSchema = z.strictObject({
+  id: z.string().optional(),
+  from: z.string().min(1).max(128),
+  to: z.string().min(1).max(128),
+  type: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'type is 1-64 characters of A-Z, a-z, 0-9, "_", ".", ":" or "-"'),
+  weight: z.number().finite().default(1),
+  metadata: metadata.default({}),
+});
+/** Parsed relation input. */
+export type RelationInput = z.output<typeof RelationInputSchema>;
+
+/** Options of a relation listing. */
+export const RelationQuerySchema = z.strictObject({
+  direction: z.enum(['out', 'in', 'both']).default('both'),
+  type: z.string().min(1).max(64).optional(),
+});
+/** Parsed relation listing options. */
+export type RelationQuery = z.output<typeof RelationQuerySchema>;

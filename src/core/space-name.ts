@@ -1,0 +1,43 @@
+import { MemspaceError } from './errors.js';
+
+/** Characters a space name may hold; ASCII only, so look-alike Unicode can never pass. */
+const SPACE_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
+
+/** Name of the space that always exists and is used when a request names none. */
+export const DEFAULT_SPACE = 'default';
+
+/**
+ * The one validation of space names; every interface calls it before anything else.
+ * Returns the name unchanged when valid, throws `INVALID_SPACE` otherwise.
+ * Rules: `^[a-zA-Z0-9_.-]{1,64}$`, not `.` or `..`; names starting with `_` are reserved for
+ * system spaces and refused unless `allowSystem` is set.
+ */
+export function validateSpaceName(name: unknown, options: { allowSystem?: boolean } = {}): string {
+  if (typeof name !== 'string') {
+    throw new MemspaceError('INVALID_SPACE', 'space name must be a string');
+  }
+  if (!SPACE_NAME.test(name)) {
+    throw new MemspaceError(
+      'INVALID_SPACE',
+      'space name must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-"',
+      { name: printable(name) },
+    );
+  }
+  if (name === '.' || name === '..') {
+    throw new MemspaceError('INVALID_SPACE', 'space name may not be "." or ".."', { name });
+  }
+  if (name.startsWith('_') && options.allowSystem !== true) {
+    throw new MemspaceError('INVALID_SPACE', 'space names starting with "_" are reserved for system spaces', { name });
+  }
+  return name;
+}
+
+/** Key under which names are unique: two spaces may not differ only by case (file systems differ). */
+export function spaceKey(name: string): string {
+  return name.toLowerCase();
+}
+
+/** A bounded, escaped echo of a rejected name, safe to put in logs and error details. */
+function printable(name: string): string {
+  return JSON.stringify(name.slice(0, 80)).slice(1, -1);
+}

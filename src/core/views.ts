@@ -1,0 +1,115 @@
+import type { HistoryRecord, JsonObject, MemoryRecord, RelationRecord, SpaceRecord, SpaceStats } from './types.js';
+
+/** A memory as every interface shows it: times as ISO-8601 UTC strings. */
+export interface Memory {
+  id: string;
+  content: string;
+  metadata: JsonObject;
+  tags: string[];
+  userId: string | null;
+  agentId: string | null;
+  runId: string | null;
+  kind: string;
+  importance: number;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+  accessCount: number;
+  lastAccessedAt: string | null;
+  /** Present only when asked for (export, `includeEmbedding`). */
+  embedding?: number[];
+}
+
+/** A relation as every interface shows it. */
+export interface Relation {
+  id: string;
+  from: string;
+  to: string;
+  type: string;
+  weight: number;
+  metadata: JsonObject;
+  createdAt: string;
+}
+
+/** One history entry as every interface shows it. */
+export interface HistoryEntry {
+  memoryId: string;
+  action: HistoryRecord['action'];
+  oldContent: string | null;
+  newContent: string | null;
+  oldMetadata: JsonObject | null;
+  newMetadata: JsonObject | null;
+  actor: string | null;
+  at: string;
+}
+
+/** A space as every interface shows it. */
+export interface Space extends Omit<SpaceRecord, 'createdAt' | 'updatedAt'> {
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A space with its storage figures. */
+export interface SpaceInfo extends Space {
+  stats: Omit<SpaceStats, 'lastWriteAt'> & { lastWriteAt: string | null };
+}
+
+/** One search hit. `scores` holds the per-ranking scores the hit has. */
+export interface SearchHit {
+  memory: Memory;
+  score: number;
+  scores: { vector?: number; keyword?: number };
+  /** Memories one relation away, when the search asked to expand. */
+  related?: { relation: Relation; memory: Memory }[];
+}
+
+/** Epoch milliseconds as ISO-8601 UTC. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The public view of a stored memory. */
+export function memoryView(m: MemoryRecord, includeEmbedding = false): Memory {
+  const view: Memory = {
+    id: m.id,
+    content: m.content,
+    metadata: m.metadata,
+    tags: m.tags,
+    userId: m.userId,
+    agentId: m.agentId,
+    runId: m.runId,
+    kind: m.kind,
+    importance: m.importance,
+    createdAt: iso(m.createdAt),
+    updatedAt: iso(m.updatedAt),
+    expiresAt: m.expiresAt === null ? null : iso(m.expiresAt),
+    accessCount: m.accessCount,
+    lastAccessedAt: m.lastAccessedAt === null ? null : iso(m.lastAccessedAt),
+  };
+  if (includeEmbedding) view.embedding = Array.from(m.embedding);
+  return view;
+}
+
+/** The public view of a relation. */
+export function relationView(r: RelationRecord): Relation {
+  return { id: r.id, from: r.from, to: r.to, type: r.type, weight: r.weight, metadata: r.metadata, createdAt: iso(r.createdAt) };
+}
+
+/** The public view of a history entry. */
+export function historyView(h: HistoryRecord): HistoryEntry {
+  return {
+    memoryId: h.memoryId,
+    action: h.action,
+    oldContent: h.oldContent,
+    newContent: h.newContent,
+    oldMetadata: h.oldMetadata,
+    newMetadata: h.newMetadata,
+    actor: h.actor,
+    at: iso(h.at),
+  };
+}
+
+/** The public view of a space record. */
+export function spaceView(r: SpaceRecord): Space {
+  return { ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
+}

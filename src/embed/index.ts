@@ -1,0 +1,7 @@
+/** Embedder implementations. The port they implement lives in `core/ports/embedder.ts`. */
+export { CachedEmbedder } from './cached-embedder.js';
+export type { CachedEmbedderOptions, CacheStats } from './cached-embedder.js';
+export { LOCAL_EMBEDDER_DIMENSION, LOCAL_EMBEDDER_ID, LocalEmbedder } from './local-embedder.js';
+export type { LocalEmbedderOptions } from './local-embedder.js';
+export { OpenAIEmbedder } from './openai-embedder.js';
+export type { OpenAIEmbedderOptions } from './openai-embedder.js';

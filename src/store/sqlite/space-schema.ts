@@ -1,0 +1,98 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Migrations of a space's database, applied in order; `PRAGMA user_version` records how many
+ * ran. Append only: a released migration never changes.
+ */
+const SPACE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE memories (
+    seq INTEGER PRIMARY KEY,                 -- insertion order: FTS rowid and listing cursor
+    id TEXT NOT NULL UNIQUE,
+    content TEXT NOT NULL,
+    metadata TEXT NOT NULL,                  -- JSON object
+    tags TEXT NOT NULL,                      -- JSON array of strings
+    user_id TEXT,
+    agent_id TEXT,
+    run_id TEXT,
+    kind TEXT NOT NULL,
+    importance REAL NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    embedding BLOB NOT NULL,                 -- float32 little-endian, unit length
+    access_count INTEGER NOT NULL DEFAULT 0,
+    last_accessed_at INTEGER
+  );
+  CREATE INDEX memories_user ON memories(user_id) WHERE user_id IS NOT NULL;
+  CREATE INDEX memories_agent ON memories(agent_id) WHERE agent_id IS NOT NULL;
+  CREATE INDEX memories_run ON memories(run_id) WHERE run_id IS NOT NULL;
+  CREATE INDEX memories_expires ON memories(expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE VIRTUAL TABLE memories_fts USING fts5(
+    content, tags,
+    content = 'memories', content_rowid = 'seq',
+    tokenize = 'porter unicode61 remove_diacritics 2'
+  );
+  CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+    INSERT INTO memories_fts(rowid, content, tags) VALUES (new.seq, new.content, new.tags);
+  END;
+  CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, content, tags) VALUES ('delete', old.seq, old.content, old.tags);
+  END;
+  CREATE TRIGGER memories_fts_update AFTER UPDATE OF content, tags ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, content, tags) VALUES ('delete', old.seq, old.content, old.tags);
+    INSERT INTO memories_fts(rowid, content, tags) VALUES (new.seq, new.content, new.tags);
+  END;
+
+  CREATE TABLE history (
+    seq INTEGER PRIMARY KEY,
+    memory_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    old_content TEXT,
+    new_content TEXT,
+    old_metadata TEXT,
+    new_metadata TEXT,
+    actor TEXT,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX history_memory ON history(memory_id, seq);
+
+  CREATE TABLE relations (
+    id TEXT PRIMARY KEY,
+    from_id TEXT NOT NULL REFERENCES memories(id),
+    to_id TEXT NOT NULL REFERENCES memories(id),
+    type TEXT NOT NULL,
+    weight REAL NOT NULL,
+    metadata TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX relations_from ON relations(from_id, type);
+  CREATE INDEX relations_to ON relations(to_id, type);
+
+  -- AUTOINCREMENT: a sequence number is never reused, even after the newest event is removed,
+  -- so a reader resuming after seq N can trust that nothing new will appear below N.
+  CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    op TEXT NOT NULL,
+    id TEXT NOT NULL
+  );
+  `,
+];
+
+/** Brings a space database to the newest schema, in one immediate transaction. */
+export function migrateSpace(db: Database.Database): void {
+  migrate(db, SPACE_MIGRATIONS);
+}
+
+/** Applies the migrations after the one `user_version` records. */
+export function migrate(db: Database.Database, migrations: readonly string[]): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current >= migrations.length) return;
+  db.transaction(() => {
+    const again = db.pragma('user_version', { simple: true }) as number; // another process may have won the race
+    for (let v = again; v < migrations.length; v++) db.exec(migrations[v]!);
+    db.pragma(`user_version = ${migrations.length}`);
+  }).immediate();
+}

@@ -1,0 +1,190 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MemspaceError } from '../../core/errors.js';
+import type { Backend } from '../../core/ports/catalog-store.js';
+import type { SpaceStore } from '../../core/ports/space-store.js';
+import type { SpaceRecord } from '../../core/types.js';
+import { migrate } from './space-schema.js';
+import { sqlite } from './sqlite-errors.js';
+import { openSpaceDatabase, SqliteSpaceStore, type SyncMode } from './sqlite-space-store.js';
+
+const CATALOG_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE spaces (
+    name TEXT PRIMARY KEY COLLATE NOCASE,    -- unique whatever the case: file systems differ
+    description TEXT NOT NULL,
+    isolation TEXT NOT NULL,
+    sensitivity TEXT NOT NULL,
+    retention_days INTEGER,
+    quotas TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    embedder TEXT NOT NULL,
+    dimension INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    state TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];
+
+/** Options of the embedded backend. */
+export interface SqliteBackendOptions {
+  /** Directory holding `catalog.db` and `spaces/`. */
+  dataDir: string;
+  /** Durability of acknowledged writes; see {@link SyncMode}. @default 'full' */
+  sync?: SyncMode;
+}
+
+/**
+ * The embedded backend: a catalogue database plus one directory and database per space, so
+ * that no query can reach another space's rows by forgetting a condition.
+ */
+export class SqliteBackend implements Backend {
+  private readonly catalog: Database.Database;
+  private readonly spacesDir: string;
+  private readonly sync: SyncMode;
+
+  constructor(options: SqliteBackendOptions) {
+    this.sync = options.sync ?? 'full';
+    this.spacesDir = join(options.dataDir, 'spaces');
+    this.catalog = sqlite(() => {
+      mkdirSync(this.spacesDir, { recursive: true });
+      const db = new Database(join(options.dataDir, 'catalog.db'));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      migrate(db, CATALOG_MIGRATIONS);
+      return db;
+    });
+  }
+
+  /** Directory of a space's files; the name was validated, so it cannot leave `spaces/`. */
+  spaceDir(name: string): string {
+    return join(this.spacesDir, name);
+  }
+
+  async createSpace(record: SpaceRecord): Promise<void> {
+    sqlite(() =>
+      this.catalog
+        .transaction(() => {
+          const taken = this.catalog.prepare('SELECT name FROM spaces WHERE name = ?').get(record.name) as { name: string } | undefined;
+          if (taken) throw new MemspaceError('CONFLICT', `space "${taken.name}" already exists`, { name: taken.name });
+          // A directory without a catalogue row is what a crash mid-create or mid-delete leaves: garbage.
+          const dir = this.spaceDir(record.name);
+          rmSync(dir, { recursive: true, force: true });
+          mkdirSync(dir, { recursive: true });
+          openSpaceDatabase(join(dir, 'space.db'), { create: true, sync: this.sync }).close();
+          this.catalog.prepare(`INSERT INTO spaces VALUES (@name, @description, @isolation, @sensitivity, @retention_days,
+            @quotas, @labels, @embedder, @dimension, @created_at, @updated_at, @state)`).run(toRow(record));
+        })
+        .immediate(),
+    );
+  }
+
+  async getSpace(name: string): Promise<SpaceRecord | undefined> {
+    const row = sqlite(() => this.catalog.prepare('SELECT * FROM spaces WHERE name = ?').get(name) as SpaceRow | undefined);
+    return row && fromRow(row);
+  }
+
+  async listSpaces(options: { prefix?: string | undefined; after?: string | undefined; limit: number }): Promise<SpaceRecord[]> {
+    // Names hold no LIKE wildcards except "_", so escape it and match the prefix literally.
+    const like = options.prefix === undefined ? '%' : `${options.prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = sqlite(
+      () =>
+        this.catalog
+          .prepare(`SELECT * FROM spaces WHERE name LIKE ? ESCAPE '\\' AND name > ? ORDER BY name LIMIT ?`)
+          .all(like, options.after ?? '', options.limit) as SpaceRow[],
+    );
+    return rows.map(fromRow);
+  }
+
+  async updateSpace(record: SpaceRecord): Promise<void> {
+    const result = sqlite(() =>
+      this.catalog
+        .prepare(`UPDATE spaces SET description = @description, isolation = @isolation, sensitivity = @sensitivity,
+          retention_days = @retention_days, quotas = @quotas, labels = @labels, updated_at = @updated_at, state = @state WHERE name = @name`)
+        .run(toRow(record)),
+    );
+    if (result.changes === 0) throw new MemspaceError('SPACE_NOT_FOUND', `space "${record.name}" not found`);
+  }
+
+  async deleteSpace(name: string): Promise<boolean> {
+    // Under the catalogue's write lock, so a concurrent create of the same name in another
+    // process cannot have its fresh directory removed. Should the process die after the files
+    // are gone but before the commit, the space remains listed with missing storage, and a
+    // second delete finishes the job.
+    return sqlite(() =>
+      this.catalog
+        .transaction(() => {
+          const row = this.catalog.prepare('SELECT name FROM spaces WHERE name = ?').get(name) as { name: string } | undefined;
+          if (row === undefined) return false;
+          this.catalog.prepare('DELETE FROM spaces WHERE name = ?').run(row.name);
+          rmSync(this.spaceDir(row.name), { recursive: true, force: true });
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  async openSpace(record: SpaceRecord): Promise<SpaceStore> {
+    const file = join(this.spaceDir(record.name), 'space.db');
+    if (!existsSync(file)) {
+      throw new MemspaceError('BACKEND_UNAVAILABLE', `storage of space "${record.name}" is missing`, { name: record.name });
+    }
+    return new SqliteSpaceStore(file, record.dimension, { sync: this.sync });
+  }
+
+  async close(): Promise<void> {
+    if (this.catalog.open) this.catalog.close();
+  }
+}
+
+interface SpaceRow {
+  name: string;
+  description: string;
+  isolation: string;
+  sensitivity: string;
+  retention_days: number | null;
+  quotas: string;
+  labels: string;
+  embedder: string;
+  dimension: number;
+  created_at: number;
+  updated_at: number;
+  state: string;
+}
+
+function toRow(r: SpaceRecord): SpaceRow {
+  return {
+    name: r.name,
+    description: r.description,
+    isolation: r.isolation,
+    sensitivity: r.sensitivity,
+    retention_days: r.retentionDays,
+    quotas: JSON.stringify(r.quotas),
+    labels: JSON.stringify(r.labels),
+    embedder: r.embedder,
+    dimension: r.dimension,
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+    state: r.state,
+  };
+}
+
+function fromRow(r: SpaceRow): SpaceRecord {
+  return {
+    name: r.name,
+    description: r.description,
+    isolation: r.isolation as SpaceRecord['isolation'],
+    sensitivity: r.sensitivity as SpaceRecord['sensitivity'],
+    retentionDays: r.retention_days,
+    quotas: JSON.parse(r.quotas) as SpaceRecord['quotas'],
+    labels: JSON.parse(r.labels) as SpaceRecord['labels'],
+    embedder: r.embedder,
+    dimension: r.dimension,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    state: r.state as SpaceRecord['state'],
+  };
+}

@@ -1,0 +1,461 @@
+import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { MemspaceError } from '../../core/errors.js';
+import type { FilterNode } from '../../core/filter.js';
+import type { ListOptions, Page, SpaceStore } from '../../core/ports/space-store.js';
+import type {
+  ChangeOp,
+  ChangeRecord,
+  HistoryRecord,
+  JsonObject,
+  MemoryRecord,
+  RelationRecord,
+  ScoredId,
+  SpaceStats,
+  WriteContext,
+} from '../../core/types.js';
+import { compileFilter } from './filter-sql.js';
+import { FlatVectorIndex } from './flat-vector-index.js';
+import { migrateSpace } from './space-schema.js';
+import { sqlite, translateSqliteError } from './sqlite-errors.js';
+
+/** How an acknowledged write reaches the disk. */
+export type SyncMode = 'full' | 'normal';
+
+/** Options of a space database. */
+export interface SqliteSpaceOptions {
+  /**
+   * `full` fsyncs the WAL at every commit, so an acknowledged write survives power loss;
+   * `normal` survives `kill -9` but may lose the last commits on power loss.
+   * @default 'full'
+   */
+  sync?: SyncMode;
+  /** Create the database if missing (only when a space is created). @default false */
+  create?: boolean;
+}
+
+interface MemoryRow {
+  seq: number;
+  id: string;
+  content: string;
+  metadata: string;
+  tags: string;
+  user_id: string | null;
+  agent_id: string | null;
+  run_id: string | null;
+  kind: string;
+  importance: number;
+  created_at: number;
+  updated_at: number;
+  expires_at: number | null;
+  embedding: Buffer;
+  access_count: number;
+  last_accessed_at: number | null;
+}
+
+/** Opens (and migrates) a space database with the pragmas every connection needs. */
+export function openSpaceDatabase(file: string, options: SqliteSpaceOptions = {}): Database.Database {
+  const db = new Database(file, { fileMustExist: options.create !== true });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrateSpace(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** The embedded storage of one space: one SQLite database in WAL mode. */
+export class SqliteSpaceStore implements SpaceStore {
+  private readonly db: Database.Database;
+  private readonly index: FlatVectorIndex;
+  private indexLoaded = false;
+  private readonly pendingAccess = new Map<string, { count: number; at: number }>();
+  private closed = false;
+  private readonly stmt;
+
+  constructor(
+    private readonly file: string,
+    dimension: number,
+    options: SqliteSpaceOptions = {},
+  ) {
+    this.db = sqlite(() => openSpaceDatabase(file, options));
+    this.index = new FlatVectorIndex(dimension);
+    const db = this.db;
+    this.stmt = {
+      insert: db.prepare(`INSERT INTO memories (id, content, metadata, tags, user_id, agent_id, run_id, kind, importance,
+        created_at, updated_at, expires_at, embedding, access_count, last_accessed_at)
+        VALUES (@id, @content, @metadata, @tags, @user_id, @agent_id, @run_id, @kind, @importance,
+        @created_at, @updated_at, @expires_at, @embedding, @access_count, @last_accessed_at)`),
+      update: db.prepare(`UPDATE memories SET content = @content, metadata = @metadata, tags = @tags, kind = @kind,
+        importance = @importance, updated_at = @updated_at, expires_at = @expires_at, embedding = @embedding WHERE id = @id`),
+      byId: db.prepare('SELECT * FROM memories WHERE id = ?'),
+      byIds: db.prepare('SELECT m.* FROM json_each(?) j JOIN memories m ON m.id = j.value'),
+      deleteById: db.prepare('DELETE FROM memories WHERE id = ?'),
+      history: db.prepare(`INSERT INTO history (memory_id, action, old_content, new_content, old_metadata, new_metadata, actor, at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      historyOf: db.prepare('SELECT * FROM history WHERE memory_id = ? ORDER BY seq'),
+      change: db.prepare('INSERT INTO changes (at, op, id) VALUES (?, ?, ?)'),
+      changesAfter: db.prepare('SELECT seq, at, op, id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?'),
+      lastSeq: db.prepare(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) AS seq`),
+      memoryChangesAfter: db.prepare(`SELECT c.seq AS cseq, c.id AS id, m.seq AS seq, m.embedding AS embedding
+        FROM changes c LEFT JOIN memories m ON m.id = c.id
+        WHERE c.seq > ? AND c.op IN ('memory.created', 'memory.updated', 'memory.deleted') ORDER BY c.seq`),
+      allVectors: db.prepare('SELECT id, seq, embedding FROM memories'),
+      access: db.prepare('UPDATE memories SET access_count = access_count + ?, last_accessed_at = max(coalesce(last_accessed_at, 0), ?) WHERE id = ?'),
+      insertRelation: db.prepare(`INSERT INTO relations (id, from_id, to_id, type, weight, metadata, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      relationIdsTouching: db.prepare('SELECT id FROM relations WHERE from_id = @id OR to_id = @id'),
+      deleteRelation: db.prepare('DELETE FROM relations WHERE id = ?'),
+      memoryExists: db.prepare('SELECT 1 FROM memories WHERE id = ?'),
+    };
+  }
+
+  async insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext): Promise<void> {
+    this.write(() => {
+      for (const row of rows) {
+        try {
+          this.stmt.insert.run(toRow(row));
+        } catch (error) {
+          const e = translateSqliteError(error);
+          if (e.code === 'CONFLICT') throw new MemspaceError('CONFLICT', `memory ${row.id} already exists in this space`, { id: row.id }, { cause: error });
+          throw e;
+        }
+        this.stmt.history.run(row.id, 'create', null, row.content, null, JSON.stringify(row.metadata), ctx.actor, ctx.now);
+        this.stmt.change.run(ctx.now, 'memory.created' satisfies ChangeOp, row.id);
+      }
+    });
+  }
+
+  async updateMemory(next: MemoryRecord, ctx: WriteContext): Promise<void> {
+    this.write(() => {
+      const old = this.stmt.byId.get(next.id) as MemoryRow | undefined;
+      if (old === undefined) throw new MemspaceError('NOT_FOUND', `memory ${next.id} not found in this space`, { id: next.id });
+      this.stmt.update.run(toRow(next));
+      this.stmt.history.run(next.id, 'update', old.content, next.content, old.metadata, JSON.stringify(next.metadata), ctx.actor, ctx.now);
+      this.stmt.change.run(ctx.now, 'memory.updated' satisfies ChangeOp, next.id);
+    });
+  }
+
+  async deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number> {
+    const where = compileFilter(filter);
+    return this.write(() => {
+      // Collect first, then delete: deleting while iterating the same table is undefined in SQLite.
+      const victims = this.db
+        .prepare(`SELECT id, content, metadata FROM memories m WHERE ${where.sql}`)
+        .all(...where.params) as { id: string; content: string; metadata: string }[];
+      for (const v of victims) {
+        for (const rel of this.stmt.relationIdsTouching.all({ id: v.id }) as { id: string }[]) {
+          this.stmt.deleteRelation.run(rel.id);
+          this.stmt.change.run(ctx.now, 'relation.deleted' satisfies ChangeOp, rel.id);
+        }
+        this.stmt.deleteById.run(v.id);
+        this.stmt.history.run(v.id, 'delete', v.content, null, v.metadata, null, ctx.actor, ctx.now);
+        this.stmt.change.run(ctx.now, 'memory.deleted' satisfies ChangeOp, v.id);
+        this.pendingAccess.delete(v.id);
+      }
+      return victims.length;
+    });
+  }
+
+  async getMemories(ids: readonly string[]): Promise<MemoryRecord[]> {
+    if (ids.length === 0) return [];
+    if (ids.length === 1) {
+      const row = this.read(() => this.stmt.byId.get(ids[0]) as MemoryRow | undefined);
+      return row ? [fromRow(row)] : [];
+    }
+    const rows = this.read(() => this.stmt.byIds.all(JSON.stringify(ids)) as MemoryRow[]);
+    const byId = new Map(rows.map((r) => [r.id, fromRow(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async listMemories(options: ListOptions): Promise<Page<MemoryRecord>> {
+    const where = compileFilter(options.filter);
+    const after = decodeCursor(options.cursor);
+    const cmp = options.order === 'asc' ? '>' : '<';
+    const cursorSql = after === undefined ? '1' : `m.seq ${cmp} ?`;
+    const rows = this.read(
+      () =>
+        this.db
+          .prepare(`SELECT * FROM memories m WHERE ${where.sql} AND ${cursorSql} ORDER BY m.seq ${options.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`)
+          .all(...where.params, ...(after === undefined ? [] : [after]), options.limit + 1) as MemoryRow[],
+    );
+    const more = rows.length > options.limit;
+    const page = more ? rows.slice(0, options.limit) : rows;
+    return { items: page.map(fromRow), nextCursor: more ? encodeCursor(page[page.length - 1]!.seq) : null };
+  }
+
+  async countMemories(filter: FilterNode): Promise<number> {
+    const where = compileFilter(filter);
+    return this.read(() => (this.db.prepare(`SELECT count(*) AS n FROM memories m WHERE ${where.sql}`).get(...where.params) as { n: number }).n);
+  }
+
+  recordAccess(ids: readonly string[], at: number): void {
+    for (const id of ids) {
+      const p = this.pendingAccess.get(id);
+      if (p) {
+        p.count += 1;
+        p.at = at;
+      } else this.pendingAccess.set(id, { count: 1, at });
+    }
+  }
+
+  async history(memoryId: string): Promise<HistoryRecord[]> {
+    const rows = this.read(() => this.stmt.historyOf.all(memoryId) as Record<string, unknown>[]);
+    return rows.map((r) => ({
+      seq: r['seq'] as number,
+      memoryId: r['memory_id'] as string,
+      action: r['action'] as HistoryRecord['action'],
+      oldContent: r['old_content'] as string | null,
+      newContent: r['new_content'] as string | null,
+      oldMetadata: parseJson(r['old_metadata']),
+      newMetadata: parseJson(r['new_metadata']),
+      actor: r['actor'] as string | null,
+      at: r['at'] as number,
+    }));
+  }
+
+  async keywordSearch(query: string, filter: FilterNode, limit: number): Promise<ScoredId[]> {
+    const match = toFtsQuery(query);
+    if (match === undefined) return [];
+    const where = compileFilter(filter);
+    // Content counts twice as much as tags in BM25.
+    const rows = this.read(
+      () =>
+        this.db
+          .prepare(`SELECT m.id AS id, bm25(memories_fts, 1.0, 0.5) AS rank FROM memories_fts
+            JOIN memories m ON m.seq = memories_fts.rowid
+            WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY rank LIMIT ?`)
+          .all(match, ...where.params, limit) as { id: string; rank: number }[],
+    );
+    return rows.map((r) => ({ id: r.id, score: -r.rank }));
+  }
+
+  async vectorSearch(vector: Float32Array, filter: FilterNode, limit: number): Promise<ScoredId[]> {
+    this.catchUpIndex();
+    let allowed: Set<number> | undefined;
+    if (!(filter.kind === 'and' && filter.nodes.length === 0)) {
+      const where = compileFilter(filter);
+      allowed = new Set(this.read(() => this.db.prepare(`SELECT m.seq FROM memories m WHERE ${where.sql}`).pluck().all(...where.params) as number[]));
+      if (allowed.size === 0) return [];
+    }
+    return this.index.search(vector, limit, allowed);
+  }
+
+  async insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void> {
+    this.write(() => {
+      for (const end of [relation.from, relation.to]) {
+        if (this.stmt.memoryExists.get(end) === undefined) throw new MemspaceError('NOT_FOUND', `memory ${end} not found in this space`, { id: end });
+      }
+      try {
+        this.stmt.insertRelation.run(relation.id, relation.from, relation.to, relation.type, relation.weight, JSON.stringify(relation.metadata), relation.createdAt);
+      } catch (error) {
+        const e = translateSqliteError(error);
+        if (e.code === 'CONFLICT') throw new MemspaceError('CONFLICT', `relation ${relation.id} already exists in this space`, { id: relation.id }, { cause: error });
+        throw e;
+      }
+      this.stmt.change.run(ctx.now, 'relation.created' satisfies ChangeOp, relation.id);
+    });
+  }
+
+  async listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<RelationRecord[]> {
+    if (memoryIds.length === 0) return [];
+    const ends = direction === 'out' ? ['from_id'] : direction === 'in' ? ['to_id'] : ['from_id', 'to_id'];
+    const sql = ends
+      .map((end) => `SELECT r.* FROM relations r WHERE r.${end} IN (SELECT value FROM json_each(@ids))${type === undefined ? '' : ' AND r.type = @type'}`)
+      .join(' UNION ');
+    const params = type === undefined ? { ids: JSON.stringify(memoryIds) } : { ids: JSON.stringify(memoryIds), type };
+    const rows = this.read(() => this.db.prepare(`${sql} ORDER BY created_at, id`).all(params) as Record<string, unknown>[]);
+    return rows.map((r) => ({
+      id: r['id'] as string,
+      from: r['from_id'] as string,
+      to: r['to_id'] as string,
+      type: r['type'] as string,
+      weight: r['weight'] as number,
+      metadata: JSON.parse(r['metadata'] as string) as JsonObject,
+      createdAt: r['created_at'] as number,
+    }));
+  }
+
+  async deleteRelation(id: string, ctx: WriteContext): Promise<boolean> {
+    return this.write(() => {
+      if (this.stmt.deleteRelation.run(id).changes === 0) return false;
+      this.stmt.change.run(ctx.now, 'relation.deleted' satisfies ChangeOp, id);
+      return true;
+    });
+  }
+
+  async changes(afterSeq: number, limit: number): Promise<ChangeRecord[]> {
+    return this.read(() => this.stmt.changesAfter.all(afterSeq, limit) as ChangeRecord[]);
+  }
+
+  async stats(): Promise<SpaceStats> {
+    return this.read(() => {
+      const memories = (this.db.prepare('SELECT count(*) AS n FROM memories').get() as { n: number }).n;
+      const relations = (this.db.prepare('SELECT count(*) AS n FROM relations').get() as { n: number }).n;
+      const last = this.db.prepare('SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1').get() as { seq: number; at: number } | undefined;
+      const size = (suffix: string): number => {
+        try {
+          return statSync(this.file + suffix).size;
+        } catch {
+          return 0;
+        }
+      };
+      const walBytes = size('-wal');
+      return { memories, relations, bytes: size('') + walBytes + size('-shm'), walBytes, lastWriteAt: last?.at ?? null, lastSeq: last?.seq ?? 0 };
+    });
+  }
+
+  async integrityCheck(): Promise<string[]> {
+    const rows = this.read(() => this.db.pragma('integrity_check') as { integrity_check: string }[]);
+    const problems = rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
+    return problems;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      this.flushAccess();
+    } catch {
+      // Access counts are advisory; a failure to save them must not keep a space from closing.
+    }
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** Runs `fn` in an immediate write transaction; pending access counts ride along for free. */
+  private write<T>(fn: () => T): T {
+    this.assertOpen();
+    return sqlite(() =>
+      this.db
+        .transaction(() => {
+          this.applyAccess();
+          return fn();
+        })
+        .immediate(),
+    );
+  }
+
+  private read<T>(fn: () => T): T {
+    this.assertOpen();
+    return sqlite(fn);
+  }
+
+  private flushAccess(): void {
+    if (this.pendingAccess.size === 0 || this.closed) return;
+    this.db.transaction(() => this.applyAccess()).immediate();
+  }
+
+  private applyAccess(): void {
+    for (const [id, p] of this.pendingAccess) this.stmt.access.run(p.count, p.at, id);
+    this.pendingAccess.clear();
+  }
+
+  /** Brings the vector index up to the newest change, loading it whole on first use. */
+  private catchUpIndex(): void {
+    this.read(() =>
+      this.db.transaction(() => {
+        if (!this.indexLoaded) {
+          this.index.appliedSeq = (this.stmt.lastSeq.get() as { seq: number }).seq;
+          for (const row of this.stmt.allVectors.iterate() as Iterable<{ id: string; seq: number; embedding: Buffer }>) {
+            this.index.upsert(row.id, row.seq, toVector(row.embedding));
+          }
+          this.indexLoaded = true;
+          return;
+        }
+        const last = (this.stmt.lastSeq.get() as { seq: number }).seq;
+        if (last <= this.index.appliedSeq) return;
+        for (const row of this.stmt.memoryChangesAfter.iterate(this.index.appliedSeq) as Iterable<{ id: string; seq: number | null; embedding: Buffer | null }>) {
+          if (row.seq === null || row.embedding === null) this.index.remove(row.id);
+          else this.index.upsert(row.id, row.seq, toVector(row.embedding));
+        }
+        this.index.appliedSeq = last;
+      })(),
+    );
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MemspaceError('BACKEND_UNAVAILABLE', 'space is closed');
+  }
+}
+
+function toRow(m: MemoryRecord): Omit<MemoryRow, 'seq'> {
+  return {
+    id: m.id,
+    content: m.content,
+    metadata: JSON.stringify(m.metadata),
+    tags: JSON.stringify(m.tags),
+    user_id: m.userId,
+    agent_id: m.agentId,
+    run_id: m.runId,
+    kind: m.kind,
+    importance: m.importance,
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+    expires_at: m.expiresAt,
+    embedding: Buffer.from(m.embedding.buffer, m.embedding.byteOffset, m.embedding.byteLength),
+    access_count: m.accessCount,
+    last_accessed_at: m.lastAccessedAt,
+  };
+}
+
+function fromRow(r: MemoryRow): MemoryRecord {
+  return {
+    id: r.id,
+    content: r.content,
+    metadata: JSON.parse(r.metadata) as JsonObject,
+    tags: JSON.parse(r.tags) as string[],
+    userId: r.user_id,
+    agentId: r.agent_id,
+    runId: r.run_id,
+    kind: r.kind,
+    importance: r.importance,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    expiresAt: r.expires_at,
+    embedding: toVector(r.embedding),
+    accessCount: r.access_count,
+    lastAccessedAt: r.last_accessed_at,
+  };
+}
+
+/** Copies a BLOB into an aligned Float32Array (a Buffer's offset need not be 4-aligned). */
+function toVector(blob: Buffer): Float32Array {
+  const out = new Float32Array(blob.byteLength / 4);
+  new Uint8Array(out.buffer).set(blob);
+  return out;
+}
+
+function parseJson(value: unknown): JsonObject | null {
+  return typeof value === 'string' ? (JSON.parse(value) as JsonObject) : null;
+}
+
+/**
+ * Turns free text into an FTS5 query: every word quoted (so FTS5 syntax in user input is inert)
+ * and joined with OR, letting BM25 rank memories that match more words higher.
+ */
+export function toFtsQuery(text: string): string | undefined {
+  const words = [...new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])].slice(0, 64);
+  if (words.length === 0) return undefined;
+  return words.map((w) => `"${w}"`).join(' OR ');
+}
+
+function encodeCursor(seq: number): string {
+  return Buffer.from(JSON.stringify({ s: seq })).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s?: unknown };
+    if (typeof parsed.s === 'number' && Number.isSafeInteger(parsed.s)) return parsed.s;
+  } catch {
+    // fall through to the error below
+  }
+  throw new MemspaceError('VALIDATION_FAILED', 'invalid cursor', { issues: [{ path: 'cursor', message: 'not a cursor this server issued' }] });
+}
+

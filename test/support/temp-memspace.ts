@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { openMemspace, type Memspace, type OpenMemspaceOptions } from '../../src/memspace.js';
+
+/** A fresh data directory under the system temp dir. */
+export function tempDir(prefix = 'memspace-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Opens memspace on a fresh temp data directory; `cleanup` closes it and removes the directory. */
+export async function tempMemspace(options: OpenMemspaceOptions & { dataDir?: string } = {}): Promise<Memspace & { dataDir: string; cleanup(): Promise<void> }> {
+  const dataDir = options.dataDir ?? tempDir();
+  const ms = await openMemspace(loadConfig({ dataDir }, {}), options);
+  return {
+    ...ms,
+    dataDir,
+    async cleanup() {
+      await ms.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A deterministic unit-ish vector of `dim` numbers pointing mostly along axis `axis`. */
+export function axisVector(dim: number, axis: number, noise = 0.01): number[] {
+  return Array.from({ length: dim }, (_, i) => (i === axis % dim ? 1 : noise * Math.sin(i + axis)));
+}
