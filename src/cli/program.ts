@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.js';
 import { MemspaceError, toMemspaceError } from '../core/errors.js';
 import type { Memory, SearchHit } from '../core/views.js';
@@ -385,13 +385,13 @@ function collect(value: string, previous: string[]): string[] {
 
 function toInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new CommanderError(2, 'memspace.invalidArgument', `not an integer: ${value}`);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`not an integer: ${value}`);
   return n;
 }
 
 function toNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new CommanderError(2, 'memspace.invalidArgument', `not a number: ${value}`);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`not a number: ${value}`);
   return n;
 }
 

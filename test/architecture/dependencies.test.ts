@@ -1,0 +1,51 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(import.meta.dirname, '../../src');
+
+/** Every relative import of every source file, as [file, imported file], both relative to src/. */
+function imports(): [string, string][] {
+  const out: [string, string][] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(ts|js)$/.test(name)) {
+        const text = readFileSync(path, 'utf8');
+        for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
+          out.push([relative(SRC, path), relative(SRC, resolve(dirname(path), m[1]!))]);
+        }
+      }
+    }
+  };
+  walk(SRC);
+  return out;
+}
+
+const layer = (file: string): string => file.split('/')[0]!;
+
+describe('dependency direction (CONVENTIONS.md 12)', () => {
+  const all = imports();
+
+  it('finds the imports it checks', () => {
+    expect(all.length).toBeGreaterThan(20);
+  });
+
+  it('core imports nothing of ours outside core, and no driver', () => {
+    const bad = all.filter(([from, to]) => layer(from) === 'core' && layer(to) !== 'core');
+    expect(bad).toEqual([]);
+    const text = all.filter(([from]) => layer(from) === 'core').map(([from]) => readFileSync(join(SRC, from), 'utf8'));
+    expect(text.some((t) => /from 'better-sqlite3'|from 'pg'/.test(t))).toBe(false);
+  });
+
+  it('engine imports only core', () => {
+    expect(all.filter(([from, to]) => layer(from) === 'engine' && !['core', 'engine'].includes(layer(to)))).toEqual([]);
+  });
+
+  it('store and embed import only core (and themselves)', () => {
+    for (const l of ['store', 'embed']) {
+      expect(all.filter(([from, to]) => layer(from) === l && !['core', l].includes(layer(to)))).toEqual([]);
+    }
+  });
+});

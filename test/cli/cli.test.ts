@@ -1,0 +1,177 @@
+import { rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axisVector, tempDir } from '../support/temp-memspace.js';
+import { cli, cliProcess } from '../support/run-cli.js';
+
+const vec = (axis: number): string => JSON.stringify(axisVector(8, axis));
+let dir: string;
+
+beforeAll(() => {
+  dir = tempDir('memspace-cli-');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const json = async (args: string[]): Promise<unknown> => {
+  const r = await cli(dir, ['--json', ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+};
+
+describe('memspace CLI', () => {
+  it('creates, lists, shows and deletes spaces', async () => {
+    const created = await cli(dir, ['spaces', 'create', 'work', '--embedder', 'none', '--dimension', '8', '--description', 'day job', '--label', 'team=core', '--isolation', 'shared']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain('created space work');
+    const list = await cli(dir, ['spaces', 'list']);
+    expect(list.stdout.split('\n')[0]).toMatch(/^NAME\s+EMBEDDER\s+DIMS/);
+    expect(list.stdout).toMatch(/\nwork\s+none\s+8\s+shared/);
+    expect(await json(['spaces', 'info', 'work'])).toMatchObject({ name: 'work', description: 'day job', labels: { team: 'core' }, stats: { memories: 0 } });
+    await cli(dir, ['spaces', 'create', 'scratch', '--embedder', 'none', '--dimension', '8']);
+    expect((await cli(dir, ['spaces', 'delete', 'scratch'])).code).toBe(0);
+    expect((await cli(dir, ['spaces', 'info', 'scratch'])).stderr).toBe('error: SPACE_NOT_FOUND: space "scratch" not found\n');
+  });
+
+  it('adds, gets, lists, searches, relates, shows history and deletes memories', async () => {
+    const add = await cli(dir, ['add', 'work', 'Alice prefers morning meetings', '--embedding', vec(1), '--tag', 'prefs', '--meta', 'team=platform', '--meta', 'level=3', '--user', 'alice']);
+    expect(add.code, add.stderr).toBe(0);
+    const id = add.stdout.trim();
+    const got = (await json(['get', 'work', id])) as { metadata: unknown; tags: string[]; userId: string };
+    expect(got).toMatchObject({ metadata: { team: 'platform', level: 3 }, tags: ['prefs'], userId: 'alice' });
+    const other = (await cli(dir, ['add', 'work', 'The deploy pipeline runs nightly', '--embedding', vec(2), '--kind', 'episode'])).stdout.trim();
+
+    const listed = await cli(dir, ['list', 'work', '--user', 'alice']);
+    expect(listed.stdout).toContain('Alice prefers morning meetings');
+    expect(listed.stdout).not.toContain('deploy');
+    const filtered = (await json(['list', 'work', '--filter', '{"kind":{"eq":"episode"}}'])) as { items: { id: string }[] };
+    expect(filtered.items.map((m) => m.id)).toEqual([other]);
+
+    const found = await cli(dir, ['search', 'work', 'deploy pipeline', '--mode', 'keyword']);
+    expect(found.stdout.split('\n')[1]).toContain(other);
+
+    const rel = await cli(dir, ['relate', 'work', id, other, 'mentions', '--weight', '0.5']);
+    expect(rel.code, rel.stderr).toBe(0);
+    expect(((await json(['relations', 'work', id])) as { type: string }[]).map((r) => r.type)).toEqual(['mentions']);
+
+    expect((await cli(dir, ['delete', 'work', id])).stdout).toBe(`deleted ${id}\n`);
+    expect(((await json(['history', 'work', id])) as { action: string }[]).map((h) => h.action)).toEqual(['create', 'delete']);
+    expect(await json(['delete', 'work', '--filter', '{"kind":"episode"}'])).toEqual({ deleted: 1 });
+  });
+
+  it('exits 1 with the error code on bad input and 2 on usage errors', async () => {
+    const cases: [string[], number, RegExp][] = [
+      [['get', 'work', 'nope'], 1, /^error: NOT_FOUND: /],
+      [['add', '../etc', 'x'], 1, /^error: INVALID_SPACE: /],
+      [['add', 'work', 'x', '--embedding', '[1,2]'], 1, /^error: DIMENSION_MISMATCH: /],
+      [['add', 'work', 'x', '--embedding', 'not json'], 1, /^error: VALIDATION_FAILED: /],
+      [['list', 'work', '--filter', '{"userId":{"like":"a"}}'], 1, /^error: VALIDATION_FAILED: .*unknown operator "like"/],
+      [['spaces', 'create', 'Work'], 1, /^error: CONFLICT: /],
+      [['delete', 'work'], 1, /^error: VALIDATION_FAILED: /],
+      [['frobnicate'], 2, /unknown command/],
+      [['search', 'work'], 2, /missing required argument/],
+      [['list', 'work', '--limit', 'many'], 2, /not an integer/],
+      [['search', 'work', 'q', '--mode', 'fuzzy'], 2, /invalid/],
+    ];
+    for (const [args, code, stderr] of cases) {
+      const r = await cli(dir, args);
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(r.stderr, args.join(' ')).toMatch(stderr);
+    }
+    const asJson = await cli(dir, ['--json', 'get', 'work', 'nope']);
+    expect(JSON.parse(asJson.stderr)).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
+  it('exports with embeddings and imports idempotently into a new space', async () => {
+    await cli(dir, ['spaces', 'create', 'src', '--embedder', 'none', '--dimension', '8']);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await cli(dir, ['add', 'src', `memory ${i}`, '--embedding', vec(i), '--tag', `t${i}`])).stdout.trim());
+    await cli(dir, ['relate', 'src', ids[0]!, ids[1]!, 'next']);
+    const file = join(dir, 'src.jsonl');
+    const exported = await cli(dir, ['export', 'src', file]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; embedding?: number[] });
+    expect(lines.map((l) => l.type)).toEqual(['space', 'memory', 'memory', 'memory', 'memory', 'memory', 'relation']);
+    expect(lines[1]!.embedding).toHaveLength(8);
+
+    const first = (await json(['import', 'copy', file])) as { memories: { imported: number; skipped: number }; relations: { imported: number } };
+    expect(first).toEqual({ memories: { imported: 5, skipped: 0 }, relations: { imported: 1, skipped: 0 } });
+    const again = await json(['import', 'copy', file]);
+    expect(again).toEqual({ memories: { imported: 0, skipped: 5 }, relations: { imported: 0, skipped: 1 } });
+    expect(await json(['spaces', 'info', 'copy'])).toMatchObject({ embedder: 'none', dimension: 8, stats: { memories: 5, relations: 1 } });
+
+    const a = (await json(['get', 'src', ids[3]!])) as object;
+    const b = (await json(['get', 'copy', ids[3]!])) as object;
+    expect(b).toEqual(a);
+    // A vector search in the copy finds the same nearest memory as in the source.
+    const bySource = (await json(['list', 'copy', '--tag', 't3'])) as { items: { id: string }[] };
+    expect(bySource.items.map((m) => m.id)).toEqual([ids[3]]);
+
+    // Export to stdout, import from stdin.
+    const piped = await cli(dir, ['export', 'src']);
+    const viaStdin = await cli(dir, ['--json', 'import', 'piped', '-'], piped.stdout);
+    expect(JSON.parse(viaStdin.stdout)).toMatchObject({ memories: { imported: 5 } });
+
+    writeFileSync(join(dir, 'bad.jsonl'), '{"type":"memory","id":"x"}\n');
+    expect((await cli(dir, ['import', 'copy', join(dir, 'bad.jsonl')])).stderr).toMatch(/^error: VALIDATION_FAILED: invalid line 1/);
+    expect((await cli(dir, ['import', 'copy', join(dir, 'missing.jsonl')])).stderr).toMatch(/^error: NOT_FOUND: /);
+    const wrongDim = join(dir, 'wrong.jsonl');
+    writeFileSync(wrongDim, '{"type":"memory","id":"w","content":"w","embedding":[1,2,3]}\n');
+    expect((await cli(dir, ['import', 'copy', wrongDim])).stderr).toMatch(/^error: DIMENSION_MISMATCH: /);
+  });
+
+  it('keeps spaces apart: nothing of space A is reachable through space B', async () => {
+    await cli(dir, ['spaces', 'create', 'personal', '--embedder', 'none', '--dimension', '8']);
+    await cli(dir, ['spaces', 'create', 'invest', '--embedder', 'none', '--dimension', '8']);
+    const secret = (await cli(dir, ['add', 'personal', 'my diary entry about the secret garden', '--embedding', vec(5), '--id', 'same'])).stdout.trim();
+    const mine = (await cli(dir, ['add', 'invest', 'buy index funds monthly', '--embedding', vec(5), '--id', 'same'])).stdout.trim();
+    expect(secret).toBe(mine); // the same id in two spaces is two memories
+    const other = (await cli(dir, ['add', 'personal', 'second diary entry', '--embedding', vec(6)])).stdout.trim();
+
+    for (const args of [
+      ['get', 'invest', other],
+      ['history', 'invest', other],
+      ['delete', 'invest', other],
+      ['relations', 'invest', other],
+      ['relate', 'invest', 'same', other, 'leak'],
+    ]) {
+      const r = await cli(dir, args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/^error: NOT_FOUND: /);
+    }
+    for (const mode of ['hybrid', 'keyword'] as const) {
+      const r = await cli(dir, ['--json', 'search', 'invest', 'secret garden diary', '--mode', mode]);
+      expect(r.stdout).not.toContain('diary');
+    }
+    expect(((await json(['get', 'personal', 'same'])) as { content: string }).content).toContain('secret garden');
+    expect((await json(['delete', 'invest', '--filter', '{"id":{"in":["same"]}}']))).toEqual({ deleted: 1 });
+    expect(((await json(['get', 'personal', 'same'])) as { content: string }).content).toContain('secret garden');
+    for (const name of ['../personal', 'personal/../invest', '%2e%2e', '..', 'Personal\u0000']) {
+      const r = await cli(dir, ['list', name]);
+      expect(r.code, name).toBe(1);
+      expect(r.stderr, name).toMatch(/^error: INVALID_SPACE: /);
+    }
+    expect((await cli(dir, ['spaces', 'create', 'PERSONAL'])).stderr).toMatch(/^error: CONFLICT: /);
+  });
+});
+
+describe('memspace as a process, with the real local model', () => {
+  it('runs the tour: a semantic search finds a memory by meaning, and exit codes reach the shell', () => {
+    const home = tempDir('memspace-cli-proc-');
+    try {
+      expect(cliProcess(home, ['spaces', 'create', 'notes']).code).toBe(0);
+      for (const text of ['Alice prefers morning meetings', 'Quarterly revenue grew by 8 percent', 'The cat sleeps on the windowsill']) {
+        const r = cliProcess(home, ['add', 'notes', text]);
+        expect(r.code, r.stderr).toBe(0);
+      }
+      const r = cliProcess(home, ['--json', 'search', 'notes', 'when does alice like to meet?', '--mode', 'vector', '--limit', '1']);
+      expect(r.code, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as { results: { memory: { content: string } }[] }).results[0]!.memory.content).toBe('Alice prefers morning meetings');
+      const money = cliProcess(home, ['--json', 'search', 'notes', 'how much did sales increase', '--mode', 'vector', '--limit', '1']);
+      expect((JSON.parse(money.stdout) as { results: { memory: { content: string } }[] }).results[0]!.memory.content).toContain('revenue');
+      expect(cliProcess(home, ['get', 'notes', 'missing']).code).toBe(1);
+      expect(cliProcess(home, ['nonsense']).code).toBe(2);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
