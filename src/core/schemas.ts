@@ -139,6 +139,7 @@ export const SearchRequestSchema = z
     tagsMatch: z.enum(['any', 'all']).default('any'),
     expand: z.boolean().default(false),
     vectorWeight: z.number().min(0).max(1).default(0.5),
+    fusion: z.enum(['weighted', 'rrf']).default('weighted'),
   })
   .refine((r) => r.query !== undefined || r.embedding !== undefined, 'give a query, an embedding, or both')
   .refine((r) => r.mode !== 'keyword' || r.query !== undefined, 'keyword search needs a query');

@@ -217,7 +217,11 @@ export class LocalEmbedder implements Embedder {
     const path = this.#workerUrl.protocol === 'file:' ? fileURLToPath(this.#workerUrl) : undefined;
     if (path !== undefined && !existsSync(path)) {
       // The usual cause is a build that compiled the TypeScript but did not copy the worker.
-      throw new MemspaceError('BACKEND_UNAVAILABLE', `embedding worker entry not found: ${path}`, { workerPath: path });
+      throw new MemspaceError(
+        'BACKEND_UNAVAILABLE',
+        `embedding worker entry not found: ${path} (the build must copy src/embed/use-worker.js next to local-embedder.js)`,
+        { workerPath: path },
+      );
     }
     while (this.#slots.length < this.#poolSize) this.#slots.push(this.#spawn());
   }

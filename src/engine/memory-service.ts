@@ -307,10 +307,10 @@ export class MemoryService {
   // ---- search -------------------------------------------------------------------------
 
   /**
-   * Searches one space. `vector` ranks by cosine similarity, `keyword` by BM25, `hybrid` fuses
-   * both rankings (weighted reciprocal rank fusion, `vectorWeight` tunes it). `threshold`
-   * applies to `score`: the cosine in vector mode, the BM25-derived score in keyword mode,
-   * the fused score (1 = first in both rankings) in hybrid mode.
+   * Searches one space. `vector` ranks by cosine similarity, `keyword` by BM25, `hybrid` by
+   * `vectorWeight * cosine + (1 - vectorWeight) * keyword` over the union of both candidate
+   * lists (or by weighted reciprocal rank fusion with `fusion: "rrf"`). Keyword scores are
+   * BM25 mapped to [0, 1) by `s / (1 + s)`. `threshold` applies to `score`.
    */
   async search(space: string, request: unknown): Promise<{ results: SearchHit[] }> {
     const req = parseWith(SearchRequestSchema, request, 'search request');
@@ -326,28 +326,26 @@ export class MemoryService {
         useKeyword ? store.keywordSearch(req.query!, filter, candidates) : [],
       ]);
       const keywordById = new Map(keywordHits.map((h) => [h.id, keywordScore(h.score)]));
-      let ranked: ScoredId[];
-      if (req.mode === 'vector') ranked = vectorHits;
-      else if (req.mode === 'keyword' || !queryVector) ranked = keywordHits.map((h) => ({ id: h.id, score: keywordById.get(h.id)! }));
-      else if (!useKeyword) ranked = vectorHits;
-      else
-        ranked = fuseRanks([
-          { hits: vectorHits, weight: req.vectorWeight },
-          { hits: keywordHits, weight: 1 - req.vectorWeight },
-        ]);
-      if (req.threshold !== undefined) ranked = ranked.filter((h) => h.score >= req.threshold!);
-      ranked = ranked.slice(0, req.limit);
-      const memories = new Map((await store.getMemories(ranked.map((h) => h.id))).map((m) => [m.id, m]));
-      const results: SearchHit[] = [];
-      for (const hit of ranked) {
-        const memory = memories.get(hit.id);
-        if (memory === undefined) continue; // deleted between ranking and fetch
+      // Score the union of both candidate lists exactly: keyword-only hits get their true cosine.
+      const candidateIds = [...new Set([...vectorHits.map((h) => h.id), ...keywordHits.map((h) => h.id)])];
+      const memories = await store.getMemories(candidateIds);
+      const rrf = req.mode === 'hybrid' && req.fusion === 'rrf' ? rrfScores(vectorHits, keywordHits, req.vectorWeight) : undefined;
+      const fused = req.mode === 'hybrid' && useKeyword;
+      let scored = memories.map((memory) => {
         const scores: SearchHit['scores'] = {};
         if (queryVector) scores.vector = dot(queryVector, memory.embedding);
-        const kw = keywordById.get(hit.id);
+        const kw = keywordById.get(memory.id);
         if (kw !== undefined) scores.keyword = kw;
-        results.push({ memory: memoryView(memory), score: hit.score, scores });
-      }
+        const score =
+          req.mode === 'keyword' ? (kw ?? 0)
+          : !fused ? scores.vector!
+          : rrf ? (rrf.get(memory.id) ?? 0)
+          : req.vectorWeight * Math.max(scores.vector!, 0) + (1 - req.vectorWeight) * (kw ?? 0);
+        return { memory, score, scores };
+      });
+      if (req.threshold !== undefined) scored = scored.filter((r) => r.score >= req.threshold!);
+      scored.sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1));
+      const results: SearchHit[] = scored.slice(0, req.limit).map((r) => ({ memory: memoryView(r.memory), score: r.score, scores: r.scores }));
       store.recordAccess(results.map((r) => r.memory.id), this.now());
       if (req.expand) await this.expand(handle, results);
       return { results };
@@ -481,6 +479,14 @@ function checkDimension(record: SpaceRecord, length: number): void {
 
 function notFound(id: string): MemspaceError {
   return new MemspaceError('NOT_FOUND', `memory ${id} not found in this space`, { id });
+}
+
+function rrfScores(vectorHits: ScoredId[], keywordHits: ScoredId[], vectorWeight: number): Map<string, number> {
+  const fused = fuseRanks([
+    { hits: vectorHits, weight: vectorWeight },
+    { hits: keywordHits, weight: 1 - vectorWeight },
+  ]);
+  return new Map(fused.map((h) => [h.id, h.score]));
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

@@ -276,7 +276,15 @@ describe('search', () => {
   it('hybrid mode fuses both rankings, and vectorWeight tunes the mix', async () => {
     const both = await s.search(space, { query: 'dog chases', embedding: v(2), limit: 4 });
     expect(idsOf(both)[0]).toBe('dog'); // first by keyword and by vector
-    expect(both.results[0]!.score).toBeCloseTo(1, 5);
+    const top = both.results[0]!;
+    expect(top.score).toBeCloseTo(0.5 * top.scores.vector! + 0.5 * top.scores.keyword!, 10);
+    // Memories the keyword ranking did not find still carry their exact cosine.
+    expect(both.results.every((r) => r.scores.vector !== undefined)).toBe(true);
+    const rrf = await s.search(space, { query: 'dog chases', embedding: v(2), fusion: 'rrf' });
+    expect(idsOf(rrf)[0]).toBe('dog');
+    expect(rrf.results[0]!.score).toBeCloseTo(1, 5); // first in both rankings
+    // A threshold on the hybrid score cuts what matches neither by meaning nor by words.
+    expect(idsOf(await s.search(space, { query: 'dog chases', embedding: v(2), threshold: 0.3 }))).toEqual(['dog']);
     const keywordHeavy = await s.search(space, { query: 'stadium', embedding: v(1), vectorWeight: 0 });
     expect(idsOf(keywordHeavy)[0]).toBe('ball');
     const vectorHeavy = await s.search(space, { query: 'stadium', embedding: v(1), vectorWeight: 1 });
