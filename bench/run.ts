@@ -1,0 +1,253 @@
+/**
+ * The benchmark runner (`npm run bench`, i.e. `node --import tsx bench/run.ts [--quick]`):
+ * runs the embedder and engine benchmarks, prints a table of every figure next to its target,
+ * writes `bench/out/results.json`, and regenerates `bench/RESULTS.md`.
+ *
+ * `--quick` runs fewer repetitions (about a minute or two) and writes
+ * `bench/out/RESULTS-quick.md` instead, so a smoke run never replaces the recorded full results.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { benchEmbedder, type EmbedderBenchResult } from './embedder.js';
+import { benchEngine, type EngineBenchResult, type SearchFigures } from './engine.js';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const OUT_DIR = join(BENCH_DIR, 'out');
+
+/** A target from the issue, on the 2-core reference machine. */
+interface Target {
+  /** `min`: the figure must be at least `value`; `max`: at most. */
+  kind: 'min' | 'max';
+  value: number;
+}
+
+/** One line of the results table. */
+interface Row {
+  figure: string;
+  value: number | undefined;
+  unit: string;
+  target?: Target;
+  /** Why the figure is missing, when its benchmark failed. */
+  error?: string;
+}
+
+interface Machine {
+  cpu: string;
+  cores: number;
+  availableParallelism: number;
+  ramGiB: number;
+  node: string;
+  os: string;
+  sqlite: string | undefined;
+}
+
+interface RunResults {
+  date: string;
+  command: string;
+  quick: boolean;
+  durationSec: number;
+  machine: Machine;
+  /** 1-minute load average when the run started and ended: other work on the machine skews figures. */
+  loadAverage: { start: number; end: number };
+  embedder: EmbedderBenchResult | { error: string };
+  engine: EngineBenchResult | { error: string };
+  rows: Row[];
+}
+
+const quick = process.argv.includes('--quick');
+const startedAt = new Date();
+const loadStart = os.loadavg()[0] ?? Number.NaN;
+const clock = process.hrtime.bigint();
+
+progress(`embedder benchmark${quick ? ' (quick)' : ''}: real model, worker pool...`);
+const embedder = await attempt(() => (quick ? benchEmbedder({ throughputSentences: 640, latencyCalls: 50 }) : benchEmbedder()));
+progress('engine benchmark: adds, searches, cold opens...');
+const engine = await attempt(() => benchEngine({ quick }));
+
+const results: RunResults = {
+  date: startedAt.toISOString(),
+  command: commandLine(),
+  quick,
+  durationSec: Number(process.hrtime.bigint() - clock) / 1e9,
+  machine: machine('error' in engine ? undefined : engine.sqliteVersion),
+  loadAverage: { start: loadStart, end: os.loadavg()[0] ?? Number.NaN },
+  embedder,
+  engine,
+  rows: rows(embedder, engine),
+};
+
+console.log(formatTable(results.rows));
+console.log(`\n${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}; load average ${results.loadAverage.start.toFixed(2)} -> ${results.loadAverage.end.toFixed(2)}; ${results.durationSec.toFixed(0)} s`);
+
+await mkdir(OUT_DIR, { recursive: true });
+await writeFile(join(OUT_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+const markdownFile = quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md');
+await writeFile(markdownFile, markdown(results));
+progress(`wrote ${relative(process.cwd(), join(OUT_DIR, 'results.json'))} and ${relative(process.cwd(), markdownFile)}`);
+if ('error' in embedder || 'error' in engine) process.exitCode = 1;
+
+// ---- figures ----------------------------------------------------------------------------
+
+function rows(embedder: RunResults['embedder'], engine: RunResults['engine']): Row[] {
+  const e = 'error' in embedder ? undefined : embedder;
+  const g = 'error' in engine ? undefined : engine;
+  const embedError = 'error' in embedder ? embedder.error : undefined;
+  const engineError = 'error' in engine ? engine.error : undefined;
+  const at = (memories: number): SearchFigures | undefined => g?.search.sizes.find((s) => s.memories === memories);
+  const r = (figure: string, value: number | undefined, unit: string, target?: Target, error?: string): Row => ({
+    figure,
+    value,
+    unit,
+    ...(target && { target }),
+    ...(value === undefined && error !== undefined && { error }),
+  });
+  return [
+    // With targets, in the order of the issue.
+    r('embedding throughput, calls of 64, all cores', e?.sentencesPerSecBatch64, 'sentences/s', { kind: 'min', value: 100 }, embedError),
+    r('batched add (addMemories x1,000, sync full)', g?.add.batchFull.perSec, 'memories/s', { kind: 'min', value: 20_000 }, engineError),
+    r('single durable add p50 (sync full)', g?.add.singleFull.p50Ms, 'ms', { kind: 'max', value: 1 }, engineError),
+    r('hybrid search p50 at 10k', at(10_000)?.hybrid.p50Ms, 'ms', { kind: 'max', value: 5 }, engineError),
+    r('cold open + first hybrid search p50 (10k)', g?.coldOpen.firstSearch.p50Ms, 'ms', { kind: 'max', value: 50 }, engineError),
+    // Context, no target.
+    r('embed one sentence p50', e?.singleSentenceP50Ms, 'ms', undefined, embedError),
+    r('embed one sentence p99', e?.singleSentenceP99Ms, 'ms', undefined, embedError),
+    r('model load (first embed call)', e?.loadMs, 'ms', undefined, embedError),
+    r('single durable add p99 (sync full)', g?.add.singleFull.p99Ms, 'ms', undefined, engineError),
+    r('single durable adds, sequential (sync full)', g?.add.singleFull.perSec, 'adds/s', undefined, engineError),
+    r('single add p50 (sync normal)', g?.add.singleNormal.p50Ms, 'ms', undefined, engineError),
+    r('single add p99 (sync normal)', g?.add.singleNormal.p99Ms, 'ms', undefined, engineError),
+    r('one addMemories call of 1,000, p50 (sync full)', g?.add.batchFull.batch.p50Ms, 'ms', undefined, engineError),
+    r('hybrid search p99 at 10k', at(10_000)?.hybrid.p99Ms, 'ms', undefined, engineError),
+    r('vector-only search p50 at 10k', at(10_000)?.vector.p50Ms, 'ms', undefined, engineError),
+    r('keyword-only search p50 at 10k', at(10_000)?.keyword.p50Ms, 'ms', undefined, engineError),
+    r('hybrid search p50 at 1k', at(1_000)?.hybrid.p50Ms, 'ms', undefined, engineError),
+    r('hybrid search p99 at 1k', at(1_000)?.hybrid.p99Ms, 'ms', undefined, engineError),
+    r('vector-only search p50 at 1k', at(1_000)?.vector.p50Ms, 'ms', undefined, engineError),
+    r('keyword-only search p50 at 1k', at(1_000)?.keyword.p50Ms, 'ms', undefined, engineError),
+    r('cold open + first hybrid search, max (10k)', g?.coldOpen.firstSearch.maxMs, 'ms', undefined, engineError),
+    r('new openMemspace + first hybrid search (10k)', g?.coldOpen.reopenMemspaceFirstSearchMs, 'ms', undefined, engineError),
+  ];
+}
+
+function verdict(row: Row): string {
+  if (row.target === undefined) return '';
+  if (row.value === undefined) return 'not measured';
+  const { kind, value: target } = row.target;
+  const v = row.value;
+  if (kind === 'min') {
+    const ratio = v / target;
+    return ratio >= 1 ? `met (${ratio.toFixed(1)}x the target)` : `missed by ${((1 - ratio) * 100).toFixed(0)}% (${ratio.toFixed(2)}x the target)`;
+  }
+  return v <= target
+    ? `met (${(target / v).toFixed(1)}x under)`
+    : `missed by ${formatNumber(v - target)} ${row.unit} (${(v / target).toFixed(1)}x the target)`;
+}
+
+function formatNumber(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return 'n/a';
+  const abs = Math.abs(value);
+  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function formatValue(row: Row): string {
+  return row.value === undefined ? 'error' : `${formatNumber(row.value)} ${row.unit}`;
+}
+
+function formatTarget(row: Row): string {
+  if (row.target === undefined) return '';
+  return `${row.target.kind === 'min' ? '>=' : '<='} ${formatNumber(row.target.value)} ${row.unit}`;
+}
+
+// ---- output -----------------------------------------------------------------------------
+
+function formatTable(all: readonly Row[]): string {
+  const header = ['figure', 'measured', 'target', 'verdict'];
+  const lines = all.map((row) => [row.figure, formatValue(row), formatTarget(row), verdict(row)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(line)].join('\n');
+}
+
+function markdown(res: RunResults): string {
+  const m = res.machine;
+  const targeted = res.rows.filter((row) => row.target !== undefined);
+  const others = res.rows.filter((row) => row.target === undefined);
+  const errors = [res.embedder, res.engine].flatMap((part) => ('error' in part ? [part.error] : []));
+  const engine = 'error' in res.engine ? undefined : res.engine;
+  const cell = (text: string): string => text.replace(/\|/g, '\\|');
+  return [
+    '# Benchmark results',
+    '',
+    `Generated by \`bench/run.ts\`${res.quick ? ' with `--quick` (fewer repetitions; indicative only)' : ''}; do not edit by hand. Regenerate with \`npm run bench\`.`,
+    '',
+    `- Date: ${res.date}`,
+    `- Command: \`${res.command}\``,
+    `- Machine: ${m.cpu}, ${m.cores} cores (available parallelism ${m.availableParallelism}), ${m.ramGiB.toFixed(1)} GiB RAM`,
+    `- Software: Node ${m.node}, ${m.os}${m.sqlite === undefined ? '' : `, SQLite ${m.sqlite}`}`,
+    `- Load average (1 min) at start and end: ${res.loadAverage.start.toFixed(2)}, ${res.loadAverage.end.toFixed(2)}. The benchmark itself accounts for about 1 (2 while embedding); more means other work shared the CPUs.`,
+    `- Duration: ${res.durationSec.toFixed(0)} s`,
+    '',
+    '## Targets',
+    '',
+    'Targets from the issue, for this 2-core machine.',
+    '',
+    '| Figure | Measured | Target | Verdict |',
+    '|---|--:|--:|---|',
+    ...targeted.map((row) => `| ${cell(row.figure)} | ${formatValue(row)} | ${formatTarget(row)} | ${verdict(row)} |`),
+    '',
+    '## Other figures',
+    '',
+    '| Figure | Measured |',
+    '|---|--:|',
+    ...others.map((row) => `| ${cell(row.figure)} | ${formatValue(row)} |`),
+    '',
+    ...(errors.length > 0 ? ['## Errors', '', ...errors.map((e) => `- ${cell(e)}`), ''] : []),
+    '## Method',
+    '',
+    '- Embedder (`bench/embedder.ts`): the default local model (Universal Sentence Encoder lite, 512 dims, TensorFlow.js on WASM) in a pool of one worker thread per CPU, without the vector cache; distinct generated sentences, sequential calls of 64; then sequential calls of one sentence.',
+    `- Engine (\`bench/engine.ts\`): the public \`MemoryService\` API on the embedded SQLite backend (WAL), validation included, in a temporary directory${engine === undefined ? '' : ` (\`${engine.dataDir}\`, removed afterwards)`}. Spaces use \`embedder: "none"\` and caller-provided 512-d vectors, so no model time is included anywhere in the engine figures.`,
+    `- Adds: ${engine === undefined ? '' : `${engine.add.singleFull.count.toLocaleString('en-US')} `}sequential \`addMemory\` calls after a warm-up, each durable when it resolves (sync \`full\` fsyncs every commit; \`normal\` survives kill -9 but not power loss); batched adds are \`addMemories\` calls of ${engine === undefined ? '1,000' : engine.add.batchFull.batchSize.toLocaleString('en-US')} (one transaction each), ${engine === undefined ? '' : `${engine.add.batchFull.total.toLocaleString('en-US')} in all, `}after one untimed batch.`,
+    `- Data: memory-like sentences generated from word lists (50 topics, people, verbs, adjectives, times; 10-25 words), vectors from 50 gaussian clusters on the unit sphere (offset 0.8 of the centre's length, then normalised). Queries are generated questions or keyword pairs about one topic (questions contain common words such as "the", as real ones do) with a vector near that topic's cluster.`,
+    `- Search: ${engine === undefined ? '' : `${engine.search.queries} timed queries per mode after ${engine.search.warmUp} warm-up queries, `}limit ${engine?.search.limit ?? 10}, in one space at 1,000 and then 10,000 memories. Hybrid fuses vector and BM25 rankings (weighted reciprocal rank fusion).`,
+    `- Cold open: \`registry.closeSpace\`, then one hybrid search with a given vector (opening the database and loading the vector index are inside the timing), repeated ${engine?.coldOpen.firstSearch.count ?? ''} times; the OS page cache is warm. "New openMemspace" closes everything and opens memspace again on the same directory in the same process.`,
+    '- Latencies are wall-clock (`process.hrtime.bigint`), percentiles nearest-rank.',
+    '',
+  ].join('\n');
+}
+
+// ---- helpers ----------------------------------------------------------------------------
+
+async function attempt<T>(fn: () => Promise<T>): Promise<T | { error: string }> {
+  try {
+    return await fn();
+  } catch (error) {
+    console.error(error);
+    return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
+}
+
+function machine(sqlite: string | undefined): Machine {
+  const list = os.cpus();
+  return {
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    availableParallelism: os.availableParallelism(),
+    ramGiB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()} (${os.version()})`,
+    sqlite,
+  };
+}
+
+function commandLine(): string {
+  const script = process.argv[1] === undefined ? 'bench/run.ts' : relative(process.cwd(), process.argv[1]);
+  return ['node', ...process.execArgv, script, ...process.argv.slice(2)].join(' ');
+}
+
+function progress(message: string): void {
+  console.error(`[bench] ${message}`);
+}
