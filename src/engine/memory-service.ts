@@ -314,7 +314,10 @@ export class MemoryService {
    */
   async search(space: string, request: unknown): Promise<{ results: SearchHit[] }> {
     const req = parseWith(SearchRequestSchema, request, 'search request');
-    const filter = andFilters(req.filter, scopeFilter(req), tagsFilter(req.tags, req.tagsMatch), this.notExpired());
+    const combined = andFilters(req.filter, scopeFilter(req), tagsFilter(req.tags, req.tagsMatch));
+    // Expiry is left to the store, which checks it without scanning every row.
+    const filter = combined === MATCH_ALL || (combined.kind === 'and' && combined.nodes.length === 0) ? undefined : combined;
+    const now = this.now();
     return this.registry.use(space, async (handle) => {
       const { store } = handle;
       const useVector = req.mode !== 'keyword';
@@ -322,8 +325,8 @@ export class MemoryService {
       const candidates = req.mode === 'hybrid' ? Math.max(req.limit * HYBRID_OVERFETCH, MIN_HYBRID_CANDIDATES) : req.limit;
       const queryVector = useVector ? (await this.vectorsFor(handle, [{ text: req.query ?? '', given: req.embedding }]))[0]! : undefined;
       const [vectorHits, keywordHits] = await Promise.all([
-        queryVector ? store.vectorSearch(queryVector, filter, candidates) : [],
-        useKeyword ? store.keywordSearch(req.query!, filter, candidates) : [],
+        queryVector ? store.vectorSearch(queryVector, filter, candidates, now) : [],
+        useKeyword ? store.keywordSearch(req.query!, filter, candidates, now) : [],
       ]);
       const keywordById = new Map(keywordHits.map((h) => [h.id, keywordScore(h.score)]));
       // Score the union of both candidate lists exactly: keyword-only hits get their true cosine.
@@ -346,7 +349,7 @@ export class MemoryService {
       if (req.threshold !== undefined) scored = scored.filter((r) => r.score >= req.threshold!);
       scored.sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1));
       const results: SearchHit[] = scored.slice(0, req.limit).map((r) => ({ memory: memoryView(r.memory), score: r.score, scores: r.scores }));
-      store.recordAccess(results.map((r) => r.memory.id), this.now());
+      store.recordAccess(results.map((r) => r.memory.id), now);
       if (req.expand) await this.expand(handle, results);
       return { results };
     });

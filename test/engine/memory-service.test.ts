@@ -160,6 +160,12 @@ describe('memories', () => {
     await expect(s.getMemory(space, soon.id)).rejects.toThrowError(code('NOT_FOUND'));
     expect((await s.listMemories(space)).items.map((m) => m.content)).toEqual(['forever']);
     expect((await s.search(space, { embedding: v(1), mode: 'vector' })).results.map((r) => r.memory.content)).toEqual(['forever']);
+    for (const filter of [undefined, { kind: 'fact' }]) {
+      const keyword = await s.search(space, { query: 'soon forever', mode: 'keyword', ...(filter && { filter }) });
+      expect(keyword.results.map((r) => r.memory.content)).toEqual(['forever']);
+      const filtered = await s.search(space, { embedding: v(1), mode: 'vector', ...(filter && { filter }) });
+      expect(filtered.results.map((r) => r.memory.content)).toEqual(['forever']);
+    }
   });
 
   it('deletes every match of a filter, beyond any page size, and counts exactly', async () => {

@@ -48,10 +48,16 @@ export interface SpaceStore {
   /** History of one memory, oldest first; empty when the id never existed here. */
   history(memoryId: string): Promise<HistoryRecord[]>;
 
-  /** Best `limit` memories by BM25 for `query` among those matching `filter`; scores are BM25 relevance, higher is better. */
-  keywordSearch(query: string, filter: FilterNode, limit: number): Promise<ScoredId[]>;
-  /** Best `limit` memories by cosine similarity to the unit vector `vector` among those matching `filter`. */
-  vectorSearch(vector: Float32Array, filter: FilterNode, limit: number): Promise<ScoredId[]>;
+  /**
+   * Best `limit` memories by BM25 for `query` among those matching `filter` (all when undefined)
+   * and not expired at `now`; scores are BM25 relevance, higher is better.
+   */
+  keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]>;
+  /**
+   * Best `limit` memories by cosine similarity to the unit vector `vector` among those matching
+   * `filter` (all when undefined) and not expired at `now`.
+   */
+  vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]>;
 
   /** Adds an edge; `NOT_FOUND` if either end is missing, `CONFLICT` for a duplicate id. */
   insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void>;

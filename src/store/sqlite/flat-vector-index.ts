@@ -12,6 +12,8 @@ export class FlatVectorIndex {
   private data: Float32Array;
   private ids: string[] = [];
   private seqs: number[] = [];
+  /** Expiry per slot in epoch ms; Infinity when a memory never expires. */
+  private expires: number[] = [];
   private readonly slotOf = new Map<string, number>();
 
   constructor(readonly dimension: number, initialCapacity = 1024) {
@@ -23,17 +25,20 @@ export class FlatVectorIndex {
     return this.ids.length;
   }
 
-  /** Adds or replaces the vector of memory `id` (row `seq`). */
-  upsert(id: string, seq: number, vector: Float32Array): void {
+  /** Adds or replaces the vector of memory `id` (row `seq`), which expires at `expiresAt` if not null. */
+  upsert(id: string, seq: number, vector: Float32Array, expiresAt: number | null = null): void {
     let slot = this.slotOf.get(id);
+    const expires = expiresAt ?? Number.POSITIVE_INFINITY;
     if (slot === undefined) {
       slot = this.ids.length;
       this.ensureCapacity(slot + 1);
       this.ids.push(id);
       this.seqs.push(seq);
+      this.expires.push(expires);
       this.slotOf.set(id, slot);
     } else {
       this.seqs[slot] = seq;
+      this.expires[slot] = expires;
     }
     this.data.set(vector, slot * this.dimension);
   }
@@ -48,23 +53,26 @@ export class FlatVectorIndex {
       this.data.copyWithin(slot * this.dimension, last * this.dimension, (last + 1) * this.dimension);
       this.ids[slot] = lastId;
       this.seqs[slot] = this.seqs[last]!;
+      this.expires[slot] = this.expires[last]!;
       this.slotOf.set(lastId, slot);
     }
     this.ids.pop();
     this.seqs.pop();
+    this.expires.pop();
     this.slotOf.delete(id);
   }
 
   /**
    * The `k` vectors with the highest dot product with `query` (cosine, as all are unit length),
-   * restricted to rows whose seq is in `allowed` when given.
+   * among those not expired at `now`, restricted to rows whose seq is in `allowed` when given.
    */
-  search(query: Float32Array, k: number, allowed?: ReadonlySet<number>): ScoredId[] {
+  search(query: Float32Array, k: number, now: number, allowed?: ReadonlySet<number>): ScoredId[] {
     const dim = this.dimension;
     const data = this.data;
     const top = new TopK(k);
     const n = this.ids.length;
     for (let slot = 0; slot < n; slot++) {
+      if (this.expires[slot]! <= now) continue;
       if (allowed !== undefined && !allowed.has(this.seqs[slot]!)) continue;
       const base = slot * dim;
       // Four accumulators let the CPU overlap the multiply-adds.

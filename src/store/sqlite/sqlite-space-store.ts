@@ -16,6 +16,7 @@ import type {
 } from '../../core/types.js';
 import { compileFilter } from './filter-sql.js';
 import { FlatVectorIndex } from './flat-vector-index.js';
+import { toFtsQuery } from './fts-query.js';
 import { migrateSpace } from './space-schema.js';
 import { sqlite, translateSqliteError } from './sqlite-errors.js';
 
@@ -33,6 +34,9 @@ export interface SqliteSpaceOptions {
   /** Create the database if missing (only when a space is created). @default false */
   create?: boolean;
 }
+
+/** Extra keyword candidates fetched so that a few expired ones do not shorten the list. */
+const KEYWORD_MARGIN = 16;
 
 interface MemoryRow {
   seq: number;
@@ -102,10 +106,13 @@ export class SqliteSpaceStore implements SpaceStore {
       change: db.prepare('INSERT INTO changes (at, op, id) VALUES (?, ?, ?)'),
       changesAfter: db.prepare('SELECT seq, at, op, id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?'),
       lastSeq: db.prepare(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) AS seq`),
-      memoryChangesAfter: db.prepare(`SELECT c.seq AS cseq, c.id AS id, m.seq AS seq, m.embedding AS embedding
+      memoryChangesAfter: db.prepare(`SELECT c.seq AS cseq, c.id AS id, m.seq AS seq, m.expires_at AS expires_at, m.embedding AS embedding
         FROM changes c LEFT JOIN memories m ON m.id = c.id
         WHERE c.seq > ? AND c.op IN ('memory.created', 'memory.updated', 'memory.deleted') ORDER BY c.seq`),
-      allVectors: db.prepare('SELECT id, seq, embedding FROM memories'),
+      allVectors: db.prepare('SELECT id, seq, expires_at, embedding FROM memories'),
+      keywordTop: db.prepare(`SELECT m.id AS id, f.rank AS rank FROM
+        (SELECT rowid, bm25(memories_fts, 1.0, 0.5) AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?) f
+        JOIN memories m ON m.seq = f.rowid WHERE m.expires_at IS NULL OR m.expires_at > ? ORDER BY f.rank`),
       access: db.prepare('UPDATE memories SET access_count = access_count + ?, last_accessed_at = max(coalesce(last_accessed_at, 0), ?) WHERE id = ?'),
       insertRelation: db.prepare(`INSERT INTO relations (id, from_id, to_id, type, weight, metadata, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -219,31 +226,42 @@ export class SqliteSpaceStore implements SpaceStore {
     }));
   }
 
-  async keywordSearch(query: string, filter: FilterNode, limit: number): Promise<ScoredId[]> {
+  async keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
     const match = toFtsQuery(query);
     if (match === undefined) return [];
-    const where = compileFilter(filter);
     // Content counts twice as much as tags in BM25.
-    const rows = this.read(
-      () =>
-        this.db
-          .prepare(`SELECT m.id AS id, bm25(memories_fts, 1.0, 0.5) AS rank FROM memories_fts
-            JOIN memories m ON m.seq = memories_fts.rowid
-            WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY rank LIMIT ?`)
-          .all(match, ...where.params, limit) as { id: string; rank: number }[],
-    );
+    const rank = 'bm25(memories_fts, 1.0, 0.5)';
+    const notExpired = '(m.expires_at IS NULL OR m.expires_at > ?)';
+    let rows: { id: string; rank: number }[];
+    if (filter === undefined) {
+      // Rank inside FTS5 first and join only the best rows; a small margin covers expired ones.
+      rows = this.read(
+        () =>
+          this.stmt.keywordTop.all(match, limit + KEYWORD_MARGIN, now) as { id: string; rank: number }[],
+      ).slice(0, limit);
+    } else {
+      const where = compileFilter(filter);
+      rows = this.read(
+        () =>
+          this.db
+            .prepare(`SELECT m.id AS id, ${rank} AS rank FROM memories_fts
+              JOIN memories m ON m.seq = memories_fts.rowid
+              WHERE memories_fts MATCH ? AND ${notExpired} AND ${where.sql} ORDER BY rank LIMIT ?`)
+            .all(match, now, ...where.params, limit) as { id: string; rank: number }[],
+      );
+    }
     return rows.map((r) => ({ id: r.id, score: -r.rank }));
   }
 
-  async vectorSearch(vector: Float32Array, filter: FilterNode, limit: number): Promise<ScoredId[]> {
+  async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
     this.catchUpIndex();
     let allowed: Set<number> | undefined;
-    if (!(filter.kind === 'and' && filter.nodes.length === 0)) {
+    if (filter !== undefined) {
       const where = compileFilter(filter);
       allowed = new Set(this.read(() => this.db.prepare(`SELECT m.seq FROM memories m WHERE ${where.sql}`).pluck().all(...where.params) as number[]));
       if (allowed.size === 0) return [];
     }
-    return this.index.search(vector, limit, allowed);
+    return this.index.search(vector, limit, now, allowed);
   }
 
   async insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void> {
@@ -361,17 +379,22 @@ export class SqliteSpaceStore implements SpaceStore {
       this.db.transaction(() => {
         if (!this.indexLoaded) {
           this.index.appliedSeq = (this.stmt.lastSeq.get() as { seq: number }).seq;
-          for (const row of this.stmt.allVectors.iterate() as Iterable<{ id: string; seq: number; embedding: Buffer }>) {
-            this.index.upsert(row.id, row.seq, toVector(row.embedding));
+          for (const row of this.stmt.allVectors.iterate() as Iterable<{ id: string; seq: number; expires_at: number | null; embedding: Buffer }>) {
+            this.index.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
           }
           this.indexLoaded = true;
           return;
         }
         const last = (this.stmt.lastSeq.get() as { seq: number }).seq;
         if (last <= this.index.appliedSeq) return;
-        for (const row of this.stmt.memoryChangesAfter.iterate(this.index.appliedSeq) as Iterable<{ id: string; seq: number | null; embedding: Buffer | null }>) {
+        for (const row of this.stmt.memoryChangesAfter.iterate(this.index.appliedSeq) as Iterable<{
+          id: string;
+          seq: number | null;
+          expires_at: number | null;
+          embedding: Buffer | null;
+        }>) {
           if (row.seq === null || row.embedding === null) this.index.remove(row.id);
-          else this.index.upsert(row.id, row.seq, toVector(row.embedding));
+          else this.index.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
         }
         this.index.appliedSeq = last;
       })(),
@@ -432,16 +455,6 @@ function toVector(blob: Buffer): Float32Array {
 
 function parseJson(value: unknown): JsonObject | null {
   return typeof value === 'string' ? (JSON.parse(value) as JsonObject) : null;
-}
-
-/**
- * Turns free text into an FTS5 query: every word quoted (so FTS5 syntax in user input is inert)
- * and joined with OR, letting BM25 rank memories that match more words higher.
- */
-export function toFtsQuery(text: string): string | undefined {
-  const words = [...new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])].slice(0, 64);
-  if (words.length === 0) return undefined;
-  return words.map((w) => `"${w}"`).join(' OR ');
 }
 
 function encodeCursor(seq: number): string {
