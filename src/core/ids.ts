@@ -25,9 +25,14 @@ export function uuidv7(nowMs: number = Date.now()): string {
   bytes[6] = 0x70 | ((lastCounter >>> 8) & 0x0f);
   bytes[7] = lastCounter & 0xff;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  let out = '';
+  for (let i = 0; i < 16; i++) {
+    out += HEX[bytes[i]!]!;
+    if (i === 3 || i === 5 || i === 7 || i === 9) out += '-';
+  }
+  return out;
 }
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 let lastMs = 0;
 let lastCounter = 0;
 

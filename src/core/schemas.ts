@@ -18,6 +18,21 @@ const scope = z.string().min(1).max(256);
 const isoTime = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 const tag = z.string().min(1).max(128);
 const metadata = z.record(z.string().max(256), z.unknown());
+/**
+ * A vector: an array of finite numbers. Checked with one plain loop, because validating a
+ * 512-number array element by element through zod costs more than storing the memory.
+ */
+export const VectorSchema = z.custom<number[]>(
+  (value) => {
+    if (!Array.isArray(value) || value.length === 0 || value.length > 8192) return false;
+    for (let i = 0; i < value.length; i++) {
+      const x: unknown = value[i];
+      if (typeof x !== 'number' || !Number.isFinite(x)) return false;
+    }
+    return true;
+  },
+  { message: 'embedding must be an array of 1 to 8192 finite numbers' },
+);
 
 /** Options recorded on a space at creation. */
 export const SpaceCreateSchema = z.strictObject({
@@ -70,7 +85,7 @@ export const MemoryInputSchema = z.strictObject({
   kind: z.string().min(1).max(64).default('fact'),
   importance: z.number().min(0).max(1).default(0.5),
   expiresAt: isoTime.nullable().optional(),
-  embedding: z.array(z.number()).optional(),
+  embedding: VectorSchema.optional(),
 });
 /** Parsed memory input. */
 export type MemoryInput = z.output<typeof MemoryInputSchema>;
@@ -89,7 +104,7 @@ export const MemoryPatchSchema = z
     kind: z.string().min(1).max(64).optional(),
     importance: z.number().min(0).max(1).optional(),
     expiresAt: isoTime.nullable().optional(),
-    embedding: z.array(z.number()).optional(),
+    embedding: VectorSchema.optional(),
   })
   .refine((p) => Object.keys(p).length > 0, 'an update must change at least one field');
 /** Parsed memory update. */
@@ -129,7 +144,7 @@ export type ListQuery = z.output<typeof ListQuerySchema>;
 export const SearchRequestSchema = z
   .strictObject({
     query: z.string().min(1).max(10_000).optional(),
-    embedding: z.array(z.number()).optional(),
+    embedding: VectorSchema.optional(),
     mode: z.enum(['hybrid', 'vector', 'keyword']).default('hybrid'),
     limit: z.number().int().min(1).max(MAX_LIMIT).default(10),
     threshold: z.number().min(-1).max(1).optional(),

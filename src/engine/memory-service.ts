@@ -329,26 +329,37 @@ export class MemoryService {
         useKeyword ? store.keywordSearch(req.query!, filter, candidates, now) : [],
       ]);
       const keywordById = new Map(keywordHits.map((h) => [h.id, keywordScore(h.score)]));
-      // Score the union of both candidate lists exactly: keyword-only hits get their true cosine.
-      const candidateIds = [...new Set([...vectorHits.map((h) => h.id), ...keywordHits.map((h) => h.id)])];
-      const memories = await store.getMemories(candidateIds);
-      const rrf = req.mode === 'hybrid' && req.fusion === 'rrf' ? rrfScores(vectorHits, keywordHits, req.vectorWeight) : undefined;
+      const vectorById = new Map(vectorHits.map((h) => [h.id, h.score]));
+      // Keyword-only candidates get their true cosine too, so the union is scored exactly.
+      const unscored = keywordHits.filter((h) => !vectorById.has(h.id)).map((h) => h.id);
+      if (queryVector && unscored.length > 0) {
+        for (const [id, score] of await store.vectorScores(queryVector, unscored)) vectorById.set(id, score);
+      }
       const fused = req.mode === 'hybrid' && useKeyword;
-      let scored = memories.map((memory) => {
-        const scores: SearchHit['scores'] = {};
-        if (queryVector) scores.vector = dot(queryVector, memory.embedding);
-        const kw = keywordById.get(memory.id);
-        if (kw !== undefined) scores.keyword = kw;
+      const rrf = fused && req.fusion === 'rrf' ? rrfScores(vectorHits, keywordHits, req.vectorWeight) : undefined;
+      let ranked = [...new Set([...vectorHits.map((h) => h.id), ...keywordHits.map((h) => h.id)])].map((id) => {
+        const vector = vectorById.get(id);
+        const keyword = keywordById.get(id);
         const score =
-          req.mode === 'keyword' ? (kw ?? 0)
-          : !fused ? scores.vector!
-          : rrf ? (rrf.get(memory.id) ?? 0)
-          : req.vectorWeight * Math.max(scores.vector!, 0) + (1 - req.vectorWeight) * (kw ?? 0);
-        return { memory, score, scores };
+          req.mode === 'keyword' ? (keyword ?? 0)
+          : !fused ? (vector ?? 0)
+          : rrf ? (rrf.get(id) ?? 0)
+          : req.vectorWeight * Math.max(vector ?? 0, 0) + (1 - req.vectorWeight) * (keyword ?? 0);
+        return { id, score, vector, keyword };
       });
-      if (req.threshold !== undefined) scored = scored.filter((r) => r.score >= req.threshold!);
-      scored.sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1));
-      const results: SearchHit[] = scored.slice(0, req.limit).map((r) => ({ memory: memoryView(r.memory), score: r.score, scores: r.scores }));
+      if (req.threshold !== undefined) ranked = ranked.filter((r) => r.score >= req.threshold!);
+      ranked.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+      ranked = ranked.slice(0, req.limit);
+      // Only the hits returned are read in full.
+      const byId = new Map((await store.getMemories(ranked.map((r) => r.id))).map((m) => [m.id, m]));
+      const results: SearchHit[] = ranked.flatMap((r) => {
+        const memory = byId.get(r.id);
+        if (memory === undefined) return []; // deleted between ranking and reading
+        const scores: SearchHit['scores'] = {};
+        if (r.vector !== undefined) scores.vector = r.vector;
+        if (r.keyword !== undefined) scores.keyword = r.keyword;
+        return [{ memory: memoryView(memory), score: r.score, scores }];
+      });
       store.recordAccess(results.map((r) => r.memory.id), now);
       if (req.expand) await this.expand(handle, results);
       return { results };
@@ -382,10 +393,7 @@ export class MemoryService {
     const out: (Float32Array | undefined)[] = items.map((item) => {
       if (item.given === undefined) return undefined;
       checkDimension(record, item.given.length);
-      if (!item.given.every(Number.isFinite)) {
-        throw new MemspaceError('VALIDATION_FAILED', 'embedding values must be finite numbers', { issues: [{ path: 'embedding', message: 'not finite' }] });
-      }
-      return normalize(Float32Array.from(item.given));
+      return normalize(Float32Array.from(item.given)); // the schemas checked every value is finite
     });
     const missing = items.flatMap((item, i) => (out[i] === undefined ? [i] : []));
     if (missing.length > 0) {
@@ -490,10 +498,4 @@ function rrfScores(vectorHits: ScoredId[], keywordHits: ScoredId[], vectorWeight
     { hits: keywordHits, weight: 1 - vectorWeight },
   ]);
   return new Map(fused.map((h) => [h.id, h.score]));
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }

@@ -3,7 +3,7 @@ import { MemspaceError } from '../core/errors.js';
 import { MATCH_ALL } from '../core/filter.js';
 import { validateId } from '../core/ids.js';
 import { normalize } from '../core/ranking.js';
-import { MAX_CONTENT_CHARS } from '../core/schemas.js';
+import { MAX_CONTENT_CHARS, VectorSchema } from '../core/schemas.js';
 import type { JsonObject, MemoryRecord, RelationRecord } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { memoryView, relationView, spaceView, type Memory, type Relation, type Space } from '../core/views.js';
@@ -47,7 +47,7 @@ const MemoryLineSchema = z.object({
   expiresAt: time.nullable().default(null),
   accessCount: z.number().int().min(0).default(0),
   lastAccessedAt: time.nullable().default(null),
-  embedding: z.array(z.number()).optional(),
+  embedding: VectorSchema.optional(),
 });
 
 const RelationLineSchema = z.object({

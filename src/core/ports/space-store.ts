@@ -58,6 +58,8 @@ export interface SpaceStore {
    * `filter` (all when undefined) and not expired at `now`.
    */
   vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]>;
+  /** Cosine similarity of the unit vector `vector` with each of these memories; ids not found are left out. */
+  vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>>;
 
   /** Adds an edge; `NOT_FOUND` if either end is missing, `CONFLICT` for a duplicate id. */
   insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void>;

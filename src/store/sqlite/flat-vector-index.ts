@@ -1,28 +1,45 @@
 import { TopK } from '../../core/top-k.js';
 import type { ScoredId } from '../../core/types.js';
+import { DotKernel } from './dot-kernel.js';
+import type { VectorSnapshot } from './vector-snapshot.js';
+
+/** Below this share of the space, a filtered search scores only the allowed rows. */
+const SELECTIVE = 0.125;
 
 /**
- * All vectors of one space in one contiguous Float32Array, scanned exactly. It is derived state:
- * the database is the truth, and the owner brings the index up to date from the change feed
- * before each search, so results are always fresh, even after writes by another process.
+ * All vectors of one space in one contiguous float array, scanned exactly (with a WebAssembly
+ * SIMD kernel when the dimension allows). It is derived state: the database is the truth, and
+ * the owner brings the index up to date from the change feed before each search, so results
+ * are always fresh, even after writes by another process.
  */
 export class FlatVectorIndex {
   /** Last change-feed sequence reflected here. */
   appliedSeq = 0;
   private data: Float32Array;
+  private readonly kernel: DotKernel | undefined;
   private ids: string[] = [];
   private seqs: number[] = [];
   /** Expiry per slot in epoch ms; Infinity when a memory never expires. */
   private expires: number[] = [];
   private readonly slotOf = new Map<string, number>();
 
-  constructor(readonly dimension: number, initialCapacity = 1024) {
-    this.data = new Float32Array(dimension * initialCapacity);
+  constructor(
+    readonly dimension: number,
+    initialCapacity = 1024,
+  ) {
+    this.kernel = DotKernel.supports(dimension) ? new DotKernel(dimension) : undefined;
+    this.data = new Float32Array(0);
+    this.ensureCapacity(initialCapacity);
   }
 
   /** Number of vectors held. */
   get size(): number {
     return this.ids.length;
+  }
+
+  /** Makes room for `vectors` vectors at once, e.g. before a full load. */
+  reserve(vectors: number): void {
+    this.ensureCapacity(vectors);
   }
 
   /** Adds or replaces the vector of memory `id` (row `seq`), which expires at `expiresAt` if not null. */
@@ -67,42 +84,91 @@ export class FlatVectorIndex {
    * among those not expired at `now`, restricted to rows whose seq is in `allowed` when given.
    */
   search(query: Float32Array, k: number, now: number, allowed?: ReadonlySet<number>): ScoredId[] {
-    const dim = this.dimension;
-    const data = this.data;
-    const top = new TopK(k);
     const n = this.ids.length;
-    for (let slot = 0; slot < n; slot++) {
-      if (this.expires[slot]! <= now) continue;
-      if (allowed !== undefined && !allowed.has(this.seqs[slot]!)) continue;
-      const base = slot * dim;
-      // Four accumulators let the CPU overlap the multiply-adds.
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let i = 0;
-      for (; i + 3 < dim; i += 4) {
-        s0 += data[base + i]! * query[i]!;
-        s1 += data[base + i + 1]! * query[i + 1]!;
-        s2 += data[base + i + 2]! * query[i + 2]!;
-        s3 += data[base + i + 3]! * query[i + 3]!;
+    const top = new TopK(k);
+    const keep = (slot: number): boolean => this.expires[slot]! > now && (allowed === undefined || allowed.has(this.seqs[slot]!));
+    if (this.kernel !== undefined && (allowed === undefined || allowed.size >= n * SELECTIVE)) {
+      const scores = this.kernel.score(query, n);
+      for (let slot = 0; slot < n; slot++) {
+        const score = scores[slot]!;
+        if (score > top.floor && keep(slot)) top.push(slot, score);
       }
-      for (; i < dim; i++) s0 += data[base + i]! * query[i]!;
-      const score = s0 + s1 + s2 + s3;
-      if (score > top.floor) top.push(slot, score);
+    } else {
+      for (let slot = 0; slot < n; slot++) {
+        if (!keep(slot)) continue;
+        const score = this.dot(slot, query);
+        if (score > top.floor) top.push(slot, score);
+      }
     }
     return top.sorted().map(({ item, score }) => ({ id: this.ids[item]!, score }));
   }
 
-  /** Bytes held by the vectors, for health figures. */
-  get bytes(): number {
-    return this.data.byteLength;
+  /** The whole index, for saving; the vectors are a view, valid until the next change. */
+  snapshot(uid: string): VectorSnapshot {
+    return {
+      uid,
+      dimension: this.dimension,
+      appliedSeq: this.appliedSeq,
+      ids: this.ids,
+      seqs: Float64Array.from(this.seqs),
+      expires: Float64Array.from(this.expires),
+      vectors: this.data.subarray(0, this.ids.length * this.dimension),
+    };
+  }
+
+  /** Replaces the whole index with a saved one. */
+  restore(snap: VectorSnapshot): void {
+    this.ensureCapacity(snap.ids.length);
+    this.data.set(snap.vectors);
+    this.ids = [...snap.ids];
+    this.seqs = Array.from(snap.seqs);
+    this.expires = Array.from(snap.expires);
+    this.slotOf.clear();
+    this.ids.forEach((id, slot) => this.slotOf.set(id, slot));
+    this.appliedSeq = snap.appliedSeq;
+  }
+
+  /** Dot products of `query` with the vectors of these ids; unknown ids are left out. */
+  scores(query: Float32Array, ids: readonly string[]): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const id of ids) {
+      const slot = this.slotOf.get(id);
+      if (slot !== undefined) out.set(id, this.dot(slot, query));
+    }
+    return out;
+  }
+
+  private dot(slot: number, query: Float32Array): number {
+    const dim = this.dimension;
+    const data = this.data;
+    const base = slot * dim;
+    // Four accumulators let the CPU overlap the multiply-adds.
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let i = 0;
+    for (; i + 3 < dim; i += 4) {
+      s0 += data[base + i]! * query[i]!;
+      s1 += data[base + i + 1]! * query[i + 1]!;
+      s2 += data[base + i + 2]! * query[i + 2]!;
+      s3 += data[base + i + 3]! * query[i + 3]!;
+    }
+    for (; i < dim; i++) s0 += data[base + i]! * query[i]!;
+    return s0 + s1 + s2 + s3;
   }
 
   private ensureCapacity(vectors: number): void {
-    if (vectors * this.dimension <= this.data.length) return;
-    const next = new Float32Array(Math.max(vectors, (this.data.length / this.dimension) * 2) * this.dimension);
-    next.set(this.data);
-    this.data = next;
+    const capacity = this.data.length / this.dimension;
+    if (vectors <= capacity) return;
+    const next = Math.max(vectors, capacity * 2);
+    if (this.kernel !== undefined) {
+      this.kernel.reserve(next); // keeps the rows already held
+      this.data = this.kernel.rows;
+    } else {
+      const grown = new Float32Array(next * this.dimension);
+      grown.set(this.data);
+      this.data = grown;
+    }
   }
 }

@@ -70,6 +70,10 @@ const SPACE_MIGRATIONS: readonly string[] = [
   CREATE INDEX relations_from ON relations(from_id, type);
   CREATE INDEX relations_to ON relations(to_id, type);
 
+  -- A random identity, so derived files (the vector snapshot) are never applied to another database.
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  INSERT INTO meta VALUES ('uid', lower(hex(randomblob(16))));
+
   -- AUTOINCREMENT: a sequence number is never reused, even after the newest event is removed,
   -- so a reader resuming after seq N can trust that nothing new will appear below N.
   CREATE TABLE changes (

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemspaceError } from '../../core/errors.js';
 import type { FilterNode } from '../../core/filter.js';
@@ -19,6 +20,7 @@ import { FlatVectorIndex } from './flat-vector-index.js';
 import { toFtsQuery } from './fts-query.js';
 import { migrateSpace } from './space-schema.js';
 import { sqlite, translateSqliteError } from './sqlite-errors.js';
+import { loadVectorSnapshot, removeVectorSnapshot, saveVectorSnapshot } from './vector-snapshot.js';
 
 /** How an acknowledged write reaches the disk. */
 export type SyncMode = 'full' | 'normal';
@@ -78,6 +80,10 @@ export class SqliteSpaceStore implements SpaceStore {
   private readonly db: Database.Database;
   private readonly index: FlatVectorIndex;
   private indexLoaded = false;
+  /** Change-feed sequence of the snapshot on disk, so an unchanged index is not written again. */
+  private savedSeq = -1;
+  private readonly snapshotFile: string;
+  private readonly uid: string;
   private readonly pendingAccess = new Map<string, { count: number; at: number }>();
   private closed = false;
   private readonly stmt;
@@ -89,6 +95,8 @@ export class SqliteSpaceStore implements SpaceStore {
   ) {
     this.db = sqlite(() => openSpaceDatabase(file, options));
     this.index = new FlatVectorIndex(dimension);
+    this.snapshotFile = join(dirname(file), 'vectors.bin');
+    this.uid = (this.db.prepare(`SELECT value FROM meta WHERE key = 'uid'`).pluck().get() as string | undefined) ?? '';
     const db = this.db;
     this.stmt = {
       insert: db.prepare(`INSERT INTO memories (id, content, metadata, tags, user_id, agent_id, run_id, kind, importance,
@@ -264,6 +272,11 @@ export class SqliteSpaceStore implements SpaceStore {
     return this.index.search(vector, limit, now, allowed);
   }
 
+  async vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
+    this.catchUpIndex();
+    return this.index.scores(vector, ids);
+  }
+
   async insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void> {
     this.write(() => {
       for (const end of [relation.from, relation.to]) {
@@ -341,6 +354,13 @@ export class SqliteSpaceStore implements SpaceStore {
     } catch {
       // Access counts are advisory; a failure to save them must not keep a space from closing.
     }
+    if (this.indexLoaded && this.index.appliedSeq !== this.savedSeq) {
+      try {
+        saveVectorSnapshot(this.snapshotFile, this.index.snapshot(this.uid));
+      } catch {
+        // The snapshot only speeds up the next open; without it the index is rebuilt from the database.
+      }
+    }
     this.closed = true;
     this.db.close();
   }
@@ -373,19 +393,25 @@ export class SqliteSpaceStore implements SpaceStore {
     this.pendingAccess.clear();
   }
 
-  /** Brings the vector index up to the newest change, loading it whole on first use. */
+  /**
+   * Brings the vector index up to the newest change. On first use it starts from the snapshot
+   * file when one matches this database, else from every row; then it replays the change feed.
+   */
   private catchUpIndex(): void {
     this.read(() =>
       this.db.transaction(() => {
+        const last = (this.stmt.lastSeq.get() as { seq: number }).seq;
         if (!this.indexLoaded) {
-          this.index.appliedSeq = (this.stmt.lastSeq.get() as { seq: number }).seq;
-          for (const row of this.stmt.allVectors.iterate() as Iterable<{ id: string; seq: number; expires_at: number | null; embedding: Buffer }>) {
-            this.index.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
+          const snap = loadVectorSnapshot(this.snapshotFile, this.uid, this.index.dimension);
+          if (snap !== undefined && snap.appliedSeq <= last) {
+            this.index.restore(snap);
+            this.savedSeq = snap.appliedSeq;
+          } else {
+            if (snap !== undefined) removeVectorSnapshot(this.snapshotFile); // from the future: not ours
+            this.loadAllVectors(last);
           }
           this.indexLoaded = true;
-          return;
         }
-        const last = (this.stmt.lastSeq.get() as { seq: number }).seq;
         if (last <= this.index.appliedSeq) return;
         for (const row of this.stmt.memoryChangesAfter.iterate(this.index.appliedSeq) as Iterable<{
           id: string;
@@ -399,6 +425,14 @@ export class SqliteSpaceStore implements SpaceStore {
         this.index.appliedSeq = last;
       })(),
     );
+  }
+
+  private loadAllVectors(lastSeq: number): void {
+    this.index.reserve((this.db.prepare('SELECT count(*) FROM memories').pluck().get() as number) + 1);
+    for (const row of this.stmt.allVectors.iterate() as Iterable<{ id: string; seq: number; expires_at: number | null; embedding: Buffer }>) {
+      this.index.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
+    }
+    this.index.appliedSeq = lastSeq;
   }
 
   private assertOpen(): void {

@@ -1,0 +1,46 @@
+;; Dot products of many rows with one query, four f32x4 accumulators at a time.
+;; Assembled by scripts/build-dot-kernel.ts into dot-kernel.generated.ts; edit this file, then
+;; run `node --import tsx scripts/build-dot-kernel.ts` (a test fails when the two disagree).
+(module
+  (memory (export "memory") 1)
+  ;; out[i] = dot(rows[i], query) for i < n; each row holds `dim` f32, dim a multiple of 16.
+  ;; All arguments are byte offsets into memory except n and dim.
+  (func (export "dots") (param $rows i32) (param $n i32) (param $dim i32) (param $query i32) (param $out i32)
+    (local $i i32) (local $row i32) (local $j i32) (local $bytes i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $sum v128)
+    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $row (local.get $rows))
+    (block $done
+      (loop $each_row
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $a0 (v128.const f32x4 0 0 0 0))
+        (local.set $a1 (v128.const f32x4 0 0 0 0))
+        (local.set $a2 (v128.const f32x4 0 0 0 0))
+        (local.set $a3 (v128.const f32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $row_done
+          (loop $each_chunk
+            (br_if $row_done (i32.ge_u (local.get $j) (local.get $bytes)))
+            (local.set $a0 (f32x4.add (local.get $a0)
+              (f32x4.mul (v128.load (i32.add (local.get $row) (local.get $j)))
+                         (v128.load (i32.add (local.get $query) (local.get $j))))))
+            (local.set $a1 (f32x4.add (local.get $a1)
+              (f32x4.mul (v128.load offset=16 (i32.add (local.get $row) (local.get $j)))
+                         (v128.load offset=16 (i32.add (local.get $query) (local.get $j))))))
+            (local.set $a2 (f32x4.add (local.get $a2)
+              (f32x4.mul (v128.load offset=32 (i32.add (local.get $row) (local.get $j)))
+                         (v128.load offset=32 (i32.add (local.get $query) (local.get $j))))))
+            (local.set $a3 (f32x4.add (local.get $a3)
+              (f32x4.mul (v128.load offset=48 (i32.add (local.get $row) (local.get $j)))
+                         (v128.load offset=48 (i32.add (local.get $query) (local.get $j))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 64)))
+            (br $each_chunk)))
+        (local.set $sum (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+          (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $sum)) (f32x4.extract_lane 1 (local.get $sum)))
+            (f32.add (f32x4.extract_lane 2 (local.get $sum)) (f32x4.extract_lane 3 (local.get $sum)))))
+        (local.set $row (i32.add (local.get $row) (local.get $bytes)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each_row))))
+)
