@@ -17,6 +17,9 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
 }
 
+/** Writes made from the command line are recorded in history as this actor. */
+const CLI_ACTOR = { actor: 'cli' };
+
 /** Exit codes: success, an error with a code, a usage error. */
 export const EXIT = { OK: 0, ERROR: 1, USAGE: 2 } as const;
 
@@ -167,7 +170,7 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
         ...(o['importance'] !== undefined && { importance: o['importance'] }),
         ...(o['id'] !== undefined && { id: o['id'] }),
         ...(o['embedding'] !== undefined && { embedding: parseJsonOption(o['embedding'] as string, '--embedding') }),
-      });
+      }, CLI_ACTOR);
       print(memory, () => `${memory.id}\n`);
     });
   sub(program, 'get')
@@ -235,10 +238,10 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
         throw new MemspaceError('VALIDATION_FAILED', 'give either an id or --filter', { issues: [{ path: 'id', message: 'id or --filter' }] });
       }
       if (id !== undefined) {
-        await ms.service.deleteMemory(space, id);
+        await ms.service.deleteMemory(space, id, CLI_ACTOR);
         print({ deleted: 1 }, () => `deleted ${id}\n`);
       } else {
-        const result = await ms.service.deleteMemories(space, parseJsonOption(o.filter!, '--filter'));
+        const result = await ms.service.deleteMemories(space, parseJsonOption(o.filter!, '--filter'), CLI_ACTOR);
         print(result, () => `deleted ${result.deleted} memories\n`);
       }
     });
@@ -266,7 +269,7 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
     .argument('<type>')
     .option('--weight <x>', 'edge weight', toNumber)
     .action(async (space: string, from: string, to: string, type: string, o: { weight?: number }) => {
-      const r = await (await open(g())).service.addRelation(space, { from, to, type, ...(o.weight !== undefined && { weight: o.weight }) });
+      const r = await (await open(g())).service.addRelation(space, { from, to, type, ...(o.weight !== undefined && { weight: o.weight }) }, CLI_ACTOR);
       print(r, () => `${r.id}\n`);
     });
   sub(program, 'relations')
@@ -284,7 +287,7 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
     .argument('<space>')
     .argument('<relation-id>')
     .action(async (space: string, relationId: string) => {
-      await (await open(g())).service.deleteRelation(space, relationId);
+      await (await open(g())).service.deleteRelation(space, relationId, CLI_ACTOR);
       print({ deleted: relationId }, () => `deleted relation ${relationId}\n`);
     });
 

@@ -235,7 +235,7 @@ export class MemoryService {
         ...current,
         content,
         metadata,
-        tags: patch.tags ?? current.tags,
+        tags: patch.tags === undefined ? current.tags : [...new Set(patch.tags)],
         kind: patch.kind ?? current.kind,
         importance: patch.importance ?? current.importance,
         expiresAt: patch.expiresAt === undefined ? current.expiresAt : patch.expiresAt,
@@ -430,8 +430,10 @@ export class MemoryService {
     return { kind: 'or', nodes: [columnCondition('expiresAt', 'exists', false), columnCondition('expiresAt', 'gt', this.now())] };
   }
 
+  /** The catalogue says idle or archived; whether a space is open right now only the registry knows. */
   private withState(record: SpaceRecord): Space {
-    return spaceView(record);
+    const view = spaceView(record);
+    return record.state === 'idle' && this.registry.isOpen(record.name) ? { ...view, state: 'active' } : view;
   }
 }
 

@@ -48,6 +48,11 @@ export class SpaceRegistry {
     return this.open.size;
   }
 
+  /** True when the space's storage is open in this process. */
+  isOpen(name: string): boolean {
+    return this.open.has(spaceKey(name));
+  }
+
   /** The catalogue record of a space; `INVALID_SPACE` or `SPACE_NOT_FOUND` otherwise. */
   async record(name: string): Promise<SpaceRecord> {
     validateSpaceName(name, { allowSystem: true });

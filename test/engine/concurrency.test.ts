@@ -1,25 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../src/config.js';
 import { MemspaceError } from '../../src/core/errors.js';
-import type { Memory } from '../../src/core/views.js';
 import { openMemspace, type Memspace } from '../../src/memspace.js';
 import { burstContent } from '../fixtures/burst-writer.js';
-import { axisVector, tempDir, tempMemspace } from '../support/temp-memspace.js';
+import { killChildren, spawnLineChild, type ChildExit } from '../support/line-child.js';
+import { allMemories, axisVector, tempDir, tempMemspace } from '../support/temp-memspace.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BURST_WRITER = fileURLToPath(new URL('../fixtures/burst-writer.ts', import.meta.url));
+const BURST_WRITER = new URL('../fixtures/burst-writer.ts', import.meta.url);
 const DIM = 8;
 
 const cleanups: (() => Promise<void>)[] = [];
-const children = new Set<ChildProcess>();
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  killChildren();
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
@@ -35,20 +31,6 @@ async function vectorSpace(ms: Memspace, name: string): Promise<void> {
   await ms.service.createSpace({ name, embedder: 'none', dimension: DIM });
 }
 
-/** Every memory of a space, paging through the whole listing; `listed` counts rows, duplicates included. */
-async function allMemories(ms: Memspace, space: string): Promise<{ byId: Map<string, Memory>; listed: number }> {
-  const byId = new Map<string, Memory>();
-  let listed = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await ms.service.listMemories(space, { limit: 1000, ...(cursor !== undefined && { cursor }) });
-    for (const m of page.items) byId.set(m.id, m);
-    listed += page.items.length;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined);
-  return { byId, listed };
-}
-
 /** The error code of a rejection, or a description of what was thrown instead of a MemspaceError. */
 function codeOf(reason: unknown): string {
   return reason instanceof MemspaceError ? reason.code : `not a MemspaceError: ${String(reason)}`;
@@ -61,49 +43,17 @@ function rejectionCodes(results: readonly PromiseSettledResult<unknown>[]): Reco
   return counts;
 }
 
-/** A burst-writer child: started, READY awaited by {@link ready}, released by {@link go}. */
+/** A burst-writer child: started, READY awaited, released by `go`. */
 interface Burst {
   readonly lines: string[];
   ready: Promise<void>;
-  /** Resolves with the exit code once the process exited and its output is fully read. */
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  done: Promise<ChildExit>;
   go(): void;
 }
 
 function startBurst(args: readonly string[]): Burst {
-  const child = spawn(process.execPath, ['--import', 'tsx', BURST_WRITER, ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  const lines: string[] = [];
-  let partial = '';
-  let stderr = '';
-  let onReady!: () => void;
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop()!;
-    for (const line of parts) {
-      if (line === 'READY') onReady();
-      else lines.push(line);
-    }
-  });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal, stderr });
-    });
-  });
-  // A child that dies before READY must fail the test, not hang it.
-  const readyOrDead = Promise.race([
-    ready,
-    done.then(({ code, signal, stderr: err }) => {
-      throw new Error(`burst-writer ${args.join(' ')} exited before READY (code ${code}, signal ${signal}):\n${err}`);
-    }),
-  ]);
-  return { lines, ready: readyOrDead, done, go: () => child.stdin!.end('GO\n') };
+  const { child, lines, ready, closed } = spawnLineChild(BURST_WRITER, args, 'pipe');
+  return { lines, ready, done: closed, go: () => child.stdin!.end('GO\n') };
 }
 
 /** Runs bursts together: all start, all report READY, all get GO at once; resolves with each one's output lines. */

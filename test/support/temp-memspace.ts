@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
+import type { Memory } from '../../src/core/views.js';
 import { openMemspace, type Memspace, type OpenMemspaceOptions } from '../../src/memspace.js';
 
 /** A fresh data directory under the system temp dir. */
@@ -26,4 +27,18 @@ export async function tempMemspace(options: OpenMemspaceOptions & { dataDir?: st
 /** A deterministic unit-ish vector of `dim` numbers pointing mostly along axis `axis`. */
 export function axisVector(dim: number, axis: number, noise = 0.01): number[] {
   return Array.from({ length: dim }, (_, i) => (i === axis % dim ? 1 : noise * Math.sin(i + axis)));
+}
+
+/** Every memory of a space by id, paging through the whole listing; `listed` counts rows, duplicates included. */
+export async function allMemories(ms: Memspace, space: string): Promise<{ byId: Map<string, Memory>; listed: number }> {
+  const byId = new Map<string, Memory>();
+  let listed = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await ms.service.listMemories(space, { limit: 1000, ...(cursor !== undefined && { cursor }) });
+    for (const m of page.items) byId.set(m.id, m);
+    listed += page.items.length;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return { byId, listed };
 }

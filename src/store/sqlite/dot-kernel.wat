@@ -43,4 +43,27 @@
         (local.set $row (i32.add (local.get $row) (local.get $bytes)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $each_row))))
+;; A four-lane Fletcher sum over `words` 32-bit words (a multiple of 4) from byte offset $at:
+  ;; lane j adds the words at positions j mod 4. Checks snapshot files; see vector-snapshot.ts.
+  (func (export "checksum") (param $at i32) (param $words i32) (result i32)
+    (local $end i32) (local $a v128) (local $b v128)
+    (local.set $a (v128.const i32x4 1 1 1 1))
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $words) (i32.const 2))))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $a (i32x4.add (local.get $a) (v128.load (local.get $at))))
+        (local.set $b (i32x4.add (local.get $b) (local.get $a)))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $each)))
+    ;; fold: sum of b lanes times a golden-ratio constant, xor the sum of a lanes
+    (i32.xor
+      (i32.mul
+        (i32.add
+          (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32x4.extract_lane 1 (local.get $b)))
+          (i32.add (i32x4.extract_lane 2 (local.get $b)) (i32x4.extract_lane 3 (local.get $b))))
+        (i32.const 0x9e3779b1))
+      (i32.add
+        (i32.add (i32x4.extract_lane 0 (local.get $a)) (i32x4.extract_lane 1 (local.get $a)))
+        (i32.add (i32x4.extract_lane 2 (local.get $a)) (i32x4.extract_lane 3 (local.get $a))))))
 )

@@ -1,6 +1,6 @@
 import { TopK } from '../../core/top-k.js';
 import type { ScoredId } from '../../core/types.js';
-import { DotKernel } from './dot-kernel.js';
+import { DotKernel, laneChecksum } from './dot-kernel.js';
 import type { VectorSnapshot } from './vector-snapshot.js';
 
 /** Below this share of the space, a filtered search scores only the allowed rows. */
@@ -113,13 +113,24 @@ export class FlatVectorIndex {
       seqs: Float64Array.from(this.seqs),
       expires: Float64Array.from(this.expires),
       vectors: this.data.subarray(0, this.ids.length * this.dimension),
+      vectorsChecksum: this.rowsChecksum(this.ids.length),
     };
   }
 
-  /** Replaces the whole index with a saved one. */
-  restore(snap: VectorSnapshot): void {
-    this.ensureCapacity(snap.ids.length);
-    this.data.set(snap.vectors);
+  /** Checksum of the first `count` vectors, for snapshot files. */
+  rowsChecksum(count: number): number {
+    if (this.kernel !== undefined) return this.kernel.checksum(count);
+    return laneChecksum(new Int32Array(this.data.buffer, this.data.byteOffset, count * this.dimension));
+  }
+
+  /** A writable view of room for `count` vectors, for loading a snapshot in place (see {@link adopt}). */
+  rowsFor(count: number): Float32Array {
+    this.ensureCapacity(count);
+    return this.data;
+  }
+
+  /** Takes the bookkeeping of `ids.length` vectors already written in place through {@link rowsFor}. */
+  adopt(snap: Omit<VectorSnapshot, 'vectors' | 'vectorsChecksum'>): void {
     this.ids = [...snap.ids];
     this.seqs = Array.from(snap.seqs);
     this.expires = Array.from(snap.expires);

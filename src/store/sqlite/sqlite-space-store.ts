@@ -402,9 +402,9 @@ export class SqliteSpaceStore implements SpaceStore {
       this.db.transaction(() => {
         const last = (this.stmt.lastSeq.get() as { seq: number }).seq;
         if (!this.indexLoaded) {
-          const snap = loadVectorSnapshot(this.snapshotFile, this.uid, this.index.dimension);
+          const snap = loadVectorSnapshot(this.snapshotFile, this.uid, this.index.dimension, this.index);
           if (snap !== undefined && snap.appliedSeq <= last) {
-            this.index.restore(snap);
+            this.index.adopt(snap);
             this.savedSeq = snap.appliedSeq;
           } else {
             if (snap !== undefined) removeVectorSnapshot(this.snapshotFile); // from the future: not ours

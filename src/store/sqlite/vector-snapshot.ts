@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 /** What a snapshot holds: the vector index of one space as of change-feed sequence `appliedSeq`. */
 export interface VectorSnapshot {
@@ -11,6 +11,16 @@ export interface VectorSnapshot {
   expires: Float64Array;
   /** `ids.length * dimension` floats, row after row. */
   vectors: Float32Array;
+  /** Checksum of `vectors`, from the index that holds them (see {@link SnapshotTarget.rowsChecksum}). */
+  vectorsChecksum: number;
+}
+
+/** Where a snapshot's vectors are read to: straight into the index's own memory. */
+export interface SnapshotTarget {
+  /** A writable view of room for `count` vectors. */
+  rowsFor(count: number): Float32Array;
+  /** Checksum of the first `count` vectors, as {@link VectorSnapshot.vectorsChecksum}. */
+  rowsChecksum(count: number): number;
 }
 
 const MAGIC = 0x3156534d; // "MSV1" little-endian
@@ -23,62 +33,66 @@ const HEADER = 48;
 export function saveVectorSnapshot(file: string, snap: VectorSnapshot): void {
   const count = snap.ids.length;
   const idsBytes = Buffer.from(JSON.stringify(snap.ids), 'utf8');
-  const bodyBytes = count * 16 + snap.vectors.byteLength;
-  const out = Buffer.alloc(HEADER + bodyBytes + idsBytes.length);
-  const body = new Uint8Array(out.buffer, out.byteOffset + HEADER, bodyBytes);
-  body.set(new Uint8Array(snap.seqs.buffer, snap.seqs.byteOffset, count * 8), 0);
-  body.set(new Uint8Array(snap.expires.buffer, snap.expires.byteOffset, count * 8), count * 8);
-  body.set(new Uint8Array(snap.vectors.buffer, snap.vectors.byteOffset, snap.vectors.byteLength), count * 16);
-  idsBytes.copy(out, HEADER + bodyBytes);
-  out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(snap.dimension, 4);
-  out.writeUInt32LE(count, 8);
-  out.writeUInt32LE(idsBytes.length, 12);
-  out.writeUInt32LE(checksum(out.subarray(HEADER)), 16);
-  Buffer.from(snap.uid.padEnd(32, '0').slice(0, 32), 'hex').copy(out, 20);
-  out.writeDoubleLE(snap.appliedSeq, 36);
+  const seqs = new Uint8Array(snap.seqs.buffer, snap.seqs.byteOffset, count * 8);
+  const expires = new Uint8Array(snap.expires.buffer, snap.expires.byteOffset, count * 8);
+  const vectors = new Uint8Array(snap.vectors.buffer, snap.vectors.byteOffset, snap.vectors.byteLength);
+  const header = Buffer.alloc(HEADER);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt32LE(snap.dimension, 4);
+  header.writeUInt32LE(count, 8);
+  header.writeUInt32LE(idsBytes.length, 12);
+  header.writeUInt32LE(combine(checksum([seqs, expires, idsBytes]), snap.vectorsChecksum), 16);
+  Buffer.from(uidHex(snap.uid), 'hex').copy(header, 20);
+  header.writeDoubleLE(snap.appliedSeq, 36);
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, out);
+  writeFileSync(tmp, Buffer.concat([header, seqs, expires, vectors, idsBytes]));
   renameSync(tmp, file);
 }
 
 /**
- * Reads a snapshot written for database `uid` with vectors of `dimension` floats; undefined
- * when the file is missing, truncated, altered, or belongs to another database.
+ * Reads a snapshot written for database `uid` with vectors of `dimension` floats, the vectors
+ * straight into `target`. Undefined when the file is missing, truncated, altered, or belongs to
+ * another database; `target`'s rows may then hold garbage and must not be used.
  */
-export function loadVectorSnapshot(file: string, uid: string, dimension: number): VectorSnapshot | undefined {
-  let raw: Buffer;
+export function loadVectorSnapshot(
+  file: string,
+  uid: string,
+  dimension: number,
+  target: SnapshotTarget,
+): Omit<VectorSnapshot, 'vectors' | 'vectorsChecksum'> | undefined {
+  let fd: number;
   try {
-    raw = readFileSync(file);
+    fd = openSync(file, 'r');
   } catch {
     return undefined;
   }
-  if (raw.length < HEADER || raw.readUInt32LE(0) !== MAGIC || raw.readUInt32LE(4) !== dimension) return undefined;
-  const count = raw.readUInt32LE(8);
-  const idsLength = raw.readUInt32LE(12);
-  const bodyBytes = count * 16 + count * dimension * 4;
-  if (raw.length !== HEADER + bodyBytes + idsLength) return undefined;
-  if (raw.subarray(20, 36).toString('hex') !== uid.padEnd(32, '0').slice(0, 32)) return undefined;
-  if (checksum(raw.subarray(HEADER)) !== raw.readUInt32LE(16)) return undefined;
-  // Copy into aligned memory: a Buffer's offset need not suit a Float64Array.
-  const body = new Uint8Array(bodyBytes);
-  body.set(raw.subarray(HEADER, HEADER + bodyBytes));
-  let ids: unknown;
   try {
-    ids = JSON.parse(raw.subarray(HEADER + bodyBytes).toString('utf8'));
+    const header = Buffer.alloc(HEADER);
+    if (readSync(fd, header, 0, HEADER, 0) !== HEADER) return undefined;
+    if (header.readUInt32LE(0) !== MAGIC || header.readUInt32LE(4) !== dimension) return undefined;
+    if (header.subarray(20, 36).toString('hex') !== uidHex(uid)) return undefined;
+    const count = header.readUInt32LE(8);
+    const idsLength = header.readUInt32LE(12);
+    const meta = new Float64Array(count * 2);
+    const vectors = target.rowsFor(count).subarray(0, count * dimension);
+    const idsBytes = Buffer.alloc(idsLength);
+    const parts = [new Uint8Array(meta.buffer), new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength), idsBytes];
+    let at = HEADER;
+    for (const part of parts) {
+      if (readSync(fd, part, 0, part.byteLength, at) !== part.byteLength) return undefined;
+      at += part.byteLength;
+    }
+    if (readSync(fd, Buffer.alloc(1), 0, 1, at) !== 0) return undefined; // longer than it says
+    const sum = combine(checksum([new Uint8Array(meta.buffer, 0, count * 8), new Uint8Array(meta.buffer, count * 8, count * 8), idsBytes]), target.rowsChecksum(count));
+    if (sum !== header.readUInt32LE(16)) return undefined;
+    const ids: unknown = JSON.parse(idsBytes.toString('utf8'));
+    if (!Array.isArray(ids) || ids.length !== count || !ids.every((id) => typeof id === 'string')) return undefined;
+    return { uid, dimension, appliedSeq: header.readDoubleLE(36), ids: ids as string[], seqs: meta.subarray(0, count), expires: meta.subarray(count) };
   } catch {
     return undefined;
+  } finally {
+    closeSync(fd);
   }
-  if (!Array.isArray(ids) || ids.length !== count || !ids.every((id) => typeof id === 'string')) return undefined;
-  return {
-    uid,
-    dimension,
-    appliedSeq: raw.readDoubleLE(36),
-    ids: ids as string[],
-    seqs: new Float64Array(body.buffer, 0, count),
-    expires: new Float64Array(body.buffer, count * 8, count),
-    vectors: new Float32Array(body.buffer, count * 16, count * dimension),
-  };
 }
 
 /** Removes a snapshot, e.g. when it no longer matches its database. */
@@ -86,12 +100,33 @@ export function removeVectorSnapshot(file: string): void {
   rmSync(file, { force: true });
 }
 
-/** FNV-1a over 32-bit words (and the trailing bytes): cheap enough for tens of megabytes. */
-function checksum(bytes: Uint8Array): number {
-  const words = Math.floor(bytes.length / 4);
-  const aligned = bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, words) : new Uint32Array(bytes.slice(0, words * 4).buffer);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < words; i++) h = Math.imul(h ^ aligned[i]!, 0x01000193);
-  for (let i = words * 4; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
+function uidHex(uid: string): string {
+  return uid.padEnd(32, '0').slice(0, 32);
+}
+
+function combine(meta: number, vectors: number): number {
+  return (Math.imul(meta ^ 0x5bd1e995, 0x01000193) ^ vectors) >>> 0;
+}
+
+/**
+ * A Fletcher-style sum over the small parts (ids, sequences, expiries); the vectors, tens of
+ * megabytes, are summed by their index in WebAssembly. Any truncation, garbage or flipped byte
+ * changes one of the two. Parts are summed in order; all but the last are whole words long.
+ */
+function checksum(parts: readonly Uint8Array[]): number {
+  let a = 1;
+  let b = 0;
+  for (const bytes of parts) {
+    const words = bytes.byteLength >>> 2;
+    const view = bytes.byteOffset % 4 === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, words) : new Int32Array(bytes.slice(0, words * 4).buffer);
+    for (let i = 0; i < words; i++) {
+      a = (a + view[i]!) | 0;
+      b = (b + a) | 0;
+    }
+    for (let i = words * 4; i < bytes.byteLength; i++) {
+      a = (a + bytes[i]!) | 0;
+      b = (b + a) | 0;
+    }
+  }
+  return (Math.imul(b, 0x9e3779b1) ^ a) >>> 0;
 }

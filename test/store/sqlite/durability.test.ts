@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../../src/config.js';
-import type { Memory } from '../../../src/core/views.js';
 import { openMemspace, type Memspace } from '../../../src/memspace.js';
 import { DURABLE_DIMENSION, durableContent, durableMetadata } from '../../fixtures/durable-writer.js';
-import { axisVector, tempDir } from '../../support/temp-memspace.js';
+import { killChildren, spawnLineChild } from '../../support/line-child.js';
+import { allMemories, axisVector, tempDir } from '../../support/temp-memspace.js';
 
 /*
  * kill -9 durability: a child process writes continuously across several spaces and reports
@@ -21,8 +19,7 @@ import { axisVector, tempDir } from '../../support/temp-memspace.js';
  * the number of rounds (at least 20).
  */
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const WRITER = fileURLToPath(new URL('../../fixtures/durable-writer.ts', import.meta.url));
+const WRITER = new URL('../../fixtures/durable-writer.ts', import.meta.url);
 const SPACES = Array.from({ length: 4 }, (_, i) => `w${i}`);
 const ROUNDS = Math.max(20, Number(process.env['DURABILITY_ROUNDS'] ?? 20) || 20);
 const SEED = Number(process.env['DURABILITY_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
@@ -55,77 +52,29 @@ interface RoundResult {
   partial: string;
 }
 
-const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 
 afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
+  killChildren();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Spawns the writer, waits for READY plus `killAfterMs`, kills it with SIGKILL and returns what it acknowledged. */
 async function writerRound(dataDir: string, round: number, sync: 'full' | 'normal', killAfterMs: number): Promise<RoundResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dataDir, String(SPACES.length), sync], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const lines: string[] = [];
-  let partial = '';
-  let stderr = '';
-  let onReady!: () => void;
-  const ready = new Promise<void>((resolve) => (onReady = resolve));
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop()!;
-    for (const line of parts) {
-      if (line === 'READY') onReady();
-      lines.push(line);
+  const { child, lines, ready, closed } = spawnLineChild(WRITER, [dataDir, String(SPACES.length), sync]);
+  await ready;
+  await delay(killAfterMs);
+  child.kill('SIGKILL');
+  const { code, signal, stderr, partial } = await closed;
+  const acks: Ack[] = [];
+  for (const line of lines) {
+    const [tag, space, id, token, ...rest] = line.split(' ');
+    if (tag !== 'ACK' || space === undefined || id === undefined || token === undefined || rest.length > 0) {
+      throw new Error(`unexpected line from the writer in round ${round}: ${JSON.stringify(line)}`);
     }
-  });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
-  // 'close' comes after the exit and after both pipes are drained: every byte written is in.
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
-  try {
-    const early = await Promise.race([ready.then(() => undefined), closed]);
-    if (early !== undefined) {
-      throw new Error(`writer exited before READY in round ${round} (code ${early.code}, signal ${early.signal}):\n${stderr}`);
-    }
-    await delay(killAfterMs);
-    child.kill('SIGKILL');
-    const { code, signal } = await closed;
-    const acks: Ack[] = [];
-    for (const line of lines) {
-      if (line === 'READY') continue;
-      const [tag, space, id, token, ...rest] = line.split(' ');
-      if (tag !== 'ACK' || space === undefined || id === undefined || token === undefined || rest.length > 0) {
-        throw new Error(`unexpected line from the writer in round ${round}: ${JSON.stringify(line)}`);
-      }
-      acks.push({ space, id, token, round });
-    }
-    return { acks, signal, code, stderr, partial };
-  } finally {
-    children.delete(child);
+    acks.push({ space, id, token, round });
   }
-}
-
-/** Every memory of a space, by id, paging through the whole listing. */
-async function allMemories(ms: Memspace, space: string): Promise<{ byId: Map<string, Memory>; listed: number }> {
-  const byId = new Map<string, Memory>();
-  let listed = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await ms.service.listMemories(space, { limit: 1000, order: 'asc', ...(cursor !== undefined && { cursor }) });
-    for (const m of page.items) byId.set(m.id, m);
-    listed += page.items.length;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined);
-  return { byId, listed };
+  return { acks, signal, code, stderr, partial };
 }
 
 /** Ids, contents and metadata of a space, in id order: what must not change. */

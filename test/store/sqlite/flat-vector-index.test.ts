@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { normalize } from '../../../src/core/ranking.js';
+import { DotKernel, laneChecksum } from '../../../src/store/sqlite/dot-kernel.js';
 import { FlatVectorIndex } from '../../../src/store/sqlite/flat-vector-index.js';
 import { assembleDotKernel, generatedSource } from '../../../scripts/build-dot-kernel.js';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadVectorSnapshot, saveVectorSnapshot } from '../../../src/store/sqlite/vector-snapshot.js';
 
 /** A seeded generator, so a failure can be replayed. */
 function rng(seed: number): () => number {
@@ -63,6 +67,44 @@ describe('FlatVectorIndex', () => {
     expect(index.search(query, 5, 2000, new Set([7])).map((h) => h.id)).toEqual(['m7']);
     const wide = new Set(Array.from({ length: 150 }, (_, i) => i + 50));
     expect(index.search(query, 200, 2000, wide).every((h) => wide.has(Number(h.id.slice(1))))).toBe(true);
+  });
+
+  it('computes the same checksum in WebAssembly and in JavaScript, and notices a flipped bit', () => {
+    const next = rng(11);
+    const kernel = new DotKernel(64);
+    kernel.reserve(100);
+    for (let i = 0; i < kernel.rows.length; i++) kernel.rows[i] = next() * 4 - 2;
+    const words = new Int32Array(kernel.rows.buffer, 0, 100 * 64);
+    const sum = kernel.checksum(100);
+    expect(sum).toBe(laneChecksum(words));
+    words[4321] = words[4321]! ^ 1;
+    expect(kernel.checksum(100)).not.toBe(sum);
+  });
+
+  it.each([512, 24])('round-trips through a snapshot file at %i dimensions, and refuses one of another database', (dim) => {
+    const dir = mkdtempSync(join(tmpdir(), 'memspace-snap-'));
+    try {
+      const next = rng(dim + 1);
+      const index = new FlatVectorIndex(dim);
+      for (let i = 0; i < 500; i++) index.upsert(`m${i}`, i + 1, randomUnit(dim, next), i % 10 === 0 ? 1000 : null);
+      index.appliedSeq = 777;
+      const file = join(dir, 'vectors.bin');
+      saveVectorSnapshot(file, index.snapshot('ab'.repeat(16)));
+      const copy = new FlatVectorIndex(dim);
+      const snap = loadVectorSnapshot(file, 'ab'.repeat(16), dim, copy);
+      expect(snap).toBeDefined();
+      copy.adopt(snap!);
+      expect(copy.size).toBe(500);
+      expect(copy.appliedSeq).toBe(777);
+      for (let q = 0; q < 5; q++) {
+        const query = randomUnit(dim, next);
+        expect(copy.search(query, 10, 2000)).toEqual(index.search(query, 10, 2000));
+      }
+      expect(loadVectorSnapshot(file, 'cd'.repeat(16), dim, new FlatVectorIndex(dim))).toBeUndefined();
+      expect(loadVectorSnapshot(file, 'ab'.repeat(16), dim + 16, new FlatVectorIndex(dim + 16))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('ships kernel bytes assembled from the committed source', async () => {

@@ -4,11 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalize } from '../../../src/core/ranking.js';
 import { tempMemspace } from '../../support/temp-memspace.js';
 
-const DIM = 32;
 let ms: Awaited<ReturnType<typeof tempMemspace>>;
 let seed = 1;
 const random = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
-const vector = (): number[] => Array.from({ length: DIM }, random);
+const vector = (dim: number): number[] => Array.from({ length: dim }, random);
 
 beforeAll(async () => {
   ms = await tempMemspace();
@@ -36,30 +35,33 @@ async function searchIds(space: string, query: number[]): Promise<string[]> {
 }
 
 describe('vector snapshot (derived vectors.bin)', () => {
-  it('is written on close, reused on open, and every kind of damage falls back to the database', async () => {
+  // 32 dimensions run on the WebAssembly kernel, 24 on the JavaScript path.
+  it.each([32, 24])('at %i dimensions: is written on close, reused on open, and every kind of damage falls back to the database', async (dim) => {
     const s = ms.service;
-    await s.createSpace({ name: 'snap', embedder: 'none', dimension: DIM });
-    await s.createSpace({ name: 'other', embedder: 'none', dimension: DIM });
-    await s.addMemories('snap', Array.from({ length: 300 }, (_, i) => ({ content: `m${i}`, embedding: vector() })));
-    await s.addMemories('other', Array.from({ length: 50 }, (_, i) => ({ content: `o${i}`, embedding: vector() })));
-    const file = join(ms.dataDir, 'spaces', 'snap', 'vectors.bin');
-    const q = vector();
-    await searchIds('snap', q);
-    await searchIds('other', q);
+    const snap = `snap${dim}`;
+    const other = `other${dim}`;
+    await s.createSpace({ name: snap, embedder: 'none', dimension: dim });
+    await s.createSpace({ name: other, embedder: 'none', dimension: dim });
+    await s.addMemories(snap, Array.from({ length: 300 }, (_, i) => ({ content: `m${i}`, embedding: vector(dim) })));
+    await s.addMemories(other, Array.from({ length: 50 }, (_, i) => ({ content: `o${i}`, embedding: vector(dim) })));
+    const file = join(ms.dataDir, 'spaces', snap, 'vectors.bin');
+    const q = vector(dim);
+    await searchIds(snap, q);
+    await searchIds(other, q);
     await ms.registry.close();
     expect(existsSync(file)).toBe(true);
     const good = readFileSync(file);
 
     // Stale: changes after the snapshot are replayed from the change feed.
-    const doomed = (await s.listMemories('snap', { limit: 5 })).items.map((m) => m.id);
-    await s.deleteMemories('snap', { id: { in: doomed } });
-    const moved = (await s.listMemories('snap', { limit: 1, order: 'asc' })).items[0]!;
-    await s.updateMemory('snap', moved.id, { content: 'moved', embedding: q });
-    await s.addMemory('snap', { content: 'near the query', embedding: q.map((x) => x + 0.01) });
+    const doomed = (await s.listMemories(snap, { limit: 5 })).items.map((m) => m.id);
+    await s.deleteMemories(snap, { id: { in: doomed } });
+    const moved = (await s.listMemories(snap, { limit: 1, order: 'asc' })).items[0]!;
+    await s.updateMemory(snap, moved.id, { content: 'moved', embedding: q });
+    await s.addMemory(snap, { content: 'near the query', embedding: q.map((x) => x + 0.01) });
     await ms.registry.close();
     writeFileSync(file, good); // put the old snapshot back, as if the process had died before saving
-    const fresh = await searchIds('snap', q);
-    expect(fresh).toEqual(await expectedTop('snap', q, 10));
+    const fresh = await searchIds(snap, q);
+    expect(fresh).toEqual(await expectedTop(snap, q, 10));
     expect(fresh.slice(0, 2)).toContain(moved.id);
     expect(fresh.some((id) => doomed.includes(id))).toBe(false);
 
@@ -68,13 +70,13 @@ describe('vector snapshot (derived vectors.bin)', () => {
       ['truncated', () => truncateSync(file, Math.floor(good.length / 2))],
       ['garbage', () => writeFileSync(file, Buffer.alloc(good.length, 0x5a))],
       ['one flipped byte', () => writeFileSync(file, Buffer.from(good.map((b, i) => (i === good.length - 4000 ? b ^ 0xff : b))))],
-      ['another space’s file', () => copyFileSync(join(ms.dataDir, 'spaces', 'other', 'vectors.bin'), file)],
+      ['another space’s file', () => copyFileSync(join(ms.dataDir, 'spaces', other, 'vectors.bin'), file)],
     ];
     for (const [label, hurt] of damage) {
       await ms.registry.close();
       hurt();
-      const ids = await searchIds('snap', q);
-      expect(ids, label).toEqual(await expectedTop('snap', q, 10));
+      const ids = await searchIds(snap, q);
+      expect(ids, label).toEqual(await expectedTop(snap, q, 10));
     }
   });
 });
