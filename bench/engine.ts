@@ -275,7 +275,8 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
 }
 
-function summarize(latencies: readonly number[]): LatencyFigures {
+/** Percentiles, mean and maximum of a series of latencies in milliseconds. */
+export function summarize(latencies: readonly number[]): LatencyFigures {
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
     count: sorted.length,
