@@ -5,6 +5,13 @@ import type { VectorSnapshot } from './vector-snapshot.js';
 
 /** Below this share of the space, a filtered search scores only the allowed rows. */
 const SELECTIVE = 0.125;
+/**
+ * From this many vectors, search first scans the int8 copy (a quarter of the bytes) and
+ * rescores exactly every row that could still be in the top k; below it one exact scan is as cheap.
+ */
+const QUANTIZED_FROM = 2048;
+/** Past this share of rows left to rescore (near-ties everywhere), one exact scan is cheaper. */
+const RESCORE_LIMIT = 0.25;
 
 /**
  * All vectors of one space in one contiguous float array, scanned exactly (with a WebAssembly
@@ -22,6 +29,8 @@ export class FlatVectorIndex {
   /** Expiry per slot in epoch ms; Infinity when a memory never expires. */
   private expires: number[] = [];
   private readonly slotOf = new Map<string, number>();
+  /** Scratch for approximate scores, reused across searches. */
+  private approx = new Float64Array(0);
 
   constructor(
     readonly dimension: number,
@@ -58,6 +67,7 @@ export class FlatVectorIndex {
       this.expires[slot] = expires;
     }
     this.data.set(vector, slot * this.dimension);
+    this.kernel?.quantize(slot, 1);
   }
 
   /** Removes memory `id`; the last vector moves into its slot so the array stays dense. */
@@ -67,7 +77,8 @@ export class FlatVectorIndex {
     const last = this.ids.length - 1;
     if (slot !== last) {
       const lastId = this.ids[last]!;
-      this.data.copyWithin(slot * this.dimension, last * this.dimension, (last + 1) * this.dimension);
+      if (this.kernel !== undefined) this.kernel.moveRow(last, slot);
+      else this.data.copyWithin(slot * this.dimension, last * this.dimension, (last + 1) * this.dimension);
       this.ids[slot] = lastId;
       this.seqs[slot] = this.seqs[last]!;
       this.expires[slot] = this.expires[last]!;
@@ -85,15 +96,20 @@ export class FlatVectorIndex {
    */
   search(query: Float32Array, k: number, now: number, allowed?: ReadonlySet<number>): ScoredId[] {
     const n = this.ids.length;
-    const top = new TopK(k);
     const keep = (slot: number): boolean => this.expires[slot]! > now && (allowed === undefined || allowed.has(this.seqs[slot]!));
+    let top: TopK | undefined;
     if (this.kernel !== undefined && (allowed === undefined || allowed.size >= n * SELECTIVE)) {
-      const scores = this.kernel.score(query, n);
-      for (let slot = 0; slot < n; slot++) {
-        const score = scores[slot]!;
-        if (score > top.floor && keep(slot)) top.push(slot, score);
+      if (n >= QUANTIZED_FROM) top = this.searchQuantized(this.kernel, query, k, keep);
+      if (top === undefined) {
+        top = new TopK(k);
+        const scores = this.kernel.score(query, n);
+        for (let slot = 0; slot < n; slot++) {
+          const score = scores[slot]!;
+          if (score > top.floor && keep(slot)) top.push(slot, score);
+        }
       }
     } else {
+      top = new TopK(k);
       for (let slot = 0; slot < n; slot++) {
         if (!keep(slot)) continue;
         const score = this.dot(slot, query);
@@ -101,6 +117,41 @@ export class FlatVectorIndex {
       }
     }
     return top.sorted().map(({ item, score }) => ({ id: this.ids[item]!, score }));
+  }
+
+  /**
+   * The exact top k through the int8 copy: each approximate score comes with a bound on its
+   * error, so a row whose upper bound is below the k-th best lower bound cannot be in the top k;
+   * every other row is rescored exactly. Undefined when too many rows are left to rescore.
+   */
+  private searchQuantized(kernel: DotKernel, query: Float32Array, k: number, keep: (slot: number) => boolean): TopK | undefined {
+    const n = this.ids.length;
+    const { dots, scales, queryScale, errorPerScale } = kernel.approxScores(query, n);
+    if (this.approx.length < n) this.approx = new Float64Array(Math.max(n, this.approx.length * 2));
+    const approx = this.approx;
+    const lower = new TopK(k);
+    for (let slot = 0; slot < n; slot++) {
+      if (!keep(slot)) {
+        approx[slot] = Number.NaN;
+        continue;
+      }
+      const scale = scales[slot]!;
+      const score = dots[slot]! * scale * queryScale;
+      approx[slot] = score;
+      const low = score - scale * errorPerScale;
+      if (low > lower.floor) lower.push(slot, low);
+    }
+    const threshold = lower.floor; // -Infinity while fewer than k rows are kept: then all are candidates
+    const top = new TopK(k);
+    let rescored = 0;
+    for (let slot = 0; slot < n; slot++) {
+      const score = approx[slot]!;
+      if (!(score + scales[slot]! * errorPerScale >= threshold)) continue; // NaN (not kept) fails too
+      if (++rescored > n * RESCORE_LIMIT) return undefined;
+      const exact = this.dot(slot, query);
+      if (exact > top.floor) top.push(slot, exact);
+    }
+    return top;
   }
 
   /** The whole index, for saving; the vectors are a view, valid until the next change. */
@@ -113,11 +164,18 @@ export class FlatVectorIndex {
       seqs: Float64Array.from(this.seqs),
       expires: Float64Array.from(this.expires),
       vectors: this.data.subarray(0, this.ids.length * this.dimension),
+      ...(this.kernel !== undefined && { quantized: this.kernel.quantized(this.ids.length) }),
       vectorsChecksum: this.rowsChecksum(this.ids.length),
     };
   }
 
-  /** Checksum of the first `count` vectors, for snapshot files. */
+  /** Where a snapshot's int8 codes and scales load in place; undefined when this index keeps none. */
+  quantizedFor(count: number): { codes: Uint8Array; scales: Uint8Array } | undefined {
+    this.ensureCapacity(count);
+    return this.kernel?.quantized(count);
+  }
+
+  /** Checksum of the first `count` vectors (and their int8 codes), for snapshot files. */
   rowsChecksum(count: number): number {
     if (this.kernel !== undefined) return this.kernel.checksum(count);
     return laneChecksum(new Int32Array(this.data.buffer, this.data.byteOffset, count * this.dimension));
@@ -129,8 +187,8 @@ export class FlatVectorIndex {
     return this.data;
   }
 
-  /** Takes the bookkeeping of `ids.length` vectors already written in place through {@link rowsFor}. */
-  adopt(snap: Omit<VectorSnapshot, 'vectors' | 'vectorsChecksum'>): void {
+  /** Takes the bookkeeping of `ids.length` vectors (and codes) already written in place through {@link rowsFor} and {@link quantizedFor}. */
+  adopt(snap: Omit<VectorSnapshot, 'vectors' | 'vectorsChecksum' | 'quantized'>): void {
     this.ids = [...snap.ids];
     this.seqs = Array.from(snap.seqs);
     this.expires = Array.from(snap.expires);

@@ -11,7 +11,9 @@ export interface VectorSnapshot {
   expires: Float64Array;
   /** `ids.length * dimension` floats, row after row. */
   vectors: Float32Array;
-  /** Checksum of `vectors`, from the index that holds them (see {@link SnapshotTarget.rowsChecksum}). */
+  /** The int8 codes and scales of the vectors, as bytes, when the index keeps them. */
+  quantized?: { codes: Uint8Array; scales: Uint8Array };
+  /** Checksum of `vectors` and `quantized`, from the index that holds them (see {@link SnapshotTarget.rowsChecksum}). */
   vectorsChecksum: number;
 }
 
@@ -19,6 +21,8 @@ export interface VectorSnapshot {
 export interface SnapshotTarget {
   /** A writable view of room for `count` vectors. */
   rowsFor(count: number): Float32Array;
+  /** Writable views of room for `count` rows of int8 codes and scales; undefined when the index keeps none. */
+  quantizedFor(count: number): { codes: Uint8Array; scales: Uint8Array } | undefined;
   /** Checksum of the first `count` vectors, as {@link VectorSnapshot.vectorsChecksum}. */
   rowsChecksum(count: number): number;
 }
@@ -36,16 +40,18 @@ export function saveVectorSnapshot(file: string, snap: VectorSnapshot): void {
   const seqs = new Uint8Array(snap.seqs.buffer, snap.seqs.byteOffset, count * 8);
   const expires = new Uint8Array(snap.expires.buffer, snap.expires.byteOffset, count * 8);
   const vectors = new Uint8Array(snap.vectors.buffer, snap.vectors.byteOffset, snap.vectors.byteLength);
+  const quantized = snap.quantized === undefined ? [] : [snap.quantized.codes, snap.quantized.scales];
   const header = Buffer.alloc(HEADER);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt32LE(snap.dimension, 4);
   header.writeUInt32LE(count, 8);
   header.writeUInt32LE(idsBytes.length, 12);
+  header.writeUInt32LE(quantized.length === 0 ? 0 : 1, 44);
   header.writeUInt32LE(combine(checksum([seqs, expires, idsBytes]), snap.vectorsChecksum), 16);
   Buffer.from(uidHex(snap.uid), 'hex').copy(header, 20);
   header.writeDoubleLE(snap.appliedSeq, 36);
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, Buffer.concat([header, seqs, expires, vectors, idsBytes]));
+  writeFileSync(tmp, Buffer.concat([header, seqs, expires, vectors, ...quantized, idsBytes]));
   renameSync(tmp, file);
 }
 
@@ -59,7 +65,7 @@ export function loadVectorSnapshot(
   uid: string,
   dimension: number,
   target: SnapshotTarget,
-): Omit<VectorSnapshot, 'vectors' | 'vectorsChecksum'> | undefined {
+): Omit<VectorSnapshot, 'vectors' | 'vectorsChecksum' | 'quantized'> | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -76,7 +82,15 @@ export function loadVectorSnapshot(
     const meta = new Float64Array(count * 2);
     const vectors = target.rowsFor(count).subarray(0, count * dimension);
     const idsBytes = Buffer.alloc(idsLength);
-    const parts = [new Uint8Array(meta.buffer), new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength), idsBytes];
+    const quantized = target.quantizedFor(count);
+    // The codes are in the file exactly when this index keeps them: same dimension, same kernel.
+    if ((quantized === undefined ? 0 : 1) !== header.readUInt32LE(44)) return undefined;
+    const parts = [
+      new Uint8Array(meta.buffer),
+      new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength),
+      ...(quantized === undefined ? [] : [quantized.codes, quantized.scales]),
+      idsBytes,
+    ];
     let at = HEADER;
     for (const part of parts) {
       if (readSync(fd, part, 0, part.byteLength, at) !== part.byteLength) return undefined;

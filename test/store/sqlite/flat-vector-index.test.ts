@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalize } from '../../../src/core/ranking.js';
-import { DotKernel, laneChecksum } from '../../../src/store/sqlite/dot-kernel.js';
+import { DotKernel, foldChecksums, laneChecksum } from '../../../src/store/sqlite/dot-kernel.js';
 import { FlatVectorIndex } from '../../../src/store/sqlite/flat-vector-index.js';
 import { assembleDotKernel, generatedSource } from '../../../scripts/build-dot-kernel.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,21 +28,21 @@ function bruteForce(vectors: Map<string, Float32Array>, query: Float32Array, k: 
 }
 
 describe('FlatVectorIndex', () => {
-  // 512 runs on the SIMD kernel, 24 on the JavaScript loop.
+  // 512 runs on the SIMD kernels (int8 first pass once past 2,048 vectors), 24 on the JavaScript loop.
   it.each([512, 24])('returns the exact top k at %i dimensions through inserts, updates, deletes and growth', (dim) => {
     const next = rng(dim);
     const index = new FlatVectorIndex(dim, 4);
     const truth = new Map<string, Float32Array>();
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 4500; i++) {
       const v = randomUnit(dim, next);
       index.upsert(`m${i}`, i + 1, v);
       truth.set(`m${i}`, v);
     }
-    for (let i = 0; i < 3000; i += 3) {
+    for (let i = 0; i < 4500; i += 3) {
       index.remove(`m${i}`);
       truth.delete(`m${i}`);
     }
-    for (let i = 1; i < 3000; i += 7) {
+    for (let i = 1; i < 4500; i += 7) {
       if (!truth.has(`m${i}`)) continue;
       const v = randomUnit(dim, next);
       index.upsert(`m${i}`, i + 1, v);
@@ -52,6 +52,29 @@ describe('FlatVectorIndex', () => {
     for (let q = 0; q < 20; q++) {
       const query = randomUnit(dim, next);
       expect(index.search(query, 10, 0).map((h) => h.id)).toEqual(bruteForce(truth, query, 10));
+    }
+  });
+
+  it('stays exact through the int8 pass when near-duplicates make every score a near-tie', () => {
+    const next = rng(99);
+    const dim = 256;
+    const index = new FlatVectorIndex(dim);
+    const truth = new Map<string, Float32Array>();
+    const centres = Array.from({ length: 8 }, () => randomUnit(dim, next));
+    for (let i = 0; i < 6000; i++) {
+      // Copies of a few centres with tiny noise: thousands of scores within 1e-3 of each other.
+      const centre = centres[i % centres.length]!;
+      const v = normalize(Float32Array.from(centre, (x) => x + (next() - 0.5) * 2e-3));
+      index.upsert(`m${i}`, i + 1, v, i % 11 === 0 ? 500 : null);
+      if (i % 11 !== 0) truth.set(`m${i}`, v);
+    }
+    const allowed = new Set(Array.from({ length: 6000 }, (_, i) => i + 1).filter((seq) => seq % 3 !== 0));
+    const allowedTruth = new Map([...truth].filter(([id]) => allowed.has(Number(id.slice(1)) + 1)));
+    for (let q = 0; q < 12; q++) {
+      const base = centres[q % centres.length]!;
+      const query = q % 2 === 0 ? normalize(Float32Array.from(base, (x) => x + (next() - 0.5) * 1e-2)) : randomUnit(dim, next);
+      expect(index.search(query, 10, 1000).map((h) => h.id)).toEqual(bruteForce(truth, query, 10));
+      expect(index.search(query, 25, 1000, allowed).map((h) => h.id)).toEqual(bruteForce(allowedTruth, query, 25));
     }
   });
 
@@ -69,14 +92,45 @@ describe('FlatVectorIndex', () => {
     expect(index.search(query, 200, 2000, wide).every((h) => wide.has(Number(h.id.slice(1))))).toBe(true);
   });
 
+  it('bounds the int8 error of every row, whatever the vectors look like', () => {
+    const next = rng(5);
+    for (const dim of [16, 512, 1536]) {
+      const kernel = new DotKernel(dim);
+      const n = 300;
+      kernel.reserve(n);
+      const rows: Float32Array[] = [];
+      for (let i = 0; i < n; i++) {
+        const kind = i % 4;
+        // dense, one huge spike, tiny values, or unnormalised large values
+        const v = Float32Array.from({ length: dim }, (_, j) =>
+          kind === 0 ? next() - 0.5 : kind === 1 ? (j === i % dim ? 50 : (next() - 0.5) * 1e-3) : kind === 2 ? (next() - 0.5) * 1e-6 : (next() - 0.5) * 1e3,
+        );
+        rows.push(v);
+        kernel.rows.set(v, i * dim);
+      }
+      kernel.quantize(0, n);
+      for (const query of [randomUnit(dim, next), Float32Array.from({ length: dim }, (_, j) => (j % 7 === 0 ? 9 : -1e-4))]) {
+        const { dots, scales, queryScale, errorPerScale } = kernel.approxScores(query, n);
+        for (let i = 0; i < n; i++) {
+          const exact = rows[i]!.reduce((acc, x, j) => acc + x * query[j]!, 0);
+          const approx = dots[i]! * scales[i]! * queryScale;
+          expect(Math.abs(exact - approx), `dim ${dim} row ${i}`).toBeLessThanOrEqual(scales[i]! * errorPerScale);
+        }
+      }
+    }
+  });
+
   it('computes the same checksum in WebAssembly and in JavaScript, and notices a flipped bit', () => {
     const next = rng(11);
     const kernel = new DotKernel(64);
     kernel.reserve(100);
     for (let i = 0; i < kernel.rows.length; i++) kernel.rows[i] = next() * 4 - 2;
+    kernel.quantize(0, 100);
     const words = new Int32Array(kernel.rows.buffer, 0, 100 * 64);
+    const { codes, scales } = kernel.quantized(100);
+    const asWords = (b: Uint8Array): Int32Array => new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
     const sum = kernel.checksum(100);
-    expect(sum).toBe(laneChecksum(words));
+    expect(sum).toBe(foldChecksums(laneChecksum(words), laneChecksum(asWords(codes)), laneChecksum(asWords(scales))));
     words[4321] = words[4321]! ^ 1;
     expect(kernel.checksum(100)).not.toBe(sum);
   });
