@@ -363,3 +363,31 @@ describe('relations', () => {
     await expect(s.listRelations(space, a.id, { direction: 'sideways' })).rejects.toThrowError(code('VALIDATION_FAILED'));
   });
 });
+
+describe('change feed', () => {
+  it('appends one event per mutation, in order, with increasing sequence numbers', async () => {
+    const [a, b] = await s.addMemories(space, [
+      { content: 'a', embedding: v(1) },
+      { content: 'b', embedding: v(2) },
+    ]);
+    const rel = await s.addRelation(space, { from: a!.id, to: b!.id, type: 'next' });
+    await s.updateMemory(space, a!.id, { importance: 0.9 });
+    await s.deleteMemory(space, b!.id); // takes its relation with it
+    const events = await ms.registry.use(space, ({ store }) => store.changes(0, 100));
+    expect(events.map((e) => [e.op, e.id])).toEqual([
+      ['memory.created', a!.id],
+      ['memory.created', b!.id],
+      ['relation.created', rel.id],
+      ['memory.updated', a!.id],
+      ['relation.deleted', rel.id],
+      ['memory.deleted', b!.id],
+    ]);
+    expect(events.every((e, i) => i === 0 || e.seq > events[i - 1]!.seq)).toBe(true);
+    const after = await ms.registry.use(space, ({ store }) => store.changes(events[2]!.seq, 100));
+    expect(after.map((e) => e.op)).toEqual(['memory.updated', 'relation.deleted', 'memory.deleted']);
+    // Another space's feed is its own.
+    const other = `${space}-other`;
+    await s.createSpace({ name: other, embedder: 'none', dimension: DIM });
+    expect(await ms.registry.use(other, ({ store }) => store.changes(0, 100))).toEqual([]);
+  });
+});
