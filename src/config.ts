@@ -5,6 +5,10 @@ const positiveInt = z.coerce.number().int().positive();
 
 /** Configuration of a memspace process; the only reader of `process.env`. */
 export const ConfigSchema = z.object({
+  /** Address the server listens on; loopback unless told otherwise. @default 127.0.0.1 */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Port of the server. @default 7420 */
+  port: z.coerce.number().int().min(0).max(65_535).default(7420),
   /** Directory of the embedded backend. @default ./memspace-data */
   dataDir: z.string().min(1).default('./memspace-data'),
   /** `full` fsyncs every acknowledged write; `normal` survives kill -9 but not power loss. @default full */
@@ -23,6 +27,8 @@ export const ConfigSchema = z.object({
 export type Config = Readonly<z.output<typeof ConfigSchema>>;
 
 const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
+  MEMSPACE_HOST: 'host',
+  MEMSPACE_PORT: 'port',
   MEMSPACE_DATA_DIR: 'dataDir',
   MEMSPACE_SYNC: 'sync',
   MEMSPACE_MAX_OPEN_SPACES: 'maxOpenSpaces',

@@ -7,6 +7,7 @@ import { loadConfig } from '../config.js';
 import { MemspaceError, toMemspaceError } from '../core/errors.js';
 import type { Memory, SearchHit } from '../core/views.js';
 import { openMemspace, type Memspace } from '../memspace.js';
+import { serve } from '../server/serve.js';
 import { fields, progressBar, table, type TextSink } from './format.js';
 
 /** Where the CLI reads and writes; the process's streams, or buffers in tests. */
@@ -73,6 +74,25 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
   };
   const sub = (parent: Command, name: string): Command =>
     parent.command(name).exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  // ---- server ---------------------------------------------------------------------------
+  sub(program, 'serve')
+    .description('run the HTTP API until SIGTERM or SIGINT (then finish requests in flight and close every space)')
+    .option('--host <host>', 'address to listen on (default: $MEMSPACE_HOST or 127.0.0.1)')
+    .option('--port <port>', 'port (default: $MEMSPACE_PORT or 7420)', toInt)
+    .action(async (o: { host?: string; port?: number }) => {
+      const server = await serve(loadConfig({ dataDir: g().dataDir, host: o.host, port: o.port }, io.env));
+      io.stderr.write(`memspace listening on ${server.url} (API docs: ${server.url}/docs)\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          void server.close().then(resolve, resolve);
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+    });
 
   // ---- spaces ---------------------------------------------------------------------------
   const spaces = sub(program, 'spaces').description('create, list, inspect and delete spaces');

@@ -1,0 +1,69 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { LoggerOptions } from 'pino';
+import { uuidv7 } from '../core/ids.js';
+import type { Memspace } from '../memspace.js';
+import { docsPage } from './docs-page.js';
+import { installErrorHandling } from './http-errors.js';
+import { RouteTable } from './route-table.js';
+import { memoryRoutes } from './routes/memory-routes.js';
+import { spaceRoutes } from './routes/space-routes.js';
+import { SPACE_HEADER } from './space-resolution.js';
+
+/** What the HTTP app is built from. */
+export interface AppDeps {
+  memspace: Memspace;
+  /** pino options, or false for no logs (tests). @default false */
+  logger?: LoggerOptions | false;
+  /** Largest JSON body in bytes. @default 4 MiB */
+  bodyLimit?: number;
+}
+
+/** Package version, shown in the OpenAPI document. */
+const VERSION = '0.1.0';
+
+/**
+ * The memspace HTTP API as a Fastify instance. It never listens: `serve` does, and tests use
+ * `app.inject`. JSON in, JSON out, except export and import, which speak JSON Lines.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: deps.bodyLimit ?? 4 * 1024 * 1024,
+    genReqId: () => uuidv7(),
+    requestIdHeader: 'x-request-id',
+    // One line per request, written below, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  installErrorHandling(app);
+  // JSON only: without this, Fastify would hand plain text to handlers.
+  app.removeContentTypeParser('text/plain');
+
+  // Imports stream: the body is handed over unread, however large.
+  app.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const params = request.params as Record<string, unknown> | undefined;
+    const header = request.headers[SPACE_HEADER];
+    // Never bodies, contents or keys: only what locates the request.
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        space: typeof params?.['space'] === 'string' ? params['space'] : typeof header === 'string' ? header : undefined,
+      },
+      'request',
+    );
+  });
+
+  const routes = new RouteTable().add(...spaceRoutes(deps.memspace), ...memoryRoutes(deps.memspace));
+  routes.register(app);
+  const document = routes.openapi({ title: 'memspace', version: VERSION });
+  app.get('/openapi.json', async () => document);
+  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage(document)));
+  return app;
+}

@@ -1,0 +1,41 @@
+/** Escapes text for HTML. */
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+interface Operation {
+  summary?: string;
+  tags?: string[];
+  parameters?: { name: string; in: string; required?: boolean }[];
+  requestBody?: { content: { 'application/json': { schema: unknown } } };
+}
+
+/**
+ * A self-contained HTML page listing every route of the OpenAPI document with its parameters
+ * and request schema: readable without any script or asset from elsewhere.
+ */
+export function docsPage(document: Record<string, unknown>): string {
+  const paths = document['paths'] as Record<string, Record<string, Operation>>;
+  const rows: string[] = [];
+  for (const [path, operations] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(operations)) {
+      const params = (op.parameters ?? []).map((p) => `${escape(p.name)} <small>(${escape(p.in)}${p.required ? ', required' : ''})</small>`).join('<br>');
+      const body = op.requestBody ? `<details><summary>body</summary><pre>${escape(JSON.stringify(op.requestBody.content['application/json'].schema, null, 2))}</pre></details>` : '';
+      rows.push(
+        `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${escape(path)}</code></td><td>${escape(op.summary ?? '')}${body}</td><td>${params}</td></tr>`,
+      );
+    }
+  }
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>memspace API</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td{border-top:1px solid #ddd;padding:.4rem .8rem;vertical-align:top}pre{font-size:.8rem}</style>
+</head><body>
+<h1>memspace API</h1>
+<p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Errors are always <code>{"error":{"code","message","details"?}}</code>.
+Routes under <code>/v1/spaces/{space}/…</code> also exist without the space segment; the space then comes from the
+<code>X-Memory-Space</code> header, the <code>space</code> query parameter, or a <code>space</code> field of the body.</p>
+<table><thead><tr><th>method</th><th>path</th><th>what</th><th>parameters</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table></body></html>
+`;
+}

@@ -1,0 +1,233 @@
+import { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { MemspaceError } from '../../core/errors.js';
+import {
+  FilterSchema,
+  MemoryBatchSchema,
+  MemoryInputSchema,
+  MemoryPatchSchema,
+  RelationInputSchema,
+  SearchRequestSchema,
+} from '../../core/schemas.js';
+import { parseWith } from '../../core/validate.js';
+import type { CallContext } from '../../engine/memory-service.js';
+import type { Memspace } from '../../memspace.js';
+import type { RouteSpec } from '../route-table.js';
+import { withoutSpace } from '../space-resolution.js';
+
+/** Query string of a memory listing; repeated `tag` is a list, `filter` is JSON. */
+const ListQueryString = z.strictObject({
+  space: z.string().optional(),
+  userId: z.string().optional(),
+  agentId: z.string().optional(),
+  runId: z.string().optional(),
+  kind: z.string().optional(),
+  tag: z.union([z.string(), z.array(z.string())]).optional(),
+  limit: z.coerce.number().int().optional(),
+  cursor: z.string().optional(),
+  order: z.enum(['asc', 'desc']).optional(),
+  filter: z.string().optional(),
+});
+
+const RelationQueryString = z.strictObject({
+  space: z.string().optional(),
+  direction: z.enum(['out', 'in', 'both']).optional(),
+  type: z.string().optional(),
+});
+
+const SpaceOnlyQuery = z.strictObject({ space: z.string().optional() });
+const DeleteByFilterBody = z.strictObject({ filter: FilterSchema });
+
+/** Routes on the memories, relations and search of one space, in both route forms. */
+export function memoryRoutes(ms: Memspace): RouteSpec[] {
+  const s = ms.service;
+  const ctx = (_request: { id: string }): CallContext => ({});
+  const id = (params: unknown, name = 'id'): string => (params as Record<string, string>)[name]!;
+  return [
+    {
+      method: 'POST',
+      path: '/memories',
+      scoped: true,
+      tag: 'memories',
+      summary: 'Add a memory',
+      body: MemoryInputSchema,
+      status: 201,
+      handler: ({ request, space }) => s.addMemory(space, withoutSpace(request.body), ctx(request)),
+    },
+    {
+      method: 'POST',
+      path: '/memories/batch',
+      scoped: true,
+      tag: 'memories',
+      summary: 'Add memories all together or not at all',
+      body: MemoryBatchSchema,
+      status: 201,
+      handler: async ({ request, space }) => {
+        const { memories } = parseWith(MemoryBatchSchema, withoutSpace(request.body), 'batch');
+        return { memories: await s.addMemories(space, memories, ctx(request)) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/memories',
+      scoped: true,
+      tag: 'memories',
+      summary: 'List memories, newest first',
+      query: ListQueryString,
+      handler: ({ request, space }) => {
+        const q = parseWith(ListQueryString, request.query, 'query');
+        return s.listMemories(space, {
+          ...(q.userId !== undefined && { userId: q.userId }),
+          ...(q.agentId !== undefined && { agentId: q.agentId }),
+          ...(q.runId !== undefined && { runId: q.runId }),
+          ...(q.kind !== undefined && { kind: q.kind }),
+          ...(q.tag !== undefined && { tags: [q.tag].flat() }),
+          ...(q.limit !== undefined && { limit: q.limit }),
+          ...(q.cursor !== undefined && { cursor: q.cursor }),
+          ...(q.order !== undefined && { order: q.order }),
+          ...(q.filter !== undefined && { filter: jsonParameter(q.filter, 'filter') }),
+        });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/memories/delete',
+      scoped: true,
+      tag: 'memories',
+      summary: 'Delete every memory matching a filter (no cap); returns the count',
+      body: DeleteByFilterBody,
+      handler: ({ request, space }) => {
+        const body = withoutSpace(request.body) as { filter?: unknown } | undefined;
+        parseWith(z.strictObject({ filter: z.unknown() }), body, 'body');
+        return s.deleteMemories(space, body?.filter, ctx(request));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/memories/:id',
+      scoped: true,
+      tag: 'memories',
+      summary: 'Get a memory',
+      query: SpaceOnlyQuery,
+      handler: ({ request, space }) => s.getMemory(space, id(request.params)),
+    },
+    {
+      method: 'PATCH',
+      path: '/memories/:id',
+      scoped: true,
+      tag: 'memories',
+      summary: 'Change a memory (new content is embedded again)',
+      body: MemoryPatchSchema,
+      handler: ({ request, space }) => s.updateMemory(space, id(request.params), withoutSpace(request.body), ctx(request)),
+    },
+    {
+      method: 'DELETE',
+      path: '/memories/:id',
+      scoped: true,
+      tag: 'memories',
+      summary: 'Delete a memory and its relations',
+      query: SpaceOnlyQuery,
+      status: 204,
+      handler: async ({ request, space }) => {
+        await s.deleteMemory(space, id(request.params), ctx(request));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/memories/:id/history',
+      scoped: true,
+      tag: 'memories',
+      summary: "A memory's history, oldest first",
+      query: SpaceOnlyQuery,
+      handler: async ({ request, space }) => ({ history: await s.history(space, id(request.params)) }),
+    },
+    {
+      method: 'POST',
+      path: '/search',
+      scoped: true,
+      tag: 'search',
+      summary: 'Search one space by meaning, keywords or both',
+      body: SearchRequestSchema,
+      handler: ({ request, space }) => s.search(space, withoutSpace(request.body)),
+    },
+    {
+      method: 'POST',
+      path: '/relations',
+      scoped: true,
+      tag: 'relations',
+      summary: 'Relate two memories of the space',
+      body: RelationInputSchema,
+      status: 201,
+      handler: ({ request, space }) => s.addRelation(space, withoutSpace(request.body), ctx(request)),
+    },
+    {
+      method: 'GET',
+      path: '/memories/:id/relations',
+      scoped: true,
+      tag: 'relations',
+      summary: "A memory's relations",
+      query: RelationQueryString,
+      handler: async ({ request, space }) => {
+        const q = parseWith(RelationQueryString, request.query, 'query');
+        const { space: _space, ...rest } = q;
+        return { relations: await s.listRelations(space, id(request.params), rest) };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/relations/:relationId',
+      scoped: true,
+      tag: 'relations',
+      summary: 'Delete a relation',
+      query: SpaceOnlyQuery,
+      status: 204,
+      handler: async ({ request, space }) => {
+        await s.deleteRelation(space, id(request.params, 'relationId'), ctx(request));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/export',
+      scoped: true,
+      tag: 'transfer',
+      summary: 'Export the space as JSON Lines, embeddings included',
+      query: SpaceOnlyQuery,
+      produces: 'application/x-ndjson',
+      handler: async ({ reply, space }) => {
+        await ms.registry.record(space); // fail before the 200 is sent
+        const lines = ms.transfer.exportSpace(space);
+        reply.type('application/x-ndjson');
+        return Readable.from(
+          (async function* () {
+            for await (const line of lines) yield `${JSON.stringify(line)}\n`;
+          })(),
+        );
+      },
+    },
+    {
+      method: 'POST',
+      path: '/import',
+      scoped: true,
+      tag: 'transfer',
+      summary: 'Import JSON Lines (an export) into the space; existing ids are skipped',
+      query: SpaceOnlyQuery,
+      handler: ({ request, space }) => {
+        if (!(request.body instanceof Readable)) {
+          throw new MemspaceError('VALIDATION_FAILED', 'send the export as application/x-ndjson', {
+            issues: [{ path: 'content-type', message: 'expected application/x-ndjson' }],
+          });
+        }
+        return ms.transfer.importSpace(space, createInterface({ input: request.body, crlfDelay: Infinity }));
+      },
+    },
+  ];
+}
+
+function jsonParameter(text: string, name: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new MemspaceError('VALIDATION_FAILED', `${name} is not valid JSON`, { issues: [{ path: name, message: 'not JSON' }] });
+  }
+}

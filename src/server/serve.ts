@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { MemspaceError } from '../core/errors.js';
+import { openMemspace } from '../memspace.js';
+import { buildApp } from './app.js';
+
+/** A listening server. */
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  /** Where it listens, e.g. `http://127.0.0.1:7420`. */
+  readonly url: string;
+  /** Stops accepting, lets requests in flight finish, then closes every space. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Opens memspace on the configured data directory and listens. Authentication is not built
+ * yet, so only loopback addresses are accepted: nothing unauthenticated is ever exposed.
+ */
+export async function serve(config: Config): Promise<RunningServer> {
+  if (!isLoopback(config.host)) {
+    throw new MemspaceError('VALIDATION_FAILED', `refusing to listen on ${config.host}: API keys are not implemented yet, so memspace serves loopback addresses only`, {
+      issues: [{ path: 'host', message: 'use 127.0.0.1, ::1 or localhost' }],
+    });
+  }
+  const memspace = await openMemspace(config);
+  const app = await buildApp({ memspace, logger: { level: 'info' } });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await memspace.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new MemspaceError('BACKEND_UNAVAILABLE', `cannot listen on ${config.host}:${config.port} (${code})`, { host: config.host, port: config.port }, { cause: error });
+    }
+    throw error;
+  }
+  // Slow clients must not hold sockets forever.
+  app.server.requestTimeout = 60_000;
+  app.server.headersTimeout = 15_000;
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await memspace.close();
+      })();
+      return closing;
+    },
+  };
+}
