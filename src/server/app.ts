@@ -5,6 +5,7 @@ import type { Memspace } from '../memspace.js';
 import { docsPage } from './docs-page.js';
 import { installErrorHandling } from './http-errors.js';
 import { RouteTable } from './route-table.js';
+import { eventRoutes, OpenStreams } from './routes/event-routes.js';
 import { memoryRoutes } from './routes/memory-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
 import { SPACE_HEADER } from './space-resolution.js';
@@ -16,6 +17,8 @@ export interface AppDeps {
   logger?: LoggerOptions | false;
   /** Largest JSON body in bytes. @default 4 MiB */
   bodyLimit?: number;
+  /** How often an idle change stream looks for new events, in ms. @default 100 */
+  eventPollMs?: number;
 }
 
 /** Package version, shown in the OpenAPI document. */
@@ -60,7 +63,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
-  const routes = new RouteTable().add(...spaceRoutes(deps.memspace), ...memoryRoutes(deps.memspace));
+  const streams = new OpenStreams();
+  // A graceful shutdown waits for requests in flight; change streams never end by themselves.
+  app.addHook('preClose', async () => streams.closeAll());
+  const routes = new RouteTable().add(
+    ...spaceRoutes(deps.memspace),
+    ...memoryRoutes(deps.memspace),
+    ...eventRoutes(deps.memspace, streams, deps.eventPollMs === undefined ? {} : { pollMs: deps.eventPollMs }),
+  );
   routes.register(app);
   const document = routes.openapi({ title: 'memspace', version: VERSION });
   app.get('/openapi.json', async () => document);

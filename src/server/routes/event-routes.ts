@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { MemspaceError } from '../../core/errors.js';
+import { iso } from '../../core/views.js';
+import { followChanges } from '../../engine/change-stream.js';
+import { parseWith } from '../../core/validate.js';
+import type { Memspace } from '../../memspace.js';
+import type { RouteSpec } from '../route-table.js';
+
+const EventsQuery = z.strictObject({
+  space: z.string().optional(),
+  /** Resume after this sequence (the `Last-Event-ID` header does the same and wins). */
+  after: z.coerce.number().int().min(0).optional(),
+});
+
+/** Seconds between keep-alive comments, so proxies do not close an idle stream. */
+const HEARTBEAT_MS = 15_000;
+
+/** Open change streams, so a shutdown can end them instead of waiting for clients to leave. */
+export class OpenStreams {
+  private readonly open = new Set<AbortController>();
+
+  track(controller: AbortController): () => void {
+    this.open.add(controller);
+    return () => this.open.delete(controller);
+  }
+
+  /** Ends every open stream. */
+  closeAll(): void {
+    for (const controller of this.open) controller.abort();
+  }
+}
+
+/** The change stream of one space as Server-Sent Events. */
+export function eventRoutes(ms: Memspace, streams: OpenStreams, options: { pollMs?: number } = {}): RouteSpec[] {
+  return [
+    {
+      method: 'GET',
+      path: '/events',
+      scoped: true,
+      tag: 'events',
+      summary: "The space's change stream (Server-Sent Events), resumable with Last-Event-ID",
+      query: EventsQuery,
+      produces: 'text/event-stream',
+      handler: async ({ request, reply, space }) => {
+        const q = parseWith(EventsQuery, request.query, 'query');
+        const after = lastEventId(request.headers['last-event-id']) ?? q.after ?? 0;
+        await ms.registry.record(space); // an unknown space fails before the stream starts
+        const abort = new AbortController();
+        const untrack = streams.track(abort);
+        request.raw.on('close', () => abort.abort());
+        reply.hijack();
+        const out = reply.raw;
+        out.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-request-id': request.id,
+        });
+        out.write(': memspace change stream\n\n');
+        const heartbeat = setInterval(() => out.write(': ping\n\n'), HEARTBEAT_MS);
+        try {
+          for await (const event of followChanges(ms.registry, space, after, { signal: abort.signal, ...(options.pollMs && { pollMs: options.pollMs }) })) {
+            const data = JSON.stringify({ seq: event.seq, op: event.op, id: event.id, at: iso(event.at) });
+            out.write(`id: ${event.seq}\nevent: ${event.op}\ndata: ${data}\n\n`);
+          }
+        } catch (error) {
+          // The stream has started, so an error can only be told as an event before closing.
+          const e = error instanceof MemspaceError ? error : new MemspaceError('INTERNAL', 'internal error');
+          out.write(`event: error\ndata: ${JSON.stringify(e.toJSON())}\n\n`);
+        } finally {
+          untrack();
+          clearInterval(heartbeat);
+          out.end();
+        }
+      },
+    },
+  ];
+}
+
+function lastEventId(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const value = Number(Array.isArray(header) ? header[0] : header);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new MemspaceError('VALIDATION_FAILED', 'Last-Event-ID must be an event id this server sent', { issues: [{ path: 'last-event-id', message: 'not a sequence number' }] });
+  }
+  return value;
+}

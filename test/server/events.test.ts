@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/server/app.js';
+import { axisVector, tempMemspace } from '../support/temp-memspace.js';
+
+interface StreamEvent {
+  id: number;
+  event: string;
+  data: { seq: number; op: string; id: string };
+}
+
+let ms: Awaited<ReturnType<typeof tempMemspace>>;
+let app: FastifyInstance;
+let base: string;
+
+beforeAll(async () => {
+  ms = await tempMemspace();
+  app = await buildApp({ memspace: ms, eventPollMs: 10 });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+  for (const name of ['red', 'blue']) await ms.service.createSpace({ name, embedder: 'none', dimension: 4 });
+});
+afterAll(async () => {
+  await app.close();
+  await ms.cleanup();
+});
+
+/** Reads events from a stream until `count` have arrived, then drops the connection. */
+async function read(url: string, count: number, headers: Record<string, string> = {}): Promise<StreamEvent[]> {
+  const abort = new AbortController();
+  const res = await fetch(url, { headers, signal: abort.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const events: StreamEvent[] = [];
+  let buffer = '';
+  while (events.length < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0 && events.length < count) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+      if (fields['id'] !== undefined) events.push({ id: Number(fields['id']), event: fields['event']!, data: JSON.parse(fields['data']!) as StreamEvent['data'] });
+    }
+  }
+  abort.abort(); // drop the connection mid-stream
+  return events;
+}
+
+describe('change stream (SSE)', () => {
+  it('resumes with Last-Event-ID after a dropped connection, losing and repeating nothing', async () => {
+    const add = (n: number) => ms.service.addMemory('red', { content: `red ${n}`, embedding: axisVector(4, n) });
+    const written: string[] = [];
+    for (let i = 0; i < 5; i++) written.push((await add(i)).id);
+    const first = await read(`${base}/v1/spaces/red/events`, 3);
+    expect(first.map((e) => e.data.id)).toEqual(written.slice(0, 3));
+    // More writes while nobody listens, then resume from the last event seen.
+    const more = (async () => {
+      for (let i = 5; i < 12; i++) written.push((await add(i)).id);
+    })();
+    const rest = await read(`${base}/v1/spaces/red/events`, 9, { 'last-event-id': String(first.at(-1)!.id) });
+    await more;
+    const all = [...first, ...rest];
+    expect(all.map((e) => e.data.id)).toEqual(written);
+    expect(all.every((e, i) => e.event === 'memory.created' && (i === 0 || e.id > all[i - 1]!.id))).toBe(true);
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+  });
+
+  it('streams only its own space, in both route forms', async () => {
+    const blue = await ms.service.addMemory('blue', { content: 'blue only', embedding: [1, 0, 0, 0] });
+    const viaHeader = await read(`${base}/v1/events`, 1, { 'x-memory-space': 'blue' });
+    expect(viaHeader.map((e) => e.data.id)).toEqual([blue.id]);
+    const red = await read(`${base}/v1/spaces/red/events?after=0`, 12);
+    expect(red.some((e) => e.data.id === blue.id)).toBe(false);
+  });
+
+  it('ends open streams when the server shuts down, instead of waiting for clients to leave', async () => {
+    const other = await buildApp({ memspace: ms, eventPollMs: 10 });
+    const url = await other.listen({ host: '127.0.0.1', port: 0 });
+    const res = await fetch(`${url}/v1/spaces/red/events`);
+    const reader = res.body!.getReader();
+    await reader.read(); // the stream is open
+    await other.close(); // would hang while the stream is open
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    expect(done).toBe(true);
+  });
+
+  it('answers errors before streaming', async () => {
+    expect((await fetch(`${base}/v1/spaces/nowhere/events`)).status).toBe(404);
+    expect((await fetch(`${base}/v1/spaces/red/events`, { headers: { 'last-event-id': 'abc' } })).status).toBe(400);
+    expect((await fetch(`${base}/v1/events`, { headers: { 'x-memory-space': '../red' } })).status).toBe(400);
+  });
+});
