@@ -9,6 +9,12 @@ export const ConfigSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   /** Port of the server. @default 7420 */
   port: z.coerce.number().int().min(0).max(65_535).default(7420),
+  /** Require API keys on the HTTP API; turning it off is allowed on loopback addresses only. @default true */
+  auth: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+  /** The root key created on first start, for automation; generated (and printed once) when unset. */
+  rootKey: z.string().min(1).optional(),
+  /** Requests per second per API key; 0 for no limit. @default 0 */
+  keyRateLimit: z.coerce.number().min(0).default(0),
   /** Directory of the embedded backend. @default ./memspace-data */
   dataDir: z.string().min(1).default('./memspace-data'),
   /** `full` fsyncs every acknowledged write; `normal` survives kill -9 but not power loss. @default full */
@@ -28,6 +34,9 @@ export type Config = Readonly<z.output<typeof ConfigSchema>>;
 
 const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_HOST: 'host',
+  MEMSPACE_AUTH: 'auth',
+  MEMSPACE_ROOT_KEY: 'rootKey',
+  MEMSPACE_KEY_RATE_LIMIT: 'keyRateLimit',
   MEMSPACE_PORT: 'port',
   MEMSPACE_DATA_DIR: 'dataDir',
   MEMSPACE_SYNC: 'sync',

@@ -11,4 +11,5 @@ export { MemspaceError, ERROR_CODES, HTTP_STATUS, isMemspaceError } from './core
 export type { ErrorCode, ErrorBody } from './core/errors.js';
 export { validateSpaceName, DEFAULT_SPACE } from './core/space-name.js';
 export type { Embedder, EmbedderProvider } from './core/ports/embedder.js';
-export type { Memory, Relation, HistoryEntry, SearchHit, Space, SpaceInfo } from './core/views.js';
+export type { AuditEntry, Memory, Relation, HistoryEntry, SearchHit, Space, SpaceInfo } from './core/views.js';
+export type { AuditVerification } from './core/types.js';

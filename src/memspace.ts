@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from './config.js';
 import type { EmbedderProvider } from './core/ports/embedder.js';
+import { KeyService } from './engine/key-service.js';
 import { MemoryService } from './engine/memory-service.js';
 import { SpaceRegistry } from './engine/space-registry.js';
 import { SpaceTransfer } from './engine/space-transfer.js';
@@ -12,6 +13,8 @@ export interface Memspace {
   readonly service: MemoryService;
   readonly registry: SpaceRegistry;
   readonly transfer: SpaceTransfer;
+  /** API keys, kept in the catalogue. */
+  readonly keys: KeyService;
   /** Closes every space, the catalogue and the embedders. */
   close(): Promise<void>;
 }
@@ -45,6 +48,7 @@ export async function openMemspace(config: Config = loadConfig(), options: OpenM
     service,
     registry,
     transfer: new SpaceTransfer(registry, service, now),
+    keys: new KeyService(backend, now),
     async close() {
       await service.close();
       await backend.close();

@@ -5,7 +5,9 @@ import type { Readable } from 'node:stream';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.js';
 import { MemspaceError, toMemspaceError } from '../core/errors.js';
-import type { Memory, SearchHit } from '../core/views.js';
+import type { Grant } from '../core/grants.js';
+import type { AuditEntry, Memory, SearchHit } from '../core/views.js';
+import { LOCAL_PRINCIPAL } from '../engine/access.js';
 import { openMemspace, type Memspace } from '../memspace.js';
 import { serve } from '../server/serve.js';
 import { fields, progressBar, table, type TextSink } from './format.js';
@@ -80,8 +82,12 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
     .description('run the HTTP API until SIGTERM or SIGINT (then finish requests in flight and close every space)')
     .option('--host <host>', 'address to listen on (default: $MEMSPACE_HOST or 127.0.0.1)')
     .option('--port <port>', 'port (default: $MEMSPACE_PORT or 7420)', toInt)
-    .action(async (o: { host?: string; port?: number }) => {
-      const server = await serve(loadConfig({ dataDir: g().dataDir, host: o.host, port: o.port }, io.env));
+    .option('--no-auth', 'accept requests without API keys (loopback addresses only)')
+    .action(async (o: { host?: string; port?: number; auth: boolean }) => {
+      const config = loadConfig({ dataDir: g().dataDir, host: o.host, port: o.port, ...(o.auth === false && { auth: false }) }, io.env);
+      const server = await serve(config, (key, given) => {
+        io.stderr.write(given ? 'root key created from MEMSPACE_ROOT_KEY\n' : `root key, shown this once (store it now): ${key}\n`);
+      });
       io.stderr.write(`memspace listening on ${server.url} (API docs: ${server.url}/docs)\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
@@ -92,6 +98,39 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);
       });
+    });
+
+  // ---- keys -----------------------------------------------------------------------------
+  const keys = sub(program, 'keys').description('API keys of the HTTP server');
+  sub(keys, 'create')
+    .description('create a key; it is printed once and stored only as a hash')
+    .argument('<name>')
+    .option('--grant <grant>', 'SPACE:ROLE or PREFIX*:ROLE, role read|write|admin (repeatable; "*:admin" is everything)', collect, [])
+    .option('--default-space <space>', 'the space used when a request names none')
+    .action(async (name: string, o: { grant: string[]; defaultSpace?: string }) => {
+      const created = await (await open(g())).keys.create(
+        { name, grants: o.grant.map(parseGrant), ...(o.defaultSpace !== undefined && { defaultSpace: o.defaultSpace }) },
+        LOCAL_PRINCIPAL,
+      );
+      print(created, () => `${created.key}\n(key ${created.id}; shown this once, store it now)\n`);
+    });
+  sub(keys, 'list')
+    .description('list keys (never their secrets)')
+    .action(async () => {
+      const items = await (await open(g())).keys.list(LOCAL_PRINCIPAL);
+      print(items, () =>
+        table(
+          ['ID', 'NAME', 'GRANTS', 'DEFAULT SPACE', 'CREATED', 'REVOKED'],
+          items.map((k) => [k.id, k.name, k.grants.map(formatGrant).join(' '), k.defaultSpace, k.createdAt, k.revokedAt]),
+        ),
+      );
+    });
+  sub(keys, 'revoke')
+    .description('revoke a key at once')
+    .argument('<id>')
+    .action(async (id: string) => {
+      await (await open(g())).keys.revoke(id, LOCAL_PRINCIPAL);
+      print({ revoked: id }, () => `revoked key ${id}\n`);
     });
 
   // ---- spaces ---------------------------------------------------------------------------
@@ -360,7 +399,50 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
       }
     });
 
+  // ---- audit ----------------------------------------------------------------------------
+  const audit = sub(program, 'audit')
+    .description("a space's audit trail, oldest first; `audit verify SPACE` checks its hash chain")
+    .argument('<space>')
+    .option('--action <action>', 'only entries with this action, e.g. memory.delete')
+    .option('--since <iso>', 'only entries at or after this time, e.g. 2026-01-01T00:00:00Z')
+    .option('--limit <n>', 'most entries to show (default 100)', toInt)
+    .option('--cursor <cursor>', 'continue from a previous page')
+    .action(async (space: string, o: { action?: string; since?: string; limit?: number; cursor?: string }) => {
+      const page = await (await open(g())).service.audit(space, {
+        ...(o.action !== undefined && { action: o.action }),
+        ...(o.since !== undefined && { since: o.since }),
+        ...(o.limit !== undefined && { limit: o.limit }),
+        ...(o.cursor !== undefined && { cursor: o.cursor }),
+      });
+      print(page, () => auditTable(page.items) + (page.nextCursor ? `next page: --cursor ${page.nextCursor}\n` : ''));
+    });
+  sub(audit, 'verify')
+    .description("recompute a space's audit hash chain; exits 1 naming the first entry at fault")
+    .argument('<space>')
+    .action(async (space: string) => {
+      const result = await (await open(g())).service.verifyAudit(space);
+      if (!result.ok) {
+        // INTERNAL: the space's own stored data contradicts itself. Not the caller's input (4xx),
+        // not transient (BACKEND_UNAVAILABLE invites a retry that can never succeed): an operator
+        // must look. details carry the seq for scripts.
+        throw new MemspaceError('INTERNAL', `audit chain of ${space} is broken at entry ${result.firstBadSeq}: ${result.reason}`, {
+          space,
+          firstBadSeq: result.firstBadSeq,
+          reason: result.reason,
+          entries: result.entries,
+        });
+      }
+      print({ space, ...result }, () => `audit chain of ${space} is intact: ${result.entries} entries\n`);
+    });
+
   return program;
+}
+
+function auditTable(items: readonly AuditEntry[]): string {
+  return table(
+    ['SEQ', 'AT', 'ACTOR', 'ACTION', 'IDS'],
+    items.map((a) => [a.seq, a.at, a.actor, a.action, a.ids.length === 0 ? '' : a.ids.join(',')]),
+  );
 }
 
 function memoryFields(m: Memory): string {
@@ -400,6 +482,19 @@ function scopes(o: Record<string, unknown>): Record<string, unknown> {
     ...(o['agent'] !== undefined && { agentId: o['agent'] }),
     ...(o['run'] !== undefined && { runId: o['run'] }),
   };
+}
+
+/** `acme.*:write` is a prefix grant, `acme.sales:read` an exact one, `*:admin` everything. */
+function parseGrant(text: string): Record<string, string> {
+  const at = text.lastIndexOf(':');
+  if (at <= 0) throw new InvalidArgumentError(`a grant is SPACE:ROLE or PREFIX*:ROLE, got "${text}"`);
+  const target = text.slice(0, at);
+  const role = text.slice(at + 1);
+  return target.endsWith('*') ? { prefix: target.slice(0, -1), role } : { space: target, role };
+}
+
+function formatGrant(grant: Grant): string {
+  return 'space' in grant ? `${grant.space}:${grant.role}` : `${grant.prefix}*:${grant.role}`;
 }
 
 function collect(value: string, previous: string[]): string[] {

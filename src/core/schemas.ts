@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseFilter, type FilterNode } from './filter.js';
 import { MemspaceError } from './errors.js';
+import type { EngineAuditAction } from './types.js';
 
 /** Largest `content` of a memory, in characters; longer is `PAYLOAD_TOO_LARGE`. */
 export const MAX_CONTENT_CHARS = 200_000;
@@ -180,3 +181,54 @@ export const RelationQuerySchema = z.strictObject({
 });
 /** Parsed relation listing options. */
 export type RelationQuery = z.output<typeof RelationQuerySchema>;
+
+/** Most ids one audit entry keeps; a larger set keeps its first ids and its size in `details.count`. */
+export const MAX_AUDIT_IDS = 1000;
+/** Largest serialised `details` of an audit entry recorded through the engine, in bytes. */
+export const MAX_AUDIT_DETAILS_BYTES = 8 * 1024;
+/** An audit action: dot-separated lower-case words, e.g. `memory.create`, `read.cross_space`. */
+export const AUDIT_ACTION = /^[a-z][a-z0-9_]{0,31}(\.[a-z][a-z0-9_]{0,31}){0,3}$/;
+/** Actions only the engine writes, in the transaction of the change; callers cannot record them. */
+export const ENGINE_AUDIT_ACTIONS: readonly EngineAuditAction[] = [
+  'memory.create',
+  'memory.update',
+  'memory.delete',
+  'relation.create',
+  'relation.delete',
+  'space.update',
+  'import',
+];
+
+const auditAction = z.string().max(64).regex(AUDIT_ACTION, 'action is dot-separated lower-case words, e.g. memory.create');
+
+/** Options of an audit listing (API.md `GET /v1/spaces/{space}/audit`); entries come oldest first. */
+export const AuditQuerySchema = z.strictObject({
+  since: isoTime.optional(),
+  action: auditAction.optional(),
+  limit: z.number().int().min(1).max(MAX_LIMIT).default(100),
+  cursor: z.string().max(200).optional(),
+});
+/** Parsed audit listing options. */
+export type AuditQueryInput = z.output<typeof AuditQuerySchema>;
+
+/**
+ * An event that is not a mutation, recorded in a space's audit trail through the engine
+ * (a denied request, a cross-space read, a share change). `details` holds names, counts and
+ * ids, never memory content, and is bounded in size.
+ */
+export const AuditEventSchema = z.strictObject({
+  action: auditAction.refine((a) => !(ENGINE_AUDIT_ACTIONS as readonly string[]).includes(a), 'this action is recorded by the engine itself'),
+  ids: z.array(z.string().min(1).max(256)).max(MAX_AUDIT_IDS).default([]),
+  details: z
+    .record(z.string().max(128), z.unknown())
+    .nullable()
+    .default(null)
+    .refine((d) => d === null || utf8Length(JSON.stringify(d)) <= MAX_AUDIT_DETAILS_BYTES, `details are larger than ${MAX_AUDIT_DETAILS_BYTES} bytes`),
+});
+/** Parsed audit event. */
+export type AuditEventInput = z.output<typeof AuditEventSchema>;
+
+/** Bytes of `text` in UTF-8, without Node's Buffer (the client bundles this module). */
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}

@@ -91,11 +91,71 @@ export interface ChangeRecord {
   id: string;
 }
 
-/** Who or what performs a write; recorded in history. */
+/** Who or what performs a write, when, and for which request; recorded in history and the audit trail. */
 export interface WriteContext {
   actor: string | null;
   now: number;
+  /** The request that caused the write (HTTP request id), when there is one. */
+  requestId: string | null;
 }
+
+/**
+ * Actions the engine and the stores write to the audit trail themselves, in the transaction of
+ * the change they record; {@link AuditRecord.action} may also hold other actions recorded
+ * through the engine (`request.denied`, `read.cross_space`, `share.create`, `share.delete`).
+ */
+export type EngineAuditAction =
+  | 'memory.create'
+  | 'memory.update'
+  | 'memory.delete'
+  | 'relation.create'
+  | 'relation.delete'
+  | 'space.update'
+  | 'import';
+
+/** What a caller asks to append to a space's audit trail; the store adds seq, time, actor, request id and hashes. */
+export interface AuditEvent {
+  action: string;
+  /** Ids concerned; a store keeps at most the first 1,000. */
+  ids: readonly string[];
+  /** Names, counts and ids; never memory content. */
+  details: JsonObject | null;
+}
+
+/**
+ * One entry of a space's append-only audit trail. `hash` is
+ * `sha256_hex(prevHash + canonicalJson({seq, at, actor, action, ids, requestId, details}))`,
+ * and the first entry's `prevHash` is 64 zeros.
+ */
+export interface AuditRecord {
+  /** 1, 2, 3, ... without gaps within a space. */
+  seq: number;
+  /** Epoch milliseconds. */
+  at: number;
+  actor: string | null;
+  action: string;
+  ids: string[];
+  requestId: string | null;
+  details: JsonObject | null;
+  prevHash: string;
+  hash: string;
+}
+
+/** What an audit listing asks a store for. */
+export interface AuditQuery {
+  /** Only entries with a larger seq. */
+  afterSeq?: number;
+  /** Only entries at or after this time (epoch ms). */
+  since?: number;
+  /** Only entries with exactly this action. */
+  action?: string;
+  limit: number;
+}
+
+/** The outcome of recomputing a space's audit hash chain; `entries` counts every entry present. */
+export type AuditVerification =
+  | { ok: true; entries: number }
+  | { ok: false; entries: number; firstBadSeq: number; reason: string };
 
 /** One hit of a ranking stage: memory id and its score in that stage (higher is better). */
 export interface ScoredId {

@@ -1,4 +1,4 @@
-import type { HistoryRecord, JsonObject, MemoryRecord, RelationRecord, SpaceRecord, SpaceStats } from './types.js';
+import type { AuditRecord, HistoryRecord, JsonObject, MemoryRecord, RelationRecord, SpaceRecord, SpaceStats } from './types.js';
 
 /** A memory as every interface shows it: times as ISO-8601 UTC strings. */
 export interface Memory {
@@ -41,6 +41,19 @@ export interface HistoryEntry {
   newMetadata: JsonObject | null;
   actor: string | null;
   at: string;
+}
+
+/** One audit entry as every interface shows it: `at` as ISO-8601 UTC, hashes for external checks. */
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string | null;
+  action: string;
+  ids: string[];
+  requestId: string | null;
+  details: JsonObject | null;
+  prevHash: string;
+  hash: string;
 }
 
 /** A space as every interface shows it. */
@@ -112,4 +125,19 @@ export function historyView(h: HistoryRecord): HistoryEntry {
 /** The public view of a space record. */
 export function spaceView(r: SpaceRecord): Space {
   return { ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
+}
+
+/** The public view of an audit entry. */
+export function auditView(a: AuditRecord): AuditEntry {
+  return {
+    seq: a.seq,
+    at: iso(a.at),
+    actor: a.actor,
+    action: a.action,
+    ids: a.ids,
+    requestId: a.requestId,
+    details: a.details,
+    prevHash: a.prevHash,
+    hash: a.hash,
+  };
 }

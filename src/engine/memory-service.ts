@@ -4,6 +4,8 @@ import { uuidv7, validateId } from '../core/ids.js';
 import type { EmbedderProvider } from '../core/ports/embedder.js';
 import { fuseRanks, keywordScore, normalize } from '../core/ranking.js';
 import {
+  AuditEventSchema,
+  AuditQuerySchema,
   ListQuerySchema,
   MAX_CONTENT_CHARS,
   MAX_METADATA_BYTES,
@@ -18,14 +20,17 @@ import {
   type MemoryInput,
 } from '../core/schemas.js';
 import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
-import type { JsonObject, MemoryRecord, ScoredId, SpaceRecord, WriteContext } from '../core/types.js';
+import { canonicalJson } from '../core/audit.js';
+import type { AuditVerification, JsonObject, MemoryRecord, ScoredId, SpaceRecord, WriteContext } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import {
+  auditView,
   historyView,
   iso,
   memoryView,
   relationView,
   spaceView,
+  type AuditEntry,
   type HistoryEntry,
   type Memory,
   type Relation,
@@ -43,9 +48,12 @@ export interface MemoryServiceDeps {
   now?: () => number;
 }
 
-/** Who performs a call; recorded in history. */
+/** Who performs a call and for which request; recorded in history and the audit trail. */
 export interface CallContext {
+  /** Key id or name of the caller. */
   actor?: string | null;
+  /** The request being served (HTTP request id), so audit entries can be traced to it. */
+  requestId?: string;
 }
 
 /** A page of a listing. */
@@ -138,8 +146,11 @@ export class MemoryService {
     });
   }
 
-  /** Changes a space's description, isolation, sensitivity, retention, quotas or labels. */
-  async updateSpace(name: string, input: unknown): Promise<Space> {
+  /**
+   * Changes a space's description, isolation, sensitivity, retention, quotas or labels, and
+   * records a `space.update` audit entry in that space naming the fields that changed.
+   */
+  async updateSpace(name: string, input: unknown, ctx: CallContext = {}): Promise<Space> {
     const patch = parseWith(SpacePatchSchema, input, 'space update');
     const current = await this.registry.record(name);
     const next: SpaceRecord = {
@@ -152,6 +163,16 @@ export class MemoryService {
       quotas: { ...current.quotas, ...patch.quotas },
       updatedAt: this.now(),
     };
+    const fields: string[] = [
+      ...(['description', 'isolation', 'sensitivity', 'retentionDays', 'labels'] as const).filter((f) => canonicalJson(current[f]) !== canonicalJson(next[f])),
+      ...(['maxMemories', 'maxBytes', 'maxRequestsPerSecond'] as const).filter((q) => current.quotas[q] !== next.quotas[q]).map((q) => `quotas.${q}`),
+    ];
+    // The catalogue and the space are two databases, so the entry cannot share the change's
+    // transaction. It is written first: a crash in between leaves an entry for a change that did
+    // not land, never a change without its entry.
+    await this.registry.use(name, ({ store }) =>
+      store.appendAudit({ action: 'space.update', ids: [], details: { fields } }, this.writeContext(ctx, next.updatedAt)),
+    );
     await this.registry.backend.updateSpace(next);
     this.registry.refresh(next);
     return this.withState(next);
@@ -304,6 +325,46 @@ export class MemoryService {
     });
   }
 
+  // ---- audit --------------------------------------------------------------------------
+
+  /**
+   * A page of a space's audit trail, oldest first, filtered by `since` (ISO time, inclusive)
+   * and `action`; `cursor` continues after the last entry of the previous page.
+   */
+  async audit(space: string, query: unknown = {}): Promise<PageOf<AuditEntry>> {
+    const q = parseWith(AuditQuerySchema, query, 'audit query');
+    const afterSeq = q.cursor === undefined ? undefined : decodeAuditCursor(q.cursor);
+    return this.registry.use(space, async ({ store }) => {
+      const rows = await store.auditEntries({
+        ...(afterSeq !== undefined && { afterSeq }),
+        ...(q.since !== undefined && { since: q.since }),
+        ...(q.action !== undefined && { action: q.action }),
+        limit: q.limit + 1,
+      });
+      const more = rows.length > q.limit;
+      const page = more ? rows.slice(0, q.limit) : rows;
+      return { items: page.map(auditView), nextCursor: more ? encodeAuditCursor(page[page.length - 1]!.seq) : null };
+    });
+  }
+
+  /** Recomputes a space's whole audit hash chain; a broken chain is a result, not an error. */
+  async verifyAudit(space: string): Promise<AuditVerification> {
+    return this.registry.use(space, ({ store }) => store.verifyAudit());
+  }
+
+  /**
+   * Records an event that is not a mutation in a space's audit trail: a denied request, a
+   * cross-space read, a share change. `event` is `{action, ids?, details?}`; the actions the
+   * engine writes itself (`memory.*`, `relation.*`, `space.update`, `import`) are refused, so
+   * no caller can forge a mutation's entry.
+   */
+  async recordAudit(space: string, event: unknown, ctx: CallContext = {}): Promise<void> {
+    const e = parseWith(AuditEventSchema, event, 'audit event');
+    await this.registry.use(space, ({ store }) =>
+      store.appendAudit({ action: e.action, ids: e.ids, details: e.details as JsonObject | null }, this.writeContext(ctx, this.now())),
+    );
+  }
+
   // ---- search -------------------------------------------------------------------------
 
   /**
@@ -418,7 +479,7 @@ export class MemoryService {
   }
 
   private writeContext(ctx: CallContext, now: number): WriteContext {
-    return { actor: ctx.actor ?? null, now };
+    return { actor: ctx.actor ?? null, now, requestId: ctx.requestId ?? null };
   }
 
   private isExpired(m: MemoryRecord): boolean {
@@ -488,6 +549,20 @@ function checkDimension(record: SpaceRecord, length: number): void {
       actual: length,
     });
   }
+}
+
+function encodeAuditCursor(seq: number): string {
+  return Buffer.from(JSON.stringify({ a: seq })).toString('base64url');
+}
+
+function decodeAuditCursor(cursor: string): number {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown };
+    if (typeof parsed.a === 'number' && Number.isSafeInteger(parsed.a) && parsed.a >= 0) return parsed.a;
+  } catch {
+    // fall through to the error below
+  }
+  throw new MemspaceError('VALIDATION_FAILED', 'invalid cursor', { issues: [{ path: 'cursor', message: 'not a cursor this server issued' }] });
 }
 
 function notFound(id: string): MemspaceError {

@@ -7,7 +7,7 @@ import { MAX_CONTENT_CHARS, VectorSchema } from '../core/schemas.js';
 import type { JsonObject, MemoryRecord, RelationRecord } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { memoryView, relationView, spaceView, type Memory, type Relation, type Space } from '../core/views.js';
-import type { MemoryService } from './memory-service.js';
+import type { CallContext, MemoryService } from './memory-service.js';
 import type { SpaceRegistry } from './space-registry.js';
 
 /**
@@ -107,16 +107,42 @@ export class SpaceTransfer {
    * (so its embedder and dimension carry over). Memories and relations whose id already
    * exists are skipped; vectors are kept when their length fits the space, else the import fails
    * with `DIMENSION_MISMATCH` before writing that batch.
+   *
+   * Audit: each batch of memories and each relation writes its own `memory.create` or
+   * `relation.create` entry (actor `import` unless `ctx` names one), and the import as a whole
+   * ends with one `import` entry holding the counts, also when it fails part way.
    */
-  async importSpace(space: string, lines: AsyncIterable<string>, onProgress?: ProgressFn): Promise<ImportSummary> {
+  async importSpace(space: string, lines: AsyncIterable<string>, onProgress?: ProgressFn, ctx: CallContext = {}): Promise<ImportSummary> {
     const summary: ImportSummary = { memories: { imported: 0, skipped: 0 }, relations: { imported: 0, skipped: 0 } };
+    const call: CallContext = { actor: ctx.actor ?? 'import', ...(ctx.requestId !== undefined && { requestId: ctx.requestId }) };
+    try {
+      await this.importLines(space, lines, summary, call, onProgress);
+    } catch (error) {
+      if (summary.memories.imported + summary.relations.imported > 0) {
+        const code = error instanceof MemspaceError ? error.code : 'INTERNAL';
+        await this.recordImport(space, summary, call, code).catch(() => {}); // the import's own error is the one to report
+      }
+      throw error;
+    }
+    await this.recordImport(space, summary, call, null);
+    return summary;
+  }
+
+  private async recordImport(space: string, summary: ImportSummary, ctx: CallContext, error: string | null): Promise<void> {
+    const details = { memories: { ...summary.memories }, relations: { ...summary.relations }, ...(error !== null && { error }) };
+    await this.registry.use(space, ({ store }) =>
+      store.appendAudit({ action: 'import', ids: [], details }, { actor: ctx.actor ?? null, now: this.now(), requestId: ctx.requestId ?? null }),
+    );
+  }
+
+  private async importLines(space: string, lines: AsyncIterable<string>, summary: ImportSummary, ctx: CallContext, onProgress: ProgressFn | undefined): Promise<void> {
     let batch: z.output<typeof MemoryLineSchema>[] = [];
     let lineNo = 0;
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       const items = batch;
       batch = [];
-      await this.insertMemories(space, items, summary);
+      await this.insertMemories(space, items, summary, ctx);
       onProgress?.(summary.memories.imported + summary.memories.skipped, null);
     };
     for await (const raw of lines) {
@@ -139,13 +165,12 @@ export class SpaceTransfer {
         if (batch.length >= PAGE) await flush();
       } else if (type === 'relation') {
         await flush();
-        await this.insertRelation(space, parseWith(RelationLineSchema, value, `line ${lineNo}`), summary);
+        await this.insertRelation(space, parseWith(RelationLineSchema, value, `line ${lineNo}`), summary, ctx);
       } else {
         throw new MemspaceError('VALIDATION_FAILED', `line ${lineNo} has an unknown type`, { issues: [{ path: `line ${lineNo}.type`, message: 'expected space, memory or relation' }] });
       }
     }
     await flush();
-    return summary;
   }
 
   /** Creates the target space from an export's header when it does not exist yet. */
@@ -160,7 +185,7 @@ export class SpaceTransfer {
     }
   }
 
-  private async insertMemories(space: string, items: z.output<typeof MemoryLineSchema>[], summary: ImportSummary): Promise<void> {
+  private async insertMemories(space: string, items: z.output<typeof MemoryLineSchema>[], summary: ImportSummary, ctx: CallContext): Promise<void> {
     await this.registry.use(space, async (handle) => {
       const existing = new Set((await handle.store.getMemories(items.map((i) => i.id))).map((m) => m.id));
       const seen = new Set<string>();
@@ -190,17 +215,17 @@ export class SpaceTransfer {
         accessCount: i.accessCount,
         lastAccessedAt: i.lastAccessedAt,
       }));
-      await handle.store.insertMemories(rows, { actor: 'import', now });
+      await handle.store.insertMemories(rows, { actor: ctx.actor ?? null, now, requestId: ctx.requestId ?? null });
       summary.memories.imported += rows.length;
     });
   }
 
-  private async insertRelation(space: string, line: z.output<typeof RelationLineSchema>, summary: ImportSummary): Promise<void> {
+  private async insertRelation(space: string, line: z.output<typeof RelationLineSchema>, summary: ImportSummary, ctx: CallContext): Promise<void> {
     try {
       await this.service.addRelation(
         space,
         { id: line.id, from: line.from, to: line.to, type: line.relationType ?? 'related_to', weight: line.weight, metadata: line.metadata },
-        { actor: 'import' },
+        ctx,
       );
       summary.relations.imported += 1;
     } catch (error) {

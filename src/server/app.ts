@@ -1,12 +1,15 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { MemspaceError } from '../core/errors.js';
 import type { LoggerOptions } from 'pino';
 import { uuidv7 } from '../core/ids.js';
 import type { Memspace } from '../memspace.js';
+import { installAuth } from './auth.js';
 import { docsPage } from './docs-page.js';
 import { installErrorHandling } from './http-errors.js';
 import { RouteTable } from './route-table.js';
 import { eventRoutes, OpenStreams } from './routes/event-routes.js';
-import { memoryRoutes } from './routes/memory-routes.js';
+import { keyRoutes } from './routes/key-routes.js';
+import { auditRoutes, memoryRoutes } from './routes/memory-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
 import { SPACE_HEADER } from './space-resolution.js';
 
@@ -19,6 +22,12 @@ export interface AppDeps {
   bodyLimit?: number;
   /** How often an idle change stream looks for new events, in ms. @default 100 */
   eventPollMs?: number;
+  /** Require API keys. Off only for a server on a loopback address. @default true */
+  auth?: boolean;
+  /** Requests per second per key, 0 for no limit. @default 0 */
+  keyRateLimit?: number;
+  /** Clock, in epoch ms (rate limits). @default Date.now */
+  now?: () => number;
 }
 
 /** Package version, shown in the OpenAPI document. */
@@ -38,6 +47,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   installErrorHandling(app);
+  installAuth(app, {
+    keys: deps.auth === false ? undefined : deps.memspace.keys,
+    ...(deps.keyRateLimit !== undefined && { rateLimit: deps.keyRateLimit }),
+    ...(deps.now !== undefined && { now: deps.now }),
+  });
   // JSON only: without this, Fastify would hand plain text to handlers.
   app.removeContentTypeParser('text/plain');
 
@@ -69,11 +83,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const routes = new RouteTable().add(
     ...spaceRoutes(deps.memspace),
     ...memoryRoutes(deps.memspace),
+    ...auditRoutes(deps.memspace),
+    ...keyRoutes(deps.memspace.keys),
     ...eventRoutes(deps.memspace, streams, deps.eventPollMs === undefined ? {} : { pollMs: deps.eventPollMs }),
   );
-  routes.register(app);
+  routes.register(app, (request, space, error) => recordDenial(deps.memspace, request, space, error));
   const document = routes.openapi({ title: 'memspace', version: VERSION });
   app.get('/openapi.json', async () => document);
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage(document)));
   return app;
+}
+
+/**
+ * Records a denied request in the audit trail of the space it named, when that space exists:
+ * the owner of a space learns who tried to reach it, the caller learns nothing more.
+ */
+async function recordDenial(ms: Memspace, request: FastifyRequest, space: string, error: MemspaceError): Promise<void> {
+  if ((await ms.registry.backend.getSpace(space)) === undefined) return;
+  await ms.service.recordAudit(
+    space,
+    { action: 'request.denied', ids: [], details: { method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0], code: error.code } },
+    { actor: request.principal.keyId, requestId: request.id },
+  );
 }

@@ -1,5 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { MemspaceError } from '../core/errors.js';
+import type { Role } from '../core/grants.js';
+import { validateSpaceName } from '../core/space-name.js';
+import { requireRole } from '../engine/access.js';
 import { resolveSpace } from './space-resolution.js';
 
 /** What a handler gets: the request, the reply, and the space the request addresses (if scoped). */
@@ -18,6 +22,12 @@ export interface RouteSpec {
    */
   path: string;
   scoped: boolean;
+  /**
+   * The role the request needs in the space it reaches: the resolved space of a scoped route,
+   * or the `{space}` path parameter of a route on a space itself. Absent on routes that check
+   * access themselves (space listing and creation, keys) or need none (health).
+   */
+  role?: Role;
   summary: string;
   tag: string;
   /** The zod schema the engine validates the body with; documents it. */
@@ -40,14 +50,35 @@ export class RouteTable {
     return this;
   }
 
-  register(app: FastifyInstance): void {
+  /**
+   * Registers every route. `onDenied` hears of each request refused by authorization (after
+   * the refusal is decided, never changing it), for the audit trail of the space it named.
+   */
+  register(app: FastifyInstance, onDenied: (request: FastifyRequest, space: string, error: MemspaceError) => Promise<void> = async () => {}): void {
     for (const spec of this.specs) {
       for (const url of urls(spec)) {
         app.route({
           method: spec.method,
           url,
           handler: async (request, reply) => {
-            const space = spec.scoped ? resolveSpace(request) : '';
+            const principal = request.principal;
+            let space = '';
+            if (spec.scoped) space = resolveSpace(request, principal.defaultSpace ?? undefined);
+            else if ((request.params as { space?: unknown } | undefined)?.space !== undefined) {
+              space = validateSpaceName((request.params as { space: unknown }).space);
+            }
+            // Authorization comes before the space is looked up, so a key cannot tell an
+            // invisible space from a missing one.
+            if (spec.role !== undefined) {
+              try {
+                requireRole(principal, space, spec.role);
+              } catch (error) {
+                if (error instanceof MemspaceError) {
+                  await onDenied(request, space, error).catch((e: unknown) => request.log.error({ err: e }, 'could not audit a denied request'));
+                }
+                throw error;
+              }
+            }
             const result = await spec.handler({ request, reply, space });
             if (reply.sent) return reply;
             reply.status(spec.status ?? 200);

@@ -19,17 +19,25 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * Opens memspace on the configured data directory and listens. Authentication is not built
- * yet, so only loopback addresses are accepted: nothing unauthenticated is ever exposed.
+ * Opens memspace on the configured data directory and listens. With authentication on (the
+ * default), the first start creates the root key and hands it to `onRootKey` once; with it
+ * off, only loopback addresses are accepted, so nothing unauthenticated is ever exposed.
  */
-export async function serve(config: Config): Promise<RunningServer> {
-  if (!isLoopback(config.host)) {
-    throw new MemspaceError('VALIDATION_FAILED', `refusing to listen on ${config.host}: API keys are not implemented yet, so memspace serves loopback addresses only`, {
-      issues: [{ path: 'host', message: 'use 127.0.0.1, ::1 or localhost' }],
+export async function serve(config: Config, onRootKey: (key: string, given: boolean) => void = () => {}): Promise<RunningServer> {
+  if (!config.auth && !isLoopback(config.host)) {
+    throw new MemspaceError('VALIDATION_FAILED', `refusing to listen on ${config.host} without authentication: --no-auth is for loopback addresses only`, {
+      issues: [{ path: 'host', message: 'use 127.0.0.1, ::1 or localhost, or keep authentication on' }],
     });
   }
   const memspace = await openMemspace(config);
-  const app = await buildApp({ memspace, logger: { level: 'info' } });
+  if (config.auth) {
+    const root = await memspace.keys.ensureRootKey(config.rootKey).catch(async (error: unknown) => {
+      await memspace.close();
+      throw error;
+    });
+    if (root !== undefined) onRootKey(root, config.rootKey !== undefined);
+  }
+  const app = await buildApp({ memspace, logger: { level: 'info' }, auth: config.auth, keyRateLimit: config.keyRateLimit });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

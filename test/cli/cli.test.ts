@@ -175,3 +175,22 @@ describe('memspace as a process, with the real local model', () => {
     }
   });
 });
+
+describe('memspace keys', () => {
+  it('creates, lists and revokes keys without ever showing a stored secret', async () => {
+    const created = await cli(dir, ['--json', 'keys', 'create', 'bot', '--grant', 'acme.*:write', '--grant', 'personal:read', '--default-space', 'acme.main']);
+    expect(created.code, created.stderr).toBe(0);
+    const key = JSON.parse(created.stdout) as { id: string; key: string; grants: unknown[]; defaultSpace: string };
+    expect(key.key).toMatch(/^msk_/);
+    expect(key.grants).toEqual([{ prefix: 'acme.', role: 'write' }, { space: 'personal', role: 'read' }]);
+    const listed = await cli(dir, ['keys', 'list']);
+    expect(listed.stdout).toMatch(new RegExp(`${key.id}\\s+bot\\s+acme\\.\\*:write personal:read\\s+acme\\.main`));
+    expect(listed.stdout).not.toContain(key.key);
+    expect((await cli(dir, ['keys', 'revoke', key.id])).stdout).toBe(`revoked key ${key.id}\n`);
+    expect((await cli(dir, ['keys', 'revoke', key.id])).stderr).toMatch(/^error: NOT_FOUND: /);
+    for (const grant of ['nocolon', '../x:read', 'acme.*:owner']) {
+      const r = await cli(dir, ['keys', 'create', 'bad', '--grant', grant]);
+      expect(r.code, grant).not.toBe(0);
+    }
+  });
+});

@@ -11,7 +11,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   ms = await tempMemspace();
-  app = await buildApp({ memspace: ms });
+  app = await buildApp({ memspace: ms, auth: false });
   for (const name of ['alpha', 'beta']) {
     const r = await app.inject({ method: 'POST', url: '/v1/spaces', payload: { name, embedder: 'none', dimension: DIM } });
     expect(r.statusCode).toBe(201);

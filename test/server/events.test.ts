@@ -15,7 +15,7 @@ let base: string;
 
 beforeAll(async () => {
   ms = await tempMemspace();
-  app = await buildApp({ memspace: ms, eventPollMs: 10 });
+  app = await buildApp({ memspace: ms, eventPollMs: 10, auth: false });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   for (const name of ['red', 'blue']) await ms.service.createSpace({ name, embedder: 'none', dimension: 4 });
 });
@@ -77,7 +77,7 @@ describe('change stream (SSE)', () => {
   });
 
   it('ends open streams when the server shuts down, instead of waiting for clients to leave', async () => {
-    const other = await buildApp({ memspace: ms, eventPollMs: 10 });
+    const other = await buildApp({ memspace: ms, eventPollMs: 10, auth: false });
     const url = await other.listen({ host: '127.0.0.1', port: 0 });
     const res = await fetch(`${url}/v1/spaces/red/events`);
     const reader = res.body!.getReader();

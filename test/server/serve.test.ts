@@ -25,9 +25,13 @@ describe('memspace serve', () => {
       child.on('exit', (c) => reject(new Error(`serve exited early (${c}): ${stderr}`)));
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    // The root key is printed once, on first start.
+    const rootKey = /root key, shown this once \(store it now\): (msk_\S+)/.exec(stderr)?.[1];
+    expect(rootKey).toBeDefined();
     expect(await (await fetch(`${url}/v1/health`)).json()).toMatchObject({ status: 'ok' });
+    expect((await fetch(`${url}/v1/spaces`)).status).toBe(401);
     const post = (path: string, body: unknown): Promise<Response> =>
-      fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${rootKey!}` }, body: JSON.stringify(body) });
     expect((await post('/v1/spaces', { name: 'served', embedder: 'none', dimension: 2 })).status).toBe(201);
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) ids.push(((await (await post('/v1/spaces/served/memories', { content: `m${i}`, embedding: [1, i] })).json()) as { id: string }).id);
@@ -43,11 +47,11 @@ describe('memspace serve', () => {
     }
   });
 
-  it('refuses to listen beyond loopback while API keys do not exist', () => {
+  it('refuses to listen beyond loopback without authentication', () => {
     const dataDir = tempDir('memspace-serve-');
     dirs.push(dataDir);
-    const r = cliProcess(dataDir, ['serve', '--host', '0.0.0.0', '--port', '0']);
+    const r = cliProcess(dataDir, ['serve', '--no-auth', '--host', '0.0.0.0', '--port', '0']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: VALIDATION_FAILED: refusing to listen on 0\.0\.0\.0/);
+    expect(r.stderr).toMatch(/^error: VALIDATION_FAILED: refusing to listen on 0\.0\.0\.0 without authentication/);
   });
 });

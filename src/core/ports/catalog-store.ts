@@ -1,3 +1,4 @@
+import type { Grant } from '../grants.js';
 import type { SpaceRecord } from '../types.js';
 import type { SpaceStore } from './space-store.js';
 
@@ -18,6 +19,25 @@ export interface Backend {
   deleteSpace(name: string): Promise<boolean>;
   /** Opens the storage of an existing space. */
   openSpace(record: SpaceRecord): Promise<SpaceStore>;
+  /** Stores a new API key (its hash only); `CONFLICT` when the id or hash exists. */
+  createKey(record: KeyRecord): Promise<void>;
+  /** The key with this hash, revoked or not. */
+  findKeyByHash(hash: string): Promise<KeyRecord | undefined>;
+  /** Every key, oldest first. */
+  listKeys(): Promise<KeyRecord[]>;
+  /** Marks a key revoked; false when there is no such live key. */
+  revokeKey(id: string, at: number): Promise<boolean>;
   /** Closes the catalogue. Open space stores are closed by their owner first. */
   close(): Promise<void>;
+}
+
+/** An API key as the catalogue keeps it: never the key itself, only its SHA-256. */
+export interface KeyRecord {
+  id: string;
+  name: string;
+  hash: string;
+  grants: Grant[];
+  defaultSpace: string | null;
+  createdAt: number;
+  revokedAt: number | null;
 }

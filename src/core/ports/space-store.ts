@@ -1,5 +1,9 @@
 import type { FilterNode } from '../filter.js';
 import type {
+  AuditEvent,
+  AuditQuery,
+  AuditRecord,
+  AuditVerification,
   ChangeRecord,
   HistoryRecord,
   MemoryRecord,
@@ -25,16 +29,20 @@ export interface ListOptions {
 
 /**
  * The storage of one space. A backend implements these primitives; validation, embedding,
- * tenancy and ranking live once in the engine. Every mutation writes its history rows and
- * change-feed events in the same transaction, so a write is acknowledged only as a whole
- * and only once it is durable.
+ * tenancy and ranking live once in the engine. Every mutation writes its history rows,
+ * change-feed events and its one audit entry (sealed with `sealAuditEntry` of core/audit) in
+ * the same transaction, so a write is acknowledged only as a whole and only once it is
+ * durable, and a write that fails leaves no entry.
  */
 export interface SpaceStore {
-  /** Inserts all rows or none; an id already present is `CONFLICT`. */
+  /** Inserts all rows or none, with one `memory.create` audit entry for the call; an id already present is `CONFLICT`. */
   insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext): Promise<void>;
-  /** Replaces a memory's fields; `NOT_FOUND` when it does not exist. */
+  /** Replaces a memory's fields (audit: `memory.update` with the changed field names); `NOT_FOUND` when it does not exist. */
   updateMemory(next: MemoryRecord, ctx: WriteContext): Promise<void>;
-  /** Deletes the memories matching `filter` (with their relations); returns the exact count. */
+  /**
+   * Deletes the memories matching `filter` (with their relations); returns the exact count.
+   * Audit: one `memory.delete` entry listing the ids, none when nothing matched.
+   */
   deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number>;
   /** Memories by id, in the order asked, skipping ids that do not exist. */
   getMemories(ids: readonly string[]): Promise<MemoryRecord[]>;
@@ -61,12 +69,22 @@ export interface SpaceStore {
   /** Cosine similarity of the unit vector `vector` with each of these memories; ids not found are left out. */
   vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>>;
 
-  /** Adds an edge; `NOT_FOUND` if either end is missing, `CONFLICT` for a duplicate id. */
+  /** Adds an edge (audit: `relation.create`); `NOT_FOUND` if either end is missing, `CONFLICT` for a duplicate id. */
   insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void>;
   /** Edges touching any of `memoryIds` in the given direction, optionally of one type. */
   listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<RelationRecord[]>;
-  /** Deletes an edge; false when it does not exist. */
+  /** Deletes an edge (audit: `relation.delete`); false, and no entry, when it does not exist. */
   deleteRelation(id: string, ctx: WriteContext): Promise<boolean>;
+
+  /**
+   * Appends one entry to the audit trail, in its own transaction, for an event that is not a
+   * mutation of this store (a denied request, a cross-space read, a share change).
+   */
+  appendAudit(entry: AuditEvent, ctx: WriteContext): Promise<void>;
+  /** Audit entries matching the query, oldest first. */
+  auditEntries(query: AuditQuery): Promise<AuditRecord[]>;
+  /** Recomputes the whole audit hash chain and reports the first entry at fault, if any. */
+  verifyAudit(): Promise<AuditVerification>;
 
   /** Change-feed events after `afterSeq`, oldest first. */
   changes(afterSeq: number, limit: number): Promise<ChangeRecord[]>;

@@ -39,6 +39,7 @@ export function eventRoutes(ms: Memspace, streams: OpenStreams, options: { pollM
       scoped: true,
       tag: 'events',
       summary: "The space's change stream (Server-Sent Events), resumable with Last-Event-ID",
+      role: 'read',
       query: EventsQuery,
       produces: 'text/event-stream',
       handler: async ({ request, reply, space }) => {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { MemspaceError } from '../../core/errors.js';
 import {
@@ -11,6 +12,7 @@ import {
   SearchRequestSchema,
 } from '../../core/schemas.js';
 import { parseWith } from '../../core/validate.js';
+import { requireRole } from '../../engine/access.js';
 import type { CallContext } from '../../engine/memory-service.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
@@ -42,7 +44,7 @@ const DeleteByFilterBody = z.strictObject({ filter: FilterSchema });
 /** Routes on the memories, relations and search of one space, in both route forms. */
 export function memoryRoutes(ms: Memspace): RouteSpec[] {
   const s = ms.service;
-  const ctx = (_request: { id: string }): CallContext => ({});
+  const ctx = (request: FastifyRequest): CallContext => ({ actor: request.principal.keyId, requestId: request.id });
   const id = (params: unknown, name = 'id'): string => (params as Record<string, string>)[name]!;
   return [
     {
@@ -51,6 +53,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'memories',
       summary: 'Add a memory',
+      role: 'write',
       body: MemoryInputSchema,
       status: 201,
       handler: ({ request, space }) => s.addMemory(space, withoutSpace(request.body), ctx(request)),
@@ -61,6 +64,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'memories',
       summary: 'Add memories all together or not at all',
+      role: 'write',
       body: MemoryBatchSchema,
       status: 201,
       handler: async ({ request, space }) => {
@@ -74,6 +78,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'memories',
       summary: 'List memories, newest first',
+      role: 'read',
       query: ListQueryString,
       handler: ({ request, space }) => {
         const q = parseWith(ListQueryString, request.query, 'query');
@@ -96,6 +101,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'memories',
       summary: 'Delete every memory matching a filter (no cap); returns the count',
+      role: 'write',
       body: DeleteByFilterBody,
       handler: ({ request, space }) => {
         const body = withoutSpace(request.body) as { filter?: unknown } | undefined;
@@ -109,6 +115,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'memories',
       summary: 'Get a memory',
+      role: 'read',
       query: SpaceOnlyQuery,
       handler: ({ request, space }) => s.getMemory(space, id(request.params)),
     },
@@ -118,6 +125,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'memories',
       summary: 'Change a memory (new content is embedded again)',
+      role: 'write',
       body: MemoryPatchSchema,
       handler: ({ request, space }) => s.updateMemory(space, id(request.params), withoutSpace(request.body), ctx(request)),
     },
@@ -127,6 +135,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'memories',
       summary: 'Delete a memory and its relations',
+      role: 'write',
       query: SpaceOnlyQuery,
       status: 204,
       handler: async ({ request, space }) => {
@@ -139,6 +148,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'memories',
       summary: "A memory's history, oldest first",
+      role: 'read',
       query: SpaceOnlyQuery,
       handler: async ({ request, space }) => ({ history: await s.history(space, id(request.params)) }),
     },
@@ -148,6 +158,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'search',
       summary: 'Search one space by meaning, keywords or both',
+      role: 'read',
       body: SearchRequestSchema,
       handler: ({ request, space }) => s.search(space, withoutSpace(request.body)),
     },
@@ -157,6 +168,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'relations',
       summary: 'Relate two memories of the space',
+      role: 'write',
       body: RelationInputSchema,
       status: 201,
       handler: ({ request, space }) => s.addRelation(space, withoutSpace(request.body), ctx(request)),
@@ -167,6 +179,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'relations',
       summary: "A memory's relations",
+      role: 'read',
       query: RelationQueryString,
       handler: async ({ request, space }) => {
         const q = parseWith(RelationQueryString, request.query, 'query');
@@ -180,6 +193,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'relations',
       summary: 'Delete a relation',
+      role: 'write',
       query: SpaceOnlyQuery,
       status: 204,
       handler: async ({ request, space }) => {
@@ -192,6 +206,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'transfer',
       summary: 'Export the space as JSON Lines, embeddings included',
+      role: 'read',
       query: SpaceOnlyQuery,
       produces: 'application/x-ndjson',
       handler: async ({ reply, space }) => {
@@ -211,15 +226,56 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       scoped: true,
       tag: 'transfer',
       summary: 'Import JSON Lines (an export) into the space; existing ids are skipped',
+      role: 'write',
       query: SpaceOnlyQuery,
-      handler: ({ request, space }) => {
+      handler: async ({ request, space }) => {
+        // Importing into a missing space creates it, which takes an admin.
+        if (!(await ms.registry.backend.getSpace(space))) requireRole(request.principal, space, 'admin');
         if (!(request.body instanceof Readable)) {
           throw new MemspaceError('VALIDATION_FAILED', 'send the export as application/x-ndjson', {
             issues: [{ path: 'content-type', message: 'expected application/x-ndjson' }],
           });
         }
-        return ms.transfer.importSpace(space, createInterface({ input: request.body, crlfDelay: Infinity }));
+        return ms.transfer.importSpace(space, createInterface({ input: request.body, crlfDelay: Infinity }), undefined, ctx(request));
       },
+    },
+  ];
+}
+
+/** Query string of an audit listing. */
+const AuditQueryString = z.strictObject({
+  space: z.string().optional(),
+  since: z.string().optional(),
+  action: z.string().optional(),
+  limit: z.coerce.number().int().optional(),
+  cursor: z.string().optional(),
+});
+
+/** The audit trail of a space, for its admins. */
+export function auditRoutes(ms: Memspace): RouteSpec[] {
+  return [
+    {
+      method: 'GET',
+      path: '/audit',
+      scoped: true,
+      tag: 'audit',
+      summary: "The space's hash-chained audit trail, oldest first",
+      role: 'admin',
+      query: AuditQueryString,
+      handler: ({ request, space }) => {
+        const { space: _space, ...q } = parseWith(AuditQueryString, request.query, 'query');
+        return ms.service.audit(space, q);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/audit/verify',
+      scoped: true,
+      tag: 'audit',
+      summary: 'Recompute the audit chain and name the first altered entry, if any',
+      role: 'admin',
+      query: z.strictObject({ space: z.string().optional() }),
+      handler: ({ space }) => ms.service.verifyAudit(space),
     },
   ];
 }

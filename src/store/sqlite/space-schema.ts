@@ -83,6 +83,29 @@ const SPACE_MIGRATIONS: readonly string[] = [
     id TEXT NOT NULL
   );
   `,
+  // 2: the audit trail. Append-only and hash-chained (core/audit.ts); seq is assigned by the
+  // writer as the last seq + 1 under the write lock, so it has no gaps.
+  `
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,                     -- epoch ms
+    actor TEXT,                              -- key id or name
+    action TEXT NOT NULL,                    -- memory.create, request.denied, ...
+    ids TEXT NOT NULL,                       -- JSON array of the ids concerned (at most 1,000)
+    request_id TEXT,
+    details TEXT,                            -- JSON object: names and counts, never memory content
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_action ON audit(action, seq);
+  CREATE INDEX audit_at ON audit(at);
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN
+    SELECT RAISE(ABORT, 'audit is append-only');
+  END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN
+    SELECT RAISE(ABORT, 'audit is append-only');
+  END;
+  `,
 ];
 
 /** Brings a space database to the newest schema, in one immediate transaction. */

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemspaceError } from '../../core/errors.js';
-import type { Backend } from '../../core/ports/catalog-store.js';
+import type { Backend, KeyRecord } from '../../core/ports/catalog-store.js';
 import type { SpaceStore } from '../../core/ports/space-store.js';
 import type { SpaceRecord } from '../../core/types.js';
 import { migrate } from './space-schema.js';
@@ -24,6 +24,17 @@ const CATALOG_MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     state TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  `
+  CREATE TABLE keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,              -- sha256 of the key; the key itself is never stored
+    grants TEXT NOT NULL,                   -- JSON array of grants
+    default_space TEXT,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
   ) WITHOUT ROWID;
   `,
 ];
@@ -135,9 +146,52 @@ export class SqliteBackend implements Backend {
     return new SqliteSpaceStore(file, record.dimension, { sync: this.sync });
   }
 
+  async createKey(record: KeyRecord): Promise<void> {
+    sqlite(() =>
+      this.catalog
+        .prepare('INSERT INTO keys VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(record.id, record.name, record.hash, JSON.stringify(record.grants), record.defaultSpace, record.createdAt, record.revokedAt),
+    );
+  }
+
+  async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {
+    const row = sqlite(() => this.catalog.prepare('SELECT * FROM keys WHERE hash = ?').get(hash) as KeyRow | undefined);
+    return row && keyFromRow(row);
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    return sqlite(() => this.catalog.prepare('SELECT * FROM keys ORDER BY created_at, id').all() as KeyRow[]).map(keyFromRow);
+  }
+
+  async revokeKey(id: string, at: number): Promise<boolean> {
+    return sqlite(() => this.catalog.prepare('UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0);
+  }
+
   async close(): Promise<void> {
     if (this.catalog.open) this.catalog.close();
   }
+}
+
+interface KeyRow {
+  id: string;
+  name: string;
+  hash: string;
+  grants: string;
+  default_space: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+function keyFromRow(r: KeyRow): KeyRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    hash: r.hash,
+    grants: JSON.parse(r.grants) as KeyRecord['grants'],
+    defaultSpace: r.default_space,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  };
 }
 
 interface SpaceRow {

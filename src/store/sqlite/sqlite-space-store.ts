@@ -1,10 +1,15 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { AuditChainVerifier, changedMemoryFields, sealAuditEntry } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ListOptions, Page, SpaceStore } from '../../core/ports/space-store.js';
 import type {
+  AuditEvent,
+  AuditQuery,
+  AuditRecord,
+  AuditVerification,
   ChangeOp,
   ChangeRecord,
   HistoryRecord,
@@ -57,6 +62,18 @@ interface MemoryRow {
   embedding: Buffer;
   access_count: number;
   last_accessed_at: number | null;
+}
+
+interface AuditRow {
+  seq: number;
+  at: number;
+  actor: string | null;
+  action: string;
+  ids: string;
+  request_id: string | null;
+  details: string | null;
+  prev_hash: string;
+  hash: string;
 }
 
 /** Opens (and migrates) a space database with the pragmas every connection needs. */
@@ -127,6 +144,11 @@ export class SqliteSpaceStore implements SpaceStore {
       relationIdsTouching: db.prepare('SELECT id FROM relations WHERE from_id = @id OR to_id = @id'),
       deleteRelation: db.prepare('DELETE FROM relations WHERE id = ?'),
       memoryExists: db.prepare('SELECT 1 FROM memories WHERE id = ?'),
+      relationById: db.prepare('SELECT from_id, to_id, type FROM relations WHERE id = ?'),
+      auditHead: db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'),
+      auditInsert: db.prepare(`INSERT INTO audit (seq, at, actor, action, ids, request_id, details, prev_hash, hash)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      auditAll: db.prepare('SELECT * FROM audit ORDER BY seq'),
     };
   }
 
@@ -143,6 +165,7 @@ export class SqliteSpaceStore implements SpaceStore {
         this.stmt.history.run(row.id, 'create', null, row.content, null, JSON.stringify(row.metadata), ctx.actor, ctx.now);
         this.stmt.change.run(ctx.now, 'memory.created' satisfies ChangeOp, row.id);
       }
+      this.audit({ action: 'memory.create', ids: rows.map((r) => r.id), details: { count: rows.length } }, ctx);
     });
   }
 
@@ -153,6 +176,7 @@ export class SqliteSpaceStore implements SpaceStore {
       this.stmt.update.run(toRow(next));
       this.stmt.history.run(next.id, 'update', old.content, next.content, old.metadata, JSON.stringify(next.metadata), ctx.actor, ctx.now);
       this.stmt.change.run(ctx.now, 'memory.updated' satisfies ChangeOp, next.id);
+      this.audit({ action: 'memory.update', ids: [next.id], details: { fields: changedMemoryFields(fromRow(old), next) } }, ctx);
     });
   }
 
@@ -163,8 +187,10 @@ export class SqliteSpaceStore implements SpaceStore {
       const victims = this.db
         .prepare(`SELECT id, content, metadata FROM memories m WHERE ${where.sql}`)
         .all(...where.params) as { id: string; content: string; metadata: string }[];
+      let relations = 0;
       for (const v of victims) {
         for (const rel of this.stmt.relationIdsTouching.all({ id: v.id }) as { id: string }[]) {
+          relations += 1;
           this.stmt.deleteRelation.run(rel.id);
           this.stmt.change.run(ctx.now, 'relation.deleted' satisfies ChangeOp, rel.id);
         }
@@ -173,6 +199,8 @@ export class SqliteSpaceStore implements SpaceStore {
         this.stmt.change.run(ctx.now, 'memory.deleted' satisfies ChangeOp, v.id);
         this.pendingAccess.delete(v.id);
       }
+      // Nothing deleted is no mutation, so no entry (a delete of a missing id is NOT_FOUND upstream).
+      if (victims.length > 0) this.audit({ action: 'memory.delete', ids: victims.map((v) => v.id), details: { count: victims.length, relations } }, ctx);
       return victims.length;
     });
   }
@@ -290,6 +318,7 @@ export class SqliteSpaceStore implements SpaceStore {
         throw e;
       }
       this.stmt.change.run(ctx.now, 'relation.created' satisfies ChangeOp, relation.id);
+      this.audit({ action: 'relation.create', ids: [relation.id], details: { from: relation.from, to: relation.to, type: relation.type } }, ctx);
     });
   }
 
@@ -314,10 +343,65 @@ export class SqliteSpaceStore implements SpaceStore {
 
   async deleteRelation(id: string, ctx: WriteContext): Promise<boolean> {
     return this.write(() => {
-      if (this.stmt.deleteRelation.run(id).changes === 0) return false;
+      const rel = this.stmt.relationById.get(id) as { from_id: string; to_id: string; type: string } | undefined;
+      if (rel === undefined) return false;
+      this.stmt.deleteRelation.run(id);
       this.stmt.change.run(ctx.now, 'relation.deleted' satisfies ChangeOp, id);
+      this.audit({ action: 'relation.delete', ids: [id], details: { from: rel.from_id, to: rel.to_id, type: rel.type } }, ctx);
       return true;
     });
+  }
+
+  async appendAudit(entry: AuditEvent, ctx: WriteContext): Promise<void> {
+    this.write(() => this.audit(entry, ctx));
+  }
+
+  async auditEntries(query: AuditQuery): Promise<AuditRecord[]> {
+    const where = ['seq > ?'];
+    const params: (string | number)[] = [query.afterSeq ?? 0];
+    if (query.since !== undefined) {
+      where.push('at >= ?');
+      params.push(query.since);
+    }
+    if (query.action !== undefined) {
+      where.push('action = ?');
+      params.push(query.action);
+    }
+    const rows = this.read(
+      () => this.db.prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params, query.limit) as AuditRow[],
+    );
+    return rows.map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      ids: JSON.parse(r.ids) as string[],
+      requestId: r.request_id,
+      details: parseJson(r.details),
+      prevHash: r.prev_hash,
+      hash: r.hash,
+    }));
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    const verifier = new AuditChainVerifier();
+    // One statement reads one snapshot, so writers appending meanwhile cannot confuse the check.
+    this.read(() => {
+      for (const r of this.stmt.auditAll.iterate() as Iterable<AuditRow>) {
+        verifier.push({
+          seq: r.seq,
+          at: r.at,
+          actor: r.actor,
+          action: r.action,
+          ids: tryParseJson(r.ids),
+          requestId: r.request_id,
+          details: r.details === null ? null : tryParseJson(r.details),
+          prevHash: r.prev_hash,
+          hash: r.hash,
+        });
+      }
+    });
+    return verifier.result();
   }
 
   async changes(afterSeq: number, limit: number): Promise<ChangeRecord[]> {
@@ -363,6 +447,12 @@ export class SqliteSpaceStore implements SpaceStore {
     }
     this.closed = true;
     this.db.close();
+  }
+
+  /** Appends the next audit entry; only inside a write transaction, which holds the write lock. */
+  private audit(event: AuditEvent, ctx: WriteContext): void {
+    const e = sealAuditEntry(this.stmt.auditHead.get() as { seq: number; hash: string } | undefined, event, ctx);
+    this.stmt.auditInsert.run(e.seq, e.at, e.actor, e.action, JSON.stringify(e.ids), e.requestId, e.details === null ? null : JSON.stringify(e.details), e.prevHash, e.hash);
   }
 
   /** Runs `fn` in an immediate write transaction; pending access counts ride along for free. */
@@ -489,6 +579,15 @@ function toVector(blob: Buffer): Float32Array {
 
 function parseJson(value: unknown): JsonObject | null {
   return typeof value === 'string' ? (JSON.parse(value) as JsonObject) : null;
+}
+
+/** Decoded JSON, or undefined when the text is not JSON (a damaged audit row). */
+function tryParseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function encodeCursor(seq: number): string {

@@ -1,0 +1,116 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { MemspaceError } from '../core/errors.js';
+import { holds, KeyCreateSchema, ROOT_GRANT, type Grant } from '../core/grants.js';
+import { uuidv7 } from '../core/ids.js';
+import type { Backend, KeyRecord } from '../core/ports/catalog-store.js';
+import { parseWith } from '../core/validate.js';
+import { iso } from '../core/views.js';
+import type { Principal } from './access.js';
+
+/** A key as every interface shows it: never the secret, except once, on creation. */
+export interface KeyView {
+  id: string;
+  name: string;
+  grants: Grant[];
+  defaultSpace: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** Shortest secret accepted as a root key given by the operator. */
+const MIN_SECRET_LENGTH = 24;
+
+/**
+ * API keys: random secrets shown once and stored as SHA-256 hashes. A key may create, list and
+ * revoke only keys whose every grant its own admin grants hold.
+ */
+export class KeyService {
+  constructor(
+    private readonly backend: Backend,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * On first start (no key at all) creates the root key, with every grant: `given` when the
+   * operator set one (for automation), else a fresh secret. Returns the secret once, or
+   * undefined when keys already exist.
+   */
+  async ensureRootKey(given?: string): Promise<string | undefined> {
+    if ((await this.backend.listKeys()).length > 0) return undefined;
+    if (given !== undefined && given.length < MIN_SECRET_LENGTH) {
+      throw new MemspaceError('VALIDATION_FAILED', `the root key must be at least ${MIN_SECRET_LENGTH} characters`, {
+        issues: [{ path: 'MEMSPACE_ROOT_KEY', message: 'too short' }],
+      });
+    }
+    const secret = given ?? newSecret();
+    await this.store({ name: 'root', grants: [ROOT_GRANT] }, secret);
+    return secret;
+  }
+
+  /** Creates a key; the secret is in the result and nowhere else, ever. */
+  async create(input: unknown, by: Principal): Promise<KeyView & { key: string }> {
+    const spec = parseWith(KeyCreateSchema, input, 'key');
+    for (const grant of spec.grants) {
+      if (!holds(by.grants, grant, 'admin')) {
+        throw new MemspaceError('FORBIDDEN', 'a key can only grant what its own admin grants cover', { grant });
+      }
+    }
+    const secret = newSecret();
+    const record = await this.store({ name: spec.name, grants: spec.grants, defaultSpace: spec.defaultSpace }, secret);
+    return { ...view(record), key: secret };
+  }
+
+  /** The keys `by` administers (every grant held by its admin grants), oldest first. */
+  async list(by: Principal): Promise<KeyView[]> {
+    return (await this.backend.listKeys()).filter((k) => administers(by, k)).map(view);
+  }
+
+  /** Revokes a key at once; `NOT_FOUND` for an unknown key or one `by` does not administer. */
+  async revoke(id: string, by: Principal): Promise<void> {
+    const key = (await this.backend.listKeys()).find((k) => k.id === id && k.revokedAt === null);
+    if (key === undefined || !administers(by, key) || !(await this.backend.revokeKey(id, this.now()))) {
+      throw new MemspaceError('NOT_FOUND', `key ${id} not found`, { id });
+    }
+  }
+
+  /** The principal a secret stands for; `UNAUTHENTICATED` for an unknown or revoked key. */
+  async authenticate(secret: string): Promise<Principal> {
+    const hash = sha256(secret);
+    const key = await this.backend.findKeyByHash(hash);
+    // The look-up is by hash, so timing reveals nothing of the secret; compare again in constant time anyway.
+    if (key === undefined || key.revokedAt !== null || !timingSafeEqual(Buffer.from(key.hash, 'hex'), Buffer.from(hash, 'hex'))) {
+      throw new MemspaceError('UNAUTHENTICATED', 'unknown or revoked API key');
+    }
+    return { keyId: key.id, name: key.name, grants: key.grants, defaultSpace: key.defaultSpace };
+  }
+
+  private async store(spec: { name: string; grants: Grant[]; defaultSpace?: string | undefined }, secret: string): Promise<KeyRecord> {
+    const record: KeyRecord = {
+      id: `key_${uuidv7(this.now()).replace(/-/g, '')}`,
+      name: spec.name,
+      hash: sha256(secret),
+      grants: spec.grants,
+      defaultSpace: spec.defaultSpace ?? null,
+      createdAt: this.now(),
+      revokedAt: null,
+    };
+    await this.backend.createKey(record);
+    return record;
+  }
+}
+
+function administers(by: Principal, key: KeyRecord): boolean {
+  return key.grants.every((g) => holds(by.grants, g, 'admin'));
+}
+
+function newSecret(): string {
+  return `msk_${randomBytes(32).toString('base64url')}`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function view(k: KeyRecord): KeyView {
+  return { id: k.id, name: k.name, grants: k.grants, defaultSpace: k.defaultSpace, createdAt: iso(k.createdAt), revokedAt: k.revokedAt === null ? null : iso(k.revokedAt) };
+}

@@ -1,0 +1,83 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MemspaceError } from '../core/errors.js';
+import { LOCAL_PRINCIPAL, type Principal } from '../engine/access.js';
+import type { KeyService } from '../engine/key-service.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who makes the request, set before any handler runs. */
+    principal: Principal;
+  }
+}
+
+/** Routes anyone may call: liveness and the API's description. */
+const PUBLIC = new Set(['/v1/health', '/openapi.json', '/docs']);
+
+/** Options of authentication. */
+export interface AuthOptions {
+  /** Checks keys; undefined turns authentication off (every request acts as the local principal). */
+  keys: KeyService | undefined;
+  /** Requests per second per key, 0 for no limit. @default 0 */
+  rateLimit?: number;
+  /** Clock for the rate limit, in epoch ms. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Authenticates every non-public request: `Authorization: Bearer <key>` (also `Token <key>`,
+ * or `X-API-Key`). Unknown, revoked or missing keys are `UNAUTHENTICATED`; a key over its rate
+ * is `QUOTA_EXCEEDED`.
+ */
+export function installAuth(app: FastifyInstance, options: AuthOptions): void {
+  app.decorateRequest('principal', null as unknown as Principal);
+  const limiter = new RateLimiter(options.rateLimit ?? 0, options.now ?? Date.now);
+  app.addHook('onRequest', async (request) => {
+    if (options.keys === undefined) {
+      request.principal = LOCAL_PRINCIPAL;
+      return;
+    }
+    if (PUBLIC.has(request.url.split('?')[0]!)) return;
+    const secret = presentedKey(request);
+    if (secret === undefined) throw new MemspaceError('UNAUTHENTICATED', 'send an API key: Authorization: Bearer <key>');
+    request.principal = await options.keys.authenticate(secret);
+    limiter.take(request.principal.keyId);
+  });
+}
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(authorization);
+    if (match) return match[1];
+    throw new MemspaceError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <key>" or "Token <key>"');
+  }
+  const apiKey = request.headers['x-api-key'];
+  return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined;
+}
+
+/** A token bucket per key: `rate` requests per second, bursts up to one second's worth. */
+class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly rate: number,
+    private readonly now: () => number,
+  ) {}
+
+  take(key: string): void {
+    if (this.rate <= 0) return;
+    const now = this.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.rate, at: now };
+    bucket.tokens = Math.min(this.rate, bucket.tokens + ((now - bucket.at) / 1000) * this.rate);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens < 1) {
+      throw new MemspaceError('QUOTA_EXCEEDED', `this key is limited to ${this.rate} requests per second`, {
+        quota: 'keyRequestsPerSecond',
+        limit: this.rate,
+        retryAfterMs: Math.ceil(((1 - bucket.tokens) / this.rate) * 1000),
+      });
+    }
+    bucket.tokens -= 1;
+  }
+}
