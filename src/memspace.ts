@@ -2,6 +2,7 @@ import { loadConfig, type Config } from './config.js';
 import type { EmbedderProvider } from './core/ports/embedder.js';
 import { KeyService } from './engine/key-service.js';
 import { MemoryService } from './engine/memory-service.js';
+import { ShareService } from './engine/share-service.js';
 import { SpaceRegistry } from './engine/space-registry.js';
 import { SpaceTransfer } from './engine/space-transfer.js';
 import { DefaultEmbedderProvider } from './embed/embedder-provider.js';
@@ -15,6 +16,8 @@ export interface Memspace {
   readonly transfer: SpaceTransfer;
   /** API keys, kept in the catalogue. */
   readonly keys: KeyService;
+  /** Shares of spaces and searches across spaces. */
+  readonly shares: ShareService;
   /** Closes every space, the catalogue and the embedders. */
   close(): Promise<void>;
 }
@@ -49,6 +52,7 @@ export async function openMemspace(config: Config = loadConfig(), options: OpenM
     registry,
     transfer: new SpaceTransfer(registry, service, now),
     keys: new KeyService(backend, now),
+    shares: new ShareService(backend, service, now),
     async close() {
       await service.close();
       await backend.close();

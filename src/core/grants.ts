@@ -70,3 +70,13 @@ export function holds(grants: readonly Grant[], target: Grant, role: Role = targ
     return 'prefix' in g && spaceKey(target.prefix).startsWith(spaceKey(g.prefix));
   });
 }
+
+/** A share of a space: read access for another space's readers or for one key (`key_…`), optionally only some tags. */
+export const ShareInputSchema = z.strictObject({
+  to: z.string().min(1).max(128),
+  role: z.literal('read').default('read'),
+  tags: z.array(z.string().min(1).max(128)).min(1).max(64).optional(),
+});
+
+/** A search over several spaces: the request of a one-space search plus the spaces to search. */
+export const CrossSearchSpacesSchema = z.array(z.string()).min(1).max(20);

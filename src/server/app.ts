@@ -9,7 +9,7 @@ import { installErrorHandling } from './http-errors.js';
 import { RouteTable } from './route-table.js';
 import { eventRoutes, OpenStreams } from './routes/event-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
-import { auditRoutes, memoryRoutes } from './routes/memory-routes.js';
+import { auditRoutes, memoryRoutes, shareRoutes } from './routes/memory-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
 import { SPACE_HEADER } from './space-resolution.js';
 
@@ -84,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...spaceRoutes(deps.memspace),
     ...memoryRoutes(deps.memspace),
     ...auditRoutes(deps.memspace),
+    ...shareRoutes(deps.memspace),
     ...keyRoutes(deps.memspace.keys),
     ...eventRoutes(deps.memspace, streams, deps.eventPollMs === undefined ? {} : { pollMs: deps.eventPollMs }),
   );

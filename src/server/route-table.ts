@@ -11,6 +11,8 @@ export interface RouteContext {
   request: FastifyRequest;
   reply: FastifyReply;
   space: string;
+  /** Checks the caller's role in a space, auditing a refusal there: for handlers that decide access themselves. */
+  authorize(space: string, role: Role): Promise<void>;
 }
 
 /** One route of the API, registered and documented from the same definition. */
@@ -22,6 +24,8 @@ export interface RouteSpec {
    */
   path: string;
   scoped: boolean;
+  /** A scoped route registered only as `/v1/spaces/{space}<path>` (another spec serves `/v1<path>`). */
+  pathFormOnly?: boolean;
   /**
    * The role the request needs in the space it reaches: the resolved space of a scoped route,
    * or the `{space}` path parameter of a route on a space itself. Absent on routes that check
@@ -62,6 +66,16 @@ export class RouteTable {
           url,
           handler: async (request, reply) => {
             const principal = request.principal;
+            const authorize = async (space: string, role: Role): Promise<void> => {
+              try {
+                requireRole(principal, space, role);
+              } catch (error) {
+                if (error instanceof MemspaceError) {
+                  await onDenied(request, space, error).catch((e: unknown) => request.log.error({ err: e }, 'could not audit a denied request'));
+                }
+                throw error;
+              }
+            };
             let space = '';
             if (spec.scoped) space = resolveSpace(request, principal.defaultSpace ?? undefined);
             else if ((request.params as { space?: unknown } | undefined)?.space !== undefined) {
@@ -69,17 +83,8 @@ export class RouteTable {
             }
             // Authorization comes before the space is looked up, so a key cannot tell an
             // invisible space from a missing one.
-            if (spec.role !== undefined) {
-              try {
-                requireRole(principal, space, spec.role);
-              } catch (error) {
-                if (error instanceof MemspaceError) {
-                  await onDenied(request, space, error).catch((e: unknown) => request.log.error({ err: e }, 'could not audit a denied request'));
-                }
-                throw error;
-              }
-            }
-            const result = await spec.handler({ request, reply, space });
+            if (spec.role !== undefined) await authorize(space, spec.role);
+            const result = await spec.handler({ request, reply, space, authorize });
             if (reply.sent) return reply;
             reply.status(spec.status ?? 200);
             return result === undefined ? reply.send() : reply.send(result);
@@ -138,7 +143,8 @@ export class RouteTable {
 }
 
 function urls(spec: RouteSpec): string[] {
-  return spec.scoped ? [`/v1/spaces/:space${spec.path}`, `/v1${spec.path}`] : [`/v1${spec.path}`];
+  if (!spec.scoped) return [`/v1${spec.path}`];
+  return spec.pathFormOnly === true ? [`/v1/spaces/:space${spec.path}`] : [`/v1/spaces/:space${spec.path}`, `/v1${spec.path}`];
 }
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {

@@ -27,8 +27,26 @@ export interface Backend {
   listKeys(): Promise<KeyRecord[]>;
   /** Marks a key revoked; false when there is no such live key. */
   revokeKey(id: string, at: number): Promise<boolean>;
+  /** Stores a share of a space. */
+  createShare(record: ShareRecord): Promise<void>;
+  /** Shares of one space (as the source), oldest first. */
+  listShares(space: string): Promise<ShareRecord[]>;
+  /** Deletes a share of `space`; false when there is none with that id. */
+  deleteShare(space: string, id: string): Promise<boolean>;
   /** Closes the catalogue. Open space stores are closed by their owner first. */
   close(): Promise<void>;
+}
+
+/** Read access to one space given to another space's readers or to one key; optionally only memories with some tags. */
+export interface ShareRecord {
+  id: string;
+  space: string;
+  toSpace: string | null;
+  toKey: string | null;
+  role: 'read';
+  tags: string[] | null;
+  createdAt: number;
+  createdBy: string | null;
 }
 
 /** An API key as the catalogue keeps it: never the key itself, only its SHA-256. */

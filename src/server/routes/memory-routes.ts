@@ -16,7 +16,8 @@ import { requireRole } from '../../engine/access.js';
 import type { CallContext } from '../../engine/memory-service.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
-import { withoutSpace } from '../space-resolution.js';
+import { resolveSpace, withoutSpace } from '../space-resolution.js';
+import { CrossSearchSpacesSchema, ShareInputSchema } from '../../core/grants.js';
 
 /** Query string of a memory listing; repeated `tag` is a list, `filter` is JSON. */
 const ListQueryString = z.strictObject({
@@ -156,11 +157,34 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       method: 'POST',
       path: '/search',
       scoped: true,
+      pathFormOnly: true,
       tag: 'search',
       summary: 'Search one space by meaning, keywords or both',
       role: 'read',
       body: SearchRequestSchema,
       handler: ({ request, space }) => s.search(space, withoutSpace(request.body)),
+    },
+    {
+      method: 'POST',
+      path: '/search',
+      scoped: false,
+      tag: 'search',
+      summary:
+        'Search one space (named by header, query or body, as every route) or, with "spaces": [...], several: each readable by a grant or a share; hits carry their space',
+      body: SearchRequestSchema,
+      handler: async ({ request, authorize }) => {
+        const body = request.body as Record<string, unknown> | null;
+        if (body !== null && typeof body === 'object' && 'spaces' in body) {
+          const { spaces, ...rest } = body;
+          if ('space' in rest || request.headers['x-memory-space'] !== undefined || (request.query as Record<string, unknown>)['space'] !== undefined) {
+            throw new MemspaceError('SPACE_CONFLICT', 'name the spaces of a search either with "spaces" or with one space, not both');
+          }
+          return ms.shares.search(request.principal, parseWith(CrossSearchSpacesSchema, spaces, 'spaces'), rest, ctx(request));
+        }
+        const space = resolveSpace(request, request.principal.defaultSpace ?? undefined);
+        await authorize(space, 'read');
+        return s.search(space, withoutSpace(request.body));
+      },
     },
     {
       method: 'POST',
@@ -237,6 +261,47 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
           });
         }
         return ms.transfer.importSpace(space, createInterface({ input: request.body, crlfDelay: Infinity }), undefined, ctx(request));
+      },
+    },
+  ];
+}
+
+/** Sharing a space with another space's readers or with a key. */
+export function shareRoutes(ms: Memspace): RouteSpec[] {
+  const ctx = (request: FastifyRequest): CallContext => ({ actor: request.principal.keyId, requestId: request.id });
+  return [
+    {
+      method: 'POST',
+      path: '/shares',
+      scoped: true,
+      tag: 'sharing',
+      summary: 'Share the space (read, optionally only some tags) with another space or a key; refused by isolation strict',
+      role: 'admin',
+      body: ShareInputSchema,
+      status: 201,
+      handler: ({ request, space }) => ms.shares.create(space, withoutSpace(request.body), request.principal, ctx(request)),
+    },
+    {
+      method: 'GET',
+      path: '/shares',
+      scoped: true,
+      tag: 'sharing',
+      summary: 'Shares of the space',
+      role: 'admin',
+      query: z.strictObject({ space: z.string().optional() }),
+      handler: async ({ space }) => ({ items: await ms.shares.list(space) }),
+    },
+    {
+      method: 'DELETE',
+      path: '/shares/:shareId',
+      scoped: true,
+      tag: 'sharing',
+      summary: 'Stop sharing',
+      role: 'admin',
+      query: z.strictObject({ space: z.string().optional() }),
+      status: 204,
+      handler: async ({ request, space }) => {
+        await ms.shares.delete(space, (request.params as { shareId: string }).shareId, ctx(request));
       },
     },
   ];

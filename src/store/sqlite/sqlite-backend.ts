@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemspaceError } from '../../core/errors.js';
-import type { Backend, KeyRecord } from '../../core/ports/catalog-store.js';
+import type { Backend, KeyRecord, ShareRecord } from '../../core/ports/catalog-store.js';
 import type { SpaceStore } from '../../core/ports/space-store.js';
 import type { SpaceRecord } from '../../core/types.js';
 import { migrate } from './space-schema.js';
@@ -36,6 +36,20 @@ const CATALOG_MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
   ) WITHOUT ROWID;
+  `,
+  `
+  CREATE TABLE shares (
+    id TEXT PRIMARY KEY,
+    space TEXT NOT NULL COLLATE NOCASE,     -- the space shared
+    to_space TEXT COLLATE NOCASE,           -- readers of this space may read it ...
+    to_key TEXT,                            -- ... or this key may
+    role TEXT NOT NULL,
+    tags TEXT,                              -- JSON array: only memories with one of these tags
+    created_at INTEGER NOT NULL,
+    created_by TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX shares_space ON shares(space);
+  CREATE INDEX shares_to_space ON shares(to_space);
   `,
 ];
 
@@ -131,6 +145,8 @@ export class SqliteBackend implements Backend {
           const row = this.catalog.prepare('SELECT name FROM spaces WHERE name = ?').get(name) as { name: string } | undefined;
           if (row === undefined) return false;
           this.catalog.prepare('DELETE FROM spaces WHERE name = ?').run(row.name);
+          // Shares from and to the space go with it: a later space of the same name inherits nothing.
+          this.catalog.prepare('DELETE FROM shares WHERE space = @name OR to_space = @name').run({ name: row.name });
           rmSync(this.spaceDir(row.name), { recursive: true, force: true });
           return true;
         })
@@ -165,6 +181,32 @@ export class SqliteBackend implements Backend {
 
   async revokeKey(id: string, at: number): Promise<boolean> {
     return sqlite(() => this.catalog.prepare('UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0);
+  }
+
+  async createShare(r: ShareRecord): Promise<void> {
+    sqlite(() =>
+      this.catalog
+        .prepare('INSERT INTO shares VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(r.id, r.space, r.toSpace, r.toKey, r.role, r.tags === null ? null : JSON.stringify(r.tags), r.createdAt, r.createdBy),
+    );
+  }
+
+  async listShares(space: string): Promise<ShareRecord[]> {
+    const rows = sqlite(() => this.catalog.prepare('SELECT * FROM shares WHERE space = ? ORDER BY created_at, id').all(space) as Record<string, unknown>[]);
+    return rows.map((r) => ({
+      id: r['id'] as string,
+      space: r['space'] as string,
+      toSpace: r['to_space'] as string | null,
+      toKey: r['to_key'] as string | null,
+      role: 'read',
+      tags: r['tags'] === null ? null : (JSON.parse(r['tags'] as string) as string[]),
+      createdAt: r['created_at'] as number,
+      createdBy: r['created_by'] as string | null,
+    }));
+  }
+
+  async deleteShare(space: string, id: string): Promise<boolean> {
+    return sqlite(() => this.catalog.prepare('DELETE FROM shares WHERE space = ? AND id = ?').run(space, id).changes > 0);
   }
 
   async close(): Promise<void> {
