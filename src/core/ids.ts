@@ -41,7 +41,8 @@ const CALLER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Validates an id given by a caller (memory, relation); throws `VALIDATION_FAILED`. */
 export function validateId(id: string, what = 'id'): string {
-  if (!CALLER_ID.test(id)) {
+  // "." and ".." are path segments to every URL parser: an id made of them could not be addressed.
+  if (!CALLER_ID.test(id) || /^\.+$/.test(id)) {
     throw new MemspaceError('VALIDATION_FAILED', `${what} must be 1-128 characters of A-Z, a-z, 0-9, "_", ".", ":" or "-"`, {
       issues: [{ path: what, message: 'invalid id' }],
     });

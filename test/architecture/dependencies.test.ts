@@ -48,4 +48,13 @@ describe('dependency direction (CONVENTIONS.md 12)', () => {
       expect(all.filter(([from, to]) => layer(from) === l && !['core', l].includes(layer(to)))).toEqual([]);
     }
   });
+
+  it('client imports only core (and itself), and no Node built-in, so it runs wherever fetch does', () => {
+    const client = all.filter(([from]) => layer(from) === 'client');
+    expect(client.length).toBeGreaterThan(0);
+    expect(client.filter(([, to]) => !['core', 'client'].includes(layer(to)))).toEqual([]);
+    const files = readdirSync(join(SRC, 'client')).filter((name) => name.endsWith('.ts'));
+    const builtins = files.filter((name) => /from '(node:[^']+|fs|http|https|net|stream|path|crypto)'/.test(readFileSync(join(SRC, 'client', name), 'utf8')));
+    expect(builtins).toEqual([]);
+  });
 });

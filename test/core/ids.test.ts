@@ -19,7 +19,7 @@ describe('ids', () => {
 
   it('chosen by callers are restricted to safe characters', () => {
     expect(validateId('note:2026-11.a_b')).toBe('note:2026-11.a_b');
-    for (const bad of ['', 'a/b', '../x', 'a b', 'x'.repeat(129), 'é']) {
+    for (const bad of ['', 'a/b', '../x', 'a b', 'x'.repeat(129), 'é', '.', '..', '...']) {
       expect(() => validateId(bad)).toThrowError(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     }
   });

@@ -1,0 +1,465 @@
+import { MemspaceError } from '../core/errors.js';
+import type { AuditVerification } from '../core/types.js';
+import type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
+import {
+  AuditPageResponse,
+  AuditVerificationResponse,
+  ChangeEventResponse,
+  CreatedKeyResponse,
+  CrossSearchResponse,
+  DeletedResponse,
+  ExportLineResponse,
+  HealthResponse,
+  HistoryResponse,
+  ImportSummaryResponse,
+  KeyListResponse,
+  MemoryListResponse,
+  MemoryPageResponse,
+  MemoryResponse,
+  RelationListResponse,
+  RelationResponse,
+  SearchResponse,
+  ShareListResponse,
+  ShareResponse,
+  SpaceInfoResponse,
+  SpacePageResponse,
+  SpaceResponse,
+} from './responses.js';
+import { readLines, readSse } from './streams.js';
+import { errorFromBody, Transport, type Call, type Query } from './transport.js';
+import type {
+  AuditListQuery,
+  ChangeEvent,
+  CreatedKey,
+  CrossSearchHit,
+  ShareInput,
+  ShareView,
+  EventsOptions,
+  ExportLine,
+  Health,
+  ImportLine,
+  ImportSummary,
+  KeyCreateInput,
+  KeyView,
+  MemoryCreateInput,
+  MemoryListQuery,
+  MemoryPatchInput,
+  MemspaceClientOptions,
+  Page,
+  RelationCreateInput,
+  RelationListQuery,
+  RequestOptions,
+  ScopedOptions,
+  SearchInput,
+  SpaceCreateInput,
+  SpaceListQuery,
+  SpacePatchInput,
+} from './types.js';
+
+/** Header naming the space of a call that has no `{space}` path segment. */
+const SPACE_HEADER = 'x-memory-space';
+/** Largest chunk an import sends at once. */
+const IMPORT_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * A typed client of the memspace HTTP API (`memspace/client`). Every failure is thrown as a
+ * {@link MemspaceError}: the server's own code, message and details for a non-2xx answer,
+ * `BACKEND_UNAVAILABLE` when the server cannot be reached or does not answer in time, and
+ * `INTERNAL` for an answer that is not memspace's.
+ *
+ * Calls on one space take `{ space }`; without it they use the client's `space` (sent as
+ * `X-Memory-Space`), else the key's default space, else `default`.
+ *
+ * @example
+ * const ms = new MemspaceClient({ baseUrl: 'http://127.0.0.1:7420', apiKey: process.env.MEMSPACE_KEY, space: 'acme.sales' });
+ * await ms.memories.add({ content: 'Alice prefers tea', userId: 'alice' });
+ * const hits = await ms.search({ query: 'what does Alice drink?', userId: 'alice' });
+ */
+export class MemspaceClient {
+  private readonly http: Transport;
+  private readonly space: string | undefined;
+  private readonly fetchImpl: typeof globalThis.fetch;
+
+  /** Spaces: create, list, get (with figures), update, delete. */
+  readonly spaces: {
+    /** Creates a space (`POST /v1/spaces`); `CONFLICT` if the name is taken, in any case. */
+    create(input: SpaceCreateInput, options?: RequestOptions): Promise<Space>;
+    /** A page of the spaces the key can see, by name. */
+    list(query?: SpaceListQuery, options?: RequestOptions): Promise<Page<Space>>;
+    /** A space with its storage figures; `SPACE_NOT_FOUND` also for a space the key may not see. */
+    get(name: string, options?: RequestOptions): Promise<SpaceInfo>;
+    /** Changes a space's description, isolation, sensitivity, retention, quotas or labels. */
+    update(name: string, patch: SpacePatchInput, options?: RequestOptions): Promise<Space>;
+    /** Deletes a space and every byte of it. */
+    delete(name: string, options?: RequestOptions): Promise<void>;
+  };
+
+  /** Memories of one space. */
+  readonly memories: {
+    /** Adds a memory. */
+    add(input: MemoryCreateInput, options?: ScopedOptions): Promise<Memory>;
+    /** Adds memories all together or not at all; returns them in input order. */
+    addBatch(inputs: readonly MemoryCreateInput[], options?: ScopedOptions): Promise<Memory[]>;
+    /** A page of memories, newest first unless `order: 'asc'`. */
+    list(query?: MemoryListQuery, options?: ScopedOptions): Promise<Page<Memory>>;
+    /** One memory; `NOT_FOUND` when the space has no such id. */
+    get(id: string, options?: ScopedOptions): Promise<Memory>;
+    /** Changes a memory (new content is embedded again); `metadata` and `tags` replace the old. */
+    update(id: string, patch: MemoryPatchInput, options?: ScopedOptions): Promise<Memory>;
+    /** Deletes a memory and its relations. */
+    delete(id: string, options?: ScopedOptions): Promise<void>;
+    /** Deletes every memory matching `filter` (no cap); returns how many. */
+    deleteByFilter(filter: Record<string, unknown>, options?: ScopedOptions): Promise<{ deleted: number }>;
+    /** A memory's history, oldest first. */
+    history(id: string, options?: ScopedOptions): Promise<HistoryEntry[]>;
+  };
+
+  /** Typed relations between memories of one space. */
+  readonly relations: {
+    /** Relates two memories of the space. */
+    add(input: RelationCreateInput, options?: ScopedOptions): Promise<Relation>;
+    /** A memory's relations, both directions unless `direction` says otherwise. */
+    list(memoryId: string, query?: RelationListQuery, options?: ScopedOptions): Promise<Relation[]>;
+    /** Deletes a relation. */
+    delete(relationId: string, options?: ScopedOptions): Promise<void>;
+  };
+
+  /** The hash-chained audit trail of one space (needs admin). */
+  readonly audit: {
+    /** A page of audit entries, oldest first. */
+    list(query?: AuditListQuery, options?: ScopedOptions): Promise<Page<AuditEntry>>;
+    /** Recomputes the chain and names the first altered entry, if any. */
+    verify(options?: ScopedOptions): Promise<AuditVerification>;
+  };
+
+  /** Sharing one space (needs admin of it; refused by isolation strict). */
+  readonly shares: {
+    /** Shares the space, read-only, with another space's readers or one key, optionally only some tags. */
+    create(input: ShareInput, options?: ScopedOptions): Promise<ShareView>;
+    /** The shares of the space. */
+    list(options?: ScopedOptions): Promise<ShareView[]>;
+    /** Stops a share at once. */
+    delete(shareId: string, options?: ScopedOptions): Promise<void>;
+  };
+
+  /** API keys within the calling key's admin grants. */
+  readonly keys: {
+    /** Creates a key; its secret `key` is in the result and never shown again. */
+    create(input: KeyCreateInput, options?: RequestOptions): Promise<CreatedKey>;
+    /** The keys the calling key administers, oldest first. */
+    list(options?: RequestOptions): Promise<KeyView[]>;
+    /** Revokes a key at once. */
+    revoke(id: string, options?: RequestOptions): Promise<void>;
+  };
+
+  /** A client of the server at `options.baseUrl`; nothing is sent until a method is called. */
+  constructor(options: MemspaceClientOptions) {
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.space = options.space;
+    this.http = new Transport({
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+      apiKey: options.apiKey,
+      fetch: this.fetchImpl,
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
+    const http = this.http;
+    const space = (name: string): string => `/v1/spaces/${segment(name, 'space')}`;
+
+    this.spaces = {
+      create: async (input, o) => http.json({ method: 'POST', path: '/v1/spaces', json: input, ...call(o) }, SpaceResponse),
+      list: async (query = {}, o) => http.json({ method: 'GET', path: '/v1/spaces', query: { ...query }, ...call(o) }, SpacePageResponse),
+      get: async (name, o) => http.json({ method: 'GET', path: space(name), ...call(o) }, SpaceInfoResponse),
+      update: async (name, patch, o) => http.json({ method: 'PATCH', path: space(name), json: patch, ...call(o) }, SpaceResponse),
+      delete: async (name, o) => http.empty({ method: 'DELETE', path: space(name), ...call(o) }),
+    };
+
+    this.memories = {
+      add: async (input, o) => http.json(this.scoped('POST', '/memories', o, { json: input }), MemoryResponse),
+      addBatch: async (inputs, o) => (await http.json(this.scoped('POST', '/memories/batch', o, { json: { memories: inputs } }), MemoryListResponse)).memories,
+      list: async (query = {}, o) => http.json(this.scoped('GET', '/memories', o, { query: listQuery(query) }), MemoryPageResponse),
+      get: async (id, o) => http.json(this.scoped('GET', `/memories/${segment(id)}`, o), MemoryResponse),
+      update: async (id, patch, o) => http.json(this.scoped('PATCH', `/memories/${segment(id)}`, o, { json: patch }), MemoryResponse),
+      delete: async (id, o) => http.empty(this.scoped('DELETE', `/memories/${segment(id)}`, o)),
+      deleteByFilter: async (filter, o) => http.json(this.scoped('POST', '/memories/delete', o, { json: { filter } }), DeletedResponse),
+      history: async (id, o) => (await http.json(this.scoped('GET', `/memories/${segment(id)}/history`, o), HistoryResponse)).history,
+    };
+
+    this.relations = {
+      add: async (input, o) => http.json(this.scoped('POST', '/relations', o, { json: input }), RelationResponse),
+      list: async (memoryId, query = {}, o) =>
+        (await http.json(this.scoped('GET', `/memories/${segment(memoryId)}/relations`, o, { query: { ...query } }), RelationListResponse)).relations,
+      delete: async (relationId, o) => http.empty(this.scoped('DELETE', `/relations/${segment(relationId)}`, o)),
+    };
+
+    this.audit = {
+      list: async (query = {}, o) => http.json(this.scoped('GET', '/audit', o, { query: { ...query } }), AuditPageResponse),
+      verify: async (o) => http.json(this.scoped('GET', '/audit/verify', o), AuditVerificationResponse),
+    };
+
+    this.shares = {
+      create: async (input, o) => http.json(this.scoped('POST', '/shares', o, { json: input }), ShareResponse),
+      list: async (o) => (await http.json(this.scoped('GET', '/shares', o), ShareListResponse)).items,
+      delete: async (shareId, o) => http.empty(this.scoped('DELETE', `/shares/${segment(shareId)}`, o)),
+    };
+
+    this.keys = {
+      create: async (input, o) => http.json({ method: 'POST', path: '/v1/keys', json: input, ...call(o) }, CreatedKeyResponse),
+      list: async (o) => (await http.json({ method: 'GET', path: '/v1/keys', ...call(o) }, KeyListResponse)).items,
+      revoke: async (id, o) => http.empty({ method: 'DELETE', path: `/v1/keys/${segment(id)}`, ...call(o) }),
+    };
+  }
+
+  /** Liveness and readiness (`GET /v1/health`, no key needed). */
+  health(options?: RequestOptions): Promise<Health> {
+    return this.http.json({ method: 'GET', path: '/v1/health', ...call(options) }, HealthResponse);
+  }
+
+  /**
+   * Searches several spaces at once; each must be readable by a grant of this key or a share.
+   * Hits name their space, best first across all.
+   */
+  async searchAcross(spaces: readonly string[], input: SearchInput, options?: RequestOptions): Promise<CrossSearchHit[]> {
+    return (await this.http.json({ method: 'POST', path: '/v1/search', json: { ...input, spaces }, ...call(options) }, CrossSearchResponse)).results;
+  }
+
+  /** Searches one space by meaning, keywords or both; hits best first. */
+  async search(input: SearchInput, options?: ScopedOptions): Promise<SearchHit[]> {
+    return (await this.http.json(this.scoped('POST', '/search', options, { json: input }), SearchResponse)).results;
+  }
+
+  /**
+   * The whole space as parsed JSON Lines, read as they arrive: the space first, then its
+   * memories (embeddings included), then its relations. The request is sent when iteration
+   * starts; breaking out of the loop closes the connection.
+   */
+  async *export(options?: ScopedOptions): AsyncGenerator<ExportLine, void, undefined> {
+    const request = this.scoped('GET', '/export', options, { headers: { accept: 'application/x-ndjson' } });
+    const response = await this.http.open(request);
+    if (response.body === null) return;
+    try {
+      for await (const line of readLines(response.body)) {
+        if (line.trim() === '') continue;
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch {
+          throw new MemspaceError('INTERNAL', 'the export holds a line that is not JSON', { line: line.slice(0, 200) });
+        }
+        const parsed = ExportLineResponse.safeParse(value);
+        if (!parsed.success) throw new MemspaceError('INTERNAL', 'the export holds a line that is not an object with a type', { line: line.slice(0, 200) });
+        yield parsed.data;
+      }
+    } catch (error) {
+      throw this.http.bodyFailure(error, request);
+    }
+  }
+
+  /**
+   * Imports JSON Lines (an export, or objects of its shapes) into a space, creating it from the
+   * export's first line when missing (that takes admin). Lines are streamed as `lines` yields
+   * them, as `application/x-ndjson`; strings are sent as they are, one line each. Existing ids
+   * are skipped. Large imports may want `timeoutMs: 0`.
+   */
+  async import(lines: Iterable<ImportLine> | AsyncIterable<ImportLine>, options?: ScopedOptions): Promise<ImportSummary> {
+    const source = { error: undefined as unknown };
+    const body = ndjsonStream(lines, source);
+    try {
+      return await this.http.json(this.scoped('POST', '/import', options, { stream: { body, contentType: 'application/x-ndjson' } }), ImportSummaryResponse);
+    } catch (error) {
+      // A failing source surfaces as a failed upload: tell the caller what really went wrong.
+      throw source.error ?? error;
+    }
+  }
+
+  /**
+   * The change stream of a space (`GET /v1/spaces/{space}/events`), as events in order. After a
+   * dropped connection or a server restart it reconnects by itself with `Last-Event-ID` set to
+   * the last sequence seen (waiting 100 ms, doubling to 5 s, between attempts), so no event is
+   * lost or repeated. It ends when `options.signal` aborts or the loop breaks; it throws when
+   * the server refuses the stream (unknown space, revoked key, ...).
+   *
+   * @param space The space to follow. @default the client's `space`, else the key's default space, else `default`
+   */
+  async *events(space?: string, options: EventsOptions = {}): AsyncGenerator<ChangeEvent, void, undefined> {
+    const { signal } = options;
+    const minBackoff = options.minBackoffMs ?? 100;
+    const maxBackoff = options.maxBackoffMs ?? 5000;
+    const idleTimeout = options.idleTimeoutMs ?? 45_000;
+    // A function, not a property read, so TypeScript does not narrow it across awaits.
+    const aborted = (): boolean => signal?.aborted === true;
+    let last = options.after;
+    let backoff = minBackoff;
+    const waitBeforeRetry = async (error: unknown): Promise<void> => {
+      const hint = error instanceof MemspaceError ? Number(error.details?.['retryAfterMs'] ?? 0) : 0;
+      await pause(Math.max(backoff, Number.isFinite(hint) ? hint : 0), signal);
+      backoff = Math.min(backoff * 2, maxBackoff);
+    };
+
+    while (!aborted()) {
+      // One connection: its own controller, so an idle timeout can drop it without ending the stream.
+      const connection = new AbortController();
+      const stop = (): void => connection.abort(signal?.reason);
+      signal?.addEventListener('abort', stop, { once: true });
+      let dropped: unknown;
+      try {
+        const request = this.scoped('GET', '/events', { ...(space !== undefined && { space }), signal: connection.signal }, {
+          headers: { accept: 'text/event-stream', ...(last !== undefined && { 'last-event-id': String(last) }) },
+        });
+        let response: Response | undefined;
+        try {
+          response = await this.http.open(request);
+        } catch (error) {
+          if (aborted()) return;
+          if (!retryable(error)) throw error;
+          dropped = error;
+        }
+        if (response !== undefined) {
+          if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+            await response.body?.cancel().catch(() => {});
+            throw new MemspaceError('INTERNAL', 'the server did not answer with an event stream', { status: response.status, contentType: response.headers.get('content-type') });
+          }
+          backoff = minBackoff;
+          let idle: ReturnType<typeof setTimeout> | undefined;
+          const alive = (): void => {
+            if (idleTimeout <= 0) return;
+            clearTimeout(idle);
+            idle = setTimeout(() => connection.abort(new MemspaceError('BACKEND_UNAVAILABLE', `the event stream was silent for ${idleTimeout} ms`)), idleTimeout);
+          };
+          alive();
+          try {
+            for await (const message of readSse(readLines(response.body ?? ended(), alive))) {
+              if (message.event === 'error') {
+                // The stream failed after it started; the server tells why, then closes.
+                const error = errorFromBody(parseJson(message.data)) ?? new MemspaceError('INTERNAL', 'the event stream ended with an error', { data: message.data.slice(0, 200) });
+                if (!retryable(error)) throw error;
+                dropped = error;
+                break;
+              }
+              const parsed = ChangeEventResponse.safeParse(parseJson(message.data));
+              if (!parsed.success) throw new MemspaceError('INTERNAL', 'the event stream sent an event of an unexpected shape', { data: message.data.slice(0, 200) });
+              // Sequence numbers only grow: anything at or before the last one seen was delivered already.
+              if (last !== undefined && parsed.data.seq <= last) continue;
+              last = parsed.data.seq;
+              // Time spent by a slow consumer is not the server's silence.
+              clearTimeout(idle);
+              yield parsed.data;
+              alive();
+            }
+          } catch (error) {
+            if (aborted()) return;
+            if (error instanceof MemspaceError && !retryable(error)) throw error;
+            dropped = error; // the connection broke: resume below
+          } finally {
+            clearTimeout(idle);
+          }
+        }
+      } finally {
+        signal?.removeEventListener('abort', stop);
+        connection.abort(); // ends the connection when the loop broke or an error escapes
+      }
+      // The stream ended or broke (a restart, a proxy, a dropped socket): resume after a pause.
+      await waitBeforeRetry(dropped);
+    }
+  }
+
+  /** The request of a call on one space: the path form when the call names its space, else the header form. */
+  private scoped(method: Call['method'], path: string, options: ScopedOptions | undefined, rest: Omit<Call, 'method' | 'path'> = {}): Call {
+    const named = options?.space;
+    const header: Record<string, string> = named === undefined && this.space !== undefined ? { [SPACE_HEADER]: this.space } : {};
+    return {
+      method,
+      path: named === undefined ? `/v1${path}` : `/v1/spaces/${segment(named, 'space')}${path}`,
+      ...rest,
+      headers: { ...header, ...rest.headers },
+      ...call(options),
+    };
+  }
+}
+
+/** The per-call options a request carries. */
+function call(options: RequestOptions | undefined): Pick<Call, 'signal' | 'timeoutMs'> {
+  return { ...(options?.signal !== undefined && { signal: options.signal }), ...(options?.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) };
+}
+
+/**
+ * One path segment, encoded. A URL resolves `.` and `..` segments away (even as `%2E%2E`), which
+ * would send the call to another route and another space, and an empty segment changes the
+ * route too: those are refused here, with the code the server gives such names.
+ */
+function segment(value: string, what: 'space' | 'id' = 'id'): string {
+  if (value === '' || value === '.' || value === '..') {
+    if (what === 'space') throw new MemspaceError('INVALID_SPACE', 'space name must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-", and not "." or ".."', { name: value });
+    throw new MemspaceError('VALIDATION_FAILED', `an id of ${JSON.stringify(value)} cannot be addressed in a URL`, { issues: [{ path: 'id', message: 'invalid id' }] });
+  }
+  return encodeURIComponent(value);
+}
+
+/** A memory listing as a query string: `tags` as repeated `tag`, `filter` as JSON. */
+function listQuery(query: MemoryListQuery): Query {
+  const { tags, filter, ...rest } = query;
+  return { ...rest, ...(tags !== undefined && { tag: tags }), ...(filter !== undefined && { filter: JSON.stringify(filter) }) };
+}
+
+/** Errors after which a stream is worth opening again: the server unreachable, overloaded or limiting. */
+function retryable(error: unknown): boolean {
+  return !(error instanceof MemspaceError) || error.code === 'BACKEND_UNAVAILABLE' || error.code === 'QUOTA_EXCEEDED';
+}
+
+/** A byte stream that has ended, for a response without a body. */
+function ended(): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits `ms`, or less if `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The lines as a byte stream of JSON Lines, pulled as the upload proceeds; a source's failure is kept in `failure`. */
+function ndjsonStream(lines: Iterable<ImportLine> | AsyncIterable<ImportLine>, failure: { error: unknown }): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let iterator: Iterator<ImportLine> | AsyncIterator<ImportLine> | undefined;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      iterator ??= typeof lines === 'string' ? [lines][Symbol.iterator]() : Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]();
+      let chunk = '';
+      try {
+        while (chunk.length < IMPORT_CHUNK_BYTES) {
+          const next = await iterator.next();
+          if (next.done === true) {
+            if (chunk !== '') controller.enqueue(encoder.encode(chunk));
+            controller.close();
+            return;
+          }
+          const line = typeof next.value === 'string' ? next.value : JSON.stringify(next.value);
+          chunk += line.endsWith('\n') ? line : `${line}\n`;
+        }
+      } catch (error) {
+        failure.error = error;
+        controller.error(error);
+        return;
+      }
+      controller.enqueue(encoder.encode(chunk));
+    },
+    async cancel() {
+      await iterator?.return?.();
+    },
+  });
+}

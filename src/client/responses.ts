@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { AuditVerification } from '../core/types.js';
+import type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
+import type { ChangeEvent, CreatedKey, CrossSearchHit, ExportLine, Health, ImportSummary, KeyView, Page, ShareView } from './types.js';
+
+/*
+ * Light checks of what the server answers: the fields a caller is sure to touch, with loose
+ * objects so a newer server may add fields. A response that fails is `INTERNAL`, never a
+ * value of the wrong shape handed on. Each schema is typed as the view it stands for.
+ */
+
+const loose = z.looseObject;
+const typed = <T>(schema: z.ZodType): z.ZodType<T> => schema as z.ZodType<T>;
+
+const memory = loose({ id: z.string(), content: z.string(), tags: z.array(z.string()), metadata: z.record(z.string(), z.unknown()) });
+const space = loose({ name: z.string(), embedder: z.string() });
+const relation = loose({ id: z.string(), from: z.string(), to: z.string(), type: z.string() });
+const key = loose({ id: z.string(), name: z.string(), grants: z.array(loose({ role: z.string() })) });
+const page = (item: z.ZodType) => loose({ items: z.array(item), nextCursor: z.string().nullable() });
+const counts = loose({ imported: z.number(), skipped: z.number() });
+
+/** A memory. */
+export const MemoryResponse = typed<Memory>(memory);
+/** `{memories: [...]}` of a batch. */
+export const MemoryListResponse = typed<{ memories: Memory[] }>(loose({ memories: z.array(memory) }));
+/** A page of memories. */
+export const MemoryPageResponse = typed<Page<Memory>>(page(memory));
+/** `{deleted: N}`. */
+export const DeletedResponse = typed<{ deleted: number }>(loose({ deleted: z.number().int() }));
+/** `{history: [...]}`. */
+export const HistoryResponse = typed<{ history: HistoryEntry[] }>(loose({ history: z.array(loose({ memoryId: z.string(), action: z.string(), at: z.string() })) }));
+/** `{results: [...]}` of a search. */
+export const SearchResponse = typed<{ results: SearchHit[] }>(loose({ results: z.array(loose({ memory, score: z.number() })) }));
+/** A relation. */
+export const RelationResponse = typed<Relation>(relation);
+/** `{relations: [...]}`. */
+export const RelationListResponse = typed<{ relations: Relation[] }>(loose({ relations: z.array(relation) }));
+/** A space. */
+export const SpaceResponse = typed<Space>(space);
+/** A space with its figures. */
+export const SpaceInfoResponse = typed<SpaceInfo>(space.extend({ stats: loose({ memories: z.number() }) }));
+/** A page of spaces. */
+export const SpacePageResponse = typed<Page<Space>>(page(space));
+/** A page of audit entries. */
+export const AuditPageResponse = typed<Page<AuditEntry>>(page(loose({ seq: z.number().int(), action: z.string(), hash: z.string() })));
+/** The outcome of an audit verification. */
+export const AuditVerificationResponse = typed<AuditVerification>(loose({ ok: z.boolean(), entries: z.number().int() }));
+/** A new key, with its secret. */
+export const CreatedKeyResponse = typed<CreatedKey>(key.extend({ key: z.string() }));
+/** `{items: [...]}` of a key listing. */
+export const KeyListResponse = typed<{ items: KeyView[] }>(loose({ items: z.array(key) }));
+/** What an import did. */
+export const ImportSummaryResponse = typed<ImportSummary>(loose({ memories: counts, relations: counts }));
+/** The liveness answer. */
+export const HealthResponse = typed<Health>(loose({ status: z.string() }));
+/** One line of an export. */
+export const ExportLineResponse = typed<ExportLine>(loose({ type: z.string() }));
+/** The `data:` of one change event. */
+export const ChangeEventResponse = typed<ChangeEvent>(loose({ seq: z.number().int().nonnegative(), op: z.string(), id: z.string(), at: z.string() }));
+/** Anything, for bodies nobody reads. */
+export const AnyResponse = z.unknown();
+
+const share = loose({ id: z.string(), space: z.string(), to: z.string() });
+/** A share. */
+export const ShareResponse = typed<ShareView>(share);
+/** The shares of a space. */
+export const ShareListResponse = typed<{ items: ShareView[] }>(loose({ items: z.array(share) }));
+/** The hits of a search over several spaces. */
+export const CrossSearchResponse = typed<{ results: CrossSearchHit[] }>(loose({ results: z.array(loose({ memory, score: z.number(), space: z.string() })) }));

@@ -1,0 +1,78 @@
+/** Line and Server-Sent Events readers for the client's streamed responses (export, events). */
+
+/**
+ * The lines of a byte stream, ended by LF, CRLF or CR (the Server-Sent Events rules, which
+ * JSON Lines satisfy too); a last line without an end is yielded as well. `onChunk` hears of
+ * every chunk received, for idle timeouts. Stopping early cancels the stream.
+ */
+export async function* readLines(body: ReadableStream<Uint8Array>, onChunk?: () => void): AsyncGenerator<string> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let scanned = 0; // characters of `buffer` already known to hold no line end
+  let finished = false;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      onChunk?.();
+      buffer += decoder.decode(value, { stream: true });
+      let start = 0;
+      for (let i = scanned; i < buffer.length; i++) {
+        const c = buffer.charCodeAt(i);
+        if (c !== 10 && c !== 13) continue;
+        // A CR at the end of what has arrived may be the first half of a CRLF: wait for more.
+        if (c === 13 && i === buffer.length - 1) break;
+        yield buffer.slice(start, i);
+        if (c === 13 && buffer.charCodeAt(i + 1) === 10) i++;
+        start = i + 1;
+      }
+      buffer = buffer.slice(start);
+      scanned = buffer.endsWith('\r') ? buffer.length - 1 : buffer.length;
+    }
+    buffer += decoder.decode();
+    finished = true;
+    const last = buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer;
+    if (last !== '' || buffer.endsWith('\r')) yield last;
+  } finally {
+    if (!finished) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}
+
+/** One Server-Sent Event. */
+export interface SseMessage {
+  /** `event:` field, `message` when absent. */
+  event: string;
+  /** `data:` lines joined with LF. */
+  data: string;
+  /** Last `id:` field seen on the stream, if any. */
+  id: string | undefined;
+}
+
+/**
+ * The events of a Server-Sent Events stream, given its lines: `id:`, `event:` and `data:`
+ * fields, `:` comments ignored, an event dispatched at each blank line that ends one with data.
+ */
+export async function* readSse(lines: AsyncIterable<string>): AsyncGenerator<SseMessage> {
+  let event = '';
+  let data: string[] = [];
+  let id: string | undefined;
+  for await (const line of lines) {
+    if (line === '') {
+      if (data.length > 0) yield { event: event === '' ? 'message' : event, data: data.join('\n'), id };
+      event = '';
+      data = [];
+      continue;
+    }
+    if (line.startsWith(':')) continue;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') event = value;
+    else if (field === 'data') data.push(value);
+    else if (field === 'id' && !value.includes('\0')) id = value;
+    // `retry:` and unknown fields are ignored: the client keeps its own backoff.
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Types of the memspace client: inputs are the zod *input* types of the schemas the server
+ * validates with (so callers get field completion and the server stays the judge), outputs
+ * are the views every interface shows.
+ */
+import type { z } from 'zod';
+import type { Grant, KeyCreateSchema } from '../core/grants.js';
+import type {
+  AuditQuerySchema,
+  ListQuerySchema,
+  MemoryInputSchema,
+  MemoryPatchSchema,
+  RelationInputSchema,
+  RelationQuerySchema,
+  SearchRequestSchema,
+  SpaceCreateSchema,
+  SpacePatchSchema,
+} from '../core/schemas.js';
+import type { ChangeOp } from '../core/types.js';
+import type { Memory, Relation, Space, SearchHit } from '../core/views.js';
+
+/** Options of a {@link MemspaceClient}. */
+export interface MemspaceClientOptions {
+  /** Where the server listens, e.g. `http://127.0.0.1:7420`; a trailing `/` is ignored. */
+  baseUrl: string;
+  /** API key (`msk_...`), sent as `Authorization: Bearer <key>`. @default undefined (no key: only for a `--no-auth` server) */
+  apiKey?: string;
+  /**
+   * Space for space-scoped calls that name none, sent as `X-Memory-Space`. Without it, the
+   * server uses the key's default space, else `default`.
+   * @default undefined
+   */
+  space?: string;
+  /** The `fetch` to use (tests, proxies, instrumentation). @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+  /**
+   * Milliseconds a call may take before it fails with `BACKEND_UNAVAILABLE`; 0 for no limit.
+   * JSON calls and imports count until the response is read; exports and event streams count
+   * until the response starts. Each call may override it.
+   * @default 30000
+   */
+  timeoutMs?: number;
+}
+
+/** Options every call takes. */
+export interface RequestOptions {
+  /** Aborts the call; the promise rejects with the signal's reason. @default undefined */
+  signal?: AbortSignal;
+  /** Overrides the client's `timeoutMs` for this call; 0 for no limit. @default the client's */
+  timeoutMs?: number;
+}
+
+/** Options of a call on one space. */
+export interface ScopedOptions extends RequestOptions {
+  /**
+   * The space to act on, sent in the path (`/v1/spaces/{space}/...`).
+   * @default the client's `space`, else the key's default space, else `default`
+   */
+  space?: string;
+}
+
+/** A page of a listing; pass `nextCursor` back as `cursor` for the next page, `null` at the end. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Options of a space, as created (`POST /v1/spaces`). */
+export type SpaceCreateInput = z.input<typeof SpaceCreateSchema>;
+/** Changes to a space (`PATCH /v1/spaces/{space}`). */
+export type SpacePatchInput = z.input<typeof SpacePatchSchema>;
+/** Options of a space listing. */
+export interface SpaceListQuery {
+  /** Only spaces whose name starts with this. @default undefined */
+  prefix?: string;
+  /** Largest page, 1 to 1000. @default 100 */
+  limit?: number;
+  /** `nextCursor` of the previous page. @default undefined */
+  cursor?: string;
+}
+
+/** A memory to add. */
+export type MemoryCreateInput = z.input<typeof MemoryInputSchema>;
+/** Changes to a memory; `metadata` and `tags` replace the old values. */
+export type MemoryPatchInput = z.input<typeof MemoryPatchSchema>;
+/**
+ * Options of a memory listing. `tags` go on the wire as repeated `tag` parameters (a memory
+ * matches with any of them), `filter` as a JSON parameter.
+ */
+export type MemoryListQuery = z.input<typeof ListQuerySchema>;
+/** A search request: a `query`, an `embedding`, or both. */
+export type SearchInput = z.input<typeof SearchRequestSchema>;
+/** A relation to add between two memories of one space. */
+export type RelationCreateInput = z.input<typeof RelationInputSchema>;
+/** Options of a relation listing. */
+export type RelationListQuery = z.input<typeof RelationQuerySchema>;
+/** Options of an audit listing; `since` is an ISO-8601 time. */
+export type AuditListQuery = z.input<typeof AuditQuerySchema>;
+/** Options of a new API key. */
+export type KeyCreateInput = z.input<typeof KeyCreateSchema>;
+
+/** A share of a space: read access for another space's readers or for one key, maybe limited to tags. */
+export interface ShareView {
+  id: string;
+  space: string;
+  to: string;
+  toKind: 'space' | 'key';
+  role: 'read';
+  tags: string[] | null;
+  createdAt: string;
+}
+
+/** Options of a share: `to` is a space name or a key id (`key_…`). */
+export interface ShareInput {
+  to: string;
+  role?: 'read';
+  tags?: string[];
+}
+
+/** A hit of a search over several spaces, naming its space. */
+export interface CrossSearchHit extends SearchHit {
+  space: string;
+}
+
+/** An API key as the server shows it: never the secret (the engine's `KeyView`, declared here structurally). */
+export interface KeyView {
+  id: string;
+  name: string;
+  grants: Grant[];
+  defaultSpace: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** A key just created: the only time its secret `key` is ever shown. */
+export interface CreatedKey extends KeyView {
+  key: string;
+}
+
+/** One line of a space export: the space first, then memories, then relations (a relation's own type is `relationType`). */
+export type ExportLine =
+  | ({ type: 'space' } & Space)
+  | ({ type: 'memory' } & Memory)
+  | ({ type: 'relation'; relationType: string } & Omit<Relation, 'type'>);
+
+/** A line to import: an export line (or any JSON object of that shape), or its JSON text. */
+export type ImportLine = ExportLine | Record<string, unknown> | string;
+
+/** What an import did; existing ids are skipped, so importing twice changes nothing. */
+export interface ImportSummary {
+  memories: { imported: number; skipped: number };
+  relations: { imported: number; skipped: number };
+}
+
+/** The server's liveness answer. */
+export interface Health {
+  status: string;
+  openSpaces: number;
+}
+
+/** One event of a space's change stream; `seq` increases within the space. */
+export interface ChangeEvent {
+  seq: number;
+  op: ChangeOp;
+  /** The memory or relation the event is about. */
+  id: string;
+  /** ISO-8601 UTC time of the change. */
+  at: string;
+}
+
+/** Options of {@link MemspaceClient.events}. */
+export interface EventsOptions {
+  /** Start after this sequence number. @default 0 (the whole feed, from its first event) */
+  after?: number;
+  /** Ends the stream: the iteration finishes without an error. @default undefined (runs until the loop breaks) */
+  signal?: AbortSignal;
+  /**
+   * A connection that sends nothing (not even the server's 15-second keep-alive) for this
+   * many ms is deemed dead and replaced; 0 never.
+   * @default 45000
+   */
+  idleTimeoutMs?: number;
+  /** First wait before reconnecting, doubled after each failed attempt. @default 100 */
+  minBackoffMs?: number;
+  /** Longest wait before reconnecting. @default 5000 */
+  maxBackoffMs?: number;
+}
