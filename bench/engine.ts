@@ -299,7 +299,7 @@ function sqliteVersion(): string {
 // ---- synthetic data ---------------------------------------------------------------------
 
 /** A memory as the service takes it. */
-interface MemoryInput {
+export interface MemoryInput {
   content: string;
   embedding: number[];
   metadata: { source: string; cluster: number; n: number };
@@ -307,7 +307,7 @@ interface MemoryInput {
 }
 
 /** A search as a client would send it: text plus a vector near one cluster. */
-interface SearchQuery {
+export interface SearchQuery {
   query: string;
   embedding: number[];
 }
@@ -392,7 +392,7 @@ const TAILS = [
 const QUESTION_STARTS = ['what did', 'when did', 'why did', 'has', 'did', 'what does', 'remind me what'];
 
 /** Seeded generator of memories and queries, so every run measures the same data. */
-class Corpus {
+export class Corpus {
   private seed: number;
   private readonly centres: Float64Array[];
   private serial = 0;
