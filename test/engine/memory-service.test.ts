@@ -111,6 +111,21 @@ describe('memories', () => {
     expect((await s.listMemories(space)).items.length).toBe(before);
   });
 
+  it('commits concurrent adds together, yet fails only the caller whose add conflicts', async () => {
+    await s.addMemory(space, { id: 'taken', content: 'first', embedding: v(1) });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        i === 7 ? s.addMemory(space, { id: 'taken', content: 'again', embedding: v(1) }) : s.addMemory(space, { id: `c${i}`, content: `c${i}`, embedding: v(i) }),
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(29);
+    expect((outcomes[7] as PromiseRejectedResult).reason).toMatchObject({ code: 'CONFLICT' });
+    expect((await s.getSpace(space)).stats.memories).toBe(30);
+    expect((await s.getMemory(space, 'taken')).content).toBe('first');
+    // Each caller's add has its own history and audit entry, as if committed alone.
+    expect((await s.audit(space, { action: 'memory.create', limit: 100 })).items).toHaveLength(30);
+  });
+
   it('rejects bad input with stable codes and writes nothing', async () => {
     const bad: [unknown, string][] = [
       [{ content: 'x' }, 'VALIDATION_FAILED'], // no embedder in this space and no vector

@@ -97,6 +97,13 @@ export class SqliteSpaceStore implements SpaceStore {
   private readonly db: Database.Database;
   private readonly index: FlatVectorIndex;
   private indexLoaded = false;
+  /** Inserts waiting for the next group commit. */
+  private readonly pendingInserts: {
+    rows: readonly MemoryRecord[];
+    ctx: WriteContext;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   /** Change-feed sequence of the snapshot on disk, so an unchanged index is not written again. */
   private savedSeq = -1;
   private readonly snapshotFile: string;
@@ -152,21 +159,55 @@ export class SqliteSpaceStore implements SpaceStore {
     };
   }
 
-  async insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext): Promise<void> {
-    this.write(() => {
-      for (const row of rows) {
-        try {
-          this.stmt.insert.run(toRow(row));
-        } catch (error) {
-          const e = translateSqliteError(error);
-          if (e.code === 'CONFLICT') throw new MemspaceError('CONFLICT', `memory ${row.id} already exists in this space`, { id: row.id }, { cause: error });
-          throw e;
-        }
-        this.stmt.history.run(row.id, 'create', null, row.content, null, JSON.stringify(row.metadata), ctx.actor, ctx.now);
-        this.stmt.change.run(ctx.now, 'memory.created' satisfies ChangeOp, row.id);
-      }
-      this.audit({ action: 'memory.create', ids: rows.map((r) => r.id), details: { count: rows.length } }, ctx);
+  /**
+   * Group commit: inserts that arrive while the event loop is busy are written together in one
+   * transaction (one fsync), each inside its own savepoint so that one caller's conflict fails
+   * only that caller. Every caller is acknowledged only after the shared commit is durable.
+   */
+  insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext): Promise<void> {
+    this.assertOpen();
+    return new Promise((resolve, reject) => {
+      this.pendingInserts.push({ rows, ctx, resolve, reject });
+      if (this.pendingInserts.length === 1) setImmediate(() => this.flushInserts());
     });
+  }
+
+  private flushInserts(): void {
+    const group = this.pendingInserts.splice(0);
+    if (group.length === 0) return;
+    const failures: (MemspaceError | undefined)[] = [];
+    try {
+      this.write(() => {
+        for (const item of group) {
+          try {
+            this.db.transaction(() => this.insertRows(item.rows, item.ctx))(); // nested: a savepoint
+            failures.push(undefined);
+          } catch (error) {
+            failures.push(translateSqliteError(error));
+          }
+        }
+      });
+    } catch (error) {
+      const e = translateSqliteError(error); // the commit itself failed: nothing of the group was written
+      for (const item of group) item.reject(e);
+      return;
+    }
+    group.forEach((item, i) => (failures[i] === undefined ? item.resolve() : item.reject(failures[i])));
+  }
+
+  private insertRows(rows: readonly MemoryRecord[], ctx: WriteContext): void {
+    for (const row of rows) {
+      try {
+        this.stmt.insert.run(toRow(row));
+      } catch (error) {
+        const e = translateSqliteError(error);
+        if (e.code === 'CONFLICT') throw new MemspaceError('CONFLICT', `memory ${row.id} already exists in this space`, { id: row.id }, { cause: error });
+        throw e;
+      }
+      this.stmt.history.run(row.id, 'create', null, row.content, null, JSON.stringify(row.metadata), ctx.actor, ctx.now);
+      this.stmt.change.run(ctx.now, 'memory.created' satisfies ChangeOp, row.id);
+    }
+    this.audit({ action: 'memory.create', ids: rows.map((r) => r.id), details: { count: rows.length } }, ctx);
   }
 
   async updateMemory(next: MemoryRecord, ctx: WriteContext): Promise<void> {
@@ -433,6 +474,7 @@ export class SqliteSpaceStore implements SpaceStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flushInserts(); // a space never closes on writes it has accepted
     try {
       this.flushAccess();
     } catch {
