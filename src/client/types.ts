@@ -4,7 +4,7 @@
  * are the views every interface shows.
  */
 import type { z } from 'zod';
-import type { Grant, KeyCreateSchema } from '../core/grants.js';
+import type { KeyCreateSchema } from '../core/grants.js';
 import type {
   AuditQuerySchema,
   ListQuerySchema,
@@ -17,7 +17,9 @@ import type {
   SpacePatchSchema,
 } from '../core/schemas.js';
 import type { ChangeOp } from '../core/types.js';
-import type { Memory, Relation, Space, SearchHit } from '../core/views.js';
+import type { KeyView, Memory, Relation, Space, SearchHit, ShareView } from '../core/views.js';
+
+export type { KeyView, ShareView };
 
 /** Options of a {@link MemspaceClient}. */
 export interface MemspaceClientOptions {
@@ -99,17 +101,6 @@ export type AuditListQuery = z.input<typeof AuditQuerySchema>;
 /** Options of a new API key. */
 export type KeyCreateInput = z.input<typeof KeyCreateSchema>;
 
-/** A share of a space: read access for another space's readers or for one key, maybe limited to tags. */
-export interface ShareView {
-  id: string;
-  space: string;
-  to: string;
-  toKind: 'space' | 'key';
-  role: 'read';
-  tags: string[] | null;
-  createdAt: string;
-}
-
 /** Options of a share: `to` is a space name or a key id (`key_…`). */
 export interface ShareInput {
   to: string;
@@ -120,16 +111,6 @@ export interface ShareInput {
 /** A hit of a search over several spaces, naming its space. */
 export interface CrossSearchHit extends SearchHit {
   space: string;
-}
-
-/** An API key as the server shows it: never the secret (the engine's `KeyView`, declared here structurally). */
-export interface KeyView {
-  id: string;
-  name: string;
-  grants: Grant[];
-  defaultSpace: string | null;
-  createdAt: string;
-  revokedAt: string | null;
 }
 
 /** A key just created: the only time its secret `key` is ever shown. */

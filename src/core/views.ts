@@ -1,3 +1,4 @@
+import type { Grant } from './grants.js';
 import type { AuditRecord, HistoryRecord, JsonObject, MemoryRecord, RelationRecord, SpaceRecord, SpaceStats } from './types.js';
 
 /** A memory as every interface shows it: times as ISO-8601 UTC strings. */
@@ -74,6 +75,27 @@ export interface SearchHit {
   scores: { vector?: number; keyword?: number };
   /** Memories one relation away, when the search asked to expand. */
   related?: { relation: Relation; memory: Memory }[];
+}
+
+/** An API key as every interface shows it: never the secret, except once, on creation. */
+export interface KeyView {
+  id: string;
+  name: string;
+  grants: Grant[];
+  defaultSpace: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** A share as every interface shows it. */
+export interface ShareView {
+  id: string;
+  space: string;
+  to: string;
+  toKind: 'space' | 'key';
+  role: 'read';
+  tags: string[] | null;
+  createdAt: string;
 }
 
 /** Epoch milliseconds as ISO-8601 UTC. */

@@ -4,18 +4,10 @@ import { holds, KeyCreateSchema, ROOT_GRANT, type Grant } from '../core/grants.j
 import { uuidv7 } from '../core/ids.js';
 import type { Backend, KeyRecord } from '../core/ports/catalog-store.js';
 import { parseWith } from '../core/validate.js';
-import { iso } from '../core/views.js';
+import { iso, type KeyView } from '../core/views.js';
 import type { Principal } from './access.js';
 
-/** A key as every interface shows it: never the secret, except once, on creation. */
-export interface KeyView {
-  id: string;
-  name: string;
-  grants: Grant[];
-  defaultSpace: string | null;
-  createdAt: string;
-  revokedAt: string | null;
-}
+export type { KeyView };
 
 /** Shortest secret accepted as a root key given by the operator. */
 const MIN_SECRET_LENGTH = 24;

@@ -4,20 +4,9 @@ import { uuidv7 } from '../core/ids.js';
 import type { Backend, ShareRecord } from '../core/ports/catalog-store.js';
 import { spaceKey, validateSpaceName } from '../core/space-name.js';
 import { parseWith } from '../core/validate.js';
-import { iso, type SearchHit } from '../core/views.js';
+import { iso, type SearchHit, type ShareView } from '../core/views.js';
 import { canSee, type Principal } from './access.js';
 import type { CallContext, MemoryService } from './memory-service.js';
-
-/** A share as every interface shows it. */
-export interface ShareView {
-  id: string;
-  space: string;
-  to: string;
-  toKind: 'space' | 'key';
-  role: 'read';
-  tags: string[] | null;
-  createdAt: string;
-}
 
 /** How a principal may read a space: by its own grant, or through a share (maybe limited to tags). */
 export interface ReadAccess {
