@@ -76,9 +76,11 @@ export class SqliteBackend implements Backend {
     this.catalog = sqlite(() => {
       mkdirSync(this.spacesDir, { recursive: true });
       const db = new Database(join(options.dataDir, 'catalog.db'));
+      // First: another process may be creating the same fresh catalogue, and switching it to
+      // WAL needs a lock that is then worth waiting for rather than failing on.
+      db.pragma('busy_timeout = 5000');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
-      db.pragma('busy_timeout = 5000');
       migrate(db, CATALOG_MIGRATIONS);
       return db;
     });

@@ -80,10 +80,10 @@ interface AuditRow {
 export function openSpaceDatabase(file: string, options: SqliteSpaceOptions = {}): Database.Database {
   const db = new Database(file, { fileMustExist: options.create !== true });
   try {
+    db.pragma('busy_timeout = 5000'); // before anything that may wait for another process's lock
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     migrateSpace(db);
     return db;
   } catch (error) {
