@@ -9,7 +9,10 @@ import { installErrorHandling } from './http-errors.js';
 import { RouteTable } from './route-table.js';
 import { eventRoutes, OpenStreams } from './routes/event-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
-import { auditRoutes, memoryRoutes, shareRoutes } from './routes/memory-routes.js';
+import { auditRoutes } from './routes/audit-routes.js';
+import { callContext } from './routes/memory-routes.js';
+import { memoryRoutes } from './routes/memory-routes.js';
+import { shareRoutes } from './routes/share-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
 import { SPACE_HEADER } from './space-resolution.js';
 
@@ -104,6 +107,6 @@ async function recordDenial(ms: Memspace, request: FastifyRequest, space: string
   await ms.service.recordAudit(
     space,
     { action: 'request.denied', ids: [], details: { method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0], code: error.code } },
-    { actor: request.principal.keyId, requestId: request.id },
+    callContext(request),
   );
 }

@@ -17,7 +17,7 @@ import type { CallContext } from '../../engine/memory-service.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 import { resolveSpace, withoutSpace } from '../space-resolution.js';
-import { CrossSearchSpacesSchema, ShareInputSchema } from '../../core/grants.js';
+import { CrossSearchSpacesSchema } from '../../core/grants.js';
 
 /** Query string of a memory listing; repeated `tag` is a list, `filter` is JSON. */
 const ListQueryString = z.strictObject({
@@ -42,10 +42,15 @@ const RelationQueryString = z.strictObject({
 const SpaceOnlyQuery = z.strictObject({ space: z.string().optional() });
 const DeleteByFilterBody = z.strictObject({ filter: FilterSchema });
 
+/** Who made a request and which one, for history and the audit trail. */
+export function callContext(request: FastifyRequest): CallContext {
+  return { actor: request.principal.keyId, requestId: request.id };
+}
+
 /** Routes on the memories, relations and search of one space, in both route forms. */
 export function memoryRoutes(ms: Memspace): RouteSpec[] {
   const s = ms.service;
-  const ctx = (request: FastifyRequest): CallContext => ({ actor: request.principal.keyId, requestId: request.id });
+  const ctx = callContext;
   const id = (params: unknown, name = 'id'): string => (params as Record<string, string>)[name]!;
   return [
     {
@@ -262,85 +267,6 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
         }
         return ms.transfer.importSpace(space, createInterface({ input: request.body, crlfDelay: Infinity }), undefined, ctx(request));
       },
-    },
-  ];
-}
-
-/** Sharing a space with another space's readers or with a key. */
-export function shareRoutes(ms: Memspace): RouteSpec[] {
-  const ctx = (request: FastifyRequest): CallContext => ({ actor: request.principal.keyId, requestId: request.id });
-  return [
-    {
-      method: 'POST',
-      path: '/shares',
-      scoped: true,
-      tag: 'sharing',
-      summary: 'Share the space (read, optionally only some tags) with another space or a key; refused by isolation strict',
-      role: 'admin',
-      body: ShareInputSchema,
-      status: 201,
-      handler: ({ request, space }) => ms.shares.create(space, withoutSpace(request.body), request.principal, ctx(request)),
-    },
-    {
-      method: 'GET',
-      path: '/shares',
-      scoped: true,
-      tag: 'sharing',
-      summary: 'Shares of the space',
-      role: 'admin',
-      query: z.strictObject({ space: z.string().optional() }),
-      handler: async ({ space }) => ({ items: await ms.shares.list(space) }),
-    },
-    {
-      method: 'DELETE',
-      path: '/shares/:shareId',
-      scoped: true,
-      tag: 'sharing',
-      summary: 'Stop sharing',
-      role: 'admin',
-      query: z.strictObject({ space: z.string().optional() }),
-      status: 204,
-      handler: async ({ request, space }) => {
-        await ms.shares.delete(space, (request.params as { shareId: string }).shareId, ctx(request));
-      },
-    },
-  ];
-}
-
-/** Query string of an audit listing. */
-const AuditQueryString = z.strictObject({
-  space: z.string().optional(),
-  since: z.string().optional(),
-  action: z.string().optional(),
-  limit: z.coerce.number().int().optional(),
-  cursor: z.string().optional(),
-});
-
-/** The audit trail of a space, for its admins. */
-export function auditRoutes(ms: Memspace): RouteSpec[] {
-  return [
-    {
-      method: 'GET',
-      path: '/audit',
-      scoped: true,
-      tag: 'audit',
-      summary: "The space's hash-chained audit trail, oldest first",
-      role: 'admin',
-      query: AuditQueryString,
-      handler: ({ request, space }) => {
-        const { space: _space, ...q } = parseWith(AuditQueryString, request.query, 'query');
-        return ms.service.audit(space, q);
-      },
-    },
-    {
-      method: 'GET',
-      path: '/audit/verify',
-      scoped: true,
-      tag: 'audit',
-      summary: 'Recompute the audit chain and name the first altered entry, if any',
-      role: 'admin',
-      query: z.strictObject({ space: z.string().optional() }),
-      handler: ({ space }) => ms.service.verifyAudit(space),
     },
   ];
 }

@@ -7,6 +7,7 @@ import type { MemoryService, PageOf } from '../../engine/memory-service.js';
 import { SpaceCreateSchema, SpacePatchSchema } from '../../core/schemas.js';
 import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
+import { callContext } from './memory-routes.js';
 import type { RouteSpec } from '../route-table.js';
 
 const ListSpacesQuery = z.strictObject({
@@ -74,7 +75,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       summary: "Change a space's description, isolation, sensitivity, retention, quotas or labels",
       role: 'admin',
       body: SpacePatchSchema,
-      handler: ({ request }) => s.updateSpace(name(request.params), request.body, { actor: request.principal.keyId, requestId: request.id }),
+      handler: ({ request }) => s.updateSpace(name(request.params), request.body, callContext(request)),
     },
     {
       method: 'DELETE',

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { parseWith } from '../../core/validate.js';
+import type { Memspace } from '../../memspace.js';
+import type { RouteSpec } from '../route-table.js';
+
+/** Query string of an audit listing. */
+const AuditQueryString = z.strictObject({
+  space: z.string().optional(),
+  since: z.string().optional(),
+  action: z.string().optional(),
+  limit: z.coerce.number().int().optional(),
+  cursor: z.string().optional(),
+});
+
+/** The audit trail of a space, for its admins. */
+export function auditRoutes(ms: Memspace): RouteSpec[] {
+  return [
+    {
+      method: 'GET',
+      path: '/audit',
+      scoped: true,
+      tag: 'audit',
+      summary: "The space's hash-chained audit trail, oldest first",
+      role: 'admin',
+      query: AuditQueryString,
+      handler: ({ request, space }) => {
+        const { space: _space, ...q } = parseWith(AuditQueryString, request.query, 'query');
+        return ms.service.audit(space, q);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/audit/verify',
+      scoped: true,
+      tag: 'audit',
+      summary: 'Recompute the audit chain and name the first altered entry, if any',
+      role: 'admin',
+      query: z.strictObject({ space: z.string().optional() }),
+      handler: ({ space }) => ms.service.verifyAudit(space),
+    },
+  ];
+}
