@@ -19,6 +19,8 @@ export const ConfigSchema = z.object({
   dataDir: z.string().min(1).default('./memspace-data'),
   /** `full` fsyncs every acknowledged write; `normal` survives kill -9 but not power loss. @default full */
   sync: z.enum(['full', 'normal']).default('full'),
+  /** Spaces with at least this many memories search through their HNSW index; 0 turns the index off. @default 10000 */
+  annThreshold: z.coerce.number().int().min(0).default(10_000),
   /** Most spaces open at once. @default 256 */
   maxOpenSpaces: positiveInt.default(256),
   /** Worker threads of the local embedding model. @default number of CPUs */
@@ -41,6 +43,7 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_DATA_DIR: 'dataDir',
   MEMSPACE_SYNC: 'sync',
   MEMSPACE_MAX_OPEN_SPACES: 'maxOpenSpaces',
+  MEMSPACE_ANN_THRESHOLD: 'annThreshold',
   MEMSPACE_EMBED_POOL_SIZE: 'embedPoolSize',
   MEMSPACE_OPENAI_BASE_URL: 'openaiBaseUrl',
   MEMSPACE_OPENAI_API_KEY: 'openaiApiKey',

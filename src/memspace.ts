@@ -35,7 +35,11 @@ export interface OpenMemspaceOptions {
  * space and loads no model until one is used.
  */
 export async function openMemspace(config: Config = loadConfig(), options: OpenMemspaceOptions = {}): Promise<Memspace> {
-  const backend = new SqliteBackend({ dataDir: config.dataDir, sync: config.sync });
+  const backend = new SqliteBackend({
+    dataDir: config.dataDir,
+    sync: config.sync,
+    annThreshold: config.annThreshold === 0 ? Number.POSITIVE_INFINITY : config.annThreshold,
+  });
   const registry = new SpaceRegistry(backend, { maxOpenSpaces: config.maxOpenSpaces });
   const embedders =
     options.embedders ??

@@ -156,6 +156,8 @@ export const SearchRequestSchema = z
     expand: z.boolean().default(false),
     vectorWeight: z.number().min(0).max(1).default(0.5),
     fusion: z.enum(['weighted', 'rrf']).default('weighted'),
+    /** Scan every vector instead of using the space's HNSW index (slower; for checking recall). */
+    exact: z.boolean().default(false),
   })
   .refine((r) => r.query !== undefined || r.embedding !== undefined, 'give a query, an embedding, or both')
   .refine((r) => r.mode !== 'keyword' || r.query !== undefined, 'keyword search needs a query');

@@ -171,4 +171,18 @@ export interface SpaceStats {
   walBytes: number;
   lastWriteAt: number | null;
   lastSeq: number;
+  vectorIndex: VectorIndexStatus;
+}
+
+/** Where the approximate (HNSW) vector index of a space stands. */
+export interface VectorIndexStatus {
+  /** `none` while the space is searched exactly (below the threshold, or no index yet). */
+  state: 'none' | 'opening' | 'building' | 'ready' | 'failed';
+  /** Memory count from which the space searches through the index. */
+  threshold: number | null;
+  /** Vectors in the current index. */
+  indexed: number;
+  /** Memories changed since the index was built: scored exactly at every search until the next build (`indexLag`). */
+  lag: number;
+  error?: string;
 }

@@ -368,6 +368,15 @@ export class MemoryService {
   // ---- search -------------------------------------------------------------------------
 
   /**
+   * Waits until the space's approximate vector index reflects every change so far, building it
+   * if the space is past the threshold. Searches never wait for this; it is for operators,
+   * tests and benchmarks that want the index settled.
+   */
+  async settleIndex(space: string): Promise<void> {
+    await this.registry.use(space, ({ store }) => store.settleIndex());
+  }
+
+  /**
    * Searches one space. `vector` ranks by cosine similarity, `keyword` by BM25, `hybrid` by
    * `vectorWeight * cosine + (1 - vectorWeight) * keyword` over the union of both candidate
    * lists (or by weighted reciprocal rank fusion with `fusion: "rrf"`). Keyword scores are
@@ -386,7 +395,7 @@ export class MemoryService {
       const candidates = req.mode === 'hybrid' ? Math.max(req.limit * HYBRID_OVERFETCH, MIN_HYBRID_CANDIDATES) : req.limit;
       const queryVector = useVector ? (await this.vectorsFor(handle, [{ text: req.query ?? '', given: req.embedding }]))[0]! : undefined;
       const [vectorHits, keywordHits] = await Promise.all([
-        queryVector ? store.vectorSearch(queryVector, filter, candidates, now) : [],
+        queryVector ? store.vectorSearch(queryVector, filter, candidates, now, { exact: req.exact }) : [],
         useKeyword ? store.keywordSearch(req.query!, filter, candidates, now) : [],
       ]);
       const keywordById = new Map(keywordHits.map((h) => [h.id, keywordScore(h.score)]));

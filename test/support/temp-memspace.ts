@@ -11,9 +11,11 @@ export function tempDir(prefix = 'memspace-test-'): string {
 }
 
 /** Opens memspace on a fresh temp data directory; `cleanup` closes it and removes the directory. */
-export async function tempMemspace(options: OpenMemspaceOptions & { dataDir?: string } = {}): Promise<Memspace & { dataDir: string; cleanup(): Promise<void> }> {
+export async function tempMemspace(
+  options: OpenMemspaceOptions & { dataDir?: string; config?: Parameters<typeof loadConfig>[0] } = {},
+): Promise<Memspace & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = options.dataDir ?? tempDir();
-  const ms = await openMemspace(loadConfig({ dataDir }, {}), options);
+  const ms = await openMemspace(loadConfig({ ...options.config, dataDir }, {}), options);
   return {
     ...ms,
     dataDir,

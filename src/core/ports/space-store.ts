@@ -63,9 +63,12 @@ export interface SpaceStore {
   keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]>;
   /**
    * Best `limit` memories by cosine similarity to the unit vector `vector` among those matching
-   * `filter` (all when undefined) and not expired at `now`.
+   * `filter` (all when undefined) and not expired at `now`. A store may answer from an
+   * approximate index unless `exact` is set; scores are exact cosines either way.
    */
-  vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]>;
+  vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options?: { exact?: boolean }): Promise<ScoredId[]>;
+  /** Waits until the approximate index has caught up with every change so far (tests, benchmarks). */
+  settleIndex(): Promise<void>;
   /** Cosine similarity of the unit vector `vector` with each of these memories; ids not found are left out. */
   vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>>;
 

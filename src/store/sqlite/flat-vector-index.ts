@@ -29,6 +29,8 @@ export class FlatVectorIndex {
   /** Expiry per slot in epoch ms; Infinity when a memory never expires. */
   private expires: number[] = [];
   private readonly slotOf = new Map<string, number>();
+  /** Slot of each row seq: the ANN index names memories by row seq. */
+  private readonly slotOfRow = new Map<number, number>();
   /** Scratch for approximate scores, reused across searches. */
   private approx = new Float64Array(0);
 
@@ -63,9 +65,11 @@ export class FlatVectorIndex {
       this.expires.push(expires);
       this.slotOf.set(id, slot);
     } else {
+      this.slotOfRow.delete(this.seqs[slot]!);
       this.seqs[slot] = seq;
       this.expires[slot] = expires;
     }
+    this.slotOfRow.set(seq, slot);
     this.data.set(vector, slot * this.dimension);
     this.kernel?.quantize(slot, 1);
   }
@@ -75,6 +79,7 @@ export class FlatVectorIndex {
     const slot = this.slotOf.get(id);
     if (slot === undefined) return;
     const last = this.ids.length - 1;
+    this.slotOfRow.delete(this.seqs[slot]!);
     if (slot !== last) {
       const lastId = this.ids[last]!;
       if (this.kernel !== undefined) this.kernel.moveRow(last, slot);
@@ -83,6 +88,7 @@ export class FlatVectorIndex {
       this.seqs[slot] = this.seqs[last]!;
       this.expires[slot] = this.expires[last]!;
       this.slotOf.set(lastId, slot);
+      this.slotOfRow.set(this.seqs[slot]!, slot);
     }
     this.ids.pop();
     this.seqs.pop();
@@ -108,6 +114,8 @@ export class FlatVectorIndex {
           if (score > top.floor && keep(slot)) top.push(slot, score);
         }
       }
+    } else if (allowed !== undefined) {
+      top = this.scoreRows(query, k, now, allowed);
     } else {
       top = new TopK(k);
       for (let slot = 0; slot < n; slot++) {
@@ -116,6 +124,53 @@ export class FlatVectorIndex {
         if (score > top.floor) top.push(slot, score);
       }
     }
+    return this.hits(top);
+  }
+
+  /**
+   * Exact scores of `candidates` (row seqs; unknown ones ignored) plus `extraIds` (memory ids),
+   * keeping the `k` best not expired at `now` and allowed. The ANN search rescoring its
+   * candidates and the not-yet-indexed tail goes through here, so every score returned is exact.
+   */
+  rescore(
+    query: Float32Array,
+    k: number,
+    now: number,
+    candidates: Iterable<number>,
+    extraIds: Iterable<string>,
+    skipIds: ReadonlySet<string>,
+    allowed?: ReadonlySet<number>,
+  ): ScoredId[] {
+    const top = new TopK(k);
+    const seen = new Set<number>();
+    const consider = (slot: number | undefined): void => {
+      if (slot === undefined || seen.has(slot)) return;
+      seen.add(slot);
+      if (!(this.expires[slot]! > now) || (allowed !== undefined && !allowed.has(this.seqs[slot]!))) return;
+      const score = this.dot(slot, query);
+      if (score > top.floor) top.push(slot, score);
+    };
+    for (const row of candidates) {
+      const slot = this.slotOfRow.get(row);
+      if (slot !== undefined && !skipIds.has(this.ids[slot]!)) consider(slot);
+    }
+    for (const id of extraIds) consider(this.slotOf.get(id));
+    return this.hits(top);
+  }
+
+  /** Exact search over the rows named in `rows` only: cheap when they are few. */
+  private scoreRows(query: Float32Array, k: number, now: number, rows: ReadonlySet<number>): TopK {
+    const top = new TopK(k);
+    for (const row of rows) {
+      const slot = this.slotOfRow.get(row);
+      if (slot === undefined || !(this.expires[slot]! > now)) continue;
+      const score = this.dot(slot, query);
+      if (score > top.floor) top.push(slot, score);
+    }
+    return top;
+  }
+
+  private hits(top: TopK): ScoredId[] {
     return top.sorted().map(({ item, score }) => ({ id: this.ids[item]!, score }));
   }
 
@@ -193,7 +248,9 @@ export class FlatVectorIndex {
     this.seqs = Array.from(snap.seqs);
     this.expires = Array.from(snap.expires);
     this.slotOf.clear();
+    this.slotOfRow.clear();
     this.ids.forEach((id, slot) => this.slotOf.set(id, slot));
+    this.seqs.forEach((seq, slot) => this.slotOfRow.set(seq, slot));
     this.appliedSeq = snap.appliedSeq;
   }
 

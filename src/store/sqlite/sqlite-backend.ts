@@ -7,7 +7,8 @@ import type { SpaceStore } from '../../core/ports/space-store.js';
 import type { SpaceRecord } from '../../core/types.js';
 import { migrate } from './space-schema.js';
 import { sqlite } from './sqlite-errors.js';
-import { openSpaceDatabase, SqliteSpaceStore, type SyncMode } from './sqlite-space-store.js';
+import { HnswJobRunner } from './ann-jobs.js';
+import { type AnnOptions, DEFAULT_HNSW_PARAMS, openSpaceDatabase, SqliteSpaceStore, type SyncMode } from './sqlite-space-store.js';
 
 const CATALOG_MIGRATIONS: readonly string[] = [
   `
@@ -59,7 +60,15 @@ export interface SqliteBackendOptions {
   dataDir: string;
   /** Durability of acknowledged writes; see {@link SyncMode}. @default 'full' */
   sync?: SyncMode;
+  /**
+   * Spaces with at least this many memories search through an HNSW index; smaller ones are
+   * scanned exactly. `Infinity` turns the index off. @default {@link DEFAULT_ANN_THRESHOLD}
+   */
+  annThreshold?: number;
 }
+
+/** Measured crossover of exact scan and HNSW search on the reference machine (bench/RESULTS.md). */
+export const DEFAULT_ANN_THRESHOLD = 10_000;
 
 /**
  * The embedded backend: a catalogue database plus one directory and database per space, so
@@ -69,9 +78,13 @@ export class SqliteBackend implements Backend {
   private readonly catalog: Database.Database;
   private readonly spacesDir: string;
   private readonly sync: SyncMode;
+  private readonly ann: AnnOptions | undefined;
 
   constructor(options: SqliteBackendOptions) {
     this.sync = options.sync ?? 'full';
+    const threshold = options.annThreshold ?? DEFAULT_ANN_THRESHOLD;
+    // One job runner for every space: index builds take turns rather than fight for the cores.
+    this.ann = Number.isFinite(threshold) ? { threshold, params: DEFAULT_HNSW_PARAMS, runner: new HnswJobRunner() } : undefined;
     this.spacesDir = join(options.dataDir, 'spaces');
     this.catalog = sqlite(() => {
       mkdirSync(this.spacesDir, { recursive: true });
@@ -161,7 +174,7 @@ export class SqliteBackend implements Backend {
     if (!existsSync(file)) {
       throw new MemspaceError('BACKEND_UNAVAILABLE', `storage of space "${record.name}" is missing`, { name: record.name });
     }
-    return new SqliteSpaceStore(file, record.dimension, { sync: this.sync });
+    return new SqliteSpaceStore(file, record.dimension, { sync: this.sync, ...(this.ann !== undefined && { ann: this.ann }) });
   }
 
   async createKey(record: KeyRecord): Promise<void> {

@@ -18,11 +18,14 @@ import type {
   RelationRecord,
   ScoredId,
   SpaceStats,
+  VectorIndexStatus,
   WriteContext,
 } from '../../core/types.js';
 import { compileFilter } from './filter-sql.js';
+import type { HnswJobRunner, HnswParams } from './ann-jobs.js';
 import { FlatVectorIndex } from './flat-vector-index.js';
 import { toFtsQuery } from './fts-query.js';
+import { HnswIndex, type HnswStatus } from './hnsw-index.js';
 import { migrateSpace } from './space-schema.js';
 import { sqlite, translateSqliteError } from './sqlite-errors.js';
 import { loadVectorSnapshot, removeVectorSnapshot, saveVectorSnapshot } from './vector-snapshot.js';
@@ -40,7 +43,28 @@ export interface SqliteSpaceOptions {
   sync?: SyncMode;
   /** Create the database if missing (only when a space is created). @default false */
   create?: boolean;
+  /** The HNSW index; without it every search is exact. */
+  ann?: AnnOptions;
 }
+
+/** When and how a space searches through its HNSW index. */
+export interface AnnOptions {
+  /** Spaces with fewer memories are searched exactly (a scan is as fast there and always exact). */
+  threshold: number;
+  params: HnswParams;
+  runner: HnswJobRunner;
+}
+
+/** Default HNSW parameters (measured in bench/RESULTS.md). */
+export const DEFAULT_HNSW_PARAMS: HnswParams = { quantization: 'f16', connectivity: 16, expansionAdd: 128, expansionSearch: 64 };
+
+/** ANN candidates fetched per result asked for; they are rescored exactly. */
+const ANN_OVERFETCH = 2;
+const ANN_MIN_CANDIDATES = 32;
+/** A filter matching fewer rows than this share of the space is searched exactly over those rows. */
+const ANN_FILTER_EXACT_SHARE = 0.05;
+/** Past this share of the space fetched from the index, an exact scan is cheaper. */
+const ANN_MAX_FETCH_SHARE = 0.1;
 
 /** Extra keyword candidates fetched so that a few expired ones do not shorten the list. */
 const KEYWORD_MARGIN = 16;
@@ -97,6 +121,8 @@ export class SqliteSpaceStore implements SpaceStore {
   private readonly db: Database.Database;
   private readonly index: FlatVectorIndex;
   private indexLoaded = false;
+  private readonly hnsw: HnswIndex | undefined;
+  private readonly annThreshold: number;
   /** Inserts waiting for the next group commit. */
   private readonly pendingInserts: {
     rows: readonly MemoryRecord[];
@@ -121,6 +147,20 @@ export class SqliteSpaceStore implements SpaceStore {
     this.index = new FlatVectorIndex(dimension);
     this.snapshotFile = join(dirname(file), 'vectors.bin');
     this.uid = (this.db.prepare(`SELECT value FROM meta WHERE key = 'uid'`).pluck().get() as string | undefined) ?? '';
+    this.annThreshold = options.ann?.threshold ?? Number.POSITIVE_INFINITY;
+    this.hnsw =
+      options.ann === undefined
+        ? undefined
+        : new HnswIndex({
+            dir: dirname(file),
+            dbFile: file,
+            uid: this.uid,
+            dimension,
+            params: options.ann.params,
+            runner: options.ann.runner,
+            lastSeq: () => (this.stmt.lastSeq.get() as { seq: number }).seq,
+            changedSince: (seq) => this.stmt.memoryIdsChangedAfter.all(seq) as string[],
+          });
     const db = this.db;
     this.stmt = {
       insert: db.prepare(`INSERT INTO memories (id, content, metadata, tags, user_id, agent_id, run_id, kind, importance,
@@ -142,6 +182,9 @@ export class SqliteSpaceStore implements SpaceStore {
         FROM changes c LEFT JOIN memories m ON m.id = c.id
         WHERE c.seq > ? AND c.op IN ('memory.created', 'memory.updated', 'memory.deleted') ORDER BY c.seq`),
       allVectors: db.prepare('SELECT id, seq, expires_at, embedding FROM memories'),
+      memoryIdsChangedAfter: db
+        .prepare(`SELECT DISTINCT id FROM changes WHERE seq > ? AND op IN ('memory.created', 'memory.updated', 'memory.deleted')`)
+        .pluck(),
       keywordTop: db.prepare(`SELECT m.id AS id, f.rank AS rank FROM
         (SELECT rowid, bm25(memories_fts, 1.0, 0.5) AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?) f
         JOIN memories m ON m.seq = f.rowid WHERE m.expires_at IS NULL OR m.expires_at > ? ORDER BY f.rank`),
@@ -330,7 +373,7 @@ export class SqliteSpaceStore implements SpaceStore {
     return rows.map((r) => ({ id: r.id, score: -r.rank }));
   }
 
-  async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
+  async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options: { exact?: boolean } = {}): Promise<ScoredId[]> {
     this.catchUpIndex();
     let allowed: Set<number> | undefined;
     if (filter !== undefined) {
@@ -338,7 +381,53 @@ export class SqliteSpaceStore implements SpaceStore {
       allowed = new Set(this.read(() => this.db.prepare(`SELECT m.seq FROM memories m WHERE ${where.sql}`).pluck().all(...where.params) as number[]));
       if (allowed.size === 0) return [];
     }
-    return this.index.search(vector, limit, now, allowed);
+    const n = this.index.size;
+    if (this.hnsw !== undefined && n >= this.annThreshold) this.hnsw.maintain(n);
+    const hnsw = this.hnsw;
+    const useAnn =
+      options.exact !== true &&
+      hnsw?.ready === true &&
+      n >= this.annThreshold &&
+      hnsw.changed.size <= n * ANN_MAX_FETCH_SHARE &&
+      (allowed === undefined || allowed.size >= n * ANN_FILTER_EXACT_SHARE);
+    if (!useAnn) return this.index.search(vector, limit, now, allowed);
+    return this.annSearch(hnsw, vector, limit, now, allowed);
+  }
+
+  /**
+   * Approximate search: candidates from the HNSW index, over-fetched in proportion to how
+   * selective the filter is and fetched again with a larger list until `limit` of them pass,
+   * then rescored exactly together with every memory changed since the index was built. Falls
+   * back to the exact scan when the index would have to return too large a share of the space.
+   */
+  private annSearch(hnsw: HnswIndex, vector: Float32Array, limit: number, now: number, allowed: ReadonlySet<number> | undefined): ScoredId[] {
+    const n = this.index.size;
+    const share = allowed === undefined ? 1 : allowed.size / n;
+    let fetch = Math.max(ANN_MIN_CANDIDATES, Math.ceil((limit * ANN_OVERFETCH) / share));
+    for (;;) {
+      const candidates = hnsw.search(vector, Math.min(fetch, n));
+      const hits = this.index.rescore(vector, limit, now, candidates, hnsw.changed, hnsw.changed, allowed);
+      // Fewer hits than asked while the index had more to give: filters or expiry ate them.
+      if (hits.length >= limit || candidates.length < Math.min(fetch, n)) return hits;
+      fetch *= 4;
+      if (fetch > n * ANN_MAX_FETCH_SHARE) return this.index.search(vector, limit, now, allowed);
+    }
+  }
+
+  /** Where the HNSW index of this space stands. */
+  private indexStatus(): VectorIndexStatus {
+    const status: HnswStatus = this.hnsw?.status() ?? { state: 'none', indexed: 0, lag: 0 };
+    return { ...status, threshold: Number.isFinite(this.annThreshold) ? this.annThreshold : null };
+  }
+
+  /** Starts the HNSW work a search would start now, and waits for all of it (tests, benchmarks). */
+  async settleIndex(): Promise<void> {
+    this.catchUpIndex();
+    if (this.hnsw === undefined) return;
+    if (this.index.size >= this.annThreshold) this.hnsw.maintain(this.index.size);
+    await this.hnsw.settle();
+    if (this.index.size >= this.annThreshold) this.hnsw.maintain(this.index.size); // a merge the last build made due
+    await this.hnsw.settle();
   }
 
   async vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
@@ -462,7 +551,15 @@ export class SqliteSpaceStore implements SpaceStore {
         }
       };
       const walBytes = size('-wal');
-      return { memories, relations, bytes: size('') + walBytes + size('-shm'), walBytes, lastWriteAt: last?.at ?? null, lastSeq: last?.seq ?? 0 };
+      return {
+        memories,
+        relations,
+        bytes: size('') + walBytes + size('-shm'),
+        walBytes,
+        lastWriteAt: last?.at ?? null,
+        lastSeq: last?.seq ?? 0,
+        vectorIndex: this.indexStatus(),
+      };
     });
   }
 
@@ -487,6 +584,7 @@ export class SqliteSpaceStore implements SpaceStore {
         // The snapshot only speeds up the next open; without it the index is rebuilt from the database.
       }
     }
+    this.hnsw?.close();
     this.closed = true;
     this.db.close();
   }
@@ -553,6 +651,7 @@ export class SqliteSpaceStore implements SpaceStore {
         }>) {
           if (row.seq === null || row.embedding === null) this.index.remove(row.id);
           else this.index.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
+          this.hnsw?.noteChanged(row.id);
         }
         this.index.appliedSeq = last;
       })(),

@@ -1,0 +1,209 @@
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Index, MetricKind, type ScalarKind } from 'usearch';
+import type { HnswJob, HnswJobRunner, HnswMeta, HnswParams } from './ann-jobs.js';
+
+export const HNSW_META_FILE = 'vectors.hnsw.json';
+
+/** Where the index of one space stands, for health and status. */
+export interface HnswStatus {
+  state: 'none' | 'opening' | 'building' | 'ready' | 'failed';
+  /** Vectors in the current index generation. */
+  indexed: number;
+  /** Memories changed since that generation, scored exactly at every search until the next one. */
+  lag: number;
+  /** Why the last build or check failed. */
+  error?: string;
+}
+
+export interface HnswIndexOptions {
+  dir: string;
+  dbFile: string;
+  uid: string;
+  dimension: number;
+  params: HnswParams;
+  runner: HnswJobRunner;
+  /** Last change-feed sequence of the database, read now. */
+  lastSeq: () => number;
+  /** Ids of the memories created, updated or deleted after change-feed sequence `seq`. */
+  changedSince: (seq: number) => string[];
+}
+
+/** A new generation is built once this many memories (or this share of the space) changed. */
+const MERGE_MIN = 1024;
+const MERGE_SHARE = 0.01;
+const MERGE_MAX = 8192;
+
+/**
+ * The HNSW index of one space, a derived file next to the database. It never blocks a write or
+ * a search: generations are built and checked in a worker thread from the database itself, and
+ * the current one is memory-mapped read-only. Memories changed since that generation (the
+ * `stale` set) are scored exactly by the caller, so results are always fresh; once enough have
+ * changed, the next generation is built from the previous one plus the changes.
+ */
+export class HnswIndex {
+  private index: Index | undefined;
+  private meta: HnswMeta | undefined;
+  private stale = new Set<string>();
+  private job: Promise<void> | undefined;
+  private state: HnswStatus['state'] = 'none';
+  private error: string | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly o: HnswIndexOptions) {}
+
+  /** True when searches may use the index. */
+  get ready(): boolean {
+    return this.index !== undefined;
+  }
+
+  /** Ids changed since the current generation: the caller scores them exactly. */
+  get changed(): ReadonlySet<string> {
+    return this.stale;
+  }
+
+  status(): HnswStatus {
+    return {
+      state: this.state,
+      indexed: this.meta?.count ?? 0,
+      lag: this.index === undefined ? 0 : this.stale.size,
+      ...(this.error !== undefined && { error: this.error }),
+    };
+  }
+
+  /** Records that memory `id` changed after the current generation. */
+  noteChanged(id: string): void {
+    if (this.index !== undefined) this.stale.add(id);
+  }
+
+  /**
+   * Starts whatever background work the index needs for a space of `count` memories: opening
+   * (and checking) the file on disk, building it when missing, stale or corrupt, or building
+   * the next generation once enough has changed. Returns at once.
+   */
+  maintain(count: number): void {
+    if (this.job !== undefined || this.abort.signal.aborted || this.state === 'failed') return;
+    let task: Promise<void> | undefined;
+    if (this.state === 'none') task = this.openOrBuild();
+    else if (this.meta !== undefined && this.stale.size > Math.min(MERGE_MAX, Math.max(MERGE_MIN, count * MERGE_SHARE))) task = this.buildNext(this.meta);
+    if (task === undefined) return;
+    this.job = task
+      .catch((error: unknown) => {
+        if (this.abort.signal.aborted) return;
+        this.state = this.index === undefined ? 'failed' : 'ready'; // searches stay exact; reopening the space tries again
+        this.error = error instanceof Error ? error.message : String(error);
+      })
+      .finally(() => {
+        this.job = undefined;
+      });
+  }
+
+  /** Resolves once no background work is running (for tests and benchmarks). */
+  async settle(): Promise<void> {
+    while (this.job !== undefined) await this.job;
+  }
+
+  /** Row seqs of about the `k` nearest vectors of the current generation (inner product). */
+  search(query: Float32Array, k: number): number[] {
+    const index = this.index;
+    if (index === undefined) return [];
+    // The native side ignores a typed array's offset: pass a copy when the query is a view.
+    const q = query.byteOffset === 0 && query.length === query.buffer.byteLength / 4 ? query : query.slice();
+    const found = index.search(q, k, 1);
+    return Array.from(found.keys, Number);
+  }
+
+  /** Stops background work; the mapped file is released with the index object. */
+  close(): void {
+    this.abort.abort();
+    this.index = undefined;
+  }
+
+  /** Uses the file on disk once a worker has checked it; builds a new one when it is missing or damaged. */
+  private async openOrBuild(): Promise<void> {
+    const meta = this.readMeta();
+    if (meta !== undefined) {
+      this.state = 'opening';
+      try {
+        await this.o.runner.run({ kind: 'verify', dir: this.o.dir, meta }, this.abort.signal);
+        this.adopt(meta);
+        return;
+      } catch (error) {
+        if (this.abort.signal.aborted) throw error;
+      }
+    }
+    this.state = 'building';
+    this.adopt(await this.o.runner.run(this.buildJob(), this.abort.signal));
+  }
+
+  /** The next generation from `base` plus the changes since; from scratch if that fails. The current one serves meanwhile. */
+  private async buildNext(base: HnswMeta): Promise<void> {
+    let meta: HnswMeta | undefined;
+    try {
+      meta = await this.o.runner.run(this.buildJob(base), this.abort.signal);
+    } catch (error) {
+      if (this.abort.signal.aborted) throw error;
+      meta = await this.o.runner.run(this.buildJob(), this.abort.signal);
+    }
+    this.adopt(meta);
+  }
+
+  private buildJob(base?: HnswMeta): HnswJob {
+    return { kind: 'build', dbFile: this.o.dbFile, dir: this.o.dir, uid: this.o.uid, dimension: this.o.dimension, params: this.o.params, ...(base !== undefined && { base }) };
+  }
+
+  /** Maps the generation `meta` names and starts counting changes after it. */
+  private adopt(meta: HnswMeta | undefined): void {
+    if (this.abort.signal.aborted) return;
+    if (meta === undefined) throw new Error('index worker returned no index');
+    const index = new Index({
+      metric: MetricKind.IP,
+      dimensions: this.o.dimension,
+      quantization: meta.params.quantization as ScalarKind,
+      connectivity: meta.params.connectivity,
+      expansion_add: meta.params.expansionAdd,
+      expansion_search: meta.params.expansionSearch,
+      multi: false,
+    });
+    index.view(join(this.o.dir, meta.file));
+    this.stale = new Set(this.o.changedSince(meta.appliedSeq));
+    this.index = index;
+    this.meta = meta;
+    this.state = 'ready';
+    this.removeOtherGenerations(meta);
+  }
+
+  /** The pointer file when it plausibly describes an index of this database; undefined otherwise. */
+  private readMeta(): HnswMeta | undefined {
+    try {
+      const meta = JSON.parse(readFileSync(join(this.o.dir, HNSW_META_FILE), 'utf8')) as HnswMeta;
+      const p = this.o.params;
+      const fits =
+        meta.format === 1 &&
+        meta.uid === this.o.uid &&
+        meta.dimension === this.o.dimension &&
+        meta.params.quantization === p.quantization &&
+        meta.params.connectivity === p.connectivity &&
+        meta.params.expansionAdd === p.expansionAdd &&
+        meta.appliedSeq <= this.o.lastSeq() && // an index from the future belongs to another database
+        statSync(join(this.o.dir, meta.file)).size === meta.bytes &&
+        statSync(join(this.o.dir, meta.keysFile)).size === meta.count * 8;
+      return fits ? { ...meta, params: p } : undefined;
+    } catch {
+      return undefined; // missing or unreadable: build
+    }
+  }
+
+  /** Deletes generations older than `meta` (another process may be writing a newer one). */
+  private removeOtherGenerations(meta: HnswMeta): void {
+    const born = (name: string): number => parseInt(/(?:^vectors-|\.json\.)([0-9a-z]+)-/.exec(name)?.[1] ?? '', 36);
+    const current = born(meta.file);
+    try {
+      for (const name of readdirSync(this.o.dir)) {
+        if (/^vectors(-.*\.(usearch|keys)|\.hnsw\.json\..*\.tmp)$/.test(name) && born(name) < current) rmSync(join(this.o.dir, name), { force: true });
+      }
+    } catch {
+      // Old generations only cost disk space; the next adoption tries again.
+    }
+  }
+}

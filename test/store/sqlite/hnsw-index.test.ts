@@ -1,0 +1,182 @@
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SearchHit } from '../../../src/core/views.js';
+import { tempMemspace } from '../../support/temp-memspace.js';
+
+const DIM = 32;
+const THRESHOLD = 400;
+let ms: Awaited<ReturnType<typeof tempMemspace>>;
+
+let seed = 7;
+const random = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+const centroids = Array.from({ length: 16 }, () => Array.from({ length: DIM }, random));
+/** A vector near one of 16 centroids: neighbours are meaningful, as with real embeddings. */
+const clustered = (): number[] => centroids[Math.floor((random() + 0.5) * 16)]!.map((c) => c + 0.4 * random());
+
+beforeAll(async () => {
+  ms = await tempMemspace({ config: { annThreshold: THRESHOLD } });
+});
+afterAll(async () => ms.cleanup());
+
+const cosine = (a: number[], b: number[]): number => {
+  const dot = (x: number[], y: number[]) => x.reduce((sum, v, i) => sum + v * y[i]!, 0);
+  return dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b));
+};
+const ids = (hits: SearchHit[]): string[] => hits.map((h) => h.memory.id);
+
+async function search(space: string, query: number[], extra: Record<string, unknown> = {}): Promise<SearchHit[]> {
+  return (await ms.service.search(space, { embedding: query, mode: 'vector', limit: 10, ...extra })).results;
+}
+
+/** Share of the exact top 10 that the default (index) search returns, over `queries`. */
+async function recall(space: string, queries: number[][]): Promise<number> {
+  let found = 0;
+  for (const q of queries) {
+    const exact = new Set(ids(await search(space, q, { exact: true })));
+    found += ids(await search(space, q)).filter((id) => exact.has(id)).length;
+  }
+  return found / (queries.length * 10);
+}
+
+async function indexStatus(space: string) {
+  return (await ms.service.getSpace(space)).stats.vectorIndex;
+}
+
+async function fill(space: string, count: number, metadata: (i: number) => Record<string, unknown> = () => ({})): Promise<void> {
+  for (let start = 0; start < count; start += 500) {
+    const n = Math.min(500, count - start);
+    await ms.service.addMemories(
+      space,
+      Array.from({ length: n }, (_, i) => ({ id: `m${start + i}`, content: `memory ${start + i}`, embedding: clustered(), metadata: metadata(start + i) })),
+    );
+  }
+}
+
+function indexFiles(space: string): string[] {
+  return readdirSync(join(ms.dataDir, 'spaces', space)).filter((f) => f.startsWith('vectors-') || f === 'vectors.hnsw.json');
+}
+
+describe('HNSW index per space', () => {
+  it('is built in the background past the threshold, and its results match an exact scan', async () => {
+    await ms.service.createSpace({ name: 'big', embedder: 'none', dimension: DIM });
+    await fill('big', 2000);
+    const queries = Array.from({ length: 20 }, clustered);
+    // Before the index exists, search is exact and correct.
+    expect(await recall('big', queries.slice(0, 3))).toBe(1);
+    await ms.service.settleIndex('big');
+    const status = await indexStatus('big');
+    expect(status).toMatchObject({ state: 'ready', indexed: 2000, lag: 0, threshold: THRESHOLD });
+    expect(await recall('big', queries)).toBeGreaterThanOrEqual(0.95);
+    // Scores are exact cosines even through the index.
+    const viaIndex = await search('big', queries[0]!);
+    const exact = await search('big', queries[0]!, { exact: true });
+    expect(viaIndex[0]!.score).toBeCloseTo(exact[0]!.score, 6);
+  });
+
+  it('reflects adds, updates and deletes immediately, before the next build', async () => {
+    const q = clustered();
+    const top = (await search('big', q))[0]!.memory.id;
+    await ms.service.deleteMemory('big', top);
+    expect(ids(await search('big', q))).not.toContain(top);
+
+    await ms.service.updateMemory('big', 'm5', { embedding: q });
+    expect((await search('big', q))[0]!.memory.id).toBe('m5');
+
+    const near = q.map((x) => x + 0.001);
+    await ms.service.addMemory('big', { id: 'fresh', content: 'fresh', embedding: near });
+    const hits = ids(await search('big', q));
+    expect(hits.slice(0, 2).sort()).toEqual(['fresh', 'm5']);
+    expect((await indexStatus('big')).lag).toBe(3);
+    expect(ids(await search('big', q))).toEqual(ids(await search('big', q, { exact: true })));
+  });
+
+  it('builds the next generation from the last one once enough has changed, and drops the old files', async () => {
+    const before = indexFiles('big');
+    for (const from of [10, 560]) await ms.service.deleteMemories('big', { id: { in: Array.from({ length: 550 }, (_, i) => `m${from + i}`) } });
+    await ms.service.settleIndex('big');
+    const status = await indexStatus('big');
+    expect(status.state).toBe('ready');
+    expect(status.lag).toBe(0);
+    expect(status.indexed).toBe((await ms.service.getSpace('big')).stats.memories);
+    const after = indexFiles('big');
+    expect(after.filter((f) => f.endsWith('.usearch'))).toHaveLength(1);
+    expect(after).not.toEqual(before);
+    expect(await recall('big', Array.from({ length: 10 }, clustered))).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it.each([
+    ['deleted', (file: string) => rmSync(file)],
+    ['truncated', (file: string) => truncateSync(file, 1000)],
+    ['overwritten with garbage', (file: string) => writeFileSync(file, Buffer.alloc(readFileSync(file).length, 0x5a))],
+  ])('stays correct when the index file is %s, and rebuilds it', async (_label, damage) => {
+    const space = 'big';
+    const queries = Array.from({ length: 10 }, clustered);
+    await ms.service.settleIndex(space);
+    await ms.registry.close();
+    const meta = JSON.parse(readFileSync(join(ms.dataDir, 'spaces', space, 'vectors.hnsw.json'), 'utf8')) as { file: string };
+    damage(join(ms.dataDir, 'spaces', space, meta.file));
+    for (const q of queries) expect(ids(await search(space, q))).toEqual(ids(await search(space, q, { exact: true })));
+    await ms.service.settleIndex(space);
+    expect(await indexStatus(space)).toMatchObject({ state: 'ready', lag: 0 });
+    expect(await recall(space, queries)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('stays correct when the pointer file is garbage', async () => {
+    await ms.registry.close();
+    writeFileSync(join(ms.dataDir, 'spaces', 'big', 'vectors.hnsw.json'), '{not json');
+    const q = clustered();
+    expect(ids(await search('big', q))).toEqual(ids(await search('big', q, { exact: true })));
+    await ms.service.settleIndex('big');
+    expect((await indexStatus('big')).state).toBe('ready');
+  });
+
+  it('returns the k best matches of a filter that matches 1% of the space', async () => {
+    await ms.service.createSpace({ name: 'filtered', embedder: 'none', dimension: DIM });
+    await fill('filtered', 3000, (i) => ({ group: i % 100 === 0 ? 'rare' : 'common', third: i % 3 }));
+    await ms.service.settleIndex('filtered');
+    expect((await indexStatus('filtered')).state).toBe('ready');
+    for (const filter of [{ 'metadata.group': 'rare' }, { 'metadata.third': 1 }]) {
+      for (let i = 0; i < 5; i++) {
+        const q = clustered();
+        const got = await search('filtered', q, { filter });
+        const exact = await search('filtered', q, { filter, exact: true });
+        expect(got).toHaveLength(10);
+        expect(ids(got)).toEqual(ids(exact));
+      }
+    }
+  });
+
+  it('keeps each space to its own index: same ids, other vectors, and a copied index file is refused', async () => {
+    await ms.service.createSpace({ name: 'twin', embedder: 'none', dimension: DIM });
+    await fill('twin', 2000);
+    await ms.service.settleIndex('twin');
+    await ms.service.settleIndex('big');
+    const q = clustered();
+    const bigHits = await search('big', q);
+    const twinHits = await search('twin', q);
+    // Both spaces use the ids m0..m1999; each answers from its own vectors.
+    for (const hit of twinHits) {
+      const own = (await ms.service.getMemory('twin', hit.memory.id, { includeEmbedding: true })).embedding!;
+      expect(hit.score).toBeCloseTo(cosine(q, own), 5);
+    }
+    expect(twinHits.map((h) => h.score)).not.toEqual(bigHits.map((h) => h.score));
+
+    // Another space's index, copied in whole (pointer and files), is not ours: rebuilt, never used.
+    await ms.registry.close();
+    const from = join(ms.dataDir, 'spaces', 'big');
+    const to = join(ms.dataDir, 'spaces', 'twin');
+    for (const f of readdirSync(to)) if (f.startsWith('vectors-') || f === 'vectors.hnsw.json') rmSync(join(to, f));
+    for (const f of readdirSync(from)) if (f.startsWith('vectors-') || f === 'vectors.hnsw.json') copyFileSync(join(from, f), join(to, f));
+    expect(ids(await search('twin', q))).toEqual(ids(twinHits));
+    await ms.service.settleIndex('twin');
+    expect(ids(await search('twin', q))).toEqual(ids(await search('twin', q, { exact: true })));
+    const pointer = (dir: string) => JSON.parse(readFileSync(join(dir, 'vectors.hnsw.json'), 'utf8')) as { uid: string; file: string };
+    expect(pointer(to).uid).not.toBe(pointer(from).uid);
+    expect(existsSync(join(to, pointer(to).file))).toBe(true);
+  });
+
+  it('refuses a search option of the wrong type', async () => {
+    await expect(ms.service.search('big', { embedding: clustered(), exact: 'yes' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});
