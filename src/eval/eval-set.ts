@@ -1,0 +1,186 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { MemspaceError } from '../core/errors.js';
+import { validateId } from '../core/ids.js';
+import type { ValidationIssue } from '../core/validate.js';
+
+/** A memory of an evaluation set: what gets stored before the queries run. */
+export interface EvalMemory {
+  id: string;
+  content: string;
+  tags: string[];
+  metadata: Record<string, unknown>;
+}
+
+/** A query of an evaluation set with its relevance labels. */
+export interface EvalQuery {
+  id: string;
+  query: string;
+  /** Relevant memory ids and their graded gain (1 when the labels were a plain list). */
+  relevant: ReadonlyMap<string, number>;
+}
+
+/** A parsed, checked evaluation set. */
+export interface EvalSet {
+  memories: EvalMemory[];
+  queries: EvalQuery[];
+}
+
+/** Most issues listed in one error; a broken file should not produce a megabyte of details. */
+const MAX_ISSUES = 50;
+
+const callerId = z.string().refine(
+  (id) => {
+    try {
+      validateId(id);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'id must be 1-128 characters of A-Z, a-z, 0-9, "_", ".", ":" or "-"' },
+);
+
+const MemoryLineSchema = z.strictObject({
+  type: z.literal('memory'),
+  id: callerId,
+  content: z.string().min(1, 'content may not be empty'),
+  tags: z.array(z.string().min(1).max(128)).max(64).default([]),
+  metadata: z.record(z.string(), z.unknown()).default({}),
+});
+
+const RelevantSchema = z.union([
+  z.array(callerId).min(1, 'a query needs at least one relevant memory'),
+  z
+    .record(callerId, z.number().positive('a relevance grade must be above 0').finite())
+    .refine((r) => Object.keys(r).length > 0, 'a query needs at least one relevant memory'),
+], { error: 'relevant is a list of memory ids or an object of memory id to grade' });
+
+const QueryLineSchema = z.strictObject({
+  type: z.literal('query'),
+  id: callerId,
+  query: z.string().min(1, 'query may not be empty'),
+  relevant: RelevantSchema,
+});
+
+const LINE_TYPES = ['memory', 'query'] as const;
+
+/**
+ * Parses an evaluation set in JSON Lines: `{"type":"memory","id","content","tags"?,"metadata"?}`
+ * and `{"type":"query","id","query","relevant"}` lines, where `relevant` is a list of memory ids
+ * or an object of memory id to graded gain. Blank lines are skipped. Every problem is collected
+ * and thrown as one `VALIDATION_FAILED` whose issue paths start with the line number: a line
+ * that is not JSON, an unknown `type`, a bad field, a duplicate id, a query naming a memory the
+ * set does not hold, and a set without memories or queries.
+ * @param source - Named in the error message, e.g. the file path. @default "evaluation set"
+ */
+export function parseEvalSet(text: string, source = 'evaluation set'): EvalSet {
+  const issues: ValidationIssue[] = [];
+  const memories: EvalMemory[] = [];
+  const queries: (EvalQuery & { line: number })[] = [];
+  const memoryLine = new Map<string, number>();
+  const queryLine = new Map<string, number>();
+
+  const lines = text.split(/\r?\n/);
+  for (let index = 0; index < lines.length; index++) {
+    const line = index + 1;
+    const raw = lines[index]!;
+    if (raw.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      issues.push({ path: `line ${line}`, message: 'not valid JSON' });
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      issues.push({ path: `line ${line}`, message: 'not a JSON object' });
+      continue;
+    }
+    const type = (value as { type?: unknown }).type;
+    if (type === 'memory') {
+      const parsed = MemoryLineSchema.safeParse(value);
+      if (!parsed.success) {
+        issues.push(...zodIssues(line, parsed.error));
+        continue;
+      }
+      const { id, content, tags, metadata } = parsed.data;
+      const first = memoryLine.get(id);
+      if (first !== undefined) {
+        issues.push({ path: `line ${line}: id`, message: `memory ${id} already defined on line ${first}` });
+        continue;
+      }
+      memoryLine.set(id, line);
+      memories.push({ id, content, tags, metadata });
+    } else if (type === 'query') {
+      const parsed = QueryLineSchema.safeParse(value);
+      if (!parsed.success) {
+        issues.push(...zodIssues(line, parsed.error));
+        continue;
+      }
+      const { id, query, relevant } = parsed.data;
+      const first = queryLine.get(id);
+      if (first !== undefined) {
+        issues.push({ path: `line ${line}: id`, message: `query ${id} already defined on line ${first}` });
+        continue;
+      }
+      queryLine.set(id, line);
+      const grades = Array.isArray(relevant) ? relevant.map((m): [string, number] => [m, 1]) : Object.entries(relevant);
+      const grade = new Map(grades);
+      if (grade.size < grades.length) {
+        issues.push({ path: `line ${line}: relevant`, message: 'a memory is listed twice' });
+        continue;
+      }
+      queries.push({ id, query, relevant: grade, line });
+    } else {
+      const shown = type === undefined ? 'no type' : `unknown type ${JSON.stringify(type)}`;
+      issues.push({ path: `line ${line}: type`, message: `${shown}, expected ${LINE_TYPES.map((t) => `"${t}"`).join(' or ')}` });
+    }
+  }
+
+  // Queries may name memories defined further down, so references are checked once all is read.
+  for (const q of queries) {
+    for (const id of q.relevant.keys()) {
+      if (!memoryLine.has(id)) issues.push({ path: `line ${q.line}: relevant`, message: `query ${q.id} names unknown memory ${id}` });
+    }
+  }
+  if (memories.length === 0) issues.push({ path: 'memories', message: 'the set holds no memories' });
+  if (queries.length === 0) issues.push({ path: 'queries', message: 'the set holds no queries' });
+  issues.sort((a, b) => lineOf(a) - lineOf(b));
+
+  const first = issues[0];
+  if (first !== undefined) {
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+    throw new MemspaceError('VALIDATION_FAILED', `invalid ${source}: ${first.path}: ${first.message}${more}`, {
+      issues: issues.slice(0, MAX_ISSUES),
+    });
+  }
+  return { memories, queries: queries.map(({ line: _line, ...q }) => q) };
+}
+
+/** Reads and parses an evaluation set file; a missing file is `NOT_FOUND`. */
+export async function readEvalSet(file: string): Promise<EvalSet> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new MemspaceError('NOT_FOUND', `file ${file} not found`, { file });
+    if (code === 'EISDIR') throw new MemspaceError('VALIDATION_FAILED', `${file} is a directory`, { issues: [{ path: 'file', message: 'a directory' }] });
+    throw error;
+  }
+  return parseEvalSet(text, file);
+}
+
+function zodIssues(line: number, error: z.ZodError): ValidationIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.length === 0 ? `line ${line}` : `line ${line}: ${issue.path.map(String).join('.')}`,
+    message: issue.message,
+  }));
+}
+
+/** Issues without a line (whole-set problems) sort last. */
+function lineOf(issue: ValidationIssue): number {
+  const match = /^line (\d+)/.exec(issue.path);
+  return match ? Number(match[1]) : Number.MAX_SAFE_INTEGER;
+}
