@@ -274,6 +274,7 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
     .option('--tag <tag>', 'only memories with any of these tags (repeatable)', collect, [])
     .option('--filter <json>', 'a filter, e.g. \'{"metadata.topic":{"eq":"x"}}\'')
     .option('--expand', 'attach memories one relation away')
+    .option('--exact', "scan every vector instead of the space's HNSW index")
     .action(async (space: string, query: string, o: Record<string, unknown>) => {
       const { results } = await (await open(g())).service.search(space, {
         query,
@@ -284,6 +285,7 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
         ...((o['tag'] as string[]).length > 0 && { tags: o['tag'] }),
         ...(o['filter'] !== undefined && { filter: parseJsonOption(o['filter'] as string, '--filter') }),
         expand: o['expand'] === true,
+        exact: o['exact'] === true,
       });
       print({ results }, () => searchTable(results));
     });
