@@ -421,7 +421,7 @@ export class MemoryService {
       ranked.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
       ranked = ranked.slice(0, req.limit);
       // Only the hits returned are read in full.
-      const byId = new Map((await store.getMemories(ranked.map((r) => r.id))).map((m) => [m.id, m]));
+      const byId = new Map((await store.getMemories(ranked.map((r) => r.id), { embeddings: false })).map((m) => [m.id, m]));
       const results: SearchHit[] = ranked.flatMap((r) => {
         const memory = byId.get(r.id);
         if (memory === undefined) return []; // deleted between ranking and reading
@@ -448,7 +448,7 @@ export class MemoryService {
     const ids = results.map((r) => r.memory.id);
     const relations = await store.listRelations(ids, 'both', undefined);
     const others = new Set(relations.flatMap((r) => [r.from, r.to]));
-    const byId = new Map((await store.getMemories([...others])).map((m) => [m.id, m]));
+    const byId = new Map((await store.getMemories([...others], { embeddings: false })).map((m) => [m.id, m]));
     for (const hit of results) {
       hit.related = relations.flatMap((r) => {
         if (r.from !== hit.memory.id && r.to !== hit.memory.id) return [];

@@ -44,8 +44,12 @@ export interface SpaceStore {
    * Audit: one `memory.delete` entry listing the ids, none when nothing matched.
    */
   deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number>;
-  /** Memories by id, in the order asked, skipping ids that do not exist. */
-  getMemories(ids: readonly string[]): Promise<MemoryRecord[]>;
+  /**
+   * Memories by id, in the order asked, skipping ids that do not exist. With
+   * `embeddings: false` the records carry an empty `embedding` (search results, which never
+   * show it, skip reading the vectors).
+   */
+  getMemories(ids: readonly string[], options?: { embeddings?: boolean }): Promise<MemoryRecord[]>;
   /** A page of memories matching the filter, ordered by insertion. */
   listMemories(options: ListOptions): Promise<Page<MemoryRecord>>;
   /** Counts memories matching the filter. */

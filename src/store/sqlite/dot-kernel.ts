@@ -114,6 +114,14 @@ export class DotKernel {
     return new Float32Array(this.memory.buffer, this.outAt, n);
   }
 
+  /** Exact scores of the rows at `slots` against `query`, in order; valid until the next call or growth. */
+  scoreSlots(query: Float32Array, slots: readonly number[]): Float32Array {
+    new Float32Array(this.memory.buffer, this.queryAt, this.dim).set(query);
+    const rowBytes = this.dim * 4;
+    for (let i = 0; i < slots.length; i++) this.fns.dots(slots[i]! * rowBytes, 1, this.dim, this.queryAt, this.outAt + i * 4);
+    return new Float32Array(this.memory.buffer, this.outAt, slots.length);
+  }
+
   /**
    * Approximate scores of the first `n` rows from their int8 codes and an int16 copy of the
    * query, with a rigorous bound on each one's error, so callers can keep exactness by

@@ -141,20 +141,21 @@ export class FlatVectorIndex {
     skipIds: ReadonlySet<string>,
     allowed?: ReadonlySet<number>,
   ): ScoredId[] {
-    const top = new TopK(k);
+    const slots: number[] = [];
     const seen = new Set<number>();
     const consider = (slot: number | undefined): void => {
       if (slot === undefined || seen.has(slot)) return;
       seen.add(slot);
-      if (!(this.expires[slot]! > now) || (allowed !== undefined && !allowed.has(this.seqs[slot]!))) return;
-      const score = this.dot(slot, query);
-      if (score > top.floor) top.push(slot, score);
+      if (this.expires[slot]! > now && (allowed === undefined || allowed.has(this.seqs[slot]!))) slots.push(slot);
     };
     for (const row of candidates) {
       const slot = this.slotOfRow.get(row);
       if (slot !== undefined && !skipIds.has(this.ids[slot]!)) consider(slot);
     }
     for (const id of extraIds) consider(this.slotOf.get(id));
+    const scores = this.kernel !== undefined ? this.kernel.scoreSlots(query, slots) : slots.map((slot) => this.dot(slot, query));
+    const top = new TopK(k);
+    for (let i = 0; i < slots.length; i++) if (scores[i]! > top.floor) top.push(slots[i]!, scores[i]!);
     return this.hits(top);
   }
 

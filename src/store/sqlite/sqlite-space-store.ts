@@ -83,7 +83,7 @@ interface MemoryRow {
   created_at: number;
   updated_at: number;
   expires_at: number | null;
-  embedding: Buffer;
+  embedding: Buffer | null;
   access_count: number;
   last_accessed_at: number | null;
 }
@@ -171,6 +171,9 @@ export class SqliteSpaceStore implements SpaceStore {
         importance = @importance, updated_at = @updated_at, expires_at = @expires_at, embedding = @embedding WHERE id = @id`),
       byId: db.prepare('SELECT * FROM memories WHERE id = ?'),
       byIds: db.prepare('SELECT m.* FROM json_each(?) j JOIN memories m ON m.id = j.value'),
+      byIdsWithoutEmbedding: db.prepare(`SELECT m.seq, m.id, m.content, m.metadata, m.tags, m.user_id, m.agent_id, m.run_id, m.kind,
+        m.importance, m.created_at, m.updated_at, m.expires_at, NULL AS embedding, m.access_count, m.last_accessed_at
+        FROM json_each(?) j JOIN memories m ON m.id = j.value`),
       deleteById: db.prepare('DELETE FROM memories WHERE id = ?'),
       history: db.prepare(`INSERT INTO history (memory_id, action, old_content, new_content, old_metadata, new_metadata, actor, at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -289,13 +292,14 @@ export class SqliteSpaceStore implements SpaceStore {
     });
   }
 
-  async getMemories(ids: readonly string[]): Promise<MemoryRecord[]> {
+  async getMemories(ids: readonly string[], options: { embeddings?: boolean } = {}): Promise<MemoryRecord[]> {
     if (ids.length === 0) return [];
-    if (ids.length === 1) {
+    if (ids.length === 1 && options.embeddings !== false) {
       const row = this.read(() => this.stmt.byId.get(ids[0]) as MemoryRow | undefined);
       return row ? [fromRow(row)] : [];
     }
-    const rows = this.read(() => this.stmt.byIds.all(JSON.stringify(ids)) as MemoryRow[]);
+    const statement = options.embeddings === false ? this.stmt.byIdsWithoutEmbedding : this.stmt.byIds;
+    const rows = this.read(() => statement.all(JSON.stringify(ids)) as MemoryRow[]);
     const byId = new Map(rows.map((r) => [r.id, fromRow(r)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
@@ -628,6 +632,8 @@ export class SqliteSpaceStore implements SpaceStore {
    * file when one matches this database, else from every row; then it replays the change feed.
    */
   private catchUpIndex(): void {
+    // The common case, nothing new: one indexed read, no transaction.
+    if (this.indexLoaded && this.read(() => (this.stmt.lastSeq.get() as { seq: number }).seq) <= this.index.appliedSeq) return;
     this.read(() =>
       this.db.transaction(() => {
         const last = (this.stmt.lastSeq.get() as { seq: number }).seq;
@@ -705,11 +711,14 @@ function fromRow(r: MemoryRow): MemoryRecord {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     expiresAt: r.expires_at,
-    embedding: toVector(r.embedding),
+    embedding: r.embedding === null ? NO_VECTOR : toVector(r.embedding),
     accessCount: r.access_count,
     lastAccessedAt: r.last_accessed_at,
   };
 }
+
+/** The embedding of a record read without its vector. */
+const NO_VECTOR = new Float32Array(0);
 
 /** Copies a BLOB into an aligned Float32Array (a Buffer's offset need not be 4-aligned). */
 function toVector(blob: Buffer): Float32Array {
