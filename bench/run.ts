@@ -15,6 +15,8 @@ import { benchEmbedder, type EmbedderBenchResult } from './embedder.js';
 import { benchEngine, type EngineBenchResult, type SearchFigures } from './engine.js';
 import { benchFloors, type FloorsResult } from './floors.js';
 import { benchHttp, type HttpBenchResult } from './http.js';
+import { benchScale, type ScaleResult } from './scale.js';
+import { scaleMarkdown, scaleRows } from './scale-report.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = join(BENCH_DIR, 'out');
@@ -58,6 +60,7 @@ interface RunResults {
   engine: EngineBenchResult | { error: string };
   floors: FloorsResult | { error: string };
   http: HttpBenchResult | { error: string };
+  scale: ScaleResult | { error: string };
   rows: Row[];
 }
 
@@ -74,6 +77,8 @@ progress('floors: bare commits, raw SQLite inserts, raw scans...');
 const floors = await attempt(() => benchFloors({ quick }));
 progress(`HTTP benchmark: server in a child process, autocannon, 64 connections, ${quick ? '3' : '10'} s per load...`);
 const http = await attempt(() => benchHttp({ quick }));
+progress(`search at scale: memspace, raw libraries, flat scan, mem0, LangGraph, LanceDB, one child process each${quick ? ' (quick: 2k real, 20k clustered, 100 tenants)' : ''}...`);
+const scale = await attempt(() => benchScale({ quick, million: process.argv.includes('--million') }));
 
 const results: RunResults = {
   date: startedAt.toISOString(),
@@ -86,7 +91,8 @@ const results: RunResults = {
   engine,
   floors,
   http,
-  rows: rows(embedder, engine, floors, http),
+  scale,
+  rows: [...rows(embedder, engine, floors, http), ...scaleRows(scale)],
 };
 
 console.log(formatTable(results.rows));
@@ -97,7 +103,7 @@ await writeFile(join(OUT_DIR, 'results.json'), `${JSON.stringify(results, null, 
 const markdownFile = quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md');
 await writeFile(markdownFile, markdown(results));
 progress(`wrote ${relative(process.cwd(), join(OUT_DIR, 'results.json'))} and ${relative(process.cwd(), markdownFile)}`);
-if ('error' in embedder || 'error' in engine || 'error' in http) process.exitCode = 1;
+if ('error' in embedder || 'error' in engine || 'error' in http || 'error' in scale) process.exitCode = 1;
 
 // ---- figures ----------------------------------------------------------------------------
 
@@ -219,7 +225,7 @@ function markdown(res: RunResults): string {
   const m = res.machine;
   const targeted = res.rows.filter((row) => row.target !== undefined);
   const others = res.rows.filter((row) => row.target === undefined);
-  const errors = [res.embedder, res.engine, res.floors, res.http].flatMap((part) => ('error' in part ? [part.error] : []));
+  const errors = [res.embedder, res.engine, res.floors, res.http, res.scale].flatMap((part) => ('error' in part ? [part.error] : []));
   const engine = 'error' in res.engine ? undefined : res.engine;
   const http = 'error' in res.http ? undefined : res.http;
   const cell = (text: string): string => text.replace(/\|/g, '\\|');
@@ -250,6 +256,7 @@ function markdown(res: RunResults): string {
     ...others.map((row) => `| ${cell(row.figure)} | ${formatValue(row)} |`),
     '',
     ...(errors.length > 0 ? ['## Errors', '', ...errors.map((e) => `- ${cell(e)}`), ''] : []),
+    ...scaleMarkdown(res.scale),
     ...whyMissed(res),
     '## Method',
     '',

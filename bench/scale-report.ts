@@ -1,0 +1,109 @@
+/** Turns the search-at-scale figures into target rows and the RESULTS.md section. */
+import type { ScaleResult, ScaleRow } from './scale.js';
+
+export interface TargetRow {
+  figure: string;
+  value: number | undefined;
+  unit: string;
+  target?: { kind: 'min' | 'max'; value: number };
+  error?: string;
+}
+
+/** The largest clustered N of the run below 1M (100k in a full run, 20k with --quick). */
+function mainN(res: ScaleResult): number | undefined {
+  const ns = res.rows.filter((r) => r.kind === 'clustered' && r.n < 1_000_000).map((r) => r.n);
+  return ns.length === 0 ? undefined : Math.max(...ns);
+}
+
+function find(res: ScaleResult, system: string, n: number | undefined, kind: 'clustered' | 'real' = 'clustered'): ScaleRow | undefined {
+  return res.rows.find((r) => r.system.startsWith(system) && r.n === n && r.kind === kind);
+}
+
+export function scaleRows(scale: ScaleResult | { error: string }): TargetRow[] {
+  const error = 'error' in scale ? scale.error : undefined;
+  const res = 'error' in scale ? undefined : scale;
+  const n = res && mainN(res);
+  const at = n === undefined ? '' : ` at ${n.toLocaleString('en-US')}`;
+  const ann = res && find(res, 'memspace ANN', n);
+  const raw = res && find(res, 'usearch raw (memspace', n);
+  const mem0 = res && find(res, 'mem0', n);
+  const langgraph = res && find(res, 'LangGraph', n);
+  const million = res && find(res, 'memspace ANN', 1_000_000);
+  const iso = res?.isolation.find((i) => i.system.startsWith('memspace'));
+  const peerIso = res?.isolation.find((i) => !i.system.startsWith('memspace'));
+  const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a / b);
+  const r = (figure: string, value: number | undefined, unit: string, target?: TargetRow['target']): TargetRow => ({
+    figure,
+    value,
+    unit,
+    ...(target && { target }),
+    ...(value === undefined && { error: error ?? 'not measured in this run' }),
+  });
+  return [
+    r(`ANN search p50${at} (clustered 512-d)`, ann?.p50Ms, 'ms', { kind: 'max', value: 2 }),
+    r(`ANN recall@10${at}`, ann?.recallAt10, '', { kind: 'min', value: 0.95 }),
+    r(`ANN p50 / raw usearch p50 on the same index${at}`, ratio(ann?.p50Ms, raw?.p50Ms), 'x', { kind: 'max', value: 1.3 }),
+    r(`mem0 OSS p50 / memspace ANN p50${at}`, ratio(mem0?.p50Ms, ann?.p50Ms), 'x', { kind: 'min', value: 10 }),
+    r(`LangGraph InMemoryStore p50 / memspace ANN p50${at}`, ratio(langgraph?.p50Ms, ann?.p50Ms), 'x', { kind: 'min', value: 10 }),
+    r('ANN search p50 at 1M', million?.p50Ms, 'ms', { kind: 'max', value: 5 }),
+    r(`isolation: 1k-memory space among ${iso?.tenants.toLocaleString('en-US') ?? '?'} others / alone, p50`, iso?.ratio, 'x', { kind: 'max', value: 1.1 }),
+    r(`isolation, ${peerIso?.system ?? 'peer'}: crowded / alone, p50`, peerIso?.ratio, 'x'),
+  ];
+}
+
+const f = (v: number | undefined, digits = 2): string => (v === undefined || !Number.isFinite(v) ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+export function scaleMarkdown(scale: ScaleResult | { error: string }): string[] {
+  if ('error' in scale) return ['## Search at scale', '', `Failed: ${scale.error}`, ''];
+  const sets = [...new Set(scale.rows.map((r) => `${r.kind}:${r.n}`))];
+  const out = ['## Search at scale', ''];
+  for (const set of sets) {
+    const [kind, n] = set.split(':') as [string, string];
+    const rows = scale.rows.filter((r) => `${r.kind}:${r.n}` === set);
+    out.push(
+      `### ${Number(n).toLocaleString('en-US')} memories, ${kind === 'real' ? 'real embeddings of generated memory texts (default model, 512-d)' : 'clustered synthetic 512-d unit vectors (256 clusters)'}`,
+      '',
+      '| System | Version | Ingest /s | Build s | p50 ms | p99 ms | recall@10 | RSS Δ MiB | Cold first search ms | Cold to index ms |',
+      '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+      ...rows.map(
+        (r) =>
+          `| ${r.system} | ${r.version} | ${f(r.ingestPerSec, 0)} | ${r.buildMs === 0 ? '-' : f(r.buildMs / 1000, 1)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.recallAt10, 3)} | ${f(r.rssMiB, 0)} | ${f(r.coldFirstSearchMs, 1)} | ${f(r.coldIndexReadyMs, 1)} |`,
+      ),
+      '',
+    );
+  }
+  if (scale.crossover.length > 0) {
+    out.push(
+      '### Exact scan against the HNSW index, by space size (sets the default threshold)',
+      '',
+      '| Memories | exact p50 ms | ANN p50 ms | ANN recall@10 |',
+      '|--:|--:|--:|--:|',
+      ...scale.crossover.map((c) => `| ${c.n.toLocaleString('en-US')} | ${f(c.exactP50Ms, 3)} | ${f(c.annP50Ms, 3)} | ${f(c.annRecallAt10, 3)} |`),
+      '',
+    );
+  }
+  if (scale.isolation.length > 0) {
+    out.push(
+      '### Isolation at scale',
+      '',
+      '| System | Tenants | Memories in all | Target space | alone p50 ms | crowded p50 ms | ratio | recall alone | recall crowded |',
+      '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+      ...scale.isolation.map(
+        (i) =>
+          `| ${i.system} | ${i.tenants.toLocaleString('en-US')} | ${i.totalMemories.toLocaleString('en-US')} | ${i.targetMemories.toLocaleString('en-US')} | ${f(i.aloneP50Ms, 3)} | ${f(i.crowdedP50Ms, 3)} | ${f(i.ratio)} | ${f(i.aloneRecall, 3)} | ${f(i.crowdedRecall, 3)} |`,
+      ),
+      '',
+    );
+  }
+  if (scale.notes.length > 0) out.push('### Notes from the run', '', ...scale.notes.map((n) => `- ${n}`), '');
+  out.push(
+    '### How these were measured (`bench/scale.ts`)',
+    '',
+    '- Every system runs on the same data set in a child process of its own (RSS Δ is that process’s growth from before the first ingest to after the last search). Ingest is chunks of 1,000; then each system’s own "prepare" (memspace: `settleIndex`, i.e. the HNSW build in its worker; LanceDB: `optimize` and, for the HNSW variant, `createIndex`); then 10 untimed searches and one timed search per query, k = 10, one at a time. Recall@10 is against the exact top 10 by inner product (all vectors are unit length).',
+    '- memspace is driven through its library API (`addMemories` durable batches, `search({ embedding, mode: "vector", limit: 10 })` returning whole memories read from SQLite). "memspace exact" is the same space with `exact: true`. "usearch raw (memspace’s index file)" maps the very index file memspace built and calls `Index.search(q, 10, 1)`: the floor of what memspace can reach with that index. "Cold first search" closes the space and times the first search (open, vectors loaded from `vectors.bin`, exact while the index file is checked); "cold to index" runs until the index is checked and mapped.',
+    '- mem0 OSS: `Memory` from `mem0ai/oss` with its in-memory vector store, history off, `infer: false`, the same vectors through an embedder that looks texts up; searches take text (mapped to the query vector). mem0 gets at most 50 queries at 10k and 20 at 100k: a search costs it seconds. LangGraph.js: `InMemoryStore` with an `index` whose `embed` looks vectors up. LanceDB: embedded, one table; "none" scans exactly, `ivf_hnsw_sq` is its HNSW index. Raw usearch and hnswlib-node: M = 16, efConstruction = 128, ef = 64, built on both cores (hnswlib-node on one: it has no threaded add in Node).',
+    '- Isolation: one target space (tenant) of 1,000 clustered vectors is searched alone, then again after as many other tenants of 1,000 memories each have been stored beside it, each timed search following a search in another tenant. memspace keeps each tenant in a space of its own; LanceDB keeps all tenants in one table and filters on a `tenant` column, as multi-tenant peers recommend. Both get 100 untimed searches before each measurement.',
+    '',
+  );
+  return out;
+}
