@@ -215,6 +215,12 @@ async function memspaceExtras(
   await ms.service.settleIndex(space);
   const cold = { coldFirstSearchMs, coldIndexReadyMs: msSince(start) };
 
+  // The store alone: index search, exact rescoring and the fresh tail, ids only (no validation, no reading memories).
+  const storeLevel = await ms.registry.use(space, async ({ store }) =>
+    timeSearches(queries, async (q) => (await store.vectorSearch(q, undefined, K, Date.now())).map((h) => Number(h.id.slice(1)))),
+  );
+  out.push({ system: 'memspace store.vectorSearch (ids only)', ...base, ingestPerSec: Number.NaN, buildMs: Number.NaN, ...storeLevel.figures(truth), rssMiB: Number.NaN });
+
   const dir = join(peer.dataDir, 'spaces', space);
   if (!existsSync(join(dir, 'vectors.hnsw.json'))) return { rows: out, cold: { coldFirstSearchMs } }; // below the threshold: exact only
   // The floor: the same index file, searched directly through the library (keys are row seqs = id + 1).
@@ -331,7 +337,7 @@ async function isolation(system: 'memspace' | 'lancedb', tenants: number, perTen
     await peer.close();
   }
 }
-/** Standalone: `node --import tsx bench/scale.ts [--quick] [--million]` prints the figures as JSON. */
+/** Standalone: `node --import tsx bench/scale.ts [--quick] [--million]` prints the figures as JSON (`npm run bench` includes 1M unless `--no-million`). */
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] !== '--child') {
   benchScale({ quick: process.argv.includes('--quick'), million: process.argv.includes('--million') })
     .then((result) => console.log(JSON.stringify(result, null, 2)))
