@@ -17,7 +17,7 @@ import type { HnswMeta } from '../src/store/sqlite/ann-jobs.js';
 import { FlatScanPeer } from './peers/flat-scan.js';
 import { LanceDbPeer } from './peers/lancedb.js';
 import { LangGraphPeer } from './peers/langgraph.js';
-import { msSince, percentile, rssMiB, runPeerSearchBench } from './peers/measure.js';
+import { msSince, type PeerSearchFigures, percentile, rssMiB, runPeerSearchBench } from './peers/measure.js';
 import { createMem0Peer } from './peers/mem0.js';
 import { MemspacePeer } from './peers/memspace.js';
 import { type PeerSystem, type VectorItem, contentFor, packageVersion } from './peers/peer.js';
@@ -27,18 +27,11 @@ import { type DataKind, DIM, dataset, K } from './scale-data.js';
 import { clusteredVectors, exactTopK, queryVectors, recallAt } from './vectors.js';
 
 /** One measured system on one data set. */
-export interface ScaleRow {
+export interface ScaleRow extends PeerSearchFigures {
   system: string;
   version: string;
   kind: DataKind;
   n: number;
-  ingestPerSec: number;
-  /** From empty to searchable through the system's index (ingest + index build). */
-  buildMs: number;
-  p50Ms: number;
-  p99Ms: number;
-  recallAt10: number;
-  rssMiB: number;
   /** memspace: first search after the space was closed (opens it; exact until the index file is checked). */
   coldFirstSearchMs?: number;
   /** memspace: from closed to searching through the mapped index. */

@@ -7,6 +7,7 @@ import { loadConfig } from '../config.js';
 import { MemspaceError, toMemspaceError } from '../core/errors.js';
 import type { Grant } from '../core/grants.js';
 import type { AuditEntry, Memory, SearchHit } from '../core/views.js';
+import type { VectorIndexStatus } from '../core/types.js';
 import { LOCAL_PRINCIPAL } from '../engine/access.js';
 import { runEvaluation, type EvaluationResult } from '../eval/run-eval.js';
 import { openMemspace, type Memspace } from '../memspace.js';
@@ -190,6 +191,7 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
           ['labels', s.labels],
           ['memories', String(s.stats.memories)],
           ['relations', String(s.stats.relations)],
+          ['vector index', vectorIndexLine(s.stats.vectorIndex)],
           ['bytes on disk', String(s.stats.bytes)],
           ['last write', s.stats.lastWriteAt ?? 'never'],
           ['created', s.createdAt],
@@ -603,4 +605,12 @@ function parseJsonOption(text: string, flag: string): unknown {
   } catch {
     throw new MemspaceError('VALIDATION_FAILED', `${flag} is not valid JSON`, { issues: [{ path: flag, message: 'not JSON' }] });
   }
+}
+
+/** One line on a space's HNSW index for `spaces info`. */
+function vectorIndexLine(v: VectorIndexStatus): string {
+  if (v.threshold === null) return 'off (exact scan)';
+  const from = `HNSW from ${v.threshold} memories`;
+  if (v.state === 'none') return `${from}; exact scan until then`;
+  return `${from}; ${v.state}, ${v.indexed} indexed, ${v.lag} changed since${v.error === undefined ? '' : ` (${v.error})`}`;
 }
