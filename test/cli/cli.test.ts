@@ -27,7 +27,7 @@ describe('memspace CLI', () => {
     expect(list.stdout.split('\n')[0]).toMatch(/^NAME\s+EMBEDDER\s+DIMS/);
     expect(list.stdout).toMatch(/\nwork\s+none\s+8\s+shared/);
     expect(await json(['spaces', 'info', 'work'])).toMatchObject({ name: 'work', description: 'day job', labels: { team: 'core' }, stats: { memories: 0 } });
-    expect((await cli(dir, ['spaces', 'info', 'work'])).stdout).toMatch(/vector index\s+HNSW from 10000 memories; exact scan until then/);
+    expect((await cli(dir, ['spaces', 'info', 'work'])).stdout).toMatch(/vector index:\s+HNSW from 10000 memories; exact scan until then/);
     await cli(dir, ['spaces', 'create', 'scratch', '--embedder', 'none', '--dimension', '8']);
     expect((await cli(dir, ['spaces', 'delete', 'scratch'])).code).toBe(0);
     expect((await cli(dir, ['spaces', 'info', 'scratch'])).stderr).toBe('error: SPACE_NOT_FOUND: space "scratch" not found\n');
