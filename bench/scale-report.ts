@@ -123,6 +123,28 @@ export function scaleWhyMissed(scale: ScaleResult | { error: string }): string[]
         `and the engine call returns whole memories in ${f(ann.p50Ms, 3)} ms. The rest is work the raw library does not do: validating the request (a 512-number vector), normalising the query, reading the ten memories from SQLite and building their views (about 0.13 ms for ten rows, measured alone), and recording access counts. What would close it: an ids-and-scores response for callers that do not need the memories, a cache of hot memory records, and rowid lookups instead of id lookups when reading hits.`,
     );
   }
+  const million = find(scale, 'memspace ANN', 1_000_000);
+  const millionRaw = find(scale, 'usearch raw (memspace', 1_000_000);
+  if (million && million.recallAt10 < 0.95) {
+    lines.push(
+      `- **Recall at 1M** (no target, but it matters): ${f(million.recallAt10, 3)} at p50 ${f(million.p50Ms, 3)} ms, and the raw library on the same file gives the same ${f(millionRaw?.recallAt10, 3)}: ef = 64 is too small a candidate list for a million clustered vectors. ` +
+        'What would close it: an ef that grows with the space (usearch fixes ef when an index is opened, so a larger one per generation is a one-line choice at build time), at a latency cost this run did not measure; until then, `exact: true` gives exact answers at 1M in about 0.1 s.',
+    );
+  }
+  if (million?.coldFirstSearchMs !== undefined && million.coldFirstSearchMs > 1000) {
+    lines.push(
+      `- **Cold open at 1M** (no target): the first search after closing the space took ${f(million.coldFirstSearchMs / 1000, 1)} s, because opening a space loads every vector (2 GB of floats and their int8 codes, from \`vectors.bin\`) before the index file is even checked (${f((million.coldIndexReadyMs ?? 0) / 1000, 1)} s until searches go through the index; mapping the index file alone takes ${f(millionRaw?.coldFirstSearchMs, 0)} ms). What would close it: when a space has a valid index file, search it at once and load the exact vectors lazily (read only the candidates’ vectors from SQLite, or memory-map \`vectors.bin\`).`,
+    );
+  }
+  const iso = scale.isolation.find((i) => i.system.startsWith('memspace'));
+  const peerIso = scale.isolation.find((i) => !i.system.startsWith('memspace'));
+  if (iso && iso.ratio > 1.1) {
+    lines.push(
+      `- **Isolation at scale** (${f(iso.ratio)}x): the target space answers in ${f(iso.aloneP50Ms, 3)} ms alone and ${f(iso.crowdedP50Ms, 3)} ms when every search of it follows a search in another of ${iso.tenants.toLocaleString('en-US')} spaces. Its own work does not grow (its own files, its own 1,000 vectors, the same recall); what it shares with its neighbours is the process: CPU caches that the neighbour's vectors and SQLite pages have just evicted, and garbage collection of what the neighbour allocated (with ${iso.tenants.toLocaleString('en-US')} spaces and 256 open at most, most neighbour searches open a space and close another). ` +
+        (peerIso ? `The peer keeping all tenants in one table slows down ${f(peerIso.ratio, 0)}-fold in the same experiment (${f(peerIso.aloneP50Ms, 1)} ms to ${f(peerIso.crowdedP50Ms, 0)} ms). ` : '') +
+        'What would close it: fewer allocations per search (the request and result objects dominate the garbage) and opening spaces off the request path, so the next search does not pay for the last one.',
+    );
+  }
   if (!scale.rows.some((r) => r.n === 1_000_000)) {
     lines.push('- **1M memories**: not run in this run (`--quick` or `--no-million`; the full run includes it: about 25 more minutes on this machine, most of it the HNSW build of 1M 512-d vectors on two cores).');
   }
