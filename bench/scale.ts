@@ -73,7 +73,7 @@ export interface ScaleOptions {
 type Job =
   | { task: 'system'; system: SystemKey; kind: DataKind; n: number; queries: number }
   | { task: 'crossover'; sizes: number[]; queries: number }
-  | { task: 'isolation'; system: 'memspace' | 'lancedb'; tenants: number; perTenant: number; queries: number };
+  | { task: 'isolation'; system: 'memspace' | 'lancedb'; tenants: number; perTenant: number; queries: number; warmUp: number };
 
 const SYSTEMS = {
   memspace: () => new MemspacePeer({ dim: DIM }),
@@ -95,7 +95,7 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
   const sets: { kind: DataKind; n: number; systems: SystemKey[] }[] = options.quick
     ? [
         { kind: 'real', n: 2_000, systems: peers },
-        { kind: 'clustered', n: 20_000, systems: [...peers, 'lancedb-hnsw'] },
+        { kind: 'clustered', n: 20_000, systems: peers },
       ]
     : [
         { kind: 'real', n: 10_000, systems: peers },
@@ -107,10 +107,10 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
     await dataset(set.kind, set.n, q);
     for (const system of set.systems) plan.push({ task: 'system', system, kind: set.kind, n: set.n, queries: q });
   }
-  plan.push({ task: 'crossover', sizes: options.quick ? [1_000, 5_000, 20_000] : [1_000, 2_000, 5_000, 10_000, 20_000, 50_000], queries: q });
+  plan.push({ task: 'crossover', sizes: options.quick ? [1_000, 10_000] : [1_000, 2_000, 5_000, 10_000, 20_000, 50_000], queries: q });
   const tenants = options.quick ? 100 : 1_000;
   // 50 queries: the crowded peer takes a second or more per search at 1M.
-  for (const system of ['memspace', 'lancedb'] as const) plan.push({ task: 'isolation', system, tenants, perTenant: 1_000, queries: 50 });
+  for (const system of ['memspace', 'lancedb'] as const) plan.push({ task: 'isolation', system, tenants, perTenant: 1_000, queries: 50, warmUp: options.quick ? 20 : 100 });
 
   const result: ScaleResult = { rows: [], crossover: [], isolation: [], notes: [] };
   for (const job of plan) {
@@ -150,7 +150,7 @@ function runChild(job: Job): Record<string, unknown> {
 async function runJob(job: Job): Promise<Record<string, unknown>> {
   if (job.task === 'system') return { rows: await measureSystem(job.system, job.kind, job.n, job.queries) };
   if (job.task === 'crossover') return { crossover: await crossover(job.sizes, job.queries) };
-  return { isolation: await isolation(job.system, job.tenants, job.perTenant, job.queries) };
+  return { isolation: await isolation(job.system, job.tenants, job.perTenant, job.queries, job.warmUp) };
 }
 
 function items(data: Float32Array, n: number, tenant?: string, offset = 0): VectorItem[] {
@@ -169,7 +169,7 @@ function rows(data: Float32Array, count: number): Float32Array[] {
 async function measureSystem(key: SystemKey, kind: DataKind, n: number, queryCount: number): Promise<ScaleRow[]> {
   const set = await dataset(kind, n, queryCount);
   // A peer that takes seconds per search gets fewer queries (the first ones, same for all), or it alone would take hours.
-  const count = key === 'mem0' && n >= 10_000 ? Math.min(queryCount, n > 20_000 ? 20 : 50) : queryCount;
+  const count = key === 'mem0' && n >= 10_000 ? Math.min(queryCount, n >= 20_000 ? 20 : 50) : queryCount;
   const queries = rows(set.queries, count);
   const peer = await SYSTEMS[key]();
   try {
@@ -278,10 +278,8 @@ async function crossover(sizes: number[], queryCount: number): Promise<Crossover
  * handles are shared with busy neighbours). memspace keeps each tenant in a space of its own;
  * LanceDB keeps all in one table with a tenant filter, as peers recommend for many tenants.
  */
-/** Untimed searches before each isolation measurement, alone and crowded alike. */
-const ISOLATION_WARM_UP = 100;
-
-async function isolation(system: 'memspace' | 'lancedb', tenants: number, perTenant: number, queryCount: number): Promise<IsolationFigures> {
+/** `warmUp` untimed searches come before each measurement, alone and crowded alike. */
+async function isolation(system: 'memspace' | 'lancedb', tenants: number, perTenant: number, queryCount: number, warmUp: number): Promise<IsolationFigures> {
   const target = clusteredVectors(perTenant, DIM, 11);
   const queries = rows(queryVectors(queryCount, DIM, 12), queryCount);
   const truth = exactTopK(target, DIM, Float32Array.from(queries.flatMap((q) => Array.from(q))), K);
@@ -289,7 +287,7 @@ async function isolation(system: 'memspace' | 'lancedb', tenants: number, perTen
   try {
     await peer.ingest(items(target, perTenant, 'target'));
     await peer.prepare?.();
-    const alone = await timeSearches(queries, (q) => peer.search(q, K, 'target'), ISOLATION_WARM_UP);
+    const alone = await timeSearches(queries, (q) => peer.search(q, K, 'target'), warmUp);
     const others = clusteredVectors(perTenant * 10, DIM, 13); // ten distinct blocks, reused with other ids
     const rssBefore = rssMiB();
     for (let t = 0; t < tenants; t++) {
@@ -301,7 +299,7 @@ async function isolation(system: 'memspace' | 'lancedb', tenants: number, perTen
     // Each timed search follows a search of another tenant, so the target never runs on caches of its own.
     const crowdedLatencies: number[] = [];
     const crowdedResults: number[][] = [];
-    for (let i = 0; i < ISOLATION_WARM_UP; i++) {
+    for (let i = 0; i < warmUp; i++) {
       await peer.search(queries[i % queries.length]!, K, `t${(i * 7919) % tenants}`);
       await peer.search(queries[i % queries.length]!, K, 'target');
     }
