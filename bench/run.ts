@@ -1,10 +1,12 @@
 /**
  * The benchmark runner (`npm run bench`, i.e. `node --import tsx bench/run.ts [--quick]`):
- * runs the embedder, engine, floor and HTTP benchmarks, prints a table of every figure next to
- * its target, writes `bench/out/results.json`, and regenerates `bench/RESULTS.md`.
+ * runs the embedder, engine, floor, HTTP, search-at-scale and HNSW-library benchmarks, prints a
+ * table of every figure next to its target, writes `bench/out/results.json`, and regenerates
+ * `bench/RESULTS.md` (about 65 minutes; `--no-million` skips the 1M-memory space).
  *
- * `--quick` runs fewer repetitions (about a minute or two) and writes
- * `bench/out/RESULTS-quick.md` instead, so a smoke run never replaces the recorded full results.
+ * `--quick` runs smaller sizes and fewer repetitions (under 10 minutes) and writes
+ * `bench/out/results-quick.json` and `bench/out/RESULTS-quick.md` instead, so a smoke run never
+ * replaces the recorded full results. `--render` rewrites RESULTS.md from `bench/out/results.json`.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -112,10 +114,11 @@ console.log(formatTable(results.rows));
 console.log(`\n${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}; load average ${results.loadAverage.start.toFixed(2)} -> ${results.loadAverage.end.toFixed(2)}; ${results.durationSec.toFixed(0)} s`);
 
 await mkdir(OUT_DIR, { recursive: true });
-await writeFile(join(OUT_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+const resultsFile = join(OUT_DIR, quick ? 'results-quick.json' : 'results.json'); // a quick run never replaces the full run's figures
+await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 const markdownFile = quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md');
 await writeFile(markdownFile, markdown(results));
-progress(`wrote ${relative(process.cwd(), join(OUT_DIR, 'results.json'))} and ${relative(process.cwd(), markdownFile)}`);
+progress(`wrote ${relative(process.cwd(), resultsFile)} and ${relative(process.cwd(), markdownFile)}`);
 if ('error' in embedder || 'error' in engine || 'error' in http || 'error' in scale) process.exitCode = 1;
 
 // ---- figures ----------------------------------------------------------------------------
