@@ -33,6 +33,8 @@ export interface HnswIndexOptions {
 const MERGE_MIN = 1024;
 const MERGE_SHARE = 0.01;
 const MERGE_MAX = 8192;
+/** Pause after a failed build of the next generation. */
+const RETRY_AFTER_MS = 60_000;
 
 /**
  * The HNSW index of one space, a derived file next to the database. It never blocks a write or
@@ -49,6 +51,8 @@ export class HnswIndex {
   private state: HnswStatus['state'] = 'none';
   private error: string | undefined;
   private readonly abort = new AbortController();
+  /** No new build before this time (ms), after one failed. */
+  private retryAfter = 0;
 
   constructor(private readonly o: HnswIndexOptions) {}
 
@@ -82,7 +86,7 @@ export class HnswIndex {
    * the next generation once enough has changed. Returns at once.
    */
   maintain(count: number): void {
-    if (this.job !== undefined || this.abort.signal.aborted || this.state === 'failed') return;
+    if (this.job !== undefined || this.abort.signal.aborted || this.state === 'failed' || Date.now() < this.retryAfter) return;
     let task: Promise<void> | undefined;
     if (this.state === 'none') task = this.openOrBuild();
     else if (this.meta !== undefined && this.stale.size > Math.min(MERGE_MAX, Math.max(MERGE_MIN, count * MERGE_SHARE))) task = this.buildNext(this.meta);
@@ -90,8 +94,11 @@ export class HnswIndex {
     this.job = task
       .catch((error: unknown) => {
         if (this.abort.signal.aborted) return;
-        this.state = this.index === undefined ? 'failed' : 'ready'; // searches stay exact; reopening the space tries again
+        // Without an index searches stay exact and reopening the space tries again; with one, the
+        // next generation is tried again later rather than at every search.
+        this.state = this.index === undefined ? 'failed' : 'ready';
         this.error = error instanceof Error ? error.message : String(error);
+        this.retryAfter = Date.now() + RETRY_AFTER_MS;
       })
       .finally(() => {
         this.job = undefined;
@@ -107,9 +114,7 @@ export class HnswIndex {
   search(query: Float32Array, k: number): number[] {
     const index = this.index;
     if (index === undefined) return [];
-    // The native side ignores a typed array's offset: pass a copy when the query is a view.
-    const q = query.byteOffset === 0 && query.length === query.buffer.byteLength / 4 ? query : query.slice();
-    const found = index.search(q, k, 1);
+    const found = index.search(query, k, 1);
     return Array.from(found.keys, Number);
   }
 
