@@ -4,7 +4,7 @@
  * table of every figure next to its target, writes `bench/out/results.json`, and regenerates
  * `bench/RESULTS.md` (about 65 minutes; `--no-million` skips the 1M-memory space).
  *
- * `--quick` runs smaller sizes and fewer repetitions (under 10 minutes) and writes
+ * `--quick` runs smaller sizes and fewer repetitions (about 6 minutes here) and writes
  * `bench/out/results-quick.json` and `bench/out/RESULTS-quick.md` instead, so a smoke run never
  * replaces the recorded full results. `--render` rewrites RESULTS.md from `bench/out/results.json`.
  */
