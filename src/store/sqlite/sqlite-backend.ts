@@ -88,14 +88,7 @@ export class SqliteBackend implements Backend {
     this.spacesDir = join(options.dataDir, 'spaces');
     this.catalog = sqlite(() => {
       mkdirSync(this.spacesDir, { recursive: true });
-      const db = new Database(join(options.dataDir, 'catalog.db'));
-      // First: another process may be creating the same fresh catalogue, and switching it to
-      // WAL needs a lock that is then worth waiting for rather than failing on.
-      db.pragma('busy_timeout = 5000');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      migrate(db, CATALOG_MIGRATIONS);
-      return db;
+      return whileBusy(() => openCatalog(join(options.dataDir, 'catalog.db')));
     });
   }
 
@@ -298,4 +291,40 @@ function fromRow(r: SpaceRow): SpaceRecord {
     updatedAt: r.updated_at,
     state: r.state as SpaceRecord['state'],
   };
+}
+
+/** Opens (creating and migrating if need be) the catalogue database. */
+function openCatalog(file: string): Database.Database {
+  const db = new Database(file);
+  try {
+    // First: another process may be creating the same fresh catalogue, and switching it to
+    // WAL needs a lock that is then worth waiting for rather than failing on.
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    migrate(db, CATALOG_MIGRATIONS);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/**
+ * Runs `fn` again while SQLite reports the database busy, for up to about five seconds. Two
+ * processes opening one fresh data directory can meet a lock that SQLite does not wait for
+ * itself (while the other turns the new file into WAL mode), so a second try is the fix.
+ */
+function whileBusy<T>(fn: () => T): T {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return fn();
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      const busy = typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+      if (!busy || attempt >= 50) throw error;
+      Atomics.wait(pause, 0, 0, 100); // a synchronous sleep: the constructor cannot await
+    }
+  }
 }
