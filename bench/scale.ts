@@ -20,7 +20,7 @@ import { LangGraphPeer } from './peers/langgraph.js';
 import { msSince, type PeerSearchFigures, percentile, rssMiB, runPeerSearchBench } from './peers/measure.js';
 import { createMem0Peer } from './peers/mem0.js';
 import { MemspacePeer } from './peers/memspace.js';
-import { type PeerSystem, type VectorItem, contentFor, packageVersion } from './peers/peer.js';
+import { type PeerSystem, type VectorItem, contentFor, packageVersion, toNumberArray } from './peers/peer.js';
 import { RawHnswlibPeer } from './peers/raw-hnswlib.js';
 import { RawUsearchPeer } from './peers/raw-usearch.js';
 import { type DataKind, DIM, dataset, K } from './scale-data.js';
@@ -198,12 +198,12 @@ async function memspaceExtras(
 ): Promise<{ rows: ScaleRow[]; cold: Pick<ScaleRow, 'coldFirstSearchMs' | 'coldIndexReadyMs'> }> {
   const ms = await peer.open();
   const space = [...(await ms.service.listSpaces()).items].find((s) => s.name !== 'default')!.name;
-  const exact = await timeSearches(queries, (q) => ms.service.search(space, { embedding: Array.from(q), mode: 'vector', limit: K, exact: true }).then((r) => r.results.map((h) => Number(h.memory.id.slice(1)))));
+  const exact = await timeSearches(queries, (q) => ms.service.search(space, { embedding: toNumberArray(q), mode: 'vector', limit: K, exact: true }).then((r) => r.results.map((h) => Number(h.memory.id.slice(1)))));
   const out: ScaleRow[] = [{ system: 'memspace exact', ...base, ingestPerSec, buildMs: 0, ...exact.figures(truth), rssMiB: rss }];
 
   await peer.closeSpaces();
   let start = process.hrtime.bigint();
-  await ms.service.search(space, { embedding: Array.from(queries[0]!), mode: 'vector', limit: K });
+  await ms.service.search(space, { embedding: toNumberArray(queries[0]!), mode: 'vector', limit: K });
   const coldFirstSearchMs = msSince(start);
   await ms.service.settleIndex(space);
   const cold = { coldFirstSearchMs, coldIndexReadyMs: msSince(start) };
@@ -263,7 +263,7 @@ async function crossover(sizes: number[], queryCount: number): Promise<Crossover
       await peer.prepare();
       const ann = await timeSearches(queries, (q) => peer.search(q, K));
       const ms = await peer.open();
-      const exact = await timeSearches(queries, (q) => ms.service.search('bench', { embedding: Array.from(q), mode: 'vector', limit: K, exact: true }).then((r) => r.results.map((h) => Number(h.memory.id.slice(1)))));
+      const exact = await timeSearches(queries, (q) => ms.service.search('bench', { embedding: toNumberArray(q), mode: 'vector', limit: K, exact: true }).then((r) => r.results.map((h) => Number(h.memory.id.slice(1)))));
       out.push({ n, exactP50Ms: exact.figures(set.truth).p50Ms, annP50Ms: ann.figures(set.truth).p50Ms, annRecallAt10: ann.figures(set.truth).recallAt10 });
     } finally {
       await peer.close();
@@ -281,8 +281,9 @@ async function crossover(sizes: number[], queryCount: number): Promise<Crossover
 /** `warmUp` untimed searches come before each measurement, alone and crowded alike. */
 async function isolation(system: 'memspace' | 'lancedb', tenants: number, perTenant: number, queryCount: number, warmUp: number): Promise<IsolationFigures> {
   const target = clusteredVectors(perTenant, DIM, 11);
-  const queries = rows(queryVectors(queryCount, DIM, 12), queryCount);
-  const truth = exactTopK(target, DIM, Float32Array.from(queries.flatMap((q) => Array.from(q))), K);
+  const queryData = queryVectors(queryCount, DIM, 12);
+  const queries = rows(queryData, queryCount);
+  const truth = exactTopK(target, DIM, queryData, K);
   const peer: PeerSystem = system === 'memspace' ? new MemspacePeer({ dim: DIM }) : new LanceDbPeer({ dim: DIM });
   try {
     await peer.ingest(items(target, perTenant, 'target'));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import { loadConfig } from '../../src/config.js';
 import { openMemspace, type Memspace } from '../../src/memspace.js';
-import { DEFAULT_TENANT, type PeerSystem, type VectorItem } from './peer.js';
+import { byTenant, DEFAULT_TENANT, type PeerSystem, type VectorItem, toNumberArray } from './peer.js';
 
 export interface MemspacePeerOptions {
   dim: number;
@@ -43,19 +43,14 @@ export class MemspacePeer implements PeerSystem {
 
   async ingest(items: readonly VectorItem[]): Promise<void> {
     const ms = await this.open();
-    const byTenant = new Map<string, VectorItem[]>();
-    for (const item of items) {
-      const tenant = item.tenant ?? DEFAULT_TENANT;
-      byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), item]);
-    }
-    for (const [tenant, list] of byTenant) {
+    for (const [tenant, list] of byTenant(items)) {
       if (!this.spaces.has(tenant)) {
         await ms.service.createSpace({ name: tenant, embedder: 'none', dimension: this.options.dim });
         this.spaces.add(tenant);
       }
       await ms.service.addMemories(
         tenant,
-        list.map((item) => ({ id: `r${item.id}`, content: item.content, embedding: Array.from(item.vector) })),
+        list.map((item) => ({ id: `r${item.id}`, content: item.content, embedding: toNumberArray(item.vector) })),
       );
     }
   }
@@ -68,7 +63,7 @@ export class MemspacePeer implements PeerSystem {
   async search(vector: Float32Array, k: number, tenant?: string): Promise<number[]> {
     const ms = await this.open();
     const { results } = await ms.service.search(tenant ?? DEFAULT_TENANT, {
-      embedding: Array.from(vector),
+      embedding: toNumberArray(vector),
       mode: 'vector',
       limit: k,
       exact: this.options.exact === true,

@@ -3,34 +3,7 @@
  * types only, never on the engine, stores or server, and runs wherever `fetch` does.
  */
 export { MemspaceClient } from './client.js';
-export type {
-  AuditListQuery,
-  ChangeEvent,
-  CreatedKey,
-  CrossSearchHit,
-  ShareInput,
-  ShareView,
-  EventsOptions,
-  ExportLine,
-  Health,
-  ImportLine,
-  ImportSummary,
-  KeyCreateInput,
-  KeyView,
-  MemoryCreateInput,
-  MemoryListQuery,
-  MemoryPatchInput,
-  MemspaceClientOptions,
-  Page,
-  RelationCreateInput,
-  RelationListQuery,
-  RequestOptions,
-  ScopedOptions,
-  SearchInput,
-  SpaceCreateInput,
-  SpaceListQuery,
-  SpacePatchInput,
-} from './types.js';
+export type * from './types.js';
 export { MemspaceError, ERROR_CODES, isMemspaceError } from '../core/errors.js';
 export type { ErrorCode, ErrorBody } from '../core/errors.js';
 export type { Grant, Role } from '../core/grants.js';

@@ -45,16 +45,9 @@ export interface HistoryEntry {
 }
 
 /** One audit entry as every interface shows it: `at` as ISO-8601 UTC, hashes for external checks. */
-export interface AuditEntry {
-  seq: number;
+export interface AuditEntry extends Omit<AuditRecord, 'at'> {
+  /** ISO-8601 UTC. */
   at: string;
-  actor: string | null;
-  action: string;
-  ids: string[];
-  requestId: string | null;
-  details: JsonObject | null;
-  prevHash: string;
-  hash: string;
 }
 
 /** A space as every interface shows it. */
