@@ -7,8 +7,12 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObj
 export type Isolation = 'strict' | 'shared' | 'federated';
 /** How sensitive a space's data is; recorded for policy and display. */
 export type Sensitivity = 'low' | 'medium' | 'high' | 'highest';
-/** Lifecycle state of a space. */
-export type SpaceState = 'active' | 'idle' | 'archived';
+/**
+ * Lifecycle state of a space: `active` (open in this process), `idle` (closed: no file handle,
+ * no memory), `archived` (one compressed file under `archive/`, its directory gone), `damaged`
+ * (its files failed to open; reported by health and status, retried on the next use).
+ */
+export type SpaceState = 'active' | 'idle' | 'archived' | 'damaged';
 
 /** Per-space limits; `null` means unlimited. */
 export interface Quotas {
@@ -16,6 +20,9 @@ export interface Quotas {
   maxBytes: number | null;
   maxRequestsPerSecond: number | null;
 }
+
+/** The storage quotas a store enforces inside the write transaction; `null` means unlimited. */
+export type StorageLimits = Pick<Quotas, 'maxMemories' | 'maxBytes'>;
 
 /** A space as recorded in the system catalogue. Times are epoch milliseconds. */
 export interface SpaceRecord {
@@ -81,7 +88,14 @@ export interface RelationRecord {
 }
 
 /** Kinds of change-feed events. */
-export type ChangeOp = 'memory.created' | 'memory.updated' | 'memory.deleted' | 'relation.created' | 'relation.deleted';
+export type ChangeOp =
+  | 'memory.created'
+  | 'memory.updated'
+  | 'memory.deleted'
+  | 'relation.created'
+  | 'relation.deleted'
+  | 'context.created'
+  | 'context.deleted';
 
 /** One event of a space's change feed; `seq` increases monotonically within the space. */
 export interface ChangeRecord {
@@ -110,6 +124,9 @@ export type EngineAuditAction =
   | 'memory.delete'
   | 'relation.create'
   | 'relation.delete'
+  | 'memory.expire'
+  | 'context.create'
+  | 'context.delete'
   | 'space.update'
   | 'import';
 
@@ -163,15 +180,53 @@ export interface ScoredId {
   score: number;
 }
 
+/**
+ * A large blob (an offloaded LLM context window, a document) kept compressed, with a summary
+ * and the summary's embedding. Times are epoch milliseconds.
+ */
+export interface ContextRecord {
+  id: string;
+  /** The whole text, as given. */
+  content: string;
+  summary: string;
+  metadata: JsonObject;
+  /** Unit vector of the summary (of the content's start when no summary is given). */
+  embedding: Float32Array;
+  createdAt: number;
+  /** UTF-8 bytes of `content`. */
+  originalBytes: number;
+  /** Bytes as stored, compressed. */
+  storedBytes: number;
+}
+
 /** Figures about one space's storage, for health and status. */
 export interface SpaceStats {
   memories: number;
   relations: number;
+  contexts: number;
+  /** Bytes on disk: database, WAL and shared-memory files, and derived index files. */
   bytes: number;
+  /**
+   * Payload bytes counted against `quotas.maxBytes`: each memory's content, metadata, tags
+   * and vector, and each context as stored. Unlike `bytes`, it does not move with page
+   * allocation or the WAL, so a quota check gives the same answer every time.
+   */
+  payloadBytes: number;
   walBytes: number;
+  /** Time of the oldest write not yet checkpointed from the WAL into the database; null when none. */
+  uncheckpointedSince: number | null;
   lastWriteAt: number | null;
   lastSeq: number;
   vectorIndex: VectorIndexStatus;
+}
+
+/** One page of a space's full dump, as export writes it and import restores it. */
+export interface DumpChunk {
+  memories?: MemoryRecord[];
+  history?: HistoryRecord[];
+  relations?: RelationRecord[];
+  contexts?: ContextRecord[];
+  audit?: AuditRecord[];
 }
 
 /** Where the approximate (HNSW) vector index of a space stands. */

@@ -156,3 +156,31 @@ export function auditView(a: AuditRecord): AuditEntry {
     hash: a.hash,
   };
 }
+
+/**
+ * Health of one space (`GET /v1/spaces/{space}/health`, `memspace status`). Figures of a space
+ * that is not open are read from its files; those only an open space knows (`indexLag`) are null.
+ */
+export interface SpaceHealth {
+  name: string;
+  state: SpaceRecord['state'];
+  /** Open in this process right now. */
+  open: boolean;
+  memories: number | null;
+  /** Bytes on disk. */
+  bytes: number | null;
+  /** Bytes counted against `quotas.maxBytes`. */
+  payloadBytes: number | null;
+  walBytes: number | null;
+  /** Milliseconds since the oldest write not yet checkpointed from the WAL; 0 when none waits. */
+  walLagMs: number | null;
+  /** Changes not yet in the ANN index (scored exactly meanwhile); null when the space is not open. */
+  indexLag: number | null;
+  lastWriteAt: string | null;
+  /** Open spaces and the cap, in this process. */
+  registry: { open: number; cap: number };
+  quotas: SpaceRecord['quotas'];
+  retentionDays: number | null;
+  /** Why the space is damaged, when it is. */
+  error?: string;
+}

@@ -1,5 +1,5 @@
 import type { Grant } from '../grants.js';
-import type { SpaceRecord } from '../types.js';
+import type { SpaceRecord, SpaceStats } from '../types.js';
 import type { SpaceStore } from './space-store.js';
 
 /**
@@ -17,8 +17,25 @@ export interface Backend {
   updateSpace(record: SpaceRecord): Promise<void>;
   /** Removes a space's record and every byte of its storage; false when it did not exist. The space must be closed. */
   deleteSpace(name: string): Promise<boolean>;
-  /** Opens the storage of an existing space. */
+  /**
+   * Opens the storage of an existing space. Storage that is missing or cannot be opened is
+   * `BACKEND_UNAVAILABLE` with `details.damaged: true`; the registry then marks the space `damaged`.
+   */
   openSpace(record: SpaceRecord): Promise<SpaceStore>;
+  /**
+   * Figures of a space that is not open in this process, read from its files without opening
+   * it for use (no index load, no writes): what health and `memspace status` show for idle spaces.
+   * `BACKEND_UNAVAILABLE` with `details.damaged: true` when its storage cannot be read.
+   */
+  inspectSpace(record: SpaceRecord): Promise<ClosedSpaceStats>;
+  /**
+   * Moves a closed space into one compressed file under `archive/` and removes its directory;
+   * the catalogue's `state: archived` is the commit point, so a crash at any step leaves either
+   * the space as it was or the archive complete. Returns the archive's size.
+   */
+  archiveSpace(name: string): Promise<{ bytes: number }>;
+  /** Brings an archived space back into its directory (state `idle`) and removes the archive file. */
+  restoreSpace(name: string): Promise<void>;
   /** Stores a new API key (its hash only); `CONFLICT` when the id or hash exists. */
   createKey(record: KeyRecord): Promise<void>;
   /** The key with this hash, revoked or not. */
@@ -59,3 +76,6 @@ export interface KeyRecord {
   createdAt: number;
   revokedAt: number | null;
 }
+
+/** Figures of a closed space: those of {@link SpaceStats} that need no open index. */
+export type ClosedSpaceStats = Omit<SpaceStats, 'vectorIndex'>;

@@ -5,11 +5,14 @@ import type {
   AuditRecord,
   AuditVerification,
   ChangeRecord,
+  ContextRecord,
+  DumpChunk,
   HistoryRecord,
   MemoryRecord,
   RelationRecord,
   ScoredId,
   SpaceStats,
+  StorageLimits,
   WriteContext,
 } from '../types.js';
 
@@ -35,10 +38,19 @@ export interface ListOptions {
  * durable, and a write that fails leaves no entry.
  */
 export interface SpaceStore {
-  /** Inserts all rows or none, with one `memory.create` audit entry for the call; an id already present is `CONFLICT`. */
-  insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext): Promise<void>;
-  /** Replaces a memory's fields (audit: `memory.update` with the changed field names); `NOT_FOUND` when it does not exist. */
-  updateMemory(next: MemoryRecord, ctx: WriteContext): Promise<void>;
+  /**
+   * Inserts all rows or none, with one `memory.create` audit entry for the call; an id already
+   * present is `CONFLICT`. With `limits`, a call that would leave the space above
+   * `maxMemories` or `maxBytes` (see {@link SpaceStats.payloadBytes}) writes nothing and is
+   * `QUOTA_EXCEEDED` with `details: {quota, limit, current, requested}`; the check runs inside
+   * the write transaction, so concurrent writers cannot cross a quota together.
+   */
+  insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext, limits?: StorageLimits): Promise<void>;
+  /**
+   * Replaces a memory's fields (audit: `memory.update` with the changed field names);
+   * `NOT_FOUND` when it does not exist; `QUOTA_EXCEEDED` when it would grow the space past `limits.maxBytes`.
+   */
+  updateMemory(next: MemoryRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void>;
   /**
    * Deletes the memories matching `filter` (with their relations); returns the exact count.
    * Audit: one `memory.delete` entry listing the ids, none when nothing matched.
@@ -59,6 +71,36 @@ export interface SpaceStore {
 
   /** History of one memory, oldest first; empty when the id never existed here. */
   history(memoryId: string): Promise<HistoryRecord[]>;
+
+  /**
+   * Hard-deletes (not hides) every memory whose `expiresAt` is at or before `now`, or, when
+   * `createdBefore` is given (retention), created before it; with their relations, a `delete`
+   * history row and a `memory.deleted` change event each, and one `memory.expire` audit entry
+   * per call listing the ids. Deletes at most `limit` memories per call; returns the count.
+   */
+  sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: WriteContext): Promise<number>;
+
+  /** Stores a context (compressed), with a `context.create` audit entry and change event; `CONFLICT` for an id present. */
+  insertContext(context: ContextRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void>;
+  /** A context by id, content decompressed, or undefined. */
+  getContext(id: string): Promise<ContextRecord | undefined>;
+  /** Deletes a context (audit `context.delete`, change event); false, and no entry, when it does not exist. */
+  deleteContext(id: string, ctx: WriteContext): Promise<boolean>;
+
+  /**
+   * A page of the space's full dump, for export: rows of `part` whose own sequence (insertion
+   * seq for memories, seq for history and audit, creation order for relations and contexts)
+   * comes after `after`, oldest first. `next` is the cursor of the following page, null at the end.
+   */
+  dump(part: keyof DumpChunk, after: number, limit: number): Promise<{ chunk: DumpChunk; next: number | null }>;
+  /**
+   * Writes rows of a dump into this space exactly as they were (ids, times, history, audit
+   * entries with their hashes), in one transaction. Memories, relations and contexts get
+   * change events so indexes and subscribers follow; no history or audit is generated. Audit
+   * entries must continue the space's chain (seq = head + 1, prevHash = head hash), else
+   * `CONFLICT` and nothing is written.
+   */
+  restore(chunk: DumpChunk, now: number): Promise<void>;
 
   /**
    * Best `limit` memories by BM25 for `query` among those matching `filter` (all when undefined)
@@ -95,7 +137,7 @@ export interface SpaceStore {
 
   /** Change-feed events after `afterSeq`, oldest first. */
   changes(afterSeq: number, limit: number): Promise<ChangeRecord[]>;
-  /** Storage figures for health and status. */
+  /** Storage figures for health and status; cheap (counters, not scans). */
   stats(): Promise<SpaceStats>;
   /** Checks the storage's own integrity (for SQLite, `PRAGMA integrity_check`); returns problems found. */
   integrityCheck(): Promise<string[]>;
