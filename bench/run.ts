@@ -7,6 +7,8 @@
  * `--quick` runs smaller sizes and fewer repetitions (about 6 minutes here) and writes
  * `bench/out/results-quick.json` and `bench/out/RESULTS-quick.md` instead, so a smoke run never
  * replaces the recorded full results. `--render` rewrites RESULTS.md from `bench/out/results.json`.
+ * `--only lifecycle` (`npm run bench:lifecycle`, about 10 minutes) runs the many-spaces benchmark
+ * alone and merges its figures into the saved run.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -20,6 +22,8 @@ import { benchHttp, type HttpBenchResult } from './http.js';
 import { annLibrariesTable, benchAnnLibraries, type AnnLibrariesResult } from './ann-libraries.js';
 import { benchScale, type ScaleResult } from './scale.js';
 import { scaleMarkdown, scaleRows, scaleWhyMissed } from './scale-report.js';
+import { benchLifecycle, type LifecycleResult } from './lifecycle.js';
+import { lifecycleMarkdown, lifecycleRows } from './lifecycle-report.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = join(BENCH_DIR, 'out');
@@ -65,6 +69,8 @@ interface RunResults {
   http: HttpBenchResult | { error: string };
   scale: ScaleResult | { error: string };
   annLibraries: AnnLibrariesResult | { error: string };
+  /** Many spaces on one machine; absent in results saved before it existed. */
+  lifecycle?: LifecycleResult | { error: string };
   rows: Row[];
 }
 
@@ -72,10 +78,22 @@ const quick = process.argv.includes('--quick');
 // `--render` rewrites RESULTS.md from the last full run's bench/out/results.json (after a change to the report's wording; no figure changes).
 if (process.argv.includes('--render')) {
   const saved = JSON.parse(await readFile(join(OUT_DIR, 'results.json'), 'utf8')) as RunResults;
-  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale)];
+  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle)];
   await writeFile(join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
   progress('rewrote bench/RESULTS.md from bench/out/results.json');
   process.exit(0);
+}
+// `--only lifecycle` runs the lifecycle benchmark alone and merges it into the saved full run.
+if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'lifecycle') {
+  const file = join(OUT_DIR, quick ? 'results-quick.json' : 'results.json');
+  const saved = JSON.parse(await readFile(file, 'utf8')) as RunResults;
+  saved.lifecycle = await attempt(() => benchLifecycle({ quick, progress }));
+  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle)];
+  console.log(formatTable(lifecycleRows(saved.lifecycle)));
+  await writeFile(file, `${JSON.stringify(saved, null, 2)}\n`);
+  await writeFile(quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
+  progress(`merged the lifecycle figures into ${relative(process.cwd(), file)} and rewrote the report`);
+  process.exit('error' in saved.lifecycle ? 1 : 0);
 }
 const startedAt = new Date();
 const loadStart = os.loadavg()[0] ?? Number.NaN;
@@ -93,6 +111,8 @@ progress(`search at scale: memspace, raw libraries, flat scan, mem0, LangGraph, 
 const scale = await attempt(() => benchScale({ quick, million: !process.argv.includes('--no-million') }));
 progress(`HNSW libraries: usearch (f32, f16, i8) and hnswlib-node at ef 32/64/128 on ${quick ? '10k' : '100k'} clustered vectors...`);
 const annLibraries = await attempt(() => benchAnnLibraries({ n: quick ? 10_000 : 100_000, queries: quick ? 50 : 200 }));
+progress(`many spaces: start with ${quick ? '1k and 5k' : '1k, 10k and 100k'} spaces on disk, cold opens, RSS per space, sweeps, eviction churn...`);
+const lifecycle = await attempt(() => benchLifecycle({ quick, progress }));
 
 const results: RunResults = {
   date: startedAt.toISOString(),
@@ -107,7 +127,8 @@ const results: RunResults = {
   http,
   scale,
   annLibraries,
-  rows: [...rows(embedder, engine, floors, http), ...scaleRows(scale)],
+  lifecycle,
+  rows: [...rows(embedder, engine, floors, http), ...scaleRows(scale), ...lifecycleRows(lifecycle)],
 };
 
 console.log(formatTable(results.rows));
@@ -274,6 +295,7 @@ function markdown(res: RunResults): string {
     ...(errors.length > 0 ? ['## Errors', '', ...errors.map((e) => `- ${cell(e)}`), ''] : []),
     ...scaleMarkdown(res.scale),
     ...annLibrariesMarkdown(res.annLibraries),
+    ...lifecycleMarkdown(res.lifecycle),
     ...scaleWhyMissed(res.scale),
     ...whyMissed(res),
     '## Method',

@@ -21,8 +21,25 @@ export const ConfigSchema = z.object({
   sync: z.enum(['full', 'normal']).default('full'),
   /** Spaces with at least this many memories search through their HNSW index; 0 turns the index off. @default 10000 */
   annThreshold: z.coerce.number().int().min(0).default(10_000),
-  /** Most spaces open at once. @default 256 */
+  /**
+   * Most spaces open at once; the least recently used is closed past it. Each open space holds
+   * about 3 file descriptors, so keep it well under `ulimit -n`. @default 256
+   */
   maxOpenSpaces: positiveInt.default(256),
+  /** Spaces never closed for room or idleness (comma-separated); `default` always is. @default none */
+  pinnedSpaces: z
+    .union([z.array(z.string()), z.string().transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))])
+    .default([]),
+  /** An open space unused for this long is closed; 0 keeps spaces open until evicted. @default 300000 (5 min) */
+  idleTimeoutMs: z.coerce.number().int().min(0).default(300_000),
+  /** A request to an archived space restores it first, instead of `SPACE_ARCHIVED`. @default false */
+  autoRestore: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+  /** How often the server sweeps expired memories out of open spaces; 0 turns background sweeps off. @default 60000 */
+  sweepIntervalMs: z.coerce.number().int().min(0).default(60_000),
+  /** Count HTTP requests per space in `/metrics` (`memspace_space_requests_total{space}`). @default false */
+  metricsPerSpace: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+  /** Most spaces with a series of their own in `/metrics`; requests of further spaces count as `_other`. @default 100 */
+  metricsSpaceCap: z.coerce.number().int().min(0).default(100),
   /** Worker threads of the local embedding model. @default number of CPUs */
   embedPoolSize: positiveInt.optional(),
   /** Base URL of an OpenAI-compatible embeddings endpoint, for spaces with embedder `openai:<model>`. */
@@ -43,7 +60,13 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_DATA_DIR: 'dataDir',
   MEMSPACE_SYNC: 'sync',
   MEMSPACE_MAX_OPEN_SPACES: 'maxOpenSpaces',
+  MEMSPACE_PINNED_SPACES: 'pinnedSpaces',
+  MEMSPACE_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
+  MEMSPACE_AUTO_RESTORE: 'autoRestore',
+  MEMSPACE_SWEEP_INTERVAL_MS: 'sweepIntervalMs',
   MEMSPACE_ANN_THRESHOLD: 'annThreshold',
+  MEMSPACE_METRICS_PER_SPACE: 'metricsPerSpace',
+  MEMSPACE_METRICS_SPACE_CAP: 'metricsSpaceCap',
   MEMSPACE_EMBED_POOL_SIZE: 'embedPoolSize',
   MEMSPACE_OPENAI_BASE_URL: 'openaiBaseUrl',
   MEMSPACE_OPENAI_API_KEY: 'openaiApiKey',

@@ -2,6 +2,9 @@ import { loadConfig, type Config } from './config.js';
 import type { EmbedderProvider } from './core/ports/embedder.js';
 import { KeyService } from './engine/key-service.js';
 import { MemoryService } from './engine/memory-service.js';
+import { RetentionSweeper } from './engine/retention-sweeper.js';
+import { HealthService } from './engine/space-health.js';
+import { SpaceLifecycle } from './engine/space-lifecycle.js';
 import { ShareService } from './engine/share-service.js';
 import { SpaceRegistry } from './engine/space-registry.js';
 import { SpaceTransfer } from './engine/space-transfer.js';
@@ -18,6 +21,12 @@ export interface Memspace {
   readonly keys: KeyService;
   /** Shares of spaces and searches across spaces. */
   readonly shares: ShareService;
+  /** Health figures of the process and of each space. */
+  readonly health: HealthService;
+  /** Hard-deletes expired memories and those past their space's retention. */
+  readonly sweeper: RetentionSweeper;
+  /** Archive and restore of spaces. */
+  readonly lifecycle: SpaceLifecycle;
   /** Closes every space, the catalogue and the embedders. */
   close(): Promise<void>;
 }
@@ -40,15 +49,26 @@ export async function openMemspace(config: Config = loadConfig(), options: OpenM
     sync: config.sync,
     annThreshold: config.annThreshold === 0 ? Number.POSITIVE_INFINITY : config.annThreshold,
   });
-  const registry = new SpaceRegistry(backend, { maxOpenSpaces: config.maxOpenSpaces });
+  const now = options.now ?? Date.now;
+  // A space is swept as it opens, so whatever expired while it was closed is gone before anyone reads it.
+  const registry: SpaceRegistry = new SpaceRegistry(backend, {
+    maxOpenSpaces: config.maxOpenSpaces,
+    pinned: config.pinnedSpaces,
+    idleTimeoutMs: config.idleTimeoutMs,
+    autoRestore: config.autoRestore,
+    now,
+    onOpen: async (handle) => {
+      await sweeper.sweepHandle(handle);
+    },
+  });
+  const sweeper = new RetentionSweeper(registry, now);
   const embedders =
     options.embedders ??
     new DefaultEmbedderProvider({
       local: config.embedPoolSize === undefined ? {} : { poolSize: config.embedPoolSize },
       ...(config.openaiBaseUrl !== undefined && { openai: { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey } }),
     });
-  const now = options.now ?? Date.now;
-  const service = new MemoryService({ registry, embedders, now });
+  const service = new MemoryService({ registry, embedders, now, onRetentionChange: (space) => sweeper.sweepSpace(space) });
   await service.ensureDefaultSpace();
   return {
     config,
@@ -57,7 +77,11 @@ export async function openMemspace(config: Config = loadConfig(), options: OpenM
     transfer: new SpaceTransfer(registry, service, now),
     keys: new KeyService(backend, now),
     shares: new ShareService(backend, service, now),
+    health: new HealthService(registry, now),
+    sweeper,
+    lifecycle: new SpaceLifecycle(registry, now),
     async close() {
+      await sweeper.stop();
       await service.close();
       await backend.close();
       await embedders.close?.();

@@ -13,6 +13,7 @@ import { runEvaluation, type EvaluationResult } from '../eval/run-eval.js';
 import { openMemspace, type Memspace } from '../memspace.js';
 import { serve } from '../server/serve.js';
 import { fields, progressBar, table, type TextSink } from './format.js';
+import { runStatus } from './status.js';
 
 /** Where the CLI reads and writes; the process's streams, or buffers in tests. */
 export interface CliIO {
@@ -102,6 +103,17 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
       });
     });
 
+  sub(program, 'status')
+    .description('a table of spaces with their health figures, from a running server (--url) or straight from the data directory (opens no space)')
+    .option('--space <name>', 'only this space')
+    .option('--url <url>', 'a running memspace server, e.g. http://127.0.0.1:7420')
+    .option('--key <key>', 'API key for --url')
+    .action(async (o: { space?: string; url?: string; key?: string }) => {
+      // Also read from the program, should --url and --key become global options.
+      const remote = program.opts<{ url?: string; key?: string }>();
+      await runStatus({ space: o.space, url: o.url ?? remote.url, key: o.key ?? remote.key, json: g().json === true }, io.stdout, () => open(g()));
+    });
+
   // ---- keys -----------------------------------------------------------------------------
   const keys = sub(program, 'keys').description('API keys of the HTTP server');
   sub(keys, 'create')
@@ -147,9 +159,13 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
     .option('--label <key=value>', 'a label (repeatable)', collect, [])
     .option('--embedder <id>', 'local:use-lite (default), none, or openai:<model>')
     .option('--dimension <n>', 'vector length, for embedder none or openai:<model>', toInt)
+    .option('--max-memories <n>', 'quota: most memories the space may hold', toInt)
+    .option('--max-bytes <n>', 'quota: most payload bytes (content, metadata, tags, vectors, contexts)', toInt)
+    .option('--max-rps <n>', 'quota: most requests per second', toNumber)
     .action(async (name: string, o: Record<string, unknown>) => {
       const ms = await open(g());
       const space = await ms.service.createSpace({
+        quotas: quotaOptions(o),
         name,
         ...(o['description'] !== undefined && { description: o['description'] }),
         ...(o['isolation'] !== undefined && { isolation: o['isolation'] }),
@@ -196,6 +212,60 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
           ['last write', s.stats.lastWriteAt ?? 'never'],
           ['created', s.createdAt],
         ]),
+      );
+    });
+  sub(spaces, 'set')
+    .description("change a space's retention or quotas (0 removes a quota or the retention)")
+    .argument('<name>')
+    .option('--retention-days <n>', 'hard-delete memories older than this', toInt)
+    .option('--max-memories <n>', 'quota: most memories', toInt)
+    .option('--max-bytes <n>', 'quota: most payload bytes', toInt)
+    .option('--max-rps <n>', 'quota: most requests per second', toNumber)
+    .option('--description <text>')
+    .action(async (name: string, o: Record<string, unknown>) => {
+      const quotas = quotaOptions(o);
+      const space = await (await open(g())).service.updateSpace(
+        name,
+        {
+          ...(o['description'] !== undefined && { description: o['description'] }),
+          ...(o['retentionDays'] !== undefined && { retentionDays: o['retentionDays'] === 0 ? null : o['retentionDays'] }),
+          ...(Object.keys(quotas).length > 0 && { quotas }),
+        },
+        CLI_ACTOR,
+      );
+      print(space, () => `updated space ${space.name}: retention ${space.retentionDays ?? 'none'}, quotas ${JSON.stringify(space.quotas)}\n`);
+    });
+  sub(spaces, 'archive')
+    .description('move a space into one compressed file under archive/ (requests get SPACE_ARCHIVED until restored)')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const result = await (await open(g())).lifecycle.archive(name, CLI_ACTOR);
+      print(result, () => `archived space ${result.space.name} (${result.archiveBytes} bytes)\n`);
+    });
+  sub(spaces, 'restore')
+    .description('bring an archived space back')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const space = await (await open(g())).lifecycle.restore(name, CLI_ACTOR);
+      print(space, () => `restored space ${space.name}\n`);
+    });
+  sub(program, 'sweep')
+    .description('hard-delete expired memories and those past their space\'s retention, in every space or one')
+    .option('--space <name>', 'only this space')
+    .action(async (o: { space?: string }) => {
+      const ms = await open(g());
+      if (o.space !== undefined) {
+        const deleted = await ms.sweeper.sweepSpace(o.space);
+        print({ spaces: 1, deleted, failed: [] }, () => `swept ${o.space}: ${deleted} memories deleted\n`);
+        return;
+      }
+      const bar = progressBar(io.stderr, 'sweep');
+      const report = await ms.sweeper.sweep({ onProgress: (r) => bar.update(r.spaces, null) });
+      bar.done();
+      print(report, () =>
+        `swept ${report.spaces} spaces: ${report.deleted} memories deleted` +
+        (report.failed.length > 0 ? `; not swept: ${report.failed.map((f) => `${f.space} (${f.code})`).join(', ')}` : '') +
+        '\n',
       );
     });
   sub(spaces, 'delete')
@@ -391,8 +461,11 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
         const summary = await ms.transfer.importSpace(space, lines, (done, total) => bar.update(done, total));
         bar.done();
         print(summary, () =>
-          `imported ${summary.memories.imported} memories (${summary.memories.skipped} already present) and ` +
-          `${summary.relations.imported} relations (${summary.relations.skipped} already present) into ${space}\n`,
+          `${summary.mode === 'restore' ? 'restored' : 'merged'} into ${space}: ` +
+          (['memories', 'relations', 'contexts', 'history', 'audit'] as const)
+            .map((part) => `${summary[part].imported} ${part}${summary[part].skipped > 0 ? ` (${summary[part].skipped} skipped)` : ''}`)
+            .join(', ') +
+          '\n',
         );
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -558,6 +631,16 @@ function parseGrant(text: string): Record<string, string> {
 
 function formatGrant(grant: Grant): string {
   return 'space' in grant ? `${grant.space}:${grant.role}` : `${grant.prefix}*:${grant.role}`;
+}
+
+/** Quota flags as a partial `quotas` object; 0 means no limit. */
+function quotaOptions(o: Record<string, unknown>): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [flag, quota] of [['maxMemories', 'maxMemories'], ['maxBytes', 'maxBytes'], ['maxRps', 'maxRequestsPerSecond']] as const) {
+    const value = o[flag];
+    if (typeof value === 'number') out[quota] = value === 0 ? null : value;
+  }
+  return out;
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,8 +1,11 @@
+import { z } from 'zod';
 import { MemspaceError } from '../core/errors.js';
 import type { AuditVerification } from '../core/types.js';
 import type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
 import {
+  ArchiveResponse,
   AuditPageResponse,
+  ContextResponse,
   AuditVerificationResponse,
   ChangeEventResponse,
   CreatedKeyResponse,
@@ -28,7 +31,10 @@ import {
 import { readLines, readSse } from './streams.js';
 import { errorFromBody, Transport, type Call, type Query } from './transport.js';
 import type {
+  ArchiveResult,
   AuditListQuery,
+  Context,
+  ContextInput,
   ChangeEvent,
   CreatedKey,
   CrossSearchHit,
@@ -53,6 +59,7 @@ import type {
   SearchInput,
   SpaceCreateInput,
   SpaceListQuery,
+  SpaceHealth,
   SpacePatchInput,
 } from './types.js';
 
@@ -60,6 +67,8 @@ import type {
 const SPACE_HEADER = 'x-memory-space';
 /** Largest chunk an import sends at once. */
 const IMPORT_CHUNK_BYTES = 64 * 1024;
+/** A space's health: loose, so a newer server may add figures. */
+const SpaceHealthResponse = z.looseObject({ name: z.string(), state: z.string(), open: z.boolean() }) as unknown as z.ZodType<SpaceHealth>;
 
 /**
  * A typed client of the memspace HTTP API (`memspace/client`). Every failure is thrown as a
@@ -92,6 +101,22 @@ export class MemspaceClient {
     update(name: string, patch: SpacePatchInput, options?: RequestOptions): Promise<Space>;
     /** Deletes a space and every byte of it. */
     delete(name: string, options?: RequestOptions): Promise<void>;
+    /** Archives a space into one compressed file; requests get `SPACE_ARCHIVED` until it is restored. */
+    archive(name: string, options?: RequestOptions): Promise<ArchiveResult>;
+    /** Restores an archived space. */
+    restore(name: string, options?: RequestOptions): Promise<Space>;
+    /** Hard-deletes the space's expired memories and those past its retention now. */
+    sweep(name: string, options?: RequestOptions): Promise<{ deleted: number }>;
+  };
+
+  /** Contexts: large blobs (LLM context windows, documents) stored compressed with a summary. */
+  readonly contexts: {
+    /** Stores a context; the answer leaves the content out and tells the compression achieved. */
+    add(input: ContextInput, options?: ScopedOptions): Promise<Context>;
+    /** A context with its content. */
+    get(id: string, options?: ScopedOptions): Promise<Context>;
+    /** Deletes a context. */
+    delete(id: string, options?: ScopedOptions): Promise<void>;
   };
 
   /** Memories of one space. */
@@ -171,6 +196,14 @@ export class MemspaceClient {
       get: async (name, o) => http.json({ method: 'GET', path: space(name), ...call(o) }, SpaceInfoResponse),
       update: async (name, patch, o) => http.json({ method: 'PATCH', path: space(name), json: patch, ...call(o) }, SpaceResponse),
       delete: async (name, o) => http.empty({ method: 'DELETE', path: space(name), ...call(o) }),
+      archive: async (name, o) => http.json({ method: 'POST', path: `${space(name)}/archive`, ...call(o) }, ArchiveResponse),
+      restore: async (name, o) => http.json({ method: 'POST', path: `${space(name)}/restore`, ...call(o) }, SpaceResponse),
+      sweep: async (name, o) => http.json({ method: 'POST', path: `${space(name)}/sweep`, ...call(o) }, DeletedResponse),
+    };
+    this.contexts = {
+      add: async (input, o) => http.json(this.scoped('POST', '/contexts', o, { json: input }), ContextResponse),
+      get: async (id, o) => http.json(this.scoped('GET', `/contexts/${segment(id)}`, o), ContextResponse),
+      delete: async (id, o) => http.empty(this.scoped('DELETE', `/contexts/${segment(id)}`, o)),
     };
 
     this.memories = {
@@ -209,9 +242,18 @@ export class MemspaceClient {
     };
   }
 
-  /** Liveness and readiness (`GET /v1/health`, no key needed). */
+  /** Liveness and readiness (`GET /v1/health`, no key needed); a server not ready is `BACKEND_UNAVAILABLE`. */
   health(options?: RequestOptions): Promise<Health> {
     return this.http.json({ method: 'GET', path: '/v1/health', ...call(options) }, HealthResponse);
+  }
+
+  /**
+   * A space's health (`GET /v1/spaces/{space}/health`, role read): memories, bytes on disk,
+   * state, WAL figures, index lag, last write and registry pressure. Asking never opens an idle
+   * space. `SPACE_NOT_FOUND` also for a space the key may not see.
+   */
+  spaceHealth(space: string, options?: RequestOptions): Promise<SpaceHealth> {
+    return this.http.json({ method: 'GET', path: `/v1/spaces/${segment(space, 'space')}/health`, ...call(options) }, SpaceHealthResponse);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AuditVerification } from '../core/types.js';
-import type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
-import type { ChangeEvent, CreatedKey, CrossSearchHit, ExportLine, Health, ImportSummary, KeyView, Page, ShareView } from './types.js';
+import type { AuditEntry, Context, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
+import type { ArchiveResult, ChangeEvent, CreatedKey, CrossSearchHit, ExportLine, Health, ImportSummary, KeyView, Page, ShareView } from './types.js';
 
 /*
  * Light checks of what the server answers: the fields a caller is sure to touch, with loose
@@ -50,7 +50,11 @@ export const CreatedKeyResponse = typed<CreatedKey>(key.extend({ key: z.string()
 /** `{items: [...]}` of a key listing. */
 export const KeyListResponse = typed<{ items: KeyView[] }>(loose({ items: z.array(key) }));
 /** What an import did. */
-export const ImportSummaryResponse = typed<ImportSummary>(loose({ memories: counts, relations: counts }));
+export const ImportSummaryResponse = typed<ImportSummary>(loose({ mode: z.string(), memories: counts, relations: counts }));
+/** A context (with its content when fetched one by one). */
+export const ContextResponse = typed<Context>(loose({ id: z.string(), summary: z.string(), originalBytes: z.number(), storedBytes: z.number() }));
+/** What archiving did. */
+export const ArchiveResponse = typed<ArchiveResult>(loose({ space, archiveBytes: z.number() }));
 /** The liveness answer. */
 export const HealthResponse = typed<Health>(loose({ status: z.string() }));
 /** One line of an export. */

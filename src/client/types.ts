@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { KeyCreateSchema } from '../core/grants.js';
 import type {
   AuditQuerySchema,
+  ContextInputSchema,
   ListQuerySchema,
   MemoryInputSchema,
   MemoryPatchSchema,
@@ -17,9 +18,9 @@ import type {
   SpacePatchSchema,
 } from '../core/schemas.js';
 import type { ChangeOp } from '../core/types.js';
-import type { KeyView, Memory, Relation, Space, SearchHit, ShareView } from '../core/views.js';
+import type { AuditEntry, Context, HistoryEntry, KeyView, Memory, Relation, Space, SearchHit, ShareView, SpaceHealth } from '../core/views.js';
 
-export type { KeyView, ShareView };
+export type { Context, KeyView, ShareView, SpaceHealth };
 
 /** Options of a {@link MemspaceClient}. */
 export interface MemspaceClientOptions {
@@ -118,25 +119,59 @@ export interface CreatedKey extends KeyView {
   key: string;
 }
 
-/** One line of a space export: the space first, then memories, then relations (a relation's own type is `relationType`). */
+/**
+ * One line of a space export: the space first, then memories, relations (a relation's own type
+ * is `relationType`), contexts, history and the audit chain.
+ */
 export type ExportLine =
   | ({ type: 'space' } & Space)
   | ({ type: 'memory' } & Memory)
-  | ({ type: 'relation'; relationType: string } & Omit<Relation, 'type'>);
+  | ({ type: 'relation'; relationType: string } & Omit<Relation, 'type'>)
+  | ({ type: 'context' } & Context)
+  | ({ type: 'history' } & HistoryEntry)
+  | ({ type: 'audit' } & AuditEntry);
 
 /** A line to import: an export line (or any JSON object of that shape), or its JSON text. */
 export type ImportLine = ExportLine | Record<string, unknown> | string;
 
-/** What an import did; existing ids are skipped, so importing twice changes nothing. */
+/**
+ * What an import did: into an empty space it restores everything exactly (`restore`), into a
+ * space with data it merges (`merge`: existing ids are skipped, history and audit lines too).
+ */
 export interface ImportSummary {
+  mode: 'restore' | 'merge';
   memories: { imported: number; skipped: number };
   relations: { imported: number; skipped: number };
+  contexts: { imported: number; skipped: number };
+  history: { imported: number; skipped: number };
+  audit: { imported: number; skipped: number };
 }
 
-/** The server's liveness answer. */
+/** A context to store. */
+export type ContextInput = z.input<typeof ContextInputSchema>;
+
+/** What archiving a space did. */
+export interface ArchiveResult {
+  space: Space;
+  archiveBytes: number;
+}
+
+/**
+ * The server's liveness and readiness (`GET /v1/health`). A server that is not ready answers
+ * 503, which the client throws as `BACKEND_UNAVAILABLE`.
+ */
 export interface Health {
-  status: string;
+  /** `ok`, or `degraded` when some space is damaged (the others serve). */
+  status: 'ok' | 'degraded';
+  live: true;
+  /** The catalogue answers, so requests can be served. */
+  ready: boolean;
+  /** Spaces open in the server's process. */
   openSpaces: number;
+  /** The cap of open spaces. */
+  maxOpenSpaces: number;
+  /** Spaces whose storage failed to open in the server's process. */
+  damagedSpaces: number;
 }
 
 /** One event of a space's change stream; `seq` increases within the space. */

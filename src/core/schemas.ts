@@ -111,6 +111,25 @@ export const MemoryPatchSchema = z
 /** Parsed memory update. */
 export type MemoryPatch = z.output<typeof MemoryPatchSchema>;
 
+/** Largest `content` of a context, in characters. */
+export const MAX_CONTEXT_CHARS = 4_000_000;
+/** Largest `summary` of a context, in characters. */
+export const MAX_SUMMARY_CHARS = 10_000;
+
+/**
+ * A context to store: a large blob kept compressed. Without a summary, the start of the content
+ * stands in for it; the summary is embedded unless `embedding` is given.
+ */
+export const ContextInputSchema = z.strictObject({
+  id: z.string().optional(),
+  content: z.string().min(1, 'content may not be empty').max(MAX_CONTEXT_CHARS),
+  summary: z.string().min(1).max(MAX_SUMMARY_CHARS).optional(),
+  metadata: metadata.default({}),
+  embedding: VectorSchema.optional(),
+});
+/** Parsed context input. */
+export type ContextInput = z.output<typeof ContextInputSchema>;
+
 /** A filter in the language of API.md, parsed into a tree. */
 export const FilterSchema = z.unknown().transform((value, ctx): FilterNode => {
   try {
@@ -197,7 +216,12 @@ export const ENGINE_AUDIT_ACTIONS: readonly EngineAuditAction[] = [
   'memory.delete',
   'relation.create',
   'relation.delete',
+  'memory.expire',
+  'context.create',
+  'context.delete',
   'space.update',
+  'space.archive',
+  'space.restore',
   'import',
 ];
 

@@ -128,6 +128,8 @@ export type EngineAuditAction =
   | 'context.create'
   | 'context.delete'
   | 'space.update'
+  | 'space.archive'
+  | 'space.restore'
   | 'import';
 
 /** What a caller asks to append to a space's audit trail; the store adds seq, time, actor, request id and hashes. */

@@ -1,5 +1,5 @@
 import type { Grant } from './grants.js';
-import type { AuditRecord, HistoryRecord, JsonObject, MemoryRecord, RelationRecord, SpaceRecord, SpaceStats } from './types.js';
+import type { AuditRecord, ContextRecord, HistoryRecord, JsonObject, MemoryRecord, RelationRecord, SpaceRecord, SpaceStats } from './types.js';
 
 /** A memory as every interface shows it: times as ISO-8601 UTC strings. */
 export interface Memory {
@@ -48,6 +48,21 @@ export interface HistoryEntry {
 export interface AuditEntry extends Omit<AuditRecord, 'at'> {
   /** ISO-8601 UTC. */
   at: string;
+}
+
+/** A context as every interface shows it; `content` is left out of listings and shown by `get`. */
+export interface Context {
+  id: string;
+  content?: string;
+  summary: string;
+  metadata: JsonObject;
+  createdAt: string;
+  originalBytes: number;
+  storedBytes: number;
+  /** `originalBytes / storedBytes`: how much compression saved. */
+  compressionRatio: number;
+  /** Present only in exports. */
+  embedding?: number[];
 }
 
 /** A space as every interface shows it. */
@@ -135,6 +150,22 @@ export function historyView(h: HistoryRecord): HistoryEntry {
     actor: h.actor,
     at: iso(h.at),
   };
+}
+
+/** The public view of a context. */
+export function contextView(c: ContextRecord, options: { content?: boolean; embedding?: boolean } = {}): Context {
+  const view: Context = {
+    id: c.id,
+    summary: c.summary,
+    metadata: c.metadata,
+    createdAt: iso(c.createdAt),
+    originalBytes: c.originalBytes,
+    storedBytes: c.storedBytes,
+    compressionRatio: c.storedBytes === 0 ? 1 : Math.round((c.originalBytes / c.storedBytes) * 100) / 100,
+  };
+  if (options.content !== false) view.content = c.content;
+  if (options.embedding === true) view.embedding = Array.from(c.embedding);
+  return view;
 }
 
 /** The public view of a space record. */

@@ -11,6 +11,8 @@ import {
   MAX_METADATA_BYTES,
   MemoryInputSchema,
   MemoryPatchSchema,
+  ContextInputSchema,
+  MAX_SUMMARY_CHARS,
   RelationInputSchema,
   RelationQuerySchema,
   SearchRequestSchema,
@@ -21,16 +23,19 @@ import {
 } from '../core/schemas.js';
 import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
 import { canonicalJson } from '../core/audit.js';
-import type { AuditVerification, JsonObject, MemoryRecord, ScoredId, SpaceRecord, WriteContext } from '../core/types.js';
+import type { AuditVerification, ContextRecord, JsonObject, MemoryRecord, ScoredId, SpaceRecord, StorageLimits, WriteContext } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
+import { TokenBuckets } from '../core/token-bucket.js';
 import {
   auditView,
+  contextView,
   historyView,
   iso,
   memoryView,
   relationView,
   spaceView,
   type AuditEntry,
+  type Context,
   type HistoryEntry,
   type Memory,
   type Relation,
@@ -46,6 +51,8 @@ export interface MemoryServiceDeps {
   embedders: EmbedderProvider;
   /** @default Date.now */
   now?: () => number;
+  /** Called after a space's retention was shortened or set, so that it applies at once (the sweeper). */
+  onRetentionChange?: (space: string) => Promise<unknown>;
 }
 
 /** Who performs a call and for which request; recorded in history and the audit trail. */
@@ -74,11 +81,41 @@ export class MemoryService {
   private readonly registry: SpaceRegistry;
   private readonly embedders: EmbedderProvider;
   private readonly now: () => number;
+  private readonly onRetentionChange: ((space: string) => Promise<unknown>) | undefined;
+  /** Per-space request budgets (`quotas.maxRequestsPerSecond`). */
+  private readonly requestBudgets = new TokenBuckets();
 
   constructor(deps: MemoryServiceDeps) {
     this.registry = deps.registry;
     this.embedders = deps.embedders;
     this.now = deps.now ?? Date.now;
+    this.onRetentionChange = deps.onRetentionChange;
+  }
+
+  /**
+   * Counts one request against a space's `maxRequestsPerSecond`; over it is `QUOTA_EXCEEDED`
+   * naming the quota. Every call of this service on a space is one request; export and import
+   * count once each.
+   */
+  admit(record: SpaceRecord): void {
+    const rate = record.quotas.maxRequestsPerSecond;
+    if (rate === null) return;
+    const retryAfterMs = this.requestBudgets.take(record.name.toLowerCase(), rate, this.now());
+    if (retryAfterMs > 0) {
+      throw new MemspaceError('QUOTA_EXCEEDED', `space "${record.name}" is limited to ${rate} requests per second`, {
+        quota: 'maxRequestsPerSecond',
+        limit: rate,
+        retryAfterMs,
+      });
+    }
+  }
+
+  /** Opens the space through the registry and admits the request against its rate quota. */
+  private use<T>(space: string, fn: (handle: SpaceHandle) => Promise<T>): Promise<T> {
+    return this.registry.use(space, (handle) => {
+      this.admit(handle.record);
+      return fn(handle);
+    });
   }
 
   /** Creates the `default` space if it does not exist yet; opens nothing. */
@@ -140,7 +177,7 @@ export class MemoryService {
 
   /** A space's record with its storage figures. */
   async getSpace(name: string): Promise<SpaceInfo> {
-    return this.registry.use(name, async ({ record, store }) => {
+    return this.use(name, async ({ record, store }) => {
       const stats = await store.stats();
       return { ...this.withState(record), stats: { ...stats, lastWriteAt: stats.lastWriteAt === null ? null : iso(stats.lastWriteAt) } };
     });
@@ -170,11 +207,13 @@ export class MemoryService {
     // The catalogue and the space are two databases, so the entry cannot share the change's
     // transaction. It is written first: a crash in between leaves an entry for a change that did
     // not land, never a change without its entry.
-    await this.registry.use(name, ({ store }) =>
+    await this.use(name, ({ store }) =>
       store.appendAudit({ action: 'space.update', ids: [], details: { fields } }, this.writeContext(ctx, next.updatedAt)),
     );
     await this.registry.backend.updateSpace(next);
     this.registry.refresh(next);
+    const shorter = next.retentionDays !== null && (current.retentionDays === null || next.retentionDays < current.retentionDays);
+    if (shorter) await this.onRetentionChange?.(next.name);
     return this.withState(next);
   }
 
@@ -201,7 +240,7 @@ export class MemoryService {
   /** Adds memories all together or not at all; returns them in input order. */
   async addMemories(space: string, inputs: readonly unknown[], ctx: CallContext = {}): Promise<Memory[]> {
     const parsed = inputs.map((input, i) => parseWith(MemoryInputSchema, input, inputs.length > 1 ? `memories[${i}]` : 'memory'));
-    return this.registry.use(space, async (handle) => {
+    return this.use(space, async (handle) => {
       const now = this.now();
       const seen = new Set<string>();
       const rows: MemoryRecord[] = [];
@@ -217,14 +256,14 @@ export class MemoryService {
         parsed.map((p) => ({ text: p.content, given: p.embedding })),
       );
       rows.forEach((row, i) => (row.embedding = vectors[i]!));
-      await handle.store.insertMemories(rows, this.writeContext(ctx, now));
+      await handle.store.insertMemories(rows, this.writeContext(ctx, now), storageLimits(handle.record));
       return rows.map((r) => memoryView(r));
     });
   }
 
   /** One memory by id; `NOT_FOUND` when it is not in this space. */
   async getMemory(space: string, id: string, options: { includeEmbedding?: boolean } = {}): Promise<Memory> {
-    return this.registry.use(space, async ({ store }) => {
+    return this.use(space, async ({ store }) => {
       const [memory] = await store.getMemories([id]);
       if (memory === undefined || this.isExpired(memory)) throw notFound(id);
       store.recordAccess([id], this.now());
@@ -236,7 +275,7 @@ export class MemoryService {
   async listMemories(space: string, query: unknown = {}): Promise<PageOf<Memory>> {
     const q = parseWith(ListQuerySchema, query, 'list query');
     const filter = andFilters(q.filter, scopeFilter(q), tagsFilter(q.tags, 'any'), q.kind === undefined ? undefined : columnCondition('kind', 'eq', q.kind), this.notExpired());
-    return this.registry.use(space, async ({ store }) => {
+    return this.use(space, async ({ store }) => {
       const page = await store.listMemories({ filter, limit: q.limit, cursor: q.cursor, order: q.order });
       return { items: page.items.map((m) => memoryView(m)), nextCursor: page.nextCursor };
     });
@@ -245,7 +284,7 @@ export class MemoryService {
   /** Changes a memory; new content is embedded again unless a vector is given. */
   async updateMemory(space: string, id: string, input: unknown, ctx: CallContext = {}): Promise<Memory> {
     const patch = parseWith(MemoryPatchSchema, input, 'memory update');
-    return this.registry.use(space, async (handle) => {
+    return this.use(space, async (handle) => {
       const [current] = await handle.store.getMemories([id]);
       if (current === undefined || this.isExpired(current)) throw notFound(id);
       const content = patch.content ?? current.content;
@@ -265,14 +304,14 @@ export class MemoryService {
       if (patch.embedding !== undefined || content !== current.content) {
         next.embedding = (await this.vectorsFor(handle, [{ text: content, given: patch.embedding }]))[0]!;
       }
-      await handle.store.updateMemory(next, this.writeContext(ctx, now));
+      await handle.store.updateMemory(next, this.writeContext(ctx, now), storageLimits(handle.record));
       return memoryView(next);
     });
   }
 
   /** Deletes one memory and its relations; `NOT_FOUND` when it is not in this space. */
   async deleteMemory(space: string, id: string, ctx: CallContext = {}): Promise<void> {
-    await this.registry.use(space, async ({ store }) => {
+    await this.use(space, async ({ store }) => {
       const deleted = await store.deleteMemories(columnCondition('id', 'eq', id), this.writeContext(ctx, this.now()));
       if (deleted === 0) throw notFound(id);
     });
@@ -281,12 +320,12 @@ export class MemoryService {
   /** Deletes every memory matching the filter (no cap) and returns the exact count. */
   async deleteMemories(space: string, filter: unknown, ctx: CallContext = {}): Promise<{ deleted: number }> {
     const parsed = parseWith(FilterSchema, filter, 'filter');
-    return this.registry.use(space, async ({ store }) => ({ deleted: await store.deleteMemories(parsed, this.writeContext(ctx, this.now())) }));
+    return this.use(space, async ({ store }) => ({ deleted: await store.deleteMemories(parsed, this.writeContext(ctx, this.now())) }));
   }
 
   /** Every create, update and delete of a memory, oldest first; kept after the memory is deleted. */
   async history(space: string, id: string): Promise<HistoryEntry[]> {
-    return this.registry.use(space, async ({ store }) => {
+    return this.use(space, async ({ store }) => {
       const entries = await store.history(id);
       if (entries.length === 0) throw notFound(id);
       return entries.map(historyView);
@@ -299,7 +338,7 @@ export class MemoryService {
   async addRelation(space: string, input: unknown, ctx: CallContext = {}): Promise<Relation> {
     const r = parseWith(RelationInputSchema, input, 'relation');
     const id = r.id === undefined ? uuidv7() : validateId(r.id);
-    return this.registry.use(space, async ({ store }) => {
+    return this.use(space, async ({ store }) => {
       const now = this.now();
       const relation = { id, from: r.from, to: r.to, type: r.type, weight: r.weight, metadata: r.metadata as JsonObject, createdAt: now };
       await store.insertRelation(relation, this.writeContext(ctx, now));
@@ -310,7 +349,7 @@ export class MemoryService {
   /** Edges of a memory, outgoing, incoming or both, optionally of one type. */
   async listRelations(space: string, memoryId: string, query: unknown = {}): Promise<Relation[]> {
     const q = parseWith(RelationQuerySchema, query, 'relation query');
-    return this.registry.use(space, async ({ store }) => {
+    return this.use(space, async ({ store }) => {
       if ((await store.getMemories([memoryId])).length === 0) throw notFound(memoryId);
       return (await store.listRelations([memoryId], q.direction, q.type)).map(relationView);
     });
@@ -318,9 +357,57 @@ export class MemoryService {
 
   /** Deletes an edge; `NOT_FOUND` when it is not in this space. */
   async deleteRelation(space: string, relationId: string, ctx: CallContext = {}): Promise<void> {
-    await this.registry.use(space, async ({ store }) => {
+    await this.use(space, async ({ store }) => {
       if (!(await store.deleteRelation(relationId, this.writeContext(ctx, this.now())))) {
         throw new MemspaceError('NOT_FOUND', `relation ${relationId} not found in this space`, { id: relationId });
+      }
+    });
+  }
+
+  // ---- contexts ----------------------------------------------------------------------
+
+  /**
+   * Stores a large blob compressed, with a summary (the content's start when none is given)
+   * and the summary's embedding; returns it without its content.
+   */
+  async addContext(space: string, input: unknown, ctx: CallContext = {}): Promise<Context> {
+    const c = parseWith(ContextInputSchema, input, 'context');
+    checkSizes('', c.metadata);
+    const id = c.id === undefined ? uuidv7(this.now()) : validateId(c.id);
+    return this.use(space, async (handle) => {
+      const now = this.now();
+      const summary = c.summary ?? c.content.slice(0, Math.min(MAX_SUMMARY_CHARS, 2000));
+      const [embedding] = await this.vectorsFor(handle, [{ text: summary, given: c.embedding }]);
+      const record: ContextRecord = {
+        id,
+        content: c.content,
+        summary,
+        metadata: c.metadata as JsonObject,
+        embedding: embedding!,
+        createdAt: now,
+        originalBytes: Buffer.byteLength(c.content),
+        storedBytes: 0, // the store compresses and fills it in
+      };
+      await handle.store.insertContext(record, this.writeContext(ctx, now), storageLimits(handle.record));
+      const stored = await handle.store.getContext(id);
+      return contextView(stored ?? record, { content: false });
+    });
+  }
+
+  /** A context with its content; `NOT_FOUND` when it is not in this space. */
+  async getContext(space: string, id: string): Promise<Context> {
+    return this.use(space, async ({ store }) => {
+      const context = await store.getContext(id);
+      if (context === undefined) throw new MemspaceError('NOT_FOUND', `context ${id} not found in this space`, { id });
+      return contextView(context);
+    });
+  }
+
+  /** Deletes a context; `NOT_FOUND` when it is not in this space. */
+  async deleteContext(space: string, id: string, ctx: CallContext = {}): Promise<void> {
+    await this.use(space, async ({ store }) => {
+      if (!(await store.deleteContext(id, this.writeContext(ctx, this.now())))) {
+        throw new MemspaceError('NOT_FOUND', `context ${id} not found in this space`, { id });
       }
     });
   }
@@ -334,7 +421,7 @@ export class MemoryService {
   async audit(space: string, query: unknown = {}): Promise<PageOf<AuditEntry>> {
     const q = parseWith(AuditQuerySchema, query, 'audit query');
     const afterSeq = q.cursor === undefined ? undefined : decodeAuditCursor(q.cursor);
-    return this.registry.use(space, async ({ store }) => {
+    return this.use(space, async ({ store }) => {
       const rows = await store.auditEntries({
         ...(afterSeq !== undefined && { afterSeq }),
         ...(q.since !== undefined && { since: q.since }),
@@ -349,7 +436,7 @@ export class MemoryService {
 
   /** Recomputes a space's whole audit hash chain; a broken chain is a result, not an error. */
   async verifyAudit(space: string): Promise<AuditVerification> {
-    return this.registry.use(space, ({ store }) => store.verifyAudit());
+    return this.use(space, ({ store }) => store.verifyAudit());
   }
 
   /**
@@ -388,7 +475,7 @@ export class MemoryService {
     // Expiry is left to the store, which checks it without scanning every row.
     const filter = combined === MATCH_ALL || (combined.kind === 'and' && combined.nodes.length === 0) ? undefined : combined;
     const now = this.now();
-    return this.registry.use(space, async (handle) => {
+    return this.use(space, async (handle) => {
       const { store } = handle;
       const useVector = req.mode !== 'keyword';
       const useKeyword = req.mode !== 'vector' && req.query !== undefined;
@@ -525,6 +612,10 @@ function newRecord(id: string, input: MemoryInput, now: number): MemoryRecord {
     accessCount: 0,
     lastAccessedAt: null,
   };
+}
+
+function storageLimits(record: SpaceRecord): StorageLimits {
+  return { maxMemories: record.quotas.maxMemories, maxBytes: record.quotas.maxBytes };
 }
 
 function scopeFilter(q: { userId?: string | undefined; agentId?: string | undefined; runId?: string | undefined }): FilterNode {

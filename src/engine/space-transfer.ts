@@ -1,41 +1,74 @@
 import { z } from 'zod';
 import { MemspaceError } from '../core/errors.js';
-import { MATCH_ALL } from '../core/filter.js';
 import { validateId } from '../core/ids.js';
 import { normalize } from '../core/ranking.js';
-import { MAX_CONTENT_CHARS, VectorSchema } from '../core/schemas.js';
-import type { JsonObject, MemoryRecord, RelationRecord } from '../core/types.js';
+import { MAX_CONTENT_CHARS, MAX_CONTEXT_CHARS, VectorSchema } from '../core/schemas.js';
+import type { AuditRecord, ContextRecord, DumpChunk, HistoryRecord, JsonObject, MemoryRecord, SpaceRecord } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
-import { memoryView, relationView, spaceView, type Memory, type Relation, type Space } from '../core/views.js';
+import {
+  auditView,
+  contextView,
+  historyView,
+  memoryView,
+  relationView,
+  spaceView,
+  type AuditEntry,
+  type Context,
+  type HistoryEntry,
+  type Memory,
+  type Relation,
+  type Space,
+} from '../core/views.js';
 import type { CallContext, MemoryService } from './memory-service.js';
-import type { SpaceRegistry } from './space-registry.js';
+import type { SpaceHandle, SpaceRegistry } from './space-registry.js';
 
 /**
- * One line of a space export (JSON Lines): the space first, then memories, then relations.
- * `type` tells the line's kind, so a relation's own type travels as `relationType`.
+ * One line of a space export (JSON Lines): the space first, then memories, relations,
+ * contexts, history and the audit chain. `type` tells the line's kind, so a relation's own type
+ * travels as `relationType`.
  */
 export type ExportLine =
   | ({ type: 'space' } & Space)
   | ({ type: 'memory' } & Memory)
-  | ({ type: 'relation'; relationType: string } & Omit<Relation, 'type'>);
+  | ({ type: 'relation'; relationType: string } & Omit<Relation, 'type'>)
+  | ({ type: 'context' } & Context)
+  | ({ type: 'history' } & HistoryEntry)
+  | ({ type: 'audit' } & AuditEntry);
 
-/** Called as work proceeds; `total` is known for exports, unknown (null) for imports. */
+/** Called as work proceeds; `total` is known for exports (memories), unknown (null) for imports. */
 export type ProgressFn = (done: number, total: number | null) => void;
 
-/** What an import did. Existing ids are left as they are, so importing twice changes nothing. */
-export interface ImportSummary {
-  memories: { imported: number; skipped: number };
-  relations: { imported: number; skipped: number };
+/** Lines of one kind an import wrote, and those it left because they were there already (or cannot merge). */
+export interface ImportCounts {
+  imported: number;
+  skipped: number;
 }
 
+/**
+ * What an import did. Into an empty space, an import restores everything exactly (`mode:
+ * restore`), audit chain included. Into a space with data it merges (`mode: merge`): existing
+ * ids are left as they are, so importing twice changes nothing, and history and audit lines are
+ * skipped (a hash chain cannot be spliced into another), the space's own trail recording the import.
+ */
+export interface ImportSummary {
+  mode: 'restore' | 'merge';
+  memories: ImportCounts;
+  relations: ImportCounts;
+  contexts: ImportCounts;
+  history: ImportCounts;
+  audit: ImportCounts;
+}
+
+/** Rows per store call, for export pages and import batches. */
 const PAGE = 500;
 const time = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
+const json = z.record(z.string(), z.unknown());
 
 const MemoryLineSchema = z.object({
   type: z.literal('memory'),
   id: z.string(),
   content: z.string().min(1).max(MAX_CONTENT_CHARS),
-  metadata: z.record(z.string(), z.unknown()).default({}),
+  metadata: json.default({}),
   tags: z.array(z.string().min(1).max(128)).max(64).default([]),
   userId: z.string().min(1).max(256).nullable().default(null),
   agentId: z.string().min(1).max(256).nullable().default(null),
@@ -55,13 +88,56 @@ const RelationLineSchema = z.object({
   id: z.string(),
   from: z.string(),
   to: z.string(),
-  relationType: z.string().optional(),
+  relationType: z.string().min(1).max(64).default('related_to'),
   weight: z.number().finite().default(1),
-  metadata: z.record(z.string(), z.unknown()).default({}),
+  metadata: json.default({}),
   createdAt: time.optional(),
 });
 
-/** Exports and imports whole spaces as JSON Lines, embeddings included. */
+const ContextLineSchema = z.object({
+  type: z.literal('context'),
+  id: z.string(),
+  content: z.string().min(1).max(MAX_CONTEXT_CHARS),
+  summary: z.string().min(1),
+  metadata: json.default({}),
+  createdAt: time.optional(),
+  embedding: VectorSchema.optional(),
+});
+
+const HistoryLineSchema = z.object({
+  type: z.literal('history'),
+  memoryId: z.string(),
+  action: z.enum(['create', 'update', 'delete']),
+  oldContent: z.string().nullable().default(null),
+  newContent: z.string().nullable().default(null),
+  oldMetadata: json.nullable().default(null),
+  newMetadata: json.nullable().default(null),
+  actor: z.string().nullable().default(null),
+  at: time,
+});
+
+const AuditLineSchema = z.object({
+  type: z.literal('audit'),
+  seq: z.number().int().positive(),
+  at: time,
+  actor: z.string().nullable(),
+  action: z.string().min(1),
+  ids: z.array(z.string()),
+  requestId: z.string().nullable(),
+  details: json.nullable(),
+  prevHash: z.string().regex(/^[0-9a-f]{64}$/),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+type MemoryLine = z.output<typeof MemoryLineSchema>;
+type ContextLine = z.output<typeof ContextLineSchema>;
+
+/** The kinds of a dump, in the order an export writes them and an import needs them. */
+const PARTS = ['memories', 'relations', 'contexts', 'history', 'audit'] as const;
+type Part = (typeof PARTS)[number];
+const PART_OF: Readonly<Record<string, Part>> = { memory: 'memories', relation: 'relations', context: 'contexts', history: 'history', audit: 'audit' };
+
+/** Exports and imports whole spaces as JSON Lines: memories with vectors, relations, contexts, history, audit chain. */
 export class SpaceTransfer {
   constructor(
     private readonly registry: SpaceRegistry,
@@ -69,56 +145,61 @@ export class SpaceTransfer {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Every memory (with its embedding) and relation of a space, oldest first. */
+  /**
+   * Every row of a space, oldest first in each kind. Each page is read in its own short visit so
+   * a long export never pins the space open; a space written to meanwhile is exported as it
+   * stands page by page, not as one snapshot (archive a space for an exact copy).
+   */
   async *exportSpace(space: string, onProgress?: ProgressFn): AsyncGenerator<ExportLine> {
-    const record = await this.registry.record(space);
+    const { record, total } = await this.registry.use(space, async (handle) => {
+      this.service.admit(handle.record);
+      return { record: handle.record, total: (await handle.store.stats()).memories };
+    });
     yield { type: 'space', ...spaceView(record) };
-    // Each page is read in its own short visit so a long export never pins the space open.
-    const total = await this.registry.use(space, ({ store }) => store.countMemories(MATCH_ALL));
-    let cursor: string | undefined;
     let done = 0;
-    const relationIds = new Set<string>();
-    const pendingRelations: RelationRecord[] = [];
-    do {
-      const page = await this.registry.use(space, async ({ store }) => {
-        const p = await store.listMemories({ filter: MATCH_ALL, limit: PAGE, cursor, order: 'asc' });
-        const rels = await store.listRelations(p.items.map((m) => m.id), 'out', undefined);
-        return { ...p, rels };
-      });
-      for (const m of page.items) yield { type: 'memory', ...memoryView(m, true) };
-      for (const r of page.rels) {
-        if (relationIds.has(r.id)) continue;
-        relationIds.add(r.id);
-        pendingRelations.push(r);
+    for (const part of PARTS) {
+      let after: number | null = 0;
+      while (after !== null) {
+        const from: number = after;
+        const page = await this.registry.use(space, ({ store }) => store.dump(part, from, PAGE));
+        yield* linesOf(page.chunk);
+        if (part === 'memories') {
+          done += page.chunk.memories?.length ?? 0;
+          onProgress?.(done, total);
+        }
+        after = page.next;
       }
-      done += page.items.length;
-      onProgress?.(done, total);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
-    // Relations come after all memories, so an import can insert them once both ends exist.
-    for (const r of pendingRelations) {
-      const { type: relationType, ...rest } = relationView(r);
-      yield { ...rest, type: 'relation', relationType };
     }
   }
 
   /**
-   * Imports lines of an export into a space, creating it from the export's header when missing
-   * (so its embedder and dimension carry over). Memories and relations whose id already
-   * exists are skipped; vectors are kept when their length fits the space, else the import fails
-   * with `DIMENSION_MISMATCH` before writing that batch.
-   *
-   * Audit: each batch of memories and each relation writes its own `memory.create` or
-   * `relation.create` entry (actor `import` unless `ctx` names one), and the import as a whole
-   * ends with one `import` entry holding the counts, also when it fails part way.
+   * Imports the lines of an export into a space, creating it from the export's header when
+   * missing (so its embedder, dimension, retention and quotas carry over). See
+   * {@link ImportSummary} for restore and merge. Vectors are kept when their length fits the
+   * space, else `DIMENSION_MISMATCH` before that batch is written; memories without a vector are
+   * embedded. The import as a whole ends with one `import` audit entry holding the counts, also
+   * when it fails part way.
    */
   async importSpace(space: string, lines: AsyncIterable<string>, onProgress?: ProgressFn, ctx: CallContext = {}): Promise<ImportSummary> {
-    const summary: ImportSummary = { memories: { imported: 0, skipped: 0 }, relations: { imported: 0, skipped: 0 } };
+    const counts = (): ImportCounts => ({ imported: 0, skipped: 0 });
+    const summary: ImportSummary = { mode: 'merge', memories: counts(), relations: counts(), contexts: counts(), history: counts(), audit: counts() };
     const call: CallContext = { actor: ctx.actor ?? 'import', ...(ctx.requestId !== undefined && { requestId: ctx.requestId }) };
+    let admitted = false;
+    const admit = async (): Promise<void> => {
+      if (admitted) return;
+      admitted = true;
+      summary.mode = await this.registry.use(space, async ({ record, store }) => {
+        this.service.admit(record);
+        const stats = await store.stats();
+        const audit = await store.auditEntries({ limit: 1 });
+        return stats.memories + stats.relations + stats.contexts === 0 && audit.length === 0 && stats.lastSeq === 0 ? 'restore' : 'merge';
+      });
+    };
     try {
-      await this.importLines(space, lines, summary, call, onProgress);
+      await this.importLines(space, lines, summary, call, admit, onProgress);
+      await admit(); // an export with no rows still creates and records
     } catch (error) {
-      if (summary.memories.imported + summary.relations.imported > 0) {
+      if (admitted && PARTS.some((p) => summary[p].imported > 0)) {
         const code = error instanceof MemspaceError ? error.code : 'INTERNAL';
         await this.recordImport(space, summary, call, code).catch(() => {}); // the import's own error is the one to report
       }
@@ -129,22 +210,33 @@ export class SpaceTransfer {
   }
 
   private async recordImport(space: string, summary: ImportSummary, ctx: CallContext, error: string | null): Promise<void> {
-    const details = { memories: { ...summary.memories }, relations: { ...summary.relations }, ...(error !== null && { error }) };
+    const details = {
+      mode: summary.mode,
+      ...Object.fromEntries(PARTS.map((p) => [p, { ...summary[p] }])),
+      ...(error !== null && { error }),
+    };
     await this.registry.use(space, ({ store }) =>
       store.appendAudit({ action: 'import', ids: [], details }, { actor: ctx.actor ?? null, now: this.now(), requestId: ctx.requestId ?? null }),
     );
   }
 
-  private async importLines(space: string, lines: AsyncIterable<string>, summary: ImportSummary, ctx: CallContext, onProgress: ProgressFn | undefined): Promise<void> {
-    let batch: z.output<typeof MemoryLineSchema>[] = [];
-    let lineNo = 0;
+  private async importLines(
+    space: string,
+    lines: AsyncIterable<string>,
+    summary: ImportSummary,
+    ctx: CallContext,
+    admit: () => Promise<void>,
+    onProgress: ProgressFn | undefined,
+  ): Promise<void> {
+    let pending: { part: Part; rows: unknown[] } | undefined;
     const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const items = batch;
-      batch = [];
-      await this.insertMemories(space, items, summary, ctx);
+      if (pending === undefined || pending.rows.length === 0) return;
+      const { part, rows } = pending;
+      pending = undefined;
+      await this.writeBatch(space, part, rows, summary, ctx);
       onProgress?.(summary.memories.imported + summary.memories.skipped, null);
     };
+    let lineNo = 0;
     for await (const raw of lines) {
       lineNo += 1;
       const text = raw.trim();
@@ -160,17 +252,123 @@ export class SpaceTransfer {
         await this.ensureSpace(space, value as Record<string, unknown>);
         continue;
       }
-      if (type === 'memory') {
-        batch.push(parseWith(MemoryLineSchema, value, `line ${lineNo}`));
-        if (batch.length >= PAGE) await flush();
-      } else if (type === 'relation') {
-        await flush();
-        await this.insertRelation(space, parseWith(RelationLineSchema, value, `line ${lineNo}`), summary, ctx);
-      } else {
-        throw new MemspaceError('VALIDATION_FAILED', `line ${lineNo} has an unknown type`, { issues: [{ path: `line ${lineNo}.type`, message: 'expected space, memory or relation' }] });
+      const part = typeof type === 'string' ? PART_OF[type] : undefined;
+      if (part === undefined) {
+        throw new MemspaceError('VALIDATION_FAILED', `line ${lineNo} has an unknown type`, {
+          issues: [{ path: `line ${lineNo}.type`, message: 'expected space, memory, relation, context, history or audit' }],
+        });
       }
+      const row = parseWith(LINE_SCHEMAS[part], value, `line ${lineNo}`);
+      await admit();
+      if (pending !== undefined && pending.part !== part) await flush();
+      pending ??= { part, rows: [] };
+      pending.rows.push(row);
+      if (pending.rows.length >= PAGE) await flush();
     }
     await flush();
+  }
+
+  /** Writes one batch of lines of one kind, as a restore or a merge. */
+  private async writeBatch(space: string, part: Part, rows: unknown[], summary: ImportSummary, ctx: CallContext): Promise<void> {
+    await this.registry.use(space, async (handle) => {
+      const writeCtx = { actor: ctx.actor ?? null, now: this.now(), requestId: ctx.requestId ?? null };
+      if (part === 'memories') return this.writeMemories(handle, rows as MemoryLine[], summary, writeCtx);
+      if (part === 'contexts') return this.writeContexts(handle, rows as ContextLine[], summary, writeCtx);
+      if (part === 'relations') return this.writeRelations(handle, rows as z.output<typeof RelationLineSchema>[], summary, ctx);
+      if (summary.mode === 'merge') {
+        summary[part].skipped += rows.length;
+        return;
+      }
+      const chunk: DumpChunk =
+        part === 'history'
+          ? { history: (rows as z.output<typeof HistoryLineSchema>[]).map(({ type: _type, ...h }) => ({ ...h, seq: 0 }) as HistoryRecord) }
+          : { audit: (rows as z.output<typeof AuditLineSchema>[]).map(({ type: _type, ...a }) => a as AuditRecord) };
+      await handle.store.restore(chunk, this.now());
+      summary[part].imported += rows.length;
+    });
+  }
+
+  private async writeMemories(handle: SpaceHandle, items: MemoryLine[], summary: ImportSummary, ctx: { actor: string | null; now: number; requestId: string | null }): Promise<void> {
+    const fresh = await this.freshOnly(items, async (ids) => (await handle.store.getMemories(ids, { embeddings: false })).map((m) => m.id));
+    summary.memories.skipped += items.length - fresh.length;
+    if (fresh.length === 0) return;
+    const vectors = await this.service.vectorsFor(handle, fresh.map((i) => ({ text: i.content, given: i.embedding })));
+    const rows: MemoryRecord[] = fresh.map((i, n) => ({
+      id: i.id,
+      content: i.content,
+      metadata: i.metadata as JsonObject,
+      tags: i.tags,
+      userId: i.userId,
+      agentId: i.agentId,
+      runId: i.runId,
+      kind: i.kind,
+      importance: i.importance,
+      createdAt: i.createdAt ?? ctx.now,
+      updatedAt: i.updatedAt ?? i.createdAt ?? ctx.now,
+      expiresAt: i.expiresAt,
+      embedding: normalize(vectors[n]!),
+      accessCount: i.accessCount,
+      lastAccessedAt: i.lastAccessedAt,
+    }));
+    if (summary.mode === 'restore') {
+      checkRoom(handle.record, (await handle.store.stats()).memories, rows.length);
+      await handle.store.restore({ memories: rows }, ctx.now);
+    } else {
+      await handle.store.insertMemories(rows, ctx, { maxMemories: handle.record.quotas.maxMemories, maxBytes: handle.record.quotas.maxBytes });
+    }
+    summary.memories.imported += rows.length;
+  }
+
+  private async writeContexts(handle: SpaceHandle, items: ContextLine[], summary: ImportSummary, ctx: { actor: string | null; now: number; requestId: string | null }): Promise<void> {
+    const existing = new Set<string>();
+    for (const item of items) if ((await handle.store.getContext(validateId(item.id))) !== undefined) existing.add(item.id);
+    const fresh = await this.freshOnly(items, async () => [...existing]);
+    summary.contexts.skipped += items.length - fresh.length;
+    if (fresh.length === 0) return;
+    const vectors = await this.service.vectorsFor(handle, fresh.map((c) => ({ text: c.summary, given: c.embedding })));
+    const rows: ContextRecord[] = fresh.map((c, n) => ({
+      id: c.id,
+      content: c.content,
+      summary: c.summary,
+      metadata: c.metadata as JsonObject,
+      embedding: normalize(vectors[n]!),
+      createdAt: c.createdAt ?? ctx.now,
+      originalBytes: Buffer.byteLength(c.content),
+      storedBytes: 0,
+    }));
+    if (summary.mode === 'restore') await handle.store.restore({ contexts: rows }, ctx.now);
+    else for (const row of rows) await handle.store.insertContext(row, ctx, { maxMemories: null, maxBytes: handle.record.quotas.maxBytes });
+    summary.contexts.imported += rows.length;
+  }
+
+  private async writeRelations(handle: SpaceHandle, items: z.output<typeof RelationLineSchema>[], summary: ImportSummary, ctx: CallContext): Promise<void> {
+    if (summary.mode === 'restore') {
+      const now = this.now();
+      const rows = items.map((r) => ({ id: validateId(r.id), from: r.from, to: r.to, type: r.relationType, weight: r.weight, metadata: r.metadata as JsonObject, createdAt: r.createdAt ?? now }));
+      await handle.store.restore({ relations: rows }, now);
+      summary.relations.imported += rows.length;
+      return;
+    }
+    for (const r of items) {
+      try {
+        await this.service.addRelation(handle.record.name, { id: r.id, from: r.from, to: r.to, type: r.relationType, weight: r.weight, metadata: r.metadata }, ctx);
+        summary.relations.imported += 1;
+      } catch (error) {
+        if (error instanceof MemspaceError && error.code === 'CONFLICT') summary.relations.skipped += 1;
+        else throw error;
+      }
+    }
+  }
+
+  /** Items whose id is valid, not yet stored and not repeated in the batch. */
+  private async freshOnly<T extends { id: string }>(items: T[], existingIds: (ids: string[]) => Promise<string[]>): Promise<T[]> {
+    const existing = new Set(await existingIds(items.map((i) => validateId(i.id))));
+    const seen = new Set<string>();
+    return items.filter((i) => {
+      const keep = !existing.has(i.id) && !seen.has(i.id);
+      seen.add(i.id);
+      return keep;
+    });
   }
 
   /** Creates the target space from an export's header when it does not exist yet. */
@@ -179,58 +377,39 @@ export class SpaceTransfer {
       await this.registry.record(space);
     } catch (error) {
       if (!(error instanceof MemspaceError && error.code === 'SPACE_NOT_FOUND')) throw error;
-      const keep = ['description', 'isolation', 'sensitivity', 'retentionDays', 'labels', 'embedder', 'dimension'];
+      const keep = ['description', 'isolation', 'sensitivity', 'retentionDays', 'quotas', 'labels', 'embedder', 'dimension'];
       const settings = Object.fromEntries(Object.entries(header).filter(([k]) => keep.includes(k)));
       await this.service.createSpace({ ...settings, name: space });
     }
   }
+}
 
-  private async insertMemories(space: string, items: z.output<typeof MemoryLineSchema>[], summary: ImportSummary, ctx: CallContext): Promise<void> {
-    await this.registry.use(space, async (handle) => {
-      const existing = new Set((await handle.store.getMemories(items.map((i) => i.id))).map((m) => m.id));
-      const seen = new Set<string>();
-      const fresh = items.filter((i) => {
-        const keep = !existing.has(validateId(i.id)) && !seen.has(i.id);
-        seen.add(i.id);
-        return keep;
-      });
-      summary.memories.skipped += items.length - fresh.length;
-      if (fresh.length === 0) return;
-      const vectors = await this.service.vectorsFor(handle, fresh.map((i) => ({ text: i.content, given: i.embedding })));
-      const now = this.now();
-      const rows: MemoryRecord[] = fresh.map((i, n) => ({
-        id: i.id,
-        content: i.content,
-        metadata: i.metadata as JsonObject,
-        tags: i.tags,
-        userId: i.userId,
-        agentId: i.agentId,
-        runId: i.runId,
-        kind: i.kind,
-        importance: i.importance,
-        createdAt: i.createdAt ?? now,
-        updatedAt: i.updatedAt ?? i.createdAt ?? now,
-        expiresAt: i.expiresAt,
-        embedding: normalize(vectors[n]!),
-        accessCount: i.accessCount,
-        lastAccessedAt: i.lastAccessedAt,
-      }));
-      await handle.store.insertMemories(rows, { actor: ctx.actor ?? null, now, requestId: ctx.requestId ?? null });
-      summary.memories.imported += rows.length;
-    });
+const LINE_SCHEMAS: Readonly<Record<Part, z.ZodType>> = {
+  memories: MemoryLineSchema,
+  relations: RelationLineSchema,
+  contexts: ContextLineSchema,
+  history: HistoryLineSchema,
+  audit: AuditLineSchema,
+};
+
+/** The export lines of one dump page. */
+function linesOf(chunk: DumpChunk): ExportLine[] {
+  const out: ExportLine[] = [];
+  for (const m of chunk.memories ?? []) out.push({ type: 'memory', ...memoryView(m, true) });
+  for (const r of chunk.relations ?? []) {
+    const { type: relationType, ...rest } = relationView(r);
+    out.push({ ...rest, type: 'relation', relationType });
   }
+  for (const c of chunk.contexts ?? []) out.push({ type: 'context', ...contextView(c, { embedding: true }) });
+  for (const h of chunk.history ?? []) out.push({ type: 'history', ...historyView(h) });
+  for (const a of chunk.audit ?? []) out.push({ type: 'audit', ...auditView(a) });
+  return out;
+}
 
-  private async insertRelation(space: string, line: z.output<typeof RelationLineSchema>, summary: ImportSummary, ctx: CallContext): Promise<void> {
-    try {
-      await this.service.addRelation(
-        space,
-        { id: line.id, from: line.from, to: line.to, type: line.relationType ?? 'related_to', weight: line.weight, metadata: line.metadata },
-        ctx,
-      );
-      summary.relations.imported += 1;
-    } catch (error) {
-      if (error instanceof MemspaceError && error.code === 'CONFLICT') summary.relations.skipped += 1;
-      else throw error;
-    }
+/** A restore writes rows directly, so the memory quota is checked here, before the batch. */
+function checkRoom(record: SpaceRecord, current: number, requested: number): void {
+  const limit = record.quotas.maxMemories;
+  if (limit !== null && current + requested > limit) {
+    throw new MemspaceError('QUOTA_EXCEEDED', `space "${record.name}" may hold at most ${limit} memories`, { quota: 'maxMemories', limit, current, requested });
   }
 }

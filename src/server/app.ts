@@ -6,14 +6,18 @@ import type { Memspace } from '../memspace.js';
 import { installAuth } from './auth.js';
 import { docsPage } from './docs-page.js';
 import { installErrorHandling } from './http-errors.js';
+import { installMetrics, type MetricsOptions } from './metrics.js';
 import { RouteTable } from './route-table.js';
 import { eventRoutes, OpenStreams } from './routes/event-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { callContext } from './routes/memory-routes.js';
 import { memoryRoutes } from './routes/memory-routes.js';
 import { shareRoutes } from './routes/share-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
+import { contextRoutes } from './routes/context-routes.js';
+import { lifecycleRoutes } from './routes/lifecycle-routes.js';
 import { SPACE_HEADER } from './space-resolution.js';
 
 /** What the HTTP app is built from. */
@@ -31,6 +35,8 @@ export interface AppDeps {
   keyRateLimit?: number;
   /** Clock, in epoch ms (rate limits). @default Date.now */
   now?: () => number;
+  /** Prometheus metrics at `/metrics`. @default per-space counts as `metricsPerSpace` and `metricsSpaceCap` of the memspace's config say */
+  metrics?: MetricsOptions;
 }
 
 /** Package version, shown in the OpenAPI document. */
@@ -80,12 +86,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
+  installMetrics(app, deps.memspace, deps.metrics ?? { perSpace: deps.memspace.config.metricsPerSpace, spaceCap: deps.memspace.config.metricsSpaceCap });
+
   const streams = new OpenStreams();
   // A graceful shutdown waits for requests in flight; change streams never end by themselves.
   app.addHook('preClose', async () => streams.closeAll());
   const routes = new RouteTable().add(
+    ...healthRoutes(deps.memspace),
     ...spaceRoutes(deps.memspace),
     ...memoryRoutes(deps.memspace),
+    ...contextRoutes(deps.memspace),
+    ...lifecycleRoutes(deps.memspace),
     ...auditRoutes(deps.memspace),
     ...shareRoutes(deps.memspace),
     ...keyRoutes(deps.memspace.keys),

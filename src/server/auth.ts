@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MemspaceError } from '../core/errors.js';
+import { TokenBuckets } from '../core/token-bucket.js';
 import { LOCAL_PRINCIPAL, type Principal } from '../engine/access.js';
 import type { KeyService } from '../engine/key-service.js';
 
@@ -30,7 +31,9 @@ export interface AuthOptions {
  */
 export function installAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest('principal', null as unknown as Principal);
-  const limiter = new RateLimiter(options.rateLimit ?? 0, options.now ?? Date.now);
+  const limiter = new TokenBuckets();
+  const rate = options.rateLimit ?? 0;
+  const now = options.now ?? Date.now;
   app.addHook('onRequest', async (request) => {
     if (options.keys === undefined) {
       request.principal = LOCAL_PRINCIPAL;
@@ -40,7 +43,10 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
     const secret = presentedKey(request);
     if (secret === undefined) throw new MemspaceError('UNAUTHENTICATED', 'send an API key: Authorization: Bearer <key>');
     request.principal = await options.keys.authenticate(secret);
-    limiter.take(request.principal.keyId);
+    const retryAfterMs = limiter.take(request.principal.keyId, rate, now());
+    if (retryAfterMs > 0) {
+      throw new MemspaceError('QUOTA_EXCEEDED', `this key is limited to ${rate} requests per second`, { quota: 'keyRequestsPerSecond', limit: rate, retryAfterMs });
+    }
   });
 }
 
@@ -53,31 +59,4 @@ function presentedKey(request: FastifyRequest): string | undefined {
   }
   const apiKey = request.headers['x-api-key'];
   return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined;
-}
-
-/** A token bucket per key: `rate` requests per second, bursts up to one second's worth. */
-class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-
-  constructor(
-    private readonly rate: number,
-    private readonly now: () => number,
-  ) {}
-
-  take(key: string): void {
-    if (this.rate <= 0) return;
-    const now = this.now();
-    const bucket = this.buckets.get(key) ?? { tokens: this.rate, at: now };
-    bucket.tokens = Math.min(this.rate, bucket.tokens + ((now - bucket.at) / 1000) * this.rate);
-    bucket.at = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens < 1) {
-      throw new MemspaceError('QUOTA_EXCEEDED', `this key is limited to ${this.rate} requests per second`, {
-        quota: 'keyRequestsPerSecond',
-        limit: this.rate,
-        retryAfterMs: Math.ceil(((1 - bucket.tokens) / this.rate) * 1000),
-      });
-    }
-    bucket.tokens -= 1;
-  }
 }

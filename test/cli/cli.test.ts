@@ -91,13 +91,14 @@ describe('memspace CLI', () => {
     const exported = await cli(dir, ['export', 'src', file]);
     expect(exported.code, exported.stderr).toBe(0);
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; embedding?: number[] });
-    expect(lines.map((l) => l.type)).toEqual(['space', 'memory', 'memory', 'memory', 'memory', 'memory', 'relation']);
+    expect(lines.filter((l) => !['history', 'audit'].includes(l.type)).map((l) => l.type)).toEqual(['space', 'memory', 'memory', 'memory', 'memory', 'memory', 'relation']);
+    expect(lines.filter((l) => l.type === 'history')).toHaveLength(5);
     expect(lines[1]!.embedding).toHaveLength(8);
 
     const first = (await json(['import', 'copy', file])) as { memories: { imported: number; skipped: number }; relations: { imported: number } };
-    expect(first).toEqual({ memories: { imported: 5, skipped: 0 }, relations: { imported: 1, skipped: 0 } });
+    expect(first).toMatchObject({ mode: 'restore', memories: { imported: 5, skipped: 0 }, relations: { imported: 1, skipped: 0 }, history: { imported: 5 } });
     const again = await json(['import', 'copy', file]);
-    expect(again).toEqual({ memories: { imported: 0, skipped: 5 }, relations: { imported: 0, skipped: 1 } });
+    expect(again).toMatchObject({ mode: 'merge', memories: { imported: 0, skipped: 5 }, relations: { imported: 0, skipped: 1 }, history: { imported: 0, skipped: 5 } });
     expect(await json(['spaces', 'info', 'copy'])).toMatchObject({ embedder: 'none', dimension: 8, stats: { memories: 5, relations: 1 } });
 
     const a = (await json(['get', 'src', ids[3]!])) as object;

@@ -139,7 +139,8 @@ describe('MemspaceClient against a live server', () => {
       yield* lines;
     }
     const first = await client.import(objects(), { space: 'a-copy' });
-    expect(first).toEqual({ memories: { imported: memories.length, skipped: 0 }, relations: { imported: 0, skipped: 0 } });
+    expect(first).toMatchObject({ mode: 'restore', memories: { imported: memories.length, skipped: 0 }, relations: { imported: 0, skipped: 0 } });
+    expect(first.audit.imported).toBe(lines.filter((l) => l.type === 'audit').length);
     expect(lastSent().headers.get('content-type')).toBe('application/x-ndjson');
     const again = await client.import(lines.map((l) => JSON.stringify(l)), { space: 'a-copy' });
     expect(again.memories).toEqual({ imported: 0, skipped: memories.length });

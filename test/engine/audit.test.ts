@@ -163,24 +163,34 @@ describe('audit trail: one entry per mutation', () => {
     expect(await s.verifyAudit(space)).toEqual({ ok: true, entries: 2 });
   });
 
-  it('records an import: one entry per batch and relation, then one import entry with the counts', async () => {
+  it('records an import: a restore carries the source chain and adds one import entry; a merge writes its own entries', async () => {
     const from = await newSpace();
     await s.addMemories(from, [{ content: 'p', embedding: v(1), id: 'p' }, { content: 'q', embedding: v(2), id: 'q' }]);
     await s.addRelation(from, { id: 'pq', from: 'p', to: 'q', type: 't' });
     const lines: string[] = [];
     for await (const line of ms.transfer.exportSpace(from)) lines.push(JSON.stringify(line));
-    const to = `copy${++n}`;
     const source = async function* (): AsyncGenerator<string> {
       yield* lines;
     };
+    const to = `copy${++n}`;
     await ms.transfer.importSpace(to, source(), undefined, { requestId: 'imp-1' });
+    const sourceEntries = await allEntries(from);
     const entries = await allEntries(to);
-    expect(entries.map((e) => [e.action, e.ids, e.actor, e.requestId])).toEqual([
-      ['memory.create', ['p', 'q'], 'import', 'imp-1'],
-      ['relation.create', ['pq'], 'import', 'imp-1'],
-      ['import', [], 'import', 'imp-1'],
+    expect(entries.slice(0, -1)).toEqual(sourceEntries);
+    expect([entries.at(-1)!.action, entries.at(-1)!.actor, entries.at(-1)!.requestId]).toEqual(['import', 'import', 'imp-1']);
+    expect(entries.at(-1)!.details).toMatchObject({ mode: 'restore', memories: { imported: 2, skipped: 0 }, relations: { imported: 1, skipped: 0 } });
+    expect(await s.verifyAudit(to)).toEqual({ ok: true, entries: entries.length });
+
+    const busy = await newSpace();
+    await s.addMemory(busy, { content: 'already here', embedding: v(3) });
+    await ms.transfer.importSpace(busy, source(), undefined, { requestId: 'imp-2' });
+    const merged = (await allEntries(busy)).slice(1);
+    expect(merged.map((e) => [e.action, e.ids, e.actor, e.requestId])).toEqual([
+      ['memory.create', ['p', 'q'], 'import', 'imp-2'],
+      ['relation.create', ['pq'], 'import', 'imp-2'],
+      ['import', [], 'import', 'imp-2'],
     ]);
-    expect(entries[2]!.details).toEqual({ memories: { imported: 2, skipped: 0 }, relations: { imported: 1, skipped: 0 } });
+    expect(merged[2]!.details).toMatchObject({ mode: 'merge', audit: { imported: 0, skipped: sourceEntries.length } });
   });
 
   it('bounds what callers may record', async () => {
@@ -293,7 +303,12 @@ describe('audit trail: tamper evidence', () => {
     const space = await newSpace('old');
     await s.addMemory(space, { content: 'before', embedding: v(1) });
     await onDisk(space, (db) => {
-      db.exec('DROP TABLE audit'); // its triggers and indexes go with it
+      // Back to release 1: what migrations 2 and 3 added goes (triggers and indexes go with their tables).
+      db.exec(`DROP TABLE contexts; DROP TABLE usage;
+        DROP TRIGGER memories_usage_insert; DROP TRIGGER memories_usage_delete; DROP TRIGGER memories_usage_update;
+        DROP TRIGGER relations_usage_insert; DROP TRIGGER relations_usage_delete;
+        DROP INDEX memories_created; DROP INDEX relations_seq; ALTER TABLE relations DROP COLUMN seq;
+        DROP TABLE audit;`);
       db.pragma('user_version = 1');
     });
     expect(await s.verifyAudit(space)).toEqual({ ok: true, entries: 0 });

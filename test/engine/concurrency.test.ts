@@ -292,7 +292,9 @@ describe('concurrency across processes', () => {
       expect([...listed].sort()).toEqual([...own('alpha'), ...own('beta'), 'default', 'shared', mixedWinner].sort());
       expect(readdirSync(join(dataDir, 'spaces')).sort()).toEqual([...listed].sort());
       for (const name of listed) {
-        expect(existsSync(join(dataDir, 'spaces', name, 'space.db'))).toBe(true);
+        // Storage is made on first use: a new space has its directory and a marker until then.
+        const dir = join(dataDir, 'spaces', name);
+        expect(existsSync(join(dir, 'space.db')) || existsSync(join(dir, '.new'))).toBe(true);
         expect(await ms.registry.use(name, async ({ store }) => store.integrityCheck())).toEqual([]);
       }
       const m = await ms.service.addMemory('shared', { content: 'after the race', embedding: axisVector(DIM, 2) });

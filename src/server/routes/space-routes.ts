@@ -16,19 +16,11 @@ const ListSpacesQuery = z.strictObject({
   cursor: z.string().max(64).optional(),
 });
 
-/** Routes on spaces themselves, and the liveness check. */
+/** Routes on spaces themselves. */
 export function spaceRoutes(ms: Memspace): RouteSpec[] {
   const s = ms.service;
   const name = (params: unknown): string => (params as { space: string }).space;
   return [
-    {
-      method: 'GET',
-      path: '/health',
-      scoped: false,
-      tag: 'operations',
-      summary: 'Liveness and readiness',
-      handler: async () => ({ status: 'ok', openSpaces: ms.registry.openCount }),
-    },
     {
       method: 'POST',
       path: '/spaces',

@@ -2,9 +2,10 @@ import type Database from 'better-sqlite3';
 
 /**
  * Migrations of a space's database, applied in order; `PRAGMA user_version` records how many
- * ran. Append only: a released migration never changes.
+ * ran. Append only: a released migration never changes. Exported so tests can build a
+ * database as an older release left it.
  */
-const SPACE_MIGRATIONS: readonly string[] = [
+export const SPACE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE memories (
     seq INTEGER PRIMARY KEY,                 -- insertion order: FTS rowid and listing cursor
@@ -104,6 +105,76 @@ const SPACE_MIGRATIONS: readonly string[] = [
   END;
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN
     SELECT RAISE(ABORT, 'audit is append-only');
+  END;
+  `,
+  // 3: contexts, usage counters kept by triggers (quotas and stats read one row instead of
+  // scanning), a retention index, and a creation sequence for relations (dump cursor).
+  `
+  CREATE TABLE contexts (
+    seq INTEGER PRIMARY KEY,                 -- creation order: dump cursor
+    id TEXT NOT NULL UNIQUE,
+    content BLOB NOT NULL,                   -- UTF-8 text, brotli-compressed (context-codec.ts)
+    summary TEXT NOT NULL,
+    metadata TEXT NOT NULL,                  -- JSON object
+    embedding BLOB NOT NULL,                 -- float32 little-endian, unit length
+    created_at INTEGER NOT NULL,
+    original_bytes INTEGER NOT NULL,
+    stored_bytes INTEGER NOT NULL
+  );
+
+  -- Retention sweeps delete the oldest memories first.
+  CREATE INDEX memories_created ON memories(created_at);
+
+  -- The table is WITHOUT ROWID, keyed by a caller's id; seq gives dumps a numeric cursor in
+  -- creation order. Existing rows are numbered by (created_at, id).
+  ALTER TABLE relations ADD COLUMN seq INTEGER;
+  UPDATE relations SET seq = o.n
+    FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM relations) AS o
+    WHERE o.id = relations.id;
+  CREATE UNIQUE INDEX relations_seq ON relations(seq);
+
+  -- One row. payload_bytes is what quotas.maxBytes counts: a memory's content (UTF-8 bytes),
+  -- metadata, tags and vector; a context as stored plus its summary, metadata and vector.
+  CREATE TABLE usage (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    memories INTEGER NOT NULL,
+    relations INTEGER NOT NULL,
+    contexts INTEGER NOT NULL,
+    payload_bytes INTEGER NOT NULL
+  );
+  INSERT INTO usage (id, memories, relations, contexts, payload_bytes) VALUES (1,
+    (SELECT count(*) FROM memories),
+    (SELECT count(*) FROM relations),
+    0,
+    (SELECT coalesce(sum(length(CAST(content AS BLOB)) + length(metadata) + length(tags) + length(embedding)), 0) FROM memories));
+
+  CREATE TRIGGER memories_usage_insert AFTER INSERT ON memories BEGIN
+    UPDATE usage SET memories = memories + 1,
+      payload_bytes = payload_bytes + length(CAST(new.content AS BLOB)) + length(new.metadata) + length(new.tags) + length(new.embedding);
+  END;
+  CREATE TRIGGER memories_usage_delete AFTER DELETE ON memories BEGIN
+    UPDATE usage SET memories = memories - 1,
+      payload_bytes = payload_bytes - length(CAST(old.content AS BLOB)) - length(old.metadata) - length(old.tags) - length(old.embedding);
+  END;
+  -- Only the counted columns: access counts are updated far more often and change no size.
+  CREATE TRIGGER memories_usage_update AFTER UPDATE OF content, metadata, tags, embedding ON memories BEGIN
+    UPDATE usage SET payload_bytes = payload_bytes
+      + length(CAST(new.content AS BLOB)) + length(new.metadata) + length(new.tags) + length(new.embedding)
+      - length(CAST(old.content AS BLOB)) - length(old.metadata) - length(old.tags) - length(old.embedding);
+  END;
+  CREATE TRIGGER contexts_usage_insert AFTER INSERT ON contexts BEGIN
+    UPDATE usage SET contexts = contexts + 1,
+      payload_bytes = payload_bytes + new.stored_bytes + length(new.summary) + length(new.metadata) + length(new.embedding);
+  END;
+  CREATE TRIGGER contexts_usage_delete AFTER DELETE ON contexts BEGIN
+    UPDATE usage SET contexts = contexts - 1,
+      payload_bytes = payload_bytes - old.stored_bytes - length(old.summary) - length(old.metadata) - length(old.embedding);
+  END;
+  CREATE TRIGGER relations_usage_insert AFTER INSERT ON relations BEGIN
+    UPDATE usage SET relations = relations + 1;
+  END;
+  CREATE TRIGGER relations_usage_delete AFTER DELETE ON relations BEGIN
+    UPDATE usage SET relations = relations - 1;
   END;
   `,
 ];

@@ -1,14 +1,17 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemspaceError } from '../../core/errors.js';
-import type { Backend, KeyRecord, ShareRecord } from '../../core/ports/catalog-store.js';
+import type { Backend, ClosedSpaceStats, KeyRecord, ShareRecord } from '../../core/ports/catalog-store.js';
 import type { SpaceStore } from '../../core/ports/space-store.js';
 import type { SpaceRecord } from '../../core/types.js';
+import { extractSpaceArchive, readArchiveManifest, snapshotDatabase, writeSpaceArchive } from './space-archive.js';
+import { damagedError, fileSize, fsyncPath, isDamageCode, listFiles, NEW_MARKER, SPACE_DB, SpaceFiles, sqliteCodeOf } from './space-files.js';
+import { EMPTY_FIGURES, readDatabaseFigures } from './space-inspect.js';
 import { migrate } from './space-schema.js';
-import { sqlite } from './sqlite-errors.js';
+import { sqlite, translateSqliteError } from './sqlite-errors.js';
 import { HnswJobRunner } from './ann-jobs.js';
-import { type AnnOptions, DEFAULT_HNSW_PARAMS, openSpaceDatabase, SqliteSpaceStore, type SyncMode } from './sqlite-space-store.js';
+import { type AnnOptions, DEFAULT_HNSW_PARAMS, SqliteSpaceStore, type SyncMode } from './sqlite-space-store.js';
 
 const CATALOG_MIGRATIONS: readonly string[] = [
   `
@@ -65,6 +68,8 @@ export interface SqliteBackendOptions {
    * scanned exactly. `Infinity` turns the index off. @default {@link DEFAULT_ANN_THRESHOLD}
    */
   annThreshold?: number;
+  /** Clock for the times archives record and the stores' bookkeeping, in epoch milliseconds. @default Date.now */
+  now?: () => number;
 }
 
 /** Measured crossover of exact scan and HNSW search on the reference machine (bench/RESULTS.md). */
@@ -73,19 +78,32 @@ export const DEFAULT_ANN_THRESHOLD = 10_000;
 /**
  * The embedded backend: a catalogue database plus one directory and database per space, so
  * that no query can reach another space's rows by forgetting a condition.
+ *
+ * Storage is lazy: creating a space writes its catalogue row and an empty directory holding the
+ * marker {@link NEW_MARKER}; the database is created on first open. A hundred thousand spaces
+ * never used cost a row and a directory each.
+ *
+ * Lifecycle steps that span the catalogue and the files (archive, restore) use the row's
+ * `state` as the commit point and clean what an interrupted step left on the next call. They
+ * assume one process works on a given space at a time (the registry of that process
+ * serialises them); two processes archiving the same space at once are not coordinated.
  */
 export class SqliteBackend implements Backend {
   private readonly catalog: Database.Database;
+  private readonly files: SpaceFiles;
   private readonly spacesDir: string;
   private readonly sync: SyncMode;
   private readonly ann: AnnOptions | undefined;
+  private readonly now: () => number;
 
   constructor(options: SqliteBackendOptions) {
     this.sync = options.sync ?? 'full';
+    this.now = options.now ?? Date.now;
+    this.files = new SpaceFiles(options.dataDir);
     const threshold = options.annThreshold ?? DEFAULT_ANN_THRESHOLD;
     // One job runner for every space: index builds take turns rather than fight for the cores.
     this.ann = Number.isFinite(threshold) ? { threshold, params: DEFAULT_HNSW_PARAMS, runner: new HnswJobRunner() } : undefined;
-    this.spacesDir = join(options.dataDir, 'spaces');
+    this.spacesDir = this.files.spacesDir;
     this.catalog = sqlite(() => {
       mkdirSync(this.spacesDir, { recursive: true });
       return whileBusy(() => openCatalog(join(options.dataDir, 'catalog.db')));
@@ -94,7 +112,12 @@ export class SqliteBackend implements Backend {
 
   /** Directory of a space's files; the name was validated, so it cannot leave `spaces/`. */
   spaceDir(name: string): string {
-    return join(this.spacesDir, name);
+    return this.files.dir(name);
+  }
+
+  /** Path of a space's archive file (it exists only while the space is archived). */
+  archiveFile(name: string): string {
+    return this.files.archive(name);
   }
 
   async createSpace(record: SpaceRecord): Promise<void> {
@@ -103,11 +126,14 @@ export class SqliteBackend implements Backend {
         .transaction(() => {
           const taken = this.catalog.prepare('SELECT name FROM spaces WHERE name = ?').get(record.name) as { name: string } | undefined;
           if (taken) throw new MemspaceError('CONFLICT', `space "${taken.name}" already exists`, { name: taken.name });
-          // A directory without a catalogue row is what a crash mid-create or mid-delete leaves: garbage.
+          // A directory or archive without a catalogue row is what a crash mid-create or mid-delete leaves: garbage.
           const dir = this.spaceDir(record.name);
-          rmSync(dir, { recursive: true, force: true });
+          this.removeFiles(record.name);
           mkdirSync(dir, { recursive: true });
-          openSpaceDatabase(join(dir, 'space.db'), { create: true, sync: this.sync }).close();
+          writeFileSync(join(dir, NEW_MARKER), '');
+          // Durable before the row commits, so a listed space never lacks its directory after a power loss.
+          fsyncPath(dir);
+          fsyncPath(this.spacesDir);
           this.catalog.prepare(`INSERT INTO spaces VALUES (@name, @description, @isolation, @sensitivity, @retention_days,
             @quotas, @labels, @embedder, @dimension, @created_at, @updated_at, @state)`).run(toRow(record));
         })
@@ -155,19 +181,157 @@ export class SqliteBackend implements Backend {
           this.catalog.prepare('DELETE FROM spaces WHERE name = ?').run(row.name);
           // Shares from and to the space go with it: a later space of the same name inherits nothing.
           this.catalog.prepare('DELETE FROM shares WHERE space = @name OR to_space = @name').run({ name: row.name });
-          rmSync(this.spaceDir(row.name), { recursive: true, force: true });
+          this.removeFiles(row.name);
           return true;
         })
         .immediate(),
     );
   }
 
+  /**
+   * Opens a space's database, creating it on the first open of a new space (the marker
+   * {@link NEW_MARKER} is removed afterwards; should that removal be lost, the next open sees the
+   * marker beside the database and simply opens it). A missing directory, a directory without
+   * database or marker, and a file SQLite finds corrupt or unreadable are
+   * `BACKEND_UNAVAILABLE` with `details: { name, damaged: true, reason }`. An archived space is
+   * `SPACE_ARCHIVED`.
+   */
   async openSpace(record: SpaceRecord): Promise<SpaceStore> {
-    const file = join(this.spaceDir(record.name), 'space.db');
-    if (!existsSync(file)) {
-      throw new MemspaceError('BACKEND_UNAVAILABLE', `storage of space "${record.name}" is missing`, { name: record.name });
+    if (record.state === 'archived') throw archivedError(record.name);
+    const dir = this.spaceDir(record.name);
+    const file = this.files.db(record.name);
+    const marker = this.files.marker(record.name);
+    const isNew = existsSync(marker);
+    if (!isNew && !existsSync(file)) {
+      throw damagedError(record.name, existsSync(dir) ? `${SPACE_DB} is missing` : 'space directory is missing');
     }
-    return new SqliteSpaceStore(file, record.dimension, { sync: this.sync, ...(this.ann !== undefined && { ann: this.ann }) });
+    let store: SqliteSpaceStore;
+    try {
+      store = new SqliteSpaceStore(file, record.dimension, { sync: this.sync, create: isNew, now: this.now, ...(this.ann !== undefined && { ann: this.ann }) });
+    } catch (error) {
+      const code = sqliteCodeOf(error);
+      if (isDamageCode(code)) throw damagedError(record.name, `database cannot be opened (${code})`, error);
+      throw translateSqliteError(error);
+    }
+    if (isNew) rmSync(marker, { force: true });
+    return store;
+  }
+
+  /**
+   * Figures of a closed space read from its files. The database is opened read-only (nothing
+   * migrated, nothing checkpointed) when a WAL is present; when there is none it is opened
+   * read-write without writing anything, because a read-only connection would leave new empty
+   * `-wal` and `-shm` files behind, while a read-write one removes them itself as it closes (and
+   * only when no other connection holds the database). A space never opened is all zeros.
+   *
+   * An archived space reports the figures its manifest recorded when it was archived, with
+   * `bytes` the archive's size; reading them decompresses only the manifest. Callers that
+   * want nothing from an archive should not call this for archived spaces.
+   */
+  async inspectSpace(record: SpaceRecord): Promise<ClosedSpaceStats> {
+    if (record.state === 'archived') {
+      const file = this.files.archive(record.name);
+      if (!existsSync(file)) throw damagedError(record.name, 'archive file is missing');
+      const manifest = await readArchiveManifest(record.name, file);
+      return { ...manifest.figures, bytes: fileSize(file), walBytes: 0, uncheckpointedSince: null };
+    }
+    const files = listFiles(this.spaceDir(record.name));
+    if (files === undefined) throw damagedError(record.name, 'space directory is missing');
+    let bytes = 0;
+    for (const stat of files.values()) bytes += stat.size;
+    const wal = files.get(`${SPACE_DB}-wal`);
+    const walBytes = wal?.size ?? 0;
+    // The WAL's mtime is when it was last written, so it is an upper bound of the oldest write
+    // not yet checkpointed: honest in that the lag it implies is never overstated.
+    const uncheckpointedSince = wal !== undefined && walBytes > 0 ? Math.floor(wal.mtimeMs) : null;
+    if (!files.has(SPACE_DB)) {
+      if (files.has(NEW_MARKER)) return { ...EMPTY_FIGURES, bytes, walBytes, uncheckpointedSince: null };
+      throw damagedError(record.name, `${SPACE_DB} is missing`);
+    }
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(this.files.db(record.name), { readonly: wal !== undefined, fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+      return { ...readDatabaseFigures(db), bytes, walBytes, uncheckpointedSince };
+    } catch (error) {
+      const code = sqliteCodeOf(error);
+      if (isDamageCode(code)) throw damagedError(record.name, `database cannot be read (${code})`, error);
+      throw translateSqliteError(error);
+    } finally {
+      db?.close();
+    }
+  }
+
+  /**
+   * Archives a closed space (see {@link Backend.archiveSpace}). Steps, the catalogue row's
+   * state being the commit point: clean leftovers of an interrupted run; snapshot the database
+   * with `VACUUM INTO`; write the archive under a temporary name, fsync it, rename it, fsync
+   * `archive/`; set the state `archived`; remove the space's directory. A crash before the state
+   * change leaves the space as it was (a stray archive of a live space is removed by the next
+   * archive or restore call); after it, the archive is complete and a stale directory is
+   * removed by the next call. A space whose database was never created is archived as a
+   * manifest alone and comes back new. `CONFLICT` when already archived.
+   */
+  async archiveSpace(name: string): Promise<{ bytes: number }> {
+    const record = await this.requireSpace(name);
+    this.removeLeftovers(record);
+    if (record.state === 'archived') throw new MemspaceError('CONFLICT', `space "${record.name}" is already archived`, { space: record.name });
+    const dbFile = this.files.db(record.name);
+    const hasDb = existsSync(dbFile);
+    if (!hasDb && !existsSync(this.files.marker(record.name))) {
+      throw damagedError(record.name, existsSync(this.spaceDir(record.name)) ? `${SPACE_DB} is missing` : 'space directory is missing');
+    }
+    mkdirSync(this.files.archiveDir, { recursive: true });
+    const snapshot = this.files.snapshotTemp(record.name);
+    const temp = this.files.archiveTemp(record.name);
+    const target = this.files.archive(record.name);
+    try {
+      const figures = hasDb ? snapshotDatabase(record.name, dbFile, snapshot) : EMPTY_FIGURES;
+      await writeSpaceArchive(temp, { name: record.name, snapshot: hasDb ? snapshot : null, figures, now: this.now() });
+      renameSync(temp, target);
+      fsyncPath(this.files.archiveDir);
+    } catch (error) {
+      this.files.removeTemps(record.name);
+      throw translateFsError(error);
+    } finally {
+      rmSync(snapshot, { force: true });
+    }
+    this.setState(record.name, 'archived');
+    rmSync(this.spaceDir(record.name), { recursive: true, force: true });
+    return { bytes: statSync(target).size };
+  }
+
+  /**
+   * Restores an archived space (see {@link Backend.restoreSpace}): extract into a temporary
+   * directory under `spaces/`, check the database's SHA-256, fsync, replace whatever directory
+   * an interrupted run left, rename into place, fsync `spaces/`, set the state `idle`, remove
+   * the archive. A crash before the state change leaves the space archived with its archive
+   * intact; after it, a stray archive is removed by the next call. A missing or damaged
+   * archive is `BACKEND_UNAVAILABLE` with `details.damaged`; `CONFLICT` when not archived.
+   */
+  async restoreSpace(name: string): Promise<void> {
+    const record = await this.requireSpace(name);
+    this.removeLeftovers(record);
+    if (record.state !== 'archived') throw new MemspaceError('CONFLICT', `space "${record.name}" is not archived`, { space: record.name });
+    const archive = this.files.archive(record.name);
+    if (!existsSync(archive)) throw damagedError(record.name, 'archive file is missing');
+    const temp = this.files.restoreTemp(record.name);
+    const dir = this.spaceDir(record.name);
+    try {
+      mkdirSync(temp, { recursive: true });
+      const manifest = await extractSpaceArchive(record.name, archive, temp);
+      if (manifest.name.toLowerCase() !== record.name.toLowerCase()) throw damagedError(record.name, `the archive holds space "${manifest.name}"`);
+      if (manifest.database === null) writeFileSync(join(temp, NEW_MARKER), '');
+      fsyncPath(temp);
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(temp, dir);
+      fsyncPath(this.spacesDir);
+    } catch (error) {
+      rmSync(temp, { recursive: true, force: true });
+      throw translateFsError(error);
+    }
+    this.setState(record.name, 'idle');
+    rmSync(archive, { force: true });
   }
 
   async createKey(record: KeyRecord): Promise<void> {
@@ -220,6 +384,50 @@ export class SqliteBackend implements Backend {
   async close(): Promise<void> {
     if (this.catalog.open) this.catalog.close();
   }
+
+  private async requireSpace(name: string): Promise<SpaceRecord> {
+    const record = await this.getSpace(name);
+    if (record === undefined) throw new MemspaceError('SPACE_NOT_FOUND', `space "${name}" not found`, { space: name });
+    return record;
+  }
+
+  /** Sets a space's lifecycle state without touching the rest of its record (nor `updatedAt`). */
+  private setState(name: string, state: SpaceRecord['state']): void {
+    const result = sqlite(() => this.catalog.prepare('UPDATE spaces SET state = ? WHERE name = ?').run(state, name));
+    if (result.changes === 0) throw new MemspaceError('SPACE_NOT_FOUND', `space "${name}" not found`, { space: name });
+  }
+
+  /**
+   * Removes what an interrupted archive or restore left, judged by the committed state: temp
+   * files always; for an archived space its directory (the archive is complete); for any
+   * other its archive (the space's directory is the truth).
+   */
+  private removeLeftovers(record: SpaceRecord): void {
+    this.files.removeTemps(record.name);
+    if (record.state === 'archived') rmSync(this.spaceDir(record.name), { recursive: true, force: true });
+    else rmSync(this.files.archive(record.name), { force: true });
+  }
+
+  /** Removes every file of a space: directory, archive, temporaries. */
+  private removeFiles(name: string): void {
+    this.files.removeTemps(name);
+    rmSync(this.spaceDir(name), { recursive: true, force: true });
+    rmSync(this.files.archive(name), { force: true });
+  }
+}
+
+function archivedError(name: string): MemspaceError {
+  return new MemspaceError('SPACE_ARCHIVED', `space "${name}" is archived; restore it first`, { space: name });
+}
+
+/** File-system failures (disk full, read-only, permissions) mean the storage cannot serve now; other errors pass as they are. */
+function translateFsError(error: unknown): MemspaceError {
+  if (error instanceof MemspaceError) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    return new MemspaceError('BACKEND_UNAVAILABLE', 'storage cannot serve this request; nothing was changed', { errno: code }, { cause: error });
+  }
+  return translateSqliteError(error);
 }
 
 interface KeyRow {

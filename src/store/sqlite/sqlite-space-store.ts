@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditChainVerifier, changedMemoryFields, sealAuditEntry } from '../../core/audit.js';
@@ -12,12 +11,14 @@ import type {
   AuditVerification,
   ChangeOp,
   ChangeRecord,
+  ContextRecord,
+  DumpChunk,
   HistoryRecord,
-  JsonObject,
   MemoryRecord,
   RelationRecord,
   ScoredId,
   SpaceStats,
+  StorageLimits,
   VectorIndexStatus,
   WriteContext,
 } from '../../core/types.js';
@@ -26,9 +27,34 @@ import type { HnswJobRunner, HnswParams } from './ann-jobs.js';
 import { FlatVectorIndex } from './flat-vector-index.js';
 import { toFtsQuery } from './fts-query.js';
 import { HnswIndex, type HnswStatus } from './hnsw-index.js';
+import { conflictOr, contextFromRow, type ContextRow, decodeDumpPage, type DumpPart, prepareContexts, readDumpPage, writeContext, writeDumpChunk } from './space-dump.js';
+import {
+  AUDIT_HEAD_SQL,
+  type AuditRow,
+  fromRow,
+  historyFromRow,
+  type HistoryRow,
+  INSERT_AUDIT_SQL,
+  INSERT_CHANGE_SQL,
+  INSERT_CONTEXT_SQL,
+  INSERT_HISTORY_SQL,
+  INSERT_MEMORY_SQL,
+  INSERT_RELATION_SQL,
+  type MemoryRow,
+  relationFromRow,
+  type RelationRow,
+  SWEEP_EXPIRED_SQL,
+  SWEEP_RETENTION_SQL,
+  toRow,
+  toVector,
+  tryParseJson,
+  auditFromRow,
+} from './space-rows.js';
 import { migrateSpace } from './space-schema.js';
+import { directoryBytes, enforceLimits, fileBytes, readUsage, USAGE_SQL } from './space-usage.js';
 import { sqlite, translateSqliteError } from './sqlite-errors.js';
 import { loadVectorSnapshot, removeVectorSnapshot, saveVectorSnapshot } from './vector-snapshot.js';
+import { CHECKPOINT_WAL_BYTES, WalCheckpointer } from './wal-checkpointer.js';
 
 /** How an acknowledged write reaches the disk. */
 export type SyncMode = 'full' | 'normal';
@@ -45,6 +71,16 @@ export interface SqliteSpaceOptions {
   create?: boolean;
   /** The HNSW index; without it every search is exact. */
   ann?: AnnOptions;
+  /** Clock of the store's own bookkeeping (when the WAL was last checkpointed). @default Date.now */
+  now?: () => number;
+  /**
+   * Disk budget of the database, in pages (4 KiB each by default): SQLite's `max_page_count`
+   * on this connection. A write that would grow the database past it fails as a full disk
+   * would (`SQLITE_FULL`, so `BACKEND_UNAVAILABLE`) and writes nothing; see
+   * {@link SqliteSpaceStore.setMaxPageCount}. Internal: tests use it to exercise a full disk.
+   * @default SQLite's own limit (no budget)
+   */
+  maxPageCount?: number;
 }
 
 /** When and how a space searches through its HNSW index. */
@@ -69,37 +105,6 @@ const ANN_MAX_FETCH_SHARE = 0.1;
 /** Extra keyword candidates fetched so that a few expired ones do not shorten the list. */
 const KEYWORD_MARGIN = 16;
 
-interface MemoryRow {
-  seq: number;
-  id: string;
-  content: string;
-  metadata: string;
-  tags: string;
-  user_id: string | null;
-  agent_id: string | null;
-  run_id: string | null;
-  kind: string;
-  importance: number;
-  created_at: number;
-  updated_at: number;
-  expires_at: number | null;
-  embedding: Buffer | null;
-  access_count: number;
-  last_accessed_at: number | null;
-}
-
-interface AuditRow {
-  seq: number;
-  at: number;
-  actor: string | null;
-  action: string;
-  ids: string;
-  request_id: string | null;
-  details: string | null;
-  prev_hash: string;
-  hash: string;
-}
-
 /** Opens (and migrates) a space database with the pragmas every connection needs. */
 export function openSpaceDatabase(file: string, options: SqliteSpaceOptions = {}): Database.Database {
   const db = new Database(file, { fileMustExist: options.create !== true });
@@ -108,12 +113,22 @@ export function openSpaceDatabase(file: string, options: SqliteSpaceOptions = {}
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = ON');
+    // The store checkpoints after the acknowledgement (WalCheckpointer), not inside a commit.
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`journal_size_limit = ${CHECKPOINT_WAL_BYTES}`);
     migrateSpace(db);
     return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/** A memory about to be deleted: what its `delete` history entry keeps. */
+interface Victim {
+  id: string;
+  content: string;
+  metadata: string;
 }
 
 /** The embedded storage of one space: one SQLite database in WAL mode. */
@@ -127,6 +142,7 @@ export class SqliteSpaceStore implements SpaceStore {
   private readonly pendingInserts: {
     rows: readonly MemoryRecord[];
     ctx: WriteContext;
+    limits: StorageLimits | undefined;
     resolve: () => void;
     reject: (error: unknown) => void;
   }[] = [];
@@ -137,6 +153,9 @@ export class SqliteSpaceStore implements SpaceStore {
   private readonly pendingAccess = new Map<string, { count: number; at: number }>();
   private closed = false;
   private readonly stmt;
+  private readonly wal: WalCheckpointer;
+  /** Rows this connection has changed so far (SQLite's `total_changes()`), to tell a write from a no-op. */
+  private changesSeen = 0;
 
   constructor(
     private readonly file: string,
@@ -144,6 +163,8 @@ export class SqliteSpaceStore implements SpaceStore {
     options: SqliteSpaceOptions = {},
   ) {
     this.db = sqlite(() => openSpaceDatabase(file, options));
+    if (options.maxPageCount !== undefined) this.setMaxPageCount(options.maxPageCount);
+    this.wal = new WalCheckpointer(this.db, `${file}-wal`, options.now ?? Date.now);
     this.index = new FlatVectorIndex(dimension);
     this.snapshotFile = join(dirname(file), 'vectors.bin');
     this.uid = (this.db.prepare(`SELECT value FROM meta WHERE key = 'uid'`).pluck().get() as string | undefined) ?? '';
@@ -163,10 +184,7 @@ export class SqliteSpaceStore implements SpaceStore {
           });
     const db = this.db;
     this.stmt = {
-      insert: db.prepare(`INSERT INTO memories (id, content, metadata, tags, user_id, agent_id, run_id, kind, importance,
-        created_at, updated_at, expires_at, embedding, access_count, last_accessed_at)
-        VALUES (@id, @content, @metadata, @tags, @user_id, @agent_id, @run_id, @kind, @importance,
-        @created_at, @updated_at, @expires_at, @embedding, @access_count, @last_accessed_at)`),
+      insert: db.prepare(INSERT_MEMORY_SQL),
       update: db.prepare(`UPDATE memories SET content = @content, metadata = @metadata, tags = @tags, kind = @kind,
         importance = @importance, updated_at = @updated_at, expires_at = @expires_at, embedding = @embedding WHERE id = @id`),
       byId: db.prepare('SELECT * FROM memories WHERE id = ?'),
@@ -175,10 +193,9 @@ export class SqliteSpaceStore implements SpaceStore {
         m.importance, m.created_at, m.updated_at, m.expires_at, NULL AS embedding, m.access_count, m.last_accessed_at
         FROM json_each(?) j JOIN memories m ON m.id = j.value`),
       deleteById: db.prepare('DELETE FROM memories WHERE id = ?'),
-      history: db.prepare(`INSERT INTO history (memory_id, action, old_content, new_content, old_metadata, new_metadata, actor, at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      history: db.prepare(INSERT_HISTORY_SQL),
       historyOf: db.prepare('SELECT * FROM history WHERE memory_id = ? ORDER BY seq'),
-      change: db.prepare('INSERT INTO changes (at, op, id) VALUES (?, ?, ?)'),
+      change: db.prepare(INSERT_CHANGE_SQL),
       changesAfter: db.prepare('SELECT seq, at, op, id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?'),
       lastSeq: db.prepare(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) AS seq`),
       memoryChangesAfter: db.prepare(`SELECT c.seq AS cseq, c.id AS id, m.seq AS seq, m.expires_at AS expires_at, m.embedding AS embedding
@@ -192,28 +209,40 @@ export class SqliteSpaceStore implements SpaceStore {
         (SELECT rowid, bm25(memories_fts, 1.0, 0.5) AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?) f
         JOIN memories m ON m.seq = f.rowid WHERE m.expires_at IS NULL OR m.expires_at > ? ORDER BY f.rank`),
       access: db.prepare('UPDATE memories SET access_count = access_count + ?, last_accessed_at = max(coalesce(last_accessed_at, 0), ?) WHERE id = ?'),
-      insertRelation: db.prepare(`INSERT INTO relations (id, from_id, to_id, type, weight, metadata, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertRelation: db.prepare(INSERT_RELATION_SQL),
       relationIdsTouching: db.prepare('SELECT id FROM relations WHERE from_id = @id OR to_id = @id'),
       deleteRelation: db.prepare('DELETE FROM relations WHERE id = ?'),
       memoryExists: db.prepare('SELECT 1 FROM memories WHERE id = ?'),
       relationById: db.prepare('SELECT from_id, to_id, type FROM relations WHERE id = ?'),
-      auditHead: db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'),
-      auditInsert: db.prepare(`INSERT INTO audit (seq, at, actor, action, ids, request_id, details, prev_hash, hash)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      auditHead: db.prepare(AUDIT_HEAD_SQL),
+      auditInsert: db.prepare(INSERT_AUDIT_SQL),
       auditAll: db.prepare('SELECT * FROM audit ORDER BY seq'),
+      usage: db.prepare(USAGE_SQL),
+      lastChange: db.prepare('SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1'),
+      // Two indexed scans rather than one OR, each able to stop at its limit.
+      expired: db.prepare(SWEEP_EXPIRED_SQL),
+      retained: db.prepare(SWEEP_RETENTION_SQL),
+      insertContext: db.prepare(INSERT_CONTEXT_SQL),
+      contextById: db.prepare('SELECT * FROM contexts WHERE id = ?'),
+      contextSizes: db.prepare('SELECT original_bytes AS originalBytes, stored_bytes AS storedBytes FROM contexts WHERE id = ?'),
+      deleteContext: db.prepare('DELETE FROM contexts WHERE id = ?'),
+      totalChanges: db.prepare('SELECT total_changes()').pluck(),
     };
+    this.changesSeen = this.stmt.totalChanges.get() as number; // what migrations wrote, the checkpointer found in the WAL
   }
 
   /**
    * Group commit: inserts that arrive while the event loop is busy are written together in one
    * transaction (one fsync), each inside its own savepoint so that one caller's conflict fails
    * only that caller. Every caller is acknowledged only after the shared commit is durable.
+   * The quota check runs in the caller's savepoint after its rows are in, against the usage
+   * row the triggers keep, so callers of one group see each other's rows and a caller that
+   * crosses a quota fails alone.
    */
-  insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext): Promise<void> {
+  insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext, limits?: StorageLimits): Promise<void> {
     this.assertOpen();
     return new Promise((resolve, reject) => {
-      this.pendingInserts.push({ rows, ctx, resolve, reject });
+      this.pendingInserts.push({ rows, ctx, limits, resolve, reject });
       if (this.pendingInserts.length === 1) setImmediate(() => this.flushInserts());
     });
   }
@@ -226,10 +255,20 @@ export class SqliteSpaceStore implements SpaceStore {
       this.write(() => {
         for (const item of group) {
           try {
-            this.db.transaction(() => this.insertRows(item.rows, item.ctx))(); // nested: a savepoint
+            // Nested: a savepoint.
+            this.db.transaction(() => {
+              const before = readUsage(this.stmt.usage);
+              this.insertRows(item.rows, item.ctx);
+              enforceLimits(before, readUsage(this.stmt.usage), item.limits);
+            })();
             failures.push(undefined);
           } catch (error) {
-            failures.push(translateSqliteError(error));
+            const e = translateSqliteError(error);
+            // A storage failure (disk full, I/O error) is not this caller's: SQLite may already
+            // have rolled the whole transaction back, so the group fails as one and nothing of
+            // it is written. Only the caller's own errors (conflict, quota) stay in its savepoint.
+            if (e.code === 'BACKEND_UNAVAILABLE' || !this.db.inTransaction) throw e;
+            failures.push(e);
           }
         }
       });
@@ -246,9 +285,7 @@ export class SqliteSpaceStore implements SpaceStore {
       try {
         this.stmt.insert.run(toRow(row));
       } catch (error) {
-        const e = translateSqliteError(error);
-        if (e.code === 'CONFLICT') throw new MemspaceError('CONFLICT', `memory ${row.id} already exists in this space`, { id: row.id }, { cause: error });
-        throw e;
+        throw conflictOr(error, `memory ${row.id} already exists in this space`, row.id);
       }
       this.stmt.history.run(row.id, 'create', null, row.content, null, JSON.stringify(row.metadata), ctx.actor, ctx.now);
       this.stmt.change.run(ctx.now, 'memory.created' satisfies ChangeOp, row.id);
@@ -256,11 +293,13 @@ export class SqliteSpaceStore implements SpaceStore {
     this.audit({ action: 'memory.create', ids: rows.map((r) => r.id), details: { count: rows.length } }, ctx);
   }
 
-  async updateMemory(next: MemoryRecord, ctx: WriteContext): Promise<void> {
+  async updateMemory(next: MemoryRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
     this.write(() => {
       const old = this.stmt.byId.get(next.id) as MemoryRow | undefined;
       if (old === undefined) throw new MemspaceError('NOT_FOUND', `memory ${next.id} not found in this space`, { id: next.id });
+      const before = readUsage(this.stmt.usage);
       this.stmt.update.run(toRow(next));
+      enforceLimits(before, readUsage(this.stmt.usage), limits);
       this.stmt.history.run(next.id, 'update', old.content, next.content, old.metadata, JSON.stringify(next.metadata), ctx.actor, ctx.now);
       this.stmt.change.run(ctx.now, 'memory.updated' satisfies ChangeOp, next.id);
       this.audit({ action: 'memory.update', ids: [next.id], details: { fields: changedMemoryFields(fromRow(old), next) } }, ctx);
@@ -271,25 +310,105 @@ export class SqliteSpaceStore implements SpaceStore {
     const where = compileFilter(filter);
     return this.write(() => {
       // Collect first, then delete: deleting while iterating the same table is undefined in SQLite.
-      const victims = this.db
-        .prepare(`SELECT id, content, metadata FROM memories m WHERE ${where.sql}`)
-        .all(...where.params) as { id: string; content: string; metadata: string }[];
-      let relations = 0;
-      for (const v of victims) {
-        for (const rel of this.stmt.relationIdsTouching.all({ id: v.id }) as { id: string }[]) {
-          relations += 1;
-          this.stmt.deleteRelation.run(rel.id);
-          this.stmt.change.run(ctx.now, 'relation.deleted' satisfies ChangeOp, rel.id);
-        }
-        this.stmt.deleteById.run(v.id);
-        this.stmt.history.run(v.id, 'delete', v.content, null, v.metadata, null, ctx.actor, ctx.now);
-        this.stmt.change.run(ctx.now, 'memory.deleted' satisfies ChangeOp, v.id);
-        this.pendingAccess.delete(v.id);
-      }
+      const victims = this.db.prepare(`SELECT id, content, metadata FROM memories m WHERE ${where.sql}`).all(...where.params) as Victim[];
+      const relations = this.deleteRows(victims, ctx);
       // Nothing deleted is no mutation, so no entry (a delete of a missing id is NOT_FOUND upstream).
       if (victims.length > 0) this.audit({ action: 'memory.delete', ids: victims.map((v) => v.id), details: { count: victims.length, relations } }, ctx);
       return victims.length;
     });
+  }
+
+  /**
+   * The one delete path of memories, inside the caller's write transaction: each memory's
+   * relations (with their change events), the row, a `delete` history entry and a
+   * `memory.deleted` event, which the vector indexes follow. Returns the relations deleted.
+   */
+  private deleteRows(victims: readonly Victim[], ctx: WriteContext): number {
+    let relations = 0;
+    for (const v of victims) {
+      for (const rel of this.stmt.relationIdsTouching.all({ id: v.id }) as { id: string }[]) {
+        relations += 1;
+        this.stmt.deleteRelation.run(rel.id);
+        this.stmt.change.run(ctx.now, 'relation.deleted' satisfies ChangeOp, rel.id);
+      }
+      this.stmt.deleteById.run(v.id);
+      this.stmt.history.run(v.id, 'delete', v.content, null, v.metadata, null, ctx.actor, ctx.now);
+      this.stmt.change.run(ctx.now, 'memory.deleted' satisfies ChangeOp, v.id);
+      this.pendingAccess.delete(v.id);
+    }
+    return relations;
+  }
+
+  async sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: WriteContext): Promise<number> {
+    if (limit <= 0) return 0;
+    return this.write(() => {
+      const expired = this.stmt.expired.all(now, limit) as Victim[];
+      const retained = createdBefore === null || expired.length >= limit ? [] : (this.stmt.retained.all(createdBefore, now, limit - expired.length) as Victim[]);
+      const victims = [...expired, ...retained];
+      if (victims.length === 0) return 0;
+      this.deleteRows(victims, ctx);
+      // A memory both expired and past retention was taken by the first query: it counts as expired.
+      const reason = retained.length === 0 ? 'expired' : expired.length === 0 ? 'retention' : 'both';
+      this.audit({ action: 'memory.expire', ids: victims.map((v) => v.id), details: { count: victims.length, reason } }, ctx);
+      return victims.length;
+    });
+  }
+
+  async insertContext(context: ContextRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
+    this.assertOpen();
+    // Compressed before the transaction opens: the write lock is not held while brotli runs.
+    const [prepared] = await prepareContexts([context]);
+    this.write(() => {
+      const before = readUsage(this.stmt.usage);
+      writeContext(this.stmt.insertContext, prepared!);
+      enforceLimits(before, readUsage(this.stmt.usage), limits);
+      this.stmt.change.run(ctx.now, 'context.created' satisfies ChangeOp, context.id);
+      const { originalBytes, storedBytes } = prepared!.encoded;
+      this.audit({ action: 'context.create', ids: [context.id], details: { originalBytes, storedBytes } }, ctx);
+    });
+  }
+
+  async getContext(id: string): Promise<ContextRecord | undefined> {
+    const row = this.read(() => this.stmt.contextById.get(id) as ContextRow | undefined);
+    return row === undefined ? undefined : contextFromRow(row);
+  }
+
+  async deleteContext(id: string, ctx: WriteContext): Promise<boolean> {
+    return this.write(() => {
+      const sizes = this.stmt.contextSizes.get(id) as { originalBytes: number; storedBytes: number } | undefined;
+      if (sizes === undefined) return false;
+      this.stmt.deleteContext.run(id);
+      this.stmt.change.run(ctx.now, 'context.deleted' satisfies ChangeOp, id);
+      this.audit({ action: 'context.delete', ids: [id], details: { ...sizes } }, ctx);
+      return true;
+    });
+  }
+
+  async dump(part: DumpPart, after: number, limit: number): Promise<{ chunk: DumpChunk; next: number | null }> {
+    if (part === 'memories' && this.pendingAccess.size > 0) {
+      try {
+        this.write(() => undefined); // saves the access counts, so the dump carries them
+      } catch {
+        // Access counts are advisory; a dump goes on without the latest ones.
+      }
+    }
+    const page = this.read(() => readDumpPage(this.db, part, after, limit));
+    return { chunk: await decodeDumpPage(page), next: page.next };
+  }
+
+  async restore(chunk: DumpChunk, now: number): Promise<void> {
+    this.assertOpen();
+    const contexts = await prepareContexts(chunk.contexts);
+    this.write(() => writeDumpChunk(this.db, chunk, contexts, now));
+  }
+
+  /**
+   * Raises (or lowers, down to the pages in use) the disk budget set by
+   * {@link SqliteSpaceOptions.maxPageCount}; returns the budget now in force, in pages.
+   */
+  setMaxPageCount(pages: number): number {
+    if (!Number.isSafeInteger(pages) || pages <= 0) throw new MemspaceError('VALIDATION_FAILED', 'maxPageCount must be a positive integer');
+    return sqlite(() => this.db.pragma(`max_page_count = ${pages}`, { simple: true }) as number);
   }
 
   async getMemories(ids: readonly string[], options: { embeddings?: boolean } = {}): Promise<MemoryRecord[]> {
@@ -336,18 +455,7 @@ export class SqliteSpaceStore implements SpaceStore {
   }
 
   async history(memoryId: string): Promise<HistoryRecord[]> {
-    const rows = this.read(() => this.stmt.historyOf.all(memoryId) as Record<string, unknown>[]);
-    return rows.map((r) => ({
-      seq: r['seq'] as number,
-      memoryId: r['memory_id'] as string,
-      action: r['action'] as HistoryRecord['action'],
-      oldContent: r['old_content'] as string | null,
-      newContent: r['new_content'] as string | null,
-      oldMetadata: parseJson(r['old_metadata']),
-      newMetadata: parseJson(r['new_metadata']),
-      actor: r['actor'] as string | null,
-      at: r['at'] as number,
-    }));
+    return this.read(() => this.stmt.historyOf.all(memoryId) as HistoryRow[]).map(historyFromRow);
   }
 
   async keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
@@ -447,9 +555,7 @@ export class SqliteSpaceStore implements SpaceStore {
       try {
         this.stmt.insertRelation.run(relation.id, relation.from, relation.to, relation.type, relation.weight, JSON.stringify(relation.metadata), relation.createdAt);
       } catch (error) {
-        const e = translateSqliteError(error);
-        if (e.code === 'CONFLICT') throw new MemspaceError('CONFLICT', `relation ${relation.id} already exists in this space`, { id: relation.id }, { cause: error });
-        throw e;
+        throw conflictOr(error, `relation ${relation.id} already exists in this space`, relation.id);
       }
       this.stmt.change.run(ctx.now, 'relation.created' satisfies ChangeOp, relation.id);
       this.audit({ action: 'relation.create', ids: [relation.id], details: { from: relation.from, to: relation.to, type: relation.type } }, ctx);
@@ -463,16 +569,7 @@ export class SqliteSpaceStore implements SpaceStore {
       .map((end) => `SELECT r.* FROM relations r WHERE r.${end} IN (SELECT value FROM json_each(@ids))${type === undefined ? '' : ' AND r.type = @type'}`)
       .join(' UNION ');
     const params = type === undefined ? { ids: JSON.stringify(memoryIds) } : { ids: JSON.stringify(memoryIds), type };
-    const rows = this.read(() => this.db.prepare(`${sql} ORDER BY created_at, id`).all(params) as Record<string, unknown>[]);
-    return rows.map((r) => ({
-      id: r['id'] as string,
-      from: r['from_id'] as string,
-      to: r['to_id'] as string,
-      type: r['type'] as string,
-      weight: r['weight'] as number,
-      metadata: JSON.parse(r['metadata'] as string) as JsonObject,
-      createdAt: r['created_at'] as number,
-    }));
+    return this.read(() => this.db.prepare(`${sql} ORDER BY created_at, id`).all(params) as RelationRow[]).map(relationFromRow);
   }
 
   async deleteRelation(id: string, ctx: WriteContext): Promise<boolean> {
@@ -504,17 +601,7 @@ export class SqliteSpaceStore implements SpaceStore {
     const rows = this.read(
       () => this.db.prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params, query.limit) as AuditRow[],
     );
-    return rows.map((r) => ({
-      seq: r.seq,
-      at: r.at,
-      actor: r.actor,
-      action: r.action,
-      ids: JSON.parse(r.ids) as string[],
-      requestId: r.request_id,
-      details: parseJson(r.details),
-      prevHash: r.prev_hash,
-      hash: r.hash,
-    }));
+    return rows.map(auditFromRow);
   }
 
   async verifyAudit(): Promise<AuditVerification> {
@@ -543,28 +630,22 @@ export class SqliteSpaceStore implements SpaceStore {
   }
 
   async stats(): Promise<SpaceStats> {
-    return this.read(() => {
-      const memories = (this.db.prepare('SELECT count(*) AS n FROM memories').get() as { n: number }).n;
-      const relations = (this.db.prepare('SELECT count(*) AS n FROM relations').get() as { n: number }).n;
-      const last = this.db.prepare('SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1').get() as { seq: number; at: number } | undefined;
-      const size = (suffix: string): number => {
-        try {
-          return statSync(this.file + suffix).size;
-        } catch {
-          return 0;
-        }
-      };
-      const walBytes = size('-wal');
-      return {
-        memories,
-        relations,
-        bytes: size('') + walBytes + size('-shm'),
-        walBytes,
-        lastWriteAt: last?.at ?? null,
-        lastSeq: last?.seq ?? 0,
-        vectorIndex: this.indexStatus(),
-      };
-    });
+    const { usage, last } = this.read(() => ({
+      usage: readUsage(this.stmt.usage),
+      last: this.stmt.lastChange.get() as { seq: number; at: number } | undefined,
+    }));
+    return {
+      memories: usage.memories,
+      relations: usage.relations,
+      contexts: usage.contexts,
+      bytes: directoryBytes(dirname(this.file)),
+      payloadBytes: usage.payloadBytes,
+      walBytes: fileBytes(`${this.file}-wal`),
+      uncheckpointedSince: this.wal.uncheckpointedSince,
+      lastWriteAt: last?.at ?? null,
+      lastSeq: last?.seq ?? 0,
+      vectorIndex: this.indexStatus(),
+    };
   }
 
   async integrityCheck(): Promise<string[]> {
@@ -590,6 +671,7 @@ export class SqliteSpaceStore implements SpaceStore {
     }
     this.hnsw?.close();
     this.closed = true;
+    this.wal.close();
     this.db.close();
   }
 
@@ -602,7 +684,7 @@ export class SqliteSpaceStore implements SpaceStore {
   /** Runs `fn` in an immediate write transaction; pending access counts ride along for free. */
   private write<T>(fn: () => T): T {
     this.assertOpen();
-    return sqlite(() =>
+    const result = sqlite(() =>
       this.db
         .transaction(() => {
           this.applyAccess();
@@ -610,6 +692,12 @@ export class SqliteSpaceStore implements SpaceStore {
         })
         .immediate(),
     );
+    const changed = this.stmt.totalChanges.get() as number;
+    if (changed !== this.changesSeen) {
+      this.changesSeen = changed;
+      this.wal.noteWrite();
+    }
+    return result;
   }
 
   private read<T>(fn: () => T): T {
@@ -665,7 +753,7 @@ export class SqliteSpaceStore implements SpaceStore {
   }
 
   private loadAllVectors(lastSeq: number): void {
-    this.index.reserve((this.db.prepare('SELECT count(*) FROM memories').pluck().get() as number) + 1);
+    this.index.reserve(readUsage(this.stmt.usage).memories + 1);
     for (const row of this.stmt.allVectors.iterate() as Iterable<{ id: string; seq: number; expires_at: number | null; embedding: Buffer }>) {
       this.index.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
     }
@@ -674,69 +762,6 @@ export class SqliteSpaceStore implements SpaceStore {
 
   private assertOpen(): void {
     if (this.closed) throw new MemspaceError('BACKEND_UNAVAILABLE', 'space is closed');
-  }
-}
-
-function toRow(m: MemoryRecord): Omit<MemoryRow, 'seq'> {
-  return {
-    id: m.id,
-    content: m.content,
-    metadata: JSON.stringify(m.metadata),
-    tags: JSON.stringify(m.tags),
-    user_id: m.userId,
-    agent_id: m.agentId,
-    run_id: m.runId,
-    kind: m.kind,
-    importance: m.importance,
-    created_at: m.createdAt,
-    updated_at: m.updatedAt,
-    expires_at: m.expiresAt,
-    embedding: Buffer.from(m.embedding.buffer, m.embedding.byteOffset, m.embedding.byteLength),
-    access_count: m.accessCount,
-    last_accessed_at: m.lastAccessedAt,
-  };
-}
-
-function fromRow(r: MemoryRow): MemoryRecord {
-  return {
-    id: r.id,
-    content: r.content,
-    metadata: JSON.parse(r.metadata) as JsonObject,
-    tags: JSON.parse(r.tags) as string[],
-    userId: r.user_id,
-    agentId: r.agent_id,
-    runId: r.run_id,
-    kind: r.kind,
-    importance: r.importance,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    expiresAt: r.expires_at,
-    embedding: r.embedding === null ? NO_VECTOR : toVector(r.embedding),
-    accessCount: r.access_count,
-    lastAccessedAt: r.last_accessed_at,
-  };
-}
-
-/** The embedding of a record read without its vector. */
-const NO_VECTOR = new Float32Array(0);
-
-/** Copies a BLOB into an aligned Float32Array (a Buffer's offset need not be 4-aligned). */
-function toVector(blob: Buffer): Float32Array {
-  const out = new Float32Array(blob.byteLength / 4);
-  new Uint8Array(out.buffer).set(blob);
-  return out;
-}
-
-function parseJson(value: unknown): JsonObject | null {
-  return typeof value === 'string' ? (JSON.parse(value) as JsonObject) : null;
-}
-
-/** Decoded JSON, or undefined when the text is not JSON (a damaged audit row). */
-function tryParseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,0 +1,166 @@
+import { MemspaceClient } from '../client/client.js';
+import { isMemspaceError } from '../core/errors.js';
+import { validateSpaceName } from '../core/space-name.js';
+import type { SpaceHealth } from '../core/views.js';
+import type { Memspace } from '../memspace.js';
+import { table, type TextSink } from './format.js';
+
+/** Open spaces against the cap, and damaged spaces, in the process the figures come from. */
+export interface RegistryPressure {
+  /** Whose registry: `this process` for a data directory, else the server's URL. */
+  of: string;
+  open: number;
+  cap: number;
+  damaged: number;
+}
+
+/** Where `memspace status` reads its figures: a running server, or a data directory. */
+export interface StatusSource {
+  /** Names of the spaces to show, one page at a time, in name order. */
+  pages(): AsyncIterable<string[]>;
+  /** One space's health; never opens an idle space. */
+  spaceHealth(name: string): Promise<SpaceHealth>;
+  /** Registry pressure of the process that serves the spaces. */
+  pressure(): Promise<RegistryPressure>;
+}
+
+/** Spaces listed per page. */
+const PAGE = 1000;
+/** Health requests in flight at once: enough to hide a server's round trips, few enough to be polite. */
+const CONCURRENCY = 8;
+
+/**
+ * Figures straight from a data directory. The spaces are read from the catalogue page by page
+ * and each idle space's figures from its files, so this opens no space, whatever their number.
+ */
+export function localSource(ms: Pick<Memspace, 'service' | 'health'>): StatusSource {
+  return {
+    async *pages() {
+      let cursor: string | undefined;
+      do {
+        const page = await ms.service.listSpaces({ limit: PAGE, ...(cursor !== undefined && { cursor }) });
+        yield page.items.map((s) => s.name);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+    },
+    spaceHealth: (name) => ms.health.spaceHealth(name),
+    async pressure() {
+      const h = await ms.health.health();
+      // Only this process's registry is knowable here; a server on the same directory has its own.
+      return { of: 'this process', open: h.openSpaces, cap: h.maxOpenSpaces, damaged: h.damagedSpaces };
+    },
+  };
+}
+
+/** Figures from a running server, through the SDK: only the spaces its key can see. */
+export function remoteSource(client: MemspaceClient, url: string): StatusSource {
+  return {
+    async *pages() {
+      let cursor: string | undefined;
+      do {
+        const page = await client.spaces.list({ limit: PAGE, ...(cursor !== undefined && { cursor }) });
+        yield page.items.map((s) => s.name);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+    },
+    spaceHealth: (name) => client.spaceHealth(name),
+    async pressure() {
+      const h = await client.health();
+      return { of: url, open: h.openSpaces, cap: h.maxOpenSpaces, damaged: h.damagedSpaces };
+    },
+  };
+}
+
+/**
+ * The health of every space of `source`, in name order. A space deleted between the listing
+ * and its health check is left out rather than failing the whole report.
+ */
+export async function collectHealth(source: StatusSource): Promise<SpaceHealth[]> {
+  const out: SpaceHealth[] = [];
+  for await (const names of source.pages()) {
+    const page: (SpaceHealth | undefined)[] = new Array(names.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < names.length) {
+        const i = next++;
+        try {
+          page[i] = await source.spaceHealth(names[i]!);
+        } catch (error) {
+          if (!(isMemspaceError(error) && error.code === 'SPACE_NOT_FOUND')) throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, names.length) }, worker));
+    for (const h of page) if (h !== undefined) out.push(h);
+  }
+  return out;
+}
+
+/** The status table: one row per space, then registry pressure and the reasons of damaged spaces. */
+export function statusTable(rows: readonly SpaceHealth[], pressure: RegistryPressure): string {
+  const dash = (v: number | string | null): string | number => (v === null ? '-' : v);
+  const body = table(
+    ['NAME', 'STATE', 'OPEN', 'MEMORIES', 'BYTES', 'WAL', 'WAL LAG MS', 'INDEX LAG', 'LAST WRITE'],
+    rows.map((h) => [
+      h.name,
+      h.state,
+      h.open ? 'yes' : 'no',
+      dash(h.memories),
+      h.bytes === null ? '-' : size(h.bytes),
+      h.walBytes === null ? '-' : size(h.walBytes),
+      dash(h.walLagMs === null ? null : Math.round(h.walLagMs)),
+      dash(h.indexLag),
+      dash(h.lastWriteAt),
+    ]),
+  );
+  const percent = pressure.cap === 0 ? 0 : Math.round((pressure.open / pressure.cap) * 100);
+  const lines = [
+    `${rows.length} ${rows.length === 1 ? 'space' : 'spaces'}; registry of ${pressure.of}: ${pressure.open} open of ${pressure.cap} (${percent}%)` +
+      (pressure.damaged > 0 ? `; ${pressure.damaged} damaged` : ''),
+  ];
+  for (const h of rows) if (h.error !== undefined) lines.push(`${h.name}: ${h.error}`);
+  return `${body}${lines.join('\n')}\n`;
+}
+
+/** Options of `memspace status`. */
+export interface StatusCommand {
+  /** Only this space. @default every space the data directory holds or the key can see */
+  space?: string | undefined;
+  /** A running server; without it, the data directory is read. @default undefined */
+  url?: string | undefined;
+  /** API key for `url`. @default undefined (a server started with --no-auth) */
+  key?: string | undefined;
+  /** Print JSON (an array of space health, one object with `space`) instead of a table. @default false */
+  json: boolean;
+}
+
+/**
+ * Runs `memspace status`: from the server at `url` when given, else from the data directory
+ * `open` opens. Failures are thrown as {@link MemspaceError}s for the command line to report.
+ */
+export async function runStatus(command: StatusCommand, stdout: TextSink, open: () => Promise<Memspace>): Promise<void> {
+  // An invalid name is refused before anything is opened or sent.
+  if (command.space !== undefined) validateSpaceName(command.space, { allowSystem: true });
+  const source =
+    command.url === undefined
+      ? localSource(await open())
+      : remoteSource(new MemspaceClient({ baseUrl: command.url, ...(command.key !== undefined && { apiKey: command.key }) }), command.url);
+  const rows = command.space === undefined ? await collectHealth(source) : [await source.spaceHealth(command.space)];
+  if (command.json) {
+    stdout.write(`${JSON.stringify(command.space === undefined ? rows : rows[0], null, 2)}\n`);
+    return;
+  }
+  stdout.write(statusTable(rows, await source.pressure()));
+}
+
+/** Bytes for people: B, KiB, MiB, GiB. */
+function size(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

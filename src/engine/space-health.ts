@@ -1,0 +1,97 @@
+import { isMemspaceError } from '../core/errors.js';
+import type { SpaceRecord } from '../core/types.js';
+import { iso, type SpaceHealth } from '../core/views.js';
+import type { SpaceRegistry } from './space-registry.js';
+
+/** Liveness and readiness of the whole process (`GET /v1/health`). */
+export interface ServiceHealth {
+  /** `ok`, or `degraded` when some space is damaged (the others serve). */
+  status: 'ok' | 'degraded';
+  /** The process answers. */
+  live: true;
+  /** The catalogue answers, so requests can be served. */
+  ready: boolean;
+  openSpaces: number;
+  maxOpenSpaces: number;
+  /** Spaces whose storage failed to open in this process. */
+  damagedSpaces: number;
+}
+
+/**
+ * Health figures of spaces, for operators. Asking about an idle space never opens it: its
+ * figures are read from its files, so a health check of every space costs no registry slot.
+ */
+export class HealthService {
+  constructor(
+    private readonly registry: SpaceRegistry,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Liveness, readiness and registry pressure. */
+  async health(): Promise<ServiceHealth> {
+    const stats = this.registry.stats();
+    let ready = true;
+    try {
+      await this.registry.backend.listSpaces({ limit: 1 });
+    } catch {
+      ready = false;
+    }
+    const damaged = this.registry.damagedCount();
+    return { status: ready && damaged === 0 ? 'ok' : 'degraded', live: true, ready, openSpaces: stats.open, maxOpenSpaces: stats.cap, damagedSpaces: damaged };
+  }
+
+  /** Figures of one space; `SPACE_NOT_FOUND` when it does not exist. */
+  async spaceHealth(name: string): Promise<SpaceHealth> {
+    const record = await this.registry.record(name);
+    const { open, cap } = this.registry.stats();
+    const base = {
+      name: record.name,
+      registry: { open, cap },
+      quotas: record.quotas,
+      retentionDays: record.retentionDays,
+    };
+    const empty = { memories: null, bytes: null, payloadBytes: null, walBytes: null, walLagMs: null, indexLag: null, lastWriteAt: null };
+    if (record.state === 'archived') return { ...base, ...empty, state: 'archived', open: false };
+    const live = await this.registry.ifOpen(record.name, async ({ store }) => store.stats());
+    if (live !== undefined) {
+      return {
+        ...base,
+        state: 'active',
+        open: true,
+        memories: live.memories,
+        bytes: live.bytes,
+        payloadBytes: live.payloadBytes,
+        walBytes: live.walBytes,
+        walLagMs: this.walLag(live.uncheckpointedSince),
+        indexLag: live.vectorIndex.lag,
+        lastWriteAt: live.lastWriteAt === null ? null : iso(live.lastWriteAt),
+      };
+    }
+    try {
+      const figures = await this.registry.backend.inspectSpace(record);
+      return {
+        ...base,
+        state: this.closedState(record),
+        open: false,
+        memories: figures.memories,
+        bytes: figures.bytes,
+        payloadBytes: figures.payloadBytes,
+        walBytes: figures.walBytes,
+        walLagMs: this.walLag(figures.uncheckpointedSince),
+        indexLag: null,
+        lastWriteAt: figures.lastWriteAt === null ? null : iso(figures.lastWriteAt),
+      };
+    } catch (error) {
+      const reason = isMemspaceError(error) ? error.message : 'storage cannot be read';
+      return { ...base, ...empty, state: 'damaged', open: false, error: this.registry.damageOf(record.name) ?? reason };
+    }
+  }
+
+  private closedState(record: SpaceRecord): SpaceHealth['state'] {
+    return record.state === 'active' ? 'idle' : record.state;
+  }
+
+  private walLag(since: number | null): number {
+    return since === null ? 0 : Math.max(0, this.now() - since);
+  }
+}

@@ -1,0 +1,161 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { MemspaceError } from '../core/errors.js';
+import { holds, ROOT_GRANT } from '../core/grants.js';
+import { spaceKey, validateSpaceName } from '../core/space-name.js';
+import { canSee } from '../engine/access.js';
+import { SPACE_HEADER } from './space-resolution.js';
+
+/** Options of the Prometheus metrics of one app. */
+export interface MetricsOptions {
+  /** Count requests per space (`memspace_space_requests_total{space}`). @default false */
+  perSpace?: boolean;
+  /** Most distinct `space` label values; requests of further spaces count as `_other`. @default 100 */
+  spaceCap?: number;
+  /** Also export the process's CPU, memory, event-loop and GC figures. @default true */
+  processMetrics?: boolean;
+}
+
+/** What the metrics read at scrape time: the registry's and the sweeper's running figures. */
+export interface MetricsSource {
+  registry: { stats(): { open: number; cap: number; opens: number; evictions: number; idleCloses: number; openFailures: number } };
+  sweeper: { stats(): { runs: number; deleted: number } };
+}
+
+/** Label of requests that matched no route: raw URLs would give one series per URL anyone sends. */
+export const UNMATCHED_ROUTE = 'unmatched';
+/** Label of the spaces past the cap of per-space series. */
+export const OTHER_SPACE = '_other';
+
+/** Seconds; from sub-millisecond reads to slow imports. */
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The Prometheus metrics of one HTTP app, in a registry of their own (never prom-client's global
+ * one, so several apps in one process, as in tests, keep separate figures). Request figures are
+ * labelled by route template, never by URL; registry and sweeper figures are read at scrape time.
+ */
+export class HttpMetrics {
+  /** The registry `/metrics` renders. */
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly duration: Histogram<'method' | 'route' | 'status'>;
+  private readonly perSpace: Counter<'space'> | undefined;
+  /** Spaces that have a series of their own, by case-folded name. */
+  private readonly labelled = new Set<string>();
+  private readonly spaceCap: number;
+
+  constructor(
+    private readonly source: MetricsSource,
+    options: MetricsOptions = {},
+  ) {
+    const registers = [this.registry];
+    this.spaceCap = Math.max(0, options.spaceCap ?? 100);
+    this.requests = new Counter({ name: 'memspace_http_requests_total', help: 'HTTP requests by method, route template and status.', labelNames: ['method', 'route', 'status'], registers });
+    this.duration = new Histogram({
+      name: 'memspace_http_request_duration_seconds',
+      help: 'HTTP request duration in seconds by method, route template and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.perSpace =
+      options.perSpace === true
+        ? new Counter({ name: 'memspace_space_requests_total', help: `HTTP requests by space (at most ${this.spaceCap} spaces, the rest as "${OTHER_SPACE}").`, labelNames: ['space'], registers })
+        : undefined;
+
+    const registry = (): ReturnType<MetricsSource['registry']['stats']> => this.source.registry.stats();
+    const sweeper = (): ReturnType<MetricsSource['sweeper']['stats']> => this.source.sweeper.stats();
+    const gauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({ name, help, registers, collect() { this.set(read()); } });
+    };
+    // Totals kept by the engine: exported as counters, set to the engine's figure at each scrape.
+    const total = (name: string, help: string, read: () => number): void => {
+      new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+    };
+    gauge('memspace_open_spaces', 'Spaces whose storage is open in this process.', () => registry().open);
+    gauge('memspace_max_open_spaces', 'Most spaces open at once before the least recently used is closed.', () => registry().cap);
+    total('memspace_space_opens_total', 'Spaces opened.', () => registry().opens);
+    total('memspace_space_evictions_total', 'Spaces closed to make room under the open-space cap.', () => registry().evictions);
+    total('memspace_space_idle_closes_total', 'Spaces closed after being idle.', () => registry().idleCloses);
+    total('memspace_space_open_failures_total', 'Space opens that failed (damaged or unreadable storage).', () => registry().openFailures);
+    total('memspace_sweeps_total', 'Retention sweeps run.', () => sweeper().runs);
+    total('memspace_swept_memories_total', 'Memories hard-deleted by retention sweeps (expired or past retention).', () => sweeper().deleted);
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Records one finished request. */
+  observe(request: FastifyRequest, reply: FastifyReply): void {
+    const labels = { method: request.method, route: request.routeOptions.url ?? UNMATCHED_ROUTE, status: String(reply.statusCode) };
+    this.requests.inc(labels);
+    this.duration.observe(labels, reply.elapsedTime / 1000);
+    if (this.perSpace !== undefined) {
+      const space = this.spaceLabel(request, reply);
+      if (space !== undefined) this.perSpace.inc({ space });
+    }
+  }
+
+  /** The metrics in Prometheus text format. */
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /**
+   * The `space` label of a request, or undefined when it does not count. Only a space the
+   * request names (path, header, query or body) and its key may see counts, and not when it was
+   * answered 404: unauthenticated callers, scoped keys and typos must not fill the capped label
+   * set with names, nor learn through it which exist.
+   */
+  private spaceLabel(request: FastifyRequest, reply: FastifyReply): string | undefined {
+    // Decorated as null until authentication sets it: absent for refused and public requests.
+    const principal = request.principal as FastifyRequest['principal'] | null;
+    if (principal === null || reply.statusCode === 404) return undefined;
+    const name = namedSpace(request);
+    if (name === undefined || !canSee(principal, name)) return undefined;
+    const key = spaceKey(name);
+    if (this.labelled.has(key)) return key;
+    if (this.labelled.size >= this.spaceCap) return OTHER_SPACE;
+    this.labelled.add(key);
+    return key;
+  }
+}
+
+/** The first valid space name the request gives, in the order space resolution reads them. */
+function namedSpace(request: FastifyRequest): string | undefined {
+  const params = request.params as Record<string, unknown> | undefined;
+  const query = request.query as Record<string, unknown> | undefined;
+  const body = request.body;
+  const candidates = [
+    params?.['space'],
+    request.headers[SPACE_HEADER],
+    query?.['space'],
+    typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['space'] : undefined,
+  ];
+  for (const candidate of candidates) {
+    if (candidate === undefined) continue;
+    try {
+      return validateSpaceName(candidate, { allowSystem: true });
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Counts every request of `app` and serves `GET /metrics`. The figures are process-wide and may
+ * name spaces, so with authentication on only a key whose grants cover every space may read
+ * them; other keys get `FORBIDDEN`, requests without a key `UNAUTHENTICATED` (from the auth hook).
+ */
+export function installMetrics(app: FastifyInstance, source: MetricsSource, options: MetricsOptions = {}): HttpMetrics {
+  const metrics = new HttpMetrics(source, options);
+  app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
+  app.get('/metrics', async (request, reply) => {
+    if (!holds(request.principal.grants, ROOT_GRANT, 'read')) {
+      throw new MemspaceError('FORBIDDEN', 'metrics need a key whose grants cover every space');
+    }
+    const { contentType, body } = await metrics.text();
+    return reply.type(contentType).send(body);
+  });
+  return metrics;
+}

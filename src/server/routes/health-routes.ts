@@ -1,0 +1,36 @@
+import type { Memspace } from '../../memspace.js';
+import type { RouteSpec } from '../route-table.js';
+
+/**
+ * Liveness and readiness of the process, and the health of one space. A space's health never
+ * opens it: an idle space's figures are read from its files, so probing costs no registry slot.
+ */
+export function healthRoutes(ms: Pick<Memspace, 'health'>): RouteSpec[] {
+  return [
+    {
+      method: 'GET',
+      path: '/health',
+      scoped: false,
+      tag: 'operations',
+      summary: 'Liveness and readiness, with open spaces and the cap; 503 (with the same body and an error) when not ready',
+      handler: async ({ reply }) => {
+        const health = await ms.health.health();
+        if (health.ready) return health;
+        // A load balancer reads the status; a client reads a memspace error like any other failure.
+        return reply.status(503).send({
+          ...health,
+          error: { code: 'BACKEND_UNAVAILABLE', message: 'not ready: the catalogue does not answer', details: { ready: false } },
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/spaces/:space/health',
+      scoped: false,
+      tag: 'operations',
+      summary: "A space's health: memories, bytes on disk, state, open, WAL bytes and lag, index lag, last write, registry pressure",
+      role: 'read',
+      handler: ({ request }) => ms.health.spaceHealth((request.params as { space: string }).space),
+    },
+  ];
+}

@@ -1,0 +1,37 @@
+import type { Memspace } from '../../memspace.js';
+import type { RouteSpec } from '../route-table.js';
+import { callContext } from './memory-routes.js';
+
+/** Operations on a space's lifecycle: archive tiers and retention sweeps. */
+export function lifecycleRoutes(ms: Memspace): RouteSpec[] {
+  const name = (params: unknown): string => (params as { space: string }).space;
+  return [
+    {
+      method: 'POST',
+      path: '/spaces/:space/archive',
+      scoped: false,
+      tag: 'operations',
+      summary: 'Archive a space: one compressed file under archive/, its directory removed, requests refused with SPACE_ARCHIVED',
+      role: 'admin',
+      handler: async ({ request }) => ms.lifecycle.archive(name(request.params), callContext(request)),
+    },
+    {
+      method: 'POST',
+      path: '/spaces/:space/restore',
+      scoped: false,
+      tag: 'operations',
+      summary: 'Restore an archived space',
+      role: 'admin',
+      handler: async ({ request }) => ms.lifecycle.restore(name(request.params), callContext(request)),
+    },
+    {
+      method: 'POST',
+      path: '/spaces/:space/sweep',
+      scoped: false,
+      tag: 'operations',
+      summary: 'Hard-delete the expired memories and those past retention now',
+      role: 'admin',
+      handler: async ({ request }) => ({ deleted: await ms.sweeper.sweepSpace(name(request.params)) }),
+    },
+  ];
+}

@@ -1,0 +1,215 @@
+/**
+ * Rows of a space database and their records: the one place that knows how a record's fields
+ * are laid out in SQLite columns, shared by the store, its dump and its restore.
+ */
+import type { AuditRecord, HistoryRecord, JsonObject, MemoryRecord, RelationRecord } from '../../core/types.js';
+
+/** A `memories` row as SQLite returns it. */
+export interface MemoryRow {
+  seq: number;
+  id: string;
+  content: string;
+  metadata: string;
+  tags: string;
+  user_id: string | null;
+  agent_id: string | null;
+  run_id: string | null;
+  kind: string;
+  importance: number;
+  created_at: number;
+  updated_at: number;
+  expires_at: number | null;
+  embedding: Buffer | null;
+  access_count: number;
+  last_accessed_at: number | null;
+}
+
+/** An `audit` row as SQLite returns it. */
+export interface AuditRow {
+  seq: number;
+  at: number;
+  actor: string | null;
+  action: string;
+  ids: string;
+  request_id: string | null;
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** A `history` row as SQLite returns it. */
+export interface HistoryRow {
+  seq: number;
+  memory_id: string;
+  action: string;
+  old_content: string | null;
+  new_content: string | null;
+  old_metadata: string | null;
+  new_metadata: string | null;
+  actor: string | null;
+  at: number;
+}
+
+/** A `relations` row as SQLite returns it. */
+export interface RelationRow {
+  id: string;
+  from_id: string;
+  to_id: string;
+  type: string;
+  weight: number;
+  metadata: string;
+  created_at: number;
+  seq: number | null;
+}
+
+/** The column values of a memory, as bound to the insert and update statements. */
+export function toRow(m: MemoryRecord): Omit<MemoryRow, 'seq'> {
+  return {
+    id: m.id,
+    content: m.content,
+    metadata: JSON.stringify(m.metadata),
+    tags: JSON.stringify(m.tags),
+    user_id: m.userId,
+    agent_id: m.agentId,
+    run_id: m.runId,
+    kind: m.kind,
+    importance: m.importance,
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+    expires_at: m.expiresAt,
+    embedding: vectorBlob(m.embedding),
+    access_count: m.accessCount,
+    last_accessed_at: m.lastAccessedAt,
+  };
+}
+
+/** The memory a row holds; an empty `embedding` when the row was read without its vector. */
+export function fromRow(r: MemoryRow): MemoryRecord {
+  return {
+    id: r.id,
+    content: r.content,
+    metadata: JSON.parse(r.metadata) as JsonObject,
+    tags: JSON.parse(r.tags) as string[],
+    userId: r.user_id,
+    agentId: r.agent_id,
+    runId: r.run_id,
+    kind: r.kind,
+    importance: r.importance,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    expiresAt: r.expires_at,
+    embedding: r.embedding === null ? NO_VECTOR : toVector(r.embedding),
+    accessCount: r.access_count,
+    lastAccessedAt: r.last_accessed_at,
+  };
+}
+
+/** The history entry a row holds. */
+export function historyFromRow(r: HistoryRow): HistoryRecord {
+  return {
+    seq: r.seq,
+    memoryId: r.memory_id,
+    action: r.action as HistoryRecord['action'],
+    oldContent: r.old_content,
+    newContent: r.new_content,
+    oldMetadata: parseJson(r.old_metadata),
+    newMetadata: parseJson(r.new_metadata),
+    actor: r.actor,
+    at: r.at,
+  };
+}
+
+/** The edge a row holds. */
+export function relationFromRow(r: RelationRow): RelationRecord {
+  return {
+    id: r.id,
+    from: r.from_id,
+    to: r.to_id,
+    type: r.type,
+    weight: r.weight,
+    metadata: JSON.parse(r.metadata) as JsonObject,
+    createdAt: r.created_at,
+  };
+}
+
+/** The audit entry a row holds. */
+export function auditFromRow(r: AuditRow): AuditRecord {
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    ids: JSON.parse(r.ids) as string[],
+    requestId: r.request_id,
+    details: parseJson(r.details),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+/** The embedding of a record read without its vector. */
+export const NO_VECTOR = new Float32Array(0);
+
+/** The bytes of a vector as stored (float32, platform order: little-endian everywhere Node runs). */
+export function vectorBlob(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** Copies a BLOB into an aligned Float32Array (a Buffer's offset need not be 4-aligned). */
+export function toVector(blob: Buffer): Float32Array {
+  const out = new Float32Array(blob.byteLength / 4);
+  new Uint8Array(out.buffer).set(blob);
+  return out;
+}
+
+/** A JSON object column, or null when the column is NULL. */
+export function parseJson(value: unknown): JsonObject | null {
+  return typeof value === 'string' ? (JSON.parse(value) as JsonObject) : null;
+}
+
+/** Decoded JSON, or undefined when the text is not JSON (a damaged audit row). */
+export function tryParseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Inserts a memory with every field, bound by the names of {@link toRow}. */
+export const INSERT_MEMORY_SQL = `INSERT INTO memories (id, content, metadata, tags, user_id, agent_id, run_id, kind, importance,
+  created_at, updated_at, expires_at, embedding, access_count, last_accessed_at)
+  VALUES (@id, @content, @metadata, @tags, @user_id, @agent_id, @run_id, @kind, @importance,
+  @created_at, @updated_at, @expires_at, @embedding, @access_count, @last_accessed_at)`;
+
+/** Appends a history entry (its seq is the next one). */
+export const INSERT_HISTORY_SQL = `INSERT INTO history (memory_id, action, old_content, new_content, old_metadata, new_metadata, actor, at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** Inserts an edge; its creation seq is the next one (under the write lock, so without races). */
+export const INSERT_RELATION_SQL = `INSERT INTO relations (id, from_id, to_id, type, weight, metadata, created_at, seq)
+  VALUES (?, ?, ?, ?, ?, ?, ?, coalesce((SELECT max(seq) FROM relations), 0) + 1)`;
+
+/** Inserts a context already encoded (context-codec.ts). */
+export const INSERT_CONTEXT_SQL = `INSERT INTO contexts (id, content, summary, metadata, embedding, created_at, original_bytes, stored_bytes)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** Appends one change-feed event. */
+export const INSERT_CHANGE_SQL = 'INSERT INTO changes (at, op, id) VALUES (?, ?, ?)';
+
+/** Inserts a sealed audit entry. */
+export const INSERT_AUDIT_SQL = `INSERT INTO audit (seq, at, actor, action, ids, request_id, details, prev_hash, hash)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** The newest audit entry: the head the next one links to. */
+export const AUDIT_HEAD_SQL = 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1';
+
+/** Memories expired at `?`, soonest first, through the partial index on expires_at. */
+export const SWEEP_EXPIRED_SQL = 'SELECT id, content, metadata FROM memories WHERE expires_at <= ? ORDER BY expires_at LIMIT ?';
+
+/**
+ * Memories created before `?` and not expired at `?` (those the expiry query takes), oldest
+ * first, through the index on created_at (migration 3).
+ */
+export const SWEEP_RETENTION_SQL = `SELECT id, content, metadata FROM memories
+  WHERE created_at < ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at LIMIT ?`;

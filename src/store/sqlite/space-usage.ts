@@ -1,0 +1,82 @@
+/**
+ * What a space holds, as the triggers of migration 3 keep it in the one-row `usage` table,
+ * and the quota check made against it inside a write transaction.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { MemspaceError } from '../../core/errors.js';
+import type { StorageLimits } from '../../core/types.js';
+
+/** Counters of a space, read from its `usage` row. */
+export interface Usage {
+  memories: number;
+  relations: number;
+  contexts: number;
+  /** Bytes counted against `maxBytes`; see `SpaceStats.payloadBytes`. */
+  payloadBytes: number;
+}
+
+/** SQL reading the usage row; every space at schema 3 or later has exactly one. */
+export const USAGE_SQL = 'SELECT memories, relations, contexts, payload_bytes AS payloadBytes FROM usage WHERE id = 1';
+
+/** The same figures counted from the tables, for a database not yet migrated to schema 3 (a scan). */
+export const USAGE_SCAN_SQL = `SELECT (SELECT count(*) FROM memories) AS memories, (SELECT count(*) FROM relations) AS relations, 0 AS contexts,
+  (SELECT coalesce(sum(length(CAST(content AS BLOB)) + length(metadata) + length(tags) + length(embedding)), 0) FROM memories) AS payloadBytes`;
+
+/** Reads the usage row through a prepared {@link USAGE_SQL} statement. */
+export function readUsage(statement: Database.Statement): Usage {
+  return statement.get() as Usage;
+}
+
+/**
+ * Throws `QUOTA_EXCEEDED` when a change that moved the space from `before` to `after` grew it
+ * past one of `limits`. A change that does not grow a figure never fails on it, so a space
+ * already above a lowered quota can still shrink or be edited in place. The caller runs this
+ * inside the transaction (or savepoint) of the change, which the error rolls back.
+ */
+export function enforceLimits(before: Usage, after: Usage, limits: StorageLimits | undefined): void {
+  if (limits === undefined) return;
+  const check = (quota: 'maxMemories' | 'maxBytes', limit: number | null, current: number, next: number, unit: string): void => {
+    const requested = next - current;
+    if (limit === null || requested <= 0 || next <= limit) return;
+    throw new MemspaceError('QUOTA_EXCEEDED', `this write would take the space to ${next} ${unit}, above its quota of ${limit}`, {
+      quota,
+      limit,
+      current,
+      requested,
+    });
+  };
+  check('maxMemories', limits.maxMemories, before.memories, after.memories, 'memories');
+  check('maxBytes', limits.maxBytes, before.payloadBytes, after.payloadBytes, 'payload bytes');
+}
+
+/**
+ * Total size of the files under a space's directory: the database, its WAL and shared-memory
+ * files, and the derived vector index files. Files that vanish while it counts (a WAL
+ * truncated, an index generation replaced) count as nothing.
+ */
+export function directoryBytes(dir: string): number {
+  let total = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += directoryBytes(path);
+    else total += fileBytes(path);
+  }
+  return total;
+}
+
+/** Size of a file, 0 when it does not exist. */
+export function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
