@@ -9,6 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 import { loadConfig } from '../src/config.js';
 import { openMemspace, type Memspace } from '../src/memspace.js';
@@ -16,6 +18,9 @@ import { summarize, type LatencyFigures } from './engine.js';
 import { clusteredVectors, queryVectors, row } from './vectors.js';
 
 const DIM = 512;
+/** A full garbage collection, so RSS differences measure what stays, not what is waiting to be collected. */
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
 const STARTUP_SCRIPT = fileURLToPath(new URL('./lifecycle-startup.ts', import.meta.url));
 
 /** Start of a server with some number of spaces on disk (median of the runs). */
@@ -63,7 +68,7 @@ export async function benchLifecycle(options: { quick?: boolean; progress?: (mes
     say('  open + first search of closed spaces...');
     const coldSearch = await benchColdSearch(join(root, 'cold'), quick ? [1_000] : [1_000, 10_000], quick ? 10 : 30);
     say('  RSS per open space...');
-    const rssPerOpenSpace = await benchRssPerSpace(join(root, 'rss'), quick ? 100 : 300);
+    const rssPerOpenSpace = await benchRssPerSpace(join(root, 'rss'), quick ? 200 : 500);
     say('  sweep rate...');
     const sweep = await benchSweep(join(root, 'sweep'), quick ? 20_000 : 100_000);
     say('  eviction churn...');
@@ -188,11 +193,11 @@ async function benchRssPerSpace(dataDir: string, spaces: number): Promise<Lifecy
         else await fill(ms, name, each, i);
       }
       await ms.registry.close();
-      globalThis.gc?.();
+      collect();
       const before = process.memoryUsage().rss;
       const query = Array.from(row(queryVectors(1, DIM, 3), DIM, 0));
       for (const name of names) await ms.service.search(name, { embedding: query, mode: 'vector', limit: 5 });
-      globalThis.gc?.();
+      collect();
       const after = process.memoryUsage().rss;
       if (ms.registry.openCount < spaces) throw new Error(`only ${ms.registry.openCount} spaces stayed open`);
       out.push({ memoriesEach: each, spaces, kibPerSpace: (after - before) / 1024 / spaces });

@@ -9,9 +9,10 @@ import { table, type TextSink } from './format.js';
 export interface RegistryPressure {
   /** Whose registry: `this process` for a data directory, else the server's URL. */
   of: string;
-  open: number;
-  cap: number;
-  damaged: number;
+  /** Unknown when the server shows them only to a key over every space and this key is not one. */
+  open: number | undefined;
+  cap: number | undefined;
+  damaged: number | undefined;
 }
 
 /** Where `memspace status` reads its figures: a running server, or a data directory. */
@@ -113,11 +114,12 @@ export function statusTable(rows: readonly SpaceHealth[], pressure: RegistryPres
       dash(h.lastWriteAt),
     ]),
   );
-  const percent = pressure.cap === 0 ? 0 : Math.round((pressure.open / pressure.cap) * 100);
-  const lines = [
-    `${rows.length} ${rows.length === 1 ? 'space' : 'spaces'}; registry of ${pressure.of}: ${pressure.open} open of ${pressure.cap} (${percent}%)` +
-      (pressure.damaged > 0 ? `; ${pressure.damaged} damaged` : ''),
-  ];
+  const { open, cap, damaged } = pressure;
+  const registry =
+    open === undefined || cap === undefined
+      ? `registry of ${pressure.of}: shown to a key over every space only`
+      : `registry of ${pressure.of}: ${open} open of ${cap} (${cap === 0 ? 0 : Math.round((open / cap) * 100)}%)`;
+  const lines = [`${rows.length} ${rows.length === 1 ? 'space' : 'spaces'}; ${registry}` + (damaged !== undefined && damaged > 0 ? `; ${damaged} damaged` : '')];
   for (const h of rows) if (h.error !== undefined) lines.push(`${h.name}: ${h.error}`);
   return `${body}${lines.join('\n')}\n`;
 }

@@ -166,12 +166,12 @@ export interface Health {
   live: true;
   /** The catalogue answers, so requests can be served. */
   ready: boolean;
-  /** Spaces open in the server's process. */
-  openSpaces: number;
-  /** The cap of open spaces. */
-  maxOpenSpaces: number;
-  /** Spaces whose storage failed to open in the server's process. */
-  damagedSpaces: number;
+  /** Spaces open in the server's process; only for a key over every space (the root key). */
+  openSpaces?: number;
+  /** The cap of open spaces; root key only. */
+  maxOpenSpaces?: number;
+  /** Spaces whose storage failed to open in the server's process; root key only. */
+  damagedSpaces?: number;
 }
 
 /** One event of a space's change stream; `seq` increases within the space. */

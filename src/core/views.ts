@@ -208,8 +208,11 @@ export interface SpaceHealth {
   /** Changes not yet in the ANN index (scored exactly meanwhile); null when the space is not open. */
   indexLag: number | null;
   lastWriteAt: string | null;
-  /** Open spaces and the cap, in this process. */
-  registry: { open: number; cap: number };
+  /**
+   * Open spaces and the cap, in this process; null unless the caller holds a grant over every
+   * space (an operator): how busy the process is says something of other tenants.
+   */
+  registry: { open: number; cap: number } | null;
   quotas: SpaceRecord['quotas'];
   retentionDays: number | null;
   /** Why the space is damaged, when it is. */

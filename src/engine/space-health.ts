@@ -11,10 +11,11 @@ export interface ServiceHealth {
   live: true;
   /** The catalogue answers, so requests can be served. */
   ready: boolean;
-  openSpaces: number;
-  maxOpenSpaces: number;
+  /** Operators only (a key over every space), like the two figures below. */
+  openSpaces?: number;
+  maxOpenSpaces?: number;
   /** Spaces whose storage failed to open in this process. */
-  damagedSpaces: number;
+  damagedSpaces?: number;
 }
 
 /**

@@ -39,8 +39,10 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
       request.principal = LOCAL_PRINCIPAL;
       return;
     }
-    if (PUBLIC.has(request.url.split('?')[0]!)) return;
     const secret = presentedKey(request);
+    // Public routes answer anyone; a key presented to them is still checked, so they can show
+    // an operator (a key over every space) more than an anonymous caller.
+    if (PUBLIC.has(request.url.split('?')[0]!) && secret === undefined) return;
     if (secret === undefined) throw new MemspaceError('UNAUTHENTICATED', 'send an API key: Authorization: Bearer <key>');
     request.principal = await options.keys.authenticate(secret);
     const retryAfterMs = limiter.take(request.principal.keyId, rate, now());

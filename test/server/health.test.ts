@@ -32,10 +32,17 @@ async function call(key: string | undefined, method: 'GET' | 'POST', url: string
 const code = (r: { body: Json }): unknown => (r.body['error'] as Json | undefined)?.['code'];
 
 describe('GET /v1/health', () => {
-  it('answers without a key: live, ready, registry pressure', async () => {
+  it('answers without a key: live and ready, nothing about other tenants', async () => {
     const r = await call(undefined, 'GET', '/v1/health');
     expect(r.status).toBe(200);
+    expect(r.body).toEqual({ status: 'ok', live: true, ready: true });
+    expect((await call(scoped, 'GET', '/v1/health')).body).toEqual({ status: 'ok', live: true, ready: true });
+  });
+
+  it('adds registry pressure for a key over every space, and refuses a bad key', async () => {
+    const r = await call(root, 'GET', '/v1/health');
     expect(r.body).toEqual({ status: 'ok', live: true, ready: true, openSpaces: expect.any(Number), maxOpenSpaces: 256, damagedSpaces: 0 });
+    expect((await call('msk_not_a_key', 'GET', '/v1/health')).status).toBe(401);
   });
 
   it('is 503, still with the health figures and a memspace error, when the catalogue does not answer', async () => {
@@ -81,7 +88,9 @@ describe('GET /v1/spaces/{space}/health', () => {
   });
 
   it('never tells a scoped key that a space outside its grants exists', async () => {
-    expect((await call(scoped, 'GET', '/v1/spaces/alpha/health')).status).toBe(200);
+    const own = await call(scoped, 'GET', '/v1/spaces/alpha/health');
+    expect(own.status).toBe(200);
+    expect(own.body['registry']).toBeNull(); // how busy the process is would tell of other tenants
     const hidden = await call(scoped, 'GET', '/v1/spaces/beta/health');
     const missing = await call(scoped, 'GET', '/v1/spaces/gamma/health');
     expect(hidden.status).toBe(404);

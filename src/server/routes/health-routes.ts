@@ -1,3 +1,5 @@
+import type { FastifyRequest } from 'fastify';
+import { holds, ROOT_GRANT } from '../../core/grants.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 
@@ -12,9 +14,10 @@ export function healthRoutes(ms: Pick<Memspace, 'health'>): RouteSpec[] {
       path: '/health',
       scoped: false,
       tag: 'operations',
-      summary: 'Liveness and readiness, with open spaces and the cap; 503 (with the same body and an error) when not ready',
-      handler: async ({ reply }) => {
-        const health = await ms.health.health();
+      summary: 'Liveness and readiness (with open spaces, the cap and damaged spaces for a key over every space); 503 (with the same body and an error) when not ready',
+      handler: async ({ request, reply }) => {
+        const full = await ms.health.health();
+        const health = isOperator(request) ? full : { status: full.status, live: full.live, ready: full.ready };
         if (health.ready) return health;
         // A load balancer reads the status; a client reads a memspace error like any other failure.
         return reply.status(503).send({
@@ -30,7 +33,16 @@ export function healthRoutes(ms: Pick<Memspace, 'health'>): RouteSpec[] {
       tag: 'operations',
       summary: "A space's health: memories, bytes on disk, state, open, WAL bytes and lag, index lag, last write, registry pressure",
       role: 'read',
-      handler: ({ request }) => ms.health.spaceHealth((request.params as { space: string }).space),
+      handler: async ({ request }) => {
+        const health = await ms.health.spaceHealth((request.params as { space: string }).space);
+        return isOperator(request) ? health : { ...health, registry: null };
+      },
     },
   ];
+}
+
+/** A caller whose grants cover every space (the root key, or anyone when authentication is off). */
+function isOperator(request: FastifyRequest): boolean {
+  const principal = request.principal as FastifyRequest['principal'] | null;
+  return principal !== null && holds(principal.grants, ROOT_GRANT, 'read');
 }
