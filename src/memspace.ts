@@ -57,9 +57,7 @@ export async function openMemspace(config: Config = loadConfig(), options: OpenM
     idleTimeoutMs: config.idleTimeoutMs,
     autoRestore: config.autoRestore,
     now,
-    onOpen: async (handle) => {
-      await sweeper.sweepHandle(handle);
-    },
+    onOpen: (handle) => sweeper.sweepOnOpen(handle),
   });
   const sweeper = new RetentionSweeper(registry, now);
   const embedders =

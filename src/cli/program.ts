@@ -186,8 +186,8 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
       const page = await (await open(g())).service.listSpaces(o);
       print(page, () =>
         table(
-          ['NAME', 'EMBEDDER', 'DIMS', 'ISOLATION', 'SENSITIVITY', 'CREATED'],
-          page.items.map((s) => [s.name, s.embedder, s.dimension, s.isolation, s.sensitivity, s.createdAt]),
+          ['NAME', 'STATE', 'EMBEDDER', 'DIMS', 'ISOLATION', 'SENSITIVITY', 'CREATED'],
+          page.items.map((s) => [s.name, s.state, s.embedder, s.dimension, s.isolation, s.sensitivity, s.createdAt]),
         ) + (page.nextCursor ? `next page: --cursor ${page.nextCursor}\n` : ''),
       );
     });

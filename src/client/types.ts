@@ -18,7 +18,7 @@ import type {
   SpacePatchSchema,
 } from '../core/schemas.js';
 import type { ChangeOp } from '../core/types.js';
-import type { AuditEntry, Context, HistoryEntry, KeyView, Memory, Relation, Space, SearchHit, ShareView, SpaceHealth } from '../core/views.js';
+import type { AuditEntry, Context, HistoryEntry, KeyView, Memory, Relation, Space, SearchHit, ServiceHealth, ShareView, SpaceHealth } from '../core/views.js';
 
 export type { Context, KeyView, ShareView, SpaceHealth };
 
@@ -160,19 +160,7 @@ export interface ArchiveResult {
  * The server's liveness and readiness (`GET /v1/health`). A server that is not ready answers
  * 503, which the client throws as `BACKEND_UNAVAILABLE`.
  */
-export interface Health {
-  /** `ok`, or `degraded` when some space is damaged (the others serve). */
-  status: 'ok' | 'degraded';
-  live: true;
-  /** The catalogue answers, so requests can be served. */
-  ready: boolean;
-  /** Spaces open in the server's process; only for a key over every space (the root key). */
-  openSpaces?: number;
-  /** The cap of open spaces; root key only. */
-  maxOpenSpaces?: number;
-  /** Spaces whose storage failed to open in the server's process; root key only. */
-  damagedSpaces?: number;
-}
+export type Health = ServiceHealth;
 
 /** One event of a space's change stream; `seq` increases within the space. */
 export interface ChangeEvent {

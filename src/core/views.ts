@@ -218,3 +218,18 @@ export interface SpaceHealth {
   /** Why the space is damaged, when it is. */
   error?: string;
 }
+
+/** Liveness and readiness of the whole process (`GET /v1/health`). */
+export interface ServiceHealth {
+  /** `ok`, or `degraded` when some space is damaged (the others serve). */
+  status: 'ok' | 'degraded';
+  /** The process answers. */
+  live: true;
+  /** The catalogue answers, so requests can be served. */
+  ready: boolean;
+  /** Operators only (a key over every space), like the two figures below. */
+  openSpaces?: number;
+  maxOpenSpaces?: number;
+  /** Spaces whose storage failed to open in this process. */
+  damagedSpaces?: number;
+}

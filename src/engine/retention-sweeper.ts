@@ -6,6 +6,9 @@ const DAY_MS = 86_400_000;
 /** Memories deleted per transaction: bounds how long one sweep holds a space's write lock. */
 const SWEEP_BATCH = 1000;
 
+/** Closed spaces a background tick opens, sweeps and closes again: bounds the work of one tick. */
+export const CLOSED_PER_TICK = 100;
+
 /** What a sweep did. */
 export interface SweepReport {
   /** Spaces looked at. */
@@ -28,12 +31,18 @@ export interface SweeperStats {
  * audit entries and change events of a delete. Reads never show expired memories; retention is
  * enforced at each sweep, so a memory past its space's retention may stay visible until the
  * next sweep of its space (at most one interval while the space is open, and before first use
- * when it opens: the registry sweeps a space as it opens).
+ * when it opens: the registry sweeps a space as it opens). Closed spaces are visited a few at
+ * a time in the background ({@link CLOSED_PER_TICK} per interval, in catalogue order, each
+ * closed again at once), so expired data does not stay on disk in a space nobody opens.
  */
 export class RetentionSweeper {
   private totals: SweeperStats = { runs: 0, deleted: 0, lastRunAt: null };
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<SweepReport> | undefined;
+  private running: Promise<unknown> | undefined;
+  /** Memories deleted by the sweep of a space as it opened, until {@link sweepSpace} reports them. */
+  private readonly sweptOnOpen = new WeakMap<object, number>();
+  /** Where the background walk over closed spaces resumes (the last name visited). */
+  private closedCursor: string | undefined;
 
   constructor(
     private readonly registry: SpaceRegistry,
@@ -60,9 +69,18 @@ export class RetentionSweeper {
     return deleted;
   }
 
-  /** Sweeps one space, opening it if needed. */
+  /** The registry's open hook: sweeps a space as it opens, remembering the count for {@link sweepSpace}. */
+  async sweepOnOpen(handle: SpaceHandle): Promise<void> {
+    this.sweptOnOpen.set(handle.store, await this.sweepHandle(handle));
+  }
+
+  /** Sweeps one space, opening it if needed; the count includes what its opening swept. */
   async sweepSpace(name: string): Promise<number> {
-    return this.registry.use(name, (handle) => this.sweepHandle(handle));
+    return this.registry.use(name, async (handle) => {
+      const onOpen = this.sweptOnOpen.get(handle.store) ?? 0;
+      this.sweptOnOpen.delete(handle.store);
+      return onOpen + (await this.sweepHandle(handle));
+    });
   }
 
   /**
@@ -101,11 +119,35 @@ export class RetentionSweeper {
     return report;
   }
 
-  /** Sweeps the open spaces every `intervalMs` in the background; closed ones are swept as they open. */
+  /**
+   * One background round: every open space, then the next {@link CLOSED_PER_TICK} closed spaces
+   * of the catalogue, each closed again once swept so the walk does not crowd out spaces in use.
+   */
+  async tick(): Promise<SweepReport> {
+    const report = await this.sweep({ onlyOpen: true });
+    const page = await this.registry.backend.listSpaces({ after: this.closedCursor, limit: CLOSED_PER_TICK });
+    this.closedCursor = page.length < CLOSED_PER_TICK ? undefined : page[page.length - 1]!.name;
+    for (const record of page) {
+      if (record.state === 'archived' || this.registry.isOpen(record.name)) continue;
+      try {
+        report.deleted += await this.sweepSpace(record.name);
+        report.spaces += 1;
+        await this.registry.closeSpace(record.name);
+      } catch (error) {
+        if (!isMemspaceError(error)) throw error;
+        report.failed.push({ space: record.name, code: error.code });
+      }
+    }
+    return report;
+  }
+
+  /** Runs {@link tick} every `intervalMs` in the background. */
   start(intervalMs: number): void {
-    this.stop();
+    void this.stop();
     this.timer = setInterval(() => {
-      this.running ??= this.sweep({ onlyOpen: true }).finally(() => (this.running = undefined));
+      this.running ??= this.tick()
+        .catch(() => undefined) // a failed round is retried at the next interval
+        .finally(() => (this.running = undefined));
     }, intervalMs);
     this.timer.unref();
   }

@@ -1,22 +1,7 @@
 import { isMemspaceError } from '../core/errors.js';
 import type { SpaceRecord } from '../core/types.js';
-import { iso, type SpaceHealth } from '../core/views.js';
+import { iso, type ServiceHealth, type SpaceHealth } from '../core/views.js';
 import type { SpaceRegistry } from './space-registry.js';
-
-/** Liveness and readiness of the whole process (`GET /v1/health`). */
-export interface ServiceHealth {
-  /** `ok`, or `degraded` when some space is damaged (the others serve). */
-  status: 'ok' | 'degraded';
-  /** The process answers. */
-  live: true;
-  /** The catalogue answers, so requests can be served. */
-  ready: boolean;
-  /** Operators only (a key over every space), like the two figures below. */
-  openSpaces?: number;
-  maxOpenSpaces?: number;
-  /** Spaces whose storage failed to open in this process. */
-  damagedSpaces?: number;
-}
 
 /**
  * Health figures of spaces, for operators. Asking about an idle space never opens it: its

@@ -134,6 +134,20 @@ describe('retention sweeps', () => {
     expect(await ms.registry.use('cold', ({ store }) => store.stats())).toMatchObject({ memories: 0 });
   });
 
+  it('walks closed spaces in the background, sweeping each and closing it again', async () => {
+    const ms = await open();
+    for (const name of ['c1', 'c2']) {
+      await ms.service.createSpace({ name, embedder: 'none', dimension: DIM });
+      await ms.service.addMemory(name, { content: `${name} expiring`, embedding: v(0), expiresAt: new Date(clock + 10).toISOString() });
+      await ms.registry.closeSpace(name);
+    }
+    clock += 1000;
+    const report = await ms.sweeper.tick();
+    expect(report.deleted).toBe(2);
+    expect(ms.registry.isOpen('c1') || ms.registry.isOpen('c2')).toBe(false);
+    expect(await ms.health.spaceHealth('c1')).toMatchObject({ memories: 0, open: false });
+  });
+
   it('sweeps every space of the catalogue, one space at a time, and none leaks into another', async () => {
     const ms = await open();
     for (const name of ['s1', 's2', 's3']) {
