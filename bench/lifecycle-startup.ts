@@ -12,10 +12,13 @@ import { serve } from '../src/server/serve.js';
 const [dataDir] = process.argv.slice(2);
 if (dataDir === undefined) throw new Error('usage: lifecycle-startup <dataDir>');
 const started = performance.now();
-const server = await serve(loadConfig({ dataDir, port: 0, rootKey: 'msk_bench_root_key_for_startup' }, {}));
+const rootKey = 'msk_bench_root_key_for_startup';
+const server = await serve(loadConfig({ dataDir, port: 0, rootKey }, {}));
 const startMs = performance.now() - started;
 const uptimeMs = process.uptime() * 1000;
 const rssBytes = process.memoryUsage().rss;
-const health = (await (await fetch(`${server.url}/v1/health`)).json()) as { openSpaces: number };
+// The root key sees the registry figures of the health answer.
+const health = (await (await fetch(`${server.url}/v1/health`, { headers: { authorization: `Bearer ${rootKey}` } })).json()) as { openSpaces: number };
+if (typeof health.openSpaces !== 'number') throw new Error(`health answer without openSpaces: ${JSON.stringify(health)}`);
 process.stdout.write(`${JSON.stringify({ startMs, uptimeMs, rssBytes, openSpaces: health.openSpaces })}\n`);
 await server.close();
