@@ -24,13 +24,33 @@ describe('memspace CLI', () => {
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toContain('created space work');
     const list = await cli(dir, ['spaces', 'list']);
-    expect(list.stdout.split('\n')[0]).toMatch(/^NAME\s+EMBEDDER\s+DIMS/);
-    expect(list.stdout).toMatch(/\nwork\s+none\s+8\s+shared/);
+    expect(list.stdout.split('\n')[0]).toMatch(/^NAME\s+STATE\s+EMBEDDER\s+DIMS/);
+    expect(list.stdout).toMatch(/\nwork\s+idle\s+none\s+8\s+shared/);
     expect(await json(['spaces', 'info', 'work'])).toMatchObject({ name: 'work', description: 'day job', labels: { team: 'core' }, stats: { memories: 0 } });
     expect((await cli(dir, ['spaces', 'info', 'work'])).stdout).toMatch(/vector index:\s+HNSW from 10000 memories; exact scan until then/);
     await cli(dir, ['spaces', 'create', 'scratch', '--embedder', 'none', '--dimension', '8']);
     expect((await cli(dir, ['spaces', 'delete', 'scratch'])).code).toBe(0);
     expect((await cli(dir, ['spaces', 'info', 'scratch'])).stderr).toBe('error: SPACE_NOT_FOUND: space "scratch" not found\n');
+  });
+
+  it('sets quotas and retention, archives and restores, and sweeps', async () => {
+    await cli(dir, ['spaces', 'create', 'ops', '--embedder', 'none', '--dimension', '8', '--max-memories', '1']);
+    expect((await cli(dir, ['add', 'ops', 'one', '--embedding', vec(1)])).code).toBe(0);
+    const over = await cli(dir, ['add', 'ops', 'two', '--embedding', vec(2)]);
+    expect([over.code, over.stderr]).toEqual([1, expect.stringMatching(/^error: QUOTA_EXCEEDED: /)]);
+    expect(await json(['spaces', 'set', 'ops', '--max-memories', '0', '--retention-days', '7'])).toMatchObject({ retentionDays: 7, quotas: { maxMemories: null } });
+    expect((await cli(dir, ['add', 'ops', 'two', '--embedding', vec(2)])).code).toBe(0);
+    expect((await cli(dir, ['spaces', 'set', 'ops', '--max-memories', 'many'])).code).toBe(2);
+
+    expect((await cli(dir, ['spaces', 'archive', 'ops'])).stdout).toMatch(/^archived space ops \(\d+ bytes\)/);
+    const refused = await cli(dir, ['list', 'ops']);
+    expect([refused.code, refused.stderr]).toEqual([1, 'error: SPACE_ARCHIVED: space "ops" is archived\n']);
+    expect((await cli(dir, ['spaces', 'list'])).stdout).toMatch(/\nops\s+archived\s/);
+    expect((await cli(dir, ['spaces', 'restore', 'ops'])).stdout).toBe('restored space ops\n');
+    expect(((await json(['list', 'ops'])) as { items: unknown[] }).items).toHaveLength(2);
+    expect(await json(['sweep'])).toMatchObject({ deleted: 0, failed: [] });
+    expect(await json(['sweep', '--space', 'ops'])).toMatchObject({ spaces: 1, deleted: 0 });
+    expect((await cli(dir, ['sweep', '--space', '../x'])).stderr).toMatch(/^error: INVALID_SPACE: /);
   });
 
   it('adds, gets, lists, searches, relates, shows history and deletes memories', async () => {

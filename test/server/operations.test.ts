@@ -1,8 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
+import type { SqliteSpaceStore } from '../../src/store/sqlite/sqlite-space-store.js';
 import { tempMemspace } from '../support/temp-memspace.js';
 
 type Json = Record<string, unknown>;
@@ -106,5 +107,50 @@ describe('contexts over HTTP', () => {
     expect(code(foreign)).toBe('SPACE_NOT_FOUND');
     expect(code(await call(tenantA, 'POST', '/v1/spaces/tenant-a/contexts', { content: 'x', bogus: 1 }))).toBe('VALIDATION_FAILED');
     expect((await call(tenantA, 'DELETE', `/v1/spaces/tenant-a/contexts/${id}`)).status).toBe(204);
+  });
+});
+
+describe('failures over HTTP', () => {
+  it('serves every other space while one space is damaged, and reports it in health and status', async () => {
+    await call(root, 'POST', '/v1/spaces', { name: 'fragile', embedder: 'none', dimension: 2 });
+    await call(root, 'POST', '/v1/spaces/fragile/memories', { content: 'soon unreadable', embedding: [1, 0] });
+    await ms.registry.closeSpace('fragile');
+    const file = join(ms.dataDir, 'spaces', 'fragile', 'space.db');
+    const good = readFileSync(file);
+    rmSync(`${file}-wal`, { force: true });
+    rmSync(`${file}-shm`, { force: true });
+    writeFileSync(file, Buffer.concat([Buffer.from('this is not a database'.padEnd(100, '!')), good.subarray(100)]));
+
+    const broken = await call(root, 'GET', '/v1/spaces/fragile/memories');
+    expect(broken.status).toBe(503);
+    expect(code(broken)).toBe('BACKEND_UNAVAILABLE');
+    expect((await call(root, 'GET', '/v1/spaces/tenant-a/memories')).status).toBe(200);
+    expect((await call(root, 'POST', '/v1/spaces/tenant-a/memories', { content: 'still writable', embedding: [0, 1] })).status).toBe(201);
+    expect((await call(root, 'GET', '/v1/spaces/fragile/health')).body).toMatchObject({ name: 'fragile', state: 'damaged', open: false });
+    expect((await call(root, 'GET', '/v1/health')).body).toMatchObject({ status: 'degraded', live: true, ready: true, damagedSpaces: 1 });
+
+    writeFileSync(file, good); // repaired: the next use opens it again
+    expect((await call(root, 'GET', '/v1/spaces/fragile/memories')).status).toBe(200);
+    expect((await call(root, 'GET', '/v1/spaces/fragile/health')).body).toMatchObject({ state: 'active', memories: 1 });
+    expect((await call(root, 'GET', '/v1/health')).body).toMatchObject({ status: 'ok', damagedSpaces: 0 });
+  });
+
+  it('answers 503 on a full disk, writes nothing, stays up, and writes again once space returns', async () => {
+    await call(root, 'POST', '/v1/spaces', { name: 'full', embedder: 'none', dimension: 2 });
+    await call(root, 'POST', '/v1/spaces/full/memories', { content: 'before the disk filled', embedding: [1, 0] });
+    // SQLite's page budget fails writes with the SQLITE_FULL a full disk gives (the store tests also use a real tmpfs).
+    const budget = await ms.registry.ifOpen('full', ({ store }) => (store as SqliteSpaceStore).setMaxPageCount(1));
+    expect(budget).toBeGreaterThan(1);
+    const big = { memories: Array.from({ length: 50 }, (_, i) => ({ content: `memory ${i} ${'x'.repeat(2000)}`, embedding: [1, i] })) };
+    const refused = await call(root, 'POST', '/v1/spaces/full/memories/batch', big);
+    expect(refused.status).toBe(503);
+    expect(code(refused)).toBe('BACKEND_UNAVAILABLE');
+    expect((await call(root, 'GET', '/v1/health')).status).toBe(200);
+    expect(((await call(root, 'GET', '/v1/spaces/full/memories')).body['items'] as Json[]).map((m) => m['content'])).toEqual(['before the disk filled']);
+    expect((await call(root, 'GET', '/v1/spaces/full/audit/verify')).body).toMatchObject({ ok: true });
+
+    await ms.registry.ifOpen('full', ({ store }) => (store as SqliteSpaceStore).setMaxPageCount(1_000_000));
+    expect((await call(root, 'POST', '/v1/spaces/full/memories/batch', big)).status).toBe(201);
+    expect(((await call(root, 'GET', '/v1/spaces/full/memories?limit=100')).body['items'] as Json[]).length).toBe(51);
   });
 });
