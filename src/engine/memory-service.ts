@@ -12,7 +12,6 @@ import {
   MemoryInputSchema,
   MemoryPatchSchema,
   ContextInputSchema,
-  MAX_SUMMARY_CHARS,
   RelationInputSchema,
   RelationQuerySchema,
   SearchRequestSchema,
@@ -72,6 +71,8 @@ export interface PageOf<T> {
 /** How many candidates each ranking contributes to hybrid fusion, per result asked for. */
 const HYBRID_OVERFETCH = 4;
 const MIN_HYBRID_CANDIDATES = 50;
+/** Without a summary, this much of a context's start stands in for it (and is what gets embedded). */
+const SUMMARY_FROM_CONTENT_CHARS = 2000;
 
 /**
  * The engine: every operation on spaces and memories, validated once here for every backend
@@ -376,7 +377,7 @@ export class MemoryService {
     const id = c.id === undefined ? uuidv7(this.now()) : validateId(c.id);
     return this.use(space, async (handle) => {
       const now = this.now();
-      const summary = c.summary ?? c.content.slice(0, Math.min(MAX_SUMMARY_CHARS, 2000));
+      const summary = c.summary ?? c.content.slice(0, SUMMARY_FROM_CONTENT_CHARS);
       const [embedding] = await this.vectorsFor(handle, [{ text: summary, given: c.embedding }]);
       const record: ContextRecord = {
         id,
