@@ -15,6 +15,12 @@ export const ConfigSchema = z.object({
   rootKey: z.string().min(1).optional(),
   /** Requests per second per API key; 0 for no limit. @default 0 */
   keyRateLimit: z.coerce.number().min(0).default(0),
+  /** Where memories live: `sqlite` (embedded, one directory per space) or `postgres` (`pgUrl`). @default sqlite */
+  backend: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  /** PostgreSQL connection URL (with pgvector), for `backend: postgres`. */
+  pgUrl: z.string().min(1).optional(),
+  /** Connections in the PostgreSQL pool. @default 10 */
+  pgPoolSize: positiveInt.default(10),
   /** Directory of the embedded backend. @default ./memspace-data */
   dataDir: z.string().min(1).default('./memspace-data'),
   /** `full` fsyncs every acknowledged write; `normal` survives kill -9 but not power loss. @default full */
@@ -46,7 +52,7 @@ export const ConfigSchema = z.object({
   openaiBaseUrl: z.url().optional(),
   /** Key for that endpoint. */
   openaiApiKey: z.string().min(1).optional(),
-});
+}).refine((c) => c.backend !== 'postgres' || c.pgUrl !== undefined, { path: ['pgUrl'], message: 'the postgres backend needs pgUrl (MEMSPACE_PG_URL or --pg-url)' });
 
 /** Parsed, frozen configuration. */
 export type Config = Readonly<z.output<typeof ConfigSchema>>;
@@ -58,6 +64,9 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_KEY_RATE_LIMIT: 'keyRateLimit',
   MEMSPACE_PORT: 'port',
   MEMSPACE_DATA_DIR: 'dataDir',
+  MEMSPACE_BACKEND: 'backend',
+  MEMSPACE_PG_URL: 'pgUrl',
+  MEMSPACE_PG_POOL_SIZE: 'pgPoolSize',
   MEMSPACE_SYNC: 'sync',
   MEMSPACE_MAX_OPEN_SPACES: 'maxOpenSpaces',
   MEMSPACE_PINNED_SPACES: 'pinnedSpaces',

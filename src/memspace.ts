@@ -9,6 +9,7 @@ import { ShareService } from './engine/share-service.js';
 import { SpaceRegistry } from './engine/space-registry.js';
 import { SpaceTransfer } from './engine/space-transfer.js';
 import { DefaultEmbedderProvider } from './embed/embedder-provider.js';
+import type { Backend } from './core/ports/catalog-store.js';
 import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
 
 /** An open memspace: the engine over a data directory, with its embedders. */
@@ -44,11 +45,7 @@ export interface OpenMemspaceOptions {
  * space and loads no model until one is used.
  */
 export async function openMemspace(config: Config = loadConfig(), options: OpenMemspaceOptions = {}): Promise<Memspace> {
-  const backend = new SqliteBackend({
-    dataDir: config.dataDir,
-    sync: config.sync,
-    annThreshold: config.annThreshold === 0 ? Number.POSITIVE_INFINITY : config.annThreshold,
-  });
+  const backend = await openBackend(config);
   const now = options.now ?? Date.now;
   // A space is swept as it opens, so whatever expired while it was closed is gone before anyone reads it.
   const registry: SpaceRegistry = new SpaceRegistry(backend, {
@@ -85,4 +82,17 @@ export async function openMemspace(config: Config = loadConfig(), options: OpenM
       await embedders.close?.();
     },
   };
+}
+
+/** The configured backend: the embedded one, or PostgreSQL (loaded only when chosen, so `pg` is never loaded otherwise). */
+async function openBackend(config: Config): Promise<Backend> {
+  if (config.backend === 'postgres') {
+    const { PostgresBackend } = await import('./store/postgres/postgres-backend.js');
+    return PostgresBackend.connect({ url: config.pgUrl!, poolSize: config.pgPoolSize });
+  }
+  return new SqliteBackend({
+    dataDir: config.dataDir,
+    sync: config.sync,
+    annThreshold: config.annThreshold === 0 ? Number.POSITIVE_INFINITY : config.annThreshold,
+  });
 }

@@ -86,8 +86,13 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
     .option('--host <host>', 'address to listen on (default: $MEMSPACE_HOST or 127.0.0.1)')
     .option('--port <port>', 'port (default: $MEMSPACE_PORT or 7420)', toInt)
     .option('--no-auth', 'accept requests without API keys (loopback addresses only)')
-    .action(async (o: { host?: string; port?: number; auth: boolean }) => {
-      const config = loadConfig({ dataDir: g().dataDir, host: o.host, port: o.port, ...(o.auth === false && { auth: false }) }, io.env);
+    .addOption(new Option('--backend <backend>', 'where memories live (default: $MEMSPACE_BACKEND or sqlite)').choices(['sqlite', 'postgres']))
+    .option('--pg-url <url>', 'PostgreSQL URL with pgvector, for --backend postgres (default: $MEMSPACE_PG_URL)')
+    .action(async (o: { host?: string; port?: number; auth: boolean; backend?: 'sqlite' | 'postgres'; pgUrl?: string }) => {
+      const config = loadConfig(
+        { dataDir: g().dataDir, host: o.host, port: o.port, backend: o.backend, pgUrl: o.pgUrl, ...(o.auth === false && { auth: false }) },
+        io.env,
+      );
       const server = await serve(config, (key, given) => {
         io.stderr.write(given ? 'root key created from MEMSPACE_ROOT_KEY\n' : `root key, shown this once (store it now): ${key}\n`);
       });

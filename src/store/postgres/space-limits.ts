@@ -1,0 +1,30 @@
+import { MemspaceError } from '../../core/errors.js';
+import type { StorageLimits } from '../../core/types.js';
+
+/** The figures of a space that quotas count. */
+export interface UsageFigures {
+  memories: number;
+  payloadBytes: number;
+}
+
+/**
+ * Throws `QUOTA_EXCEEDED` when a change that moves the space from `before` to `after` grows it
+ * past one of `limits` (the embedded store's rule: a change that does not grow a figure never
+ * fails on it, so a space above a lowered quota can still shrink or be edited in place). The
+ * caller holds the space's state row locked, so the figures are those every writer sees.
+ */
+export function enforceLimits(before: UsageFigures, after: UsageFigures, limits: StorageLimits | undefined): void {
+  if (limits === undefined) return;
+  const check = (quota: 'maxMemories' | 'maxBytes', limit: number | null, current: number, next: number, unit: string): void => {
+    const requested = next - current;
+    if (limit === null || requested <= 0 || next <= limit) return;
+    throw new MemspaceError('QUOTA_EXCEEDED', `this write would take the space to ${next} ${unit}, above its quota of ${limit}`, {
+      quota,
+      limit,
+      current,
+      requested,
+    });
+  };
+  check('maxMemories', limits.maxMemories, before.memories, after.memories, 'memories');
+  check('maxBytes', limits.maxBytes, before.payloadBytes, after.payloadBytes, 'payload bytes');
+}

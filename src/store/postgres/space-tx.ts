@@ -1,0 +1,212 @@
+/**
+ * Transactions scoped to one space: the only way the space store reaches the database. Each
+ * runs as {@link APP_ROLE} with `memspace.space` set for the transaction only, so row-level
+ * security confines it to one space even if a query forgot its condition. Writers also lock
+ * the space's `space_state` row, which serialises them per space and carries the sequences.
+ */
+import { GENESIS_HASH, sealAuditEntry } from '../../core/audit.js';
+import { MemspaceError } from '../../core/errors.js';
+import type { AuditEvent, AuditRecord, ChangeOp, HistoryAction, JsonObject, WriteContext } from '../../core/types.js';
+import { translatePgError } from './postgres-errors.js';
+import { APP_ROLE } from './schema.js';
+import type pg from 'pg';
+
+/** What a query runs on: a client inside a scoped transaction. */
+export type Db = pg.PoolClient;
+
+/**
+ * Runs `fn` in a transaction as {@link APP_ROLE} scoped to `spaceId`, committing when it
+ * resolves and rolling back when it throws; driver errors are translated. Role and setting are
+ * transaction-local (`SET LOCAL`, `set_config(..., true)`), so nothing leaks to the next user
+ * of the connection.
+ */
+export async function inSpace<T>(pool: pg.Pool, spaceId: string, fn: (db: Db) => Promise<T>, options: { role?: boolean } = {}): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw translatePgError(error);
+  }
+  let broken: unknown;
+  try {
+    // One round trip: the space id goes in as an escaped literal since a multi-statement
+    // string cannot take parameters.
+    const role = options.role === false ? '' : `SET LOCAL ROLE ${APP_ROLE}; `;
+    await client.query(`BEGIN; ${role}SELECT set_config('memspace.space', ${client.escapeLiteral(spaceId)}, true)`);
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      broken = rollbackError; // the connection is unusable: the pool must drop it
+    }
+    throw translatePgError(error);
+  } finally {
+    client.release(broken === undefined ? undefined : (broken as Error));
+  }
+}
+
+/** The `space_state` row of a space, as a writer holds it locked. */
+export interface SpaceState {
+  memories: number;
+  relations: number;
+  contexts: number;
+  payloadBytes: number;
+  changeSeq: number;
+  memorySeq: number;
+  historySeq: number;
+  relationSeq: number;
+  contextSeq: number;
+  auditSeq: number;
+  auditHash: string | null;
+  lastWriteAt: number | null;
+}
+
+/** Reads the state row (creating it for a space that lacks one), without locking. */
+export const STATE_SQL = `SELECT memories, relations, contexts, payload_bytes AS "payloadBytes", change_seq AS "changeSeq",
+  memory_seq AS "memorySeq", history_seq AS "historySeq", relation_seq AS "relationSeq", context_seq AS "contextSeq",
+  audit_seq AS "auditSeq", audit_hash AS "auditHash", last_write_at AS "lastWriteAt" FROM space_state WHERE space_id = $1`;
+
+/** A history entry waiting to be written with the transaction. */
+interface PendingHistory {
+  memory_id: string;
+  action: HistoryAction;
+  old_content: string | null;
+  new_content: string | null;
+  old_metadata: JsonObject | null;
+  new_metadata: JsonObject | null;
+  /** Who and when; the write's context unless given (a restore keeps the original's). */
+  actor?: string | null;
+  at?: number;
+}
+
+/**
+ * A write to one space in progress: holds the locked state row and collects history rows,
+ * change events and audit entries, written together by {@link SpaceWrite.finish} (a few
+ * statements per transaction however many rows it touched).
+ */
+export class SpaceWrite {
+  private readonly history: (Required<PendingHistory> & { seq: number })[] = [];
+  private readonly changes: { seq: number; op: ChangeOp; id: string }[] = [];
+  private readonly audits: AuditRecord[] = [];
+
+  private constructor(
+    readonly db: Db,
+    readonly spaceId: string,
+    readonly state: SpaceState,
+    readonly ctx: WriteContext,
+  ) {}
+
+  /** Locks the space's state row (creating it if missing) and starts collecting. */
+  static async begin(db: Db, spaceId: string, ctx: WriteContext): Promise<SpaceWrite> {
+    let result = await db.query<SpaceState>(`${STATE_SQL} FOR UPDATE`, [spaceId]);
+    if (result.rows.length === 0) {
+      // A space created before its state row existed (or by hand): start it now.
+      await db.query('INSERT INTO space_state (space_id) VALUES ($1) ON CONFLICT DO NOTHING', [spaceId]);
+      result = await db.query<SpaceState>(`${STATE_SQL} FOR UPDATE`, [spaceId]);
+    }
+    return new SpaceWrite(db, spaceId, result.rows[0]!, ctx);
+  }
+
+  /** Queues a change-feed event with the next seq of the space. */
+  change(op: ChangeOp, id: string): void {
+    this.state.changeSeq += 1;
+    this.changes.push({ seq: this.state.changeSeq, op, id });
+  }
+
+  /** Queues a history entry with the next seq of the space. */
+  addHistory(entry: PendingHistory): void {
+    this.state.historySeq += 1;
+    this.history.push({ actor: this.ctx.actor, at: this.ctx.now, ...entry, seq: this.state.historySeq });
+  }
+
+  /** Seals the next audit entry onto the chain the state row heads. */
+  audit(event: AuditEvent): void {
+    const head = this.state.auditHash === null ? undefined : { seq: this.state.auditSeq, hash: this.state.auditHash };
+    const entry = sealAuditEntry(head, event, this.ctx);
+    this.audits.push(entry);
+    this.state.auditSeq = entry.seq;
+    this.state.auditHash = entry.hash;
+  }
+
+  /**
+   * Queues sealed entries of a restore after checking that each continues the chain (seq =
+   * head + 1, prevHash = head hash); `CONFLICT` otherwise, and the transaction writes nothing.
+   */
+  continueAudit(entries: readonly AuditRecord[]): void {
+    for (const e of entries) {
+      const hash = this.state.auditHash ?? GENESIS_HASH;
+      if (e.seq !== this.state.auditSeq + 1 || e.prevHash !== hash) {
+        throw new MemspaceError('CONFLICT', `audit entry ${e.seq} does not continue this space's audit trail (next seq ${this.state.auditSeq + 1})`, {
+          seq: e.seq,
+          expectedSeq: this.state.auditSeq + 1,
+        });
+      }
+      this.audits.push(e);
+      this.state.auditSeq = e.seq;
+      this.state.auditHash = e.hash;
+    }
+  }
+
+  /**
+   * Writes what was queued and the new state row in one statement (data-modifying CTEs), so a
+   * write costs the same few round trips however many history rows, events and entries it made.
+   */
+  async finish(): Promise<void> {
+    const s = this.state;
+    const audits = this.audits.map((e) => ({
+      seq: e.seq,
+      at: e.at,
+      actor: e.actor,
+      action: e.action,
+      // Stored as the JSON text that was hashed: verification never depends on jsonb's normal form.
+      ids: JSON.stringify(e.ids),
+      request_id: e.requestId,
+      details: e.details === null ? null : JSON.stringify(e.details),
+      prev_hash: e.prevHash,
+      hash: e.hash,
+    }));
+    // As in the embedded store, the last write is the newest change-feed event.
+    const lastWriteAt = this.changes.length > 0 ? this.ctx.now : s.lastWriteAt;
+    await this.db.query(
+      `WITH h AS (
+         INSERT INTO history (space_id, seq, memory_id, action, old_content, new_content, old_metadata, new_metadata, actor, at)
+         SELECT $1, r.seq, r.memory_id, r.action, r.old_content, r.new_content, r.old_metadata, r.new_metadata, r.actor, r.at
+         FROM jsonb_to_recordset($2::jsonb) AS r(seq bigint, memory_id text, action text, old_content text, new_content text,
+           old_metadata jsonb, new_metadata jsonb, actor text, at bigint)
+       ), c AS (
+         INSERT INTO changes (space_id, seq, at, op, id)
+         SELECT $1, r.seq, $4, r.op, r.id FROM jsonb_to_recordset($3::jsonb) AS r(seq bigint, op text, id text)
+       ), a AS (
+         INSERT INTO audit (space_id, seq, at, actor, action, ids, request_id, details, prev_hash, hash)
+         SELECT $1, r.seq, r.at, r.actor, r.action, r.ids, r.request_id, r.details, r.prev_hash, r.hash
+         FROM jsonb_to_recordset($5::jsonb) AS r(seq bigint, at bigint, actor text, action text, ids text, request_id text,
+           details text, prev_hash text, hash text)
+       )
+       UPDATE space_state SET memories = $6, relations = $7, contexts = $8, payload_bytes = $9, change_seq = $10, memory_seq = $11,
+         history_seq = $12, relation_seq = $13, context_seq = $14, audit_seq = $15, audit_hash = $16, last_write_at = $17
+       WHERE space_id = $1`,
+      [
+        this.spaceId,
+        JSON.stringify(this.history),
+        JSON.stringify(this.changes),
+        this.ctx.now,
+        JSON.stringify(audits),
+        s.memories,
+        s.relations,
+        s.contexts,
+        s.payloadBytes,
+        s.changeSeq,
+        s.memorySeq,
+        s.historySeq,
+        s.relationSeq,
+        s.contextSeq,
+        s.auditSeq,
+        s.auditHash,
+        lastWriteAt,
+      ],
+    );
+  }
+}

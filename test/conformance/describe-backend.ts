@@ -1,0 +1,90 @@
+/**
+ * The conformance suite: every engine behaviour, run against each storage backend.
+ *
+ * Adding a backend: write `test/conformance/<backend>.test.ts` that calls
+ * `describeBackend('<backend>', factory)`. The factory starts the backend once for the file
+ * (a temp directory for SQLite; for PostgreSQL one PGlite server and a database) and returns
+ * `open(options)`, which opens a `Memspace` over that same storage with the given clock and
+ * config (for PostgreSQL, `openMemspace(loadConfig({ ...options.config, backend: 'postgres',
+ * pgUrl }, {}), { now })`), and `cleanup()`, which stops it. Specs share the backend: they
+ * create uniquely named spaces (`suite.name`) instead of starting a backend per test.
+ *
+ * Adding a behaviour: put it in the spec module of its area under `specs/` (or a new module
+ * listed in SPECS below). Tests that inspect one backend's files or processes belong in that
+ * backend's own tests (test/store/<backend>, test/engine), not here.
+ */
+import { afterAll, afterEach, beforeAll, describe } from 'vitest';
+import type { Memspace } from '../../src/memspace.js';
+import type { Backend, BackendFactory, Spec, Suite } from './harness.js';
+import { auditSpec } from './specs/audit.js';
+import { contextsSpec } from './specs/contexts.js';
+import { isolationSpec } from './specs/isolation.js';
+import { memoriesSpec } from './specs/memories.js';
+import { quotasRetentionSpec } from './specs/quotas-retention.js';
+import { relationsSpec } from './specs/relations.js';
+import { searchSpec } from './specs/search.js';
+import { spacesSpec } from './specs/spaces.js';
+import { transferSpec } from './specs/transfer.js';
+
+export type { Backend, BackendFactory, OpenOptions, Suite } from './harness.js';
+
+/** Every spec module, in the order they run. */
+const SPECS: readonly Spec[] = [
+  spacesSpec,
+  memoriesSpec,
+  searchSpec,
+  relationsSpec,
+  contextsSpec,
+  auditSpec,
+  quotasRetentionSpec,
+  transferSpec,
+  isolationSpec,
+];
+
+/** Registers the whole conformance suite against the backend `init` starts (once for the file). */
+export function describeBackend(name: string, init: BackendFactory): void {
+  describe(`conformance: ${name}`, () => {
+    let backend: Backend | undefined;
+    const perTest: Memspace[] = [];
+    let counter = 0;
+    const started = (): Backend => {
+      if (backend === undefined) throw new Error(`the ${name} backend did not start`);
+      return backend;
+    };
+
+    beforeAll(async () => {
+      backend = await init();
+    });
+    afterEach(async () => {
+      for (const ms of perTest.splice(0)) await ms.close();
+    });
+    afterAll(async () => {
+      await backend?.cleanup();
+    });
+
+    const suite: Suite = {
+      async open(options) {
+        const ms = await started().open(options);
+        perTest.push(ms);
+        return ms;
+      },
+      shared(options) {
+        let ms: Memspace | undefined;
+        beforeAll(async () => {
+          ms = await started().open(options);
+        });
+        afterAll(async () => {
+          await ms?.close();
+        });
+        return () => {
+          if (ms === undefined) throw new Error('shared memspace used outside its describe');
+          return ms;
+        };
+      },
+      name(prefix = 's') {
+        return `${prefix}-${++counter}`;
+      },
+    };
+    for (const spec of SPECS) spec(suite);
+  });
+}

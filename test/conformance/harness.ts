@@ -1,0 +1,72 @@
+import { expect } from 'vitest';
+import type { loadConfig } from '../../src/config.js';
+import { isMemspaceError } from '../../src/core/errors.js';
+import type { ExportLine } from '../../src/engine/space-transfer.js';
+import type { Memspace } from '../../src/memspace.js';
+
+/** Configuration overrides for one open (what `loadConfig` takes as flags). */
+export type ConfigOverrides = NonNullable<Parameters<typeof loadConfig>[0]>;
+
+/** How a spec opens memspace on the backend under test. */
+export interface OpenOptions {
+  /** Clock, in epoch milliseconds. @default Date.now */
+  now?: () => number;
+  /** Configuration beyond what the backend itself sets (its data directory or URL). */
+  config?: ConfigOverrides;
+}
+
+/** One started backend: opens any number of memspaces over the same storage. */
+export interface Backend {
+  /** Opens a fresh `Memspace` over this backend's storage; the caller closes it. */
+  open(options?: OpenOptions): Promise<Memspace>;
+  /** Stops the backend and removes its storage. */
+  cleanup(): Promise<void>;
+}
+
+/** Starts a backend; called once per test file, so it may be slow (a PGlite server takes seconds). */
+export type BackendFactory = () => Promise<Backend>;
+
+/**
+ * What each spec module receives. Every test shares one backend, so a spec makes its spaces
+ * with {@link Suite.name} and never assumes the catalogue holds only its own spaces.
+ */
+export interface Suite {
+  /** Opens a memspace for the running test; it is closed after the test. */
+  open(options?: OpenOptions): Promise<Memspace>;
+  /**
+   * Opens one memspace for every test of the enclosing `describe` (call it inside one);
+   * the getter is valid inside hooks and tests.
+   */
+  shared(options?: OpenOptions): () => Memspace;
+  /** A space name no test of this backend has used: `prefix` and a counter. */
+  name(prefix?: string): string;
+}
+
+/** Registers a spec module's `describe` blocks. */
+export type Spec = (suite: Suite) => void;
+
+/** An asymmetric matcher for a `MemspaceError` of this code. */
+export const code = (c: string) => expect.objectContaining({ code: c });
+
+/** The code and details of the `MemspaceError` a promise rejects with. */
+export async function failure(p: Promise<unknown>): Promise<{ code: string; details: Record<string, unknown> | undefined }> {
+  try {
+    await p;
+  } catch (error) {
+    if (isMemspaceError(error)) return { code: error.code, details: error.details };
+    throw error;
+  }
+  throw new Error('expected a failure');
+}
+
+/** Every line of a space's export. */
+export async function exportLines(ms: Memspace, space: string): Promise<ExportLine[]> {
+  const lines: ExportLine[] = [];
+  for await (const line of ms.transfer.exportSpace(space)) lines.push(line);
+  return lines;
+}
+
+/** Lines as an import reads them. */
+export async function* asLines(lines: readonly unknown[]): AsyncGenerator<string> {
+  for (const line of lines) yield JSON.stringify(line);
+}

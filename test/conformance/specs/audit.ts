@@ -1,0 +1,273 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GENESIS_HASH } from '../../../src/core/audit.js';
+import type { AuditEntry } from '../../../src/core/views.js';
+import type { MemoryService } from '../../../src/engine/memory-service.js';
+import type { Memspace } from '../../../src/memspace.js';
+import { axisVector } from '../../support/temp-memspace.js';
+import { code, type Suite } from '../harness.js';
+
+/** The audit trail: one hash-chained entry per mutation, kept per space, and its queries. */
+export function auditSpec(suite: Suite): void {
+  describe('audit', () => {
+    const DIM = 8;
+    const v = (axis: number): number[] => axisVector(DIM, axis);
+    let clock = Date.parse('2026-11-01T00:00:00Z');
+    const shared = suite.shared({ now: () => clock });
+    let ms: Memspace;
+    let s: MemoryService;
+    beforeAll(() => {
+      ms = shared();
+      s = ms.service;
+    });
+
+    /** A fresh space. */
+    async function newSpace(prefix = 'a'): Promise<string> {
+      const name = suite.name(prefix);
+      await s.createSpace({ name, embedder: 'none', dimension: DIM });
+      return name;
+    }
+
+    /** Every audit entry of a space, paging through the whole trail. */
+    async function allEntries(space: string, query: Record<string, unknown> = {}): Promise<AuditEntry[]> {
+      const out: AuditEntry[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await s.audit(space, { ...query, limit: 1000, ...(cursor !== undefined && { cursor }) });
+        out.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      return out;
+    }
+
+    describe('audit trail: one entry per mutation', () => {
+      it('records every kind of mutation once, with its action, ids, actor and request id, never content', async () => {
+        const space = await newSpace();
+        const ctx = (r: string) => ({ actor: 'key_1', requestId: r });
+
+        const one = await s.addMemory(space, { content: 'SECRET-ONE', embedding: v(1), metadata: { a: 1 } }, ctx('r1'));
+        const batch = await s.addMemories(space, [
+          { content: 'SECRET-TWO', embedding: v(2), id: 'b1' },
+          { content: 'SECRET-THREE', embedding: v(3), id: 'b2' },
+          { content: 'SECRET-FOUR', embedding: v(4), id: 'b3', userId: 'u' },
+        ], ctx('r2'));
+        clock += 1000;
+        await s.updateMemory(space, one.id, { content: 'SECRET-FIVE', embedding: v(5), metadata: { a: 2 } }, ctx('r3'));
+        const rel = await s.addRelation(space, { from: one.id, to: 'b1', type: 'mentions' }, ctx('r4'));
+        await s.deleteRelation(space, rel.id, ctx('r5'));
+        await s.addRelation(space, { id: 'rel-2', from: 'b1', to: 'b2', type: 'follows' }, ctx('r6'));
+        await s.deleteMemory(space, 'b1', ctx('r7'));
+        expect(await s.deleteMemories(space, { userId: { eq: 'u' } }, ctx('r8'))).toEqual({ deleted: 1 });
+        await s.updateSpace(space, { description: 'changed', quotas: { maxMemories: 10 }, isolation: 'strict' }, ctx('r9'));
+        await s.recordAudit(space, { action: 'request.denied', details: { route: 'DELETE /v1/spaces/{space}', role: 'read' } }, ctx('r10'));
+        await s.recordAudit(space, { action: 'read.cross_space', ids: [one.id] }, { actor: 'key_2' });
+
+        const entries = await allEntries(space);
+        expect(entries.map((e) => [e.seq, e.action, e.ids, e.actor, e.requestId])).toEqual([
+          [1, 'memory.create', [one.id], 'key_1', 'r1'],
+          [2, 'memory.create', batch.map((m) => m.id), 'key_1', 'r2'],
+          [3, 'memory.update', [one.id], 'key_1', 'r3'],
+          [4, 'relation.create', [rel.id], 'key_1', 'r4'],
+          [5, 'relation.delete', [rel.id], 'key_1', 'r5'],
+          [6, 'relation.create', ['rel-2'], 'key_1', 'r6'],
+          [7, 'memory.delete', ['b1'], 'key_1', 'r7'],
+          [8, 'memory.delete', ['b3'], 'key_1', 'r8'],
+          [9, 'space.update', [], 'key_1', 'r9'],
+          [10, 'request.denied', [], 'key_1', 'r10'],
+          [11, 'read.cross_space', [one.id], 'key_2', null],
+        ]);
+        expect(entries.map((e) => e.details)).toEqual([
+          { count: 1 },
+          { count: 3 },
+          { fields: ['content', 'metadata', 'embedding'] },
+          { from: one.id, to: 'b1', type: 'mentions' },
+          { from: one.id, to: 'b1', type: 'mentions' },
+          { from: 'b1', to: 'b2', type: 'follows' },
+          { count: 1, relations: 1 }, // rel-2 went with b1
+          { count: 1, relations: 0 },
+          { fields: ['description', 'quotas.maxMemories'] }, // isolation was already strict
+          { route: 'DELETE /v1/spaces/{space}', role: 'read' },
+          null,
+        ]);
+        expect(entries[0]!.at).toBe('2026-11-01T00:00:00.000Z');
+        expect(entries[2]!.at).toBe('2026-11-01T00:00:01.000Z');
+        expect(entries[0]!.prevHash).toBe(GENESIS_HASH);
+        for (let i = 1; i < entries.length; i++) expect(entries[i]!.prevHash).toBe(entries[i - 1]!.hash);
+        expect(JSON.stringify(entries)).not.toMatch(/SECRET/);
+        expect(await s.verifyAudit(space)).toEqual({ ok: true, entries: 11 });
+      });
+
+      it('hashes the canonical entry: sha256(prev_hash || canonical JSON with sorted keys)', async () => {
+        const space = await newSpace();
+        await s.addMemory(space, { content: 'x', embedding: v(1), id: 'h1' }, { actor: 'k', requestId: 'req' });
+        const [e] = await allEntries(space);
+        const { createHash } = await import('node:crypto');
+        const canonical = `{"action":"memory.create","actor":"k","at":${Date.parse(e!.at)},"details":{"count":1},"ids":["h1"],"requestId":"req","seq":1}`;
+        expect(e!.hash).toBe(createHash('sha256').update(GENESIS_HASH + canonical).digest('hex'));
+      });
+
+      it('writes no entry for a write that fails', async () => {
+        const space = await newSpace();
+        await s.addMemory(space, { content: 'kept', embedding: v(1), id: 'dup' });
+        const failures: [() => Promise<unknown>, string][] = [
+          [() => s.addMemories(space, [{ content: 'new', embedding: v(2), id: 'fresh' }, { content: 'again', embedding: v(3), id: 'dup' }]), 'CONFLICT'], // in the store
+          [() => s.addMemories(space, [{ content: 'a', embedding: v(2), id: 'same' }, { content: 'b', embedding: v(3), id: 'same' }]), 'CONFLICT'], // in the batch
+          [() => s.addMemory(space, { content: 'short', embedding: [1, 2] }), 'DIMENSION_MISMATCH'],
+          [() => s.updateMemory(space, 'missing', { content: 'x', embedding: v(1) }), 'NOT_FOUND'],
+          [() => s.deleteMemory(space, 'missing'), 'NOT_FOUND'],
+          [() => s.addRelation(space, { from: 'dup', to: 'missing', type: 't' }), 'NOT_FOUND'],
+          [() => s.deleteRelation(space, 'missing'), 'NOT_FOUND'],
+          [() => s.updateSpace(space, { embedder: 'openai:x' }), 'VALIDATION_FAILED'],
+          [() => s.recordAudit(space, { action: 'memory.delete', ids: ['dup'] }), 'VALIDATION_FAILED'], // no forged mutations
+        ];
+        for (const [fn, c] of failures) await expect(fn()).rejects.toThrowError(code(c));
+        expect((await s.listMemories(space)).items.map((m) => m.id)).toEqual(['dup']);
+        const entries = await allEntries(space);
+        expect(entries.map((e) => [e.action, e.ids])).toEqual([['memory.create', ['dup']]]);
+        // A delete that matches nothing changes nothing, so it records nothing.
+        expect(await s.deleteMemories(space, { userId: { eq: 'nobody' } })).toEqual({ deleted: 0 });
+        expect(await allEntries(space)).toHaveLength(1);
+      });
+
+      it('keeps the first 1,000 ids of a large batch or delete and the full count in details', async () => {
+        const space = await newSpace();
+        const inputs = Array.from({ length: 1500 }, (_, i) => ({ content: `m${i}`, embedding: v(i), id: `m${String(i).padStart(4, '0')}` }));
+        await s.addMemories(space, inputs);
+        expect(await s.deleteMemories(space, { kind: { eq: 'fact' } })).toEqual({ deleted: 1500 });
+        const [created, deleted] = await allEntries(space);
+        expect(created!.ids).toEqual(inputs.slice(0, 1000).map((i) => i.id));
+        expect(created!.details).toEqual({ count: 1500 });
+        expect(deleted!.ids).toHaveLength(1000);
+        expect(deleted!.details).toEqual({ count: 1500, relations: 0 });
+        expect(await s.verifyAudit(space)).toEqual({ ok: true, entries: 2 });
+      });
+
+      it('records an import: a restore carries the source chain and adds one import entry; a merge writes its own entries', async () => {
+        const from = await newSpace();
+        await s.addMemories(from, [{ content: 'p', embedding: v(1), id: 'p' }, { content: 'q', embedding: v(2), id: 'q' }]);
+        await s.addRelation(from, { id: 'pq', from: 'p', to: 'q', type: 't' });
+        const lines: string[] = [];
+        for await (const line of ms.transfer.exportSpace(from)) lines.push(JSON.stringify(line));
+        const source = async function* (): AsyncGenerator<string> {
+          yield* lines;
+        };
+        const to = suite.name('copy');
+        await ms.transfer.importSpace(to, source(), undefined, { requestId: 'imp-1' });
+        const sourceEntries = await allEntries(from);
+        const entries = await allEntries(to);
+        expect(entries.slice(0, -1)).toEqual(sourceEntries);
+        expect([entries.at(-1)!.action, entries.at(-1)!.actor, entries.at(-1)!.requestId]).toEqual(['import', 'import', 'imp-1']);
+        expect(entries.at(-1)!.details).toMatchObject({ mode: 'restore', memories: { imported: 2, skipped: 0 }, relations: { imported: 1, skipped: 0 } });
+        expect(await s.verifyAudit(to)).toEqual({ ok: true, entries: entries.length });
+
+        const busy = await newSpace();
+        await s.addMemory(busy, { content: 'already here', embedding: v(3) });
+        await ms.transfer.importSpace(busy, source(), undefined, { requestId: 'imp-2' });
+        const merged = (await allEntries(busy)).slice(1);
+        expect(merged.map((e) => [e.action, e.ids, e.actor, e.requestId])).toEqual([
+          ['memory.create', ['p', 'q'], 'import', 'imp-2'],
+          ['relation.create', ['pq'], 'import', 'imp-2'],
+          ['import', [], 'import', 'imp-2'],
+        ]);
+        expect(merged[2]!.details).toMatchObject({ mode: 'merge', audit: { imported: 0, skipped: sourceEntries.length } });
+      });
+
+      it('bounds what callers may record', async () => {
+        const space = await newSpace();
+        const bad: unknown[] = [
+          { action: 'Not An Action' },
+          { action: 'import' },
+          { action: 'space.update' },
+          { action: 'share.create', ids: Array.from({ length: 1001 }, (_, i) => `k${i}`) },
+          { action: 'share.create', details: { blob: 'x'.repeat(9000) } },
+          { action: 'share.create', details: ['not', 'an', 'object'] },
+          { action: 'share.create', extra: 1 },
+        ];
+        for (const event of bad) await expect(s.recordAudit(space, event)).rejects.toThrowError(code('VALIDATION_FAILED'));
+        await s.recordAudit(space, { action: 'share.create', ids: ['share-1'], details: { to: 'other', role: 'read' } }, { actor: 'root' });
+        expect((await allEntries(space)).map((e) => e.action)).toEqual(['share.create']);
+      });
+    });
+
+    describe('audit trail: isolation', () => {
+      it("never shows one space's entries in another, even for the same ids", async () => {
+        const a = await newSpace('iso');
+        const b = await newSpace('iso');
+        await s.addMemory(a, { content: 'in a', embedding: v(1), id: 'same-id' }, { actor: 'alice' });
+        await s.updateMemory(a, 'same-id', { importance: 0.1 }, { actor: 'alice' });
+        await s.addMemory(b, { content: 'in b', embedding: v(1), id: 'same-id' }, { actor: 'bob' });
+        await s.recordAudit(a, { action: 'request.denied' }, { actor: 'alice' });
+        const inA = await allEntries(a);
+        const inB = await allEntries(b);
+        expect(inA.map((e) => [e.seq, e.action, e.actor])).toEqual([
+          [1, 'memory.create', 'alice'],
+          [2, 'memory.update', 'alice'],
+          [3, 'request.denied', 'alice'],
+        ]);
+        expect(inB.map((e) => [e.seq, e.action, e.actor])).toEqual([[1, 'memory.create', 'bob']]);
+        expect(await allEntries(b, { action: 'memory.update' })).toEqual([]);
+        expect(await s.verifyAudit(a)).toEqual({ ok: true, entries: 3 });
+        expect(await s.verifyAudit(b)).toEqual({ ok: true, entries: 1 });
+        await expect(s.audit('nope')).rejects.toThrowError(code('SPACE_NOT_FOUND'));
+        await expect(s.audit('../etc')).rejects.toThrowError(code('INVALID_SPACE'));
+      });
+    });
+
+    describe('audit trail: queries', () => {
+      it('filters by action and time, pages with a cursor, and refuses bad queries', async () => {
+        const space = await newSpace('q');
+        const t0 = clock;
+        for (let i = 0; i < 7; i++) {
+          clock += 1000;
+          const m = await s.addMemory(space, { content: `m${i}`, embedding: v(i), id: `q${i}` });
+          if (i % 2 === 0) await s.updateMemory(space, m.id, { importance: 0.1 });
+        }
+        const all = await allEntries(space);
+        expect(all).toHaveLength(11);
+        expect(all.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+
+        const updates = await s.audit(space, { action: 'memory.update' });
+        expect(updates.items.map((e) => e.ids[0])).toEqual(['q0', 'q2', 'q4', 'q6']);
+        expect(updates.nextCursor).toBeNull();
+
+        const since = await s.audit(space, { since: new Date(t0 + 5000).toISOString() });
+        expect(since.items.map((e) => e.ids[0])).toEqual(['q4', 'q4', 'q5', 'q6', 'q6']);
+        const sameInstantElsewhere = new Date(t0 + 5000 + 2 * 3600_000).toISOString().replace('Z', '+02:00');
+        const sinceOffset = await s.audit(space, { since: sameInstantElsewhere, action: 'memory.create' });
+        expect(sinceOffset.items.map((e) => e.ids[0])).toEqual(['q4', 'q5', 'q6']);
+
+        const seen: number[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await s.audit(space, { limit: 3, ...(cursor !== undefined && { cursor }) });
+          expect(page.items.length).toBeLessThanOrEqual(3);
+          seen.push(...page.items.map((e) => e.seq));
+          cursor = page.nextCursor ?? undefined;
+          pages += 1;
+        } while (cursor !== undefined);
+        expect(seen).toEqual(all.map((e) => e.seq));
+        expect(pages).toBe(4);
+
+        const firstCreate = await s.audit(space, { action: 'memory.create', limit: 2 });
+        const nextCreate = await s.audit(space, { action: 'memory.create', limit: 2, cursor: firstCreate.nextCursor! });
+        expect([...firstCreate.items, ...nextCreate.items].map((e) => e.ids[0])).toEqual(['q0', 'q1', 'q2', 'q3']);
+        expect((await s.audit(space)).items).toHaveLength(11); // default limit 100
+
+        const bad: unknown[] = [
+          { limit: 0 },
+          { limit: 1001 },
+          { limit: 2.5 },
+          { limit: '10' },
+          { action: 'Memory Create' },
+          { since: 'yesterday' },
+          { since: '2026-11-01' },
+          { cursor: 'not-a-cursor' },
+          { cursor: Buffer.from('{"a":-1}').toString('base64url') },
+          { sort: 'desc' },
+          'everything',
+        ];
+        for (const q of bad) await expect(s.audit(space, q), JSON.stringify(q)).rejects.toThrowError(code('VALIDATION_FAILED'));
+      });
+    });
+  });
+}
