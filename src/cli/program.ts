@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+import { migrateSpaces } from '../engine/space-migration.js';
 import { MemspaceError, toMemspaceError } from '../core/errors.js';
 import type { Grant } from '../core/grants.js';
 import type { AuditEntry, Memory, SearchHit } from '../core/views.js';
@@ -272,6 +273,30 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
         (report.failed.length > 0 ? `; not swept: ${report.failed.map((f) => `${f.space} (${f.code})`).join(', ')}` : '') +
         '\n',
       );
+    });
+  sub(program, 'migrate')
+    .description('copy spaces between backends (a data directory or a postgres:// URL), verifying counts and a checksum per space; run again to resume')
+    .requiredOption('--from <dir|url>', 'source: a data directory or postgres://...')
+    .requiredOption('--to <dir|url>', 'target: a data directory or postgres://...')
+    .option('--space <name>', 'only this space (repeatable; default: every space that is not archived)', collect, [])
+    .action(async (o: { from: string; to: string; space: string[] }) => {
+      const from = await openMemspace(locationConfig(o.from, io.env));
+      try {
+        const to = await openMemspace(locationConfig(o.to, io.env));
+        try {
+          const results = await migrateSpaces(from, to, {
+            ...(o.space.length > 0 && { spaces: o.space }),
+            onSpace: (r) => {
+              if (g().json !== true) io.stdout.write(`${r.space}: ${r.outcome}, ${r.memories} memories, sha256 ${r.checksum.slice(0, 16)}\n`);
+            },
+          });
+          if (g().json === true) io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+        } finally {
+          await to.close();
+        }
+      } finally {
+        await from.close();
+      }
     });
   sub(spaces, 'delete')
     .description('delete a space and every byte of it')
@@ -636,6 +661,11 @@ function parseGrant(text: string): Record<string, string> {
 
 function formatGrant(grant: Grant): string {
   return 'space' in grant ? `${grant.space}:${grant.role}` : `${grant.prefix}*:${grant.role}`;
+}
+
+/** Configuration for a migration end: a `postgres://` URL selects that backend, anything else is a data directory. */
+function locationConfig(location: string, env: NodeJS.ProcessEnv): Config {
+  return /^postgres(ql)?:\/\//.test(location) ? loadConfig({ backend: 'postgres', pgUrl: location }, env) : loadConfig({ backend: 'sqlite', dataDir: location }, env);
 }
 
 /** Quota flags as a partial `quotas` object; 0 means no limit. */
