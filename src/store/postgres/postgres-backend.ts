@@ -5,9 +5,10 @@ import type { SpaceStore } from '../../core/ports/space-store.js';
 import type { SpaceRecord } from '../../core/types.js';
 import { PG_TYPES } from './pg-rows.js';
 import { translatePgError } from './postgres-errors.js';
-import { PostgresSpaceStore, spaceIdOf } from './postgres-space-store.js';
+import { PostgresSpaceStore, spaceIdOf, type VectorSearchSettings } from './postgres-space-store.js';
 import { migrate } from './schema.js';
 import { inSpace, type SpaceState, STATE_SQL } from './space-tx.js';
+import { VectorIndexes } from './vector-index.js';
 
 /** Options of {@link PostgresBackend.connect}. */
 export interface PostgresBackendOptions {
@@ -15,7 +16,17 @@ export interface PostgresBackendOptions {
   url: string;
   /** Connections the pool opens at most. @default 10 */
   poolSize?: number;
+  /**
+   * Spaces with at least this many memories search through the HNSW index of their dimension
+   * (built on the first such search); smaller ones, and searches asking `exact`, scan exactly.
+   * `0` or `Infinity` keeps every search exact, as in the embedded backend's config.
+   * @default 10000
+   */
+  annThreshold?: number;
 }
+
+/** Default of {@link PostgresBackendOptions.annThreshold}: the embedded backend's. */
+export const DEFAULT_ANN_THRESHOLD = 10_000;
 
 /** Per-space tables in the order a space's rows are deleted (relations before the memories they reference). */
 const DELETE_ORDER = ['relations', 'memories', 'history', 'contexts', 'audit', 'changes', 'space_state'] as const;
@@ -31,8 +42,14 @@ const DELETE_ORDER = ['relations', 'memories', 'history', 'contexts', 'audit', '
  */
 export class PostgresBackend implements Backend {
   private closed = false;
+  private readonly vectors: VectorSearchSettings;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    annThreshold: number,
+  ) {
+    this.vectors = { annThreshold: annThreshold === 0 ? Number.POSITIVE_INFINITY : annThreshold, indexes: new VectorIndexes(pool) };
+  }
 
   /** Opens a pool on `url` and brings the schema to the newest version. */
   static async connect(options: PostgresBackendOptions): Promise<PostgresBackend> {
@@ -45,7 +62,7 @@ export class PostgresBackend implements Backend {
       await pool.end().catch(() => undefined);
       throw translatePgError(error);
     }
-    return new PostgresBackend(pool);
+    return new PostgresBackend(pool, options.annThreshold ?? DEFAULT_ANN_THRESHOLD);
   }
 
   /** The pool, for tests and tools that inspect the database. */
@@ -139,7 +156,7 @@ export class PostgresBackend implements Backend {
   /** A light handle on the space's rows: nothing is opened, loaded or created. */
   async openSpace(record: SpaceRecord): Promise<SpaceStore> {
     this.assertOpen();
-    return new PostgresSpaceStore(this.pool, record.name, record.dimension);
+    return new PostgresSpaceStore(this.pool, record.name, record.dimension, this.vectors);
   }
 
   /** Figures of a space from its `space_state` row, read in one scoped transaction. */

@@ -39,8 +39,20 @@ import {
 } from './pg-rows.js';
 import { type ContextRow, contextFromRow, prepareContexts, readDumpPage, writeContextRow, writeDumpChunk } from './space-dump.js';
 import { enforceLimits } from './space-limits.js';
-import { keywordSearch, vectorScores, vectorSearch } from './space-search.js';
+import { keywordSearch, setHnswSearch, vectorScores, vectorSearch } from './space-search.js';
 import { type Db, inSpace, type SpaceState, SpaceWrite, STATE_SQL } from './space-tx.js';
+import { MAX_HNSW_DIMENSION, type VectorIndexes } from './vector-index.js';
+
+/** How a space store searches vectors. */
+export interface VectorSearchSettings {
+  /**
+   * Spaces with fewer memories are scanned exactly (as fast there, and always exact); larger
+   * ones walk the HNSW index of their dimension. `Infinity` keeps every search exact.
+   */
+  annThreshold: number;
+  /** The database's HNSW indexes, built on the first search of a large space. */
+  indexes: VectorIndexes;
+}
 
 /** The `space_id` of a space: its name lower-cased, since names are unique whatever their case. */
 export function spaceIdOf(name: string): string {
@@ -73,6 +85,7 @@ export class PostgresSpaceStore implements SpaceStore {
     name: string,
     /** Length of the space's vectors. */
     readonly dimension: number,
+    private readonly vectors?: VectorSearchSettings,
   ) {
     this.spaceId = spaceIdOf(name);
   }
@@ -280,14 +293,33 @@ export class PostgresSpaceStore implements SpaceStore {
     return this.read((db) => keywordSearch(db, this.spaceId, query, filter, limit, now));
   }
 
-  /** Always exact: a scan of this space's vectors (`exact` changes nothing until HNSW indexes exist). */
-  async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, _options: { exact?: boolean } = {}): Promise<ScoredId[]> {
+  /**
+   * Exact scan below the ANN threshold or when `exact` is asked; otherwise a walk of the
+   * dimension's HNSW index (started here if it does not exist yet: until it is built the same
+   * query is answered by a scan), re-ranked by exact distance. The space's size comes from its
+   * counters row, read in the same transaction.
+   */
+  async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options: { exact?: boolean } = {}): Promise<ScoredId[]> {
     this.checkDimension(vector);
-    return this.read((db) => vectorSearch(db, this.spaceId, vector, filter, limit, now));
+    const indexable = options.exact !== true && this.vectors !== undefined && this.dimension <= MAX_HNSW_DIMENSION;
+    let large = false;
+    const result = await this.read(async (db) => {
+      large = indexable && (await this.memoryCount(db)) >= this.vectors!.annThreshold;
+      if (large) await setHnswSearch(db, limit);
+      return vectorSearch(db, this.spaceId, vector, filter, limit, now, { approximate: large });
+    });
+    // After the transaction: the build runs on a connection of its own and must not wait for this one.
+    if (large) this.vectors!.indexes.start(this.dimension);
+    return result;
   }
 
-  /** Nothing to wait for: searches read the table itself. */
-  async settleIndex(): Promise<void> {}
+  /** Builds the HNSW index of this space's dimension if the space is past the ANN threshold, and waits for it. */
+  async settleIndex(): Promise<void> {
+    const vectors = this.vectors;
+    if (vectors === undefined || this.dimension > MAX_HNSW_DIMENSION) return;
+    const count = await this.read((db) => this.memoryCount(db));
+    if (count >= vectors.annThreshold) await vectors.indexes.ensure(this.dimension);
+  }
 
   async vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
     this.checkDimension(vector);
@@ -474,6 +506,12 @@ export class PostgresSpaceStore implements SpaceStore {
        FROM jsonb_to_recordset($2::jsonb) AS a(id text, count bigint, at bigint) WHERE m.space_id = $1 AND m.id = a.id`,
       [this.spaceId, JSON.stringify(updates)],
     );
+  }
+
+  /** Memories of the space, from its counters row (no scan). */
+  private async memoryCount(db: Db): Promise<number> {
+    const row = (await db.query<{ memories: number }>('SELECT memories FROM space_state WHERE space_id = $1', [this.spaceId])).rows[0];
+    return row?.memories ?? 0;
   }
 
   private checkDimension(vector: Float32Array): void {

@@ -1,13 +1,15 @@
 /**
  * Keyword and vector search of one space in SQL, inside the caller's scoped transaction.
- * Both are exact: keyword ranking over the space's `tsv` postings, vector ranking by a scan of
- * the space's vectors (see schema.ts for how per-dimension HNSW indexes would be added).
+ * Keyword ranking is over the space's `tsv` postings; vector ranking is an exact scan of the
+ * space's vectors, or for large spaces a walk of the dimension's partial HNSW index
+ * (vector-index.ts) re-ranked by exact distance, so scores are exact cosines either way.
  */
 import type { FilterNode } from '../../core/filter.js';
 import type { ScoredId } from '../../core/types.js';
 import { compileFilter, SqlParams } from './filter-sql.js';
 import { vectorText } from './pg-rows.js';
 import type { Db } from './space-tx.js';
+import { hnswExpression } from './vector-index.js';
 
 /** Most words a keyword query uses. */
 const MAX_WORDS = 64;
@@ -46,18 +48,99 @@ export async function keywordSearch(db: Db, spaceId: string, query: string, filt
   return result.rows.map((r) => ({ id: r.id, score: r.score }));
 }
 
-/** Best `limit` memories by cosine similarity to `vector` (exact scan); scores are `1 - cosine distance`. */
-export async function vectorSearch(db: Db, spaceId: string, vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
+/**
+ * `hnsw.ef_search` of an approximate search: the candidate list of each round of the graph
+ * walk. Raised to the number of rows asked for (up to pgvector's maximum) so one round can
+ * hold them all; iterative scanning adds rounds when the filter rejects rows.
+ */
+const EF_SEARCH = 100;
+const MAX_EF_SEARCH = 1000;
+
+/** How {@link vectorSearch} reads the space. */
+export interface VectorSearchOptions {
+  /**
+   * Walk the dimension's partial HNSW index (see vector-index.ts) instead of scanning the
+   * space's vectors. Scores are exact either way; only which rows make the top `limit` may
+   * differ. Falls back to the exact scan when the walk finds fewer than `limit` rows.
+   */
+  approximate?: boolean;
+}
+
+/** A query and its parameters. */
+export interface SqlQuery {
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * Best `limit` memories by cosine similarity to `vector`; scores are `1 - cosine distance`.
+ * The approximate form needs {@link setHnswSearch} run in the same transaction first.
+ */
+export async function vectorSearch(
+  db: Db,
+  spaceId: string,
+  vector: Float32Array,
+  filter: FilterNode | undefined,
+  limit: number,
+  now: number,
+  options: VectorSearchOptions = {},
+): Promise<ScoredId[]> {
   if (limit <= 0) return [];
+  if (options.approximate === true) {
+    const approx = await db.query<{ id: string; score: number }>(annVectorQuery(spaceId, vector, filter, limit, now));
+    // Fewer rows than asked: the walk gave up (hnsw.max_scan_tuples) before enough rows passed
+    // the filter, or fewer exist. Only an exact scan can tell which, and it is cheap when the
+    // filter is that selective.
+    if (approx.rows.length >= limit) return approx.rows.map((r) => ({ id: r.id, score: r.score }));
+  }
+  const result = await db.query<{ id: string; score: number }>(exactVectorQuery(spaceId, vector, filter, limit, now));
+  return result.rows.map((r) => ({ id: r.id, score: r.score }));
+}
+
+/** The exact scan of the space's vectors. */
+export function exactVectorQuery(spaceId: string, vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): SqlQuery {
   const params = new SqlParams([spaceId, vectorText(vector), now, limit]);
   const where = filter === undefined ? 'TRUE' : compileFilter(filter, params);
-  const result = await db.query<{ id: string; score: number }>(
-    `SELECT m.id, 1 - (m.embedding <=> $2::vector) AS score FROM memories m
+  return {
+    text: `SELECT m.id, 1 - (m.embedding <=> $2::vector) AS score FROM memories m
      WHERE m.space_id = $1 AND (m.expires_at IS NULL OR m.expires_at > $3) AND ${where}
      ORDER BY m.embedding <=> $2::vector, m.seq LIMIT $4`,
-    params.values,
-  );
-  return result.rows.map((r) => ({ id: r.id, score: r.score }));
+    values: params.values,
+  };
+}
+
+/**
+ * The search through the HNSW index of the vector's dimension: the inner query repeats the
+ * index's cast expression and partial predicate (or the planner could not use it) and keeps
+ * the space, expiry and filter conditions, which iterative scanning applies while walking. With
+ * `relaxed_order` the walk returns rows slightly out of order, so the outer query sorts them
+ * again by exact distance. It sorts on `1 - d`, not `d`: PostgreSQL would otherwise take the
+ * materialised CTE as already ordered by `d` and skip the sort.
+ */
+export function annVectorQuery(spaceId: string, vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): SqlQuery {
+  const dim = vector.length;
+  const params = new SqlParams([spaceId, vectorText(vector), now, limit]);
+  const where = filter === undefined ? 'TRUE' : compileFilter(filter, params);
+  const distance = `${hnswExpression(dim)} <=> $2::vector(${dim})`;
+  return {
+    text: `WITH c AS MATERIALIZED (
+       SELECT m.id, m.seq, ${distance} AS d FROM memories m
+       WHERE m.dimension = ${dim} AND m.space_id = $1 AND (m.expires_at IS NULL OR m.expires_at > $3) AND ${where}
+       ORDER BY ${distance} LIMIT $4
+     )
+     SELECT c.id, 1 - c.d AS score FROM c ORDER BY 1 - c.d DESC, c.seq`,
+    values: params.values,
+  };
+}
+
+/**
+ * Sets the HNSW walk for the rest of the transaction: iterative scanning in relaxed order (so a
+ * space holding a small share of its dimension's rows still fills its `limit`) and a candidate
+ * list of at least {@link EF_SEARCH}.
+ */
+export async function setHnswSearch(db: Db, limit: number): Promise<void> {
+  const ef = Math.min(MAX_EF_SEARCH, Math.max(EF_SEARCH, limit));
+  await db.query(`SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = ${ef}`);
 }
 
 /** Cosine similarity of `vector` with each of `ids` that exists. */
