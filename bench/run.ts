@@ -7,8 +7,9 @@
  * `--quick` runs smaller sizes and fewer repetitions (about 6 minutes here) and writes
  * `bench/out/results-quick.json` and `bench/out/RESULTS-quick.md` instead, so a smoke run never
  * replaces the recorded full results. `--render` rewrites RESULTS.md from `bench/out/results.json`.
- * `--only lifecycle` (`npm run bench:lifecycle`, about 10 minutes) runs the many-spaces benchmark
- * alone and merges its figures into the saved run.
+ * `--only lifecycle` (`npm run bench:lifecycle`, about 25 minutes) runs the many-spaces benchmark
+ * alone and merges its figures into the saved run; `--only postgres` (`npm run bench:postgres`)
+ * does the same for the PostgreSQL (PGlite) figures.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -24,6 +25,7 @@ import { benchScale, type ScaleResult } from './scale.js';
 import { scaleMarkdown, scaleRows, scaleWhyMissed } from './scale-report.js';
 import { benchLifecycle, type LifecycleResult } from './lifecycle.js';
 import { lifecycleMarkdown, lifecycleRows } from './lifecycle-report.js';
+import { benchPostgres, postgresMarkdown, postgresRows, type PostgresBenchResult } from './postgres.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = join(BENCH_DIR, 'out');
@@ -71,6 +73,8 @@ interface RunResults {
   annLibraries: AnnLibrariesResult | { error: string };
   /** Many spaces on one machine; absent in results saved before it existed. */
   lifecycle?: LifecycleResult | { error: string };
+  /** Add and search on PostgreSQL (PGlite) beside the embedded backend; absent in older results. */
+  postgres?: PostgresBenchResult | { error: string };
   rows: Row[];
 }
 
@@ -78,22 +82,25 @@ const quick = process.argv.includes('--quick');
 // `--render` rewrites RESULTS.md from the last full run's bench/out/results.json (after a change to the report's wording; no figure changes).
 if (process.argv.includes('--render')) {
   const saved = JSON.parse(await readFile(join(OUT_DIR, 'results.json'), 'utf8')) as RunResults;
-  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle)];
+  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres)];
   await writeFile(join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
   progress('rewrote bench/RESULTS.md from bench/out/results.json');
   process.exit(0);
 }
-// `--only lifecycle` runs the lifecycle benchmark alone and merges it into the saved full run.
-if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'lifecycle') {
+// `--only lifecycle|postgres` runs that benchmark alone and merges it into the saved full run.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (only === 'lifecycle' || only === 'postgres') {
   const file = join(OUT_DIR, quick ? 'results-quick.json' : 'results.json');
   const saved = JSON.parse(await readFile(file, 'utf8')) as RunResults;
-  saved.lifecycle = await attempt(() => benchLifecycle({ quick, progress }));
-  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle)];
-  console.log(formatTable(lifecycleRows(saved.lifecycle)));
+  let part: { error: string } | object;
+  if (only === 'lifecycle') part = saved.lifecycle = await attempt(() => benchLifecycle({ quick, progress }));
+  else part = saved.postgres = await attempt(() => benchPostgres({ quick, progress }));
+  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres)];
+  console.log(formatTable(only === 'lifecycle' ? lifecycleRows(saved.lifecycle) : postgresRows(saved.postgres)));
   await writeFile(file, `${JSON.stringify(saved, null, 2)}\n`);
   await writeFile(quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
-  progress(`merged the lifecycle figures into ${relative(process.cwd(), file)} and rewrote the report`);
-  process.exit('error' in saved.lifecycle ? 1 : 0);
+  progress(`merged the ${only} figures into ${relative(process.cwd(), file)} and rewrote the report`);
+  process.exit('error' in part ? 1 : 0);
 }
 const startedAt = new Date();
 const loadStart = os.loadavg()[0] ?? Number.NaN;
@@ -113,6 +120,8 @@ progress(`HNSW libraries: usearch (f32, f16, i8) and hnswlib-node at ef 32/64/12
 const annLibraries = await attempt(() => benchAnnLibraries({ n: quick ? 10_000 : 100_000, queries: quick ? 50 : 200 }));
 progress(`many spaces: start with ${quick ? '1k and 5k' : '1k, 10k and 100k'} spaces on disk, cold opens, RSS per space, sweeps, eviction churn...`);
 const lifecycle = await attempt(() => benchLifecycle({ quick, progress }));
+progress('PostgreSQL backend (PGlite) beside the embedded one: adds and searches...');
+const postgres = await attempt(() => benchPostgres({ quick, progress }));
 
 const results: RunResults = {
   date: startedAt.toISOString(),
@@ -128,7 +137,8 @@ const results: RunResults = {
   scale,
   annLibraries,
   lifecycle,
-  rows: [...rows(embedder, engine, floors, http), ...scaleRows(scale), ...lifecycleRows(lifecycle)],
+  postgres,
+  rows: [...rows(embedder, engine, floors, http), ...scaleRows(scale), ...lifecycleRows(lifecycle), ...postgresRows(postgres)],
 };
 
 console.log(formatTable(results.rows));
@@ -296,6 +306,7 @@ function markdown(res: RunResults): string {
     ...scaleMarkdown(res.scale),
     ...annLibrariesMarkdown(res.annLibraries),
     ...lifecycleMarkdown(res.lifecycle),
+    ...postgresMarkdown(res.postgres),
     ...scaleWhyMissed(res.scale),
     ...whyMissed(res),
     '## Method',
