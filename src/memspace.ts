@@ -88,7 +88,7 @@ export async function openMemspace(config: Config = loadConfig(), options: OpenM
 async function openBackend(config: Config): Promise<Backend> {
   if (config.backend === 'postgres') {
     const { PostgresBackend } = await import('./store/postgres/postgres-backend.js');
-    return PostgresBackend.connect({ url: config.pgUrl!, poolSize: config.pgPoolSize });
+    return PostgresBackend.connect({ url: config.pgUrl!, poolSize: config.pgPoolSize, annThreshold: config.annThreshold });
   }
   return new SqliteBackend({
     dataDir: config.dataDir,

@@ -39,7 +39,7 @@ import {
 } from './pg-rows.js';
 import { type ContextRow, contextFromRow, prepareContexts, readDumpPage, writeContextRow, writeDumpChunk } from './space-dump.js';
 import { enforceLimits } from './space-limits.js';
-import { keywordSearch, setHnswSearch, vectorScores, vectorSearch } from './space-search.js';
+import { keywordSearch, prepareVectorSearch, vectorScores, vectorSearch } from './space-search.js';
 import { type Db, inSpace, type SpaceState, SpaceWrite, STATE_SQL } from './space-tx.js';
 import { MAX_HNSW_DIMENSION, type VectorIndexes } from './vector-index.js';
 
@@ -297,15 +297,14 @@ export class PostgresSpaceStore implements SpaceStore {
    * Exact scan below the ANN threshold or when `exact` is asked; otherwise a walk of the
    * dimension's HNSW index (started here if it does not exist yet: until it is built the same
    * query is answered by a scan), re-ranked by exact distance. The space's size comes from its
-   * counters row, read in the same transaction.
+   * counters row, read in the same transaction (with the HNSW settings, in one round trip).
    */
   async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options: { exact?: boolean } = {}): Promise<ScoredId[]> {
     this.checkDimension(vector);
     const indexable = options.exact !== true && this.vectors !== undefined && this.dimension <= MAX_HNSW_DIMENSION;
     let large = false;
     const result = await this.read(async (db) => {
-      large = indexable && (await this.memoryCount(db)) >= this.vectors!.annThreshold;
-      if (large) await setHnswSearch(db, limit);
+      large = indexable && (await prepareVectorSearch(db, this.spaceId, limit)) >= this.vectors!.annThreshold;
       return vectorSearch(db, this.spaceId, vector, filter, limit, now, { approximate: large });
     });
     // After the transaction: the build runs on a connection of its own and must not wait for this one.

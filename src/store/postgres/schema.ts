@@ -22,13 +22,15 @@
  * A global bigserial would give increasing seqs too, but with gaps and one hot sequence for
  * every tenant; the per-space row keeps the feed dense and `Last-Event-ID` meaningful per space.
  *
- * Vectors. Spaces differ in dimension, so `memories.embedding` is an unconstrained `vector`
- * and searches are exact scans within one space (`ORDER BY embedding <=> $1::vector`). An
- * approximate index is added per dimension as a partial HNSW index over a cast expression,
- * which the planner uses when the query repeats the cast and the predicate:
+ * Vectors. Spaces differ in dimension, so `memories.embedding` is an unconstrained `vector`.
+ * Small spaces are searched by exact scans within the space (`ORDER BY embedding <=> $1::vector`).
+ * Past the ANN threshold a space searches through a partial HNSW index of its dimension over a
+ * cast expression, which the planner uses when the query repeats the cast and the predicate:
  * `CREATE INDEX memories_hnsw_512 ON memories USING hnsw ((embedding::vector(512)) vector_cosine_ops) WHERE dimension = 512`
  * (with `hnsw.iterative_scan = relaxed_order` so filtered per-space searches keep their recall).
- *
+ * These indexes are not migrations: they are built concurrently on the first search of a large
+ * space of that dimension (vector-index.ts explains the lock and the role that builds them).
+
  * Keywords. `memories.tsv` is generated from content (weight A) and tags (weight B). Its GIN
  * index leads with `space_id` through `btree_gin` (a contrib extension shipped with PostgreSQL
  * and with PGlite), so a keyword query of one space reads only that space's postings.

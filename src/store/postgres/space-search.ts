@@ -74,7 +74,8 @@ export interface SqlQuery {
 
 /**
  * Best `limit` memories by cosine similarity to `vector`; scores are `1 - cosine distance`.
- * The approximate form needs {@link setHnswSearch} run in the same transaction first.
+ * The approximate form needs {@link prepareVectorSearch} (or {@link setHnswSearch}) run in the
+ * same transaction first.
  */
 export async function vectorSearch(
   db: Db,
@@ -139,8 +140,25 @@ export function annVectorQuery(spaceId: string, vector: Float32Array, filter: Fi
  * list of at least {@link EF_SEARCH}.
  */
 export async function setHnswSearch(db: Db, limit: number): Promise<void> {
-  const ef = Math.min(MAX_EF_SEARCH, Math.max(EF_SEARCH, limit));
-  await db.query(`SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = ${ef}`);
+  await db.query(`SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = ${efSearch(limit)}`);
+}
+
+/**
+ * Reads the space's memory count from its counters row and sets the HNSW walk as
+ * {@link setHnswSearch} does, in one round trip: the settings change nothing for an exact scan,
+ * so a search of a small space pays no extra trip for them. 0 when the space has no counters row.
+ */
+export async function prepareVectorSearch(db: Db, spaceId: string, limit: number): Promise<number> {
+  const result = await db.query<{ memories: number }>(
+    `SELECT s.memories, set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $2, true)
+     FROM space_state s WHERE s.space_id = $1`,
+    [spaceId, String(efSearch(limit))],
+  );
+  return result.rows[0]?.memories ?? 0;
+}
+
+function efSearch(limit: number): number {
+  return Math.min(MAX_EF_SEARCH, Math.max(EF_SEARCH, limit));
 }
 
 /** Cosine similarity of `vector` with each of `ids` that exists. */
