@@ -25,6 +25,7 @@ import { canonicalJson } from '../core/audit.js';
 import type { AuditVerification, ContextRecord, JsonObject, MemoryRecord, ScoredId, SpaceRecord, StorageLimits, WriteContext } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { TokenBuckets } from '../core/token-bucket.js';
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import {
   auditView,
   contextView,
@@ -421,7 +422,7 @@ export class MemoryService {
    */
   async audit(space: string, query: unknown = {}): Promise<PageOf<AuditEntry>> {
     const q = parseWith(AuditQuerySchema, query, 'audit query');
-    const afterSeq = q.cursor === undefined ? undefined : decodeAuditCursor(q.cursor);
+    const afterSeq = q.cursor === undefined ? undefined : decodeCursor('a', q.cursor);
     return this.use(space, async ({ store }) => {
       const rows = await store.auditEntries({
         ...(afterSeq !== undefined && { afterSeq }),
@@ -431,7 +432,7 @@ export class MemoryService {
       });
       const more = rows.length > q.limit;
       const page = more ? rows.slice(0, q.limit) : rows;
-      return { items: page.map(auditView), nextCursor: more ? encodeAuditCursor(page[page.length - 1]!.seq) : null };
+      return { items: page.map(auditView), nextCursor: more ? encodeCursor('a', page[page.length - 1]!.seq) : null };
     });
   }
 
@@ -650,20 +651,6 @@ function checkDimension(record: SpaceRecord, length: number): void {
       actual: length,
     });
   }
-}
-
-function encodeAuditCursor(seq: number): string {
-  return Buffer.from(JSON.stringify({ a: seq })).toString('base64url');
-}
-
-function decodeAuditCursor(cursor: string): number {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown };
-    if (typeof parsed.a === 'number' && Number.isSafeInteger(parsed.a) && parsed.a >= 0) return parsed.a;
-  } catch {
-    // fall through to the error below
-  }
-  throw new MemspaceError('VALIDATION_FAILED', 'invalid cursor', { issues: [{ path: 'cursor', message: 'not a cursor this server issued' }] });
 }
 
 function notFound(id: string): MemspaceError {

@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor } from '../../core/cursor.js';
 import type pg from 'pg';
 import { AuditChainVerifier, changedMemoryFields } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
@@ -163,7 +164,7 @@ export class PostgresSpaceStore implements SpaceStore {
   }
 
   async listMemories(options: ListOptions): Promise<Page<MemoryRecord>> {
-    const after = decodeCursor(options.cursor);
+    const after = options.cursor === undefined ? undefined : decodeCursor('s', options.cursor);
     const params = new SqlParams([this.spaceId]);
     const where = compileFilter(options.filter, params);
     const cursor = after === undefined ? 'TRUE' : `m.seq ${options.order === 'asc' ? '>' : '<'} ${params.add(after)}`;
@@ -180,7 +181,7 @@ export class PostgresSpaceStore implements SpaceStore {
     );
     const more = rows.length > options.limit;
     const page = more ? rows.slice(0, options.limit) : rows;
-    return { items: page.map(memoryFromRow), nextCursor: more ? encodeCursor(page[page.length - 1]!.seq) : null };
+    return { items: page.map(memoryFromRow), nextCursor: more ? encodeCursor('s', page[page.length - 1]!.seq) : null };
   }
 
   async countMemories(filter: FilterNode): Promise<number> {
@@ -525,19 +526,4 @@ export class PostgresSpaceStore implements SpaceStore {
   private assertOpen(): void {
     if (this.closed) throw new MemspaceError('BACKEND_UNAVAILABLE', 'space is closed');
   }
-}
-
-function encodeCursor(seq: number): string {
-  return Buffer.from(JSON.stringify({ s: seq })).toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s?: unknown };
-    if (typeof parsed.s === 'number' && Number.isSafeInteger(parsed.s)) return parsed.s;
-  } catch {
-    // fall through to the error below
-  }
-  throw new MemspaceError('VALIDATION_FAILED', 'invalid cursor', { issues: [{ path: 'cursor', message: 'not a cursor this server issued' }] });
 }

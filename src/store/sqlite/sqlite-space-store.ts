@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor } from '../../core/cursor.js';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditChainVerifier, changedMemoryFields, sealAuditEntry } from '../../core/audit.js';
@@ -425,7 +426,7 @@ export class SqliteSpaceStore implements SpaceStore {
 
   async listMemories(options: ListOptions): Promise<Page<MemoryRecord>> {
     const where = compileFilter(options.filter);
-    const after = decodeCursor(options.cursor);
+    const after = options.cursor === undefined ? undefined : decodeCursor('s', options.cursor);
     const cmp = options.order === 'asc' ? '>' : '<';
     const cursorSql = after === undefined ? '1' : `m.seq ${cmp} ?`;
     const rows = this.read(
@@ -436,7 +437,7 @@ export class SqliteSpaceStore implements SpaceStore {
     );
     const more = rows.length > options.limit;
     const page = more ? rows.slice(0, options.limit) : rows;
-    return { items: page.map(fromRow), nextCursor: more ? encodeCursor(page[page.length - 1]!.seq) : null };
+    return { items: page.map(fromRow), nextCursor: more ? encodeCursor('s', page[page.length - 1]!.seq) : null };
   }
 
   async countMemories(filter: FilterNode): Promise<number> {
@@ -763,20 +764,5 @@ export class SqliteSpaceStore implements SpaceStore {
   private assertOpen(): void {
     if (this.closed) throw new MemspaceError('BACKEND_UNAVAILABLE', 'space is closed');
   }
-}
-
-function encodeCursor(seq: number): string {
-  return Buffer.from(JSON.stringify({ s: seq })).toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s?: unknown };
-    if (typeof parsed.s === 'number' && Number.isSafeInteger(parsed.s)) return parsed.s;
-  } catch {
-    // fall through to the error below
-  }
-  throw new MemspaceError('VALIDATION_FAILED', 'invalid cursor', { issues: [{ path: 'cursor', message: 'not a cursor this server issued' }] });
 }
 
