@@ -75,6 +75,50 @@ export function sealAuditEntry(head: { seq: number; hash: string } | undefined, 
 export type StoredAuditRow = Omit<AuditRecord, 'ids' | 'details'> & { ids: unknown; details: unknown };
 
 /**
+ * An audit entry as both stores keep it: snake_case columns, `ids` and `details` as the exact
+ * JSON text that was hashed (so a chain verifies whatever the database does to JSON values).
+ */
+export interface AuditTextRow {
+  seq: number;
+  at: number;
+  actor: string | null;
+  action: string;
+  ids: string;
+  request_id: string | null;
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The audit entry a stored row holds. */
+export function auditFromTextRow(r: AuditTextRow): AuditRecord {
+  return { ...storedAuditRow(r), ids: JSON.parse(r.ids) as string[], details: r.details === null ? null : (JSON.parse(r.details) as AuditRecord['details']) };
+}
+
+/** A stored row for {@link AuditChainVerifier}: JSON that no longer decodes (a damaged row) becomes undefined, for the verifier to report. */
+export function storedAuditRow(r: AuditTextRow): StoredAuditRow {
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    ids: tryParseJson(r.ids),
+    requestId: r.request_id,
+    details: r.details === null ? null : tryParseJson(r.details),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+function tryParseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Recomputes a chain from its rows, fed in seq order. The first fault wins: a missing entry
  * (a gap in seq), an entry whose `prevHash` is not its predecessor's hash, or an entry whose
  * content no longer matches its own hash.

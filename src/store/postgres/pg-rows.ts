@@ -3,7 +3,7 @@
  * the type parsers the backend's pool uses.
  */
 import pg from 'pg';
-import type { AuditRecord, HistoryRecord, JsonObject, MemoryRecord, RelationRecord } from '../../core/types.js';
+import type { HistoryRecord, JsonObject, MemoryRecord, RelationRecord } from '../../core/types.js';
 
 /**
  * Type parsers of the backend's pool: `bigint` columns (times, counters, seqs) as numbers,
@@ -162,41 +162,4 @@ export interface RelationRow {
 /** The edge a row holds. */
 export function relationFromRow(r: RelationRow): RelationRecord {
   return { id: r.id, from: r.from_id, to: r.to_id, type: r.type, weight: r.weight, metadata: r.metadata, createdAt: r.created_at };
-}
-
-/** An `audit` row as the pool returns it: ids and details as the JSON text that was hashed. */
-export interface AuditRow {
-  seq: number;
-  at: number;
-  actor: string | null;
-  action: string;
-  ids: string;
-  request_id: string | null;
-  details: string | null;
-  prev_hash: string;
-  hash: string;
-}
-
-/** The audit entry a row holds. */
-export function auditFromRow(r: AuditRow): AuditRecord {
-  return {
-    seq: r.seq,
-    at: r.at,
-    actor: r.actor,
-    action: r.action,
-    ids: JSON.parse(r.ids) as string[],
-    requestId: r.request_id,
-    details: r.details === null ? null : (JSON.parse(r.details) as JsonObject),
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
-}
-
-/** Decoded JSON, or undefined when the text is not JSON (a damaged audit row). */
-export function tryParseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,6 @@
 import { decodeCursor, encodeCursor } from '../../core/cursor.js';
 import type pg from 'pg';
-import { AuditChainVerifier, changedMemoryFields } from '../../core/audit.js';
+import { AuditChainVerifier, changedMemoryFields, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ListOptions, Page, SpaceStore } from '../../core/ports/space-store.js';
@@ -23,8 +23,6 @@ import type {
 } from '../../core/types.js';
 import { compileFilter, SqlParams } from './filter-sql.js';
 import {
-  type AuditRow,
-  auditFromRow,
   historyFromRow,
   type HistoryRow,
   INSERT_MEMORIES_SQL,
@@ -35,7 +33,6 @@ import {
   type MemoryRow,
   relationFromRow,
   type RelationRow,
-  tryParseJson,
   vectorText,
 } from './pg-rows.js';
 import { type ContextRow, contextFromRow, prepareContexts, readDumpPage, writeContextRow, writeDumpChunk } from './space-dump.js';
@@ -387,26 +384,16 @@ export class PostgresSpaceStore implements SpaceStore {
     if (query.since !== undefined) where.push(`at >= ${params.add(query.since)}`);
     if (query.action !== undefined) where.push(`action = ${params.add(query.action)}`);
     const limit = params.add(query.limit);
-    const rows = await this.read(async (db) => (await db.query<AuditRow>(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${limit}`, params.values)).rows);
-    return rows.map(auditFromRow);
+    const rows = await this.read(async (db) => (await db.query<AuditTextRow>(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${limit}`, params.values)).rows);
+    return rows.map(auditFromTextRow);
   }
 
   async verifyAudit(): Promise<AuditVerification> {
     const verifier = new AuditChainVerifier();
     // One statement reads one snapshot, so writers appending meanwhile cannot confuse the check.
-    const rows = await this.read(async (db) => (await db.query<AuditRow>('SELECT * FROM audit WHERE space_id = $1 ORDER BY seq', [this.spaceId])).rows);
+    const rows = await this.read(async (db) => (await db.query<AuditTextRow>('SELECT * FROM audit WHERE space_id = $1 ORDER BY seq', [this.spaceId])).rows);
     for (const r of rows) {
-      verifier.push({
-        seq: r.seq,
-        at: r.at,
-        actor: r.actor,
-        action: r.action,
-        ids: tryParseJson(r.ids),
-        requestId: r.request_id,
-        details: r.details === null ? null : tryParseJson(r.details),
-        prevHash: r.prev_hash,
-        hash: r.hash,
-      });
+      verifier.push(storedAuditRow(r));
     }
     return verifier.result();
   }

@@ -3,12 +3,11 @@
  * and the same rows written back verbatim (ids, times, history, audit hashes) with change
  * events so subscribers follow. The Postgres twin of the embedded store's space-dump.ts.
  */
+import { type AuditTextRow, auditFromTextRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { ContextRecord, DumpChunk, JsonObject } from '../../core/types.js';
 import { decodeContext, type EncodedContext, encodeContext } from '../sqlite/context-codec.js';
 import {
-  type AuditRow,
-  auditFromRow,
   historyFromRow,
   type HistoryRow,
   INSERT_MEMORIES_SQL,
@@ -85,7 +84,7 @@ export async function readDumpPage(db: Db, spaceId: string, part: DumpPart, afte
     case 'relations':
       return { chunk: { relations: (page as RelationRow[]).map(relationFromRow) }, next };
     case 'audit':
-      return { chunk: { audit: (page as AuditRow[]).map(auditFromRow) }, next };
+      return { chunk: { audit: (page as AuditTextRow[]).map(auditFromTextRow) }, next };
     case 'contexts':
       return { chunk: { contexts: await Promise.all((page as ContextRow[]).map(contextFromRow)) }, next };
   }

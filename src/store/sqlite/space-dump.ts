@@ -4,14 +4,12 @@
  * so the vector index and subscribers follow.
  */
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH } from '../../core/audit.js';
+import { GENESIS_HASH, type AuditTextRow, auditFromTextRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { AuditRecord, ChangeOp, ContextRecord, DumpChunk, JsonObject } from '../../core/types.js';
 import { decodeContext, type EncodedContext, encodeContext } from './context-codec.js';
 import {
   AUDIT_HEAD_SQL,
-  type AuditRow,
-  auditFromRow,
   fromRow,
   type HistoryRow,
   historyFromRow,
@@ -88,7 +86,7 @@ export async function decodeDumpPage(page: RawDumpPage): Promise<DumpChunk> {
     case 'relations':
       return { relations: (page.rows as RelationRow[]).map(relationFromRow) };
     case 'audit':
-      return { audit: (page.rows as AuditRow[]).map(auditFromRow) };
+      return { audit: (page.rows as AuditTextRow[]).map(auditFromTextRow) };
     case 'contexts':
       return { contexts: await Promise.all((page.rows as ContextRow[]).map(contextFromRow)) };
   }

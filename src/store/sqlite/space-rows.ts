@@ -2,7 +2,7 @@
  * Rows of a space database and their records: the one place that knows how a record's fields
  * are laid out in SQLite columns, shared by the store, its dump and its restore.
  */
-import type { AuditRecord, HistoryRecord, JsonObject, MemoryRecord, RelationRecord } from '../../core/types.js';
+import type { HistoryRecord, JsonObject, MemoryRecord, RelationRecord } from '../../core/types.js';
 
 /** A `memories` row as SQLite returns it. */
 export interface MemoryRow {
@@ -22,19 +22,6 @@ export interface MemoryRow {
   embedding: Buffer | null;
   access_count: number;
   last_accessed_at: number | null;
-}
-
-/** An `audit` row as SQLite returns it. */
-export interface AuditRow {
-  seq: number;
-  at: number;
-  actor: string | null;
-  action: string;
-  ids: string;
-  request_id: string | null;
-  details: string | null;
-  prev_hash: string;
-  hash: string;
 }
 
 /** A `history` row as SQLite returns it. */
@@ -132,21 +119,6 @@ export function relationFromRow(r: RelationRow): RelationRecord {
   };
 }
 
-/** The audit entry a row holds. */
-export function auditFromRow(r: AuditRow): AuditRecord {
-  return {
-    seq: r.seq,
-    at: r.at,
-    actor: r.actor,
-    action: r.action,
-    ids: JSON.parse(r.ids) as string[],
-    requestId: r.request_id,
-    details: parseJson(r.details),
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
-}
-
 /** The embedding of a record read without its vector. */
 export const NO_VECTOR = new Float32Array(0);
 
@@ -165,15 +137,6 @@ export function toVector(blob: Buffer): Float32Array {
 /** A JSON object column, or null when the column is NULL. */
 export function parseJson(value: unknown): JsonObject | null {
   return typeof value === 'string' ? (JSON.parse(value) as JsonObject) : null;
-}
-
-/** Decoded JSON, or undefined when the text is not JSON (a damaged audit row). */
-export function tryParseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Inserts a memory with every field, bound by the names of {@link toRow}. */

@@ -1,7 +1,7 @@
 import { decodeCursor, encodeCursor } from '../../core/cursor.js';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { AuditChainVerifier, changedMemoryFields, sealAuditEntry } from '../../core/audit.js';
+import { AuditChainVerifier, changedMemoryFields, sealAuditEntry, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ListOptions, Page, SpaceStore } from '../../core/ports/space-store.js';
@@ -31,7 +31,6 @@ import { HnswIndex, type HnswStatus } from './hnsw-index.js';
 import { conflictOr, contextFromRow, type ContextRow, decodeDumpPage, type DumpPart, prepareContexts, readDumpPage, writeContext, writeDumpChunk } from './space-dump.js';
 import {
   AUDIT_HEAD_SQL,
-  type AuditRow,
   fromRow,
   historyFromRow,
   type HistoryRow,
@@ -48,8 +47,6 @@ import {
   SWEEP_RETENTION_SQL,
   toRow,
   toVector,
-  tryParseJson,
-  auditFromRow,
 } from './space-rows.js';
 import { migrateSpace } from './space-schema.js';
 import { directoryBytes, enforceLimits, fileBytes, readUsage, USAGE_SQL } from './space-usage.js';
@@ -600,27 +597,17 @@ export class SqliteSpaceStore implements SpaceStore {
       params.push(query.action);
     }
     const rows = this.read(
-      () => this.db.prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params, query.limit) as AuditRow[],
+      () => this.db.prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params, query.limit) as AuditTextRow[],
     );
-    return rows.map(auditFromRow);
+    return rows.map(auditFromTextRow);
   }
 
   async verifyAudit(): Promise<AuditVerification> {
     const verifier = new AuditChainVerifier();
     // One statement reads one snapshot, so writers appending meanwhile cannot confuse the check.
     this.read(() => {
-      for (const r of this.stmt.auditAll.iterate() as Iterable<AuditRow>) {
-        verifier.push({
-          seq: r.seq,
-          at: r.at,
-          actor: r.actor,
-          action: r.action,
-          ids: tryParseJson(r.ids),
-          requestId: r.request_id,
-          details: r.details === null ? null : tryParseJson(r.details),
-          prevHash: r.prev_hash,
-          hash: r.hash,
-        });
+      for (const r of this.stmt.auditAll.iterate() as Iterable<AuditTextRow>) {
+        verifier.push(storedAuditRow(r));
       }
     });
     return verifier.result();
