@@ -1,3 +1,5 @@
+import type { ChangeBell } from '../core/change-bell.js';
+import { spaceKey } from '../core/space-name.js';
 import type { ChangeRecord } from '../core/types.js';
 import type { SpaceRegistry } from './space-registry.js';
 
@@ -5,7 +7,11 @@ import type { SpaceRegistry } from './space-registry.js';
 export interface FollowOptions {
   /** Stops the stream. */
   signal: AbortSignal;
-  /** How long to wait before looking for new events once caught up. @default 100 */
+  /**
+   * Longest wait before looking for new events once caught up, when no ring of the backend's
+   * {@link ChangeBell} came first: what bounds the delay if a wake-up is ever lost (another
+   * process writing to the same files, a notification dropped with its connection). @default 1000
+   */
   pollMs?: number;
   /** Most events read at once. @default 500 */
   batch?: number;
@@ -14,31 +20,73 @@ export interface FollowOptions {
 /**
  * Every change-feed event of one space after `afterSeq`, in order, then new ones as they are
  * committed, until `signal` aborts. The feed is durable and sequence numbers are never reused,
- * so a reader that resumes after the last sequence it saw loses and repeats nothing. Polling
- * the feed (an indexed read) also sees writes made by other processes sharing the database.
+ * so a reader that resumes after the last sequence it saw loses and repeats nothing. Once
+ * caught up the reader sleeps until the backend's change bell rings for the space (a write in
+ * this process, or a notification from another server on a shared database) or `pollMs` passes.
  */
 export async function* followChanges(registry: SpaceRegistry, space: string, afterSeq: number, options: FollowOptions): AsyncGenerator<ChangeRecord> {
   const batch = options.batch ?? 500;
+  const wake = new Wake(registry.backend.changeBell, spaceKey(space), options.signal);
   let cursor = afterSeq;
-  while (!options.signal.aborted) {
-    const events = await registry.use(space, ({ store }) => store.changes(cursor, batch));
-    for (const event of events) {
-      if (options.signal.aborted) return;
-      cursor = event.seq;
-      yield event;
+  try {
+    while (!options.signal.aborted) {
+      // Cleared before reading: a ring during the read means the read may have missed something.
+      wake.reset();
+      const events = await registry.use(space, ({ store }) => store.changes(cursor, batch));
+      for (const event of events) {
+        if (options.signal.aborted) return;
+        cursor = event.seq;
+        yield event;
+      }
+      if (events.length < batch) await wake.wait(options.pollMs ?? 1000);
     }
-    if (events.length < batch) await pause(options.pollMs ?? 100, options.signal);
+  } finally {
+    wake.close();
   }
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** A reader's subscription to its space's bell: remembers a ring until the reader waits. */
+class Wake {
+  private rung = false;
+  private resolve: (() => void) | undefined;
+  private readonly stopListening: () => void;
+  private readonly onAbort = (): void => this.fire();
+
+  constructor(
+    bell: ChangeBell,
+    key: string,
+    private readonly signal: AbortSignal,
+  ) {
+    this.stopListening = bell.listen(key, () => this.fire());
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  reset(): void {
+    this.rung = false;
+  }
+
+  /** Resolves at once if rung since the last reset, else at the next ring, abort or after `ms`. */
+  wait(ms: number): Promise<void> {
+    if (this.rung || this.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.fire(), ms);
+      this.resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  close(): void {
+    this.stopListening();
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.fire();
+  }
+
+  private fire(): void {
+    this.rung = true;
+    const resolve = this.resolve;
+    this.resolve = undefined;
+    resolve?.();
+  }
 }

@@ -27,7 +27,7 @@ export interface AppDeps {
   logger?: LoggerOptions | false;
   /** Largest JSON body in bytes. @default 4 MiB */
   bodyLimit?: number;
-  /** How often an idle change stream looks for new events, in ms. @default 100 */
+  /** Longest wait of an idle change stream between looks at its feed when no wake-up came first, in ms. @default 1000 */
   eventPollMs?: number;
   /** Require API keys. Off only for a server on a loopback address. @default true */
   auth?: boolean;

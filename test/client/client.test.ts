@@ -25,7 +25,7 @@ const lastSent = (): { method: string; url: URL; headers: Headers } => sent.at(-
 beforeAll(async () => {
   ms = await tempMemspace();
   root = (await ms.keys.ensureRootKey())!;
-  app = await buildApp({ memspace: ms, eventPollMs: 10 });
+  app = await buildApp({ memspace: ms, eventPollMs: 3_600_000 }); // streams wake by the change bell alone
   baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   client = new MemspaceClient({ baseUrl: `${baseUrl}/`, apiKey: root, fetch: spy });
   for (const name of ['a', 'b', 'ev']) await client.spaces.create({ name, embedder: 'none', dimension: DIM });

@@ -15,7 +15,8 @@ let base: string;
 
 beforeAll(async () => {
   ms = await tempMemspace();
-  app = await buildApp({ memspace: ms, eventPollMs: 10, auth: false });
+  // No polling within a test's time: every event must come through the backend's change bell.
+  app = await buildApp({ memspace: ms, eventPollMs: 3_600_000, auth: false });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   for (const name of ['red', 'blue']) await ms.service.createSpace({ name, embedder: 'none', dimension: 4 });
 });

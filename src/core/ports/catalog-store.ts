@@ -1,3 +1,4 @@
+import type { ChangeBell } from '../change-bell.js';
 import type { Grant } from '../grants.js';
 import type { SpaceRecord, SpaceStats } from '../types.js';
 import type { SpaceStore } from './space-store.js';
@@ -7,6 +8,11 @@ import type { SpaceStore } from './space-store.js';
  * case-insensitively; look-ups return the record under the name as it was created.
  */
 export interface Backend {
+  /**
+   * Rung with a space's key whenever its change feed may have grown: by this process's writes,
+   * and (for a shared database) by other servers'. Change streams wait on it between reads.
+   */
+  readonly changeBell: ChangeBell;
   /** Records a new space and creates its storage; a name taken in any case is `CONFLICT`. */
   createSpace(record: SpaceRecord): Promise<void>;
   /** The record of `name` (any case), or undefined. */

@@ -1,8 +1,10 @@
 import pg from 'pg';
+import { ChangeBell } from '../../core/change-bell.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { Backend, ClosedSpaceStats, KeyRecord, ShareRecord } from '../../core/ports/catalog-store.js';
 import type { SpaceStore } from '../../core/ports/space-store.js';
 import type { SpaceRecord } from '../../core/types.js';
+import { ChangeListener } from './change-listener.js';
 import { PG_TYPES } from './pg-rows.js';
 import { translatePgError } from './postgres-errors.js';
 import { PostgresSpaceStore, spaceIdOf, type VectorSearchSettings } from './postgres-space-store.js';
@@ -47,6 +49,9 @@ export class PostgresBackend implements Backend {
   private constructor(
     private readonly pool: pg.Pool,
     annThreshold: number,
+    readonly changeBell: ChangeBell,
+    /** Wakes this server's change streams when another server writes to their space. */
+    private readonly listener: ChangeListener,
   ) {
     this.vectors = { annThreshold: annThreshold === 0 ? Number.POSITIVE_INFINITY : annThreshold, indexes: new VectorIndexes(pool) };
   }
@@ -62,7 +67,9 @@ export class PostgresBackend implements Backend {
       await pool.end().catch(() => undefined);
       throw translatePgError(error);
     }
-    return new PostgresBackend(pool, options.annThreshold ?? DEFAULT_ANN_THRESHOLD);
+    const bell = new ChangeBell();
+    const listener = await ChangeListener.start({ url: options.url, bell });
+    return new PostgresBackend(pool, options.annThreshold ?? DEFAULT_ANN_THRESHOLD, bell, listener);
   }
 
   /** The pool, for tests and tools that inspect the database. */
@@ -156,7 +163,8 @@ export class PostgresBackend implements Backend {
   /** A light handle on the space's rows: nothing is opened, loaded or created. */
   async openSpace(record: SpaceRecord): Promise<SpaceStore> {
     this.assertOpen();
-    return new PostgresSpaceStore(this.pool, record.name, record.dimension, this.vectors);
+    const key = spaceIdOf(record.name);
+    return new PostgresSpaceStore(this.pool, record.name, record.dimension, this.vectors, () => this.changeBell.ring(key));
   }
 
   /** Figures of a space from its `space_state` row, read in one scoped transaction. */
@@ -238,6 +246,7 @@ export class PostgresBackend implements Backend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.listener.stop();
     await this.pool.end();
   }
 

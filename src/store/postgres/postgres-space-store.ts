@@ -84,6 +84,8 @@ export class PostgresSpaceStore implements SpaceStore {
     /** Length of the space's vectors. */
     readonly dimension: number,
     private readonly vectors?: VectorSearchSettings,
+    /** Called after each committed write that added change-feed events. */
+    private readonly onChanged?: () => void,
   ) {
     this.spaceId = spaceIdOf(name);
   }
@@ -470,13 +472,18 @@ export class PostgresSpaceStore implements SpaceStore {
   /** A write transaction: state row locked, pending access counts applied, queued rows written at the end. */
   private async write<T>(ctx: WriteContext, fn: (w: SpaceWrite) => Promise<T>): Promise<T> {
     this.assertOpen();
-    return inSpace(this.pool, this.spaceId, async (db) => {
+    let changed = false;
+    const result = await inSpace(this.pool, this.spaceId, async (db) => {
       const w = await SpaceWrite.begin(db, this.spaceId, ctx);
       await this.applyAccess(db);
       const result = await fn(w);
       await w.finish();
+      changed = w.changed;
       return result;
     });
+    // Committed: wake this server's readers at once (other servers hear the notification).
+    if (changed) this.onChanged?.();
+    return result;
   }
 
   private async read<T>(fn: (db: Db) => Promise<T>): Promise<T> {

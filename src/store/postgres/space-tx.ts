@@ -11,6 +11,13 @@ import { translatePgError } from './postgres-errors.js';
 import { APP_ROLE } from './schema.js';
 import type pg from 'pg';
 
+/**
+ * The LISTEN/NOTIFY channel on which writes announce that a space's change feed grew (payload:
+ * the space id). Only servers listen; a notification carries no row data, and a lost one
+ * loses nothing since readers re-read the durable `changes` table.
+ */
+export const CHANGES_CHANNEL = 'memspace_changes';
+
 /** What a query runs on: a client inside a scoped transaction. */
 export type Db = pg.PoolClient;
 
@@ -153,6 +160,8 @@ export class SpaceWrite {
   /**
    * Writes what was queued and the new state row in one statement (data-modifying CTEs), so a
    * write costs the same few round trips however many history rows, events and entries it made.
+   * A write that adds change events also notifies {@link CHANGES_CHANNEL} with the space id;
+   * Postgres delivers it to every listening server at commit, and never if the write rolls back.
    */
   async finish(): Promise<void> {
     const s = this.state;
@@ -184,9 +193,12 @@ export class SpaceWrite {
          SELECT $1, r.seq, r.at, r.actor, r.action, r.ids, r.request_id, r.details, r.prev_hash, r.hash
          FROM jsonb_to_recordset($5::jsonb) AS r(seq bigint, at bigint, actor text, action text, ids text, request_id text,
            details text, prev_hash text, hash text)
+       ), n AS (
+         SELECT pg_notify('${CHANGES_CHANNEL}', $1) WHERE $18::boolean
        )
        UPDATE space_state SET memories = $6, relations = $7, contexts = $8, payload_bytes = $9, change_seq = $10, memory_seq = $11,
          history_seq = $12, relation_seq = $13, context_seq = $14, audit_seq = $15, audit_hash = $16, last_write_at = $17
+       FROM (SELECT count(*) FROM n) AS notified -- a SELECT in WITH runs only when referenced
        WHERE space_id = $1`,
       [
         this.spaceId,
@@ -206,7 +218,13 @@ export class SpaceWrite {
         s.auditSeq,
         s.auditHash,
         lastWriteAt,
+        this.changed,
       ],
     );
+  }
+
+  /** True when the write queued change-feed events. */
+  get changed(): boolean {
+    return this.changes.length > 0;
   }
 }

@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { ChangeBell } from '../../core/change-bell.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { Backend, ClosedSpaceStats, KeyRecord, ShareRecord } from '../../core/ports/catalog-store.js';
 import type { SpaceStore } from '../../core/ports/space-store.js';
+import { spaceKey } from '../../core/space-name.js';
 import type { SpaceRecord } from '../../core/types.js';
 import { extractSpaceArchive, readArchiveManifest, snapshotDatabase, writeSpaceArchive } from './space-archive.js';
 import { damagedError, fileSize, fsyncPath, isDamageCode, listFiles, NEW_MARKER, SPACE_DB, SpaceFiles, sqliteCodeOf } from './space-files.js';
@@ -95,6 +97,8 @@ export class SqliteBackend implements Backend {
   private readonly sync: SyncMode;
   private readonly ann: AnnOptions | undefined;
   private readonly now: () => number;
+  /** One process owns a data directory, so its own writes are all the rings there are. */
+  readonly changeBell = new ChangeBell();
 
   constructor(options: SqliteBackendOptions) {
     this.sync = options.sync ?? 'full';
@@ -207,7 +211,14 @@ export class SqliteBackend implements Backend {
     }
     let store: SqliteSpaceStore;
     try {
-      store = new SqliteSpaceStore(file, record.dimension, { sync: this.sync, create: isNew, now: this.now, ...(this.ann !== undefined && { ann: this.ann }) });
+      const key = spaceKey(record.name);
+      store = new SqliteSpaceStore(file, record.dimension, {
+        sync: this.sync,
+        create: isNew,
+        now: this.now,
+        onWrite: () => this.changeBell.ring(key),
+        ...(this.ann !== undefined && { ann: this.ann }),
+      });
     } catch (error) {
       const code = sqliteCodeOf(error);
       if (isDamageCode(code)) throw damagedError(record.name, `database cannot be opened (${code})`, error);

@@ -79,6 +79,8 @@ export interface SqliteSpaceOptions {
    * @default SQLite's own limit (no budget)
    */
   maxPageCount?: number;
+  /** Called after each committed transaction that changed rows (the change feed may have grown). */
+  onWrite?: () => void;
 }
 
 /** When and how a space searches through its HNSW index. */
@@ -152,6 +154,7 @@ export class SqliteSpaceStore implements SpaceStore {
   private closed = false;
   private readonly stmt;
   private readonly wal: WalCheckpointer;
+  private readonly onWrite: (() => void) | undefined;
   /** Rows this connection has changed so far (SQLite's `total_changes()`), to tell a write from a no-op. */
   private changesSeen = 0;
 
@@ -163,6 +166,7 @@ export class SqliteSpaceStore implements SpaceStore {
     this.db = sqlite(() => openSpaceDatabase(file, options));
     if (options.maxPageCount !== undefined) this.setMaxPageCount(options.maxPageCount);
     this.wal = new WalCheckpointer(this.db, `${file}-wal`, options.now ?? Date.now);
+    this.onWrite = options.onWrite;
     this.index = new FlatVectorIndex(dimension);
     this.snapshotFile = join(dirname(file), 'vectors.bin');
     this.uid = (this.db.prepare(`SELECT value FROM meta WHERE key = 'uid'`).pluck().get() as string | undefined) ?? '';
@@ -684,6 +688,7 @@ export class SqliteSpaceStore implements SpaceStore {
     if (changed !== this.changesSeen) {
       this.changesSeen = changed;
       this.wal.noteWrite();
+      this.onWrite?.();
     }
     return result;
   }
