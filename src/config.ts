@@ -52,6 +52,20 @@ export const ConfigSchema = z.object({
   openaiBaseUrl: z.url().optional(),
   /** Key for that endpoint. */
   openaiApiKey: z.string().min(1).optional(),
+  /** The space `memspace mcp` serves when `--space` is not given; `default` when unset. */
+  space: z.string().min(1).optional(),
+  /**
+   * Base URL of an OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM). When set,
+   * the mem0-compatible API extracts facts from added messages (`infer: true`); when unset, it
+   * stores the messages as they are and says so.
+   */
+  llmBaseUrl: z.url().optional(),
+  /** Key for the chat endpoint, sent as `Authorization: Bearer`. */
+  llmApiKey: z.string().min(1).optional(),
+  /** Chat model that extracts facts and decides memory updates. @default gpt-4o-mini */
+  llmModel: z.string().min(1).default('gpt-4o-mini'),
+  /** Limit of one chat call, in milliseconds. @default 60000 */
+  llmTimeoutMs: positiveInt.default(60_000),
 }).refine((c) => c.backend !== 'postgres' || c.pgUrl !== undefined, { path: ['pgUrl'], message: 'the postgres backend needs pgUrl (MEMSPACE_PG_URL or --pg-url)' });
 
 /** Parsed, frozen configuration. */
@@ -79,6 +93,11 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_EMBED_POOL_SIZE: 'embedPoolSize',
   MEMSPACE_OPENAI_BASE_URL: 'openaiBaseUrl',
   MEMSPACE_OPENAI_API_KEY: 'openaiApiKey',
+  MEMSPACE_SPACE: 'space',
+  MEMSPACE_LLM_BASE_URL: 'llmBaseUrl',
+  MEMSPACE_LLM_API_KEY: 'llmApiKey',
+  MEMSPACE_LLM_MODEL: 'llmModel',
+  MEMSPACE_LLM_TIMEOUT_MS: 'llmTimeoutMs',
 };
 
 /** Reads the configuration from the environment, then `overrides` (command-line flags) on top. */

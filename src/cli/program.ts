@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { migrateSpaces } from '../engine/space-migration.js';
@@ -13,6 +13,8 @@ import { LOCAL_PRINCIPAL } from '../engine/access.js';
 import { runEvaluation, type EvaluationResult } from '../eval/run-eval.js';
 import { openMemspace, type Memspace } from '../memspace.js';
 import { serve } from '../server/serve.js';
+import { importMcpMemory } from '../mcp/mcp-memory-import.js';
+import { serveStdio } from '../mcp/stdio.js';
 import { fields, progressBar, table, type TextSink } from './format.js';
 import { runStatus } from './status.js';
 
@@ -89,9 +91,11 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
     .option('--no-auth', 'accept requests without API keys (loopback addresses only)')
     .addOption(new Option('--backend <backend>', 'where memories live (default: $MEMSPACE_BACKEND or sqlite)').choices(['sqlite', 'postgres']))
     .option('--pg-url <url>', 'PostgreSQL URL with pgvector, for --backend postgres (default: $MEMSPACE_PG_URL)')
-    .action(async (o: { host?: string; port?: number; auth: boolean; backend?: 'sqlite' | 'postgres'; pgUrl?: string }) => {
+    .option('--llm-base-url <url>', 'OpenAI-compatible chat endpoint for mem0-style fact extraction (default: $MEMSPACE_LLM_BASE_URL; key in $MEMSPACE_LLM_API_KEY)')
+    .option('--llm-model <model>', 'chat model for fact extraction (default: $MEMSPACE_LLM_MODEL or gpt-4o-mini)')
+    .action(async (o: { host?: string; port?: number; auth: boolean; backend?: 'sqlite' | 'postgres'; pgUrl?: string; llmBaseUrl?: string; llmModel?: string }) => {
       const config = loadConfig(
-        { dataDir: g().dataDir, host: o.host, port: o.port, backend: o.backend, pgUrl: o.pgUrl, ...(o.auth === false && { auth: false }) },
+        { dataDir: g().dataDir, host: o.host, port: o.port, backend: o.backend, pgUrl: o.pgUrl, llmBaseUrl: o.llmBaseUrl, llmModel: o.llmModel, ...(o.auth === false && { auth: false }) },
         io.env,
       );
       const server = await serve(config, (key, given) => {
@@ -507,6 +511,51 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
       }
     });
 
+  // ---- MCP ------------------------------------------------------------------------------
+  sub(program, 'mcp')
+    .description('serve one space to an MCP client over stdio (memory and knowledge-graph tools); stdout carries only the protocol')
+    .option('--space <name>', 'the space to serve (default: $MEMSPACE_SPACE, else default)')
+    .action(async (o: { space?: string }) => {
+      const ms = await open(g());
+      const server = await serveStdio(ms, {
+        space: o.space ?? ms.config.space,
+        stdin: io.stdin,
+        stdout: io.stdout instanceof Writable ? io.stdout : textWritable(io.stdout),
+        log: (line) => io.stderr.write(line),
+      });
+      io.stderr.write(`memspace MCP server on stdio, space ${server.space}\n`);
+      const stop = (): void => void server.close();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      try {
+        await server.closed;
+      } finally {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+      }
+    });
+  sub(program, 'import-mcp-memory')
+    .description("import the reference MCP memory server's graph file (memory.jsonl) into a space (created if missing); running it again changes nothing")
+    .argument('<space>')
+    .argument('<file>', 'a file, or - for stdin')
+    .action(async (space: string, file: string) => {
+      const ms = await open(g());
+      const lines = createInterface({ input: file === '-' ? io.stdin : createReadStream(file), crlfDelay: Infinity });
+      try {
+        const r = await importMcpMemory(ms, space, lines, CLI_ACTOR);
+        print(r, () =>
+          `imported into ${r.space}${r.createdSpace ? ' (created)' : ''}: ` +
+          `${r.entities.created} entities (${r.entities.updated} existing ones gained observations, ${r.entities.unchanged} already present), ` +
+          `${r.relations.created} relations (${r.relations.unchanged} already present)\n`,
+        );
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MemspaceError('NOT_FOUND', `file ${file} not found`, { file });
+        throw error;
+      } finally {
+        lines.close();
+      }
+    });
+
   // ---- audit ----------------------------------------------------------------------------
   const audit = sub(program, 'audit')
     .description("a space's audit trail, oldest first; `audit verify SPACE` checks its hash chain")
@@ -571,6 +620,16 @@ function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memsp
     });
 
   return program;
+}
+
+/** A stream over a text sink (tests hand the CLI plain objects), for code that needs a real Writable. */
+function textWritable(sink: TextSink): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      sink.write(chunk.toString('utf8'));
+      done();
+    },
+  });
 }
 
 function evalReport(r: EvaluationResult): string {

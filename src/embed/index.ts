@@ -5,3 +5,5 @@ export { LOCAL_EMBEDDER_DIMENSION, LOCAL_EMBEDDER_ID, LocalEmbedder } from './lo
 export type { LocalEmbedderOptions } from './local-embedder.js';
 export { OpenAIEmbedder } from './openai-embedder.js';
 export type { OpenAIEmbedderOptions } from './openai-embedder.js';
+export { OpenAIChatModel } from './openai-chat-model.js';
+export type { OpenAIChatModelOptions } from './openai-chat-model.js';

@@ -1,5 +1,7 @@
 import { MemspaceError } from '../core/errors.js';
 import { allows, roleIn, ROOT_GRANT, type Grant, type Role } from '../core/grants.js';
+import type { Space } from '../core/views.js';
+import type { MemoryService, PageOf } from './memory-service.js';
 
 /** Who makes a request: a key's id, name, grants and default space. */
 export interface Principal {
@@ -28,4 +30,24 @@ export function requireRole(principal: Principal, space: string, needed: Role): 
 /** True when `principal` may see `space` at all. */
 export function canSee(principal: Principal, space: string): boolean {
   return roleIn(principal.grants, space) !== undefined;
+}
+
+/**
+ * A page of the spaces a key can see. Pages of the catalogue are filtered until the page is
+ * full, so a scoped key can neither list nor count what lies outside its grants.
+ */
+export async function visibleSpaces(s: MemoryService, principal: Principal, q: { prefix?: string | undefined; limit?: number | undefined; cursor?: string | undefined }): Promise<PageOf<Space>> {
+  const limit = q.limit ?? 100;
+  const items: Space[] = [];
+  let cursor = q.cursor;
+  for (;;) {
+    const page = await s.listSpaces({ ...(q.prefix && { prefix: q.prefix }), limit: 1000, ...(cursor && { cursor }) });
+    for (const space of page.items) {
+      if (!canSee(principal, space.name)) continue;
+      items.push(space);
+      if (items.length === limit) return { items, nextCursor: space.name };
+    }
+    if (page.nextCursor === null) return { items, nextCursor: null };
+    cursor = page.nextCursor;
+  }
 }

@@ -19,6 +19,8 @@ import { spaceRoutes } from './routes/space-routes.js';
 import { contextRoutes } from './routes/context-routes.js';
 import { lifecycleRoutes } from './routes/lifecycle-routes.js';
 import { SPACE_HEADER } from './space-resolution.js';
+import { mcpRoutes } from '../mcp/http-endpoint.js';
+import { registerMem0Api } from '../compat/mem0/routes.js';
 
 /** What the HTTP app is built from. */
 export interface AppDeps {
@@ -103,6 +105,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...eventRoutes(deps.memspace, streams, deps.eventPollMs === undefined ? {} : { pollMs: deps.eventPollMs }),
   );
   routes.register(app, (request, space, error) => recordDenial(deps.memspace, request, space, error));
+  // MCP over Streamable HTTP at /mcp; the auth hook above has already identified the key.
+  mcpRoutes(app, deps.memspace, { principalOf: (request) => request.principal });
+  // mem0's REST API (trailing-slash paths, so no clash with ours), for the `mem0ai` MemoryClient.
+  await registerMem0Api(app, {
+    memspace: deps.memspace,
+    ...(deps.now !== undefined && { now: deps.now }),
+    onDenied: (request, space, error) => recordDenial(deps.memspace, request, space, error),
+  });
   const document = routes.openapi({ title: 'memspace', version: VERSION });
   app.get('/openapi.json', async () => document);
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage(document)));

@@ -49,6 +49,37 @@ describe('dependency direction (CONVENTIONS.md 12)', () => {
     }
   });
 
+  it('compat/mem0 imports only core, engine, embed, itself and the Memspace type; never server', () => {
+    const mem0 = all.filter(([from]) => from.startsWith('compat/mem0/'));
+    expect(mem0.length).toBeGreaterThan(0);
+    const allowed = (to: string): boolean => ['core', 'engine', 'embed'].includes(layer(to)) || to.startsWith('compat/mem0/') || to === 'memspace.js';
+    expect(mem0.filter(([, to]) => !allowed(to))).toEqual([]);
+    // The composition root opens stores; compat only names its type.
+    const valueImports = [...new Set(mem0.map(([from]) => from))].filter((file) =>
+      /^import (?!type )[^;]*from '(?:\.\.\/)+memspace\.js'/m.test(readFileSync(join(SRC, file), 'utf8')),
+    );
+    expect(valueImports).toEqual([]);
+  });
+
+  it('compat/langgraph imports only core, engine and itself, and the client only as types; never store, embed, server or memspace.ts', () => {
+    const langgraph = all.filter(([from]) => from.startsWith('compat/langgraph/'));
+    expect(langgraph.length).toBeGreaterThan(0);
+    const allowed = (to: string): boolean => ['core', 'engine', 'client'].includes(layer(to)) || to.startsWith('compat/langgraph/');
+    expect(langgraph.filter(([, to]) => !allowed(to))).toEqual([]);
+    // The store is handed an open memspace or a client; it loads neither the HTTP client nor a backend itself.
+    const clientValueImports = [...new Set(langgraph.map(([from]) => from))].filter((file) =>
+      /^import (?!type )[^;]*from '(?:\.\.\/)+client\//m.test(readFileSync(join(SRC, file), 'utf8')),
+    );
+    expect(clientValueImports).toEqual([]);
+  });
+
+  it('mcp imports only core, engine, itself and the Memspace type; never server, store or embed', () => {
+    const mcp = all.filter(([from]) => layer(from) === 'mcp');
+    expect(mcp.length).toBeGreaterThan(0);
+    const allowed = (to: string): boolean => ['core', 'engine', 'mcp'].includes(layer(to)) || to === 'memspace.js';
+    expect(mcp.filter(([, to]) => !allowed(to))).toEqual([]);
+  });
+
   it('client imports only core (and itself), and no Node built-in, so it runs wherever fetch does', () => {
     const client = all.filter(([from]) => layer(from) === 'client');
     expect(client.length).toBeGreaterThan(0);

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { MemspaceError } from '../../core/errors.js';
 import { allows, roleIn } from '../../core/grants.js';
-import type { Space } from '../../core/views.js';
-import { canSee, type Principal } from '../../engine/access.js';
-import type { MemoryService, PageOf } from '../../engine/memory-service.js';
+import { visibleSpaces } from '../../engine/access.js';
 import { SpaceCreateSchema, SpacePatchSchema } from '../../core/schemas.js';
 import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
@@ -82,24 +80,4 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       },
     },
   ];
-}
-
-/**
- * A page of the spaces a key can see. Pages of the catalogue are filtered until the page is
- * full, so a scoped key can neither list nor count what lies outside its grants.
- */
-async function visibleSpaces(s: MemoryService, principal: Principal, q: { prefix?: string | undefined; limit?: number | undefined; cursor?: string | undefined }): Promise<PageOf<Space>> {
-  const limit = q.limit ?? 100;
-  const items: Space[] = [];
-  let cursor = q.cursor;
-  for (;;) {
-    const page = await s.listSpaces({ ...(q.prefix && { prefix: q.prefix }), limit: 1000, ...(cursor && { cursor }) });
-    for (const space of page.items) {
-      if (!canSee(principal, space.name)) continue;
-      items.push(space);
-      if (items.length === limit) return { items, nextCursor: space.name };
-    }
-    if (page.nextCursor === null) return { items, nextCursor: null };
-    cursor = page.nextCursor;
-  }
 }

@@ -1,0 +1,142 @@
+import { isMemspaceError } from '../../core/errors.js';
+import type { Memory, SearchHit } from '../../core/views.js';
+import type { MemspaceClient } from '../../client/client.js';
+import { canSee, requireRole, LOCAL_PRINCIPAL, type Principal } from '../../engine/access.js';
+import type { MemoryService, PageOf } from '../../engine/memory-service.js';
+import { allows, roleIn, type Role } from '../../core/grants.js';
+
+/** What the store needs to know of a space: how its memories are embedded. */
+export interface SpaceFacts {
+  embedder: string;
+  dimension: number;
+}
+
+/**
+ * The few memspace operations the LangGraph store is built on, so that it runs the same over
+ * the engine in-process and over the HTTP client. Inputs are the engine's unparsed inputs
+ * (the engine or the server validates them); errors are `MemspaceError`s.
+ */
+export interface MemoryBackend {
+  /** A space's embedder and dimension; `SPACE_NOT_FOUND` when missing or not visible. */
+  spaceFacts(space: string): Promise<SpaceFacts>;
+  /** Creates a space; the caller needs admin on it. */
+  createSpace(input: Record<string, unknown>): Promise<void>;
+  /** True when the caller may create `space` (as far as this side can tell). */
+  canCreate(space: string): boolean;
+  /** A page of the names of the spaces the caller can see, starting with `prefix`. */
+  listSpaces(prefix: string, cursor: string | undefined): Promise<{ names: string[]; nextCursor: string | null }>;
+  /** One memory, or undefined when the space holds no such id. */
+  get(space: string, id: string): Promise<Memory | undefined>;
+  /** Adds a memory with a given id; `CONFLICT` when the id exists. */
+  add(space: string, input: Record<string, unknown>): Promise<void>;
+  /** Changes a memory; `NOT_FOUND` when it does not exist. */
+  update(space: string, id: string, patch: Record<string, unknown>): Promise<void>;
+  /** Deletes a memory; a missing one is not an error. */
+  remove(space: string, id: string): Promise<void>;
+  /** A page of memories matching a filter, oldest first. */
+  list(space: string, query: { filter: unknown; limit: number; cursor: string | undefined }): Promise<PageOf<Memory>>;
+  /** A ranked search. */
+  search(space: string, request: Record<string, unknown>): Promise<SearchHit[]>;
+}
+
+/** Who acts through the engine, for grants and for history and audit entries. */
+export interface EngineCaller {
+  /** Whose grants apply; a space outside them is `SPACE_NOT_FOUND`. @default every space (the local principal) */
+  principal?: Principal;
+  /** Recorded as the actor of every change. @default "langgraph" */
+  actor?: string;
+}
+
+/** The store's operations over the engine in-process, checking the principal's grants on every call. */
+export function engineBackend(service: MemoryService, caller: EngineCaller = {}): MemoryBackend {
+  const principal = caller.principal ?? LOCAL_PRINCIPAL;
+  const ctx = { actor: caller.actor ?? 'langgraph' };
+  const allowed = (space: string, role: Role): void => requireRole(principal, space, role);
+  return {
+    async spaceFacts(space) {
+      allowed(space, 'read');
+      const info = await service.getSpace(space);
+      return { embedder: info.embedder, dimension: info.dimension };
+    },
+    async createSpace(input) {
+      allowed(String(input['name']), 'admin');
+      await service.createSpace(input);
+    },
+    canCreate: (space) => allows(roleIn(principal.grants, space), 'admin'),
+    async listSpaces(prefix, cursor) {
+      const page = await service.listSpaces({ ...(prefix !== '' && { prefix }), ...(cursor !== undefined && { cursor }), limit: 1000 });
+      return { names: page.items.map((s) => s.name).filter((name) => canSee(principal, name)), nextCursor: page.nextCursor };
+    },
+    async get(space, id) {
+      allowed(space, 'read');
+      return missingAsUndefined(service.getMemory(space, id));
+    },
+    async add(space, input) {
+      allowed(space, 'write');
+      await service.addMemory(space, input, ctx);
+    },
+    async update(space, id, patch) {
+      allowed(space, 'write');
+      await service.updateMemory(space, id, patch, ctx);
+    },
+    async remove(space, id) {
+      allowed(space, 'write');
+      await missingAsUndefined(service.deleteMemory(space, id, ctx));
+    },
+    async list(space, query) {
+      allowed(space, 'read');
+      return service.listMemories(space, { ...query, order: 'asc' });
+    },
+    async search(space, request) {
+      allowed(space, 'read');
+      return (await service.search(space, request)).results;
+    },
+  };
+}
+
+/** The store's operations over the HTTP API; the server checks the key's grants. */
+export function clientBackend(client: MemspaceClient): MemoryBackend {
+  return {
+    async spaceFacts(space) {
+      const info = await client.spaces.get(space);
+      return { embedder: info.embedder, dimension: info.dimension };
+    },
+    async createSpace(input) {
+      await client.spaces.create(input as Parameters<MemspaceClient['spaces']['create']>[0]);
+    },
+    // The server alone knows the key's grants, and answers SPACE_NOT_FOUND alike for a missing space and a hidden one.
+    canCreate: () => true,
+    async listSpaces(prefix, cursor) {
+      const page = await client.spaces.list({ ...(prefix !== '' && { prefix }), ...(cursor !== undefined && { cursor }), limit: 1000 });
+      return { names: page.items.map((s) => s.name), nextCursor: page.nextCursor };
+    },
+    get: (space, id) => missingAsUndefined(client.memories.get(id, { space })),
+    async add(space, input) {
+      await client.memories.add(input as Parameters<MemspaceClient['memories']['add']>[0], { space });
+    },
+    async update(space, id, patch) {
+      await client.memories.update(id, patch, { space });
+    },
+    async remove(space, id) {
+      await missingAsUndefined(client.memories.delete(id, { space }));
+    },
+    async list(space, query) {
+      const page = await client.memories.list(
+        { filter: query.filter as Record<string, unknown>, limit: query.limit, order: 'asc', ...(query.cursor !== undefined && { cursor: query.cursor }) },
+        { space },
+      );
+      return { items: page.items, nextCursor: page.nextCursor };
+    },
+    search: (space, request) => client.search(request as Parameters<MemspaceClient['search']>[0], { space }),
+  };
+}
+
+/** The value of `promise`, or undefined when it fails with `NOT_FOUND` (a memory, not a space). */
+async function missingAsUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (isMemspaceError(error, 'NOT_FOUND')) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,61 @@
+import type { Readable, Writable } from 'node:stream';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
+import { LOCAL_PRINCIPAL } from '../engine/access.js';
+import type { Memspace } from '../memspace.js';
+import { createMcpServer } from './mcp-server.js';
+
+/** A running stdio MCP server. */
+export interface StdioMcpServer {
+  /** The space it serves, as the catalogue spells it. */
+  readonly space: string;
+  /** Resolves when the connection ends: stdin closed, or {@link StdioMcpServer.close}. */
+  readonly closed: Promise<void>;
+  /** Ends the connection. */
+  close(): Promise<void>;
+}
+
+/** Where the stdio server reads, writes and reports. */
+export interface StdioOptions {
+  /** Space served. @default "default" */
+  space?: string | undefined;
+  stdin: Readable;
+  /** Carries nothing but protocol messages. */
+  stdout: Writable;
+  /** Diagnostics (unexpected failures), never on stdout. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Serves one space of the data directory to the MCP client at the other end of stdin and
+ * stdout (the client started this process). Whoever runs the process holds the data directory,
+ * so the caller is the local principal; the space must exist (`SPACE_NOT_FOUND` before anything
+ * is served, so a misconfigured client fails at once and visibly).
+ */
+export async function serveStdio(ms: Memspace, options: StdioOptions): Promise<StdioMcpServer> {
+  const record = await ms.registry.record(validateSpaceName(options.space ?? DEFAULT_SPACE));
+  const server = createMcpServer({
+    service: ms.service,
+    principal: LOCAL_PRINCIPAL,
+    space: record.name,
+    semantic: record.embedder !== 'none',
+    call: { actor: 'mcp' },
+    onInternalError: (tool, error) => options.log?.(`mcp: ${tool} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+  });
+  const transport = new StdioServerTransport(options.stdin, options.stdout);
+  const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
+  // The SDK's transport does not notice the end of its input; without this the process would
+  // outlive the client that started it.
+  await server.connect(transport);
+  const end = (): void => void server.close();
+  options.stdin.once('end', end);
+  options.stdin.once('close', end);
+  if (options.stdin.readableEnded || options.stdin.destroyed) end();
+  return {
+    space: record.name,
+    closed,
+    async close() {
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Embedder, EmbedderProvider } from '../../../src/core/ports/embedder.js';
+import { LOCAL_PRINCIPAL } from '../../../src/engine/access.js';
+import { buildApp } from '../../../src/server/app.js';
+import { tempMemspace } from '../../support/temp-memspace.js';
+
+// The clients read these once, when first imported: no telemetry, no ~/.mem0 file.
+process.env['MEM0_TELEMETRY'] = 'false';
+process.env['MEM0_DIR'] = mkdtempSync(join(tmpdir(), 'mem0-dir-'));
+
+/** The `MemoryClient` of `mem0ai` 3.x and of `mem0ai-v2` (2.x), imported after telemetry is off. */
+export async function mem0Clients() {
+  const v3 = await import('mem0ai');
+  const v2 = await import('mem0ai-v2');
+  return { v3: v3.MemoryClient, v2: v2.MemoryClient };
+}
+
+const DIMENSION = 512;
+
+/**
+ * A deterministic bag-of-words embedder standing in for the local model (same id and
+ * dimension): texts sharing words are similar, so searches rank predictably and fast.
+ */
+class WordsEmbedder implements Embedder {
+  readonly id = 'local:use-lite';
+  readonly dimension = DIMENSION;
+  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    return texts.map((text) => {
+      const v = new Float32Array(DIMENSION);
+      for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+        const stem = word.length > 4 ? word.replace(/(es|s)$/, '') : word;
+        v[createHash('sha256').update(stem).digest().readUInt16BE(0) % DIMENSION]! += 1;
+      }
+      v[DIMENSION - 1] = 0.01; // never the zero vector
+      return v;
+    });
+  }
+  async close(): Promise<void> {}
+}
+
+const words = new WordsEmbedder();
+const embedders: EmbedderProvider = {
+  get: (id, dimension) => (id === words.id && dimension === DIMENSION ? words : undefined),
+  dimensionOf: (id) => (id === words.id ? DIMENSION : undefined),
+};
+
+/** A listening memspace with authentication on, spaces and keys made for the tests. */
+export interface Mem0Server {
+  url: string;
+  app: FastifyInstance;
+  ms: Awaited<ReturnType<typeof tempMemspace>>;
+  root: string;
+  /** Creates a key with these grants and default space; returns its secret. */
+  key(grants: ({ space: string } | { prefix: string })[], defaultSpace?: string, role?: 'read' | 'write' | 'admin'): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts memspace on a temp directory and listens on 127.0.0.1 on a free port. */
+export async function startMem0Server(options: { spaces?: string[]; config?: NonNullable<Parameters<typeof tempMemspace>[0]>['config'] } = {}): Promise<Mem0Server> {
+  const ms = await tempMemspace({ embedders, ...(options.config !== undefined && { config: options.config }) });
+  for (const name of options.spaces ?? []) await ms.service.createSpace({ name });
+  const root = (await ms.keys.ensureRootKey())!;
+  const app = await buildApp({ memspace: ms, auth: true });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (app.server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    ms,
+    root,
+    async key(grants, defaultSpace, role = 'write') {
+      const created = await ms.keys.create({ name: 'test', grants: grants.map((g) => ({ ...g, role })), ...(defaultSpace !== undefined && { defaultSpace }) }, LOCAL_PRINCIPAL);
+      return created.key;
+    },
+    async close() {
+      await app.close();
+      await ms.cleanup();
+    },
+  };
+}
+
+/** One chat-completion request as the fake LLM saw it. */
+export interface ChatRequest {
+  authorization: string | undefined;
+  model: string;
+  responseFormat: unknown;
+  system: string;
+  user: string;
+}
+
+/** A fake OpenAI-protocol chat server: `answer` maps each request to the assistant's text, or to an HTTP status. */
+export interface FakeLlm {
+  url: string;
+  requests: ChatRequest[];
+  close(): Promise<void>;
+}
+
+/** Starts a real HTTP server on 127.0.0.1 speaking `POST /v1/chat/completions`, answering deterministically. */
+export async function startFakeLlm(answer: (request: ChatRequest) => string | number): Promise<FakeLlm> {
+  const requests: ChatRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (raw += chunk));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"no such route"}}');
+        return;
+      }
+      const body = JSON.parse(raw) as { model: string; response_format?: unknown; messages: { role: string; content: string }[] };
+      const request: ChatRequest = {
+        authorization: req.headers.authorization,
+        model: body.model,
+        responseFormat: body.response_format,
+        system: body.messages.find((m) => m.role === 'system')?.content ?? '',
+        user: body.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n'),
+      };
+      requests.push(request);
+      const content = answer(request);
+      if (typeof content === 'number') {
+        res.writeHead(content, { 'content-type': 'application/json' }).end('{"error":{"message":"model overloaded"}}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', model: body.model, choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }] }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}
