@@ -125,32 +125,32 @@ describe('MemspaceStore: search with filters and paging', () => {
       { name: 'cherry', color: 'red', price: 4, stock: 3, origin: { country: 'fr' } },
       { name: 'lemon', color: 'yellow', price: 0.75, origin: { country: 'es' } },
     ];
-    for (const fruit of fruits) await store.put(['shop', 'fruit'], fruit.name, fruit);
-    await store.put(['shop', 'veg'], 'tomato', { name: 'tomato', color: 'red', price: 2, stock: 5 });
-    await store.put(['shop10'], 'decoy', { name: 'decoy', color: 'red', price: 1, stock: 1 });
+    for (const fruit of fruits) await store.put(['user1', 'fruit'], fruit.name, fruit);
+    await store.put(['user1', 'veg'], 'tomato', { name: 'tomato', color: 'red', price: 2, stock: 5 });
+    await store.put(['user10'], 'decoy', { name: 'decoy', color: 'red', price: 1, stock: 1 });
   });
   const names = async (prefix: string[], options: Parameters<MemspaceStore['search']>[1]): Promise<string[]> =>
     (await store.search(prefix, options)).map((i) => i.key);
 
   it('filters on plain equality, several fields and nested fields', async () => {
-    expect(await names(['shop'], { filter: { color: 'red' } })).toEqual(['apple', 'cherry', 'tomato']);
-    expect(await names(['shop', 'fruit'], { filter: { color: 'red', stock: 3 } })).toEqual(['cherry']);
-    expect(await names(['shop'], { filter: { 'origin.country': 'fr' } })).toEqual(['apple', 'cherry']);
-    expect(await names(['shop'], { filter: { color: 'blue' } })).toEqual([]);
+    expect(await names(['user1'], { filter: { color: 'red' } })).toEqual(['apple', 'cherry', 'tomato']);
+    expect(await names(['user1', 'fruit'], { filter: { color: 'red', stock: 3 } })).toEqual(['cherry']);
+    expect(await names(['user1'], { filter: { 'origin.country': 'fr' } })).toEqual(['apple', 'cherry']);
+    expect(await names(['user1'], { filter: { color: 'blue' } })).toEqual([]);
   });
 
   it('applies every comparison operator', async () => {
-    expect(await names(['shop'], { filter: { color: { $eq: 'yellow' } } })).toEqual(['banana', 'lemon']);
-    expect(await names(['shop', 'fruit'], { filter: { color: { $ne: 'yellow' } } })).toEqual(['apple', 'cherry']);
-    expect(await names(['shop'], { filter: { price: { $gt: 1.5 } } })).toEqual(['cherry', 'tomato']);
-    expect(await names(['shop'], { filter: { price: { $gte: 1.5 } } })).toEqual(['apple', 'cherry', 'tomato']);
-    expect(await names(['shop'], { filter: { price: { $lt: 0.75 } } })).toEqual(['banana']);
-    expect(await names(['shop'], { filter: { price: { $lte: 0.75 } } })).toEqual(['banana', 'lemon']);
-    expect(await names(['shop'], { filter: { price: { $gt: 0.5, $lt: 2 } } })).toEqual(['apple', 'lemon']);
-    expect(await names(['shop'], { filter: { name: { $in: ['lemon', 'tomato', 'decoy'] } } })).toEqual(['lemon', 'tomato']);
-    expect(await names(['shop', 'fruit'], { filter: { name: { $nin: ['apple', 'banana'] } } })).toEqual(['cherry', 'lemon']);
+    expect(await names(['user1'], { filter: { color: { $eq: 'yellow' } } })).toEqual(['banana', 'lemon']);
+    expect(await names(['user1', 'fruit'], { filter: { color: { $ne: 'yellow' } } })).toEqual(['apple', 'cherry']);
+    expect(await names(['user1'], { filter: { price: { $gt: 1.5 } } })).toEqual(['cherry', 'tomato']);
+    expect(await names(['user1'], { filter: { price: { $gte: 1.5 } } })).toEqual(['apple', 'cherry', 'tomato']);
+    expect(await names(['user1'], { filter: { price: { $lt: 0.75 } } })).toEqual(['banana']);
+    expect(await names(['user1'], { filter: { price: { $lte: 0.75 } } })).toEqual(['banana', 'lemon']);
+    expect(await names(['user1'], { filter: { price: { $gt: 0.5, $lt: 2 } } })).toEqual(['apple', 'lemon']);
+    expect(await names(['user1'], { filter: { name: { $in: ['lemon', 'tomato', 'decoy'] } } })).toEqual(['lemon', 'tomato']);
+    expect(await names(['user1', 'fruit'], { filter: { name: { $nin: ['apple', 'banana'] } } })).toEqual(['cherry', 'lemon']);
     // As in LangGraph, $ne also matches an item without the field.
-    expect(await names(['shop', 'fruit'], { filter: { stock: { $ne: 0 } } })).toEqual(['apple', 'cherry', 'lemon']);
+    expect(await names(['user1', 'fruit'], { filter: { stock: { $ne: 0 } } })).toEqual(['apple', 'cherry', 'lemon']);
   });
 
   it('pages with limit (default 10) and offset, in insertion order', async () => {
@@ -164,14 +164,14 @@ describe('MemspaceStore: search with filters and paging', () => {
     expect((await many.search(['many'], { limit: 100 })).length).toBe(25);
   });
 
-  it('keeps prefix boundaries exact: ["shop"] never reaches ["shop10"]', async () => {
-    expect(await names(['shop'], { filter: { color: 'red' }, limit: 100 })).not.toContain('decoy');
-    expect(await names(['shop10'], {})).toEqual(['decoy']);
+  it('keeps prefix boundaries exact: ["user1"] never reaches ["user10"]', async () => {
+    expect(await names(['user1'], { filter: { color: 'red' }, limit: 100 })).not.toContain('decoy');
+    expect(await names(['user10'], {})).toEqual(['decoy']);
     expect(await names([], { filter: { color: 'red' } })).toEqual(['apple', 'cherry', 'tomato', 'decoy']);
   });
 
   it('returns items without a score when there is no query', async () => {
-    const [first] = await store.search(['shop'], { limit: 1 });
+    const [first] = await store.search(['user1'], { limit: 1 });
     expect(first!.score).toBeUndefined();
     expect(first!.createdAt).toBeInstanceOf(Date);
   });
