@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MemspaceError } from '../core/errors.js';
 import type { Embedder } from '../core/ports/embedder.js';
 import { positiveInteger, validateTexts } from './embed-input.js';
+import { openaiEndpoint, postJson, requireModel } from './openai-http.js';
 
 /** Options of {@link OpenAIEmbedder}. */
 export interface OpenAIEmbedderOptions {
@@ -45,9 +46,6 @@ const responseSchema = z.object({
   ),
 });
 
-/** Longest excerpt of an error body kept in error details: enough to read the server's reason. */
-const MAX_BODY_EXCERPT = 500;
-
 /**
  * Embeds through an OpenAI-compatible `POST /v1/embeddings` endpoint (OpenAI, Ollama, vLLM,
  * LiteLLM...). The id is `openai:<model>`.
@@ -76,12 +74,9 @@ export class OpenAIEmbedder implements Embedder {
 
   /** Validates the options; sends nothing. */
   constructor(options: OpenAIEmbedderOptions) {
-    this.#url = embeddingsUrl(options.baseUrl);
-    if (typeof options.model !== 'string' || options.model.length === 0) {
-      throw new MemspaceError('VALIDATION_FAILED', 'model must be a non-empty string');
-    }
-    this.#model = options.model;
-    this.#apiKey = options.apiKey === '' ? undefined : options.apiKey;
+    this.#url = openaiEndpoint(options.baseUrl, 'embeddings', 'baseUrl');
+    this.#model = requireModel(options.model);
+    this.#apiKey = options.apiKey;
     this.dimension = positiveInteger('dimension', options.dimension);
     this.#batchSize = positiveInteger('batchSize', options.batchSize ?? 64);
     this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 30_000);
@@ -107,57 +102,19 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   async #request(input: readonly string[]): Promise<Float32Array[]> {
-    this.#assertOpen();
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
-    const signal = AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#closed.signal]);
     const details = { url: this.#url, model: this.#model };
-
-    let status: number;
-    let body: string;
-    try {
-      const response = await fetch(this.#url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ model: this.#model, input }),
-        signal,
-      });
-      status = response.status;
-      // The same signal bounds the body read, so a server that stalls mid-body cannot hang us.
-      body = await response.text();
-    } catch (error) {
-      throw this.#transportError(error, details);
-    }
-
-    if (status < 200 || status >= 300) {
-      throw new MemspaceError('BACKEND_UNAVAILABLE', `embedding server answered HTTP ${status}`, {
-        ...details,
-        status,
-        body: body.slice(0, MAX_BODY_EXCERPT),
-      });
-    }
-
-    let json: unknown;
-    try {
-      json = JSON.parse(body);
-    } catch (error) {
-      throw new MemspaceError(
-        'BACKEND_UNAVAILABLE',
-        'embedding server returned malformed JSON',
-        { ...details, status, body: body.slice(0, MAX_BODY_EXCERPT) },
-        { cause: error },
-      );
-    }
-    const parsed = responseSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new MemspaceError(
-        'BACKEND_UNAVAILABLE',
-        'embedding server returned an unexpected response',
-        { ...details, status, issues: z.prettifyError(parsed.error) },
-        { cause: parsed.error },
-      );
-    }
-    return this.#order(parsed.data.data, input.length, details);
+    const response = await postJson({
+      url: this.#url,
+      apiKey: this.#apiKey,
+      body: { model: this.#model, input },
+      schema: responseSchema,
+      timeoutMs: this.#timeoutMs,
+      closed: this.#closed.signal,
+      closedError,
+      label: 'embedding server',
+      details,
+    });
+    return this.#order(response.data, input.length, details);
   }
 
   /** Puts the response items in input order, checking that every input got exactly one vector. */
@@ -187,56 +144,9 @@ export class OpenAIEmbedder implements Embedder {
     return vectors as Float32Array[];
   }
 
-  #transportError(error: unknown, details: Record<string, unknown>): MemspaceError {
-    if (this.#closed.signal.aborted) return closedError();
-    if (error instanceof Error && error.name === 'TimeoutError') {
-      return new MemspaceError(
-        'BACKEND_UNAVAILABLE',
-        `embedding server did not answer within ${this.#timeoutMs} ms`,
-        { ...details, timeoutMs: this.#timeoutMs },
-        { cause: error },
-      );
-    }
-    // undici reports "fetch failed" and keeps the useful part (ECONNREFUSED, ENOTFOUND...) in the cause.
-    const reason = error instanceof Error ? causeCode(error) : undefined;
-    return new MemspaceError(
-      'BACKEND_UNAVAILABLE',
-      `embedding server unreachable${reason === undefined ? '' : ` (${reason})`}`,
-      { ...details, ...(reason === undefined ? {} : { reason }) },
-      { cause: error },
-    );
-  }
-
   #assertOpen(): void {
     if (this.#closed.signal.aborted) throw closedError();
   }
-}
-
-/** `<base>/v1/embeddings`, whether or not `baseUrl` already ends in `/v1`. */
-function embeddingsUrl(baseUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch (error) {
-    throw new MemspaceError('VALIDATION_FAILED', `baseUrl is not a valid URL: ${baseUrl}`, undefined, { cause: error });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new MemspaceError('VALIDATION_FAILED', `baseUrl must be http or https: ${baseUrl}`);
-  }
-  const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
-  url.pathname = `${path}/v1/embeddings`;
-  url.search = '';
-  url.hash = '';
-  return url.toString();
-}
-
-function causeCode(error: Error): string | undefined {
-  const cause: unknown = error.cause;
-  if (typeof cause === 'object' && cause !== null) {
-    if ('code' in cause && typeof cause.code === 'string') return cause.code;
-    if ('message' in cause && typeof cause.message === 'string') return cause.message;
-  }
-  return undefined;
 }
 
 function normalise(values: readonly number[]): Float32Array {
