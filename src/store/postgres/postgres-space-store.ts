@@ -36,7 +36,7 @@ import {
   vectorText,
 } from './pg-rows.js';
 import { type ContextRow, contextFromRow, prepareContexts, readDumpPage, writeContextRow, writeDumpChunk } from './space-dump.js';
-import { enforceLimits } from './space-limits.js';
+import { enforceLimits } from '../../core/storage-limits.js';
 import { keywordSearch, prepareVectorSearch, vectorScores, vectorSearch } from './space-search.js';
 import { type Db, inSpace, type SpaceState, SpaceWrite, STATE_SQL } from './space-tx.js';
 import { MAX_HNSW_DIMENSION, type VectorIndexes } from './vector-index.js';

@@ -5,8 +5,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { MemspaceError } from '../../core/errors.js';
-import type { StorageLimits } from '../../core/types.js';
 
 /** Counters of a space, read from its `usage` row. */
 export interface Usage {
@@ -27,28 +25,6 @@ export const USAGE_SCAN_SQL = `SELECT (SELECT count(*) FROM memories) AS memorie
 /** Reads the usage row through a prepared {@link USAGE_SQL} statement. */
 export function readUsage(statement: Database.Statement): Usage {
   return statement.get() as Usage;
-}
-
-/**
- * Throws `QUOTA_EXCEEDED` when a change that moved the space from `before` to `after` grew it
- * past one of `limits`. A change that does not grow a figure never fails on it, so a space
- * already above a lowered quota can still shrink or be edited in place. The caller runs this
- * inside the transaction (or savepoint) of the change, which the error rolls back.
- */
-export function enforceLimits(before: Usage, after: Usage, limits: StorageLimits | undefined): void {
-  if (limits === undefined) return;
-  const check = (quota: 'maxMemories' | 'maxBytes', limit: number | null, current: number, next: number, unit: string): void => {
-    const requested = next - current;
-    if (limit === null || requested <= 0 || next <= limit) return;
-    throw new MemspaceError('QUOTA_EXCEEDED', `this write would take the space to ${next} ${unit}, above its quota of ${limit}`, {
-      quota,
-      limit,
-      current,
-      requested,
-    });
-  };
-  check('maxMemories', limits.maxMemories, before.memories, after.memories, 'memories');
-  check('maxBytes', limits.maxBytes, before.payloadBytes, after.payloadBytes, 'payload bytes');
 }
 
 /**

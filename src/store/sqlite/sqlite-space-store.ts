@@ -49,7 +49,8 @@ import {
   toVector,
 } from './space-rows.js';
 import { migrateSpace } from './space-schema.js';
-import { directoryBytes, enforceLimits, fileBytes, readUsage, USAGE_SQL } from './space-usage.js';
+import { enforceLimits } from '../../core/storage-limits.js';
+import { directoryBytes, fileBytes, readUsage, USAGE_SQL } from './space-usage.js';
 import { sqlite, translateSqliteError } from './sqlite-errors.js';
 import { loadVectorSnapshot, removeVectorSnapshot, saveVectorSnapshot } from './vector-snapshot.js';
 import { CHECKPOINT_WAL_BYTES, WalCheckpointer } from './wal-checkpointer.js';

@@ -1,5 +1,5 @@
-import { MemspaceError } from '../../core/errors.js';
-import type { StorageLimits } from '../../core/types.js';
+import { MemspaceError } from './errors.js';
+import type { StorageLimits } from './types.js';
 
 /** The figures of a space that quotas count. */
 export interface UsageFigures {
@@ -9,9 +9,10 @@ export interface UsageFigures {
 
 /**
  * Throws `QUOTA_EXCEEDED` when a change that moves the space from `before` to `after` grows it
- * past one of `limits` (the embedded store's rule: a change that does not grow a figure never
- * fails on it, so a space above a lowered quota can still shrink or be edited in place). The
- * caller holds the space's state row locked, so the figures are those every writer sees.
+ * past one of `limits`. A change that does not grow a figure never fails on it, so a space
+ * already above a lowered quota can still shrink or be edited in place. Every store calls it
+ * inside the transaction of the change (which the error rolls back), holding the space's write
+ * lock, so concurrent writers cannot cross a quota together.
  */
 export function enforceLimits(before: UsageFigures, after: UsageFigures, limits: StorageLimits | undefined): void {
   if (limits === undefined) return;
