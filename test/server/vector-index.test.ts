@@ -41,7 +41,12 @@ describe('vector index over HTTP', () => {
     const exact = await call('POST', '/v1/spaces/indexed/search', { embedding: q, mode: 'vector', limit: 5, exact: true });
     expect(viaIndex.status).toBe(200);
     expect(exact.status).toBe(200);
-    expect(hitIds(viaIndex.body)[0]).toBe(hitIds(exact.body)[0]);
+    // HNSW is approximate (its graph differs between builds): most of the true top 5, each
+    // with the exact score of its memory, never an approximate one.
+    const exactScores = new Map((exact.body['results'] as { memory: { id: string }; score: number }[]).map((h) => [h.memory.id, h.score]));
+    const found = (viaIndex.body['results'] as { memory: { id: string }; score: number }[]).filter((h) => exactScores.has(h.memory.id));
+    expect(found.length).toBeGreaterThanOrEqual(4);
+    for (const h of found) expect(h.score).toBe(exactScores.get(h.memory.id));
   });
 
   it('refuses a non-boolean exact with VALIDATION_FAILED', async () => {
