@@ -4,14 +4,12 @@ export type { Config } from './config.js';
 export { openMemspace } from './memspace.js';
 export type { Memspace, OpenMemspaceOptions } from './memspace.js';
 export { MemoryService } from './engine/memory-service.js';
-export type { CallContext, PageOf } from './engine/memory-service.js';
+export type { CallContext } from './engine/memory-service.js';
 export { SpaceTransfer } from './engine/space-transfer.js';
-export type { ExportLine, ImportCounts, ImportSummary } from './engine/space-transfer.js';
 export { RetentionSweeper } from './engine/retention-sweeper.js';
 export type { SweepReport, SweeperStats } from './engine/retention-sweeper.js';
 export { HealthService } from './engine/space-health.js';
 export { SpaceLifecycle } from './engine/space-lifecycle.js';
-export type { ArchiveResult } from './engine/space-lifecycle.js';
 export { runEvaluation, SWEEP_WEIGHTS } from './eval/run-eval.js';
 export type { EvaluationOptions, EvaluationResult, EvaluationRow, Fusion, SearchMode } from './eval/run-eval.js';
 export { parseEvalSet, readEvalSet } from './eval/eval-set.js';
@@ -21,5 +19,24 @@ export { MemspaceError, ERROR_CODES, HTTP_STATUS, isMemspaceError } from './core
 export type { ErrorCode, ErrorBody } from './core/errors.js';
 export { validateSpaceName, DEFAULT_SPACE } from './core/space-name.js';
 export type { Embedder, EmbedderProvider } from './core/ports/embedder.js';
-export type { AuditEntry, Context, Memory, Relation, HistoryEntry, SearchHit, ServiceHealth, Space, SpaceHealth, SpaceInfo } from './core/views.js';
+export type {
+  ArchiveResult,
+  AuditEntry,
+  ChangeEvent,
+  Context,
+  CreatedKey,
+  CrossSearchHit,
+  ExportLine,
+  HistoryEntry,
+  ImportCounts,
+  ImportSummary,
+  Memory,
+  Page,
+  Relation,
+  SearchHit,
+  ServiceHealth,
+  Space,
+  SpaceHealth,
+  SpaceInfo,
+} from './core/views.js';
 export type { AuditVerification } from './core/types.js';

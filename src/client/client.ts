@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MemspaceError } from '../core/errors.js';
+import { SPACE_HEADER } from '../core/space-name.js';
 import type { AuditVerification } from '../core/types.js';
 import type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
 import {
@@ -63,8 +64,6 @@ import type {
   SpacePatchInput,
 } from './types.js';
 
-/** Header naming the space of a call that has no `{space}` path segment. */
-const SPACE_HEADER = 'x-memory-space';
 /** Largest chunk an import sends at once. */
 const IMPORT_CHUNK_BYTES = 64 * 1024;
 /** A space's health: loose, so a newer server may add figures. */

@@ -17,10 +17,22 @@ import type {
   SpaceCreateSchema,
   SpacePatchSchema,
 } from '../core/schemas.js';
-import type { ChangeOp } from '../core/types.js';
-import type { AuditEntry, Context, HistoryEntry, KeyView, Memory, Relation, Space, SearchHit, ServiceHealth, ShareView, SpaceHealth } from '../core/views.js';
+import type { ExportLine, ServiceHealth } from '../core/views.js';
 
-export type { Context, KeyView, ShareView, SpaceHealth };
+export type {
+  ArchiveResult,
+  ChangeEvent,
+  Context,
+  CreatedKey,
+  CrossSearchHit,
+  ExportLine,
+  ImportCounts,
+  ImportSummary,
+  KeyView,
+  Page,
+  ShareView,
+  SpaceHealth,
+} from '../core/views.js';
 
 /** Options of a {@link MemspaceClient}. */
 export interface MemspaceClientOptions {
@@ -60,12 +72,6 @@ export interface ScopedOptions extends RequestOptions {
    * @default the client's `space`, else the key's default space, else `default`
    */
   space?: string;
-}
-
-/** A page of a listing; pass `nextCursor` back as `cursor` for the next page, `null` at the end. */
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
 }
 
 /** Options of a space, as created (`POST /v1/spaces`). */
@@ -109,68 +115,17 @@ export interface ShareInput {
   tags?: string[];
 }
 
-/** A hit of a search over several spaces, naming its space. */
-export interface CrossSearchHit extends SearchHit {
-  space: string;
-}
-
-/** A key just created: the only time its secret `key` is ever shown. */
-export interface CreatedKey extends KeyView {
-  key: string;
-}
-
-/**
- * One line of a space export: the space first, then memories, relations (a relation's own type
- * is `relationType`), contexts, history and the audit chain.
- */
-export type ExportLine =
-  | ({ type: 'space' } & Space)
-  | ({ type: 'memory' } & Memory)
-  | ({ type: 'relation'; relationType: string } & Omit<Relation, 'type'>)
-  | ({ type: 'context' } & Context)
-  | ({ type: 'history' } & HistoryEntry)
-  | ({ type: 'audit' } & AuditEntry);
-
 /** A line to import: an export line (or any JSON object of that shape), or its JSON text. */
 export type ImportLine = ExportLine | Record<string, unknown> | string;
 
-/**
- * What an import did: into an empty space it restores everything exactly (`restore`), into a
- * space with data it merges (`merge`: existing ids are skipped, history and audit lines too).
- */
-export interface ImportSummary {
-  mode: 'restore' | 'merge';
-  memories: { imported: number; skipped: number };
-  relations: { imported: number; skipped: number };
-  contexts: { imported: number; skipped: number };
-  history: { imported: number; skipped: number };
-  audit: { imported: number; skipped: number };
-}
-
 /** A context to store. */
 export type ContextInput = z.input<typeof ContextInputSchema>;
-
-/** What archiving a space did. */
-export interface ArchiveResult {
-  space: Space;
-  archiveBytes: number;
-}
 
 /**
  * The server's liveness and readiness (`GET /v1/health`). A server that is not ready answers
  * 503, which the client throws as `BACKEND_UNAVAILABLE`.
  */
 export type Health = ServiceHealth;
-
-/** One event of a space's change stream; `seq` increases within the space. */
-export interface ChangeEvent {
-  seq: number;
-  op: ChangeOp;
-  /** The memory or relation the event is about. */
-  id: string;
-  /** ISO-8601 UTC time of the change. */
-  at: string;
-}
 
 /** Options of {@link MemspaceClient.events}. */
 export interface EventsOptions {

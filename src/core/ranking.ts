@@ -43,3 +43,62 @@ export function normalize(vector: Float32Array): Float32Array {
   if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i] = vector[i]! / norm;
   return vector;
 }
+
+/** How {@link rankHits} turns the two rankings of a search into one. */
+export interface RankOptions {
+  /** `vector` ranks by cosine, `keyword` by BM25, `hybrid` by a fusion of both. */
+  mode: 'hybrid' | 'vector' | 'keyword';
+  /** `weighted`: `vectorWeight * cosine + (1 - vectorWeight) * keywordScore(bm25)`; `rrf`: weighted reciprocal rank fusion. */
+  fusion: 'weighted' | 'rrf';
+  /** Share of the vector ranking in a hybrid score, 0 to 1. */
+  vectorWeight: number;
+  /** Hits scoring below this are dropped. @default undefined (none dropped) */
+  threshold?: number | undefined;
+  limit: number;
+}
+
+/** One ranked hit: its final score and the per-ranking scores it has. */
+export interface RankedHit {
+  id: string;
+  score: number;
+  /** Exact cosine similarity with the query vector, when the search had one. */
+  vector?: number;
+  /** BM25 mapped to [0, 1) by {@link keywordScore}, when the keyword ranking found it. */
+  keyword?: number;
+}
+
+/**
+ * The one ranking rule of a search, pure: the union of the vector hits (best first, scored by
+ * cosine) and the keyword hits (best first, scored by raw BM25), scored as `options` say,
+ * filtered by the threshold, best first (ties by id, so equal scores rank the same every time),
+ * cut to `limit`. `cosines` gives the exact cosine of keyword-only hits, so a hybrid union is
+ * scored exactly. `keywordHits` is undefined when no keyword ranking ran (a hybrid search given
+ * only a vector): the hits then rank by cosine alone.
+ */
+export function rankHits(
+  vectorHits: readonly ScoredId[],
+  keywordHits: readonly ScoredId[] | undefined,
+  cosines: ReadonlyMap<string, number>,
+  options: RankOptions,
+): RankedHit[] {
+  const fused = options.mode === 'hybrid' && keywordHits !== undefined;
+  keywordHits ??= [];
+  const keywordById = new Map(keywordHits.map((h) => [h.id, keywordScore(h.score)]));
+  const vectorById = new Map(cosines);
+  for (const h of vectorHits) vectorById.set(h.id, h.score);
+  const rrf = fused && options.fusion === 'rrf' ? new Map(fuseRanks([{ hits: vectorHits, weight: options.vectorWeight }, { hits: keywordHits, weight: 1 - options.vectorWeight }]).map((h) => [h.id, h.score])) : undefined;
+  const ids = new Set([...vectorHits.map((h) => h.id), ...keywordHits.map((h) => h.id)]);
+  let ranked: RankedHit[] = [...ids].map((id) => {
+    const vector = vectorById.get(id);
+    const keyword = keywordById.get(id);
+    const score =
+      options.mode === 'keyword' ? (keyword ?? 0)
+      : !fused ? (vector ?? 0)
+      : rrf ? (rrf.get(id) ?? 0)
+      : options.vectorWeight * Math.max(vector ?? 0, 0) + (1 - options.vectorWeight) * (keyword ?? 0);
+    return { id, score, ...(vector !== undefined && { vector }), ...(keyword !== undefined && { keyword }) };
+  });
+  if (options.threshold !== undefined) ranked = ranked.filter((r) => r.score >= options.threshold!);
+  ranked.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  return ranked.slice(0, options.limit);
+}

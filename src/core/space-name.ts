@@ -6,6 +6,9 @@ const SPACE_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
 /** Name of the space that always exists and is used when a request names none. */
 export const DEFAULT_SPACE = 'default';
 
+/** HTTP header naming the space of a request that has no `{space}` path segment (lower case, as Node keys headers). */
+export const SPACE_HEADER = 'x-memory-space';
+
 /**
  * The one validation of space names; every interface calls it before anything else.
  * Returns the name unchanged when valid, throws `INVALID_SPACE` otherwise.

@@ -1,46 +1,23 @@
 import type { Grant } from './grants.js';
-import type { AuditRecord, ContextRecord, HistoryRecord, JsonObject, MemoryRecord, RelationRecord, SpaceRecord, SpaceStats } from './types.js';
+import type { AuditRecord, ChangeOp, ChangeRecord, ContextRecord, HistoryRecord, JsonObject, MemoryRecord, RelationRecord, SpaceRecord, SpaceStats } from './types.js';
 
 /** A memory as every interface shows it: times as ISO-8601 UTC strings. */
-export interface Memory {
-  id: string;
-  content: string;
-  metadata: JsonObject;
-  tags: string[];
-  userId: string | null;
-  agentId: string | null;
-  runId: string | null;
-  kind: string;
-  importance: number;
+export interface Memory extends Omit<MemoryRecord, 'createdAt' | 'updatedAt' | 'expiresAt' | 'lastAccessedAt' | 'embedding'> {
   createdAt: string;
   updatedAt: string;
   expiresAt: string | null;
-  accessCount: number;
   lastAccessedAt: string | null;
   /** Present only when asked for (export, `includeEmbedding`). */
   embedding?: number[];
 }
 
 /** A relation as every interface shows it. */
-export interface Relation {
-  id: string;
-  from: string;
-  to: string;
-  type: string;
-  weight: number;
-  metadata: JsonObject;
+export interface Relation extends Omit<RelationRecord, 'createdAt'> {
   createdAt: string;
 }
 
 /** One history entry as every interface shows it. */
-export interface HistoryEntry {
-  memoryId: string;
-  action: HistoryRecord['action'];
-  oldContent: string | null;
-  newContent: string | null;
-  oldMetadata: JsonObject | null;
-  newMetadata: JsonObject | null;
-  actor: string | null;
+export interface HistoryEntry extends Omit<HistoryRecord, 'seq' | 'at'> {
   at: string;
 }
 
@@ -85,6 +62,17 @@ export interface SearchHit {
   related?: { relation: Relation; memory: Memory }[];
 }
 
+/** A hit of a search over several spaces, naming its space. */
+export interface CrossSearchHit extends SearchHit {
+  space: string;
+}
+
+/** A page of a listing; pass `nextCursor` back as `cursor` for the next page, `null` at the end. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
 /** An API key as every interface shows it: never the secret, except once, on creation. */
 export interface KeyView {
   id: string;
@@ -93,6 +81,11 @@ export interface KeyView {
   defaultSpace: string | null;
   createdAt: string;
   revokedAt: string | null;
+}
+
+/** A key just created: the only time its secret `key` is ever shown. */
+export interface CreatedKey extends KeyView {
+  key: string;
 }
 
 /** A share as every interface shows it. */
@@ -104,6 +97,57 @@ export interface ShareView {
   role: 'read';
   tags: string[] | null;
   createdAt: string;
+}
+
+/**
+ * One line of a space export (JSON Lines): the space first, then memories, relations,
+ * contexts, history and the audit chain. `type` tells the line's kind, so a relation's own type
+ * travels as `relationType`.
+ */
+export type ExportLine =
+  | ({ type: 'space' } & Space)
+  | ({ type: 'memory' } & Memory)
+  | ({ type: 'relation'; relationType: string } & Omit<Relation, 'type'>)
+  | ({ type: 'context' } & Context)
+  | ({ type: 'history' } & HistoryEntry)
+  | ({ type: 'audit' } & AuditEntry);
+
+/** Lines of one kind an import wrote, and those it left because they were there already (or cannot merge). */
+export interface ImportCounts {
+  imported: number;
+  skipped: number;
+}
+
+/**
+ * What an import did. Into an empty space, an import restores everything exactly (`mode:
+ * restore`), audit chain included. Into a space with data it merges (`mode: merge`): existing
+ * ids are left as they are, so importing twice changes nothing, and history and audit lines are
+ * skipped (a hash chain cannot be spliced into another), the space's own trail recording the import.
+ */
+export interface ImportSummary {
+  mode: 'restore' | 'merge';
+  memories: ImportCounts;
+  relations: ImportCounts;
+  contexts: ImportCounts;
+  history: ImportCounts;
+  audit: ImportCounts;
+}
+
+/** What archiving a space did. */
+export interface ArchiveResult {
+  space: Space;
+  /** Size of the archive file. */
+  archiveBytes: number;
+}
+
+/** One event of a space's change stream (SSE `data`); `seq` increases within the space. */
+export interface ChangeEvent {
+  seq: number;
+  op: ChangeOp;
+  /** The memory, relation or context the event is about. */
+  id: string;
+  /** ISO-8601 UTC time of the change. */
+  at: string;
 }
 
 /** Epoch milliseconds as ISO-8601 UTC. */
@@ -171,6 +215,11 @@ export function contextView(c: ContextRecord, options: { content?: boolean; embe
 /** The public view of a space record. */
 export function spaceView(r: SpaceRecord): Space {
   return { ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
+}
+
+/** The public view of a change-feed event. */
+export function changeView(c: ChangeRecord): ChangeEvent {
+  return { seq: c.seq, op: c.op, id: c.id, at: iso(c.at) };
 }
 
 /** The public view of an audit entry. */

@@ -1,7 +1,7 @@
 import { MemspaceError } from '../core/errors.js';
 import { allows, roleIn, ROOT_GRANT, type Grant, type Role } from '../core/grants.js';
-import type { Space } from '../core/views.js';
-import type { MemoryService, PageOf } from './memory-service.js';
+import type { Page, Space } from '../core/views.js';
+import type { MemoryService } from './memory-service.js';
 
 /** Who makes a request: a key's id, name, grants and default space. */
 export interface Principal {
@@ -36,7 +36,7 @@ export function canSee(principal: Principal, space: string): boolean {
  * A page of the spaces a key can see. Pages of the catalogue are filtered until the page is
  * full, so a scoped key can neither list nor count what lies outside its grants.
  */
-export async function visibleSpaces(s: MemoryService, principal: Principal, q: { prefix?: string | undefined; limit?: number | undefined; cursor?: string | undefined }): Promise<PageOf<Space>> {
+export async function visibleSpaces(s: MemoryService, principal: Principal, q: { prefix?: string | undefined; limit?: number | undefined; cursor?: string | undefined }): Promise<Page<Space>> {
   const limit = q.limit ?? 100;
   const items: Space[] = [];
   let cursor = q.cursor;

@@ -4,10 +4,8 @@ import { holds, KeyCreateSchema, ROOT_GRANT, type Grant } from '../core/grants.j
 import { uuidv7 } from '../core/ids.js';
 import type { Backend, KeyRecord } from '../core/ports/catalog-store.js';
 import { parseWith } from '../core/validate.js';
-import { iso, type KeyView } from '../core/views.js';
+import { iso, type CreatedKey, type KeyView } from '../core/views.js';
 import type { Principal } from './access.js';
-
-export type { KeyView };
 
 /** Shortest secret accepted as a root key given by the operator. */
 const MIN_SECRET_LENGTH = 24;
@@ -40,7 +38,7 @@ export class KeyService {
   }
 
   /** Creates a key; the secret is in the result and nowhere else, ever. */
-  async create(input: unknown, by: Principal): Promise<KeyView & { key: string }> {
+  async create(input: unknown, by: Principal): Promise<CreatedKey> {
     const spec = parseWith(KeyCreateSchema, input, 'key');
     for (const grant of spec.grants) {
       if (!holds(by.grants, grant, 'admin')) {

@@ -2,7 +2,7 @@ import { MemspaceError } from '../core/errors.js';
 import { andFilters, columnCondition, MATCH_ALL, type FilterNode } from '../core/filter.js';
 import { uuidv7, validateId } from '../core/ids.js';
 import type { EmbedderProvider } from '../core/ports/embedder.js';
-import { fuseRanks, keywordScore, normalize } from '../core/ranking.js';
+import { normalize, rankHits } from '../core/ranking.js';
 import {
   AuditEventSchema,
   AuditQuerySchema,
@@ -22,7 +22,7 @@ import {
 } from '../core/schemas.js';
 import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
 import { canonicalJson } from '../core/audit.js';
-import type { AuditVerification, ContextRecord, JsonObject, MemoryRecord, ScoredId, SpaceRecord, StorageLimits, WriteContext } from '../core/types.js';
+import type { AuditVerification, ContextRecord, JsonObject, MemoryRecord, SpaceRecord, StorageLimits, WriteContext } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { TokenBuckets } from '../core/token-bucket.js';
 import { decodeCursor, encodeCursor } from '../core/cursor.js';
@@ -38,6 +38,7 @@ import {
   type Context,
   type HistoryEntry,
   type Memory,
+  type Page,
   type Relation,
   type SearchHit,
   type Space,
@@ -61,12 +62,6 @@ export interface CallContext {
   actor?: string | null;
   /** The request being served (HTTP request id), so audit entries can be traced to it. */
   requestId?: string;
-}
-
-/** A page of a listing. */
-export interface PageOf<T> {
-  items: T[];
-  nextCursor: string | null;
 }
 
 /** How many candidates each ranking contributes to hybrid fusion, per result asked for. */
@@ -169,7 +164,7 @@ export class MemoryService {
   }
 
   /** Spaces by name, optionally under a prefix; `cursor` is the last name of the previous page. */
-  async listSpaces(options: { prefix?: string; limit?: number; cursor?: string } = {}): Promise<PageOf<Space>> {
+  async listSpaces(options: { prefix?: string; limit?: number; cursor?: string } = {}): Promise<Page<Space>> {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
     const rows = await this.registry.backend.listSpaces({ prefix: options.prefix, after: options.cursor, limit: limit + 1 });
     const more = rows.length > limit;
@@ -274,7 +269,7 @@ export class MemoryService {
   }
 
   /** A page of memories, newest first unless `order: "asc"`, filtered by scopes, tags, kind and filter. */
-  async listMemories(space: string, query: unknown = {}): Promise<PageOf<Memory>> {
+  async listMemories(space: string, query: unknown = {}): Promise<Page<Memory>> {
     const q = parseWith(ListQuerySchema, query, 'list query');
     const filter = andFilters(q.filter, scopeFilter(q), tagsFilter(q.tags, 'any'), q.kind === undefined ? undefined : columnCondition('kind', 'eq', q.kind), this.notExpired());
     return this.use(space, async ({ store }) => {
@@ -420,7 +415,7 @@ export class MemoryService {
    * A page of a space's audit trail, oldest first, filtered by `since` (ISO time, inclusive)
    * and `action`; `cursor` continues after the last entry of the previous page.
    */
-  async audit(space: string, query: unknown = {}): Promise<PageOf<AuditEntry>> {
+  async audit(space: string, query: unknown = {}): Promise<Page<AuditEntry>> {
     const q = parseWith(AuditQuerySchema, query, 'audit query');
     const afterSeq = q.cursor === undefined ? undefined : decodeCursor('a', q.cursor);
     return this.use(space, async ({ store }) => {
@@ -487,28 +482,11 @@ export class MemoryService {
         queryVector ? store.vectorSearch(queryVector, filter, candidates, now, { exact: req.exact }) : [],
         useKeyword ? store.keywordSearch(req.query!, filter, candidates, now) : [],
       ]);
-      const keywordById = new Map(keywordHits.map((h) => [h.id, keywordScore(h.score)]));
-      const vectorById = new Map(vectorHits.map((h) => [h.id, h.score]));
       // Keyword-only candidates get their true cosine too, so the union is scored exactly.
-      const unscored = keywordHits.filter((h) => !vectorById.has(h.id)).map((h) => h.id);
-      if (queryVector && unscored.length > 0) {
-        for (const [id, score] of await store.vectorScores(queryVector, unscored)) vectorById.set(id, score);
-      }
-      const fused = req.mode === 'hybrid' && useKeyword;
-      const rrf = fused && req.fusion === 'rrf' ? rrfScores(vectorHits, keywordHits, req.vectorWeight) : undefined;
-      let ranked = [...new Set([...vectorHits.map((h) => h.id), ...keywordHits.map((h) => h.id)])].map((id) => {
-        const vector = vectorById.get(id);
-        const keyword = keywordById.get(id);
-        const score =
-          req.mode === 'keyword' ? (keyword ?? 0)
-          : !fused ? (vector ?? 0)
-          : rrf ? (rrf.get(id) ?? 0)
-          : req.vectorWeight * Math.max(vector ?? 0, 0) + (1 - req.vectorWeight) * (keyword ?? 0);
-        return { id, score, vector, keyword };
-      });
-      if (req.threshold !== undefined) ranked = ranked.filter((r) => r.score >= req.threshold!);
-      ranked.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
-      ranked = ranked.slice(0, req.limit);
+      const vectorIds = new Set(vectorHits.map((h) => h.id));
+      const unscored = keywordHits.filter((h) => !vectorIds.has(h.id)).map((h) => h.id);
+      const cosines = queryVector && unscored.length > 0 ? await store.vectorScores(queryVector, unscored) : new Map<string, number>();
+      const ranked = rankHits(vectorHits, useKeyword ? keywordHits : undefined, cosines, req);
       // Only the hits returned are read in full.
       const byId = new Map((await store.getMemories(ranked.map((r) => r.id), { embeddings: false })).map((m) => [m.id, m]));
       const results: SearchHit[] = ranked.flatMap((r) => {
@@ -655,12 +633,4 @@ function checkDimension(record: SpaceRecord, length: number): void {
 
 function notFound(id: string): MemspaceError {
   return new MemspaceError('NOT_FOUND', `memory ${id} not found in this space`, { id });
-}
-
-function rrfScores(vectorHits: ScoredId[], keywordHits: ScoredId[], vectorWeight: number): Map<string, number> {
-  const fused = fuseRanks([
-    { hits: vectorHits, weight: vectorWeight },
-    { hits: keywordHits, weight: 1 - vectorWeight },
-  ]);
-  return new Map(fused.map((h) => [h.id, h.score]));
 }

@@ -4,7 +4,7 @@ import { uuidv7 } from '../core/ids.js';
 import type { Backend, ShareRecord } from '../core/ports/catalog-store.js';
 import { spaceKey, validateSpaceName } from '../core/space-name.js';
 import { parseWith } from '../core/validate.js';
-import { iso, type SearchHit, type ShareView } from '../core/views.js';
+import { iso, type CrossSearchHit, type ShareView } from '../core/views.js';
 import { canSee, type Principal } from './access.js';
 import type { CallContext, MemoryService } from './memory-service.js';
 
@@ -12,11 +12,6 @@ import type { CallContext, MemoryService } from './memory-service.js';
 export interface ReadAccess {
   via: ShareRecord | null;
   tags: string[] | null;
-}
-
-/** A hit of a search over several spaces, naming its space. */
-export interface CrossSearchHit extends SearchHit {
-  space: string;
 }
 
 /**

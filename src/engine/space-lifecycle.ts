@@ -1,13 +1,6 @@
-import { spaceView, type Space } from '../core/views.js';
+import { spaceView, type ArchiveResult, type Space } from '../core/views.js';
 import type { CallContext } from './memory-service.js';
 import type { SpaceRegistry } from './space-registry.js';
-
-/** What archiving did. */
-export interface ArchiveResult {
-  space: Space;
-  /** Size of the archive file. */
-  archiveBytes: number;
-}
 
 /**
  * Archive tiers with an audit trail: the space's own trail records who archived and restored

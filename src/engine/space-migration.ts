@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { MemspaceError } from '../core/errors.js';
 import { canonicalJson } from '../core/audit.js';
 import type { MemoryService } from './memory-service.js';
-import type { ExportLine, SpaceTransfer } from './space-transfer.js';
+import type { ExportLine } from '../core/views.js';
+import type { SpaceTransfer } from './space-transfer.js';
 
 /** One side of a migration: a memspace's service and transfer (any backend). */
 export interface MigrationEnd {

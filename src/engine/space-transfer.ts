@@ -12,52 +12,15 @@ import {
   memoryView,
   relationView,
   spaceView,
-  type AuditEntry,
-  type Context,
-  type HistoryEntry,
-  type Memory,
-  type Relation,
-  type Space,
+  type ExportLine,
+  type ImportCounts,
+  type ImportSummary,
 } from '../core/views.js';
 import type { CallContext, MemoryService } from './memory-service.js';
 import type { SpaceHandle, SpaceRegistry } from './space-registry.js';
 
-/**
- * One line of a space export (JSON Lines): the space first, then memories, relations,
- * contexts, history and the audit chain. `type` tells the line's kind, so a relation's own type
- * travels as `relationType`.
- */
-export type ExportLine =
-  | ({ type: 'space' } & Space)
-  | ({ type: 'memory' } & Memory)
-  | ({ type: 'relation'; relationType: string } & Omit<Relation, 'type'>)
-  | ({ type: 'context' } & Context)
-  | ({ type: 'history' } & HistoryEntry)
-  | ({ type: 'audit' } & AuditEntry);
-
 /** Called as work proceeds; `total` is known for exports (memories), unknown (null) for imports. */
 export type ProgressFn = (done: number, total: number | null) => void;
-
-/** Lines of one kind an import wrote, and those it left because they were there already (or cannot merge). */
-export interface ImportCounts {
-  imported: number;
-  skipped: number;
-}
-
-/**
- * What an import did. Into an empty space, an import restores everything exactly (`mode:
- * restore`), audit chain included. Into a space with data it merges (`mode: merge`): existing
- * ids are left as they are, so importing twice changes nothing, and history and audit lines are
- * skipped (a hash chain cannot be spliced into another), the space's own trail recording the import.
- */
-export interface ImportSummary {
-  mode: 'restore' | 'merge';
-  memories: ImportCounts;
-  relations: ImportCounts;
-  contexts: ImportCounts;
-  history: ImportCounts;
-  audit: ImportCounts;
-}
 
 /** Rows per store call, for export pages and import batches. */
 const PAGE = 500;

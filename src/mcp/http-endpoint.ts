@@ -4,7 +4,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { MemspaceError } from '../core/errors.js';
-import { DEFAULT_SPACE, spaceKey, validateSpaceName } from '../core/space-name.js';
+import { DEFAULT_SPACE, SPACE_HEADER, spaceKey, validateSpaceName } from '../core/space-name.js';
 import { requireRole, type Principal } from '../engine/access.js';
 import type { Memspace } from '../memspace.js';
 import { createMcpServer } from './mcp-server.js';
@@ -13,8 +13,6 @@ import { createMcpServer } from './mcp-server.js';
 export const MCP_PATH = '/mcp';
 /** Header carrying a session's id (MCP Streamable HTTP). */
 const SESSION_HEADER = 'mcp-session-id';
-/** Header naming the space, as on every route of the HTTP API without a `{space}` segment (API.md). */
-const SPACE_HEADER = 'x-memory-space';
 
 /** Options of the endpoint. */
 export interface McpHttpOptions {

@@ -18,7 +18,7 @@ import { shareRoutes } from './routes/share-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
 import { contextRoutes } from './routes/context-routes.js';
 import { lifecycleRoutes } from './routes/lifecycle-routes.js';
-import { SPACE_HEADER } from './space-resolution.js';
+import { SPACE_HEADER } from '../core/space-name.js';
 import { mcpRoutes } from '../mcp/http-endpoint.js';
 import { registerMem0Api } from '../compat/mem0/routes.js';
 

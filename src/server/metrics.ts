@@ -4,7 +4,7 @@ import { MemspaceError } from '../core/errors.js';
 import { holds, ROOT_GRANT } from '../core/grants.js';
 import { spaceKey, validateSpaceName } from '../core/space-name.js';
 import { canSee } from '../engine/access.js';
-import { SPACE_HEADER } from './space-resolution.js';
+import { SPACE_HEADER } from '../core/space-name.js';
 
 /** Options of the Prometheus metrics of one app. */
 export interface MetricsOptions {

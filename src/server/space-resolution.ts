@@ -1,9 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { MemspaceError } from '../core/errors.js';
-import { DEFAULT_SPACE, spaceKey, validateSpaceName } from '../core/space-name.js';
-
-/** Header naming the space in routes without a `{space}` path segment. */
-export const SPACE_HEADER = 'x-memory-space';
+import { DEFAULT_SPACE, SPACE_HEADER, spaceKey, validateSpaceName } from '../core/space-name.js';
 
 /**
  * The space a request addresses: the path, then the `X-Memory-Space` header, then the `space`

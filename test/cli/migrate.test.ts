@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { MIGRATION_LABEL, migrateSpaces } from '../../src/engine/space-migration.js';
-import type { ExportLine } from '../../src/engine/space-transfer.js';
+import type { ExportLine } from '../../src/core/views.js';
 import { openMemspace, type Memspace } from '../../src/memspace.js';
 import { cli } from '../support/run-cli.js';
 import { startPglite, type PgliteServer } from '../support/pglite.js';

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { loadConfig } from '../../src/config.js';
 import { isMemspaceError } from '../../src/core/errors.js';
-import type { ExportLine } from '../../src/engine/space-transfer.js';
+import type { ExportLine } from '../../src/core/views.js';
 import type { Memspace } from '../../src/memspace.js';
 
 /** Configuration overrides for one open (what `loadConfig` takes as flags). */

@@ -2,7 +2,8 @@ import { isMemspaceError } from '../../core/errors.js';
 import type { Memory, SearchHit } from '../../core/views.js';
 import type { MemspaceClient } from '../../client/client.js';
 import { canSee, requireRole, LOCAL_PRINCIPAL, type Principal } from '../../engine/access.js';
-import type { MemoryService, PageOf } from '../../engine/memory-service.js';
+import type { MemoryService } from '../../engine/memory-service.js';
+import type { Page } from '../../core/views.js';
 import { allows, roleIn, type Role } from '../../core/grants.js';
 
 /** What the store needs to know of a space: how its memories are embedded. */
@@ -34,7 +35,7 @@ export interface MemoryBackend {
   /** Deletes a memory; a missing one is not an error. */
   remove(space: string, id: string): Promise<void>;
   /** A page of memories matching a filter, oldest first. */
-  list(space: string, query: { filter: unknown; limit: number; cursor: string | undefined }): Promise<PageOf<Memory>>;
+  list(space: string, query: { filter: unknown; limit: number; cursor: string | undefined }): Promise<Page<Memory>>;
   /** A ranked search. */
   search(space: string, request: Record<string, unknown>): Promise<SearchHit[]>;
 }

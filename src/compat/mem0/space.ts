@@ -1,11 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { MemspaceError } from '../../core/errors.js';
-import { DEFAULT_SPACE, spaceKey, validateSpaceName } from '../../core/space-name.js';
+import { DEFAULT_SPACE, SPACE_HEADER, spaceKey, validateSpaceName } from '../../core/space-name.js';
 import type { Principal } from '../../engine/access.js';
 import type { Namespaces } from './filters.js';
-
-/** Header naming the space, as on memspace's own routes. */
-export const SPACE_HEADER = 'x-memory-space';
 
 /**
  * The space a mem0 request reaches: the namespace of its `user/namespace` user ids, the

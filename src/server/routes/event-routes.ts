@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MemspaceError } from '../../core/errors.js';
-import { iso } from '../../core/views.js';
+import { changeView } from '../../core/views.js';
 import { followChanges } from '../../engine/change-stream.js';
 import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
@@ -61,7 +61,7 @@ export function eventRoutes(ms: Memspace, streams: OpenStreams, options: { pollM
         const heartbeat = setInterval(() => out.write(': ping\n\n'), HEARTBEAT_MS);
         try {
           for await (const event of followChanges(ms.registry, space, after, { signal: abort.signal, ...(options.pollMs && { pollMs: options.pollMs }) })) {
-            const data = JSON.stringify({ seq: event.seq, op: event.op, id: event.id, at: iso(event.at) });
+            const data = JSON.stringify(changeView(event));
             out.write(`id: ${event.seq}\nevent: ${event.op}\ndata: ${data}\n\n`);
           }
         } catch (error) {

@@ -16,6 +16,7 @@ import { requireRole } from '../../engine/access.js';
 import type { CallContext } from '../../engine/memory-service.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
+import { SPACE_HEADER } from '../../core/space-name.js';
 import { resolveSpace, withoutSpace } from '../space-resolution.js';
 import { CrossSearchSpacesSchema } from '../../core/grants.js';
 
@@ -181,7 +182,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
         const body = request.body as Record<string, unknown> | null;
         if (body !== null && typeof body === 'object' && 'spaces' in body) {
           const { spaces, ...rest } = body;
-          if ('space' in rest || request.headers['x-memory-space'] !== undefined || (request.query as Record<string, unknown>)['space'] !== undefined) {
+          if ('space' in rest || request.headers[SPACE_HEADER] !== undefined || (request.query as Record<string, unknown>)['space'] !== undefined) {
             throw new MemspaceError('SPACE_CONFLICT', 'name the spaces of a search either with "spaces" or with one space, not both');
           }
           return ms.shares.search(request.principal, parseWith(CrossSearchSpacesSchema, spaces, 'spaces'), rest, ctx(request));

@@ -1,5 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ExportLine } from '../../../src/engine/space-transfer.js';
+import type { ExportLine } from '../../../src/core/views.js';
 import type { MemoryService } from '../../../src/engine/memory-service.js';
 import type { Memspace } from '../../../src/memspace.js';
 import { axisVector } from '../../support/temp-memspace.js';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Memspace } from '../../../src/memspace.js';
 import { axisVector } from '../../support/temp-memspace.js';
 import { asLines, exportLines, failure, type Suite } from '../harness.js';
-import type { ExportLine } from '../../../src/engine/space-transfer.js';
+import type { ExportLine } from '../../../src/core/views.js';
 
 /** Export of a whole space and import as a restore or a merge. */
 export function transferSpec(suite: Suite): void {
