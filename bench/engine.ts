@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 
 import { loadConfig } from '../src/config.js';
-import { openMemspace, type Memspace } from '../src/memspace.js';
+import { openEngine, type MemspaceEngine } from '../src/memspace.js';
 
 /** Dimension of every vector in this benchmark (that of the default model, USE-lite). */
 export const DIMENSION = 512;
@@ -150,13 +150,13 @@ export async function benchEngine(options: EngineBenchOptions): Promise<EngineBe
 
 // ---- the measurements -------------------------------------------------------------------
 
-async function open(dataDir: string, sync: 'full' | 'normal'): Promise<Memspace> {
+async function open(dataDir: string, sync: 'full' | 'normal'): Promise<MemspaceEngine> {
   await mkdir(dataDir, { recursive: true });
-  return openMemspace(loadConfig({ dataDir, sync }, {}));
+  return openEngine(loadConfig({ dataDir, sync }, {}));
 }
 
-async function createSpace(ms: Memspace, name: string): Promise<void> {
-  await ms.service.createSpace({ name, embedder: 'none', dimension: DIMENSION });
+async function createSpace(ms: MemspaceEngine, name: string): Promise<void> {
+  await ms.spaces.create({ name, embedder: 'none', dimension: DIMENSION });
 }
 
 async function benchSingleAdds(dataDir: string, sync: 'full' | 'normal', plan: Plan, corpus: Corpus): Promise<SingleAddFigures> {
@@ -165,11 +165,11 @@ async function benchSingleAdds(dataDir: string, sync: 'full' | 'normal', plan: P
     await createSpace(ms, 'single');
     // Inputs are built before the clock starts: only the service call is timed.
     const inputs = corpus.memories(plan.singleWarmUp + plan.singleAdds);
-    for (const input of inputs.slice(0, plan.singleWarmUp)) await ms.service.addMemory('single', input);
+    for (const input of inputs.slice(0, plan.singleWarmUp)) await ms.memories.add('single', input);
     const latencies: number[] = [];
     for (const input of inputs.slice(plan.singleWarmUp)) {
       const started = process.hrtime.bigint();
-      await ms.service.addMemory('single', input);
+      await ms.memories.add('single', input);
       latencies.push(elapsedMs(started));
     }
     const figures = summarize(latencies);
@@ -184,12 +184,12 @@ async function benchBatchAdds(dataDir: string, plan: Plan, corpus: Corpus): Prom
   try {
     await createSpace(ms, 'batch');
     // One untimed batch warms up the JIT, the statements and the file.
-    await ms.service.addMemories('batch', corpus.memories(plan.batchSize));
+    await ms.memories.addMany('batch', corpus.memories(plan.batchSize));
     const latencies: number[] = [];
     for (let added = 0; added < plan.batchTotal; added += plan.batchSize) {
       const batch = corpus.memories(Math.min(plan.batchSize, plan.batchTotal - added));
       const started = process.hrtime.bigint();
-      await ms.service.addMemories('batch', batch);
+      await ms.memories.addMany('batch', batch);
       latencies.push(elapsedMs(started));
     }
     return { batchSize: plan.batchSize, total: plan.batchTotal, perSec: plan.batchTotal / (sum(latencies) / 1000), batch: summarize(latencies) };
@@ -212,7 +212,7 @@ async function benchSearch(
     for (const size of plan.searchSizes) {
       while (held < size) {
         const n = Math.min(5_000, size - held);
-        await ms.service.addMemories(space, corpus.memories(n));
+        await ms.memories.addMany(space, corpus.memories(n));
         held += n;
       }
       sizes.push(await measureModes(ms, space, size, plan, corpus));
@@ -224,14 +224,14 @@ async function benchSearch(
     for (const query of coldQueries.slice(0, plan.coldRepeats)) {
       await ms.registry.closeSpace(space);
       const started = process.hrtime.bigint();
-      await ms.service.search(space, { ...query, mode: 'hybrid', limit: SEARCH_LIMIT });
+      await ms.search.run(space, { ...query, mode: 'hybrid', limit: SEARCH_LIMIT });
       cold.push(elapsedMs(started));
     }
 
     await ms.close();
     const started = process.hrtime.bigint();
     ms = await open(dataDir, 'full');
-    await ms.service.search(space, { ...coldQueries[plan.coldRepeats]!, mode: 'hybrid', limit: SEARCH_LIMIT });
+    await ms.search.run(space, { ...coldQueries[plan.coldRepeats]!, mode: 'hybrid', limit: SEARCH_LIMIT });
     const reopenMemspaceFirstSearchMs = elapsedMs(started);
 
     return {
@@ -243,15 +243,15 @@ async function benchSearch(
   }
 }
 
-async function measureModes(ms: Memspace, space: string, memories: number, plan: Plan, corpus: Corpus): Promise<SearchFigures> {
+async function measureModes(ms: MemspaceEngine, space: string, memories: number, plan: Plan, corpus: Corpus): Promise<SearchFigures> {
   const queries = corpus.queries(plan.searchWarmUp + plan.queries);
   const run = async (mode: 'hybrid' | 'vector' | 'keyword'): Promise<LatencyFigures> => {
     const request = (q: SearchQuery) => (mode === 'keyword' ? { query: q.query, mode, limit: SEARCH_LIMIT } : { ...q, mode, limit: SEARCH_LIMIT });
-    for (const q of queries.slice(0, plan.searchWarmUp)) await ms.service.search(space, request(q));
+    for (const q of queries.slice(0, plan.searchWarmUp)) await ms.search.run(space, request(q));
     const latencies: number[] = [];
     for (const q of queries.slice(plan.searchWarmUp)) {
       const started = process.hrtime.bigint();
-      const { results } = await ms.service.search(space, request(q));
+      const { results } = await ms.search.run(space, request(q));
       latencies.push(elapsedMs(started));
       if (results.length === 0) throw new Error(`${mode} search found nothing for "${q.query}"`);
     }

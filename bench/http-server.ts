@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
 import { loadConfig } from '../src/config.js';
-import { openMemspace } from '../src/memspace.js';
+import { openEngine } from '../src/memspace.js';
 import { buildApp } from '../src/server/app.js';
 
 const [dataDir, portArg] = process.argv.slice(2);
@@ -28,7 +28,7 @@ if (dataDir === undefined) {
   process.exit(2);
 }
 
-const ms = await openMemspace(loadConfig({ dataDir }, {}));
+const ms = await openEngine(loadConfig({ dataDir }, {}));
 const app = await buildApp({ memspace: ms, logger: false });
 await app.listen({ host: '127.0.0.1', port: portArg === undefined ? 0 : Number(portArg) });
 app.server.requestTimeout = 60_000;

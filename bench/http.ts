@@ -21,7 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 import { loadConfig } from '../src/config.js';
-import { openMemspace } from '../src/memspace.js';
+import { openEngine } from '../src/memspace.js';
 import { Corpus, DIMENSION, summarize } from './engine.js';
 
 /** Figures of one autocannon load, over its timed window. */
@@ -179,11 +179,11 @@ async function prepare(
   vectorBodies: readonly string[],
 ): Promise<{ key: string } & Omit<InProcessFigures, 'addMeanMs'>> {
   await mkdir(dataDir, { recursive: true });
-  const ms = await openMemspace(loadConfig({ dataDir }, {}));
+  const ms = await openEngine(loadConfig({ dataDir }, {}));
   try {
-    await ms.service.createSpace({ name: SPACE, embedder: 'none', dimension: DIMENSION });
+    await ms.spaces.create({ name: SPACE, embedder: 'none', dimension: DIMENSION });
     for (let held = 0; held < MEMORIES; held += 5_000) {
-      await ms.service.addMemories(SPACE, corpus.memories(Math.min(5_000, MEMORIES - held)));
+      await ms.memories.addMany(SPACE, corpus.memories(Math.min(5_000, MEMORIES - held)));
     }
     const key = await ms.keys.ensureRootKey();
     if (key === undefined) throw new Error('a fresh data directory already had API keys');
@@ -194,7 +194,7 @@ async function prepare(
     const search = async (bodies: readonly string[]): Promise<number> => {
       const parsed = bodies.map((b) => JSON.parse(b) as unknown);
       let n = 0;
-      return meanMs(parsed.length, 20, () => ms.service.search(SPACE, parsed[n++ % parsed.length]));
+      return meanMs(parsed.length, 20, () => ms.search.run(SPACE, parsed[n++ % parsed.length]));
     };
     return { key, authenticateMeanMs, jsonParseMeanMs, hybridSearchMeanMs: await search(hybridBodies), vectorSearchMeanMs: await search(vectorBodies) };
   } finally {
@@ -204,11 +204,11 @@ async function prepare(
 
 /** Mean ms of sequential single adds in this process, on the space as the HTTP adds left it. */
 async function inProcessAdds(dataDir: string, addBodies: readonly string[]): Promise<number> {
-  const ms = await openMemspace(loadConfig({ dataDir }, {}));
+  const ms = await openEngine(loadConfig({ dataDir }, {}));
   try {
     const parsed = addBodies.map((b) => JSON.parse(b) as unknown);
     let n = 0;
-    return await meanMs(300, 30, () => ms.service.addMemory(SPACE, parsed[n++ % parsed.length], { actor: 'bench', requestId: 'bench' }));
+    return await meanMs(300, 30, () => ms.memories.add(SPACE, parsed[n++ % parsed.length], { actor: 'bench', requestId: 'bench' }));
   } finally {
     await ms.close();
   }

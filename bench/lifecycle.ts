@@ -13,7 +13,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import { loadConfig } from '../src/config.js';
-import { openMemspace, type Memspace } from '../src/memspace.js';
+import { openEngine, type MemspaceEngine } from '../src/memspace.js';
 import { summarize, type LatencyFigures } from './engine.js';
 import { clusteredVectors, queryVectors, row } from './vectors.js';
 
@@ -89,8 +89,8 @@ export async function benchLifecycle(options: { quick?: boolean; progress?: (mes
   }
 }
 
-async function open(dataDir: string, config: Parameters<typeof loadConfig>[0] = {}): Promise<Memspace> {
-  return openMemspace(loadConfig({ dataDir, annThreshold: 0, ...config }, {}));
+async function open(dataDir: string, config: Parameters<typeof loadConfig>[0] = {}): Promise<MemspaceEngine> {
+  return openEngine(loadConfig({ dataDir, annThreshold: 0, ...config }, {}));
 }
 
 async function benchStartup(dataDir: string, stages: readonly number[], say: (m: string) => void): Promise<{ startup: StartupFigures[]; createMsPerSpace: number }> {
@@ -101,7 +101,7 @@ async function benchStartup(dataDir: string, stages: readonly number[], say: (m:
     const ms = await open(dataDir);
     const began = performance.now();
     while (created < target) {
-      await ms.service.createSpace({ name: `tenant-${String(created).padStart(6, '0')}`, embedder: 'none', dimension: DIM });
+      await ms.spaces.create({ name: `tenant-${String(created).padStart(6, '0')}`, embedder: 'none', dimension: DIM });
       created += 1;
     }
     createMs += performance.now() - began;
@@ -151,10 +151,10 @@ function memories(count: number, seed: number): { content: string; embedding: nu
   return Array.from({ length: count }, (_, i) => ({ content: `note ${i} about topic ${i % 97} and project ${i % 13}`, embedding: Array.from(row(data, DIM, i)) }));
 }
 
-async function fill(ms: Memspace, space: string, count: number, seed: number): Promise<void> {
-  await ms.service.createSpace({ name: space, embedder: 'none', dimension: DIM });
+async function fill(ms: MemspaceEngine, space: string, count: number, seed: number): Promise<void> {
+  await ms.spaces.create({ name: space, embedder: 'none', dimension: DIM });
   const all = memories(count, seed);
-  for (let i = 0; i < all.length; i += 2_000) await ms.service.addMemories(space, all.slice(i, i + 2_000));
+  for (let i = 0; i < all.length; i += 2_000) await ms.memories.addMany(space, all.slice(i, i + 2_000));
 }
 
 async function benchColdSearch(dataDir: string, sizes: readonly number[], repeats: number): Promise<LifecycleResult['coldSearch']> {
@@ -169,7 +169,7 @@ async function benchColdSearch(dataDir: string, sizes: readonly number[], repeat
       for (let i = 0; i < repeats; i++) {
         await ms.registry.closeSpace(space);
         const began = performance.now();
-        const { results } = await ms.service.search(space, { query: `topic ${i % 97}`, embedding: Array.from(row(queries, DIM, i)), mode: 'hybrid', limit: 10 });
+        const { results } = await ms.search.run(space, { query: `topic ${i % 97}`, embedding: Array.from(row(queries, DIM, i)), mode: 'hybrid', limit: 10 });
         latencies.push(performance.now() - began);
         if (results.length === 0) throw new Error('cold search found nothing');
       }
@@ -189,14 +189,14 @@ async function benchRssPerSpace(dataDir: string, spaces: number): Promise<Lifecy
     try {
       const names = Array.from({ length: spaces }, (_, i) => `rss-${i}`);
       for (const [i, name] of names.entries()) {
-        if (each === 0) await ms.service.createSpace({ name, embedder: 'none', dimension: DIM });
+        if (each === 0) await ms.spaces.create({ name, embedder: 'none', dimension: DIM });
         else await fill(ms, name, each, i);
       }
       await ms.registry.close();
       collect();
       const before = process.memoryUsage().rss;
       const query = Array.from(row(queryVectors(1, DIM, 3), DIM, 0));
-      for (const name of names) await ms.service.search(name, { embedding: query, mode: 'vector', limit: 5 });
+      for (const name of names) await ms.search.run(name, { embedding: query, mode: 'vector', limit: 5 });
       collect();
       const after = process.memoryUsage().rss;
       if (ms.registry.openCount < spaces) throw new Error(`only ${ms.registry.openCount} spaces stayed open`);
@@ -211,11 +211,11 @@ async function benchRssPerSpace(dataDir: string, spaces: number): Promise<Lifecy
 
 async function benchSweep(dataDir: string, count: number): Promise<LifecycleResult['sweep']> {
   let clock = Date.parse('2026-01-01T00:00:00Z');
-  const ms = await openMemspace(loadConfig({ dataDir, annThreshold: 0 }, {}), { now: () => clock });
+  const ms = await openEngine(loadConfig({ dataDir, annThreshold: 0 }, {}), { now: () => clock });
   try {
-    await ms.service.createSpace({ name: 'sweep', embedder: 'none', dimension: DIM });
+    await ms.spaces.create({ name: 'sweep', embedder: 'none', dimension: DIM });
     const all = memories(count, 11).map((m, i) => (i % 2 === 0 ? { ...m, expiresAt: new Date(clock + 60_000).toISOString() } : m));
-    for (let i = 0; i < all.length; i += 2_000) await ms.service.addMemories('sweep', all.slice(i, i + 2_000));
+    for (let i = 0; i < all.length; i += 2_000) await ms.memories.addMany('sweep', all.slice(i, i + 2_000));
     clock += 120_000;
     const began = performance.now();
     const deleted = await ms.sweeper.sweepSpace('sweep');
@@ -233,13 +233,13 @@ async function benchChurn(dataDir: string, spaces: number, cap: number): Promise
     const names = Array.from({ length: spaces }, (_, i) => `churn-${i}`);
     const vector = Array.from(row(queryVectors(1, DIM, 5), DIM, 0));
     for (const name of names) {
-      await ms.service.createSpace({ name, embedder: 'none', dimension: DIM });
-      await ms.service.addMemory(name, { content: `the only memory of ${name}`, embedding: vector });
+      await ms.spaces.create({ name, embedder: 'none', dimension: DIM });
+      await ms.memories.add(name, { content: `the only memory of ${name}`, embedding: vector });
     }
     await ms.registry.close();
     const evictionsBefore = ms.registry.stats().evictions;
     const began = performance.now();
-    for (const name of names) await ms.service.search(name, { query: 'memory', embedding: vector, mode: 'hybrid', limit: 1 });
+    for (const name of names) await ms.search.run(name, { query: 'memory', embedding: vector, mode: 'hybrid', limit: 1 });
     const took = performance.now() - began;
     return { spaces, cap, perSec: (spaces / took) * 1000, evictions: ms.registry.stats().evictions - evictionsBefore, openAfter: ms.registry.openCount };
   } finally {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadConfig } from '../src/config.js';
-import { openMemspace, type Memspace } from '../src/memspace.js';
+import { openEngine, type MemspaceEngine } from '../src/memspace.js';
 import { startPglite } from '../test/support/pglite.js';
 import { summarize, type LatencyFigures } from './engine.js';
 import { clusteredVectors, queryVectors, row } from './vectors.js';
@@ -43,7 +43,7 @@ export async function benchPostgres(options: { quick?: boolean; progress?: (mess
   const dataDir = await mkdtemp(join(tmpdir(), 'memspace-bench-pg-'));
   try {
     say('  sqlite...');
-    const sqlite = await openMemspace(loadConfig({ dataDir, annThreshold: 0 }, {}));
+    const sqlite = await openEngine(loadConfig({ dataDir, annThreshold: 0 }, {}));
     try {
       backends.push(await measure(sqlite, 'sqlite', sizes));
     } finally {
@@ -55,7 +55,7 @@ export async function benchPostgres(options: { quick?: boolean; progress?: (mess
   say('  postgres (PGlite over the wire protocol)...');
   const server = await startPglite();
   try {
-    const pg = await openMemspace(loadConfig({ backend: 'postgres', pgUrl: server.url, pgPoolSize: 4, annThreshold: 0 }, {}));
+    const pg = await openEngine(loadConfig({ backend: 'postgres', pgUrl: server.url, pgPoolSize: 4, annThreshold: 0 }, {}));
     try {
       backends.push(await measure(pg, 'postgres (PGlite)', sizes));
     } finally {
@@ -67,9 +67,9 @@ export async function benchPostgres(options: { quick?: boolean; progress?: (mess
   return { date: new Date().toISOString(), sizes, backends };
 }
 
-async function measure(ms: Memspace, backend: BackendFigures['backend'], sizes: readonly number[]): Promise<BackendFigures> {
+async function measure(ms: MemspaceEngine, backend: BackendFigures['backend'], sizes: readonly number[]): Promise<BackendFigures> {
   const space = 'bench';
-  await ms.service.createSpace({ name: space, embedder: 'none', dimension: DIM });
+  await ms.spaces.create({ name: space, embedder: 'none', dimension: DIM });
   const total = sizes[sizes.length - 1]!;
   const data = clusteredVectors(total + 200, DIM, 42);
   const memory = (i: number): { content: string; embedding: number[] } => ({
@@ -80,7 +80,7 @@ async function measure(ms: Memspace, backend: BackendFigures['backend'], sizes: 
   const singles: number[] = [];
   for (let i = 0; i < 200; i++) {
     const began = performance.now();
-    await ms.service.addMemory(space, memory(total + i));
+    await ms.memories.add(space, memory(total + i));
     singles.push(performance.now() - began);
   }
 
@@ -91,7 +91,7 @@ async function measure(ms: Memspace, backend: BackendFigures['backend'], sizes: 
   for (const size of sizes) {
     const began = performance.now();
     for (; held < size; held += 500) {
-      await ms.service.addMemories(space, Array.from({ length: Math.min(500, size - held) }, (_, j) => memory(held + j)));
+      await ms.memories.addMany(space, Array.from({ length: Math.min(500, size - held) }, (_, j) => memory(held + j)));
     }
     batchMs += performance.now() - began;
     const run = async (mode: 'vector' | 'hybrid'): Promise<LatencyFigures> => {
@@ -99,7 +99,7 @@ async function measure(ms: Memspace, backend: BackendFigures['backend'], sizes: 
       for (let q = 0; q < 60; q++) {
         const request = { embedding: Array.from(row(queries, DIM, q)), mode, limit: 10, ...(mode === 'hybrid' && { query: `topic ${q % 97}` }) };
         const began = performance.now();
-        const { results } = await ms.service.search(space, request);
+        const { results } = await ms.search.run(space, request);
         if (q >= 10) latencies.push(performance.now() - began); // the first ten warm up
         if (results.length === 0) throw new Error(`${backend} ${mode} search found nothing`);
       }

@@ -197,15 +197,15 @@ async function memspaceExtras(
   base: { version: string; kind: DataKind; n: number },
 ): Promise<{ rows: ScaleRow[]; cold: Pick<ScaleRow, 'coldFirstSearchMs' | 'coldIndexReadyMs'> }> {
   const ms = await peer.open();
-  const space = [...(await ms.service.listSpaces()).items].find((s) => s.name !== 'default')!.name;
-  const exact = await timeSearches(queries, (q) => ms.service.search(space, { embedding: toNumberArray(q), mode: 'vector', limit: K, exact: true }).then((r) => r.results.map((h) => Number(h.memory.id.slice(1)))));
+  const space = [...(await ms.spaces.list()).items].find((s) => s.name !== 'default')!.name;
+  const exact = await timeSearches(queries, (q) => ms.search.run(space, { embedding: toNumberArray(q), mode: 'vector', limit: K, exact: true }).then((r) => r.results.map((h) => Number(h.memory.id.slice(1)))));
   const out: ScaleRow[] = [{ system: 'memspace exact', ...base, ingestPerSec, buildMs: 0, ...exact.figures(truth), rssMiB: rss }];
 
   await peer.closeSpaces();
   let start = process.hrtime.bigint();
-  await ms.service.search(space, { embedding: toNumberArray(queries[0]!), mode: 'vector', limit: K });
+  await ms.search.run(space, { embedding: toNumberArray(queries[0]!), mode: 'vector', limit: K });
   const coldFirstSearchMs = msSince(start);
-  await ms.service.settleIndex(space);
+  await ms.search.settleIndex(space);
   const cold = { coldFirstSearchMs, coldIndexReadyMs: msSince(start) };
 
   // The store alone: index search, exact rescoring and the fresh tail, ids only (no validation, no reading memories).
@@ -263,7 +263,7 @@ async function crossover(sizes: number[], queryCount: number): Promise<Crossover
       await peer.prepare();
       const ann = await timeSearches(queries, (q) => peer.search(q, K));
       const ms = await peer.open();
-      const exact = await timeSearches(queries, (q) => ms.service.search('bench', { embedding: toNumberArray(q), mode: 'vector', limit: K, exact: true }).then((r) => r.results.map((h) => Number(h.memory.id.slice(1)))));
+      const exact = await timeSearches(queries, (q) => ms.search.run('bench', { embedding: toNumberArray(q), mode: 'vector', limit: K, exact: true }).then((r) => r.results.map((h) => Number(h.memory.id.slice(1)))));
       out.push({ n, exactP50Ms: exact.figures(set.truth).p50Ms, annP50Ms: ann.figures(set.truth).p50Ms, annRecallAt10: ann.figures(set.truth).recallAt10 });
     } finally {
       await peer.close();

@@ -1,7 +1,13 @@
 import { loadConfig, type Config } from './config.js';
 import type { EmbedderProvider } from './core/ports/embedder.js';
+import { AccessGuard } from './engine/access-guard.js';
+import { ChangeFeed } from './engine/change-stream.js';
 import { KeyService } from './engine/key-service.js';
 import { MemoryService } from './engine/memory-service.js';
+import { SearchService } from './engine/search-service.js';
+import { SpaceEmbeddings } from './engine/space-embeddings.js';
+import { SpaceGate } from './engine/space-gate.js';
+import { SpaceService } from './engine/space-service.js';
 import { RetentionSweeper } from './engine/retention-sweeper.js';
 import { HealthService } from './engine/space-health.js';
 import { SpaceLifecycle } from './engine/space-lifecycle.js';
@@ -12,24 +18,46 @@ import { DefaultEmbedderProvider } from './embed/embedder-provider.js';
 import type { Backend } from './core/ports/catalog-store.js';
 import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
 
-/** An open memspace: the engine over a data directory, with its embedders. */
+/**
+ * An open memspace: the engine over a data directory (or a PostgreSQL database), with its
+ * embedders. Every service takes a {@link CallContext} naming the caller; in-process callers
+ * that give none act as the holder of the data directory.
+ */
 export interface Memspace {
   readonly config: Config;
-  readonly service: MemoryService;
-  readonly registry: SpaceRegistry;
+  /** The one access check: every front-end and service asks it before touching a space. */
+  readonly guard: AccessGuard;
+  /** Spaces themselves, and their audit trails. */
+  readonly spaces: SpaceService;
+  /** Memories, their history and relations, and contexts. */
+  readonly memories: MemoryService;
+  /** Search in one space or across spaces. */
+  readonly search: SearchService;
+  /** Export and import of whole spaces. */
   readonly transfer: SpaceTransfer;
   /** API keys, kept in the catalogue. */
   readonly keys: KeyService;
-  /** Shares of spaces and searches across spaces. */
+  /** Shares of spaces with other spaces' readers or keys. */
   readonly shares: ShareService;
+  /** The change streams of spaces. */
+  readonly changes: ChangeFeed;
   /** Health figures of the process and of each space. */
   readonly health: HealthService;
   /** Hard-deletes expired memories and those past their space's retention. */
   readonly sweeper: RetentionSweeper;
-  /** Archive and restore of spaces. */
+  /** Archive and restore of spaces, and closing idle ones. */
   readonly lifecycle: SpaceLifecycle;
   /** Closes every space, the catalogue and the embedders. */
   close(): Promise<void>;
+}
+
+/**
+ * The engine with its parts exposed: what tests and benchmarks reach into (the registry, the
+ * backend). Front-ends get a {@link Memspace}, which holds no way around the services.
+ */
+export interface MemspaceEngine extends Memspace {
+  readonly registry: SpaceRegistry;
+  readonly backend: Backend;
 }
 
 /** Options of {@link openMemspace} beyond the configuration. */
@@ -41,10 +69,15 @@ export interface OpenMemspaceOptions {
 }
 
 /**
- * Opens memspace on the embedded backend. Creates the `default` space if missing; opens no
+ * Opens memspace on the configured backend. Creates the `default` space if missing; opens no
  * space and loads no model until one is used.
  */
 export async function openMemspace(config: Config = loadConfig(), options: OpenMemspaceOptions = {}): Promise<Memspace> {
+  return openEngine(config, options);
+}
+
+/** {@link openMemspace} with the engine's parts exposed, for tests and benchmarks. */
+export async function openEngine(config: Config = loadConfig(), options: OpenMemspaceOptions = {}): Promise<MemspaceEngine> {
   const backend = await openBackend(config);
   const now = options.now ?? Date.now;
   // A space is swept as it opens, so whatever expired while it was closed is gone before anyone reads it.
@@ -56,28 +89,38 @@ export async function openMemspace(config: Config = loadConfig(), options: OpenM
     now,
     onOpen: (handle) => sweeper.sweepOnOpen(handle),
   });
-  const sweeper = new RetentionSweeper(registry, now);
+  const guard = new AccessGuard(registry, now);
+  const gate = new SpaceGate(registry, guard, now);
+  const sweeper = new RetentionSweeper(registry, guard, now);
   const embedders =
     options.embedders ??
     new DefaultEmbedderProvider({
       local: config.embedPoolSize === undefined ? {} : { poolSize: config.embedPoolSize },
       ...(config.openaiBaseUrl !== undefined && { openai: { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey } }),
     });
-  const service = new MemoryService({ registry, embedders, now, onRetentionChange: (space) => sweeper.sweepSpace(space) });
-  await service.ensureDefaultSpace();
+  const embeddings = new SpaceEmbeddings(embedders);
+  const spaces = new SpaceService(gate, backend, embeddings, (space) => sweeper.sweepSpace(space));
+  const memories = new MemoryService(gate, embeddings);
+  const shares = new ShareService(backend, gate);
+  await spaces.ensureDefault();
   return {
     config,
-    service,
     registry,
-    transfer: new SpaceTransfer(registry, service, now),
+    backend,
+    guard,
+    spaces,
+    memories,
+    search: new SearchService(gate, embeddings, shares),
+    transfer: new SpaceTransfer(gate, embeddings, spaces, memories),
     keys: new KeyService(backend, now),
-    shares: new ShareService(backend, service, now),
-    health: new HealthService(registry, now),
+    shares,
+    changes: new ChangeFeed(gate, backend.changeBell),
+    health: new HealthService(gate),
     sweeper,
-    lifecycle: new SpaceLifecycle(registry, now),
+    lifecycle: new SpaceLifecycle(gate),
     async close() {
       await sweeper.stop();
-      await service.close();
+      await registry.close();
       await backend.close();
       await embedders.close?.();
     },

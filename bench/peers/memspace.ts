@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadConfig } from '../../src/config.js';
-import { openMemspace, type Memspace } from '../../src/memspace.js';
+import { openEngine, type MemspaceEngine } from '../../src/memspace.js';
 import { byTenant, DEFAULT_TENANT, type PeerSystem, type VectorItem, toNumberArray } from './peer.js';
 
 export interface MemspacePeerOptions {
@@ -27,15 +27,15 @@ export class MemspacePeer implements PeerSystem {
   readonly name: string;
   readonly version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   readonly dataDir = mkdtempSync(join(tmpdir(), 'memspace-bench-'));
-  private ms: Memspace | undefined;
+  private ms: MemspaceEngine | undefined;
   private readonly spaces = new Set<string>();
 
   constructor(private readonly options: MemspacePeerOptions) {
     this.name = options.exact === true ? 'memspace exact' : 'memspace ANN';
   }
 
-  async open(): Promise<Memspace> {
-    this.ms ??= await openMemspace(
+  async open(): Promise<MemspaceEngine> {
+    this.ms ??= await openEngine(
       loadConfig({ dataDir: this.dataDir, ...(this.options.annThreshold !== undefined && { annThreshold: this.options.annThreshold }) }, {}),
     );
     return this.ms;
@@ -45,10 +45,10 @@ export class MemspacePeer implements PeerSystem {
     const ms = await this.open();
     for (const [tenant, list] of byTenant(items)) {
       if (!this.spaces.has(tenant)) {
-        await ms.service.createSpace({ name: tenant, embedder: 'none', dimension: this.options.dim });
+        await ms.spaces.create({ name: tenant, embedder: 'none', dimension: this.options.dim });
         this.spaces.add(tenant);
       }
-      await ms.service.addMemories(
+      await ms.memories.addMany(
         tenant,
         list.map((item) => ({ id: `r${item.id}`, content: item.content, embedding: toNumberArray(item.vector) })),
       );
@@ -57,12 +57,12 @@ export class MemspacePeer implements PeerSystem {
 
   async prepare(): Promise<void> {
     const ms = await this.open();
-    for (const space of this.spaces) await ms.service.settleIndex(space);
+    for (const space of this.spaces) await ms.search.settleIndex(space);
   }
 
   async search(vector: Float32Array, k: number, tenant?: string): Promise<number[]> {
     const ms = await this.open();
-    const { results } = await ms.service.search(tenant ?? DEFAULT_TENANT, {
+    const { results } = await ms.search.run(tenant ?? DEFAULT_TENANT, {
       embedding: toNumberArray(vector),
       mode: 'vector',
       limit: k,

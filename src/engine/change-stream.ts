@@ -1,6 +1,8 @@
 import type { ChangeBell } from '../core/change-bell.js';
 import { spaceKey } from '../core/space-name.js';
 import type { ChangeRecord } from '../core/types.js';
+import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import type { SpaceGate } from './space-gate.js';
 import type { SpaceRegistry } from './space-registry.js';
 
 /** Options of {@link followChanges}. */
@@ -17,6 +19,25 @@ export interface FollowOptions {
   batch?: number;
 }
 
+/** The change streams of spaces, for their readers. */
+export class ChangeFeed {
+  constructor(
+    private readonly gate: SpaceGate,
+    private readonly bell: ChangeBell,
+  ) {}
+
+  /**
+   * The stream of `space` after `afterSeq` (see {@link followChanges}), once the caller may
+   * read the space and the space exists: both are checked before this resolves, so a stream
+   * that starts has a space to follow.
+   */
+  async follow(space: string, afterSeq: number, options: FollowOptions, call: CallContext = {}): Promise<AsyncGenerator<ChangeRecord>> {
+    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'read', call);
+    await this.gate.registry.record(space);
+    return followChanges(this.gate.registry, this.bell, space, afterSeq, options);
+  }
+}
+
 /**
  * Every change-feed event of one space after `afterSeq`, in order, then new ones as they are
  * committed, until `signal` aborts. The feed is durable and sequence numbers are never reused,
@@ -24,9 +45,9 @@ export interface FollowOptions {
  * caught up the reader sleeps until the backend's change bell rings for the space (a write in
  * this process, or a notification from another server on a shared database) or `pollMs` passes.
  */
-export async function* followChanges(registry: SpaceRegistry, space: string, afterSeq: number, options: FollowOptions): AsyncGenerator<ChangeRecord> {
+export async function* followChanges(registry: SpaceRegistry, bell: ChangeBell, space: string, afterSeq: number, options: FollowOptions): AsyncGenerator<ChangeRecord> {
   const batch = options.batch ?? 500;
-  const wake = new Wake(registry.backend.changeBell, spaceKey(space), options.signal);
+  const wake = new Wake(bell, spaceKey(space), options.signal);
   let cursor = afterSeq;
   try {
     while (!options.signal.aborted) {

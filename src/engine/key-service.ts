@@ -5,7 +5,7 @@ import { uuidv7 } from '../core/ids.js';
 import type { Backend, KeyRecord } from '../core/ports/catalog-store.js';
 import { parseWith } from '../core/validate.js';
 import { iso, type CreatedKey, type KeyView } from '../core/views.js';
-import type { Principal } from './access.js';
+import { LOCAL_PRINCIPAL, type CallContext, type Principal } from './access-guard.js';
 
 /** Shortest secret accepted as a root key given by the operator. */
 const MIN_SECRET_LENGTH = 24;
@@ -38,7 +38,8 @@ export class KeyService {
   }
 
   /** Creates a key; the secret is in the result and nowhere else, ever. */
-  async create(input: unknown, by: Principal): Promise<CreatedKey> {
+  async create(input: unknown, call: CallContext = {}): Promise<CreatedKey> {
+    const by = call.principal ?? LOCAL_PRINCIPAL;
     const spec = parseWith(KeyCreateSchema, input, 'key');
     for (const grant of spec.grants) {
       if (!holds(by.grants, grant, 'admin')) {
@@ -50,13 +51,15 @@ export class KeyService {
     return { ...view(record), key: secret };
   }
 
-  /** The keys `by` administers (every grant held by its admin grants), oldest first. */
-  async list(by: Principal): Promise<KeyView[]> {
+  /** The keys the caller administers (every grant held by its admin grants), oldest first. */
+  async list(call: CallContext = {}): Promise<KeyView[]> {
+    const by = call.principal ?? LOCAL_PRINCIPAL;
     return (await this.backend.listKeys()).filter((k) => administers(by, k)).map(view);
   }
 
-  /** Revokes a key at once; `NOT_FOUND` for an unknown key or one `by` does not administer. */
-  async revoke(id: string, by: Principal): Promise<void> {
+  /** Revokes a key at once; `NOT_FOUND` for an unknown key or one the caller does not administer. */
+  async revoke(id: string, call: CallContext = {}): Promise<void> {
+    const by = call.principal ?? LOCAL_PRINCIPAL;
     const key = (await this.backend.listKeys()).find((k) => k.id === id && k.revokedAt === null);
     if (key === undefined || !administers(by, key) || !(await this.backend.revokeKey(id, this.now()))) {
       throw new MemspaceError('NOT_FOUND', `key ${id} not found`, { id });

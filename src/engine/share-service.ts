@@ -1,12 +1,12 @@
 import { MemspaceError } from '../core/errors.js';
-import { allows, roleIn, ShareInputSchema } from '../core/grants.js';
+import { allows, ShareInputSchema } from '../core/grants.js';
 import { uuidv7 } from '../core/ids.js';
 import type { Backend, ShareRecord } from '../core/ports/catalog-store.js';
 import { spaceKey, validateSpaceName } from '../core/space-name.js';
 import { parseWith } from '../core/validate.js';
-import { iso, type CrossSearchHit, type ShareView } from '../core/views.js';
-import { canSee, type Principal } from './access.js';
-import type { CallContext, MemoryService } from './memory-service.js';
+import { iso, type ShareView } from '../core/views.js';
+import { LOCAL_PRINCIPAL, type CallContext, type Principal } from './access-guard.js';
+import type { SpaceGate } from './space-gate.js';
 
 /** How a principal may read a space: by its own grant, or through a share (maybe limited to tags). */
 export interface ReadAccess {
@@ -23,12 +23,13 @@ export interface ReadAccess {
 export class ShareService {
   constructor(
     private readonly backend: Backend,
-    private readonly service: MemoryService,
-    private readonly now: () => number = Date.now,
+    private readonly gate: SpaceGate,
   ) {}
 
-  /** Shares `space` (the caller has been checked to administer it). */
-  async create(space: string, input: unknown, by: Principal, ctx: CallContext = {}): Promise<ShareView> {
+  /** Shares `space`, which takes admin there. */
+  async create(space: string, input: unknown, call: CallContext = {}): Promise<ShareView> {
+    const principal = call.principal ?? LOCAL_PRINCIPAL;
+    await this.gate.guard.authorize(principal, space, 'admin', call);
     const spec = parseWith(ShareInputSchema, input, 'share');
     const record = await this.spaceRecord(space);
     if (record.isolation === 'strict') {
@@ -40,31 +41,33 @@ export class ShareService {
       throw new MemspaceError('VALIDATION_FAILED', 'a space cannot be shared with itself', { issues: [{ path: 'to', message: 'the same space' }] });
     }
     const share: ShareRecord = {
-      id: `shr_${uuidv7(this.now()).replace(/-/g, '')}`,
+      id: `shr_${uuidv7(this.gate.now()).replace(/-/g, '')}`,
       space: record.name,
       toSpace,
       toKey,
       role: 'read',
       tags: spec.tags ?? null,
-      createdAt: this.now(),
-      createdBy: by.keyId,
+      createdAt: this.gate.now(),
+      createdBy: principal.keyId,
     };
     await this.backend.createShare(share);
-    await this.service.recordAudit(record.name, { action: 'share.create', ids: [share.id], details: { to: spec.to, tags: share.tags } }, ctx);
+    await this.gate.record(record.name, { action: 'share.create', ids: [share.id], details: { to: spec.to, tags: share.tags } }, call);
     return view(share);
   }
 
-  /** Shares of `space`. */
-  async list(space: string): Promise<ShareView[]> {
+  /** Shares of `space`, for its admins. */
+  async list(space: string, call: CallContext = {}): Promise<ShareView[]> {
+    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'admin', call);
     const record = await this.spaceRecord(space);
     return (await this.backend.listShares(record.name)).map(view);
   }
 
   /** Deletes a share of `space`; `NOT_FOUND` when there is none with that id. */
-  async delete(space: string, id: string, ctx: CallContext = {}): Promise<void> {
+  async delete(space: string, id: string, call: CallContext = {}): Promise<void> {
+    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'admin', call);
     const record = await this.spaceRecord(space);
     if (!(await this.backend.deleteShare(record.name, id))) throw new MemspaceError('NOT_FOUND', `share ${id} not found in this space`, { id });
-    await this.service.recordAudit(record.name, { action: 'share.delete', ids: [id] }, ctx);
+    await this.gate.record(record.name, { action: 'share.delete', ids: [id], details: null }, call);
   }
 
   /**
@@ -72,11 +75,11 @@ export class ShareService {
    * can read. Neither is `SPACE_NOT_FOUND`, as for a space that does not exist.
    */
   async readAccess(principal: Principal, space: string): Promise<ReadAccess> {
-    if (allows(roleIn(principal.grants, space), 'read')) return { via: null, tags: null };
+    if (allows(this.gate.guard.roleIn(principal, space), 'read')) return { via: null, tags: null };
     const record = await this.backend.getSpace(space);
     if (record !== undefined && record.isolation !== 'strict') {
       const usable = (await this.backend.listShares(record.name)).filter(
-        (s) => (s.toKey !== null && s.toKey === principal.keyId) || (s.toSpace !== null && canSee(principal, s.toSpace)),
+        (s) => (s.toKey !== null && s.toKey === principal.keyId) || (s.toSpace !== null && this.gate.guard.canSee(principal, s.toSpace)),
       );
       // The widest share wins: one without tags reads everything.
       const open = usable.find((s) => s.tags === null);
@@ -84,33 +87,6 @@ export class ShareService {
       if (usable.length > 0) return { via: usable[0]!, tags: [...new Set(usable.flatMap((s) => s.tags ?? []))] };
     }
     throw new MemspaceError('SPACE_NOT_FOUND', `space "${space}" not found`, { space });
-  }
-
-  /**
-   * Searches several spaces with one request; every space must be readable, by grant or share.
-   * Hits carry their space and are merged by score. Reads through shares are audited in the
-   * shared space.
-   */
-  async search(principal: Principal, spaces: readonly string[], request: Record<string, unknown>, ctx: CallContext = {}): Promise<{ results: CrossSearchHit[] }> {
-    const names = [...new Map(spaces.map((s) => [spaceKey(validateSpaceName(s)), s])).values()];
-    const access = await Promise.all(names.map((name) => this.readAccess(principal, name)));
-    const limit = typeof request['limit'] === 'number' ? request['limit'] : 10;
-    const perSpace = await Promise.all(
-      names.map(async (name, i) => {
-        const { tags } = access[i]!;
-        const filter = tags === null ? request['filter'] : request['filter'] === undefined ? { tags: { in: tags } } : { and: [request['filter'], { tags: { in: tags } }] };
-        const { results } = await this.service.search(name, { ...request, ...(filter !== undefined && { filter }) });
-        return results.map((hit) => ({ ...hit, space: name }));
-      }),
-    );
-    for (const [i, name] of names.entries()) {
-      const via = access[i]!.via;
-      if (via === null) continue;
-      const ids = perSpace[i]!.map((h) => h.memory.id);
-      await this.service.recordAudit(name, { action: 'read.cross_space', ids, details: { share: via.id, results: ids.length } }, ctx);
-    }
-    const results = perSpace.flat().sort((a, b) => b.score - a.score).slice(0, limit);
-    return { results };
   }
 
   private async spaceRecord(space: string) {

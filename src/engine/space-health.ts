@@ -1,20 +1,38 @@
 import { isMemspaceError } from '../core/errors.js';
 import type { SpaceRecord } from '../core/types.js';
 import { iso, type ServiceHealth, type SpaceHealth } from '../core/views.js';
-import type { SpaceRegistry } from './space-registry.js';
+import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import type { SpaceGate } from './space-gate.js';
+import type { SpaceRegistry, SpaceRegistryStats } from './space-registry.js';
 
 /**
  * Health figures of spaces, for operators. Asking about an idle space never opens it: its
  * figures are read from its files, so a health check of every space costs no registry slot.
  */
 export class HealthService {
-  constructor(
-    private readonly registry: SpaceRegistry,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly registry: SpaceRegistry;
+  private readonly now: () => number;
 
-  /** Liveness, readiness and registry pressure. */
-  async health(): Promise<ServiceHealth> {
+  constructor(private readonly gate: SpaceGate) {
+    this.registry = gate.registry;
+    this.now = gate.now;
+  }
+
+  /** Counters of the open-space registry, for the process's metrics. */
+  registryStats(): SpaceRegistryStats {
+    return this.registry.stats();
+  }
+
+  /**
+   * Liveness and readiness; with registry pressure (open spaces, the cap, damaged spaces) for
+   * an operator only, since how busy the process is says something of other tenants.
+   */
+  async health(call: CallContext = {}): Promise<ServiceHealth> {
+    const full = await this.fullHealth();
+    return this.gate.guard.isOperator(call.principal ?? LOCAL_PRINCIPAL) ? full : { status: full.status, live: full.live, ready: full.ready };
+  }
+
+  private async fullHealth(): Promise<ServiceHealth> {
     const stats = this.registry.stats();
     let ready = true;
     try {
@@ -26,8 +44,18 @@ export class HealthService {
     return { status: ready && damaged === 0 ? 'ok' : 'degraded', live: true, ready, openSpaces: stats.open, maxOpenSpaces: stats.cap, damagedSpaces: damaged };
   }
 
-  /** Figures of one space; `SPACE_NOT_FOUND` when it does not exist. */
-  async spaceHealth(name: string): Promise<SpaceHealth> {
+  /**
+   * Figures of one space, for its readers (`registry` for operators only); `SPACE_NOT_FOUND`
+   * when it does not exist.
+   */
+  async spaceHealth(name: string, call: CallContext = {}): Promise<SpaceHealth> {
+    const principal = call.principal ?? LOCAL_PRINCIPAL;
+    await this.gate.guard.authorize(principal, name, 'read', call);
+    const health = await this.figures(name);
+    return this.gate.guard.isOperator(principal) ? health : { ...health, registry: null };
+  }
+
+  private async figures(name: string): Promise<SpaceHealth> {
     const record = await this.registry.record(name);
     const { open, cap } = this.registry.stats();
     const base = {

@@ -1,5 +1,6 @@
 import { spaceView, type ArchiveResult, type Space } from '../core/views.js';
-import type { CallContext } from './memory-service.js';
+import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import type { SpaceGate } from './space-gate.js';
 import type { SpaceRegistry } from './space-registry.js';
 
 /**
@@ -8,29 +9,36 @@ import type { SpaceRegistry } from './space-registry.js';
  * time in cold storage.
  */
 export class SpaceLifecycle {
-  constructor(
-    private readonly registry: SpaceRegistry,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly registry: SpaceRegistry;
 
-  /** Archives a space: `SPACE_ARCHIVED` for requests until restored (or auto-restore). */
-  async archive(name: string, ctx: CallContext = {}): Promise<ArchiveResult> {
+  constructor(private readonly gate: SpaceGate) {
+    this.registry = gate.registry;
+  }
+
+  /** Archives a space (admins only): `SPACE_ARCHIVED` for requests until restored (or auto-restore). */
+  async archive(name: string, call: CallContext = {}): Promise<ArchiveResult> {
+    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, name, 'admin', call);
     const record = await this.registry.record(name);
     // Written before the archive is made, so the entry is part of it; should archiving then
     // fail, the trail says an archive was attempted, which is true.
-    await this.registry.use(record.name, ({ store }) =>
-      store.appendAudit({ action: 'space.archive', ids: [], details: null }, { actor: ctx.actor ?? null, now: this.now(), requestId: ctx.requestId ?? null }),
-    );
+    await this.gate.record(record.name, { action: 'space.archive', ids: [], details: null }, call);
     const { bytes } = await this.registry.archive(record.name);
     return { space: spaceView(await this.registry.record(record.name)), archiveBytes: bytes };
   }
 
-  /** Restores an archived space into its directory; the space is `idle` until used. */
-  async restore(name: string, ctx: CallContext = {}): Promise<Space> {
+  /** Restores an archived space into its directory (admins only); the space is `idle` until used. */
+  async restore(name: string, call: CallContext = {}): Promise<Space> {
+    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, name, 'admin', call);
     await this.registry.restore(name);
-    await this.registry.use(name, ({ store }) =>
-      store.appendAudit({ action: 'space.restore', ids: [], details: null }, { actor: ctx.actor ?? null, now: this.now(), requestId: ctx.requestId ?? null }),
-    );
+    await this.gate.record(name, { action: 'space.restore', ids: [], details: null }, call);
     return spaceView(await this.registry.record(name));
+  }
+
+  /**
+   * Closes spaces idle past the configured timeout every `intervalMs`, on an unref'd timer
+   * (it never keeps the process alive); for the server process.
+   */
+  startIdleClosing(intervalMs?: number): void {
+    this.registry.startIdleTimer(intervalMs);
   }
 }

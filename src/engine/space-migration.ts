@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { MemspaceError } from '../core/errors.js';
 import { canonicalJson } from '../core/audit.js';
-import type { MemoryService } from './memory-service.js';
+import type { SpaceService } from './space-service.js';
 import type { ExportLine } from '../core/views.js';
 import type { SpaceTransfer } from './space-transfer.js';
 
-/** One side of a migration: a memspace's service and transfer (any backend). */
+/** One side of a migration: a memspace's spaces and transfer (any backend). */
 export interface MigrationEnd {
-  service: MemoryService;
+  spaces: SpaceService;
   transfer: SpaceTransfer;
 }
 
@@ -39,7 +39,7 @@ export async function migrateSpaces(
   to: MigrationEnd,
   options: { spaces?: readonly string[]; onSpace?: (result: SpaceMigration) => void } = {},
 ): Promise<SpaceMigration[]> {
-  const names = options.spaces ?? (await allSpaceNames(from.service));
+  const names = options.spaces ?? (await allSpaceNames(from.spaces));
   const results: SpaceMigration[] = [];
   for (const name of names) {
     const result = await migrateSpace(from, to, name);
@@ -51,16 +51,16 @@ export async function migrateSpaces(
 
 async function migrateSpace(from: MigrationEnd, to: MigrationEnd, name: string): Promise<SpaceMigration> {
   const source = await fingerprint(from.transfer, name, undefined);
-  const existing = await to.service.listSpaces({ prefix: name, limit: 1 });
+  const existing = await to.spaces.list({ prefix: name, limit: 1 });
   const target = existing.items.find((s) => s.name.toLowerCase() === name.toLowerCase());
   if (target !== undefined) {
     if (target.labels[MIGRATION_LABEL] !== undefined) {
-      await to.service.deleteSpace(target.name); // an interrupted copy: start it again
+      await to.spaces.delete(target.name); // an interrupted copy: start it again
     } else {
       const copy = await fingerprint(to.transfer, target.name, source.auditEntries);
       if (copy.checksum === source.checksum) return { space: name, outcome: 'verified', memories: source.memories, checksum: source.checksum };
       // An empty space (`default` exists everywhere) is filled in place; anything else is somebody's data.
-      if (!(await isEmpty(to.service, target.name))) {
+      if (!(await isEmpty(to.spaces, target.name))) {
         throw new MemspaceError('CONFLICT', `the target already has a space "${target.name}" with other data`, { space: target.name });
       }
       return copyInto(from, to, name, target.name, source, false);
@@ -71,7 +71,7 @@ async function migrateSpace(from: MigrationEnd, to: MigrationEnd, name: string):
 
 async function copyInto(from: MigrationEnd, to: MigrationEnd, name: string, targetName: string, source: Fingerprint, create: boolean): Promise<SpaceMigration> {
   const header = source.header;
-  if (create) await to.service.createSpace({
+  if (create) await to.spaces.create({
     name: header.name,
     description: header.description,
     isolation: header.isolation,
@@ -89,14 +89,14 @@ async function copyInto(from: MigrationEnd, to: MigrationEnd, name: string, targ
       space: name,
     });
   }
-  if (create) await to.service.updateSpace(targetName, { labels: header.labels }, { actor: 'migration' }); // done: the label goes
+  if (create) await to.spaces.update(targetName, { labels: header.labels }, { actor: 'migration' }); // done: the label goes
   return { space: name, outcome: 'migrated', memories: source.memories, checksum: source.checksum };
 }
 
 /** A space with no rows and an empty audit trail, which an import restores into exactly. */
-async function isEmpty(service: MemoryService, space: string): Promise<boolean> {
-  const { stats } = await service.getSpace(space);
-  return stats.memories + stats.relations + stats.contexts === 0 && stats.lastSeq === 0 && (await service.audit(space, { limit: 1 })).items.length === 0;
+async function isEmpty(spaces: SpaceService, space: string): Promise<boolean> {
+  const { stats } = await spaces.get(space);
+  return stats.memories + stats.relations + stats.contexts === 0 && stats.lastSeq === 0 && (await spaces.audit(space, { limit: 1 })).items.length === 0;
 }
 
 interface Fingerprint {
@@ -140,11 +140,11 @@ async function* exportText(transfer: SpaceTransfer, space: string): AsyncGenerat
   for await (const line of transfer.exportSpace(space)) yield JSON.stringify(line);
 }
 
-async function allSpaceNames(service: MemoryService): Promise<string[]> {
+async function allSpaceNames(spaces: SpaceService): Promise<string[]> {
   const names: string[] = [];
   let cursor: string | undefined;
   do {
-    const page = await service.listSpaces({ limit: 1000, ...(cursor !== undefined && { cursor }) });
+    const page = await spaces.list({ limit: 1000, ...(cursor !== undefined && { cursor }) });
     names.push(...page.items.filter((s) => s.state !== 'archived').map((s) => s.name));
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined);

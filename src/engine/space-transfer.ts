@@ -16,8 +16,12 @@ import {
   type ImportCounts,
   type ImportSummary,
 } from '../core/views.js';
-import type { CallContext, MemoryService } from './memory-service.js';
+import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import type { MemoryService } from './memory-service.js';
+import type { SpaceEmbeddings } from './space-embeddings.js';
+import { actorOf, type SpaceGate } from './space-gate.js';
 import type { SpaceHandle, SpaceRegistry } from './space-registry.js';
+import type { SpaceService } from './space-service.js';
 
 /** Called as work proceeds; `total` is known for exports (memories), unknown (null) for imports. */
 export type ProgressFn = (done: number, total: number | null) => void;
@@ -102,20 +106,28 @@ const PART_OF: Readonly<Record<string, Part>> = { memory: 'memories', relation: 
 
 /** Exports and imports whole spaces as JSON Lines: memories with vectors, relations, contexts, history, audit chain. */
 export class SpaceTransfer {
+  private readonly registry: SpaceRegistry;
+  private readonly now: () => number;
+
   constructor(
-    private readonly registry: SpaceRegistry,
-    private readonly service: MemoryService,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly gate: SpaceGate,
+    private readonly embeddings: SpaceEmbeddings,
+    private readonly spaces: SpaceService,
+    private readonly memories: MemoryService,
+  ) {
+    this.registry = gate.registry;
+    this.now = gate.now;
+  }
 
   /**
    * Every row of a space, oldest first in each kind. Each page is read in its own short visit so
    * a long export never pins the space open; a space written to meanwhile is exported as it
    * stands page by page, not as one snapshot (archive a space for an exact copy).
    */
-  async *exportSpace(space: string, onProgress?: ProgressFn): AsyncGenerator<ExportLine> {
+  async *exportSpace(space: string, onProgress?: ProgressFn, call: CallContext = {}): AsyncGenerator<ExportLine> {
+    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'read', call);
     const { record, total } = await this.registry.use(space, async (handle) => {
-      this.service.admit(handle.record);
+      this.gate.admit(handle.record);
       return { record: handle.record, total: (await handle.store.stats()).memories };
     });
     yield { type: 'space', ...spaceView(record) };
@@ -141,18 +153,19 @@ export class SpaceTransfer {
    * {@link ImportSummary} for restore and merge. Vectors are kept when their length fits the
    * space, else `DIMENSION_MISMATCH` before that batch is written; memories without a vector are
    * embedded. The import as a whole ends with one `import` audit entry holding the counts, also
-   * when it fails part way.
+   * when it fails part way. Importing takes write in the space, and admin when it creates it.
    */
-  async importSpace(space: string, lines: AsyncIterable<string>, onProgress?: ProgressFn, ctx: CallContext = {}): Promise<ImportSummary> {
+  async importSpace(space: string, lines: AsyncIterable<string>, onProgress?: ProgressFn, caller: CallContext = {}): Promise<ImportSummary> {
+    await this.authorizeImport(space, caller);
     const counts = (): ImportCounts => ({ imported: 0, skipped: 0 });
     const summary: ImportSummary = { mode: 'merge', memories: counts(), relations: counts(), contexts: counts(), history: counts(), audit: counts() };
-    const call: CallContext = { actor: ctx.actor ?? 'import', ...(ctx.requestId !== undefined && { requestId: ctx.requestId }) };
+    const call: CallContext = { ...caller, actor: actorOf(caller) ?? 'import' };
     let admitted = false;
     const admit = async (): Promise<void> => {
       if (admitted) return;
       admitted = true;
       summary.mode = await this.registry.use(space, async ({ record, store }) => {
-        this.service.admit(record);
+        this.gate.admit(record);
         const stats = await store.stats();
         const audit = await store.auditEntries({ limit: 1 });
         return stats.memories + stats.relations + stats.contexts === 0 && audit.length === 0 && stats.lastSeq === 0 ? 'restore' : 'merge';
@@ -172,15 +185,27 @@ export class SpaceTransfer {
     return summary;
   }
 
-  private async recordImport(space: string, summary: ImportSummary, ctx: CallContext, error: string | null): Promise<void> {
+  /** Write in an existing space; admin over the name of one the import would create. */
+  private async authorizeImport(space: string, call: CallContext): Promise<void> {
+    const principal = call.principal ?? LOCAL_PRINCIPAL;
+    await this.gate.guard.authorize(principal, space, 'write', call);
+    const exists = await this.registry.record(space).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof MemspaceError && error.code === 'SPACE_NOT_FOUND') return false;
+        throw error;
+      },
+    );
+    if (!exists) await this.gate.guard.authorize(principal, space, 'admin', call);
+  }
+
+  private async recordImport(space: string, summary: ImportSummary, call: CallContext, error: string | null): Promise<void> {
     const details = {
       mode: summary.mode,
       ...Object.fromEntries(PARTS.map((p) => [p, { ...summary[p] }])),
       ...(error !== null && { error }),
     };
-    await this.registry.use(space, ({ store }) =>
-      store.appendAudit({ action: 'import', ids: [], details }, { actor: ctx.actor ?? null, now: this.now(), requestId: ctx.requestId ?? null }),
-    );
+    await this.gate.record(space, { action: 'import', ids: [], details }, call);
   }
 
   private async importLines(
@@ -212,7 +237,7 @@ export class SpaceTransfer {
       }
       const type = (value as { type?: unknown } | null)?.type;
       if (type === 'space') {
-        await this.ensureSpace(space, value as Record<string, unknown>);
+        await this.ensureSpace(space, value as Record<string, unknown>, ctx);
         continue;
       }
       const part = typeof type === 'string' ? PART_OF[type] : undefined;
@@ -234,7 +259,7 @@ export class SpaceTransfer {
   /** Writes one batch of lines of one kind, as a restore or a merge. */
   private async writeBatch(space: string, part: Part, rows: unknown[], summary: ImportSummary, ctx: CallContext): Promise<void> {
     await this.registry.use(space, async (handle) => {
-      const writeCtx = { actor: ctx.actor ?? null, now: this.now(), requestId: ctx.requestId ?? null };
+      const writeCtx = this.gate.writeContext(ctx, this.now());
       if (part === 'memories') return this.writeMemories(handle, rows as MemoryLine[], summary, writeCtx);
       if (part === 'contexts') return this.writeContexts(handle, rows as ContextLine[], summary, writeCtx);
       if (part === 'relations') return this.writeRelations(handle, rows as z.output<typeof RelationLineSchema>[], summary, ctx);
@@ -255,7 +280,7 @@ export class SpaceTransfer {
     const fresh = await this.freshOnly(items, async (ids) => (await handle.store.getMemories(ids, { embeddings: false })).map((m) => m.id));
     summary.memories.skipped += items.length - fresh.length;
     if (fresh.length === 0) return;
-    const vectors = await this.service.vectorsFor(handle, fresh.map((i) => ({ text: i.content, given: i.embedding })));
+    const vectors = await this.embeddings.vectorsFor(handle.record, fresh.map((i) => ({ text: i.content, given: i.embedding })));
     const rows: MemoryRecord[] = fresh.map((i, n) => ({
       id: i.id,
       content: i.content,
@@ -288,7 +313,7 @@ export class SpaceTransfer {
     const fresh = await this.freshOnly(items, async () => [...existing]);
     summary.contexts.skipped += items.length - fresh.length;
     if (fresh.length === 0) return;
-    const vectors = await this.service.vectorsFor(handle, fresh.map((c) => ({ text: c.summary, given: c.embedding })));
+    const vectors = await this.embeddings.vectorsFor(handle.record, fresh.map((c) => ({ text: c.summary, given: c.embedding })));
     const rows: ContextRecord[] = fresh.map((c, n) => ({
       id: c.id,
       content: c.content,
@@ -314,7 +339,7 @@ export class SpaceTransfer {
     }
     for (const r of items) {
       try {
-        await this.service.addRelation(handle.record.name, { id: r.id, from: r.from, to: r.to, type: r.relationType, weight: r.weight, metadata: r.metadata }, ctx);
+        await this.memories.relate(handle.record.name, { id: r.id, from: r.from, to: r.to, type: r.relationType, weight: r.weight, metadata: r.metadata }, ctx);
         summary.relations.imported += 1;
       } catch (error) {
         if (error instanceof MemspaceError && error.code === 'CONFLICT') summary.relations.skipped += 1;
@@ -335,14 +360,14 @@ export class SpaceTransfer {
   }
 
   /** Creates the target space from an export's header when it does not exist yet. */
-  private async ensureSpace(space: string, header: Record<string, unknown>): Promise<void> {
+  private async ensureSpace(space: string, header: Record<string, unknown>, call: CallContext): Promise<void> {
     try {
       await this.registry.record(space);
     } catch (error) {
       if (!(error instanceof MemspaceError && error.code === 'SPACE_NOT_FOUND')) throw error;
       const keep = ['description', 'isolation', 'sensitivity', 'retentionDays', 'quotas', 'labels', 'embedder', 'dimension'];
       const settings = Object.fromEntries(Object.entries(header).filter(([k]) => keep.includes(k)));
-      await this.service.createSpace({ ...settings, name: space });
+      await this.spaces.create({ ...settings, name: space }, call);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { definedOnly } from '../core/defined.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,9 +114,9 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   try {
     const ms = await openMemspace(config, embedders ? { embedders } : {});
     try {
-      await ms.service.createSpace({ name: space, description: `retrieval evaluation of ${options.file}` });
+      await ms.spaces.create({ name: space, description: `retrieval evaluation of ${options.file}` });
       let started = now();
-      await load(set, batchSize, (batch) => ms.service.addMemories(space, batch), options.onProgress);
+      await load(set, batchSize, (batch) => ms.memories.addMany(space, batch), options.onProgress);
       const loadMs = now() - started;
 
       started = now();
@@ -125,13 +126,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
       for (const spec of specs) {
         const ranked: (RankedQuery & { id: string })[] = [];
         for (const q of set.queries) {
-          const { results } = await ms.service.search(space, {
-            query: q.query,
-            mode: spec.mode,
-            limit,
-            ...(spec.fusion !== undefined && { fusion: spec.fusion }),
-            ...(spec.vectorWeight !== undefined && { vectorWeight: spec.vectorWeight }),
-          });
+          const { results } = await ms.search.run(space, { query: q.query, mode: spec.mode, limit, ...definedOnly({ fusion: spec.fusion, vectorWeight: spec.vectorWeight }) });
           ranked.push({ id: q.id, ranked: results.map((r) => r.memory.id), relevant: q.relevant });
           options.onProgress?.('search', ++done, total);
         }

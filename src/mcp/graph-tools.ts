@@ -26,7 +26,7 @@ const DELETE = { readOnlyHint: false, destructiveHint: true, idempotentHint: tru
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
 function graphOf(s: McpSession): SpaceGraph {
-  return new SpaceGraph(s.service, s.space, s.call, s.semantic);
+  return new SpaceGraph(s.engine, s.space, s.call, s.semantic);
 }
 
 /** The reference server's knowledge-graph tools, over the session's space. */

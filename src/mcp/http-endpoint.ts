@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { MemspaceError } from '../core/errors.js';
 import { DEFAULT_SPACE, SPACE_HEADER, spaceKey, validateSpaceName } from '../core/space-name.js';
-import { requireRole, type Principal } from '../engine/access.js';
+import type { CallContext, Principal } from '../engine/access-guard.js';
 import type { Memspace } from '../memspace.js';
 import { createMcpServer } from './mcp-server.js';
 
@@ -16,14 +16,32 @@ const SESSION_HEADER = 'mcp-session-id';
 
 /** Options of the endpoint. */
 export interface McpHttpOptions {
-  /** Who sent a request; the server's authentication has already established it. */
-  principalOf(request: FastifyRequest): Principal;
   /** Most sessions open at once; past it (after closing idle ones) a new one is `QUOTA_EXCEEDED`. @default 10000 */
   maxSessions?: number;
   /** A session without requests for this long is closed when room is needed, in ms. @default 1800000 (30 min) */
   idleMs?: number;
   /** Clock, in epoch ms. @default Date.now */
   now?: () => number;
+  /** Hears of each unexpected failure of a tool (`INTERNAL`), whose message the caller does not see. */
+  onInternalError?: (error: unknown, tool: string, space: string) => void;
+}
+
+/** What the endpoint's handler gets from the HTTP route that serves it. */
+export interface McpRequest {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  /** The authenticated caller, as the engine takes it. */
+  call: CallContext & { principal: Principal };
+}
+
+/** One route of the endpoint, in the shape of the server's route table (which documents it). */
+export interface McpRoute {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  scoped: false;
+  tag: string;
+  summary: string;
+  handler(ctx: McpRequest): Promise<unknown>;
 }
 
 /** One session: bound for its whole life to the key and the space it was opened with. */
@@ -36,7 +54,7 @@ interface Session {
 }
 
 /**
- * Serves MCP over Streamable HTTP at `/mcp` on the HTTP API, authenticated by the same API keys
+ * MCP over Streamable HTTP at `/mcp` on the HTTP API, authenticated by the same API keys
  * (the server's `onRequest` hook runs first, so an unknown key never reaches this code).
  *
  * Stateful: `initialize` opens a session in one space, chosen as on every other route without a
@@ -46,22 +64,21 @@ interface Session {
  * key is `NOT_FOUND` exactly like an unknown one: ids do not travel between keys, and a
  * caller learns nothing of other keys' sessions.
  */
-export function mcpRoutes(app: FastifyInstance, ms: Memspace, options: McpHttpOptions): void {
-  const sessions = new McpSessions(ms, options, app);
-  // Streams held open by clients would otherwise keep a graceful shutdown waiting forever.
-  app.addHook('preClose', async () => sessions.closeAll());
-  app.route({
-    method: ['GET', 'POST', 'DELETE'],
-    url: MCP_PATH,
-    handler: async (request, reply) => {
-      await sessions.handle(request, reply);
-      return reply;
-    },
-  });
+export function mcpRoutes(sessions: McpSessions): McpRoute[] {
+  const handler = async ({ request, reply, call }: McpRequest): Promise<unknown> => {
+    await sessions.handle(request, reply, call);
+    return reply;
+  };
+  const route = (method: McpRoute['method'], summary: string): McpRoute => ({ method, path: MCP_PATH, scoped: false, tag: 'mcp', summary, handler });
+  return [
+    route('POST', 'MCP Streamable HTTP: a JSON-RPC message (initialize opens a session in one space; later messages carry Mcp-Session-Id)'),
+    route('GET', "MCP Streamable HTTP: the session's server-to-client stream"),
+    route('DELETE', 'MCP Streamable HTTP: end the session'),
+  ];
 }
 
-/** The open sessions of one server. */
-class McpSessions {
+/** The open sessions of one server; {@link McpSessions.closeAll} ends them at shutdown, where streams held open by clients would otherwise keep it waiting. */
+export class McpSessions {
   private readonly sessions = new Map<string, Session>();
   private readonly maxSessions: number;
   private readonly idleMs: number;
@@ -69,16 +86,15 @@ class McpSessions {
 
   constructor(
     private readonly ms: Memspace,
-    private readonly options: McpHttpOptions,
-    private readonly app: FastifyInstance,
+    private readonly options: McpHttpOptions = {},
   ) {
     this.maxSessions = options.maxSessions ?? 10_000;
     this.idleMs = options.idleMs ?? 30 * 60_000;
     this.now = options.now ?? Date.now;
   }
 
-  async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const principal = this.options.principalOf(request);
+  async handle(request: FastifyRequest, reply: FastifyReply, call: McpRequest['call']): Promise<void> {
+    const principal = call.principal;
     const id = singleHeader(request, SESSION_HEADER);
     const named = requestedSpace(request);
     let session: Session;
@@ -93,7 +109,7 @@ class McpSessions {
       }
       session = found;
     } else if (request.method === 'POST' && isInitializeRequest(request.body)) {
-      session = await this.open(principal, named ?? principal.defaultSpace ?? DEFAULT_SPACE);
+      session = await this.open(call, named ?? principal.defaultSpace ?? DEFAULT_SPACE);
     } else {
       throw new MemspaceError('VALIDATION_FAILED', `send the ${SESSION_HEADER} header of a session, or initialize one`, {
         issues: [{ path: SESSION_HEADER, message: 'required after initialize' }],
@@ -105,7 +121,7 @@ class McpSessions {
     try {
       await session.transport.handleRequest(request.raw, reply.raw, request.body);
     } catch (error) {
-      this.app.log.error({ err: error }, 'MCP request failed');
+      request.log.error({ err: error }, 'MCP request failed');
       if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } }));
       else reply.raw.destroy();
     }
@@ -118,23 +134,19 @@ class McpSessions {
     this.sessions.clear();
   }
 
-  private async open(principal: Principal, space: string): Promise<Session> {
-    try {
-      requireRole(principal, space, 'read');
-    } catch (error) {
-      if (error instanceof MemspaceError) await this.auditDenial(principal, space, 'initialize', error);
-      throw error;
-    }
-    const record = await this.ms.registry.record(space);
+  private async open(call: McpRequest['call'], space: string): Promise<Session> {
+    const principal = call.principal;
+    await this.ms.guard.authorize(principal, space, 'read', { ...call, via: { ...call.via, tool: 'initialize' } });
+    const info = await this.ms.spaces.get(space, call);
     await this.makeRoom();
+    // The session's calls are not the initialize request: they carry no request id of their own.
+    const { requestId: _initialize, ...sessionCall } = call;
     const server = createMcpServer({
-      service: this.ms.service,
-      principal,
-      space: record.name,
-      semantic: record.embedder !== 'none',
-      call: { actor: principal.keyId },
-      onDenied: (tool, error) => this.auditDenial(principal, record.name, tool, error),
-      onInternalError: (tool, error) => this.app.log.error({ err: error, tool, space: record.name }, 'MCP tool failed'),
+      engine: this.ms,
+      space: info.name,
+      semantic: info.embedder !== 'none',
+      call: sessionCall,
+      onInternalError: (tool, error) => this.options.onInternalError?.(error, tool, info.name),
     });
     const session: Session = {
       transport: new StreamableHTTPServerTransport({
@@ -144,7 +156,7 @@ class McpSessions {
       }),
       server,
       keyId: principal.keyId,
-      space: record.name,
+      space: info.name,
       lastSeen: this.now(),
     };
     session.transport.onclose = () => {
@@ -165,20 +177,6 @@ class McpSessions {
     }
     if (this.sessions.size >= this.maxSessions) {
       throw new MemspaceError('QUOTA_EXCEEDED', `the server holds ${this.maxSessions} MCP sessions, its most`, { quota: 'mcpSessions', limit: this.maxSessions });
-    }
-  }
-
-  /** Records a refused request in the audit trail of the space it named, when that space exists (the caller learns nothing from it). */
-  private async auditDenial(principal: Principal, space: string, tool: string, error: MemspaceError): Promise<void> {
-    try {
-      if ((await this.ms.registry.backend.getSpace(space)) === undefined) return;
-      await this.ms.service.recordAudit(
-        space,
-        { action: 'request.denied', ids: [], details: { method: 'POST', route: MCP_PATH, tool, code: error.code } },
-        { actor: principal.keyId },
-      );
-    } catch (e) {
-      this.app.log.error({ err: e }, 'could not audit a denied MCP request');
     }
   }
 }

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { isMemspaceError, MemspaceError } from '../core/errors.js';
 import { MAX_BATCH, MAX_LIMIT } from '../core/schemas.js';
 import type { Memory, Relation } from '../core/views.js';
-import type { CallContext, MemoryService } from '../engine/memory-service.js';
+import type { CallContext } from '../engine/access-guard.js';
+import type { McpEngine } from './tool-spec.js';
 
 // The knowledge graph of the reference MCP memory server (@modelcontextprotocol/server-memory),
 // kept as ordinary memories and relations of one space. This module is the whole mapping:
@@ -108,7 +109,7 @@ export function relationTypeFrom(r: Relation): string {
  */
 export class SpaceGraph {
   constructor(
-    private readonly service: MemoryService,
+    private readonly engine: McpEngine,
     private readonly space: string,
     private readonly call: CallContext = {},
     /** False for a space without embedder: searches match words only. */
@@ -124,14 +125,14 @@ export class SpaceGraph {
     for (let i = 0; i < candidates.length; i += MAX_BATCH) {
       const batch = candidates.slice(i, i + MAX_BATCH);
       try {
-        await this.service.addMemories(this.space, batch.map(entityMemory), this.call);
+        await this.engine.memories.addMany(this.space, batch.map(entityMemory), this.call);
         created.push(...batch);
       } catch (error) {
         if (!isMemspaceError(error, 'CONFLICT')) throw error;
         // A concurrent call created one of these names since the look-up: the batch landed not
         // at all, so add one by one and skip exactly the names taken meanwhile.
         for (const e of batch) {
-          if (await this.ignoring('CONFLICT', () => this.service.addMemory(this.space, entityMemory(e), this.call))) created.push(e);
+          if (await this.ignoring('CONFLICT', () => this.engine.memories.add(this.space, entityMemory(e), this.call))) created.push(e);
         }
       }
     }
@@ -157,7 +158,7 @@ export class SpaceGraph {
       if (existing.has(relationKey(r))) continue;
       const input = { id: relationId(r), from: entityId(r.from), to: entityId(r.to), type: relationTypeOf(r.relationType), metadata: { relationType: r.relationType } };
       // CONFLICT: a concurrent call stored the same relation since the look-up.
-      if (await this.ignoring('CONFLICT', () => this.service.addRelation(this.space, input, this.call))) created.push(r);
+      if (await this.ignoring('CONFLICT', () => this.engine.memories.relate(this.space, input, this.call))) created.push(r);
     }
     return created;
   }
@@ -186,7 +187,7 @@ export class SpaceGraph {
   async deleteEntities(names: readonly string[]): Promise<{ deleted: string[]; notFound: string[] }> {
     const found = await this.findEntities(names);
     for (const name of found.keys()) {
-      await this.ignoring('NOT_FOUND', () => this.service.deleteMemory(this.space, entityId(name), this.call));
+      await this.ignoring('NOT_FOUND', () => this.engine.memories.delete(this.space, entityId(name), this.call));
     }
     return { deleted: names.filter((n) => found.has(n)), notFound: names.filter((n) => !found.has(n)) };
   }
@@ -217,7 +218,7 @@ export class SpaceGraph {
       for (const { relation, to } of await this.outgoing(from, found)) {
         if (!wanted.has(relationKey({ from, to, relationType: relationTypeFrom(relation) }))) continue;
         const deleted = await this.ignoring('NOT_FOUND', async () => {
-          await this.service.deleteRelation(this.space, relation.id, this.call);
+          await this.engine.memories.unrelate(this.space, relation.id, this.call);
           return true;
         });
         if (deleted === true) deletedCount += 1;
@@ -295,7 +296,7 @@ export class SpaceGraph {
     const out: Entity[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.service.listMemories(this.space, { kind: ENTITY_KIND, order: 'asc', limit: MAX_LIMIT, ...(cursor !== undefined && { cursor }) });
+      const page = await this.engine.memories.list(this.space, { kind: ENTITY_KIND, order: 'asc', limit: MAX_LIMIT, ...(cursor !== undefined && { cursor }) }, this.call);
       for (const m of page.items) {
         const e = entityFromMemory(m);
         if (e) out.push(e);
@@ -310,7 +311,7 @@ export class SpaceGraph {
     const ids = [...new Set(names)].map(entityId);
     const found = new Map<string, Entity>();
     for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
-      const page = await this.service.listMemories(this.space, { kind: ENTITY_KIND, filter: { id: { in: ids.slice(i, i + LOOKUP_CHUNK) } }, order: 'asc', limit: MAX_LIMIT });
+      const page = await this.engine.memories.list(this.space, { kind: ENTITY_KIND, filter: { id: { in: ids.slice(i, i + LOOKUP_CHUNK) } }, order: 'asc', limit: MAX_LIMIT }, this.call);
       for (const m of page.items) {
         const e = entityFromMemory(m);
         if (e) found.set(e.name, e);
@@ -323,7 +324,7 @@ export class SpaceGraph {
   private async existingIds(ids: readonly string[]): Promise<Set<string>> {
     const out = new Set<string>();
     for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
-      const page = await this.service.listMemories(this.space, { filter: { id: { in: ids.slice(i, i + LOOKUP_CHUNK) } }, limit: MAX_LIMIT });
+      const page = await this.engine.memories.list(this.space, { filter: { id: { in: ids.slice(i, i + LOOKUP_CHUNK) } }, limit: MAX_LIMIT }, this.call);
       for (const m of page.items) out.add(m.id);
     }
     return out;
@@ -333,7 +334,7 @@ export class SpaceGraph {
   private async outgoing(from: string, among: ReadonlyMap<string, unknown>): Promise<{ relation: Relation; to: string }[]> {
     const names = new Map([...among.keys()].map((name) => [entityId(name), name]));
     // NOT_FOUND: the entity was deleted meanwhile, so it has no relations.
-    const relations = (await this.ignoring('NOT_FOUND', () => this.service.listRelations(this.space, entityId(from), { direction: 'out' }))) ?? [];
+    const relations = (await this.ignoring('NOT_FOUND', () => this.engine.memories.relations(this.space, entityId(from), { direction: 'out' }, this.call))) ?? [];
     return relations.flatMap((relation) => {
       const to = names.get(relation.to);
       return to === undefined ? [] : [{ relation, to }];
@@ -353,13 +354,13 @@ export class SpaceGraph {
   /** Names of the entities a search of the space finds for `query`, best first. */
   private async searchByMeaning(query: string): Promise<string[]> {
     if (query.trim() === '' || query.length > MAX_SEARCH_QUERY) return [];
-    const { results } = await this.service.search(this.space, {
+    const { results } = await this.engine.search.run(this.space, {
       query,
       mode: this.semantic ? 'hybrid' : 'keyword',
       limit: SEMANTIC_LIMIT,
       ...(this.semantic && { threshold: SEMANTIC_THRESHOLD }),
       filter: { kind: { eq: ENTITY_KIND } },
-    });
+    }, this.call);
     return results.flatMap((hit) => {
       const e = entityFromMemory(hit.memory);
       return e === undefined ? [] : [e.name];
@@ -372,12 +373,12 @@ export class SpaceGraph {
    * time in this process, so two concurrent calls never lose each other's observations.
    */
   private async changeEntity<T>(name: string, change: (e: Entity) => { next: Entity | undefined; result: T }): Promise<T | undefined> {
-    return serialize(this.service, `${this.space.toLowerCase()}\u0000${name}`, async () => {
+    return serialize(this.engine, `${this.space.toLowerCase()}\u0000${name}`, async () => {
       const e = (await this.findEntities([name])).get(name);
       if (e === undefined) return undefined;
       const { next, result } = change(e);
       if (next !== undefined) {
-        await this.service.updateMemory(this.space, entityId(name), { content: entityContent(next), metadata: entityMetadata(next) }, this.call);
+        await this.engine.memories.update(this.space, entityId(name), { content: entityContent(next), metadata: entityMetadata(next) }, this.call);
       }
       return result;
     });
@@ -431,13 +432,13 @@ function mergeByName(entities: readonly Entity[]): Entity[] {
   return [...byName.values()];
 }
 
-/** Tails of the chains of changes per entity, per service (so two data directories in one process never wait on each other). */
-const chains = new WeakMap<MemoryService, Map<string, Promise<unknown>>>();
+/** Tails of the chains of changes per entity, per engine (so two data directories in one process never wait on each other). */
+const chains = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 /** Runs `fn` after every earlier call with the same key has settled. */
-async function serialize<T>(service: MemoryService, key: string, fn: () => Promise<T>): Promise<T> {
-  let tails = chains.get(service);
-  if (tails === undefined) chains.set(service, (tails = new Map()));
+async function serialize<T>(engine: McpEngine, key: string, fn: () => Promise<T>): Promise<T> {
+  let tails = chains.get(engine.memories);
+  if (tails === undefined) chains.set(engine.memories, (tails = new Map()));
   const previous = tails.get(key) ?? Promise.resolve();
   const run = previous.then(fn, fn);
   const tail = run.then(

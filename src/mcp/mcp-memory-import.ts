@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isMemspaceError, MemspaceError } from '../core/errors.js';
 import { validateSpaceName } from '../core/space-name.js';
-import type { CallContext } from '../engine/memory-service.js';
+import type { CallContext } from '../engine/access-guard.js';
 import type { Memspace } from '../memspace.js';
 import { SpaceGraph, type KnowledgeGraph } from './knowledge-graph.js';
 
@@ -68,7 +68,7 @@ export async function readMcpMemoryFile(lines: AsyncIterable<string>): Promise<{
 export async function importMcpMemory(ms: Memspace, space: string, lines: AsyncIterable<string>, call: CallContext = {}): Promise<McpMemoryImportSummary> {
   validateSpaceName(space);
   const { graph, relationLines } = await readMcpMemoryFile(lines);
-  const record = await ms.registry.record(space).catch((error: unknown) => {
+  const record = await ms.spaces.get(space, call).catch((error: unknown) => {
     if (isMemspaceError(error, 'SPACE_NOT_FOUND')) return undefined;
     throw error;
   });
@@ -80,14 +80,14 @@ export async function importMcpMemory(ms: Memspace, space: string, lines: AsyncI
   const name = record?.name ?? space;
   const inFile = new Set(graph.entities.map((e) => e.name));
   const named = graph.relations.flatMap((r) => [r.from, r.to]).filter((n) => !inFile.has(n));
-  const inSpace = record === undefined ? new Set<string>() : await new SpaceGraph(ms.service, name, call).existing(named);
+  const inSpace = record === undefined ? new Set<string>() : await new SpaceGraph(ms, name, call).existing(named);
   graph.relations.forEach((r, i) => {
     for (const end of [r.from, r.to]) {
       if (!inFile.has(end) && !inSpace.has(end)) throw badLine(relationLines[i]!, end === r.from ? 'from' : 'to', `no entity named ${JSON.stringify(end)} in the file or the space`);
     }
   });
-  if (record === undefined) await ms.service.createSpace({ name });
-  const result = await new SpaceGraph(ms.service, name, call).merge(graph);
+  if (record === undefined) await ms.spaces.create({ name }, call);
+  const result = await new SpaceGraph(ms, name, call).merge(graph);
   return { space: name, createdSpace: record === undefined, ...result };
 }
 

@@ -2,7 +2,6 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { MemspaceError, toMemspaceError } from '../core/errors.js';
 import { parseWith } from '../core/validate.js';
-import { requireRole } from '../engine/access.js';
 import { GRAPH_TOOLS } from './graph-tools.js';
 import { MEMORY_TOOLS } from './memory-tools.js';
 import { toolError, toolResult } from './tool-results.js';
@@ -61,12 +60,7 @@ async function invoke(tool: ToolSpec, args: unknown, session: McpSession): Promi
   try {
     // Authorization first, as on HTTP: a key that may not write learns that before anything of its arguments.
     if (tool.role !== null) {
-      try {
-        requireRole(session.principal, session.space, tool.role);
-      } catch (error) {
-        if (error instanceof MemspaceError) await session.onDenied?.(tool.name, error).catch(() => {});
-        throw error;
-      }
+      await session.engine.guard.authorize(session.call.principal, session.space, tool.role, { ...session.call, via: { ...session.call.via, tool: tool.name } });
     }
     const parsed = parseWith(tool.input, args, `arguments of ${tool.name}`);
     return toolResult(await tool.run(parsed, session), tool.pretty === true);

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { visibleSpaces } from '../engine/access.js';
 import { defineTool, type ToolSpec } from './tool-spec.js';
 
 // Argument schemas mirror the fields of the HTTP API (API.md). They describe and type-check
@@ -41,7 +40,7 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
     }),
     role: 'write',
     annotations: WRITE,
-    run: async (args, s) => ({ structured: { ...(await s.service.addMemory(s.space, args, s.call)) } }),
+    run: async (args, s) => ({ structured: { ...(await s.engine.memories.add(s.space, args, s.call)) } }),
   }),
   defineTool({
     name: 'search_memories',
@@ -65,7 +64,7 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
     }),
     role: 'read',
     annotations: READ,
-    run: async (args, s) => ({ structured: await s.service.search(s.space, args) }),
+    run: async (args, s) => ({ structured: await s.engine.search.run(s.space, args, s.call) }),
   }),
   defineTool({
     name: 'get_memory',
@@ -74,7 +73,7 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
     input: z.strictObject({ id }),
     role: 'read',
     annotations: READ,
-    run: async ({ id }, s) => ({ structured: { ...(await s.service.getMemory(s.space, id)) } }),
+    run: async ({ id }, s) => ({ structured: { ...(await s.engine.memories.get(s.space, id, {}, s.call)) } }),
   }),
   defineTool({
     name: 'update_memory',
@@ -92,7 +91,7 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
     }),
     role: 'write',
     annotations: { ...WRITE, idempotentHint: true },
-    run: async ({ id, ...patch }, s) => ({ structured: { ...(await s.service.updateMemory(s.space, id, patch, s.call)) } }),
+    run: async ({ id, ...patch }, s) => ({ structured: { ...(await s.engine.memories.update(s.space, id, patch, s.call)) } }),
   }),
   defineTool({
     name: 'delete_memory',
@@ -102,7 +101,7 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
     role: 'write',
     annotations: { ...WRITE, destructiveHint: true, idempotentHint: true },
     run: async ({ id }, s) => {
-      await s.service.deleteMemory(s.space, id, s.call);
+      await s.engine.memories.delete(s.space, id, s.call);
       return { structured: { deleted: id } };
     },
   }),
@@ -123,7 +122,7 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
     }),
     role: 'read',
     annotations: READ,
-    run: async (args, s) => ({ structured: { ...(await s.service.listMemories(s.space, args)) } }),
+    run: async (args, s) => ({ structured: { ...(await s.engine.memories.list(s.space, args, s.call)) } }),
   }),
   defineTool({
     name: 'memory_history',
@@ -132,7 +131,7 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
     input: z.strictObject({ id }),
     role: 'read',
     annotations: READ,
-    run: async ({ id }, s) => ({ structured: { history: await s.service.history(s.space, id) } }),
+    run: async ({ id }, s) => ({ structured: { history: await s.engine.memories.history(s.space, id, s.call) } }),
   }),
   defineTool({
     name: 'relate_memories',
@@ -147,7 +146,7 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
     }),
     role: 'write',
     annotations: WRITE,
-    run: async (args, s) => ({ structured: { ...(await s.service.addRelation(s.space, args, s.call)) } }),
+    run: async (args, s) => ({ structured: { ...(await s.engine.memories.relate(s.space, args, s.call)) } }),
   }),
   defineTool({
     name: 'list_spaces',
@@ -161,6 +160,6 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
     // Listing shows only what the key's grants cover, so it needs no role in the session's space.
     role: null,
     annotations: READ,
-    run: async (args, s) => ({ structured: { current: s.space, ...(await visibleSpaces(s.service, s.principal, args)) } }),
+    run: async (args, s) => ({ structured: { current: s.space, ...(await s.engine.spaces.list(args, s.call)) } }),
   }),
 ];

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
-import { LOCAL_PRINCIPAL } from '../engine/access.js';
+import { LOCAL_PRINCIPAL } from '../engine/access-guard.js';
 import type { Memspace } from '../memspace.js';
 import { createMcpServer } from './mcp-server.js';
 
@@ -33,13 +33,13 @@ export interface StdioOptions {
  * is served, so a misconfigured client fails at once and visibly).
  */
 export async function serveStdio(ms: Memspace, options: StdioOptions): Promise<StdioMcpServer> {
-  const record = await ms.registry.record(validateSpaceName(options.space ?? DEFAULT_SPACE));
+  const call = { principal: LOCAL_PRINCIPAL, actor: 'mcp' };
+  const space = await ms.spaces.get(validateSpaceName(options.space ?? DEFAULT_SPACE), call);
   const server = createMcpServer({
-    service: ms.service,
-    principal: LOCAL_PRINCIPAL,
-    space: record.name,
-    semantic: record.embedder !== 'none',
-    call: { actor: 'mcp' },
+    engine: ms,
+    space: space.name,
+    semantic: space.embedder !== 'none',
+    call,
     onInternalError: (tool, error) => options.log?.(`mcp: ${tool} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
   });
   const transport = new StdioServerTransport(options.stdin, options.stdout);
@@ -52,7 +52,7 @@ export async function serveStdio(ms: Memspace, options: StdioOptions): Promise<S
   options.stdin.once('close', end);
   if (options.stdin.readableEnded || options.stdin.destroyed) end();
   return {
-    space: record.name,
+    space: space.name,
     closed,
     async close() {
       await server.close();

@@ -1,9 +1,11 @@
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import type { MemspaceError } from '../core/errors.js';
 import type { Role } from '../core/grants.js';
-import type { Principal } from '../engine/access.js';
-import type { CallContext, MemoryService } from '../engine/memory-service.js';
+import type { CallContext, Principal } from '../engine/access-guard.js';
+import type { Memspace } from '../memspace.js';
+
+/** The parts of the engine an MCP connection uses. */
+export type McpEngine = Pick<Memspace, 'guard' | 'spaces' | 'memories' | 'search'>;
 
 /**
  * One MCP connection (a stdio process, or a Streamable HTTP session): who is calling, and the
@@ -11,16 +13,16 @@ import type { CallContext, MemoryService } from '../engine/memory-service.js';
  * call can never name another space.
  */
 export interface McpSession {
-  readonly service: MemoryService;
-  readonly principal: Principal;
+  readonly engine: McpEngine;
   /** The space's name as the catalogue spells it. */
   readonly space: string;
   /** False for spaces with embedder `none`: their searches can only match words, having no embedder for the query. */
   readonly semantic: boolean;
-  /** Recorded in history and the audit trail as the author of every write. */
-  readonly call: CallContext;
-  /** Hears of each tool call refused by authorization, for the space's audit trail. */
-  onDenied?(tool: string, error: MemspaceError): Promise<void>;
+  /**
+   * The caller, passed to the engine with every tool call: whose grants apply, the actor of
+   * every write, and what a refused call records in the space's audit trail (the tool's name is added).
+   */
+  readonly call: CallContext & { principal: Principal };
   /** Hears of each unexpected failure (`INTERNAL`), whose message the caller does not see. */
   onInternalError?(tool: string, error: unknown): void;
 }

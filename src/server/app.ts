@@ -1,5 +1,4 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { MemspaceError } from '../core/errors.js';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import { uuidv7 } from '../core/ids.js';
 import type { Memspace } from '../memspace.js';
@@ -7,20 +6,22 @@ import { installAuth } from './auth.js';
 import { docsPage } from './docs-page.js';
 import { installErrorHandling } from './http-errors.js';
 import { installMetrics, type MetricsOptions } from './metrics.js';
-import { RouteTable } from './route-table.js';
+import { openApiDocument, RouteTable } from './route-table.js';
 import { eventRoutes, OpenStreams } from './routes/event-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
-import { callContext } from './routes/memory-routes.js';
 import { memoryRoutes } from './routes/memory-routes.js';
+import { relationRoutes } from './routes/relation-routes.js';
+import { searchRoutes } from './routes/search-routes.js';
+import { transferRoutes } from './routes/transfer-routes.js';
 import { shareRoutes } from './routes/share-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
 import { contextRoutes } from './routes/context-routes.js';
 import { lifecycleRoutes } from './routes/lifecycle-routes.js';
 import { SPACE_HEADER } from '../core/space-name.js';
-import { mcpRoutes } from '../mcp/http-endpoint.js';
-import { registerMem0Api } from '../compat/mem0/routes.js';
+import { McpSessions, mcpRoutes } from '../mcp/http-endpoint.js';
+import { mem0Api } from '../compat/mem0/routes.js';
 
 /** What the HTTP app is built from. */
 export interface AppDeps {
@@ -91,43 +92,42 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installMetrics(app, deps.memspace, deps.metrics ?? { perSpace: deps.memspace.config.metricsPerSpace, spaceCap: deps.memspace.config.metricsSpaceCap });
 
   const streams = new OpenStreams();
-  // A graceful shutdown waits for requests in flight; change streams never end by themselves.
+  // A graceful shutdown waits for requests in flight; change streams and MCP sessions never end by themselves.
   app.addHook('preClose', async () => streams.closeAll());
-  const routes = new RouteTable().add(
-    ...healthRoutes(deps.memspace),
-    ...spaceRoutes(deps.memspace),
-    ...memoryRoutes(deps.memspace),
-    ...contextRoutes(deps.memspace),
-    ...lifecycleRoutes(deps.memspace),
-    ...auditRoutes(deps.memspace),
-    ...shareRoutes(deps.memspace),
-    ...keyRoutes(deps.memspace.keys),
-    ...eventRoutes(deps.memspace, streams, deps.eventPollMs === undefined ? {} : { pollMs: deps.eventPollMs }),
+  const ms = deps.memspace;
+  const api = new RouteTable(ms.guard).add(
+    ...healthRoutes(ms),
+    ...spaceRoutes(ms),
+    ...memoryRoutes(ms),
+    ...relationRoutes(ms),
+    ...searchRoutes(ms),
+    ...contextRoutes(ms),
+    ...transferRoutes(ms),
+    ...lifecycleRoutes(ms),
+    ...auditRoutes(ms),
+    ...shareRoutes(ms),
+    ...keyRoutes(ms.keys),
+    ...eventRoutes(ms, streams, deps.eventPollMs === undefined ? {} : { pollMs: deps.eventPollMs }),
   );
-  routes.register(app, (request, space, error) => recordDenial(deps.memspace, request, space, error));
+  api.register(app);
+
   // MCP over Streamable HTTP at /mcp; the auth hook above has already identified the key.
-  mcpRoutes(app, deps.memspace, { principalOf: (request) => request.principal });
-  // mem0's REST API (trailing-slash paths, so no clash with ours), for the `mem0ai` MemoryClient.
-  await registerMem0Api(app, {
-    memspace: deps.memspace,
-    ...(deps.now !== undefined && { now: deps.now }),
-    onDenied: (request, space, error) => recordDenial(deps.memspace, request, space, error),
+  const sessions = new McpSessions(ms, { onInternalError: (error, tool, space) => app.log.error({ err: error, tool, space }, 'MCP tool failed') });
+  app.addHook('preClose', async () => sessions.closeAll());
+  const mcp = new RouteTable(ms.guard, '').add(...mcpRoutes(sessions));
+  mcp.register(app);
+
+  // mem0's REST API (trailing-slash paths, so no clash with ours), for the `mem0ai` MemoryClient,
+  // in a scope of its own: its clients need a more lenient JSON parser and a `detail` in errors.
+  const mem0 = mem0Api({ memspace: ms, ...(deps.now !== undefined && { now: deps.now }) });
+  const mem0Table = new RouteTable(ms.guard, '').add(...mem0.routes);
+  await app.register(async (scope) => {
+    mem0.prepare(scope);
+    mem0Table.register(scope);
   });
-  const document = routes.openapi({ title: 'memspace', version: VERSION });
+
+  const document = openApiDocument({ title: 'memspace', version: VERSION }, [api, mcp, mem0Table]);
   app.get('/openapi.json', async () => document);
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage(document)));
   return app;
-}
-
-/**
- * Records a denied request in the audit trail of the space it named, when that space exists:
- * the owner of a space learns who tried to reach it, the caller learns nothing more.
- */
-async function recordDenial(ms: Memspace, request: FastifyRequest, space: string, error: MemspaceError): Promise<void> {
-  if ((await ms.registry.backend.getSpace(space)) === undefined) return;
-  await ms.service.recordAudit(
-    space,
-    { action: 'request.denied', ids: [], details: { method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0], code: error.code } },
-    callContext(request),
-  );
 }

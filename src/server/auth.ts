@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MemspaceError } from '../core/errors.js';
 import { TokenBuckets } from '../core/token-bucket.js';
-import { LOCAL_PRINCIPAL, type Principal } from '../engine/access.js';
+import { LOCAL_PRINCIPAL, type Principal } from '../engine/access-guard.js';
 import type { KeyService } from '../engine/key-service.js';
 
 declare module 'fastify' {
@@ -13,6 +13,9 @@ declare module 'fastify' {
 
 /** Routes anyone may call: liveness and the API's description. */
 const PUBLIC = new Set(['/v1/health', '/openapi.json', '/docs']);
+
+/** Who calls a public route without a key: no grant at all, so it sees what anyone may. */
+const ANONYMOUS: Principal = Object.freeze({ keyId: 'anonymous', name: 'anonymous', grants: [], defaultSpace: null });
 
 /** Options of authentication. */
 export interface AuthOptions {
@@ -42,7 +45,10 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
     const secret = presentedKey(request);
     // Public routes answer anyone; a key presented to them is still checked, so they can show
     // an operator (a key over every space) more than an anonymous caller.
-    if (PUBLIC.has(request.url.split('?')[0]!) && secret === undefined) return;
+    if (PUBLIC.has(request.url.split('?')[0]!) && secret === undefined) {
+      request.principal = ANONYMOUS;
+      return;
+    }
     if (secret === undefined) throw new MemspaceError('UNAUTHENTICATED', 'send an API key: Authorization: Bearer <key>');
     request.principal = await options.keys.authenticate(secret);
     const retryAfterMs = limiter.take(request.principal.keyId, rate, now());

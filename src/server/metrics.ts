@@ -1,10 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { MemspaceError } from '../core/errors.js';
-import { holds, ROOT_GRANT } from '../core/grants.js';
-import { spaceKey, validateSpaceName } from '../core/space-name.js';
-import { canSee } from '../engine/access.js';
-import { SPACE_HEADER } from '../core/space-name.js';
+import { SPACE_HEADER, spaceKey, validateSpaceName } from '../core/space-name.js';
+import type { Memspace } from '../memspace.js';
 
 /** Options of the Prometheus metrics of one app. */
 export interface MetricsOptions {
@@ -16,11 +14,8 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
-/** What the metrics read at scrape time: the registry's and the sweeper's running figures. */
-export interface MetricsSource {
-  registry: { stats(): { open: number; cap: number; opens: number; evictions: number; idleCloses: number; openFailures: number } };
-  sweeper: { stats(): { runs: number; deleted: number } };
-}
+/** What the metrics read: the registry's and the sweeper's running figures at scrape time, and who may see which space. */
+export type MetricsSource = Pick<Memspace, 'health' | 'sweeper' | 'guard'>;
 
 /** Label of requests that matched no route: raw URLs would give one series per URL anyone sends. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -64,7 +59,7 @@ export class HttpMetrics {
         ? new Counter({ name: 'memspace_space_requests_total', help: `HTTP requests by space (at most ${this.spaceCap} spaces, the rest as "${OTHER_SPACE}").`, labelNames: ['space'], registers })
         : undefined;
 
-    const registry = (): ReturnType<MetricsSource['registry']['stats']> => this.source.registry.stats();
+    const registry = (): ReturnType<MetricsSource['health']['registryStats']> => this.source.health.registryStats();
     const sweeper = (): ReturnType<MetricsSource['sweeper']['stats']> => this.source.sweeper.stats();
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({ name, help, registers, collect() { this.set(read()); } });
@@ -111,7 +106,7 @@ export class HttpMetrics {
     const principal = request.principal as FastifyRequest['principal'] | null;
     if (principal === null || reply.statusCode === 404) return undefined;
     const name = namedSpace(request);
-    if (name === undefined || !canSee(principal, name)) return undefined;
+    if (name === undefined || !this.source.guard.canSee(principal, name)) return undefined;
     const key = spaceKey(name);
     if (this.labelled.has(key)) return key;
     if (this.labelled.size >= this.spaceCap) return OTHER_SPACE;
@@ -151,7 +146,7 @@ export function installMetrics(app: FastifyInstance, source: MetricsSource, opti
   const metrics = new HttpMetrics(source, options);
   app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
   app.get('/metrics', async (request, reply) => {
-    if (!holds(request.principal.grants, ROOT_GRANT, 'read')) {
+    if (!source.guard.isOperator(request.principal)) {
       throw new MemspaceError('FORBIDDEN', 'metrics need a key whose grants cover every space');
     }
     const { contentType, body } = await metrics.text();

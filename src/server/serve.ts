@@ -49,7 +49,7 @@ export async function serve(config: Config, onRootKey: (key: string, given: bool
     throw error;
   }
   // Background upkeep of a long-running process: idle spaces close, expired memories go.
-  if (config.idleTimeoutMs > 0) memspace.registry.startIdleTimer(Math.min(config.idleTimeoutMs, 30_000));
+  if (config.idleTimeoutMs > 0) memspace.lifecycle.startIdleClosing(Math.min(config.idleTimeoutMs, 30_000));
   if (config.sweepIntervalMs > 0) memspace.sweeper.start(config.sweepIntervalMs);
   // Slow clients must not hold sockets forever.
   app.server.requestTimeout = 60_000;

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStatus, statusTable } from '../../src/cli/status.js';
 import type { SpaceHealth } from '../../src/core/views.js';
-import { LOCAL_PRINCIPAL } from '../../src/engine/access.js';
+import { LOCAL_PRINCIPAL } from '../../src/engine/access-guard.js';
 import { buildApp } from '../../src/server/app.js';
 import { cli } from '../support/run-cli.js';
 import { tempDir, tempMemspace } from '../support/temp-memspace.js';
@@ -93,9 +93,9 @@ describe('memspace status --url, from a running server', () => {
   beforeAll(async () => {
     served = await tempMemspace();
     root = (await served.keys.ensureRootKey())!;
-    scoped = (await served.keys.create({ name: 'alpha reader', grants: [{ space: 'alpha', role: 'read' }] }, LOCAL_PRINCIPAL)).key;
-    for (const name of ['alpha', 'secret']) await served.service.createSpace({ name, embedder: 'none', dimension: 2 });
-    await served.service.addMemory('alpha', { content: 'served memory', embedding: [1, 0] }, { actor: 'test' });
+    scoped = (await served.keys.create({ name: 'alpha reader', grants: [{ space: 'alpha', role: 'read' }] }, { principal: LOCAL_PRINCIPAL })).key;
+    for (const name of ['alpha', 'secret']) await served.spaces.create({ name, embedder: 'none', dimension: 2 });
+    await served.memories.add('alpha', { content: 'served memory', embedding: [1, 0] }, { actor: 'test' });
     app = await buildApp({ memspace: served, metrics: { processMetrics: false } });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
   });

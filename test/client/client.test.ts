@@ -261,7 +261,7 @@ describe('MemspaceClient against a live server', () => {
 
 describe('MemspaceClient.events', () => {
   const write = async (content: string, viaClient: boolean): Promise<string> =>
-    viaClient ? (await client.memories.add({ content, embedding: v(0) }, { space: 'ev' })).id : (await ms.service.addMemory('ev', { content, embedding: v(0) })).id;
+    viaClient ? (await client.memories.add({ content, embedding: v(0) }, { space: 'ev' })).id : (await ms.memories.add('ev', { content, embedding: v(0) })).id;
 
   it('resumes by itself after a dropped connection: every event once, in order', async () => {
     const written: string[] = [];

@@ -4,8 +4,8 @@
  * Adding a backend: write `test/conformance/<backend>.test.ts` that calls
  * `describeBackend('<backend>', factory)`. The factory starts the backend once for the file
  * (a temp directory for SQLite; for PostgreSQL one PGlite server and a database) and returns
- * `open(options)`, which opens a `Memspace` over that same storage with the given clock and
- * config (for PostgreSQL, `openMemspace(loadConfig({ ...options.config, backend: 'postgres',
+ * `open(options)`, which opens a `MemspaceEngine` over that same storage with the given clock and
+ * config (for PostgreSQL, `openEngine(loadConfig({ ...options.config, backend: 'postgres',
  * pgUrl }, {}), { now })`), and `cleanup()`, which stops it. Specs share the backend: they
  * create uniquely named spaces (`suite.name`) instead of starting a backend per test.
  *
@@ -14,7 +14,7 @@
  * backend's own tests (test/store/<backend>, test/engine), not here.
  */
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
-import type { Memspace } from '../../src/memspace.js';
+import type { MemspaceEngine } from '../../src/memspace.js';
 import type { Backend, BackendFactory, Spec, Suite } from './harness.js';
 import { auditSpec } from './specs/audit.js';
 import { contextsSpec } from './specs/contexts.js';
@@ -45,7 +45,7 @@ const SPECS: readonly Spec[] = [
 export function describeBackend(name: string, init: BackendFactory): void {
   describe(`conformance: ${name}`, () => {
     let backend: Backend | undefined;
-    const perTest: Memspace[] = [];
+    const perTest: MemspaceEngine[] = [];
     let counter = 0;
     const started = (): Backend => {
       if (backend === undefined) throw new Error(`the ${name} backend did not start`);
@@ -69,7 +69,7 @@ export function describeBackend(name: string, init: BackendFactory): void {
         return ms;
       },
       shared(options) {
-        let ms: Memspace | undefined;
+        let ms: MemspaceEngine | undefined;
         beforeAll(async () => {
           ms = await started().open(options);
         });

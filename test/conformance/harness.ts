@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import type { loadConfig } from '../../src/config.js';
 import { isMemspaceError } from '../../src/core/errors.js';
 import type { ExportLine } from '../../src/core/views.js';
-import type { Memspace } from '../../src/memspace.js';
+import type { MemspaceEngine } from '../../src/memspace.js';
 
 /** Configuration overrides for one open (what `loadConfig` takes as flags). */
 export type ConfigOverrides = NonNullable<Parameters<typeof loadConfig>[0]>;
@@ -17,8 +17,8 @@ export interface OpenOptions {
 
 /** One started backend: opens any number of memspaces over the same storage. */
 export interface Backend {
-  /** Opens a fresh `Memspace` over this backend's storage; the caller closes it. */
-  open(options?: OpenOptions): Promise<Memspace>;
+  /** Opens a fresh `MemspaceEngine` over this backend's storage; the caller closes it. */
+  open(options?: OpenOptions): Promise<MemspaceEngine>;
   /** Stops the backend and removes its storage. */
   cleanup(): Promise<void>;
 }
@@ -32,12 +32,12 @@ export type BackendFactory = () => Promise<Backend>;
  */
 export interface Suite {
   /** Opens a memspace for the running test; it is closed after the test. */
-  open(options?: OpenOptions): Promise<Memspace>;
+  open(options?: OpenOptions): Promise<MemspaceEngine>;
   /**
    * Opens one memspace for every test of the enclosing `describe` (call it inside one);
    * the getter is valid inside hooks and tests.
    */
-  shared(options?: OpenOptions): () => Memspace;
+  shared(options?: OpenOptions): () => MemspaceEngine;
   /** A space name no test of this backend has used: `prefix` and a counter. */
   name(prefix?: string): string;
 }
@@ -60,7 +60,7 @@ export async function failure(p: Promise<unknown>): Promise<{ code: string; deta
 }
 
 /** Every line of a space's export. */
-export async function exportLines(ms: Memspace, space: string): Promise<ExportLine[]> {
+export async function exportLines(ms: MemspaceEngine, space: string): Promise<ExportLine[]> {
   const lines: ExportLine[] = [];
   for await (const line of ms.transfer.exportSpace(space)) lines.push(line);
   return lines;

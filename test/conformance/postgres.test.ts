@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config.js';
-import { openMemspace } from '../../src/memspace.js';
+import { openEngine } from '../../src/memspace.js';
 import { startPglite } from '../support/pglite.js';
 import { describeBackend } from './describe-backend.js';
 import type { Backend } from './harness.js';
@@ -13,7 +13,7 @@ async function postgresBackend(): Promise<Backend> {
   const pg = await startPglite();
   return {
     open: (options = {}) =>
-      openMemspace(loadConfig({ ...options.config, backend: 'postgres', pgUrl: pg.url, pgPoolSize: 4 }, {}), options.now === undefined ? {} : { now: options.now }),
+      openEngine(loadConfig({ ...options.config, backend: 'postgres', pgUrl: pg.url, pgPoolSize: 4 }, {}), options.now === undefined ? {} : { now: options.now }),
     cleanup: () => pg.stop(),
   };
 }

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { loadConfig } from '../../src/config.js';
-import { openMemspace } from '../../src/memspace.js';
+import { openEngine } from '../../src/memspace.js';
 import { tempDir } from '../support/temp-memspace.js';
 import { describeBackend } from './describe-backend.js';
 import type { Backend } from './harness.js';
@@ -9,7 +9,7 @@ import type { Backend } from './harness.js';
 async function sqliteBackend(): Promise<Backend> {
   const dataDir = tempDir('memspace-conformance-');
   return {
-    open: (options = {}) => openMemspace(loadConfig({ ...options.config, dataDir }, {}), options.now === undefined ? {} : { now: options.now }),
+    open: (options = {}) => openEngine(loadConfig({ ...options.config, dataDir }, {}), options.now === undefined ? {} : { now: options.now }),
     async cleanup() {
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -3,19 +3,16 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditHash } from '../../src/core/audit.js';
 import type { AuditEntry } from '../../src/core/views.js';
-import type { MemoryService } from '../../src/engine/memory-service.js';
 import { axisVector, tempMemspace } from '../support/temp-memspace.js';
 
 const DIM = 8;
 const v = (axis: number): number[] => axisVector(DIM, axis);
 const clock = Date.parse('2026-11-01T00:00:00Z');
 let ms: Awaited<ReturnType<typeof tempMemspace>>;
-let s: MemoryService;
 let n = 0;
 
 beforeAll(async () => {
   ms = await tempMemspace({ now: () => clock });
-  s = ms.service;
 });
 afterAll(async () => ms.cleanup());
 
@@ -25,7 +22,7 @@ afterAll(async () => ms.cleanup());
 /** A fresh space (lower-case name, so it is also its directory name). */
 async function newSpace(prefix = 'a'): Promise<string> {
   const name = `${prefix}${++n}`;
-  await s.createSpace({ name, embedder: 'none', dimension: DIM });
+  await ms.spaces.create({ name, embedder: 'none', dimension: DIM });
   return name;
 }
 
@@ -34,7 +31,7 @@ async function allEntries(space: string, query: Record<string, unknown> = {}): P
   const out: AuditEntry[] = [];
   let cursor: string | undefined;
   do {
-    const page = await s.audit(space, { ...query, limit: 1000, ...(cursor !== undefined && { cursor }) });
+    const page = await ms.spaces.audit(space, { ...query, limit: 1000, ...(cursor !== undefined && { cursor }) });
     out.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined);
@@ -56,9 +53,9 @@ async function onDisk(space: string, fn: (db: Database.Database) => void): Promi
 async function fiveEntries(): Promise<{ space: string; ids: string[] }> {
   const space = await newSpace('t');
   const ids: string[] = [];
-  for (let i = 0; i < 3; i++) ids.push((await s.addMemory(space, { content: `memory ${i}`, embedding: v(i) }, { actor: 'k1' })).id);
-  await s.updateMemory(space, ids[0]!, { importance: 0.9 }, { actor: 'k1' });
-  await s.deleteMemory(space, ids[1]!, { actor: 'k1' });
+  for (let i = 0; i < 3; i++) ids.push((await ms.memories.add(space, { content: `memory ${i}`, embedding: v(i) }, { actor: 'k1' })).id);
+  await ms.memories.update(space, ids[0]!, { importance: 0.9 }, { actor: 'k1' });
+  await ms.memories.delete(space, ids[1]!, { actor: 'k1' });
   return { space, ids };
 }
 describe('audit trail: tamper evidence', () => {
@@ -68,7 +65,7 @@ describe('audit trail: tamper evidence', () => {
       expect(() => db.prepare(`UPDATE audit SET action = 'x' WHERE seq = 2`).run()).toThrow(/append-only/);
       expect(() => db.prepare('DELETE FROM audit WHERE seq = 2').run()).toThrow(/append-only/);
     });
-    expect(await s.verifyAudit(space)).toEqual({ ok: true, entries: 5 });
+    expect(await ms.spaces.verifyAudit(space)).toEqual({ ok: true, entries: 5 });
   });
 
   it('names the altered entry when details or action change in the middle', async () => {
@@ -77,17 +74,17 @@ describe('audit trail: tamper evidence', () => {
       db.exec('DROP TRIGGER audit_no_update');
       db.prepare(`UPDATE audit SET details = '{"fields":[]}' WHERE seq = 4`).run();
     });
-    expect(await s.verifyAudit(first.space)).toEqual({ ok: false, entries: 5, firstBadSeq: 4, reason: 'entry 4 was altered (its content does not match its hash)' });
+    expect(await ms.spaces.verifyAudit(first.space)).toEqual({ ok: false, entries: 5, firstBadSeq: 4, reason: 'entry 4 was altered (its content does not match its hash)' });
 
     const second = await fiveEntries();
     await onDisk(second.space, (db) => {
       db.exec('DROP TRIGGER audit_no_update');
       db.prepare(`UPDATE audit SET action = 'memory.update' WHERE seq = 3`).run();
     });
-    expect(await s.verifyAudit(second.space)).toMatchObject({ ok: false, firstBadSeq: 3, reason: expect.stringMatching(/^entry 3 was altered/) });
+    expect(await ms.spaces.verifyAudit(second.space)).toMatchObject({ ok: false, firstBadSeq: 3, reason: expect.stringMatching(/^entry 3 was altered/) });
     // Later writes extend the chain but cannot heal it.
-    await s.addMemory(second.space, { content: 'later', embedding: v(7) });
-    expect(await s.verifyAudit(second.space)).toMatchObject({ ok: false, entries: 6, firstBadSeq: 3 });
+    await ms.memories.add(second.space, { content: 'later', embedding: v(7) });
+    expect(await ms.spaces.verifyAudit(second.space)).toMatchObject({ ok: false, entries: 6, firstBadSeq: 3 });
   });
 
   it('finds a deleted middle entry at the gap', async () => {
@@ -96,7 +93,7 @@ describe('audit trail: tamper evidence', () => {
       db.exec('DROP TRIGGER audit_no_delete');
       db.prepare('DELETE FROM audit WHERE seq = 3').run();
     });
-    expect(await s.verifyAudit(space)).toEqual({ ok: false, entries: 4, firstBadSeq: 3, reason: 'entry 3 is missing (the next entry present is 4)' });
+    expect(await ms.spaces.verifyAudit(space)).toEqual({ ok: false, entries: 4, firstBadSeq: 3, reason: 'entry 3 is missing (the next entry present is 4)' });
   });
 
   it('finds a broken link when an altered entry was given a fresh hash', async () => {
@@ -107,7 +104,7 @@ describe('audit trail: tamper evidence', () => {
       const forged = { seq: 2, at: row.at, actor: 'someone-else', action: 'memory.create', ids: ['forged'], requestId: row.request_id, details: JSON.parse(row.details) as { count: number } };
       db.prepare('UPDATE audit SET actor = ?, ids = ?, hash = ? WHERE seq = 2').run(forged.actor, JSON.stringify(forged.ids), auditHash(row.prev_hash, forged));
     });
-    expect(await s.verifyAudit(space)).toEqual({ ok: false, entries: 5, firstBadSeq: 3, reason: 'entry 3 does not link to entry 2 (prev_hash differs from its hash)' });
+    expect(await ms.spaces.verifyAudit(space)).toEqual({ ok: false, entries: 5, firstBadSeq: 3, reason: 'entry 3 does not link to entry 2 (prev_hash differs from its hash)' });
   });
 
   it('reports undecodable rows as altered and a chain that does not start from zeros', async () => {
@@ -116,19 +113,19 @@ describe('audit trail: tamper evidence', () => {
       db.exec('DROP TRIGGER audit_no_update');
       db.prepare(`UPDATE audit SET ids = 'not json' WHERE seq = 5`).run();
     });
-    expect(await s.verifyAudit(broken.space)).toMatchObject({ ok: false, firstBadSeq: 5, reason: expect.stringMatching(/altered/) });
+    expect(await ms.spaces.verifyAudit(broken.space)).toMatchObject({ ok: false, firstBadSeq: 5, reason: expect.stringMatching(/altered/) });
 
     const headless = await fiveEntries();
     await onDisk(headless.space, (db) => {
       db.exec('DROP TRIGGER audit_no_delete');
       db.prepare('DELETE FROM audit WHERE seq = 1').run();
     });
-    expect(await s.verifyAudit(headless.space)).toMatchObject({ ok: false, entries: 4, firstBadSeq: 1, reason: expect.stringMatching(/^entry 1 is missing/) });
+    expect(await ms.spaces.verifyAudit(headless.space)).toMatchObject({ ok: false, entries: 4, firstBadSeq: 1, reason: expect.stringMatching(/^entry 1 is missing/) });
   });
 
   it('gives a space made before the audit existed an empty, valid trail on its next open', async () => {
     const space = await newSpace('old');
-    await s.addMemory(space, { content: 'before', embedding: v(1) });
+    await ms.memories.add(space, { content: 'before', embedding: v(1) });
     await onDisk(space, (db) => {
       // Back to release 1: what migrations 2 and 3 added goes (triggers and indexes go with their tables).
       db.exec(`DROP TABLE contexts; DROP TABLE usage;
@@ -138,8 +135,8 @@ describe('audit trail: tamper evidence', () => {
         DROP TABLE audit;`);
       db.pragma('user_version = 1');
     });
-    expect(await s.verifyAudit(space)).toEqual({ ok: true, entries: 0 });
-    await s.addMemory(space, { content: 'after', embedding: v(2), id: 'after' });
+    expect(await ms.spaces.verifyAudit(space)).toEqual({ ok: true, entries: 0 });
+    await ms.memories.add(space, { content: 'after', embedding: v(2), id: 'after' });
     expect((await allEntries(space)).map((e) => [e.seq, e.ids])).toEqual([[1, ['after']]]);
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../src/config.js';
 import { MemspaceError } from '../../src/core/errors.js';
-import { openMemspace, type Memspace } from '../../src/memspace.js';
+import { openEngine, type MemspaceEngine } from '../../src/memspace.js';
 import { burstContent } from '../fixtures/burst-writer.js';
 import { killChildren, spawnLineChild, type ChildExit } from '../support/line-child.js';
 import { allMemories, axisVector, tempDir, tempMemspace } from '../support/temp-memspace.js';
@@ -27,8 +27,8 @@ async function fresh(): Promise<Awaited<ReturnType<typeof tempMemspace>>> {
 }
 
 /** A space that takes caller-given vectors. */
-async function vectorSpace(ms: Memspace, name: string): Promise<void> {
-  await ms.service.createSpace({ name, embedder: 'none', dimension: DIM });
+async function vectorSpace(ms: MemspaceEngine, name: string): Promise<void> {
+  await ms.spaces.create({ name, embedder: 'none', dimension: DIM });
 }
 
 /** The error code of a rejection, or a description of what was thrown instead of a MemspaceError. */
@@ -74,58 +74,58 @@ describe('concurrency in one process', () => {
   it('creates 20 different spaces at once, each listed, usable and in its own directory', async () => {
     const ms = await fresh();
     const names = Array.from({ length: 20 }, (_, i) => `tenant-${i}`);
-    const created = await Promise.all(names.map((name) => ms.service.createSpace({ name, embedder: 'none', dimension: DIM })));
+    const created = await Promise.all(names.map((name) => ms.spaces.create({ name, embedder: 'none', dimension: DIM })));
     expect(created.map((s) => s.name)).toEqual(names);
 
-    const listed = (await ms.service.listSpaces({ limit: 1000 })).items.map((s) => s.name);
+    const listed = (await ms.spaces.list({ limit: 1000 })).items.map((s) => s.name);
     expect(listed.filter((n) => n.startsWith('tenant-')).sort()).toEqual([...names].sort());
 
     const written = await Promise.all(
-      names.map((name, i) => ms.service.addMemory(name, { content: `only memory of ${name}`, embedding: axisVector(DIM, i) })),
+      names.map((name, i) => ms.memories.add(name, { content: `only memory of ${name}`, embedding: axisVector(DIM, i) })),
     );
     for (const [i, name] of names.entries()) {
-      expect((await ms.service.getMemory(name, written[i]!.id)).content).toBe(`only memory of ${name}`);
-      const { items } = await ms.service.listMemories(name);
+      expect((await ms.memories.get(name, written[i]!.id)).content).toBe(`only memory of ${name}`);
+      const { items } = await ms.memories.list(name);
       expect(items.map((m) => m.id)).toEqual([written[i]!.id]);
       expect(existsSync(join(ms.dataDir, 'spaces', name, 'space.db'))).toBe(true);
     }
     // One space's memory is not reachable through another.
-    await expect(ms.service.getMemory('tenant-1', written[0]!.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(ms.memories.get('tenant-1', written[0]!.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('lets exactly one of ten concurrent creations of one name succeed; the rest are CONFLICT', async () => {
     const ms = await fresh();
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => ms.service.createSpace({ name: 'contested', embedder: 'none', dimension: DIM })));
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => ms.spaces.create({ name: 'contested', embedder: 'none', dimension: DIM })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(rejectionCodes(results)).toEqual({ CONFLICT: 9 });
-    expect((await ms.service.getSpace('contested')).name).toBe('contested');
+    expect((await ms.spaces.get('contested')).name).toBe('contested');
   });
 
   it('treats names differing only in case as one name under concurrent creation', async () => {
     const ms = await fresh();
     const variants = ['Team', 'team', 'TEAM', 'tEAM', 'TeAm', 'Team', 'team', 'TEAM'];
-    const results = await Promise.allSettled(variants.map((name) => ms.service.createSpace({ name, embedder: 'none', dimension: DIM })));
+    const results = await Promise.allSettled(variants.map((name) => ms.spaces.create({ name, embedder: 'none', dimension: DIM })));
     const winners = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.name] : []));
     expect(winners).toHaveLength(1);
     expect(rejectionCodes(results)).toEqual({ CONFLICT: variants.length - 1 });
 
-    const listed = (await ms.service.listSpaces({ limit: 1000 })).items.map((s) => s.name);
+    const listed = (await ms.spaces.list({ limit: 1000 })).items.map((s) => s.name);
     expect(listed.filter((n) => n.toLowerCase() === 'team')).toEqual(winners);
     // One directory only, even on a case-sensitive file system.
     expect(readdirSync(join(ms.dataDir, 'spaces')).filter((n) => n.toLowerCase() === 'team')).toEqual(winners);
     // Reachable under any case.
-    const m = await ms.service.addMemory('TEAM', { content: 'shared by every spelling', embedding: axisVector(DIM, 1) });
-    expect((await ms.service.getMemory('team', m.id)).content).toBe('shared by every spelling');
+    const m = await ms.memories.add('TEAM', { content: 'shared by every spelling', embedding: axisVector(DIM, 1) });
+    expect((await ms.memories.get('team', m.id)).content).toBe('shared by every spelling');
   });
 
   it('keeps every one of 200 concurrent adds plus concurrent batches, exactly once', async () => {
     const ms = await fresh();
     await vectorSpace(ms, 'busy');
     const singles = Array.from({ length: 200 }, (_, i) =>
-      ms.service.addMemory('busy', { content: `single ${i}`, metadata: { i }, embedding: axisVector(DIM, i) }),
+      ms.memories.add('busy', { content: `single ${i}`, metadata: { i }, embedding: axisVector(DIM, i) }),
     );
     const batches = Array.from({ length: 5 }, (_, b) =>
-      ms.service.addMemories(
+      ms.memories.addMany(
         'busy',
         Array.from({ length: 4 }, (_, j) => ({ content: `batch ${b}.${j}`, metadata: { b, j }, embedding: axisVector(DIM, b + j) })),
       ),
@@ -138,14 +138,14 @@ describe('concurrency in one process', () => {
     expect(listed).toBe(220);
     expect(byId.size).toBe(220);
     for (const m of written) expect(byId.get(m.id)?.content).toBe(m.content);
-    expect((await ms.service.getSpace('busy')).stats.memories).toBe(220);
+    expect((await ms.spaces.get('busy')).stats.memories).toBe(220);
   });
 
   it('interleaves updates, deletes and reads, failing only with NOT_FOUND where a delete won the race', async () => {
     const ms = await fresh();
     await vectorSpace(ms, 'churn');
     const ids = (
-      await ms.service.addMemories(
+      await ms.memories.addMany(
         'churn',
         Array.from({ length: 200 }, (_, i) => ({ content: `original ${i}`, embedding: axisVector(DIM, i) })),
       )
@@ -171,15 +171,15 @@ describe('concurrency in one process', () => {
     const run = (op: Op): Promise<unknown> => {
       switch (op.kind) {
         case 'update':
-          return ms.service.updateMemory('churn', op.id, { content: `updated ${op.id}`, embedding: axisVector(DIM, 3) });
+          return ms.memories.update('churn', op.id, { content: `updated ${op.id}`, embedding: axisVector(DIM, 3) });
         case 'delete':
-          return ms.service.deleteMemory('churn', op.id);
+          return ms.memories.delete('churn', op.id);
         case 'get':
-          return ms.service.getMemory('churn', op.id);
+          return ms.memories.get('churn', op.id);
         case 'list':
-          return ms.service.listMemories('churn', { limit: 50 });
+          return ms.memories.list('churn', { limit: 50 });
         case 'search':
-          return ms.service.search('churn', { embedding: axisVector(DIM, 3), mode: 'vector', limit: 5 });
+          return ms.search.run('churn', { embedding: axisVector(DIM, 3), mode: 'vector', limit: 5 });
       }
     };
     const results = await Promise.allSettled(ops.map(run));
@@ -209,7 +209,7 @@ describe('concurrency in one process', () => {
       expect(byId.get(id)?.content).toBe(updated.has(id) ? `updated ${id}` : `original ${i}`);
     }
     // The vector index followed the updates and deletes: the nearest ones to axis 3 are the updated, surviving ones.
-    const { results: hits } = await ms.service.search('churn', { embedding: axisVector(DIM, 3), mode: 'vector', limit: 5 });
+    const { results: hits } = await ms.search.run('churn', { embedding: axisVector(DIM, 3), mode: 'vector', limit: 5 });
     for (const hit of hits) expect(updated.has(hit.memory.id) && !deleted.has(hit.memory.id)).toBe(true);
     expect(await ms.registry.use('churn', async ({ store }) => store.integrityCheck())).toEqual([]);
   });
@@ -221,18 +221,18 @@ describe('concurrency across processes', () => {
     await vectorSpace(ms, 'crowd');
     // Load the parent's vector index before the children write, so the search below must
     // catch up through the change feed rather than load the space afresh.
-    const seed = await ms.service.addMemory('crowd', { content: 'seed', embedding: axisVector(DIM, 0) });
-    expect((await ms.service.search('crowd', { embedding: axisVector(DIM, 0), mode: 'vector', limit: 5 })).results.map((h) => h.memory.id)).toEqual([seed.id]);
+    const seed = await ms.memories.add('crowd', { content: 'seed', embedding: axisVector(DIM, 0) });
+    expect((await ms.search.run('crowd', { embedding: axisVector(DIM, 0), mode: 'vector', limit: 5 })).results.map((h) => h.memory.id)).toEqual([seed.id]);
 
     const parentIds: string[] = [];
     const outputs = await runTogether(
       [1, 2, 3].map((axis) => ['memories', ms.dataDir, 'crowd', '100', String(axis)]),
       async () => {
         for (let i = 0; i < 100; i++) {
-          const m = await ms.service.addMemory('crowd', { content: `parent ${i}`, embedding: axisVector(DIM, 0, 0.02) });
+          const m = await ms.memories.add('crowd', { content: `parent ${i}`, embedding: axisVector(DIM, 0, 0.02) });
           parentIds.push(m.id);
           // Search while the children write: the index catches up under concurrent commits.
-          if (i % 20 === 0) await ms.service.search('crowd', { embedding: axisVector(DIM, 1), mode: 'vector', limit: 5 });
+          if (i % 20 === 0) await ms.search.run('crowd', { embedding: axisVector(DIM, 1), mode: 'vector', limit: 5 });
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
       },
@@ -257,12 +257,12 @@ describe('concurrency across processes', () => {
       const m = byId.get(id)!;
       expect(m.content).toBe(burstContent(m.metadata['pid'] as number, m.metadata['i'] as number));
     }
-    expect((await ms.service.getSpace('crowd')).stats.memories).toBe(401);
+    expect((await ms.spaces.get('crowd')).stats.memories).toBe(401);
     expect(await ms.registry.use('crowd', async ({ store }) => store.integrityCheck())).toEqual([]);
 
     // Each child wrote along its own axis: the parent's index must return that child's memories.
     for (const [k, ids] of childIds.entries()) {
-      const { results } = await ms.service.search('crowd', { embedding: axisVector(DIM, k + 1), mode: 'vector', limit: 5 });
+      const { results } = await ms.search.run('crowd', { embedding: axisVector(DIM, k + 1), mode: 'vector', limit: 5 });
       expect(results).toHaveLength(5);
       const own = new Set(ids);
       expect(results.filter((h) => !own.has(h.memory.id)).map((h) => h.memory.content)).toEqual([]);
@@ -285,9 +285,9 @@ describe('concurrency across processes', () => {
     expect([fromA.get('shared'), fromB.get('shared')].sort()).toEqual(['CONFLICT', 'CREATED']);
     expect([fromA.get('Mixed'), fromB.get('mIXED')].sort()).toEqual(['CONFLICT', 'CREATED']);
 
-    const ms = await openMemspace(loadConfig({ dataDir }, {}));
+    const ms = await openEngine(loadConfig({ dataDir }, {}));
     try {
-      const listed = (await ms.service.listSpaces({ limit: 1000 })).items.map((s) => s.name);
+      const listed = (await ms.spaces.list({ limit: 1000 })).items.map((s) => s.name);
       const mixedWinner = fromA.get('Mixed') === 'CREATED' ? 'Mixed' : 'mIXED';
       expect([...listed].sort()).toEqual([...own('alpha'), ...own('beta'), 'default', 'shared', mixedWinner].sort());
       expect(readdirSync(join(dataDir, 'spaces')).sort()).toEqual([...listed].sort());
@@ -297,8 +297,8 @@ describe('concurrency across processes', () => {
         expect(existsSync(join(dir, 'space.db')) || existsSync(join(dir, '.new'))).toBe(true);
         expect(await ms.registry.use(name, async ({ store }) => store.integrityCheck())).toEqual([]);
       }
-      const m = await ms.service.addMemory('shared', { content: 'after the race', embedding: axisVector(DIM, 2) });
-      expect((await ms.service.getMemory('SHARED', m.id)).content).toBe('after the race');
+      const m = await ms.memories.add('shared', { content: 'after the race', embedding: axisVector(DIM, 2) });
+      expect((await ms.memories.get('SHARED', m.id)).content).toBe('after the race');
     } finally {
       await ms.close();
     }

@@ -11,9 +11,9 @@ let ms: Awaited<ReturnType<typeof tempMemspace>>;
 beforeAll(async () => {
   ms = await tempMemspace();
   for (const name of ['alpha', 'beta']) {
-    await ms.service.createSpace({ name, embedder: 'none', dimension: DIM });
+    await ms.spaces.create({ name, embedder: 'none', dimension: DIM });
     // Data in the spaces that must survive a neighbour's deletion byte for byte.
-    await ms.service.addMemories(name, Array.from({ length: 20 }, (_, i) => ({ id: `shared-${i}`, content: `${name} memory ${i}`, embedding: v(i) })));
+    await ms.memories.addMany(name, Array.from({ length: 20 }, (_, i) => ({ id: `shared-${i}`, content: `${name} memory ${i}`, embedding: v(i) })));
   }
 });
 afterAll(async () => ms.cleanup());
@@ -36,21 +36,21 @@ describe('isolation between spaces (embedded files)', () => {
   // Every engine behaviour of isolation, on every backend, is in test/conformance/specs/isolation.ts;
   // these tests look at the files of the embedded backend.
   it('reaches one directory for every case variant of a name', async () => {
-    const s = ms.service;
-    await s.createSpace({ name: 'team', embedder: 'none', dimension: DIM });
-    await expect(s.createSpace({ name: 'Team', embedder: 'none', dimension: DIM })).rejects.toThrowError(code('CONFLICT'));
-    await s.addMemory('TEAM', { content: 'case-insensitive', embedding: v(1) });
+    const s = ms;
+    await s.spaces.create({ name: 'team', embedder: 'none', dimension: DIM });
+    await expect(s.spaces.create({ name: 'Team', embedder: 'none', dimension: DIM })).rejects.toThrowError(code('CONFLICT'));
+    await s.memories.add('TEAM', { content: 'case-insensitive', embedding: v(1) });
     expect(readdirSync(join(ms.dataDir, 'spaces')).filter((d) => d.toLowerCase() === 'team')).toEqual(['team']);
   });
 
   it('deleting a space removes its directory and leaves every other byte alone', async () => {
-    const s = ms.service;
-    await s.createSpace({ name: 'doomed', embedder: 'none', dimension: DIM });
-    await s.addMemories('doomed', Array.from({ length: 50 }, (_, i) => ({ content: `doomed ${i}`, embedding: v(i) })));
+    const s = ms;
+    await s.spaces.create({ name: 'doomed', embedder: 'none', dimension: DIM });
+    await s.memories.addMany('doomed', Array.from({ length: 50 }, (_, i) => ({ content: `doomed ${i}`, embedding: v(i) })));
     await ms.registry.close(); // settle every open database so the snapshot is stable
     const before = snapshot(join(ms.dataDir, 'spaces'));
     const doomedDir = join(ms.dataDir, 'spaces', 'doomed');
-    await s.deleteSpace('DOOMED');
+    await s.spaces.delete('DOOMED');
     expect(() => statSync(doomedDir)).toThrow();
     const after = snapshot(join(ms.dataDir, 'spaces'));
     const expected = new Map([...before].filter(([p]) => !p.startsWith(doomedDir + '/')));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { DefaultEmbedderProvider } from '../../src/embed/embedder-provider.js';
 import { runEvaluation, SWEEP_WEIGHTS } from '../../src/eval/run-eval.js';
-import { openMemspace } from '../../src/memspace.js';
+import { openEngine } from '../../src/memspace.js';
 import { tempDir } from '../support/temp-memspace.js';
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/eval-tiny.jsonl');
@@ -68,10 +68,10 @@ describe('runEvaluation with the real local model', () => {
       expect(result.timings).toEqual({ loadMs: 0, searchMs: 0 });
       // The provider still embeds after the run closed its memspace.
       expect(await embedders.get('local:use-lite', 512)!.embed(['still open'])).toHaveLength(1);
-      const ms = await openMemspace(loadConfig({ dataDir }, {}), { embedders: { get: () => undefined, dimensionOf: () => 512 } });
+      const ms = await openEngine(loadConfig({ dataDir }, {}), { embedders: { get: () => undefined, dimensionOf: () => 512 } });
       try {
         const space = `eval-${clock.toString(36)}`;
-        expect((await ms.service.getSpace(space)).stats.memories).toBe(12);
+        expect((await ms.spaces.get(space)).stats.memories).toBe(12);
       } finally {
         await ms.close();
       }

@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_PRINCIPAL } from '../../src/engine/access.js';
+import { LOCAL_PRINCIPAL } from '../../src/engine/access-guard.js';
 import type { Memory } from '../../src/core/views.js';
 import { connectHttp, fails, INITIALIZE, listenApp, ok, postMcp, type ListeningApp } from '../support/mcp.js';
 import { tempMemspace } from '../support/temp-memspace.js';
@@ -19,11 +19,11 @@ const clients: Client[] = [];
 beforeAll(async () => {
   ms = await tempMemspace({ config: { embedPoolSize: 1 } });
   root = (await ms.keys.ensureRootKey())!;
-  await ms.service.createSpace({ name: 'alpha' });
-  await ms.service.createSpace({ name: 'beta' });
-  keyA = (await ms.keys.create({ name: 'a', grants: [{ space: 'alpha', role: 'write' }], defaultSpace: 'alpha' }, LOCAL_PRINCIPAL)).key;
-  keyB = (await ms.keys.create({ name: 'b', grants: [{ space: 'beta', role: 'write' }] }, LOCAL_PRINCIPAL)).key;
-  reader = (await ms.keys.create({ name: 'reader', grants: [{ space: 'alpha', role: 'read' }] }, LOCAL_PRINCIPAL)).key;
+  await ms.spaces.create({ name: 'alpha' });
+  await ms.spaces.create({ name: 'beta' });
+  keyA = (await ms.keys.create({ name: 'a', grants: [{ space: 'alpha', role: 'write' }], defaultSpace: 'alpha' }, { principal: LOCAL_PRINCIPAL })).key;
+  keyB = (await ms.keys.create({ name: 'b', grants: [{ space: 'beta', role: 'write' }] }, { principal: LOCAL_PRINCIPAL })).key;
+  reader = (await ms.keys.create({ name: 'reader', grants: [{ space: 'alpha', role: 'read' }] }, { principal: LOCAL_PRINCIPAL })).key;
   server = await listenApp(ms);
 });
 afterAll(async () => {
@@ -62,7 +62,7 @@ describe('MCP over Streamable HTTP: choosing the space', () => {
     expect(errorOf((await postMcp(server.mcpUrl, bearer(keyB), INITIALIZE)).body).code).toBe('SPACE_NOT_FOUND');
     await expect(connectHttp(server.mcpUrl, keyA, 'beta')).rejects.toThrow(/SPACE_NOT_FOUND/);
     // The owner of beta learns that someone tried.
-    const denied = await ms.service.audit('beta', { action: 'request.denied' });
+    const denied = await ms.spaces.audit('beta', { action: 'request.denied' });
     expect(denied.items.some((e) => e.details?.['tool'] === 'initialize' && e.details['code'] === 'SPACE_NOT_FOUND')).toBe(true);
   });
 
@@ -148,7 +148,7 @@ describe('MCP authorization and isolation', () => {
       expect((await fails(client, tool, args)).code, tool).toBe('FORBIDDEN');
     }
     expect((await ok<Memory>(writer, 'get_memory', { id: m.id })).content).toBe('the reader may see this');
-    const denied = await ms.service.audit('alpha', { action: 'request.denied' });
+    const denied = await ms.spaces.audit('alpha', { action: 'request.denied' });
     expect(denied.items.some((e) => e.details?.['tool'] === 'delete_memory' && e.details['code'] === 'FORBIDDEN')).toBe(true);
   });
 
@@ -194,7 +194,7 @@ describe('MCP authorization and isolation', () => {
   });
 
   it('50 concurrent add_memory calls over two sessions lose nothing', async () => {
-    await ms.service.createSpace({ name: 'burst', embedder: 'none', dimension: 4 });
+    await ms.spaces.create({ name: 'burst', embedder: 'none', dimension: 4 });
     const one = await session(root, 'burst');
     const two = await session(root, 'burst');
     const added = await Promise.all(

@@ -15,8 +15,8 @@ let client: Client;
 beforeAll(async () => {
   ms = await tempMemspace({ config: { embedPoolSize: 1 } });
   const root = (await ms.keys.ensureRootKey())!;
-  await ms.service.createSpace({ name: 'kg' });
-  await ms.service.createSpace({ name: 'race' });
+  await ms.spaces.create({ name: 'kg' });
+  await ms.spaces.create({ name: 'race' });
   server = await listenApp(ms);
   client = (await connectHttp(server.mcpUrl, root, 'kg')).client;
 });
@@ -198,7 +198,7 @@ describe('knowledge-graph tools (the reference memory server)', () => {
 
 describe('SpaceGraph under concurrent calls', () => {
   it('loses no observation and creates a name once', async () => {
-    const g = new SpaceGraph(ms.service, 'race');
+    const g = new SpaceGraph(ms, 'race');
     const creations = await Promise.all(Array.from({ length: 8 }, () => g.createEntities([{ name: 'Shared', entityType: 'thing', observations: [] }])));
     expect(creations.flat()).toHaveLength(1);
     await Promise.all(Array.from({ length: 20 }, (_, i) => g.addObservations([{ entityName: 'Shared', contents: [`fact ${i}`] }])));

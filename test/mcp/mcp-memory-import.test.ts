@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { loadConfig } from '../../src/config.js';
-import { openMemspace } from '../../src/memspace.js';
+import { openEngine } from '../../src/memspace.js';
 import { SpaceGraph, type KnowledgeGraph } from '../../src/mcp/knowledge-graph.js';
 import { tempDir } from '../support/temp-memspace.js';
 
@@ -38,10 +38,10 @@ function file(name: string, lines: (object | string)[]): string {
 }
 
 async function graphOf(space: string): Promise<KnowledgeGraph | undefined> {
-  const ms = await openMemspace(loadConfig({ dataDir }, {}));
+  const ms = await openEngine(loadConfig({ dataDir }, {}));
   try {
     if ((await ms.registry.backend.getSpace(space)) === undefined) return undefined;
-    return await new SpaceGraph(ms.service, space).readGraph();
+    return await new SpaceGraph(ms, space).readGraph();
   } finally {
     await ms.close();
   }

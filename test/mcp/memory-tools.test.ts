@@ -14,7 +14,7 @@ let client: Client;
 beforeAll(async () => {
   ms = await tempMemspace();
   const root = (await ms.keys.ensureRootKey())!;
-  await ms.service.createSpace({ name: 'notes', embedder: 'none', dimension: 4 });
+  await ms.spaces.create({ name: 'notes', embedder: 'none', dimension: 4 });
   server = await listenApp(ms);
   client = (await connectHttp(server.mcpUrl, root, 'notes')).client;
 });

@@ -23,8 +23,8 @@ let dataDir: string;
 beforeAll(async () => {
   dataDir = tempDir();
   const ms = await tempMemspace({ dataDir });
-  await ms.service.createSpace({ name: 'work' });
-  await ms.service.createSpace({ name: 'home', embedder: 'none', dimension: 3 });
+  await ms.spaces.create({ name: 'work' });
+  await ms.spaces.create({ name: 'home', embedder: 'none', dimension: 3 });
   await ms.close();
 });
 afterAll(() => {
@@ -85,8 +85,8 @@ describe('memspace mcp (stdio)', () => {
     // The writes landed in `work` and nowhere else.
     const ms = await tempMemspace({ dataDir });
     try {
-      expect((await ms.service.listMemories('work')).items).toHaveLength(2);
-      expect((await ms.service.listMemories('default')).items).toHaveLength(0);
+      expect((await ms.memories.list('work')).items).toHaveLength(2);
+      expect((await ms.memories.list('default')).items).toHaveLength(0);
     } finally {
       await ms.close();
     }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { openMemspace, type Memspace } from '../../src/memspace.js';
+import { openEngine, type MemspaceEngine } from '../../src/memspace.js';
 import { buildApp } from '../../src/server/app.js';
 import { startPglite, type PgliteServer } from '../support/pglite.js';
 import { axisVector } from '../support/temp-memspace.js';
@@ -18,17 +18,17 @@ interface StreamEvent {
 }
 
 let pg: PgliteServer;
-const servers: { ms: Memspace; app: FastifyInstance; base: string }[] = [];
+const servers: { ms: MemspaceEngine; app: FastifyInstance; base: string }[] = [];
 
 beforeAll(async () => {
   pg = await startPglite();
   for (let i = 0; i < 2; i++) {
-    const ms = await openMemspace(loadConfig({ backend: 'postgres', pgUrl: pg.url, pgPoolSize: 4 }, {}));
+    const ms = await openEngine(loadConfig({ backend: 'postgres', pgUrl: pg.url, pgPoolSize: 4 }, {}));
     const app = await buildApp({ memspace: ms, auth: false, eventPollMs: 50 });
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
     servers.push({ ms, app, base });
   }
-  for (const name of ['red', 'blue']) await servers[0]!.ms.service.createSpace({ name, embedder: 'none', dimension: 4 });
+  for (const name of ['red', 'blue']) await servers[0]!.ms.spaces.create({ name, embedder: 'none', dimension: 4 });
 }, 60_000);
 
 afterAll(async () => {

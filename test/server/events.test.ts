@@ -18,7 +18,7 @@ beforeAll(async () => {
   // No polling within a test's time: every event must come through the backend's change bell.
   app = await buildApp({ memspace: ms, eventPollMs: 3_600_000, auth: false });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
-  for (const name of ['red', 'blue']) await ms.service.createSpace({ name, embedder: 'none', dimension: 4 });
+  for (const name of ['red', 'blue']) await ms.spaces.create({ name, embedder: 'none', dimension: 4 });
 });
 afterAll(async () => {
   await app.close();
@@ -52,7 +52,7 @@ async function read(url: string, count: number, headers: Record<string, string> 
 
 describe('change stream (SSE)', () => {
   it('resumes with Last-Event-ID after a dropped connection, losing and repeating nothing', async () => {
-    const add = (n: number) => ms.service.addMemory('red', { content: `red ${n}`, embedding: axisVector(4, n) });
+    const add = (n: number) => ms.memories.add('red', { content: `red ${n}`, embedding: axisVector(4, n) });
     const written: string[] = [];
     for (let i = 0; i < 5; i++) written.push((await add(i)).id);
     const first = await read(`${base}/v1/spaces/red/events`, 3);
@@ -70,7 +70,7 @@ describe('change stream (SSE)', () => {
   });
 
   it('streams only its own space, in both route forms', async () => {
-    const blue = await ms.service.addMemory('blue', { content: 'blue only', embedding: [1, 0, 0, 0] });
+    const blue = await ms.memories.add('blue', { content: 'blue only', embedding: [1, 0, 0, 0] });
     const viaHeader = await read(`${base}/v1/events`, 1, { 'x-memory-space': 'blue' });
     expect(viaHeader.map((e) => e.data.id)).toEqual([blue.id]);
     const red = await read(`${base}/v1/spaces/red/events?after=0`, 12);

@@ -40,7 +40,7 @@ describe('memspace serve', () => {
 
     const ms = await tempMemspace({ dataDir });
     try {
-      const listed = await ms.service.listMemories('served', { limit: 100, order: 'asc' });
+      const listed = await ms.memories.list('served', { limit: 100, order: 'asc' });
       expect(listed.items.map((m) => m.id)).toEqual(ids);
     } finally {
       await ms.close();

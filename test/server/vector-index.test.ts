@@ -24,7 +24,7 @@ beforeAll(async () => {
     expect((await call('POST', '/v1/spaces', { name, embedder: 'none', dimension: DIM })).status).toBe(201);
     const memories = Array.from({ length: 600 }, (_, i) => ({ id: `m${i}`, content: `${name} ${i}`, embedding: vector() }));
     expect((await call('POST', `/v1/spaces/${name}/memories/batch`, { memories })).status).toBe(201);
-    await ms.service.settleIndex(name);
+    await ms.search.settleIndex(name);
   }
 });
 afterAll(async () => {

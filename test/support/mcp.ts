@@ -3,7 +3,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import type { Memspace } from '../../src/memspace.js';
+import type { MemspaceEngine } from '../../src/memspace.js';
 import { buildApp } from '../../src/server/app.js';
 
 /** The HTTP API listening on a free port of 127.0.0.1. */
@@ -15,7 +15,7 @@ export interface ListeningApp {
 }
 
 /** Builds the app over `ms` and listens on 127.0.0.1 with a free port. */
-export async function listenApp(ms: Memspace): Promise<ListeningApp> {
+export async function listenApp(ms: MemspaceEngine): Promise<ListeningApp> {
   const app = await buildApp({ memspace: ms });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import type { Memory } from '../../src/core/views.js';
-import { openMemspace, type Memspace, type OpenMemspaceOptions } from '../../src/memspace.js';
+import { openEngine, type MemspaceEngine, type OpenMemspaceOptions } from '../../src/memspace.js';
 
 /** A fresh data directory under the system temp dir. */
 export function tempDir(prefix = 'memspace-test-'): string {
@@ -13,9 +13,9 @@ export function tempDir(prefix = 'memspace-test-'): string {
 /** Opens memspace on a fresh temp data directory; `cleanup` closes it and removes the directory. */
 export async function tempMemspace(
   options: OpenMemspaceOptions & { dataDir?: string; config?: Parameters<typeof loadConfig>[0] } = {},
-): Promise<Memspace & { dataDir: string; cleanup(): Promise<void> }> {
+): Promise<MemspaceEngine & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = options.dataDir ?? tempDir();
-  const ms = await openMemspace(loadConfig({ ...options.config, dataDir }, {}), options);
+  const ms = await openEngine(loadConfig({ ...options.config, dataDir }, {}), options);
   return {
     ...ms,
     dataDir,
@@ -32,12 +32,12 @@ export function axisVector(dim: number, axis: number, noise = 0.01): number[] {
 }
 
 /** Every memory of a space by id, paging through the whole listing; `listed` counts rows, duplicates included. */
-export async function allMemories(ms: Memspace, space: string): Promise<{ byId: Map<string, Memory>; listed: number }> {
+export async function allMemories(ms: MemspaceEngine, space: string): Promise<{ byId: Map<string, Memory>; listed: number }> {
   const byId = new Map<string, Memory>();
   let listed = 0;
   let cursor: string | undefined;
   do {
-    const page = await ms.service.listMemories(space, { limit: 1000, ...(cursor !== undefined && { cursor }) });
+    const page = await ms.memories.list(space, { limit: 1000, ...(cursor !== undefined && { cursor }) });
     for (const m of page.items) byId.set(m.id, m);
     listed += page.items.length;
     cursor = page.nextCursor ?? undefined;

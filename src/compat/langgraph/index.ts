@@ -16,4 +16,4 @@ export type { NamespaceMapping } from './namespace.js';
 export { ITEM_KIND } from './stored-item.js';
 export { MemspaceError, isMemspaceError } from '../../core/errors.js';
 export type { ErrorCode } from '../../core/errors.js';
-export type { Principal } from '../../engine/access.js';
+export type { Principal } from '../../engine/access-guard.js';

@@ -1,10 +1,12 @@
 import { isMemspaceError } from '../../core/errors.js';
 import type { Memory, SearchHit } from '../../core/views.js';
 import type { MemspaceClient } from '../../client/client.js';
-import { canSee, requireRole, LOCAL_PRINCIPAL, type Principal } from '../../engine/access.js';
+import { definedOnly } from '../../core/defined.js';
+import { LOCAL_PRINCIPAL, type AccessGuard, type Principal } from '../../engine/access-guard.js';
 import type { MemoryService } from '../../engine/memory-service.js';
+import type { SearchService } from '../../engine/search-service.js';
+import type { SpaceService } from '../../engine/space-service.js';
 import type { Page } from '../../core/views.js';
-import { allows, roleIn, type Role } from '../../core/grants.js';
 
 /** What the store needs to know of a space: how its memories are embedded. */
 export interface SpaceFacts {
@@ -48,50 +50,43 @@ export interface EngineCaller {
   actor?: string;
 }
 
-/** The store's operations over the engine in-process, checking the principal's grants on every call. */
-export function engineBackend(service: MemoryService, caller: EngineCaller = {}): MemoryBackend {
+/** The parts of an open memspace the store uses in-process. */
+export interface EngineServices {
+  guard: AccessGuard;
+  spaces: SpaceService;
+  memories: MemoryService;
+  search: SearchService;
+}
+
+/** The store's operations over the engine in-process; the engine checks the principal's grants on every call. */
+export function engineBackend(ms: EngineServices, caller: EngineCaller = {}): MemoryBackend {
   const principal = caller.principal ?? LOCAL_PRINCIPAL;
-  const ctx = { actor: caller.actor ?? 'langgraph' };
-  const allowed = (space: string, role: Role): void => requireRole(principal, space, role);
+  const call = { principal, actor: caller.actor ?? 'langgraph' };
   return {
     async spaceFacts(space) {
-      allowed(space, 'read');
-      const info = await service.getSpace(space);
+      const info = await ms.spaces.get(space, call);
       return { embedder: info.embedder, dimension: info.dimension };
     },
     async createSpace(input) {
-      allowed(String(input['name']), 'admin');
-      await service.createSpace(input);
+      await ms.spaces.create(input, call);
     },
-    canCreate: (space) => allows(roleIn(principal.grants, space), 'admin'),
+    canCreate: (space) => ms.guard.canCreate(principal, space),
     async listSpaces(prefix, cursor) {
-      const page = await service.listSpaces({ ...(prefix !== '' && { prefix }), ...(cursor !== undefined && { cursor }), limit: 1000 });
-      return { names: page.items.map((s) => s.name).filter((name) => canSee(principal, name)), nextCursor: page.nextCursor };
+      const page = await ms.spaces.list({ ...definedOnly({ prefix: prefix === '' ? undefined : prefix, cursor }), limit: 1000 }, call);
+      return { names: page.items.map((s) => s.name), nextCursor: page.nextCursor };
     },
-    async get(space, id) {
-      allowed(space, 'read');
-      return missingAsUndefined(service.getMemory(space, id));
-    },
+    get: (space, id) => missingAsUndefined(ms.memories.get(space, id, {}, call)),
     async add(space, input) {
-      allowed(space, 'write');
-      await service.addMemory(space, input, ctx);
+      await ms.memories.add(space, input, call);
     },
     async update(space, id, patch) {
-      allowed(space, 'write');
-      await service.updateMemory(space, id, patch, ctx);
+      await ms.memories.update(space, id, patch, call);
     },
     async remove(space, id) {
-      allowed(space, 'write');
-      await missingAsUndefined(service.deleteMemory(space, id, ctx));
+      await missingAsUndefined(ms.memories.delete(space, id, call));
     },
-    async list(space, query) {
-      allowed(space, 'read');
-      return service.listMemories(space, { ...query, order: 'asc' });
-    },
-    async search(space, request) {
-      allowed(space, 'read');
-      return (await service.search(space, request)).results;
-    },
+    list: (space, query) => ms.memories.list(space, { ...query, order: 'asc' }, call),
+    search: async (space, request) => (await ms.search.run(space, request, call)).results,
   };
 }
 

@@ -4,10 +4,9 @@ import type { MemspaceClient } from '../../client/client.js';
 import { isMemspaceError, MemspaceError } from '../../core/errors.js';
 import { MAX_LIMIT, type SpaceCreateSchema } from '../../core/schemas.js';
 import { spaceKey } from '../../core/space-name.js';
-import type { Principal } from '../../engine/access.js';
-import type { MemoryService } from '../../engine/memory-service.js';
+import type { Principal } from '../../engine/access-guard.js';
 import { textsAt } from './index-text.js';
-import { clientBackend, engineBackend, type MemoryBackend, type SpaceFacts } from './memory-backend.js';
+import { clientBackend, engineBackend, type EngineServices, type MemoryBackend, type SpaceFacts } from './memory-backend.js';
 import { compareNamespaces, itemId, matches, matchFilter, prefixFilter, SpaceMapper, type NamespaceMapping } from './namespace.js';
 import { parseOperation, type ParsedOperation } from './operations.js';
 import { INDEXED_PATH, ITEM_KIND, itemContent, itemMetadata, itemOf, wasUnindexed } from './stored-item.js';
@@ -60,8 +59,8 @@ export interface MemspaceStoreCommonOptions {
 
 /** Options of a {@link MemspaceStore} over memspace opened in this process. */
 export interface MemspaceStoreEngineOptions extends MemspaceStoreCommonOptions {
-  /** An open memspace (`openMemspace()`), or anything holding its `service`. */
-  memspace: { service: MemoryService };
+  /** An open memspace (`openMemspace()`). */
+  memspace: EngineServices;
   /** Whose grants apply: a space outside them is `SPACE_NOT_FOUND`. @default every space */
   principal?: Principal;
   /** Actor recorded in the history and audit trail of every change. @default "langgraph" */
@@ -110,7 +109,7 @@ export class MemspaceStore extends BaseStore {
   constructor(options: MemspaceStoreOptions) {
     super();
     this.backend =
-      'client' in options ? clientBackend(options.client) : engineBackend(options.memspace.service, { principal: options.principal, actor: options.actor });
+      'client' in options ? clientBackend(options.client) : engineBackend(options.memspace, { principal: options.principal, actor: options.actor });
     this.mapper = new SpaceMapper(options.mapping ?? { space: 'default' });
     this.fields = options.index?.fields ?? ['$'];
     this.embeddings = options.index?.embeddings;
@@ -302,7 +301,8 @@ export class MemspaceStore extends BaseStore {
     try {
       facts = await this.backend.spaceFacts(space);
     } catch (error) {
-      if (!(create && this.spaceDefaults !== undefined && isMemspaceError(error, 'SPACE_NOT_FOUND'))) throw error;
+      // A space the caller may not create stays not found: creating it would be refused as forbidden, which tells more.
+      if (!(create && this.spaceDefaults !== undefined && isMemspaceError(error, 'SPACE_NOT_FOUND') && this.backend.canCreate(space))) throw error;
       try {
         await this.backend.createSpace({ ...this.spaceDefaults, name: space });
       } catch (createError) {

@@ -1,6 +1,7 @@
 import { isMemspaceError } from '../../core/errors.js';
 import type { ChatModel } from '../../core/ports/chat-model.js';
-import type { CallContext, MemoryService } from '../../engine/memory-service.js';
+import type { CallContext } from '../../engine/access-guard.js';
+import type { Memspace } from '../../memspace.js';
 import { conversationText, decideUpdates, extractFacts, type StoredMemory } from './inference.js';
 import { expiresAtOf, type Mem0Event } from './mapping.js';
 import type { Mem0Add, Mem0Message } from './schemas.js';
@@ -38,7 +39,7 @@ const SIMILAR_PER_FACT = 5;
  * assistant message becomes one memory, with its role in `metadata.role` (as mem0 stores
  * messages it does not infer from), all in one all-or-nothing batch.
  */
-export async function addMessages(service: MemoryService, chat: ChatModel | undefined, body: Mem0Add, target: AddTarget, today: string): Promise<AddOutcome> {
+export async function addMessages(ms: Pick<Memspace, 'memories' | 'search'>, chat: ChatModel | undefined, body: Mem0Add, target: AddTarget, today: string): Promise<AddOutcome> {
   const messages: Mem0Message[] = body.messages;
   const scope = {
     ...(target.userId !== undefined && { userId: target.userId }),
@@ -52,7 +53,7 @@ export async function addMessages(service: MemoryService, chat: ChatModel | unde
   };
   if (!body.infer || chat === undefined) {
     const inputs = messages.filter((m) => m.role !== 'system' && m.content.trim() !== '').map((m) => ({ ...base, content: m.content, metadata: { ...base.metadata, role: m.role } }));
-    const added = inputs.length === 0 ? [] : await service.addMemories(target.space, inputs, target.ctx);
+    const added = inputs.length === 0 ? [] : await ms.memories.addMany(target.space, inputs, target.ctx);
     return { events: added.map((m) => ({ id: m.id, memory: m.content, event: 'ADD' })), inference: body.infer ? 'unavailable' : 'off' };
   }
 
@@ -66,7 +67,7 @@ export async function addMessages(service: MemoryService, chat: ChatModel | unde
   const stored: StoredMemory[] = [];
   const current = new Map<string, string>();
   for (const fact of facts) {
-    const { results } = await service.search(target.space, { query: fact, mode: 'vector', limit: SIMILAR_PER_FACT, ...scope });
+    const { results } = await ms.search.run(target.space, { query: fact, mode: 'vector', limit: SIMILAR_PER_FACT, ...scope }, target.ctx);
     for (const hit of results) {
       if (current.has(hit.memory.id)) continue;
       current.set(hit.memory.id, hit.memory.content);
@@ -82,7 +83,7 @@ export async function addMessages(service: MemoryService, chat: ChatModel | unde
     const text = decision.text.trim();
     if (decision.event === 'ADD') {
       if (text === '') continue;
-      const memory = await service.addMemory(target.space, { ...base, content: text }, target.ctx);
+      const memory = await ms.memories.add(target.space, { ...base, content: text }, target.ctx);
       events.push({ id: memory.id, memory: memory.content, event: 'ADD' });
       continue;
     }
@@ -94,10 +95,10 @@ export async function addMessages(service: MemoryService, chat: ChatModel | unde
     try {
       if (decision.event === 'UPDATE') {
         if (text === '' || text === before) continue;
-        const memory = await service.updateMemory(target.space, id, { content: text }, target.ctx);
+        const memory = await ms.memories.update(target.space, id, { content: text }, target.ctx);
         events.push({ id, memory: memory.content, event: 'UPDATE', previous_memory: before });
       } else {
-        await service.deleteMemory(target.space, id, target.ctx);
+        await ms.memories.delete(target.space, id, target.ctx);
         events.push({ id, memory: before, event: 'DELETE' });
       }
     } catch (error) {

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { MemspaceError } from '../../core/errors.js';
 import { DEFAULT_SPACE, SPACE_HEADER, spaceKey, validateSpaceName } from '../../core/space-name.js';
-import type { Principal } from '../../engine/access.js';
+import type { Principal } from '../../engine/access-guard.js';
 import type { Namespaces } from './filters.js';
 
 /**

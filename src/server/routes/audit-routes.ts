@@ -23,9 +23,9 @@ export function auditRoutes(ms: Memspace): RouteSpec[] {
       summary: "The space's hash-chained audit trail, oldest first",
       role: 'admin',
       query: AuditQueryString,
-      handler: ({ request, space }) => {
+      handler: ({ request, space, call }) => {
         const { space: _space, ...q } = parseWith(AuditQueryString, request.query, 'query');
-        return ms.service.audit(space, q);
+        return ms.spaces.audit(space, q, call);
       },
     },
     {
@@ -36,7 +36,7 @@ export function auditRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Recompute the audit chain and name the first altered entry, if any',
       role: 'admin',
       query: z.strictObject({ space: z.string().optional() }),
-      handler: ({ space }) => ms.service.verifyAudit(space),
+      handler: ({ space, call }) => ms.spaces.verifyAudit(space, call),
     },
   ];
 }

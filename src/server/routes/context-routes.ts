@@ -1,16 +1,12 @@
-import { z } from 'zod';
 import { ContextInputSchema } from '../../core/schemas.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 import { withoutSpace } from '../space-resolution.js';
-import { callContext } from './memory-routes.js';
-
-const SpaceOnlyQuery = z.strictObject({ space: z.string().optional() });
+import { param, SpaceOnlyQuery } from './memory-routes.js';
 
 /** Routes on contexts: large blobs kept compressed, with a summary and its embedding. */
 export function contextRoutes(ms: Memspace): RouteSpec[] {
-  const s = ms.service;
-  const id = (params: unknown): string => (params as { id: string }).id;
+  const m = ms.memories;
   return [
     {
       method: 'POST',
@@ -21,7 +17,7 @@ export function contextRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       body: ContextInputSchema,
       status: 201,
-      handler: ({ request, space }) => s.addContext(space, withoutSpace(request.body), callContext(request)),
+      handler: ({ request, space, call }) => m.addContext(space, withoutSpace(request.body), call),
     },
     {
       method: 'GET',
@@ -31,7 +27,7 @@ export function contextRoutes(ms: Memspace): RouteSpec[] {
       summary: 'A context with its content',
       role: 'read',
       query: SpaceOnlyQuery,
-      handler: ({ request, space }) => s.getContext(space, id(request.params)),
+      handler: ({ request, space, call }) => m.getContext(space, param(request.params), call),
     },
     {
       method: 'DELETE',
@@ -42,8 +38,8 @@ export function contextRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       query: SpaceOnlyQuery,
       status: 204,
-      handler: async ({ request, space }) => {
-        await s.deleteContext(space, id(request.params), callContext(request));
+      handler: async ({ request, space, call }) => {
+        await m.deleteContext(space, param(request.params), call);
       },
     },
   ];

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { MemspaceError } from '../../core/errors.js';
 import { changeView } from '../../core/views.js';
-import { followChanges } from '../../engine/change-stream.js';
 import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
@@ -42,11 +41,12 @@ export function eventRoutes(ms: Memspace, streams: OpenStreams, options: { pollM
       role: 'read',
       query: EventsQuery,
       produces: 'text/event-stream',
-      handler: async ({ request, reply, space }) => {
+      handler: async ({ request, reply, space, call }) => {
         const q = parseWith(EventsQuery, request.query, 'query');
         const after = lastEventId(request.headers['last-event-id']) ?? q.after ?? 0;
-        await ms.registry.record(space); // an unknown space fails before the stream starts
         const abort = new AbortController();
+        // An unknown space fails here, before the stream starts.
+        const events = await ms.changes.follow(space, after, { signal: abort.signal, ...(options.pollMs && { pollMs: options.pollMs }) }, call);
         const untrack = streams.track(abort);
         request.raw.on('close', () => abort.abort());
         reply.hijack();
@@ -60,7 +60,7 @@ export function eventRoutes(ms: Memspace, streams: OpenStreams, options: { pollM
         out.write(': memspace change stream\n\n');
         const heartbeat = setInterval(() => out.write(': ping\n\n'), HEARTBEAT_MS);
         try {
-          for await (const event of followChanges(ms.registry, space, after, { signal: abort.signal, ...(options.pollMs && { pollMs: options.pollMs }) })) {
+          for await (const event of events) {
             const data = JSON.stringify(changeView(event));
             out.write(`id: ${event.seq}\nevent: ${event.op}\ndata: ${data}\n\n`);
           }

@@ -1,5 +1,3 @@
-import type { FastifyRequest } from 'fastify';
-import { holds, ROOT_GRANT } from '../../core/grants.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 
@@ -15,9 +13,8 @@ export function healthRoutes(ms: Pick<Memspace, 'health'>): RouteSpec[] {
       scoped: false,
       tag: 'operations',
       summary: 'Liveness and readiness (with open spaces, the cap and damaged spaces for a key over every space); 503 (with the same body and an error) when not ready',
-      handler: async ({ request, reply }) => {
-        const full = await ms.health.health();
-        const health = isOperator(request) ? full : { status: full.status, live: full.live, ready: full.ready };
+      handler: async ({ reply, call }) => {
+        const health = await ms.health.health(call);
         if (health.ready) return health;
         // A load balancer reads the status; a client reads a memspace error like any other failure.
         return reply.status(503).send({
@@ -33,16 +30,7 @@ export function healthRoutes(ms: Pick<Memspace, 'health'>): RouteSpec[] {
       tag: 'operations',
       summary: "A space's health: memories, bytes on disk, state, open, WAL bytes and lag, index lag, last write, registry pressure",
       role: 'read',
-      handler: async ({ request }) => {
-        const health = await ms.health.spaceHealth((request.params as { space: string }).space);
-        return isOperator(request) ? health : { ...health, registry: null };
-      },
+      handler: ({ space, call }) => ms.health.spaceHealth(space, call),
     },
   ];
-}
-
-/** A caller whose grants cover every space (the root key, or anyone when authentication is off). */
-function isOperator(request: FastifyRequest): boolean {
-  const principal = request.principal as FastifyRequest['principal'] | null;
-  return principal !== null && holds(principal.grants, ROOT_GRANT, 'read');
 }

@@ -13,7 +13,7 @@ export function keyRoutes(keys: KeyService): RouteSpec[] {
       summary: 'Create an API key (the key is shown once, in this response)',
       body: KeyCreateSchema,
       status: 201,
-      handler: ({ request }) => keys.create(request.body, request.principal),
+      handler: ({ request, call }) => keys.create(request.body, call),
     },
     {
       method: 'GET',
@@ -21,7 +21,7 @@ export function keyRoutes(keys: KeyService): RouteSpec[] {
       scoped: false,
       tag: 'keys',
       summary: 'The keys this key administers',
-      handler: async ({ request }) => ({ items: await keys.list(request.principal) }),
+      handler: async ({ call }) => ({ items: await keys.list(call) }),
     },
     {
       method: 'DELETE',
@@ -30,8 +30,8 @@ export function keyRoutes(keys: KeyService): RouteSpec[] {
       tag: 'keys',
       summary: 'Revoke a key at once',
       status: 204,
-      handler: async ({ request }) => {
-        await keys.revoke((request.params as { id: string }).id, request.principal);
+      handler: async ({ request, call }) => {
+        await keys.revoke((request.params as { id: string }).id, call);
       },
     },
   ];

@@ -1,10 +1,8 @@
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
-import { callContext } from './memory-routes.js';
 
 /** Operations on a space's lifecycle: archive tiers and retention sweeps. */
 export function lifecycleRoutes(ms: Memspace): RouteSpec[] {
-  const name = (params: unknown): string => (params as { space: string }).space;
   return [
     {
       method: 'POST',
@@ -13,7 +11,7 @@ export function lifecycleRoutes(ms: Memspace): RouteSpec[] {
       tag: 'operations',
       summary: 'Archive a space: one compressed file under archive/, its directory removed, requests refused with SPACE_ARCHIVED',
       role: 'admin',
-      handler: async ({ request }) => ms.lifecycle.archive(name(request.params), callContext(request)),
+      handler: async ({ space, call }) => ms.lifecycle.archive(space, call),
     },
     {
       method: 'POST',
@@ -22,7 +20,7 @@ export function lifecycleRoutes(ms: Memspace): RouteSpec[] {
       tag: 'operations',
       summary: 'Restore an archived space',
       role: 'admin',
-      handler: async ({ request }) => ms.lifecycle.restore(name(request.params), callContext(request)),
+      handler: async ({ space, call }) => ms.lifecycle.restore(space, call),
     },
     {
       method: 'POST',
@@ -31,7 +29,7 @@ export function lifecycleRoutes(ms: Memspace): RouteSpec[] {
       tag: 'operations',
       summary: 'Hard-delete the expired memories and those past retention now',
       role: 'admin',
-      handler: async ({ request }) => ({ deleted: await ms.sweeper.sweepSpace(name(request.params)) }),
+      handler: async ({ space, call }) => ({ deleted: await ms.sweeper.sweepSpace(space, call) }),
     },
   ];
 }

@@ -1,24 +1,11 @@
-import { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { MemspaceError } from '../../core/errors.js';
-import {
-  FilterSchema,
-  MemoryBatchSchema,
-  MemoryInputSchema,
-  MemoryPatchSchema,
-  RelationInputSchema,
-  SearchRequestSchema,
-} from '../../core/schemas.js';
+import { FilterSchema, MemoryBatchSchema, MemoryInputSchema, MemoryPatchSchema } from '../../core/schemas.js';
 import { parseWith } from '../../core/validate.js';
-import { requireRole } from '../../engine/access.js';
-import type { CallContext } from '../../engine/memory-service.js';
+import { definedOnly } from '../../core/defined.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
-import { SPACE_HEADER } from '../../core/space-name.js';
-import { resolveSpace, withoutSpace } from '../space-resolution.js';
-import { CrossSearchSpacesSchema } from '../../core/grants.js';
+import { withoutSpace } from '../space-resolution.js';
 
 /** Query string of a memory listing; repeated `tag` is a list, `filter` is JSON. */
 const ListQueryString = z.strictObject({
@@ -34,25 +21,18 @@ const ListQueryString = z.strictObject({
   filter: z.string().optional(),
 });
 
-const RelationQueryString = z.strictObject({
-  space: z.string().optional(),
-  direction: z.enum(['out', 'in', 'both']).optional(),
-  type: z.string().optional(),
-});
-
-const SpaceOnlyQuery = z.strictObject({ space: z.string().optional() });
+/** Query string of routes that take nothing but the space. */
+export const SpaceOnlyQuery = z.strictObject({ space: z.string().optional() });
 const DeleteByFilterBody = z.strictObject({ filter: FilterSchema });
 
-/** Who made a request and which one, for history and the audit trail. */
-export function callContext(request: FastifyRequest): CallContext {
-  return { actor: request.principal.keyId, requestId: request.id };
+/** The `:id` (or another) path parameter. */
+export function param(params: unknown, name = 'id'): string {
+  return (params as Record<string, string>)[name]!;
 }
 
-/** Routes on the memories, relations and search of one space, in both route forms. */
+/** Routes on the memories of one space, in both route forms. */
 export function memoryRoutes(ms: Memspace): RouteSpec[] {
-  const s = ms.service;
-  const ctx = callContext;
-  const id = (params: unknown, name = 'id'): string => (params as Record<string, string>)[name]!;
+  const m = ms.memories;
   return [
     {
       method: 'POST',
@@ -63,7 +43,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       body: MemoryInputSchema,
       status: 201,
-      handler: ({ request, space }) => s.addMemory(space, withoutSpace(request.body), ctx(request)),
+      handler: ({ request, space, call }) => m.add(space, withoutSpace(request.body), call),
     },
     {
       method: 'POST',
@@ -74,9 +54,9 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       body: MemoryBatchSchema,
       status: 201,
-      handler: async ({ request, space }) => {
+      handler: async ({ request, space, call }) => {
         const { memories } = parseWith(MemoryBatchSchema, withoutSpace(request.body), 'batch');
-        return { memories: await s.addMemories(space, memories, ctx(request)) };
+        return { memories: await m.addMany(space, memories, call) };
       },
     },
     {
@@ -87,19 +67,10 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: 'List memories, newest first',
       role: 'read',
       query: ListQueryString,
-      handler: ({ request, space }) => {
-        const q = parseWith(ListQueryString, request.query, 'query');
-        return s.listMemories(space, {
-          ...(q.userId !== undefined && { userId: q.userId }),
-          ...(q.agentId !== undefined && { agentId: q.agentId }),
-          ...(q.runId !== undefined && { runId: q.runId }),
-          ...(q.kind !== undefined && { kind: q.kind }),
-          ...(q.tag !== undefined && { tags: [q.tag].flat() }),
-          ...(q.limit !== undefined && { limit: q.limit }),
-          ...(q.cursor !== undefined && { cursor: q.cursor }),
-          ...(q.order !== undefined && { order: q.order }),
-          ...(q.filter !== undefined && { filter: jsonParameter(q.filter, 'filter') }),
-        });
+      handler: ({ request, space, call }) => {
+        const { space: _space, tag, filter, ...q } = parseWith(ListQueryString, request.query, 'query');
+        const query = { ...definedOnly(q), ...definedOnly({ tags: tag === undefined ? undefined : [tag].flat(), filter: filter === undefined ? undefined : jsonParameter(filter, 'filter') }) };
+        return m.list(space, query, call);
       },
     },
     {
@@ -110,10 +81,10 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Delete every memory matching a filter (no cap); returns the count',
       role: 'write',
       body: DeleteByFilterBody,
-      handler: ({ request, space }) => {
+      handler: ({ request, space, call }) => {
         const body = withoutSpace(request.body) as { filter?: unknown } | undefined;
         parseWith(z.strictObject({ filter: z.unknown() }), body, 'body');
-        return s.deleteMemories(space, body?.filter, ctx(request));
+        return m.deleteMatching(space, body?.filter, call);
       },
     },
     {
@@ -124,7 +95,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Get a memory',
       role: 'read',
       query: SpaceOnlyQuery,
-      handler: ({ request, space }) => s.getMemory(space, id(request.params)),
+      handler: ({ request, space, call }) => m.get(space, param(request.params), {}, call),
     },
     {
       method: 'PATCH',
@@ -134,7 +105,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Change a memory (new content is embedded again)',
       role: 'write',
       body: MemoryPatchSchema,
-      handler: ({ request, space }) => s.updateMemory(space, id(request.params), withoutSpace(request.body), ctx(request)),
+      handler: ({ request, space, call }) => m.update(space, param(request.params), withoutSpace(request.body), call),
     },
     {
       method: 'DELETE',
@@ -145,8 +116,8 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       query: SpaceOnlyQuery,
       status: 204,
-      handler: async ({ request, space }) => {
-        await s.deleteMemory(space, id(request.params), ctx(request));
+      handler: async ({ request, space, call }) => {
+        await m.delete(space, param(request.params), call);
       },
     },
     {
@@ -157,117 +128,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: "A memory's history, oldest first",
       role: 'read',
       query: SpaceOnlyQuery,
-      handler: async ({ request, space }) => ({ history: await s.history(space, id(request.params)) }),
-    },
-    {
-      method: 'POST',
-      path: '/search',
-      scoped: true,
-      pathFormOnly: true,
-      tag: 'search',
-      summary: 'Search one space by meaning, keywords or both',
-      role: 'read',
-      body: SearchRequestSchema,
-      handler: ({ request, space }) => s.search(space, withoutSpace(request.body)),
-    },
-    {
-      method: 'POST',
-      path: '/search',
-      scoped: false,
-      tag: 'search',
-      summary:
-        'Search one space (named by header, query or body, as every route) or, with "spaces": [...], several: each readable by a grant or a share; hits carry their space',
-      body: SearchRequestSchema,
-      handler: async ({ request, authorize }) => {
-        const body = request.body as Record<string, unknown> | null;
-        if (body !== null && typeof body === 'object' && 'spaces' in body) {
-          const { spaces, ...rest } = body;
-          if ('space' in rest || request.headers[SPACE_HEADER] !== undefined || (request.query as Record<string, unknown>)['space'] !== undefined) {
-            throw new MemspaceError('SPACE_CONFLICT', 'name the spaces of a search either with "spaces" or with one space, not both');
-          }
-          return ms.shares.search(request.principal, parseWith(CrossSearchSpacesSchema, spaces, 'spaces'), rest, ctx(request));
-        }
-        const space = resolveSpace(request, request.principal.defaultSpace ?? undefined);
-        await authorize(space, 'read');
-        return s.search(space, withoutSpace(request.body));
-      },
-    },
-    {
-      method: 'POST',
-      path: '/relations',
-      scoped: true,
-      tag: 'relations',
-      summary: 'Relate two memories of the space',
-      role: 'write',
-      body: RelationInputSchema,
-      status: 201,
-      handler: ({ request, space }) => s.addRelation(space, withoutSpace(request.body), ctx(request)),
-    },
-    {
-      method: 'GET',
-      path: '/memories/:id/relations',
-      scoped: true,
-      tag: 'relations',
-      summary: "A memory's relations",
-      role: 'read',
-      query: RelationQueryString,
-      handler: async ({ request, space }) => {
-        const q = parseWith(RelationQueryString, request.query, 'query');
-        const { space: _space, ...rest } = q;
-        return { relations: await s.listRelations(space, id(request.params), rest) };
-      },
-    },
-    {
-      method: 'DELETE',
-      path: '/relations/:relationId',
-      scoped: true,
-      tag: 'relations',
-      summary: 'Delete a relation',
-      role: 'write',
-      query: SpaceOnlyQuery,
-      status: 204,
-      handler: async ({ request, space }) => {
-        await s.deleteRelation(space, id(request.params, 'relationId'), ctx(request));
-      },
-    },
-    {
-      method: 'GET',
-      path: '/export',
-      scoped: true,
-      tag: 'transfer',
-      summary: 'Export the space as JSON Lines, embeddings included',
-      role: 'read',
-      query: SpaceOnlyQuery,
-      produces: 'application/x-ndjson',
-      handler: async ({ reply, space }) => {
-        await ms.registry.record(space); // fail before the 200 is sent
-        const lines = ms.transfer.exportSpace(space);
-        reply.type('application/x-ndjson');
-        return Readable.from(
-          (async function* () {
-            for await (const line of lines) yield `${JSON.stringify(line)}\n`;
-          })(),
-        );
-      },
-    },
-    {
-      method: 'POST',
-      path: '/import',
-      scoped: true,
-      tag: 'transfer',
-      summary: 'Import JSON Lines (an export) into the space; existing ids are skipped',
-      role: 'write',
-      query: SpaceOnlyQuery,
-      handler: async ({ request, space }) => {
-        // Importing into a missing space creates it, which takes an admin.
-        if (!(await ms.registry.backend.getSpace(space))) requireRole(request.principal, space, 'admin');
-        if (!(request.body instanceof Readable)) {
-          throw new MemspaceError('VALIDATION_FAILED', 'send the export as application/x-ndjson', {
-            issues: [{ path: 'content-type', message: 'expected application/x-ndjson' }],
-          });
-        }
-        return ms.transfer.importSpace(space, createInterface({ input: request.body, crlfDelay: Infinity }), undefined, ctx(request));
-      },
+      handler: async ({ request, space, call }) => ({ history: await m.history(space, param(request.params), call) }),
     },
   ];
 }

@@ -3,11 +3,9 @@ import { ShareInputSchema } from '../../core/grants.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 import { withoutSpace } from '../space-resolution.js';
-import { callContext } from './memory-routes.js';
 
 /** Sharing a space with another space's readers or with a key. */
 export function shareRoutes(ms: Memspace): RouteSpec[] {
-  const ctx = callContext;
   return [
     {
       method: 'POST',
@@ -18,7 +16,7 @@ export function shareRoutes(ms: Memspace): RouteSpec[] {
       role: 'admin',
       body: ShareInputSchema,
       status: 201,
-      handler: ({ request, space }) => ms.shares.create(space, withoutSpace(request.body), request.principal, ctx(request)),
+      handler: ({ request, space, call }) => ms.shares.create(space, withoutSpace(request.body), call),
     },
     {
       method: 'GET',
@@ -28,7 +26,7 @@ export function shareRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Shares of the space',
       role: 'admin',
       query: z.strictObject({ space: z.string().optional() }),
-      handler: async ({ space }) => ({ items: await ms.shares.list(space) }),
+      handler: async ({ space, call }) => ({ items: await ms.shares.list(space, call) }),
     },
     {
       method: 'DELETE',
@@ -39,8 +37,8 @@ export function shareRoutes(ms: Memspace): RouteSpec[] {
       role: 'admin',
       query: z.strictObject({ space: z.string().optional() }),
       status: 204,
-      handler: async ({ request, space }) => {
-        await ms.shares.delete(space, (request.params as { shareId: string }).shareId, ctx(request));
+      handler: async ({ request, space, call }) => {
+        await ms.shares.delete(space, (request.params as { shareId: string }).shareId, call);
       },
     },
   ];

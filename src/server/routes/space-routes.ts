@@ -1,11 +1,7 @@
 import { z } from 'zod';
-import { MemspaceError } from '../../core/errors.js';
-import { allows, roleIn } from '../../core/grants.js';
-import { visibleSpaces } from '../../engine/access.js';
 import { SpaceCreateSchema, SpacePatchSchema } from '../../core/schemas.js';
 import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
-import { callContext } from './memory-routes.js';
 import type { RouteSpec } from '../route-table.js';
 
 const ListSpacesQuery = z.strictObject({
@@ -16,37 +12,26 @@ const ListSpacesQuery = z.strictObject({
 
 /** Routes on spaces themselves. */
 export function spaceRoutes(ms: Memspace): RouteSpec[] {
-  const s = ms.service;
-  const name = (params: unknown): string => (params as { space: string }).space;
+  const s = ms.spaces;
   return [
     {
       method: 'POST',
       path: '/spaces',
       scoped: false,
       tag: 'spaces',
-      summary: 'Create a space',
+      summary: 'Create a space (takes admin over its name)',
       body: SpaceCreateSchema,
       status: 201,
-      handler: ({ request }) => {
-        // Creating takes admin over the name; refused before looking, so it reveals nothing.
-        const spaceName = (request.body as { name?: unknown } | null)?.name;
-        if (typeof spaceName === 'string' && !allows(roleIn(request.principal.grants, spaceName), 'admin')) {
-          throw new MemspaceError('FORBIDDEN', `this key may not create space "${spaceName}"`, { space: spaceName });
-        }
-        return s.createSpace(request.body);
-      },
+      handler: ({ request, call }) => s.create(request.body, call),
     },
     {
       method: 'GET',
       path: '/spaces',
       scoped: false,
       tag: 'spaces',
-      summary: 'List spaces',
+      summary: 'List the spaces the key can see',
       query: ListSpacesQuery,
-      handler: async ({ request }) => {
-        const q = parseWith(ListSpacesQuery, request.query, 'query');
-        return visibleSpaces(s, request.principal, q);
-      },
+      handler: ({ request, call }) => s.list(parseWith(ListSpacesQuery, request.query, 'query'), call),
     },
     {
       method: 'GET',
@@ -55,7 +40,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       tag: 'spaces',
       summary: 'A space with its figures',
       role: 'read',
-      handler: ({ request }) => s.getSpace(name(request.params)),
+      handler: ({ space, call }) => s.get(space, call),
     },
     {
       method: 'PATCH',
@@ -65,7 +50,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       summary: "Change a space's description, isolation, sensitivity, retention, quotas or labels",
       role: 'admin',
       body: SpacePatchSchema,
-      handler: ({ request }) => s.updateSpace(name(request.params), request.body, callContext(request)),
+      handler: ({ request, space, call }) => s.update(space, request.body, call),
     },
     {
       method: 'DELETE',
@@ -75,8 +60,8 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Delete a space and every byte of it',
       role: 'admin',
       status: 204,
-      handler: async ({ request }) => {
-        await s.deleteSpace(name(request.params));
+      handler: async ({ space, call }) => {
+        await s.delete(space, call);
       },
     },
   ];

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemspaceClient } from '../../../src/client/index.js';
 import { MemspaceStore, type StoreEmbeddings } from '../../../src/compat/langgraph/index.js';
-import { LOCAL_PRINCIPAL, type Principal } from '../../../src/engine/access.js';
+import { LOCAL_PRINCIPAL, type Principal } from '../../../src/engine/access-guard.js';
 import { buildApp } from '../../../src/server/app.js';
 import { allMemories } from '../../support/temp-memspace.js';
 import { failure, toyMemspace } from './store-fixture.js';
@@ -11,7 +11,7 @@ let ms: Awaited<ReturnType<typeof toyMemspace>>;
 
 beforeAll(async () => {
   ms = await toyMemspace();
-  for (const name of ['alice', 'bob']) await ms.service.createSpace({ name });
+  for (const name of ['alice', 'bob']) await ms.spaces.create({ name });
 });
 afterAll(async () => ms.cleanup());
 
@@ -54,7 +54,7 @@ describe('mapping: the first label names the space', () => {
     expect(await creating.search(['dave'])).toEqual([]);
     expect(await creating.listNamespaces({ prefix: ['dave'] })).toEqual([]);
     await Promise.all([creating.put(['dave', 'x'], 'k1', { v: 1 }), creating.put(['dave', 'y'], 'k2', { v: 2 })]);
-    expect((await ms.service.getSpace('dave')).description).toBe('made by LangGraph');
+    expect((await ms.spaces.get('dave')).description).toBe('made by LangGraph');
     expect((await creating.search(['dave'])).map((i) => i.key).sort()).toEqual(['k1', 'k2']);
   });
 
@@ -119,7 +119,7 @@ describe('embeddings', () => {
   };
 
   it('uses given embeddings in a space without an embedder', async () => {
-    await ms.service.createSpace({ name: 'drinks', embedder: 'none', dimension: 4 });
+    await ms.spaces.create({ name: 'drinks', embedder: 'none', dimension: 4 });
     const store = new MemspaceStore({ memspace: ms, mapping: { space: 'drinks' }, index: { embeddings, fields: ['text'], mode: 'vector' } });
     await store.put(['menu'], 'a', { text: 'green tea' });
     await store.put(['menu'], 'b', { text: 'black coffee' });
@@ -131,7 +131,7 @@ describe('embeddings', () => {
   });
 
   it('without any embedder, stores items unindexed and answers a query as a filter search', async () => {
-    await ms.service.createSpace({ name: 'plain', embedder: 'none', dimension: 3 });
+    await ms.spaces.create({ name: 'plain', embedder: 'none', dimension: 3 });
     const store = new MemspaceStore({ memspace: ms, mapping: { space: 'plain' } });
     await store.put(['n'], 'a', { text: 'one' });
     await store.put(['n'], 'b', { text: 'two' });
@@ -167,7 +167,7 @@ describe('over the HTTP client', () => {
     await store.delete(['gina', 'facts'], 'f2');
     expect((await allMemories(ms, 'gina')).byId.size).toBe(1);
 
-    const { key } = await ms.keys.create({ name: 'gina-only', grants: [{ space: 'gina', role: 'write' }] }, LOCAL_PRINCIPAL);
+    const { key } = await ms.keys.create({ name: 'gina-only', grants: [{ space: 'gina', role: 'write' }] }, { principal: LOCAL_PRINCIPAL });
     const scoped = new MemspaceStore({ client: new MemspaceClient({ baseUrl, apiKey: key }), mapping: { spaceFromFirstLabel: true } });
     expect((await scoped.get(['gina', 'facts'], 'f1'))!.key).toBe('f1');
     await failure(scoped.get(['alice', 'prefs'], 'theme'), 'SPACE_NOT_FOUND');

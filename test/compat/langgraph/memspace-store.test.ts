@@ -15,7 +15,7 @@ afterAll(async () => ms.cleanup());
 let spaces = 0;
 async function freshStore(options: Partial<ConstructorParameters<typeof MemspaceStore>[0]> = {}): Promise<{ store: MemspaceStore; space: string }> {
   const space = `lg-${++spaces}`;
-  await ms.service.createSpace({ name: space });
+  await ms.spaces.create({ name: space });
   return { store: new MemspaceStore({ memspace: ms, mapping: { space }, ...options } as ConstructorParameters<typeof MemspaceStore>[0]), space };
 }
 
@@ -227,9 +227,9 @@ describe('MemspaceStore: semantic search', () => {
     expect((await store.search(['docs'], { query: 'zebra crossing', limit: 1 }))[0]?.key).toBe('late');
     // Even when the text to embed is the very content the unindexed item had.
     await store.put(['docs'], 'odd', { text: 'x' }, false);
-    const [before] = (await ms.service.listMemories(space, { filter: { 'metadata.langgraph.key': 'odd' } })).items;
+    const [before] = (await ms.memories.list(space, { filter: { 'metadata.langgraph.key': 'odd' } })).items;
     await store.put(['docs'], 'odd', { text: before!.content });
-    const after = await ms.service.getMemory(space, before!.id, { includeEmbedding: true });
+    const after = await ms.memories.get(space, before!.id, { includeEmbedding: true });
     expect(after.content).toBe(before!.content);
     expect(after.embedding![0]).not.toBe(1); // not the fixed vector of an unindexed item
     expect((await store.search(['docs'], { query: before!.content, limit: 1 }))[0]?.key).toBe('odd');

@@ -113,9 +113,9 @@ describe('mem0ai 3.x MemoryClient', () => {
     const c = client(bothKey);
     const added = (await c.add([{ role: 'user', content: 'carol likes sailing' }], { userId: 'carol/beta', infer: false })) as unknown as { results: Json[] };
     const id = added.results[0]!['id'] as string;
-    const inBeta = await server.ms.service.getMemory('beta', id);
+    const inBeta = await server.ms.memories.get('beta', id);
     expect(inBeta).toMatchObject({ userId: 'carol', content: 'carol likes sailing' });
-    await expect(server.ms.service.getMemory('alpha', id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(server.ms.memories.get('alpha', id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
     expect((await c.search('sailing', { filters: { user_id: 'carol/beta' } })).results.map((m) => m.id)).toEqual([id]);
     expect((await c.search('sailing', { filters: { user_id: 'carol' } })).results).toEqual([]); // the key's default space: alpha
@@ -127,7 +127,7 @@ describe('mem0ai 3.x MemoryClient', () => {
     const missing = c.getAll({ filters: { user_id: 'carol/nosuch' } });
     await expect(missing).rejects.toMatchObject({ name: 'MemoryNotFoundError', message: expect.stringContaining('"code":"SPACE_NOT_FOUND"') });
     await expect(c.add([{ role: 'user', content: 'x' }], { userId: 'carol/secret', infer: false })).rejects.toMatchObject({ message: expect.stringContaining('SPACE_NOT_FOUND') });
-    expect(await server.ms.service.listMemories('secret')).toMatchObject({ items: [] });
+    expect(await server.ms.memories.list('secret')).toMatchObject({ items: [] });
 
     // Two namespaces, or a namespace against the header, are a conflict; a bad name is invalid.
     await expect(c.getAll({ filters: { OR: [{ user_id: 'a/alpha' }, { user_id: 'b/beta' }] } })).rejects.toMatchObject({ message: expect.stringContaining('SPACE_CONFLICT') });
@@ -163,7 +163,7 @@ describe('mem0ai 3.x MemoryClient', () => {
     expect(await owner.get(id)).toMatchObject({ memory: 'the vault code is 4711' });
     expect((await owner.history(id)).map((h) => h.event)).toEqual(['ADD']);
     // The refusals are in alpha's audit trail.
-    const denied = await server.ms.service.audit('alpha', { action: 'request.denied' });
+    const denied = await server.ms.spaces.audit('alpha', { action: 'request.denied' });
     expect(denied.items.length).toBeGreaterThanOrEqual(4);
     await owner.delete(id);
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Embedder, EmbedderProvider } from '../../../src/core/ports/embedder.js';
-import { LOCAL_PRINCIPAL } from '../../../src/engine/access.js';
+import { LOCAL_PRINCIPAL } from '../../../src/engine/access-guard.js';
 import { buildApp } from '../../../src/server/app.js';
 import { tempMemspace } from '../../support/temp-memspace.js';
 
@@ -64,7 +64,7 @@ export interface Mem0Server {
 /** Starts memspace on a temp directory and listens on 127.0.0.1 on a free port. */
 export async function startMem0Server(options: { spaces?: string[]; config?: NonNullable<Parameters<typeof tempMemspace>[0]>['config'] } = {}): Promise<Mem0Server> {
   const ms = await tempMemspace({ embedders, ...(options.config !== undefined && { config: options.config }) });
-  for (const name of options.spaces ?? []) await ms.service.createSpace({ name });
+  for (const name of options.spaces ?? []) await ms.spaces.create({ name });
   const root = (await ms.keys.ensureRootKey())!;
   const app = await buildApp({ memspace: ms, auth: true });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -75,7 +75,7 @@ export async function startMem0Server(options: { spaces?: string[]; config?: Non
     ms,
     root,
     async key(grants, defaultSpace, role = 'write') {
-      const created = await ms.keys.create({ name: 'test', grants: grants.map((g) => ({ ...g, role })), ...(defaultSpace !== undefined && { defaultSpace }) }, LOCAL_PRINCIPAL);
+      const created = await ms.keys.create({ name: 'test', grants: grants.map((g) => ({ ...g, role })), ...(defaultSpace !== undefined && { defaultSpace }) }, { principal: LOCAL_PRINCIPAL });
       return created.key;
     },
     async close() {

@@ -138,7 +138,7 @@ describe('mem0 inference with an OpenAI-compatible LLM', () => {
 
   it('reports LLM failures as BACKEND_UNAVAILABLE and writes nothing', async () => {
     const c = new Clients.v3({ apiKey: key, host: server.url });
-    const before = (await server.ms.service.listMemories('alpha', { limit: 1000 })).items.length;
+    const before = (await server.ms.memories.list('alpha', { limit: 1000 })).items.length;
     await expect(c.add([{ role: 'user', content: 'the model is overloaded today' }], { userId: 'dee' })).rejects.toMatchObject({
       name: 'NetworkError',
       message: expect.stringMatching(/BACKEND_UNAVAILABLE.*HTTP 503/),
@@ -147,7 +147,7 @@ describe('mem0 inference with an OpenAI-compatible LLM', () => {
       name: 'NetworkError',
       message: expect.stringContaining('did not answer with JSON'),
     });
-    expect((await server.ms.service.listMemories('alpha', { limit: 1000 })).items.length).toBe(before);
+    expect((await server.ms.memories.list('alpha', { limit: 1000 })).items.length).toBe(before);
   });
 
   it('infers through the 2.x client and the v1 endpoint too', async () => {

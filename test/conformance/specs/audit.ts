@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GENESIS_HASH } from '../../../src/core/audit.js';
 import type { AuditEntry } from '../../../src/core/views.js';
-import type { MemoryService } from '../../../src/engine/memory-service.js';
-import type { Memspace } from '../../../src/memspace.js';
+import type { MemspaceEngine } from '../../../src/memspace.js';
 import { axisVector } from '../../support/temp-memspace.js';
 import { code, type Suite } from '../harness.js';
 
@@ -13,17 +12,15 @@ export function auditSpec(suite: Suite): void {
     const v = (axis: number): number[] => axisVector(DIM, axis);
     let clock = Date.parse('2026-11-01T00:00:00Z');
     const shared = suite.shared({ now: () => clock });
-    let ms: Memspace;
-    let s: MemoryService;
+    let ms: MemspaceEngine;
     beforeAll(() => {
       ms = shared();
-      s = ms.service;
     });
 
     /** A fresh space. */
     async function newSpace(prefix = 'a'): Promise<string> {
       const name = suite.name(prefix);
-      await s.createSpace({ name, embedder: 'none', dimension: DIM });
+      await ms.spaces.create({ name, embedder: 'none', dimension: DIM });
       return name;
     }
 
@@ -32,7 +29,7 @@ export function auditSpec(suite: Suite): void {
       const out: AuditEntry[] = [];
       let cursor: string | undefined;
       do {
-        const page = await s.audit(space, { ...query, limit: 1000, ...(cursor !== undefined && { cursor }) });
+        const page = await ms.spaces.audit(space, { ...query, limit: 1000, ...(cursor !== undefined && { cursor }) });
         out.push(...page.items);
         cursor = page.nextCursor ?? undefined;
       } while (cursor !== undefined);
@@ -44,22 +41,22 @@ export function auditSpec(suite: Suite): void {
         const space = await newSpace();
         const ctx = (r: string) => ({ actor: 'key_1', requestId: r });
 
-        const one = await s.addMemory(space, { content: 'SECRET-ONE', embedding: v(1), metadata: { a: 1 } }, ctx('r1'));
-        const batch = await s.addMemories(space, [
+        const one = await ms.memories.add(space, { content: 'SECRET-ONE', embedding: v(1), metadata: { a: 1 } }, ctx('r1'));
+        const batch = await ms.memories.addMany(space, [
           { content: 'SECRET-TWO', embedding: v(2), id: 'b1' },
           { content: 'SECRET-THREE', embedding: v(3), id: 'b2' },
           { content: 'SECRET-FOUR', embedding: v(4), id: 'b3', userId: 'u' },
         ], ctx('r2'));
         clock += 1000;
-        await s.updateMemory(space, one.id, { content: 'SECRET-FIVE', embedding: v(5), metadata: { a: 2 } }, ctx('r3'));
-        const rel = await s.addRelation(space, { from: one.id, to: 'b1', type: 'mentions' }, ctx('r4'));
-        await s.deleteRelation(space, rel.id, ctx('r5'));
-        await s.addRelation(space, { id: 'rel-2', from: 'b1', to: 'b2', type: 'follows' }, ctx('r6'));
-        await s.deleteMemory(space, 'b1', ctx('r7'));
-        expect(await s.deleteMemories(space, { userId: { eq: 'u' } }, ctx('r8'))).toEqual({ deleted: 1 });
-        await s.updateSpace(space, { description: 'changed', quotas: { maxMemories: 10 }, isolation: 'strict' }, ctx('r9'));
-        await s.recordAudit(space, { action: 'request.denied', details: { route: 'DELETE /v1/spaces/{space}', role: 'read' } }, ctx('r10'));
-        await s.recordAudit(space, { action: 'read.cross_space', ids: [one.id] }, { actor: 'key_2' });
+        await ms.memories.update(space, one.id, { content: 'SECRET-FIVE', embedding: v(5), metadata: { a: 2 } }, ctx('r3'));
+        const rel = await ms.memories.relate(space, { from: one.id, to: 'b1', type: 'mentions' }, ctx('r4'));
+        await ms.memories.unrelate(space, rel.id, ctx('r5'));
+        await ms.memories.relate(space, { id: 'rel-2', from: 'b1', to: 'b2', type: 'follows' }, ctx('r6'));
+        await ms.memories.delete(space, 'b1', ctx('r7'));
+        expect(await ms.memories.deleteMatching(space, { userId: { eq: 'u' } }, ctx('r8'))).toEqual({ deleted: 1 });
+        await ms.spaces.update(space, { description: 'changed', quotas: { maxMemories: 10 }, isolation: 'strict' }, ctx('r9'));
+        await ms.spaces.recordAudit(space, { action: 'request.denied', details: { route: 'DELETE /v1/spaces/{space}', role: 'read' } }, ctx('r10'));
+        await ms.spaces.recordAudit(space, { action: 'read.cross_space', ids: [one.id] }, { actor: 'key_2' });
 
         const entries = await allEntries(space);
         expect(entries.map((e) => [e.seq, e.action, e.ids, e.actor, e.requestId])).toEqual([
@@ -93,12 +90,12 @@ export function auditSpec(suite: Suite): void {
         expect(entries[0]!.prevHash).toBe(GENESIS_HASH);
         for (let i = 1; i < entries.length; i++) expect(entries[i]!.prevHash).toBe(entries[i - 1]!.hash);
         expect(JSON.stringify(entries)).not.toMatch(/SECRET/);
-        expect(await s.verifyAudit(space)).toEqual({ ok: true, entries: 11 });
+        expect(await ms.spaces.verifyAudit(space)).toEqual({ ok: true, entries: 11 });
       });
 
       it('hashes the canonical entry: sha256(prev_hash || canonical JSON with sorted keys)', async () => {
         const space = await newSpace();
-        await s.addMemory(space, { content: 'x', embedding: v(1), id: 'h1' }, { actor: 'k', requestId: 'req' });
+        await ms.memories.add(space, { content: 'x', embedding: v(1), id: 'h1' }, { actor: 'k', requestId: 'req' });
         const [e] = await allEntries(space);
         const { createHash } = await import('node:crypto');
         const canonical = `{"action":"memory.create","actor":"k","at":${Date.parse(e!.at)},"details":{"count":1},"ids":["h1"],"requestId":"req","seq":1}`;
@@ -107,44 +104,44 @@ export function auditSpec(suite: Suite): void {
 
       it('writes no entry for a write that fails', async () => {
         const space = await newSpace();
-        await s.addMemory(space, { content: 'kept', embedding: v(1), id: 'dup' });
+        await ms.memories.add(space, { content: 'kept', embedding: v(1), id: 'dup' });
         const failures: [() => Promise<unknown>, string][] = [
-          [() => s.addMemories(space, [{ content: 'new', embedding: v(2), id: 'fresh' }, { content: 'again', embedding: v(3), id: 'dup' }]), 'CONFLICT'], // in the store
-          [() => s.addMemories(space, [{ content: 'a', embedding: v(2), id: 'same' }, { content: 'b', embedding: v(3), id: 'same' }]), 'CONFLICT'], // in the batch
-          [() => s.addMemory(space, { content: 'short', embedding: [1, 2] }), 'DIMENSION_MISMATCH'],
-          [() => s.updateMemory(space, 'missing', { content: 'x', embedding: v(1) }), 'NOT_FOUND'],
-          [() => s.deleteMemory(space, 'missing'), 'NOT_FOUND'],
-          [() => s.addRelation(space, { from: 'dup', to: 'missing', type: 't' }), 'NOT_FOUND'],
-          [() => s.deleteRelation(space, 'missing'), 'NOT_FOUND'],
-          [() => s.updateSpace(space, { embedder: 'openai:x' }), 'VALIDATION_FAILED'],
-          [() => s.recordAudit(space, { action: 'memory.delete', ids: ['dup'] }), 'VALIDATION_FAILED'], // no forged mutations
+          [() => ms.memories.addMany(space, [{ content: 'new', embedding: v(2), id: 'fresh' }, { content: 'again', embedding: v(3), id: 'dup' }]), 'CONFLICT'], // in the store
+          [() => ms.memories.addMany(space, [{ content: 'a', embedding: v(2), id: 'same' }, { content: 'b', embedding: v(3), id: 'same' }]), 'CONFLICT'], // in the batch
+          [() => ms.memories.add(space, { content: 'short', embedding: [1, 2] }), 'DIMENSION_MISMATCH'],
+          [() => ms.memories.update(space, 'missing', { content: 'x', embedding: v(1) }), 'NOT_FOUND'],
+          [() => ms.memories.delete(space, 'missing'), 'NOT_FOUND'],
+          [() => ms.memories.relate(space, { from: 'dup', to: 'missing', type: 't' }), 'NOT_FOUND'],
+          [() => ms.memories.unrelate(space, 'missing'), 'NOT_FOUND'],
+          [() => ms.spaces.update(space, { embedder: 'openai:x' }), 'VALIDATION_FAILED'],
+          [() => ms.spaces.recordAudit(space, { action: 'memory.delete', ids: ['dup'] }), 'VALIDATION_FAILED'], // no forged mutations
         ];
         for (const [fn, c] of failures) await expect(fn()).rejects.toThrowError(code(c));
-        expect((await s.listMemories(space)).items.map((m) => m.id)).toEqual(['dup']);
+        expect((await ms.memories.list(space)).items.map((m) => m.id)).toEqual(['dup']);
         const entries = await allEntries(space);
         expect(entries.map((e) => [e.action, e.ids])).toEqual([['memory.create', ['dup']]]);
         // A delete that matches nothing changes nothing, so it records nothing.
-        expect(await s.deleteMemories(space, { userId: { eq: 'nobody' } })).toEqual({ deleted: 0 });
+        expect(await ms.memories.deleteMatching(space, { userId: { eq: 'nobody' } })).toEqual({ deleted: 0 });
         expect(await allEntries(space)).toHaveLength(1);
       });
 
       it('keeps the first 1,000 ids of a large batch or delete and the full count in details', async () => {
         const space = await newSpace();
         const inputs = Array.from({ length: 1500 }, (_, i) => ({ content: `m${i}`, embedding: v(i), id: `m${String(i).padStart(4, '0')}` }));
-        await s.addMemories(space, inputs);
-        expect(await s.deleteMemories(space, { kind: { eq: 'fact' } })).toEqual({ deleted: 1500 });
+        await ms.memories.addMany(space, inputs);
+        expect(await ms.memories.deleteMatching(space, { kind: { eq: 'fact' } })).toEqual({ deleted: 1500 });
         const [created, deleted] = await allEntries(space);
         expect(created!.ids).toEqual(inputs.slice(0, 1000).map((i) => i.id));
         expect(created!.details).toEqual({ count: 1500 });
         expect(deleted!.ids).toHaveLength(1000);
         expect(deleted!.details).toEqual({ count: 1500, relations: 0 });
-        expect(await s.verifyAudit(space)).toEqual({ ok: true, entries: 2 });
+        expect(await ms.spaces.verifyAudit(space)).toEqual({ ok: true, entries: 2 });
       });
 
       it('records an import: a restore carries the source chain and adds one import entry; a merge writes its own entries', async () => {
         const from = await newSpace();
-        await s.addMemories(from, [{ content: 'p', embedding: v(1), id: 'p' }, { content: 'q', embedding: v(2), id: 'q' }]);
-        await s.addRelation(from, { id: 'pq', from: 'p', to: 'q', type: 't' });
+        await ms.memories.addMany(from, [{ content: 'p', embedding: v(1), id: 'p' }, { content: 'q', embedding: v(2), id: 'q' }]);
+        await ms.memories.relate(from, { id: 'pq', from: 'p', to: 'q', type: 't' });
         const lines: string[] = [];
         for await (const line of ms.transfer.exportSpace(from)) lines.push(JSON.stringify(line));
         const source = async function* (): AsyncGenerator<string> {
@@ -157,10 +154,10 @@ export function auditSpec(suite: Suite): void {
         expect(entries.slice(0, -1)).toEqual(sourceEntries);
         expect([entries.at(-1)!.action, entries.at(-1)!.actor, entries.at(-1)!.requestId]).toEqual(['import', 'import', 'imp-1']);
         expect(entries.at(-1)!.details).toMatchObject({ mode: 'restore', memories: { imported: 2, skipped: 0 }, relations: { imported: 1, skipped: 0 } });
-        expect(await s.verifyAudit(to)).toEqual({ ok: true, entries: entries.length });
+        expect(await ms.spaces.verifyAudit(to)).toEqual({ ok: true, entries: entries.length });
 
         const busy = await newSpace();
-        await s.addMemory(busy, { content: 'already here', embedding: v(3) });
+        await ms.memories.add(busy, { content: 'already here', embedding: v(3) });
         await ms.transfer.importSpace(busy, source(), undefined, { requestId: 'imp-2' });
         const merged = (await allEntries(busy)).slice(1);
         expect(merged.map((e) => [e.action, e.ids, e.actor, e.requestId])).toEqual([
@@ -182,8 +179,8 @@ export function auditSpec(suite: Suite): void {
           { action: 'share.create', details: ['not', 'an', 'object'] },
           { action: 'share.create', extra: 1 },
         ];
-        for (const event of bad) await expect(s.recordAudit(space, event)).rejects.toThrowError(code('VALIDATION_FAILED'));
-        await s.recordAudit(space, { action: 'share.create', ids: ['share-1'], details: { to: 'other', role: 'read' } }, { actor: 'root' });
+        for (const event of bad) await expect(ms.spaces.recordAudit(space, event)).rejects.toThrowError(code('VALIDATION_FAILED'));
+        await ms.spaces.recordAudit(space, { action: 'share.create', ids: ['share-1'], details: { to: 'other', role: 'read' } }, { actor: 'root' });
         expect((await allEntries(space)).map((e) => e.action)).toEqual(['share.create']);
       });
     });
@@ -192,10 +189,10 @@ export function auditSpec(suite: Suite): void {
       it("never shows one space's entries in another, even for the same ids", async () => {
         const a = await newSpace('iso');
         const b = await newSpace('iso');
-        await s.addMemory(a, { content: 'in a', embedding: v(1), id: 'same-id' }, { actor: 'alice' });
-        await s.updateMemory(a, 'same-id', { importance: 0.1 }, { actor: 'alice' });
-        await s.addMemory(b, { content: 'in b', embedding: v(1), id: 'same-id' }, { actor: 'bob' });
-        await s.recordAudit(a, { action: 'request.denied' }, { actor: 'alice' });
+        await ms.memories.add(a, { content: 'in a', embedding: v(1), id: 'same-id' }, { actor: 'alice' });
+        await ms.memories.update(a, 'same-id', { importance: 0.1 }, { actor: 'alice' });
+        await ms.memories.add(b, { content: 'in b', embedding: v(1), id: 'same-id' }, { actor: 'bob' });
+        await ms.spaces.recordAudit(a, { action: 'request.denied' }, { actor: 'alice' });
         const inA = await allEntries(a);
         const inB = await allEntries(b);
         expect(inA.map((e) => [e.seq, e.action, e.actor])).toEqual([
@@ -205,10 +202,10 @@ export function auditSpec(suite: Suite): void {
         ]);
         expect(inB.map((e) => [e.seq, e.action, e.actor])).toEqual([[1, 'memory.create', 'bob']]);
         expect(await allEntries(b, { action: 'memory.update' })).toEqual([]);
-        expect(await s.verifyAudit(a)).toEqual({ ok: true, entries: 3 });
-        expect(await s.verifyAudit(b)).toEqual({ ok: true, entries: 1 });
-        await expect(s.audit('nope')).rejects.toThrowError(code('SPACE_NOT_FOUND'));
-        await expect(s.audit('../etc')).rejects.toThrowError(code('INVALID_SPACE'));
+        expect(await ms.spaces.verifyAudit(a)).toEqual({ ok: true, entries: 3 });
+        expect(await ms.spaces.verifyAudit(b)).toEqual({ ok: true, entries: 1 });
+        await expect(ms.spaces.audit('nope')).rejects.toThrowError(code('SPACE_NOT_FOUND'));
+        await expect(ms.spaces.audit('../etc')).rejects.toThrowError(code('INVALID_SPACE'));
       });
     });
 
@@ -218,28 +215,28 @@ export function auditSpec(suite: Suite): void {
         const t0 = clock;
         for (let i = 0; i < 7; i++) {
           clock += 1000;
-          const m = await s.addMemory(space, { content: `m${i}`, embedding: v(i), id: `q${i}` });
-          if (i % 2 === 0) await s.updateMemory(space, m.id, { importance: 0.1 });
+          const m = await ms.memories.add(space, { content: `m${i}`, embedding: v(i), id: `q${i}` });
+          if (i % 2 === 0) await ms.memories.update(space, m.id, { importance: 0.1 });
         }
         const all = await allEntries(space);
         expect(all).toHaveLength(11);
         expect(all.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
 
-        const updates = await s.audit(space, { action: 'memory.update' });
+        const updates = await ms.spaces.audit(space, { action: 'memory.update' });
         expect(updates.items.map((e) => e.ids[0])).toEqual(['q0', 'q2', 'q4', 'q6']);
         expect(updates.nextCursor).toBeNull();
 
-        const since = await s.audit(space, { since: new Date(t0 + 5000).toISOString() });
+        const since = await ms.spaces.audit(space, { since: new Date(t0 + 5000).toISOString() });
         expect(since.items.map((e) => e.ids[0])).toEqual(['q4', 'q4', 'q5', 'q6', 'q6']);
         const sameInstantElsewhere = new Date(t0 + 5000 + 2 * 3600_000).toISOString().replace('Z', '+02:00');
-        const sinceOffset = await s.audit(space, { since: sameInstantElsewhere, action: 'memory.create' });
+        const sinceOffset = await ms.spaces.audit(space, { since: sameInstantElsewhere, action: 'memory.create' });
         expect(sinceOffset.items.map((e) => e.ids[0])).toEqual(['q4', 'q5', 'q6']);
 
         const seen: number[] = [];
         let cursor: string | undefined;
         let pages = 0;
         do {
-          const page = await s.audit(space, { limit: 3, ...(cursor !== undefined && { cursor }) });
+          const page = await ms.spaces.audit(space, { limit: 3, ...(cursor !== undefined && { cursor }) });
           expect(page.items.length).toBeLessThanOrEqual(3);
           seen.push(...page.items.map((e) => e.seq));
           cursor = page.nextCursor ?? undefined;
@@ -248,10 +245,10 @@ export function auditSpec(suite: Suite): void {
         expect(seen).toEqual(all.map((e) => e.seq));
         expect(pages).toBe(4);
 
-        const firstCreate = await s.audit(space, { action: 'memory.create', limit: 2 });
-        const nextCreate = await s.audit(space, { action: 'memory.create', limit: 2, cursor: firstCreate.nextCursor! });
+        const firstCreate = await ms.spaces.audit(space, { action: 'memory.create', limit: 2 });
+        const nextCreate = await ms.spaces.audit(space, { action: 'memory.create', limit: 2, cursor: firstCreate.nextCursor! });
         expect([...firstCreate.items, ...nextCreate.items].map((e) => e.ids[0])).toEqual(['q0', 'q1', 'q2', 'q3']);
-        expect((await s.audit(space)).items).toHaveLength(11); // default limit 100
+        expect((await ms.spaces.audit(space)).items).toHaveLength(11); // default limit 100
 
         const bad: unknown[] = [
           { limit: 0 },
@@ -266,7 +263,7 @@ export function auditSpec(suite: Suite): void {
           { sort: 'desc' },
           'everything',
         ];
-        for (const q of bad) await expect(s.audit(space, q), JSON.stringify(q)).rejects.toThrowError(code('VALIDATION_FAILED'));
+        for (const q of bad) await expect(ms.spaces.audit(space, q), JSON.stringify(q)).rejects.toThrowError(code('VALIDATION_FAILED'));
       });
     });
   });

@@ -1,6 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { MemoryService } from '../../../src/engine/memory-service.js';
-import type { Memspace } from '../../../src/memspace.js';
+import type { MemspaceEngine } from '../../../src/memspace.js';
 import { axisVector } from '../../support/temp-memspace.js';
 import { code, type Suite } from '../harness.js';
 
@@ -11,32 +10,30 @@ export function memoriesSpec(suite: Suite): void {
     const v = (axis: number): number[] => axisVector(DIM, axis);
     let clock = Date.parse('2026-11-01T00:00:00Z');
     const shared = suite.shared({ now: () => clock });
-    let ms: Memspace;
-    let s: MemoryService;
+    let ms: MemspaceEngine;
     let space: string;
     beforeAll(() => {
       ms = shared();
-      s = ms.service;
     });
     beforeEach(async () => {
       space = suite.name('t');
-      await s.createSpace({ name: space, embedder: 'none', dimension: DIM });
+      await ms.spaces.create({ name: space, embedder: 'none', dimension: DIM });
     });
 
     describe('memories', () => {
       it('adds, gets, updates with history, and deletes', async () => {
-        const m = await s.addMemory(space, { content: 'first', embedding: v(1), metadata: { a: 1 }, tags: ['x', 'x', 'y'], userId: 'u', kind: 'episode', importance: 0.9 });
+        const m = await ms.memories.add(space, { content: 'first', embedding: v(1), metadata: { a: 1 }, tags: ['x', 'x', 'y'], userId: 'u', kind: 'episode', importance: 0.9 });
         expect(m).toMatchObject({ content: 'first', metadata: { a: 1 }, tags: ['x', 'y'], userId: 'u', agentId: null, kind: 'episode', importance: 0.9 });
         expect(m.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-        expect(await s.getMemory(space, m.id)).toMatchObject({ id: m.id, content: 'first' });
+        expect(await ms.memories.get(space, m.id)).toMatchObject({ id: m.id, content: 'first' });
         clock += 1000;
-        const u = await s.updateMemory(space, m.id, { content: 'second', embedding: v(2), metadata: { a: 2 } }, { actor: 'tester' });
+        const u = await ms.memories.update(space, m.id, { content: 'second', embedding: v(2), metadata: { a: 2 } }, { actor: 'tester' });
         expect(u).toMatchObject({ content: 'second', metadata: { a: 2 }, createdAt: m.createdAt });
         expect(u.updatedAt > m.updatedAt).toBe(true);
-        await s.deleteMemory(space, m.id, { actor: 'tester' });
-        await expect(s.getMemory(space, m.id)).rejects.toThrowError(code('NOT_FOUND'));
-        await expect(s.deleteMemory(space, m.id)).rejects.toThrowError(code('NOT_FOUND'));
-        const history = await s.history(space, m.id);
+        await ms.memories.delete(space, m.id, { actor: 'tester' });
+        await expect(ms.memories.get(space, m.id)).rejects.toThrowError(code('NOT_FOUND'));
+        await expect(ms.memories.delete(space, m.id)).rejects.toThrowError(code('NOT_FOUND'));
+        const history = await ms.memories.history(space, m.id);
         expect(history.map((h) => [h.action, h.oldContent, h.newContent, h.actor])).toEqual([
           ['create', null, 'first', null],
           ['update', 'first', 'second', 'tester'],
@@ -46,41 +43,41 @@ export function memoriesSpec(suite: Suite): void {
       });
 
       it('moves the vector when content changes, so search follows the update', async () => {
-        const m = await s.addMemory(space, { content: 'alpha', embedding: v(1) });
-        await s.addMemory(space, { content: 'beta', embedding: v(5) });
-        await s.updateMemory(space, m.id, { content: 'gamma', embedding: v(3) });
-        const { results } = await s.search(space, { embedding: v(3), mode: 'vector', limit: 1 });
+        const m = await ms.memories.add(space, { content: 'alpha', embedding: v(1) });
+        await ms.memories.add(space, { content: 'beta', embedding: v(5) });
+        await ms.memories.update(space, m.id, { content: 'gamma', embedding: v(3) });
+        const { results } = await ms.search.run(space, { embedding: v(3), mode: 'vector', limit: 1 });
         expect(results[0]!.memory.content).toBe('gamma');
       });
 
       it('lands a batch whole or not at all', async () => {
-        const ok = await s.addMemories(space, [
+        const ok = await ms.memories.addMany(space, [
           { content: 'one', embedding: v(1) },
           { content: 'two', embedding: v(2), id: 'my-id-2' },
         ]);
         expect(ok.map((m) => m.content)).toEqual(['one', 'two']);
         expect(ok[1]!.id).toBe('my-id-2');
-        const before = (await s.listMemories(space)).items.length;
-        await expect(s.addMemories(space, [{ content: 'three', embedding: v(3) }, { content: 'dup', id: 'my-id-2', embedding: v(1) }])).rejects.toThrowError(code('CONFLICT'));
-        await expect(s.addMemories(space, [{ content: 'four', embedding: v(3) }, { content: 'short', embedding: [1, 2] }])).rejects.toThrowError(code('DIMENSION_MISMATCH'));
-        await expect(s.addMemories(space, [{ content: 'five', embedding: v(3) }, { content: '' }])).rejects.toThrowError(code('VALIDATION_FAILED'));
-        await expect(s.addMemories(space, [{ content: 'six', id: 'same', embedding: v(3) }, { content: 'seven', id: 'same', embedding: v(3) }])).rejects.toThrowError(code('CONFLICT'));
-        expect((await s.listMemories(space)).items.length).toBe(before);
+        const before = (await ms.memories.list(space)).items.length;
+        await expect(ms.memories.addMany(space, [{ content: 'three', embedding: v(3) }, { content: 'dup', id: 'my-id-2', embedding: v(1) }])).rejects.toThrowError(code('CONFLICT'));
+        await expect(ms.memories.addMany(space, [{ content: 'four', embedding: v(3) }, { content: 'short', embedding: [1, 2] }])).rejects.toThrowError(code('DIMENSION_MISMATCH'));
+        await expect(ms.memories.addMany(space, [{ content: 'five', embedding: v(3) }, { content: '' }])).rejects.toThrowError(code('VALIDATION_FAILED'));
+        await expect(ms.memories.addMany(space, [{ content: 'six', id: 'same', embedding: v(3) }, { content: 'seven', id: 'same', embedding: v(3) }])).rejects.toThrowError(code('CONFLICT'));
+        expect((await ms.memories.list(space)).items.length).toBe(before);
       });
 
       it('commits concurrent adds together, yet fails only the caller whose add conflicts', async () => {
-        await s.addMemory(space, { id: 'taken', content: 'first', embedding: v(1) });
+        await ms.memories.add(space, { id: 'taken', content: 'first', embedding: v(1) });
         const outcomes = await Promise.allSettled(
           Array.from({ length: 30 }, (_, i) =>
-            i === 7 ? s.addMemory(space, { id: 'taken', content: 'again', embedding: v(1) }) : s.addMemory(space, { id: `c${i}`, content: `c${i}`, embedding: v(i) }),
+            i === 7 ? ms.memories.add(space, { id: 'taken', content: 'again', embedding: v(1) }) : ms.memories.add(space, { id: `c${i}`, content: `c${i}`, embedding: v(i) }),
           ),
         );
         expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(29);
         expect((outcomes[7] as PromiseRejectedResult).reason).toMatchObject({ code: 'CONFLICT' });
-        expect((await s.getSpace(space)).stats.memories).toBe(30);
-        expect((await s.getMemory(space, 'taken')).content).toBe('first');
+        expect((await ms.spaces.get(space)).stats.memories).toBe(30);
+        expect((await ms.memories.get(space, 'taken')).content).toBe('first');
         // Each caller's add has its own history and audit entry, as if committed alone.
-        expect((await s.audit(space, { action: 'memory.create', limit: 100 })).items).toHaveLength(30);
+        expect((await ms.spaces.audit(space, { action: 'memory.create', limit: 100 })).items).toHaveLength(30);
       });
 
       it('rejects bad input with stable codes and writes nothing', async () => {
@@ -98,44 +95,44 @@ export function memoriesSpec(suite: Suite): void {
           [null, 'VALIDATION_FAILED'],
         ];
         for (const [input, expected] of bad) {
-          await expect(s.addMemory(space, input), JSON.stringify(input).slice(0, 60)).rejects.toThrowError(code(expected));
+          await expect(ms.memories.add(space, input), JSON.stringify(input).slice(0, 60)).rejects.toThrowError(code(expected));
         }
-        expect((await s.getSpace(space)).stats.memories).toBe(0);
-        await expect(s.updateMemory(space, 'missing', { content: 'x', embedding: v(1) })).rejects.toThrowError(code('NOT_FOUND'));
-        const m = await s.addMemory(space, { content: 'x', embedding: v(1) });
-        await expect(s.updateMemory(space, m.id, {})).rejects.toThrowError(code('VALIDATION_FAILED'));
-        await expect(s.updateMemory(space, m.id, { content: 'changed' })).rejects.toThrowError(code('VALIDATION_FAILED'));
-        expect((await s.getMemory(space, m.id)).content).toBe('x');
+        expect((await ms.spaces.get(space)).stats.memories).toBe(0);
+        await expect(ms.memories.update(space, 'missing', { content: 'x', embedding: v(1) })).rejects.toThrowError(code('NOT_FOUND'));
+        const m = await ms.memories.add(space, { content: 'x', embedding: v(1) });
+        await expect(ms.memories.update(space, m.id, {})).rejects.toThrowError(code('VALIDATION_FAILED'));
+        await expect(ms.memories.update(space, m.id, { content: 'changed' })).rejects.toThrowError(code('VALIDATION_FAILED'));
+        expect((await ms.memories.get(space, m.id)).content).toBe('x');
       });
 
       it('pages through every memory exactly once in both orders', async () => {
-        const added = await s.addMemories(space, Array.from({ length: 25 }, (_, i) => ({ content: `m${i}`, embedding: v(i) })));
+        const added = await ms.memories.addMany(space, Array.from({ length: 25 }, (_, i) => ({ content: `m${i}`, embedding: v(i) })));
         for (const order of ['asc', 'desc'] as const) {
           const seen: string[] = [];
           let cursor: string | undefined;
           do {
-            const page = await s.listMemories(space, { limit: 7, order, ...(cursor && { cursor }) });
+            const page = await ms.memories.list(space, { limit: 7, order, ...(cursor && { cursor }) });
             seen.push(...page.items.map((m) => m.content));
             cursor = page.nextCursor ?? undefined;
           } while (cursor);
           const expected = added.map((m) => m.content);
           expect(seen).toEqual(order === 'asc' ? expected : expected.reverse());
         }
-        await expect(s.listMemories(space, { cursor: 'garbage!' })).rejects.toThrowError(code('VALIDATION_FAILED'));
-        await expect(s.listMemories(space, { limit: 0 })).rejects.toThrowError(code('VALIDATION_FAILED'));
+        await expect(ms.memories.list(space, { cursor: 'garbage!' })).rejects.toThrowError(code('VALIDATION_FAILED'));
+        await expect(ms.memories.list(space, { limit: 0 })).rejects.toThrowError(code('VALIDATION_FAILED'));
       });
 
       it('hides expired memories and keeps the rest', async () => {
-        const soon = await s.addMemory(space, { content: 'soon', embedding: v(1), expiresAt: new Date(clock + 60_000).toISOString() });
-        await s.addMemory(space, { content: 'forever', embedding: v(1) });
+        const soon = await ms.memories.add(space, { content: 'soon', embedding: v(1), expiresAt: new Date(clock + 60_000).toISOString() });
+        await ms.memories.add(space, { content: 'forever', embedding: v(1) });
         clock += 120_000;
-        await expect(s.getMemory(space, soon.id)).rejects.toThrowError(code('NOT_FOUND'));
-        expect((await s.listMemories(space)).items.map((m) => m.content)).toEqual(['forever']);
-        expect((await s.search(space, { embedding: v(1), mode: 'vector' })).results.map((r) => r.memory.content)).toEqual(['forever']);
+        await expect(ms.memories.get(space, soon.id)).rejects.toThrowError(code('NOT_FOUND'));
+        expect((await ms.memories.list(space)).items.map((m) => m.content)).toEqual(['forever']);
+        expect((await ms.search.run(space, { embedding: v(1), mode: 'vector' })).results.map((r) => r.memory.content)).toEqual(['forever']);
         for (const filter of [undefined, { kind: 'fact' }]) {
-          const keyword = await s.search(space, { query: 'soon forever', mode: 'keyword', ...(filter && { filter }) });
+          const keyword = await ms.search.run(space, { query: 'soon forever', mode: 'keyword', ...(filter && { filter }) });
           expect(keyword.results.map((r) => r.memory.content)).toEqual(['forever']);
-          const filtered = await s.search(space, { embedding: v(1), mode: 'vector', ...(filter && { filter }) });
+          const filtered = await ms.search.run(space, { embedding: v(1), mode: 'vector', ...(filter && { filter }) });
           expect(filtered.results.map((r) => r.memory.content)).toEqual(['forever']);
         }
       });
@@ -143,37 +140,37 @@ export function memoriesSpec(suite: Suite): void {
       it('deletes every match of a filter, beyond any page size, and counts exactly', async () => {
         const total = 12_000;
         for (let start = 0; start < total; start += 4000) {
-          await s.addMemories(
+          await ms.memories.addMany(
             space,
             Array.from({ length: 4000 }, (_, i) => ({ content: `bulk ${start + i}`, embedding: v(i), userId: (start + i) % 3 === 0 ? 'gone' : 'kept' })),
           );
         }
-        const { deleted } = await s.deleteMemories(space, { userId: 'gone' });
+        const { deleted } = await ms.memories.deleteMatching(space, { userId: 'gone' });
         expect(deleted).toBe(total / 3);
-        expect((await s.getSpace(space)).stats.memories).toBe(total - total / 3);
-        expect((await s.listMemories(space, { userId: 'gone' })).items).toEqual([]);
-        expect((await s.deleteMemories(space, { userId: 'gone' })).deleted).toBe(0);
-        await expect(s.deleteMemories(space, { userId: { like: 'x' } })).rejects.toThrowError(code('VALIDATION_FAILED'));
+        expect((await ms.spaces.get(space)).stats.memories).toBe(total - total / 3);
+        expect((await ms.memories.list(space, { userId: 'gone' })).items).toEqual([]);
+        expect((await ms.memories.deleteMatching(space, { userId: 'gone' })).deleted).toBe(0);
+        await expect(ms.memories.deleteMatching(space, { userId: { like: 'x' } })).rejects.toThrowError(code('VALIDATION_FAILED'));
       });
 
       it('counts accesses without a write per read', async () => {
-        const m = await s.addMemory(space, { content: 'read me', embedding: v(1) });
-        await s.getMemory(space, m.id);
-        await s.search(space, { embedding: v(1), mode: 'vector' });
-        await s.addMemory(space, { content: 'a later write flushes the counts', embedding: v(2) });
-        expect((await s.getMemory(space, m.id)).accessCount).toBe(2);
+        const m = await ms.memories.add(space, { content: 'read me', embedding: v(1) });
+        await ms.memories.get(space, m.id);
+        await ms.search.run(space, { embedding: v(1), mode: 'vector' });
+        await ms.memories.add(space, { content: 'a later write flushes the counts', embedding: v(2) });
+        expect((await ms.memories.get(space, m.id)).accessCount).toBe(2);
       });
     });
 
     describe('change feed', () => {
       it('appends one event per mutation, in order, with increasing sequence numbers', async () => {
-        const [a, b] = await s.addMemories(space, [
+        const [a, b] = await ms.memories.addMany(space, [
           { content: 'a', embedding: v(1) },
           { content: 'b', embedding: v(2) },
         ]);
-        const rel = await s.addRelation(space, { from: a!.id, to: b!.id, type: 'next' });
-        await s.updateMemory(space, a!.id, { importance: 0.9 });
-        await s.deleteMemory(space, b!.id); // takes its relation with it
+        const rel = await ms.memories.relate(space, { from: a!.id, to: b!.id, type: 'next' });
+        await ms.memories.update(space, a!.id, { importance: 0.9 });
+        await ms.memories.delete(space, b!.id); // takes its relation with it
         const events = await ms.registry.use(space, ({ store }) => store.changes(0, 100));
         expect(events.map((e) => [e.op, e.id])).toEqual([
           ['memory.created', a!.id],
@@ -188,7 +185,7 @@ export function memoriesSpec(suite: Suite): void {
         expect(after.map((e) => e.op)).toEqual(['memory.updated', 'relation.deleted', 'memory.deleted']);
         // Another space's feed is its own.
         const other = `${space}-other`;
-        await s.createSpace({ name: other, embedder: 'none', dimension: DIM });
+        await ms.spaces.create({ name: other, embedder: 'none', dimension: DIM });
         expect(await ms.registry.use(other, ({ store }) => store.changes(0, 100))).toEqual([]);
       });
     });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Memspace } from '../../../src/memspace.js';
+import type { MemspaceEngine } from '../../../src/memspace.js';
 import { axisVector } from '../../support/temp-memspace.js';
 import { asLines, exportLines, failure, type Suite } from '../harness.js';
 import type { ExportLine } from '../../../src/core/views.js';
@@ -11,7 +11,7 @@ export function transferSpec(suite: Suite): void {
     const v = (axis: number): number[] => axisVector(DIM, axis);
     let clock = Date.parse('2026-06-01T00:00:00Z');
     const now = (): number => clock;
-    const open = (): Promise<Memspace> => suite.open({ now });
+    const open = (): Promise<MemspaceEngine> => suite.open({ now });
     /** This test's own name for the space it calls `base`: the backend is shared with every other test. */
     let names = new Map<string, string>();
     const sp = (base: string): string => {
@@ -24,19 +24,19 @@ export function transferSpec(suite: Suite): void {
     });
 
     describe('export and import of a whole space', () => {
-      async function populated(ms: Memspace, name: string): Promise<void> {
-        await ms.service.createSpace({ name, embedder: 'none', dimension: DIM, retentionDays: 365, quotas: { maxMemories: 1000 } });
-        const [a, b, c] = await ms.service.addMemories(name, [
+      async function populated(ms: MemspaceEngine, name: string): Promise<void> {
+        await ms.spaces.create({ name, embedder: 'none', dimension: DIM, retentionDays: 365, quotas: { maxMemories: 1000 } });
+        const [a, b, c] = await ms.memories.addMany(name, [
           { content: 'Alice likes tea', embedding: v(0), tags: ['prefs'], userId: 'alice', metadata: { topic: 'drinks' } },
           { content: 'Bob likes coffee', embedding: v(1), importance: 0.9 },
           { content: 'temporary note', embedding: v(2) },
         ]);
         clock += 1000;
-        await ms.service.updateMemory(name, a!.id, { content: 'Alice likes green tea', embedding: v(0) });
-        await ms.service.addRelation(name, { from: a!.id, to: b!.id, type: 'knows', weight: 0.5 });
-        await ms.service.deleteMemory(name, c!.id);
-        await ms.service.addContext(name, { content: 'a long document '.repeat(500), summary: 'doc', embedding: v(3) });
-        await ms.service.getMemory(name, b!.id); // an access count to carry over
+        await ms.memories.update(name, a!.id, { content: 'Alice likes green tea', embedding: v(0) });
+        await ms.memories.relate(name, { from: a!.id, to: b!.id, type: 'knows', weight: 0.5 });
+        await ms.memories.delete(name, c!.id);
+        await ms.memories.addContext(name, { content: 'a long document '.repeat(500), summary: 'doc', embedding: v(3) });
+        await ms.memories.get(name, b!.id); // an access count to carry over
         await ms.registry.closeSpace(name); // access counts are saved on close
       }
 
@@ -56,10 +56,10 @@ export function transferSpec(suite: Suite): void {
         const importEntry = copy.at(-1)!;
         expect(importEntry).toMatchObject({ type: 'audit', action: 'import' });
         expect(body(copy).slice(0, -1)).toEqual(body(exported));
-        expect(await ms.service.verifyAudit(sp('copy'))).toMatchObject({ ok: true });
-        const space = await ms.service.getSpace(sp('copy'));
+        expect(await ms.spaces.verifyAudit(sp('copy'))).toMatchObject({ ok: true });
+        const space = await ms.spaces.get(sp('copy'));
         expect(space).toMatchObject({ retentionDays: 365, quotas: { maxMemories: 1000 } });
-        const hits = await ms.service.search(sp('copy'), { embedding: v(1), mode: 'vector', limit: 1 });
+        const hits = await ms.search.run(sp('copy'), { embedding: v(1), mode: 'vector', limit: 1 });
         expect(hits.results[0]!.memory.content).toBe('Bob likes coffee');
       });
 
@@ -67,14 +67,14 @@ export function transferSpec(suite: Suite): void {
         const ms = await open();
         await populated(ms, sp('source'));
         const exported = await exportLines(ms, sp('source'));
-        await ms.service.createSpace({ name: sp('busy'), embedder: 'none', dimension: DIM });
-        await ms.service.addMemory(sp('busy'), { content: 'already here', embedding: v(3) });
+        await ms.spaces.create({ name: sp('busy'), embedder: 'none', dimension: DIM });
+        await ms.memories.add(sp('busy'), { content: 'already here', embedding: v(3) });
         const first = await ms.transfer.importSpace(sp('busy'), asLines(exported));
         expect(first).toMatchObject({ mode: 'merge', memories: { imported: 2, skipped: 0 }, relations: { imported: 1 }, contexts: { imported: 1 } });
         expect(first.audit.skipped).toBeGreaterThan(0);
         const second = await ms.transfer.importSpace(sp('busy'), asLines(exported));
         expect(second).toMatchObject({ memories: { imported: 0, skipped: 2 }, relations: { imported: 0, skipped: 1 }, contexts: { imported: 0, skipped: 1 } });
-        expect(await ms.service.verifyAudit(sp('busy'))).toMatchObject({ ok: true });
+        expect(await ms.spaces.verifyAudit(sp('busy'))).toMatchObject({ ok: true });
       });
 
       it('rejects a malformed line, a forged audit chain, and vectors of the wrong length', async () => {

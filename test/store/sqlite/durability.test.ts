@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../../src/config.js';
-import { openMemspace, type Memspace } from '../../../src/memspace.js';
+import { openEngine, type MemspaceEngine } from '../../../src/memspace.js';
 import { DURABLE_DIMENSION, durableContent, durableMetadata } from '../../fixtures/durable-writer.js';
 import { killChildren, spawnLineChild } from '../../support/line-child.js';
 import { allMemories, axisVector, tempDir } from '../../support/temp-memspace.js';
@@ -80,18 +80,18 @@ async function writerRound(dataDir: string, round: number, sync: 'full' | 'norma
 }
 
 /** Ids, contents and metadata of a space, in id order: what must not change. */
-async function snapshot(ms: Memspace, space: string): Promise<{ id: string; content: string; metadata: unknown }[]> {
+async function snapshot(ms: MemspaceEngine, space: string): Promise<{ id: string; content: string; metadata: unknown }[]> {
   const { byId } = await allMemories(ms, space);
   return [...byId.values()].map((m) => ({ id: m.id, content: m.content, metadata: m.metadata })).sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 /** Problems found after reopening; empty when the directory is as it must be. */
 async function verify(dataDir: string, acked: readonly Ack[]): Promise<{ problems: string[]; stored: number }> {
-  const ms = await openMemspace(loadConfig({ dataDir }, {}));
+  const ms = await openEngine(loadConfig({ dataDir }, {}));
   const problems: string[] = [];
   let stored = 0;
   try {
-    const spaces = (await ms.service.listSpaces({ limit: 1000 })).items.map((s) => s.name);
+    const spaces = (await ms.spaces.list({ limit: 1000 })).items.map((s) => s.name);
     for (const name of spaces) {
       const issues = await ms.registry.use(name, async ({ store }) => store.integrityCheck());
       if (issues.length > 0) problems.push(`integrity_check of ${name}: ${issues.join('; ')}`);
@@ -151,11 +151,11 @@ describe('SQLite durability under kill -9', () => {
     dirs.push(dataDir);
 
     // A bystander space, written once before any crash, that no round may disturb.
-    const setup = await openMemspace(loadConfig({ dataDir }, {}));
+    const setup = await openEngine(loadConfig({ dataDir }, {}));
     let otherBefore: Awaited<ReturnType<typeof snapshot>>;
     try {
-      await setup.service.createSpace({ name: 'other', embedder: 'none', dimension: DURABLE_DIMENSION });
-      await setup.service.addMemories(
+      await setup.spaces.create({ name: 'other', embedder: 'none', dimension: DURABLE_DIMENSION });
+      await setup.memories.addMany(
         'other',
         Array.from({ length: 5 }, (_, i) => ({
           content: `bystander ${i}: must survive every crash of its neighbours`,
@@ -163,7 +163,7 @@ describe('SQLite durability under kill -9', () => {
           embedding: axisVector(DURABLE_DIMENSION, i),
         })),
       );
-      await setup.service.addMemory('other', { content: 'bystander single', embedding: axisVector(DURABLE_DIMENSION, 7) });
+      await setup.memories.add('other', { content: 'bystander single', embedding: axisVector(DURABLE_DIMENSION, 7) });
       otherBefore = await snapshot(setup, 'other');
     } finally {
       await setup.close();
@@ -198,7 +198,7 @@ describe('SQLite durability under kill -9', () => {
     expect(acked.some((a) => a.token.endsWith('x')), 'churn rounds wrote short-lived memories').toBe(true);
     for (const space of SPACES) expect(acked.some((a) => a.space === space), `${space} received acknowledged writes`).toBe(true);
 
-    const after = await openMemspace(loadConfig({ dataDir }, {}));
+    const after = await openEngine(loadConfig({ dataDir }, {}));
     try {
       expect(await snapshot(after, 'other')).toEqual(otherBefore);
       expect(await after.registry.use('other', async ({ store }) => store.integrityCheck())).toEqual([]);

@@ -26,7 +26,7 @@ const cosine = (a: number[], b: number[]): number => {
 const ids = (hits: SearchHit[]): string[] => hits.map((h) => h.memory.id);
 
 async function search(space: string, query: number[], extra: Record<string, unknown> = {}): Promise<SearchHit[]> {
-  return (await ms.service.search(space, { embedding: query, mode: 'vector', limit: 10, ...extra })).results;
+  return (await ms.search.run(space, { embedding: query, mode: 'vector', limit: 10, ...extra })).results;
 }
 
 /** Share of the exact top 10 that the default (index) search returns, over `queries`. */
@@ -40,13 +40,13 @@ async function recall(space: string, queries: number[][]): Promise<number> {
 }
 
 async function indexStatus(space: string) {
-  return (await ms.service.getSpace(space)).stats.vectorIndex;
+  return (await ms.spaces.get(space)).stats.vectorIndex;
 }
 
 async function fill(space: string, count: number, metadata: (i: number) => Record<string, unknown> = () => ({})): Promise<void> {
   for (let start = 0; start < count; start += 500) {
     const n = Math.min(500, count - start);
-    await ms.service.addMemories(
+    await ms.memories.addMany(
       space,
       Array.from({ length: n }, (_, i) => ({ id: `m${start + i}`, content: `memory ${start + i}`, embedding: clustered(), metadata: metadata(start + i) })),
     );
@@ -59,12 +59,12 @@ function indexFiles(space: string): string[] {
 
 describe('HNSW index per space', () => {
   it('is built in the background past the threshold, and its results match an exact scan', async () => {
-    await ms.service.createSpace({ name: 'big', embedder: 'none', dimension: DIM });
+    await ms.spaces.create({ name: 'big', embedder: 'none', dimension: DIM });
     await fill('big', 2000);
     const queries = Array.from({ length: 20 }, clustered);
     // Before the index exists, search is exact and correct.
     expect(await recall('big', queries.slice(0, 3))).toBe(1);
-    await ms.service.settleIndex('big');
+    await ms.search.settleIndex('big');
     const status = await indexStatus('big');
     expect(status).toMatchObject({ state: 'ready', indexed: 2000, lag: 0, threshold: THRESHOLD });
     expect(await recall('big', queries)).toBeGreaterThanOrEqual(0.95);
@@ -77,14 +77,14 @@ describe('HNSW index per space', () => {
   it('reflects adds, updates and deletes immediately, before the next build', async () => {
     const q = clustered();
     const top = (await search('big', q))[0]!.memory.id;
-    await ms.service.deleteMemory('big', top);
+    await ms.memories.delete('big', top);
     expect(ids(await search('big', q))).not.toContain(top);
 
-    await ms.service.updateMemory('big', 'm5', { embedding: q });
+    await ms.memories.update('big', 'm5', { embedding: q });
     expect((await search('big', q))[0]!.memory.id).toBe('m5');
 
     const near = q.map((x) => x + 0.001);
-    await ms.service.addMemory('big', { id: 'fresh', content: 'fresh', embedding: near });
+    await ms.memories.add('big', { id: 'fresh', content: 'fresh', embedding: near });
     const hits = ids(await search('big', q));
     expect(hits.slice(0, 2).sort()).toEqual(['fresh', 'm5']);
     expect((await indexStatus('big')).lag).toBe(3);
@@ -93,12 +93,12 @@ describe('HNSW index per space', () => {
 
   it('builds the next generation from the last one once enough has changed, and drops the old files', async () => {
     const before = indexFiles('big');
-    for (const from of [10, 560]) await ms.service.deleteMemories('big', { id: { in: Array.from({ length: 550 }, (_, i) => `m${from + i}`) } });
-    await ms.service.settleIndex('big');
+    for (const from of [10, 560]) await ms.memories.deleteMatching('big', { id: { in: Array.from({ length: 550 }, (_, i) => `m${from + i}`) } });
+    await ms.search.settleIndex('big');
     const status = await indexStatus('big');
     expect(status.state).toBe('ready');
     expect(status.lag).toBe(0);
-    expect(status.indexed).toBe((await ms.service.getSpace('big')).stats.memories);
+    expect(status.indexed).toBe((await ms.spaces.get('big')).stats.memories);
     const after = indexFiles('big');
     expect(after.filter((f) => f.endsWith('.usearch'))).toHaveLength(1);
     expect(after).not.toEqual(before);
@@ -112,12 +112,12 @@ describe('HNSW index per space', () => {
   ])('stays correct when the index file is %s, and rebuilds it', async (_label, damage) => {
     const space = 'big';
     const queries = Array.from({ length: 10 }, clustered);
-    await ms.service.settleIndex(space);
+    await ms.search.settleIndex(space);
     await ms.registry.close();
     const meta = JSON.parse(readFileSync(join(ms.dataDir, 'spaces', space, 'vectors.hnsw.json'), 'utf8')) as { file: string };
     damage(join(ms.dataDir, 'spaces', space, meta.file));
     for (const q of queries) expect(ids(await search(space, q))).toEqual(ids(await search(space, q, { exact: true })));
-    await ms.service.settleIndex(space);
+    await ms.search.settleIndex(space);
     expect(await indexStatus(space)).toMatchObject({ state: 'ready', lag: 0 });
     expect(await recall(space, queries)).toBeGreaterThanOrEqual(0.95);
   });
@@ -127,14 +127,14 @@ describe('HNSW index per space', () => {
     writeFileSync(join(ms.dataDir, 'spaces', 'big', 'vectors.hnsw.json'), '{not json');
     const q = clustered();
     expect(ids(await search('big', q))).toEqual(ids(await search('big', q, { exact: true })));
-    await ms.service.settleIndex('big');
+    await ms.search.settleIndex('big');
     expect((await indexStatus('big')).state).toBe('ready');
   });
 
   it('returns the k best matches of a filter that matches 1% of the space', async () => {
-    await ms.service.createSpace({ name: 'filtered', embedder: 'none', dimension: DIM });
+    await ms.spaces.create({ name: 'filtered', embedder: 'none', dimension: DIM });
     await fill('filtered', 3000, (i) => ({ group: i % 100 === 0 ? 'rare' : 'common', third: i % 3 }));
-    await ms.service.settleIndex('filtered');
+    await ms.search.settleIndex('filtered');
     expect((await indexStatus('filtered')).state).toBe('ready');
     // 1% of the space: searched exactly over the matching rows, so equal to the exact answer.
     for (let i = 0; i < 5; i++) {
@@ -159,16 +159,16 @@ describe('HNSW index per space', () => {
   });
 
   it('keeps each space to its own index: same ids, other vectors, and a copied index file is refused', async () => {
-    await ms.service.createSpace({ name: 'twin', embedder: 'none', dimension: DIM });
+    await ms.spaces.create({ name: 'twin', embedder: 'none', dimension: DIM });
     await fill('twin', 2000);
-    await ms.service.settleIndex('twin');
-    await ms.service.settleIndex('big');
+    await ms.search.settleIndex('twin');
+    await ms.search.settleIndex('big');
     const q = clustered();
     const bigHits = await search('big', q);
     const twinHits = await search('twin', q);
     // Both spaces use the ids m0..m1999; each answers from its own vectors.
     for (const hit of twinHits) {
-      const own = (await ms.service.getMemory('twin', hit.memory.id, { includeEmbedding: true })).embedding!;
+      const own = (await ms.memories.get('twin', hit.memory.id, { includeEmbedding: true })).embedding!;
       expect(hit.score).toBeCloseTo(cosine(q, own), 5);
     }
     expect(twinHits.map((h) => h.score)).not.toEqual(bigHits.map((h) => h.score));
@@ -180,7 +180,7 @@ describe('HNSW index per space', () => {
     for (const f of readdirSync(to)) if (f.startsWith('vectors-') || f === 'vectors.hnsw.json') rmSync(join(to, f));
     for (const f of readdirSync(from)) if (f.startsWith('vectors-') || f === 'vectors.hnsw.json') copyFileSync(join(from, f), join(to, f));
     expect(ids(await search('twin', q))).toEqual(ids(twinHits));
-    await ms.service.settleIndex('twin');
+    await ms.search.settleIndex('twin');
     expect(ids(await search('twin', q))).toEqual(ids(await search('twin', q, { exact: true })));
     const pointer = (dir: string) => JSON.parse(readFileSync(join(dir, 'vectors.hnsw.json'), 'utf8')) as { uid: string; file: string };
     expect(pointer(to).uid).not.toBe(pointer(from).uid);
@@ -188,6 +188,6 @@ describe('HNSW index per space', () => {
   });
 
   it('refuses a search option of the wrong type', async () => {
-    await expect(ms.service.search('big', { embedding: clustered(), exact: 'yes' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(ms.search.run('big', { embedding: clustered(), exact: 'yes' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 });

@@ -20,9 +20,9 @@ async function expectedTop(space: string, query: number[], k: number): Promise<s
   const all = [];
   let cursor: string | undefined;
   do {
-    const page = await ms.service.listMemories(space, { limit: 1000, ...(cursor && { cursor }) });
+    const page = await ms.memories.list(space, { limit: 1000, ...(cursor && { cursor }) });
     for (const m of page.items) {
-      const full = await ms.service.getMemory(space, m.id, { includeEmbedding: true });
+      const full = await ms.memories.get(space, m.id, { includeEmbedding: true });
       all.push({ id: m.id, score: full.embedding!.reduce((s, x, i) => s + x * q[i]!, 0) });
     }
     cursor = page.nextCursor ?? undefined;
@@ -31,19 +31,19 @@ async function expectedTop(space: string, query: number[], k: number): Promise<s
 }
 
 async function searchIds(space: string, query: number[]): Promise<string[]> {
-  return (await ms.service.search(space, { embedding: query, mode: 'vector', limit: 10 })).results.map((r) => r.memory.id);
+  return (await ms.search.run(space, { embedding: query, mode: 'vector', limit: 10 })).results.map((r) => r.memory.id);
 }
 
 describe('vector snapshot (derived vectors.bin)', () => {
   // 32 dimensions run on the WebAssembly kernel, 24 on the JavaScript path.
   it.each([32, 24])('at %i dimensions: is written on close, reused on open, and every kind of damage falls back to the database', async (dim) => {
-    const s = ms.service;
+    const s = ms;
     const snap = `snap${dim}`;
     const other = `other${dim}`;
-    await s.createSpace({ name: snap, embedder: 'none', dimension: dim });
-    await s.createSpace({ name: other, embedder: 'none', dimension: dim });
-    await s.addMemories(snap, Array.from({ length: 300 }, (_, i) => ({ content: `m${i}`, embedding: vector(dim) })));
-    await s.addMemories(other, Array.from({ length: 50 }, (_, i) => ({ content: `o${i}`, embedding: vector(dim) })));
+    await s.spaces.create({ name: snap, embedder: 'none', dimension: dim });
+    await s.spaces.create({ name: other, embedder: 'none', dimension: dim });
+    await s.memories.addMany(snap, Array.from({ length: 300 }, (_, i) => ({ content: `m${i}`, embedding: vector(dim) })));
+    await s.memories.addMany(other, Array.from({ length: 50 }, (_, i) => ({ content: `o${i}`, embedding: vector(dim) })));
     const file = join(ms.dataDir, 'spaces', snap, 'vectors.bin');
     const q = vector(dim);
     await searchIds(snap, q);
@@ -53,11 +53,11 @@ describe('vector snapshot (derived vectors.bin)', () => {
     const good = readFileSync(file);
 
     // Stale: changes after the snapshot are replayed from the change feed.
-    const doomed = (await s.listMemories(snap, { limit: 5 })).items.map((m) => m.id);
-    await s.deleteMemories(snap, { id: { in: doomed } });
-    const moved = (await s.listMemories(snap, { limit: 1, order: 'asc' })).items[0]!;
-    await s.updateMemory(snap, moved.id, { content: 'moved', embedding: q });
-    await s.addMemory(snap, { content: 'near the query', embedding: q.map((x) => x + 0.01) });
+    const doomed = (await s.memories.list(snap, { limit: 5 })).items.map((m) => m.id);
+    await s.memories.deleteMatching(snap, { id: { in: doomed } });
+    const moved = (await s.memories.list(snap, { limit: 1, order: 'asc' })).items[0]!;
+    await s.memories.update(snap, moved.id, { content: 'moved', embedding: q });
+    await s.memories.add(snap, { content: 'near the query', embedding: q.map((x) => x + 0.01) });
     await ms.registry.close();
     writeFileSync(file, good); // put the old snapshot back, as if the process had died before saving
     const fresh = await searchIds(snap, q);

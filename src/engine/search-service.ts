@@ -1,0 +1,128 @@
+import { andFilters, MATCH_ALL, type FilterNode } from '../core/filter.js';
+import { rankHits } from '../core/ranking.js';
+import { SearchRequestSchema, type SearchRequest } from '../core/schemas.js';
+import { spaceKey, validateSpaceName } from '../core/space-name.js';
+import type { ScoredId } from '../core/types.js';
+import { parseWith } from '../core/validate.js';
+import { memoryView, relationView, type CrossSearchHit, type SearchHit } from '../core/views.js';
+import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import { scopeFilter, tagsFilter } from './memory-filters.js';
+import type { SpaceEmbeddings } from './space-embeddings.js';
+import type { SpaceGate } from './space-gate.js';
+import type { SpaceHandle } from './space-registry.js';
+import type { ShareService } from './share-service.js';
+
+/** How many candidates each ranking contributes to hybrid fusion, per result asked for. */
+const HYBRID_OVERFETCH = 4;
+const MIN_HYBRID_CANDIDATES = 50;
+
+/**
+ * Search: one space by meaning, keywords or both, or several spaces at once, each readable by
+ * a grant or a share. The ranking rule itself is {@link rankHits} in core; this service fetches
+ * the candidates it ranks.
+ */
+export class SearchService {
+  constructor(
+    private readonly gate: SpaceGate,
+    private readonly embeddings: SpaceEmbeddings,
+    private readonly shares: ShareService,
+  ) {}
+
+  /**
+   * Searches one space. `vector` ranks by cosine similarity, `keyword` by BM25, `hybrid` by
+   * `vectorWeight * cosine + (1 - vectorWeight) * keyword` over the union of both candidate
+   * lists (or by weighted reciprocal rank fusion with `fusion: "rrf"`). Keyword scores are
+   * BM25 mapped to [0, 1) by `s / (1 + s)`. `threshold` applies to `score`.
+   */
+  async run(space: string, request: unknown, call: CallContext = {}): Promise<{ results: SearchHit[] }> {
+    const req = parseWith(SearchRequestSchema, request, 'search request');
+    return this.gate.use(space, 'read', call, async (handle) => ({ results: await this.searchOpen(handle, req) }));
+  }
+
+  /**
+   * Searches several spaces with one request; every space must be readable by the caller, by
+   * grant or through a share (one neither is `SPACE_NOT_FOUND`, as a missing one). Hits carry
+   * their space and are merged by score. Reads through shares are audited in the shared space.
+   */
+  async across(spaces: readonly string[], request: Record<string, unknown>, call: CallContext = {}): Promise<{ results: CrossSearchHit[] }> {
+    const principal = call.principal ?? LOCAL_PRINCIPAL;
+    const names = [...new Map(spaces.map((s) => [spaceKey(validateSpaceName(s)), s])).values()];
+    const access = await Promise.all(names.map((name) => this.shares.readAccess(principal, name)));
+    const limit = typeof request['limit'] === 'number' ? request['limit'] : 10;
+    const perSpace = await Promise.all(
+      names.map(async (name, i) => {
+        const { tags } = access[i]!;
+        const filter = tags === null ? request['filter'] : request['filter'] === undefined ? { tags: { in: tags } } : { and: [request['filter'], { tags: { in: tags } }] };
+        const req = parseWith(SearchRequestSchema, { ...request, ...(filter !== undefined && { filter }) }, 'search request');
+        // Access was decided above, by grant or share: the space is entered without a role check.
+        const results = await this.gate.registry.use(name, (handle) => {
+          this.gate.admit(handle.record);
+          return this.searchOpen(handle, req);
+        });
+        return results.map((hit) => ({ ...hit, space: name }));
+      }),
+    );
+    for (const [i, name] of names.entries()) {
+      const via = access[i]!.via;
+      if (via === null) continue;
+      const ids = perSpace[i]!.map((h) => h.memory.id);
+      await this.gate.record(name, { action: 'read.cross_space', ids, details: { share: via.id, results: ids.length } }, call);
+    }
+    return { results: perSpace.flat().sort((a, b) => b.score - a.score).slice(0, limit) };
+  }
+
+  /**
+   * Waits until the space's approximate vector index reflects every change so far, building it
+   * if the space is past the threshold. Searches never wait for this; it is for operators,
+   * tests and benchmarks that want the index settled.
+   */
+  async settleIndex(space: string, call: CallContext = {}): Promise<void> {
+    await this.gate.use(space, 'read', call, ({ store }) => store.settleIndex());
+  }
+
+  /** One search of an open space: embed the query, fetch both candidate lists, rank, read the hits. */
+  private async searchOpen({ record, store }: SpaceHandle, req: SearchRequest): Promise<SearchHit[]> {
+    const combined = andFilters(req.filter, scopeFilter(req), tagsFilter(req.tags, req.tagsMatch));
+    // Expiry is left to the store, which checks it without scanning every row.
+    const filter: FilterNode | undefined = combined === MATCH_ALL || (combined.kind === 'and' && combined.nodes.length === 0) ? undefined : combined;
+    const now = this.gate.now();
+    const useVector = req.mode !== 'keyword';
+    const useKeyword = req.mode !== 'vector' && req.query !== undefined;
+    const candidates = req.mode === 'hybrid' ? Math.max(req.limit * HYBRID_OVERFETCH, MIN_HYBRID_CANDIDATES) : req.limit;
+    const queryVector = useVector ? (await this.embeddings.vectorsFor(record, [{ text: req.query ?? '', given: req.embedding }]))[0]! : undefined;
+    const [vectorHits, keywordHits]: [ScoredId[], ScoredId[]] = await Promise.all([
+      queryVector ? store.vectorSearch(queryVector, filter, candidates, now, { exact: req.exact }) : [],
+      useKeyword ? store.keywordSearch(req.query!, filter, candidates, now) : [],
+    ]);
+    // Keyword-only candidates get their true cosine too, so the union is scored exactly.
+    const vectorIds = new Set(vectorHits.map((h) => h.id));
+    const unscored = keywordHits.filter((h) => !vectorIds.has(h.id)).map((h) => h.id);
+    const cosines = queryVector && unscored.length > 0 ? await store.vectorScores(queryVector, unscored) : new Map<string, number>();
+    const ranked = rankHits(vectorHits, useKeyword ? keywordHits : undefined, cosines, req);
+    // Only the hits returned are read in full.
+    const byId = new Map((await store.getMemories(ranked.map((r) => r.id), { embeddings: false })).map((m) => [m.id, m]));
+    const results = ranked.flatMap((r): SearchHit[] => {
+      const memory = byId.get(r.id);
+      if (memory === undefined) return []; // deleted between ranking and reading
+      return [{ memory: memoryView(memory), score: r.score, scores: { ...(r.vector !== undefined && { vector: r.vector }), ...(r.keyword !== undefined && { keyword: r.keyword }) } }];
+    });
+    store.recordAccess(results.map((r) => r.memory.id), now);
+    if (req.expand) await expand({ record, store }, results);
+    return results;
+  }
+}
+
+/** Attaches to each hit the memories one relation away, in either direction. */
+async function expand({ store }: SpaceHandle, results: SearchHit[]): Promise<void> {
+  const ids = results.map((r) => r.memory.id);
+  const relations = await store.listRelations(ids, 'both', undefined);
+  const others = new Set(relations.flatMap((r) => [r.from, r.to]));
+  const byId = new Map((await store.getMemories([...others], { embeddings: false })).map((m) => [m.id, m]));
+  for (const hit of results) {
+    hit.related = relations.flatMap((r) => {
+      if (r.from !== hit.memory.id && r.to !== hit.memory.id) return [];
+      const other = byId.get(r.from === hit.memory.id ? r.to : r.from);
+      return other ? [{ relation: relationView(r), memory: memoryView(other) }] : [];
+    });
+  }
+}

@@ -1,0 +1,200 @@
+import { canonicalJson } from '../core/audit.js';
+import { definedOnly } from '../core/defined.js';
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
+import { MemspaceError } from '../core/errors.js';
+import type { Backend } from '../core/ports/catalog-store.js';
+import { AuditEventSchema, AuditQuerySchema, SpaceCreateSchema, SpacePatchSchema } from '../core/schemas.js';
+import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
+import type { AuditVerification, JsonObject, SpaceRecord } from '../core/types.js';
+import { parseWith } from '../core/validate.js';
+import { auditView, iso, spaceView, type AuditEntry, type Page, type Space, type SpaceInfo } from '../core/views.js';
+import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import type { SpaceEmbeddings } from './space-embeddings.js';
+import type { SpaceGate } from './space-gate.js';
+
+/** What a space listing asks. */
+export interface SpaceListQuery {
+  /** Only names starting with this. */
+  prefix?: string | undefined;
+  /** Largest page, 1 to 1000. @default 100 */
+  limit?: number | undefined;
+  /** The last name of the previous page. */
+  cursor?: string | undefined;
+}
+
+/** Catalogue rows read per page while filtering a listing by the caller's grants. */
+const LIST_SCAN_PAGE = 1000;
+
+/**
+ * Spaces themselves: create, list, describe, change and delete them, and read and verify their
+ * audit trails. A space's embedder and dimension are fixed at creation.
+ */
+export class SpaceService {
+  constructor(
+    private readonly gate: SpaceGate,
+    private readonly catalog: Backend,
+    private readonly embeddings: SpaceEmbeddings,
+    /** Called after a space's retention was shortened or set, so that it applies at once (the sweeper). */
+    private readonly onRetentionChange?: (space: string) => Promise<unknown>,
+  ) {}
+
+  /** Creates the `default` space if it does not exist yet; opens nothing. */
+  async ensureDefault(): Promise<void> {
+    if ((await this.catalog.getSpace(DEFAULT_SPACE)) !== undefined) return;
+    try {
+      await this.create({ name: DEFAULT_SPACE, description: 'The space used when a request names none.' });
+    } catch (error) {
+      if (!(error instanceof MemspaceError && error.code === 'CONFLICT')) throw error;
+    }
+  }
+
+  /** Creates a space, which takes admin over its name; its embedder and dimension are fixed from then on. */
+  async create(input: unknown, call: CallContext = {}): Promise<Space> {
+    // Refused before anything is parsed or looked up, so a refusal reveals nothing.
+    const name = (input as { name?: unknown } | null)?.name;
+    if (typeof name === 'string') this.gate.guard.authorizeCreate(call.principal ?? LOCAL_PRINCIPAL, name);
+    const spec = parseWith(SpaceCreateSchema, input, 'space');
+    validateSpaceName(spec.name);
+    const now = this.gate.now();
+    const record: SpaceRecord = {
+      name: spec.name,
+      description: spec.description,
+      isolation: spec.isolation,
+      sensitivity: spec.sensitivity,
+      retentionDays: spec.retentionDays,
+      quotas: spec.quotas,
+      labels: spec.labels,
+      embedder: spec.embedder,
+      dimension: this.dimensionOf(spec.embedder, spec.dimension),
+      createdAt: now,
+      updatedAt: now,
+      state: 'idle',
+    };
+    await this.catalog.createSpace(record);
+    return spaceView(record);
+  }
+
+  /**
+   * A page of the spaces the caller can see, by name. Pages of the catalogue are filtered
+   * until the page is full, so a scoped key can neither list nor count what lies outside its grants.
+   */
+  async list(query: SpaceListQuery = {}, call: CallContext = {}): Promise<Page<Space>> {
+    const principal = call.principal ?? LOCAL_PRINCIPAL;
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+    const items: Space[] = [];
+    let after = query.cursor;
+    for (;;) {
+      const rows = await this.catalog.listSpaces({ prefix: query.prefix, after, limit: LIST_SCAN_PAGE });
+      for (const record of rows) {
+        if (!this.gate.guard.canSee(principal, record.name)) continue;
+        // One visible space past the page says there is a next page; it is not shown.
+        if (items.length === limit) return { items, nextCursor: items[limit - 1]!.name };
+        items.push(this.withState(record));
+      }
+      if (rows.length < LIST_SCAN_PAGE) return { items, nextCursor: null };
+      after = rows[rows.length - 1]!.name;
+    }
+  }
+
+  /** A space's record with its storage figures. */
+  async get(name: string, call: CallContext = {}): Promise<SpaceInfo> {
+    return this.gate.use(name, 'read', call, async ({ record, store }) => {
+      const stats = await store.stats();
+      return { ...this.withState(record), stats: { ...stats, lastWriteAt: stats.lastWriteAt === null ? null : iso(stats.lastWriteAt) } };
+    });
+  }
+
+  /**
+   * Changes a space's description, isolation, sensitivity, retention, quotas or labels, and
+   * records a `space.update` audit entry in that space naming the fields that changed.
+   */
+  async update(name: string, input: unknown, call: CallContext = {}): Promise<Space> {
+    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, name, 'admin', call);
+    const patch = parseWith(SpacePatchSchema, input, 'space update');
+    const current = await this.gate.registry.record(name);
+    const next: SpaceRecord = {
+      ...current,
+      ...definedOnly({ description: patch.description, isolation: patch.isolation, sensitivity: patch.sensitivity, retentionDays: patch.retentionDays, labels: patch.labels }),
+      quotas: { ...current.quotas, ...patch.quotas },
+      updatedAt: this.gate.now(),
+    };
+    const fields: string[] = [
+      ...(['description', 'isolation', 'sensitivity', 'retentionDays', 'labels'] as const).filter((f) => canonicalJson(current[f]) !== canonicalJson(next[f])),
+      ...(['maxMemories', 'maxBytes', 'maxRequestsPerSecond'] as const).filter((q) => current.quotas[q] !== next.quotas[q]).map((q) => `quotas.${q}`),
+    ];
+    // The catalogue and the space are two databases, so the entry cannot share the change's
+    // transaction. It is written first: a crash in between leaves an entry for a change that did
+    // not land, never a change without its entry.
+    await this.gate.use(name, 'admin', call, ({ store }) =>
+      store.appendAudit({ action: 'space.update', ids: [], details: { fields } }, this.gate.writeContext(call, next.updatedAt)),
+    );
+    await this.catalog.updateSpace(next);
+    this.gate.registry.refresh(next);
+    const shorter = next.retentionDays !== null && (current.retentionDays === null || next.retentionDays < current.retentionDays);
+    if (shorter) await this.onRetentionChange?.(next.name);
+    return this.withState(next);
+  }
+
+  /** Deletes a space and every byte of its storage. The `default` space cannot be deleted. */
+  async delete(name: string, call: CallContext = {}): Promise<void> {
+    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, name, 'admin', call);
+    const record = await this.gate.registry.record(name);
+    if (record.name.toLowerCase() === DEFAULT_SPACE) {
+      throw new MemspaceError('VALIDATION_FAILED', 'the default space cannot be deleted', { issues: [{ path: 'space', message: 'default space' }] });
+    }
+    await this.gate.registry.closeSpace(record.name);
+    if (!(await this.catalog.deleteSpace(record.name))) {
+      throw new MemspaceError('SPACE_NOT_FOUND', `space "${name}" not found`, { space: name });
+    }
+  }
+
+  /**
+   * A page of a space's audit trail, oldest first, filtered by `since` (ISO time, inclusive)
+   * and `action`; `cursor` continues after the last entry of the previous page. Admins only.
+   */
+  async audit(space: string, query: unknown = {}, call: CallContext = {}): Promise<Page<AuditEntry>> {
+    const q = parseWith(AuditQuerySchema, query, 'audit query');
+    const afterSeq = q.cursor === undefined ? undefined : decodeCursor('a', q.cursor);
+    return this.gate.use(space, 'admin', call, async ({ store }) => {
+      const rows = await store.auditEntries({ ...definedOnly({ afterSeq, since: q.since, action: q.action }), limit: q.limit + 1 });
+      const more = rows.length > q.limit;
+      const page = more ? rows.slice(0, q.limit) : rows;
+      return { items: page.map(auditView), nextCursor: more ? encodeCursor('a', page[page.length - 1]!.seq) : null };
+    });
+  }
+
+  /** Recomputes a space's whole audit hash chain; a broken chain is a result, not an error. Admins only. */
+  async verifyAudit(space: string, call: CallContext = {}): Promise<AuditVerification> {
+    return this.gate.use(space, 'admin', call, ({ store }) => store.verifyAudit());
+  }
+
+  /**
+   * Records an event that is not a mutation in a space's audit trail (admins only): `event` is
+   * `{action, ids?, details?}`; the actions the engine writes itself (`memory.*`, `relation.*`,
+   * `space.update`, `import`, ...) are refused, so no caller can forge a mutation's entry.
+   */
+  async recordAudit(space: string, event: unknown, call: CallContext = {}): Promise<void> {
+    const e = parseWith(AuditEventSchema, event, 'audit event');
+    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'admin', call);
+    await this.gate.record(space, { action: e.action, ids: e.ids, details: e.details as JsonObject | null }, call);
+  }
+
+  /** The catalogue says idle or archived; whether a space is open right now only the registry knows. */
+  private withState(record: SpaceRecord): Space {
+    const view = spaceView(record);
+    return record.state === 'idle' && this.gate.registry.isOpen(record.name) ? { ...view, state: 'active' } : view;
+  }
+
+  /** The dimension of a new space: the embedder's own, else the one given (which must then agree). */
+  private dimensionOf(embedder: string, given: number | undefined): number {
+    const known = this.embeddings.dimensionOf(embedder);
+    if (known !== undefined && given !== undefined && given !== known) {
+      throw new MemspaceError('DIMENSION_MISMATCH', `embedder ${embedder} produces ${known}-dimensional vectors, not ${given}`, { expected: known, actual: given });
+    }
+    const dimension = known ?? given;
+    if (dimension === undefined) {
+      throw new MemspaceError('VALIDATION_FAILED', `embedder ${embedder} needs a dimension`, { issues: [{ path: 'dimension', message: 'required for this embedder' }] });
+    }
+    return dimension;
+  }
+}
