@@ -22,6 +22,11 @@ export function fields(entries: readonly (readonly [string, unknown])[]): string
   return entries.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n') + '\n';
 }
 
+/** The line after a listing that has more pages: how to ask for the next one. */
+export function nextPageHint(nextCursor: string | null): string {
+  return nextCursor ? `next page: --cursor ${nextCursor}\n` : '';
+}
+
 function clip(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;

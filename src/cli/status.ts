@@ -4,6 +4,7 @@ import { validateSpaceName } from '../core/space-name.js';
 import type { SpaceHealth } from '../core/views.js';
 import type { Memspace } from '../memspace.js';
 import { table, type TextSink } from './format.js';
+import { definedOnly } from './options.js';
 
 /** Open spaces against the cap, and damaged spaces, in the process the figures come from. */
 export interface RegistryPressure {
@@ -36,14 +37,7 @@ const CONCURRENCY = 8;
  */
 export function localSource(ms: Pick<Memspace, 'service' | 'health'>): StatusSource {
   return {
-    async *pages() {
-      let cursor: string | undefined;
-      do {
-        const page = await ms.service.listSpaces({ limit: PAGE, ...(cursor !== undefined && { cursor }) });
-        yield page.items.map((s) => s.name);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined);
-    },
+    pages: () => spaceNames((query) => ms.service.listSpaces(query)),
     spaceHealth: (name) => ms.health.spaceHealth(name),
     async pressure() {
       const h = await ms.health.health();
@@ -56,20 +50,23 @@ export function localSource(ms: Pick<Memspace, 'service' | 'health'>): StatusSou
 /** Figures from a running server, through the SDK: only the spaces its key can see. */
 export function remoteSource(client: MemspaceClient, url: string): StatusSource {
   return {
-    async *pages() {
-      let cursor: string | undefined;
-      do {
-        const page = await client.spaces.list({ limit: PAGE, ...(cursor !== undefined && { cursor }) });
-        yield page.items.map((s) => s.name);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined);
-    },
+    pages: () => spaceNames((query) => client.spaces.list(query)),
     spaceHealth: (name) => client.spaceHealth(name),
     async pressure() {
       const h = await client.health();
       return { of: url, open: h.openSpaces, cap: h.maxOpenSpaces, damaged: h.damagedSpaces };
     },
   };
+}
+
+/** The names of the spaces `list` lists, a page at a time, following its cursors to the end. */
+async function* spaceNames(list: (query: { limit: number; cursor?: string }) => Promise<{ items: { name: string }[]; nextCursor: string | null }>): AsyncIterable<string[]> {
+  let cursor: string | undefined;
+  do {
+    const page = await list({ limit: PAGE, ...definedOnly({ cursor }) });
+    yield page.items.map((s) => s.name);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
 }
 
 /**
@@ -146,7 +143,7 @@ export async function runStatus(command: StatusCommand, stdout: TextSink, open: 
   const source =
     command.url === undefined
       ? localSource(await open())
-      : remoteSource(new MemspaceClient({ baseUrl: command.url, ...(command.key !== undefined && { apiKey: command.key }) }), command.url);
+      : remoteSource(new MemspaceClient({ baseUrl: command.url, ...definedOnly({ apiKey: command.key }) }), command.url);
   const rows = command.space === undefined ? await collectHealth(source) : [await source.spaceHealth(command.space)];
   if (command.json) {
     stdout.write(`${JSON.stringify(command.space === undefined ? rows : rows[0], null, 2)}\n`);

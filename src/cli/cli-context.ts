@@ -1,0 +1,63 @@
+import type { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import type { Memspace } from '../memspace.js';
+import type { TextSink } from './format.js';
+
+/** Where the CLI reads and writes; the process's streams, or buffers in tests. */
+export interface CliIO {
+  stdout: TextSink;
+  stderr: TextSink;
+  stdin: Readable;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The options of the root command, valid in every subcommand. */
+export interface GlobalOptions {
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** Writes made from the command line are recorded in history as this actor. */
+export const CLI_ACTOR = { actor: 'cli' };
+
+/** What every command group registers its commands with. */
+export interface CliContext {
+  readonly io: CliIO;
+  /** The global options as parsed; call it inside actions, once commander has parsed them. */
+  globals(): GlobalOptions;
+  /** The memspace of the global `--data-dir`, opened on first use and closed by `runCli`. */
+  open(): Promise<Memspace>;
+  /** Prints `json` under the global `--json`, else the text `human` returns (built only then). */
+  print(json: unknown, human: () => string): void;
+  /**
+   * Adds a subcommand to `parent` that fails and prints as the root command does. `usage` is
+   * commander's: the name, then the arguments that need no description, e.g. `get <space> <id>`.
+   */
+  command(parent: Command, usage: string, description: string): Command;
+}
+
+/**
+ * The context of the commands of `program`. `open` takes the global options so that the
+ * data directory is read when an action runs, not when the commands are registered.
+ */
+export function cliContext(program: Command, io: CliIO, open: (options: GlobalOptions) => Promise<Memspace>): CliContext {
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  return {
+    io,
+    globals,
+    open: () => open(globals()),
+    print(json, human) {
+      io.stdout.write(globals().json === true ? `${JSON.stringify(json, null, 2)}\n` : human());
+    },
+    // Not parent.command(usage, description): given a description, commander makes an executable subcommand.
+    command: (parent, usage, description) => commandOutput(parent.command(usage), io).description(description),
+  };
+}
+
+/**
+ * Makes `command` throw instead of exiting the process, and print to `io` instead of the
+ * process's streams: `runCli` turns the throw into an exit code, and tests capture the text.
+ */
+export function commandOutput(command: Command, io: CliIO): Command {
+  return command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+}

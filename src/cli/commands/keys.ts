@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import type { Grant } from '../../core/grants.js';
+import { LOCAL_PRINCIPAL } from '../../engine/access.js';
+import type { CliContext } from '../cli-context.js';
+import { table } from '../format.js';
+import { collect, definedOnly, parseGrant } from '../options.js';
+
+/** Registers `keys create|list|revoke`: the API keys of the HTTP server, managed as the local operator. */
+export function registerKeys(program: Command, ctx: CliContext): void {
+  const keys = ctx.command(program, 'keys', 'API keys of the HTTP server');
+  ctx
+    .command(keys, 'create <name>', 'create a key; it is printed once and stored only as a hash')
+    .option('--grant <grant>', 'SPACE:ROLE or PREFIX*:ROLE, role read|write|admin (repeatable; "*:admin" is everything)', collect, [])
+    .option('--default-space <space>', 'the space used when a request names none')
+    .action(async (name: string, o: { grant: string[]; defaultSpace?: string }) => {
+      const created = await (await ctx.open()).keys.create(
+        { name, grants: o.grant.map(parseGrant), ...definedOnly({ defaultSpace: o.defaultSpace }) },
+        LOCAL_PRINCIPAL,
+      );
+      ctx.print(created, () => `${created.key}\n(key ${created.id}; shown this once, store it now)\n`);
+    });
+  ctx
+    .command(keys, 'list', 'list keys (never their secrets)')
+    .action(async () => {
+      const items = await (await ctx.open()).keys.list(LOCAL_PRINCIPAL);
+      ctx.print(items, () =>
+        table(
+          ['ID', 'NAME', 'GRANTS', 'DEFAULT SPACE', 'CREATED', 'REVOKED'],
+          items.map((k) => [k.id, k.name, k.grants.map(formatGrant).join(' '), k.defaultSpace, k.createdAt, k.revokedAt]),
+        ),
+      );
+    });
+  ctx
+    .command(keys, 'revoke <id>', 'revoke a key at once')
+    .action(async (id: string) => {
+      await (await ctx.open()).keys.revoke(id, LOCAL_PRINCIPAL);
+      ctx.print({ revoked: id }, () => `revoked key ${id}\n`);
+    });
+}
+
+/** The inverse of {@link parseGrant}. */
+function formatGrant(grant: Grant): string {
+  return 'space' in grant ? `${grant.space}:${grant.role}` : `${grant.prefix}*:${grant.role}`;
+}

@@ -1,0 +1,173 @@
+import { Option, type Command } from 'commander';
+import type { Memory, SearchHit } from '../../core/views.js';
+import { MemspaceError } from '../../core/errors.js';
+import { CLI_ACTOR, type CliContext } from '../cli-context.js';
+import { fields, nextPageHint, table } from '../format.js';
+import {
+  collect,
+  definedOnly,
+  metadataOption,
+  nonEmpty,
+  optionalJson,
+  parseJsonOption,
+  scopeFields,
+  toInt,
+  toNumber,
+  type ScopeFlags,
+} from '../options.js';
+
+// Search sits among the memory commands, not in a file of its own, because commander lists
+// commands in the order they are added and `memspace --help` has always shown it after `list`.
+
+/** Registers the commands on a space's memories: `add`, `get`, `list`, `search`, `delete`, `history`. */
+export function registerMemories(program: Command, ctx: CliContext): void {
+  addCommand(program, ctx);
+  ctx
+    .command(program, 'get <space> <id>', 'show a memory')
+    .action(async (space: string, id: string) => {
+      const m = await (await ctx.open()).service.getMemory(space, id);
+      ctx.print(m, () => memoryFields(m));
+    });
+  listCommand(program, ctx);
+  searchCommand(program, ctx);
+  deleteCommand(program, ctx);
+  ctx
+    .command(program, 'history <space> <id>', "a memory's history, oldest first")
+    .action(async (space: string, id: string) => {
+      const entries = await (await ctx.open()).service.history(space, id);
+      ctx.print(entries, () =>
+        table(
+          ['AT', 'ACTION', 'OLD', 'NEW'],
+          entries.map((h) => [h.at, h.action, h.oldContent, h.newContent]),
+          40,
+        ),
+      );
+    });
+}
+
+function addCommand(program: Command, ctx: CliContext): void {
+  ctx
+    .command(program, 'add <space> <text>', 'add a memory')
+    .option('--meta <key=value>', 'metadata (repeatable; values parse as JSON when they can)', collect, [])
+    .option('--tag <tag>', 'a tag (repeatable)', collect, [])
+    .option('--user <id>')
+    .option('--agent <id>')
+    .option('--run <id>')
+    .option('--kind <kind>', 'fact, episode, document, ...')
+    .option('--importance <x>', 'between 0 and 1', toNumber)
+    .option('--id <id>', 'choose the id instead of a generated UUIDv7')
+    .option('--embedding <json>', 'a JSON array of numbers to use instead of the embedder')
+    .action(async (space: string, text: string, o: ScopeFlags & { meta: string[]; tag: string[]; kind?: string; importance?: number; id?: string; embedding?: string }) => {
+      const ms = await ctx.open();
+      const memory = await ms.service.addMemory(
+        space,
+        {
+          content: text,
+          metadata: metadataOption(o.meta),
+          tags: o.tag,
+          ...scopeFields(o),
+          ...definedOnly({ kind: o.kind, importance: o.importance, id: o.id, embedding: optionalJson(o.embedding, '--embedding') }),
+        },
+        CLI_ACTOR,
+      );
+      ctx.print(memory, () => `${memory.id}\n`);
+    });
+}
+
+function listCommand(program: Command, ctx: CliContext): void {
+  ctx
+    .command(program, 'list <space>', 'list memories, newest first')
+    .option('--user <id>')
+    .option('--agent <id>')
+    .option('--run <id>')
+    .option('--tag <tag>', 'memories with any of these tags (repeatable)', collect, [])
+    .option('--filter <json>', 'a filter, e.g. \'{"metadata.topic":{"eq":"x"}}\'')
+    .option('--limit <n>', 'most memories to show', toInt, 20)
+    .option('--cursor <cursor>', 'continue from a previous page')
+    .action(async (space: string, o: ScopeFlags & { tag: string[]; filter?: string; limit: number; cursor?: string }) => {
+      const ms = await ctx.open();
+      const page = await ms.service.listMemories(space, {
+        ...scopeFields(o),
+        ...definedOnly({ tags: nonEmpty(o.tag), filter: optionalJson(o.filter, '--filter'), limit: o.limit, cursor: o.cursor }),
+      });
+      ctx.print(page, () => memoryTable(page.items) + nextPageHint(page.nextCursor));
+    });
+}
+
+function searchCommand(program: Command, ctx: CliContext): void {
+  ctx
+    .command(program, 'search <space> <query>', 'search memories by meaning and keywords')
+    .option('--limit <n>', 'most results', toInt, 10)
+    .addOption(new Option('--mode <mode>').choices(['hybrid', 'vector', 'keyword']).default('hybrid'))
+    .option('--threshold <x>', 'lowest score to return', toNumber)
+    .option('--user <id>')
+    .option('--agent <id>')
+    .option('--run <id>')
+    .option('--tag <tag>', 'only memories with any of these tags (repeatable)', collect, [])
+    .option('--filter <json>', 'a filter, e.g. \'{"metadata.topic":{"eq":"x"}}\'')
+    .option('--expand', 'attach memories one relation away')
+    .option('--exact', "scan every vector instead of the space's HNSW index")
+    .action(async (space: string, query: string, o: ScopeFlags & { limit: number; mode: string; threshold?: number; tag: string[]; filter?: string; expand?: boolean; exact?: boolean }) => {
+      const ms = await ctx.open();
+      const { results } = await ms.service.search(space, {
+        query,
+        limit: o.limit,
+        mode: o.mode,
+        ...scopeFields(o),
+        ...definedOnly({ threshold: o.threshold, tags: nonEmpty(o.tag), filter: optionalJson(o.filter, '--filter') }),
+        expand: o.expand === true,
+        exact: o.exact === true,
+      });
+      ctx.print({ results }, () => searchTable(results));
+    });
+}
+
+function deleteCommand(program: Command, ctx: CliContext): void {
+  ctx
+    .command(program, 'delete <space> [id]', 'delete a memory by id, or every memory matching --filter')
+    .option('--filter <json>', 'delete every match (no cap), e.g. \'{"userId":{"eq":"alice"}}\'')
+    .action(async (space: string, id: string | undefined, o: { filter?: string }) => {
+      const ms = await ctx.open();
+      if ((id === undefined) === (o.filter === undefined)) {
+        throw new MemspaceError('VALIDATION_FAILED', 'give either an id or --filter', { issues: [{ path: 'id', message: 'id or --filter' }] });
+      }
+      if (id !== undefined) {
+        await ms.service.deleteMemory(space, id, CLI_ACTOR);
+        ctx.print({ deleted: 1 }, () => `deleted ${id}\n`);
+      } else {
+        const result = await ms.service.deleteMemories(space, parseJsonOption(o.filter!, '--filter'), CLI_ACTOR);
+        ctx.print(result, () => `deleted ${result.deleted} memories\n`);
+      }
+    });
+}
+
+function memoryFields(m: Memory): string {
+  return fields([
+    ['id', m.id],
+    ['content', m.content],
+    ['kind', m.kind],
+    ['tags', m.tags],
+    ['metadata', m.metadata],
+    ['user', m.userId ?? '-'],
+    ['agent', m.agentId ?? '-'],
+    ['run', m.runId ?? '-'],
+    ['importance', String(m.importance)],
+    ['created', m.createdAt],
+    ['updated', m.updatedAt],
+    ['expires', m.expiresAt ?? 'never'],
+  ]);
+}
+
+function memoryTable(items: readonly Memory[]): string {
+  return table(
+    ['ID', 'CONTENT', 'TAGS', 'USER', 'CREATED'],
+    items.map((m) => [m.id, m.content, m.tags.join(','), m.userId, m.createdAt]),
+  );
+}
+
+function searchTable(results: readonly SearchHit[]): string {
+  return table(
+    ['#', 'SCORE', 'ID', 'CONTENT'],
+    results.map((r, i) => [i + 1, r.score.toFixed(3), r.memory.id, r.memory.content]),
+  );
+}

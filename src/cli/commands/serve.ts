@@ -1,0 +1,53 @@
+import { Option, type Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { serve } from '../../server/serve.js';
+import type { CliContext } from '../cli-context.js';
+import { toInt } from '../options.js';
+
+interface ServeOptions {
+  host?: string;
+  port?: number;
+  auth: boolean;
+  backend?: 'sqlite' | 'postgres';
+  pgUrl?: string;
+  llmBaseUrl?: string;
+  llmModel?: string;
+}
+
+/** Registers `serve`: the HTTP API, until SIGTERM or SIGINT. */
+export function registerServe(program: Command, ctx: CliContext): void {
+  const { io } = ctx;
+  ctx
+    .command(program, 'serve', 'run the HTTP API until SIGTERM or SIGINT (then finish requests in flight and close every space)')
+    .option('--host <host>', 'address to listen on (default: $MEMSPACE_HOST or 127.0.0.1)')
+    .option('--port <port>', 'port (default: $MEMSPACE_PORT or 7420)', toInt)
+    .option('--no-auth', 'accept requests without API keys (loopback addresses only)')
+    .addOption(new Option('--backend <backend>', 'where memories live (default: $MEMSPACE_BACKEND or sqlite)').choices(['sqlite', 'postgres']))
+    .option('--pg-url <url>', 'PostgreSQL URL with pgvector, for --backend postgres (default: $MEMSPACE_PG_URL)')
+    .option('--llm-base-url <url>', 'OpenAI-compatible chat endpoint for mem0-style fact extraction (default: $MEMSPACE_LLM_BASE_URL; key in $MEMSPACE_LLM_API_KEY)')
+    .option('--llm-model <model>', 'chat model for fact extraction (default: $MEMSPACE_LLM_MODEL or gpt-4o-mini)')
+    .action(async (o: ServeOptions) => {
+      const { host, port, backend, pgUrl, llmBaseUrl, llmModel } = o;
+      // loadConfig drops undefined overrides. --no-auth can only turn authentication off:
+      // without it, MEMSPACE_AUTH decides, so auth is not passed as true.
+      const config = loadConfig({ dataDir: ctx.globals().dataDir, host, port, backend, pgUrl, llmBaseUrl, llmModel, auth: o.auth ? undefined : false }, io.env);
+      const server = await serve(config, (key, given) => {
+        io.stderr.write(given ? 'root key created from MEMSPACE_ROOT_KEY\n' : `root key, shown this once (store it now): ${key}\n`);
+      });
+      io.stderr.write(`memspace listening on ${server.url} (API docs: ${server.url}/docs)\n`);
+      await untilSignalled(() => server.close());
+    });
+}
+
+/** Resolves once SIGTERM or SIGINT has arrived and `close` has settled, whether or not it failed. */
+function untilSignalled(close: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      void close().then(resolve, resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

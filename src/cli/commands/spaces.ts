@@ -1,0 +1,146 @@
+import { Option, type Command } from 'commander';
+import type { VectorIndexStatus } from '../../core/types.js';
+import type { SpaceInfo } from '../../core/views.js';
+import { CLI_ACTOR, type CliContext } from '../cli-context.js';
+import { fields, nextPageHint, table } from '../format.js';
+import { collect, definedOnly, labelsOption, quotaFields, toInt, toNumber, type QuotaFlags } from '../options.js';
+
+/** Registers `spaces create|list|info|set|archive|restore|delete`. */
+export function registerSpaces(program: Command, ctx: CliContext): void {
+  const spaces = ctx.command(program, 'spaces', 'create, list, inspect and delete spaces');
+  createCommand(spaces, ctx);
+  listCommand(spaces, ctx);
+  infoCommand(spaces, ctx);
+  setCommand(spaces, ctx);
+  lifecycleCommands(spaces, ctx);
+  ctx
+    .command(spaces, 'delete <name>', 'delete a space and every byte of it')
+    .action(async (name: string) => {
+      await (await ctx.open()).service.deleteSpace(name);
+      ctx.print({ deleted: name }, () => `deleted space ${name}\n`);
+    });
+}
+
+interface CreateOptions extends QuotaFlags {
+  description?: string;
+  isolation?: string;
+  sensitivity?: string;
+  retentionDays?: number;
+  label: string[];
+  embedder?: string;
+  dimension?: number;
+}
+
+function createCommand(spaces: Command, ctx: CliContext): void {
+  ctx
+    .command(spaces, 'create <name>', 'create a space')
+    .option('--description <text>')
+    .addOption(new Option('--isolation <level>').choices(['strict', 'shared', 'federated']))
+    .addOption(new Option('--sensitivity <level>').choices(['low', 'medium', 'high', 'highest']))
+    .option('--retention-days <n>', 'delete memories older than this', toInt)
+    .option('--label <key=value>', 'a label (repeatable)', collect, [])
+    .option('--embedder <id>', 'local:use-lite (default), none, or openai:<model>')
+    .option('--dimension <n>', 'vector length, for embedder none or openai:<model>', toInt)
+    .option('--max-memories <n>', 'quota: most memories the space may hold', toInt)
+    .option('--max-bytes <n>', 'quota: most payload bytes (content, metadata, tags, vectors, contexts)', toInt)
+    .option('--max-rps <n>', 'quota: most requests per second', toNumber)
+    .action(async (name: string, o: CreateOptions) => {
+      const ms = await ctx.open();
+      const { description, isolation, sensitivity, retentionDays, embedder, dimension } = o;
+      const space = await ms.service.createSpace({
+        quotas: quotaFields(o),
+        name,
+        ...definedOnly({ description, isolation, sensitivity, retentionDays, embedder, dimension }),
+        labels: labelsOption(o.label),
+      });
+      ctx.print(space, () => `created space ${space.name} (embedder ${space.embedder}, ${space.dimension} dimensions, isolation ${space.isolation})\n`);
+    });
+}
+
+function listCommand(spaces: Command, ctx: CliContext): void {
+  ctx
+    .command(spaces, 'list', 'list spaces')
+    .option('--prefix <prefix>')
+    .option('--limit <n>', 'most spaces to show', toInt, 100)
+    .option('--cursor <name>', 'continue after this space')
+    .action(async (o: { prefix?: string; limit: number; cursor?: string }) => {
+      const page = await (await ctx.open()).service.listSpaces(o);
+      ctx.print(page, () =>
+        table(
+          ['NAME', 'STATE', 'EMBEDDER', 'DIMS', 'ISOLATION', 'SENSITIVITY', 'CREATED'],
+          page.items.map((s) => [s.name, s.state, s.embedder, s.dimension, s.isolation, s.sensitivity, s.createdAt]),
+        ) + nextPageHint(page.nextCursor),
+      );
+    });
+}
+
+function infoCommand(spaces: Command, ctx: CliContext): void {
+  ctx
+    .command(spaces, 'info <name>', "a space's settings and figures")
+    .action(async (name: string) => {
+      const s = await (await ctx.open()).service.getSpace(name);
+      ctx.print(s, () => spaceFields(s));
+    });
+}
+
+function setCommand(spaces: Command, ctx: CliContext): void {
+  ctx
+    .command(spaces, 'set <name>', "change a space's retention or quotas (0 removes a quota or the retention)")
+    .option('--retention-days <n>', 'hard-delete memories older than this', toInt)
+    .option('--max-memories <n>', 'quota: most memories', toInt)
+    .option('--max-bytes <n>', 'quota: most payload bytes', toInt)
+    .option('--max-rps <n>', 'quota: most requests per second', toNumber)
+    .option('--description <text>')
+    .action(async (name: string, o: QuotaFlags & { retentionDays?: number; description?: string }) => {
+      const quotas = quotaFields(o);
+      const update = definedOnly({
+        description: o.description,
+        retentionDays: o.retentionDays === 0 ? null : o.retentionDays,
+        quotas: Object.keys(quotas).length > 0 ? quotas : undefined,
+      });
+      const space = await (await ctx.open()).service.updateSpace(name, update, CLI_ACTOR);
+      ctx.print(space, () => `updated space ${space.name}: retention ${space.retentionDays ?? 'none'}, quotas ${JSON.stringify(space.quotas)}\n`);
+    });
+}
+
+/** `archive` and `restore`, the two halves of a space's trip to cold storage. */
+function lifecycleCommands(spaces: Command, ctx: CliContext): void {
+  ctx
+    .command(spaces, 'archive <name>', 'move a space into one compressed file under archive/ (requests get SPACE_ARCHIVED until restored)')
+    .action(async (name: string) => {
+      const result = await (await ctx.open()).lifecycle.archive(name, CLI_ACTOR);
+      ctx.print(result, () => `archived space ${result.space.name} (${result.archiveBytes} bytes)\n`);
+    });
+  ctx
+    .command(spaces, 'restore <name>', 'bring an archived space back')
+    .action(async (name: string) => {
+      const space = await (await ctx.open()).lifecycle.restore(name, CLI_ACTOR);
+      ctx.print(space, () => `restored space ${space.name}\n`);
+    });
+}
+
+function spaceFields(s: SpaceInfo): string {
+  return fields([
+    ['name', s.name],
+    ['description', s.description],
+    ['embedder', `${s.embedder} (${s.dimension} dimensions)`],
+    ['isolation', s.isolation],
+    ['sensitivity', s.sensitivity],
+    ['retention', s.retentionDays === null ? 'none' : `${s.retentionDays} days`],
+    ['labels', s.labels],
+    ['memories', String(s.stats.memories)],
+    ['relations', String(s.stats.relations)],
+    ['vector index', vectorIndexLine(s.stats.vectorIndex)],
+    ['bytes on disk', String(s.stats.bytes)],
+    ['last write', s.stats.lastWriteAt ?? 'never'],
+    ['created', s.createdAt],
+  ]);
+}
+
+/** One line on a space's HNSW index for `spaces info`. */
+function vectorIndexLine(v: VectorIndexStatus): string {
+  if (v.threshold === null) return 'off (exact scan)';
+  const from = `HNSW from ${v.threshold} memories`;
+  if (v.state === 'none') return `${from}; exact scan until then`;
+  return `${from}; ${v.state}, ${v.indexed} indexed, ${v.lag} changed since${v.error === undefined ? '' : ` (${v.error})`}`;
+}
