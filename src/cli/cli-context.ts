@@ -1,3 +1,4 @@
+import { LOCAL_PRINCIPAL, type CallContext } from '../engine/access-guard.js';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { Memspace } from '../memspace.js';
@@ -17,8 +18,11 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-/** Writes made from the command line are recorded in history as this actor. */
-export const CLI_ACTOR = { actor: 'cli' };
+/**
+ * The command line's calls of the engine: whoever runs it holds the data directory, so it acts
+ * as the local principal; its writes are recorded in history and the audit trail as `cli`.
+ */
+export const CLI_CALL: CallContext = { principal: LOCAL_PRINCIPAL, actor: 'cli' };
 
 /** What every command group registers its commands with. */
 export interface CliContext {

@@ -1,15 +1,11 @@
 import { InvalidArgumentError } from 'commander';
+import { definedOnly } from '../core/defined.js';
 import { MemspaceError } from '../core/errors.js';
 
 // Parsers of option values and the mapping of options to request fields, shared by the
 // command groups. Parsers given to commander throw InvalidArgumentError, which commander
 // reports as a usage error (exit 2); those that run inside an action throw MemspaceErrors
 // (exit 1), like the checks the engine makes.
-
-/** `fields` without its undefined values: an option that was not given sets no field. */
-export function definedOnly<T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
-}
 
 /** `list`, or undefined when it is empty: a repeatable option given no time sets no field. */
 export function nonEmpty<T>(list: readonly T[]): readonly T[] | undefined {

@@ -4,7 +4,7 @@ import { validateSpaceName } from '../core/space-name.js';
 import type { SpaceHealth } from '../core/views.js';
 import type { Memspace } from '../memspace.js';
 import { table, type TextSink } from './format.js';
-import { definedOnly } from './options.js';
+import { definedOnly } from '../core/defined.js';
 
 /** Open spaces against the cap, and damaged spaces, in the process the figures come from. */
 export interface RegistryPressure {
@@ -35,9 +35,9 @@ const CONCURRENCY = 8;
  * Figures straight from a data directory. The spaces are read from the catalogue page by page
  * and each idle space's figures from its files, so this opens no space, whatever their number.
  */
-export function localSource(ms: Pick<Memspace, 'service' | 'health'>): StatusSource {
+export function localSource(ms: Pick<Memspace, 'spaces' | 'health'>): StatusSource {
   return {
-    pages: () => spaceNames((query) => ms.service.listSpaces(query)),
+    pages: () => spaceNames((query) => ms.spaces.list(query)),
     spaceHealth: (name) => ms.health.spaceHealth(name),
     async pressure() {
       const h = await ms.health.health();

@@ -3,7 +3,8 @@ import { MemspaceError } from '../../core/errors.js';
 import type { AuditEntry } from '../../core/views.js';
 import type { CliContext } from '../cli-context.js';
 import { nextPageHint, table } from '../format.js';
-import { definedOnly, toInt } from '../options.js';
+import { definedOnly } from '../../core/defined.js';
+import { toInt } from '../options.js';
 
 /** Registers `audit` (a space's audit trail) and `audit verify` (its hash chain). */
 export function registerAudit(program: Command, ctx: CliContext): void {
@@ -15,13 +16,13 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     .option('--cursor <cursor>', 'continue from a previous page')
     .action(async (space: string, o: { action?: string; since?: string; limit?: number; cursor?: string }) => {
       const { action, since, limit, cursor } = o;
-      const page = await (await ctx.open()).service.audit(space, definedOnly({ action, since, limit, cursor }));
+      const page = await (await ctx.open()).spaces.audit(space, definedOnly({ action, since, limit, cursor }));
       ctx.print(page, () => auditTable(page.items) + nextPageHint(page.nextCursor));
     });
   ctx
     .command(audit, 'verify <space>', "recompute a space's audit hash chain; exits 1 naming the first entry at fault")
     .action(async (space: string) => {
-      const result = await (await ctx.open()).service.verifyAudit(space);
+      const result = await (await ctx.open()).spaces.verifyAudit(space);
       if (!result.ok) {
         // INTERNAL: the space's own stored data contradicts itself. Not the caller's input (4xx),
         // not transient (BACKEND_UNAVAILABLE invites a retry that can never succeed): an operator

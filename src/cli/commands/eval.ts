@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { runEvaluation, type EvaluationResult } from '../../eval/run-eval.js';
 import type { CliContext } from '../cli-context.js';
 import { progressBar, table } from '../format.js';
-import { definedOnly, toIntList } from '../options.js';
+import { definedOnly } from '../../core/defined.js';
+import { toIntList } from '../options.js';
 
 /** Registers `eval`: search quality on a labelled set, measured per mode. */
 export function registerEval(program: Command, ctx: CliContext): void {

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { Grant } from '../../core/grants.js';
-import { LOCAL_PRINCIPAL } from '../../engine/access.js';
-import type { CliContext } from '../cli-context.js';
+import { CLI_CALL, type CliContext } from '../cli-context.js';
 import { table } from '../format.js';
-import { collect, definedOnly, parseGrant } from '../options.js';
+import { definedOnly } from '../../core/defined.js';
+import { collect, parseGrant } from '../options.js';
 
 /** Registers `keys create|list|revoke`: the API keys of the HTTP server, managed as the local operator. */
 export function registerKeys(program: Command, ctx: CliContext): void {
@@ -15,14 +15,14 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .action(async (name: string, o: { grant: string[]; defaultSpace?: string }) => {
       const created = await (await ctx.open()).keys.create(
         { name, grants: o.grant.map(parseGrant), ...definedOnly({ defaultSpace: o.defaultSpace }) },
-        LOCAL_PRINCIPAL,
+        CLI_CALL,
       );
       ctx.print(created, () => `${created.key}\n(key ${created.id}; shown this once, store it now)\n`);
     });
   ctx
     .command(keys, 'list', 'list keys (never their secrets)')
     .action(async () => {
-      const items = await (await ctx.open()).keys.list(LOCAL_PRINCIPAL);
+      const items = await (await ctx.open()).keys.list(CLI_CALL);
       ctx.print(items, () =>
         table(
           ['ID', 'NAME', 'GRANTS', 'DEFAULT SPACE', 'CREATED', 'REVOKED'],
@@ -33,7 +33,7 @@ export function registerKeys(program: Command, ctx: CliContext): void {
   ctx
     .command(keys, 'revoke <id>', 'revoke a key at once')
     .action(async (id: string) => {
-      await (await ctx.open()).keys.revoke(id, LOCAL_PRINCIPAL);
+      await (await ctx.open()).keys.revoke(id, CLI_CALL);
       ctx.print({ revoked: id }, () => `revoked key ${id}\n`);
     });
 }

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { importMcpMemory, type McpMemoryImportSummary } from '../../mcp/mcp-memory-import.js';
 import { serveStdio } from '../../mcp/stdio.js';
-import { CLI_ACTOR, type CliContext } from '../cli-context.js';
+import { CLI_CALL, type CliContext } from '../cli-context.js';
 import type { TextSink } from '../format.js';
 import { importAction } from '../line-input.js';
 
@@ -36,7 +36,7 @@ export function registerMcp(program: Command, ctx: CliContext): void {
     .argument('<file>', 'a file, or - for stdin')
     .action(
       importAction(ctx, async (ms, space, lines) => {
-        const r = await importMcpMemory(ms, space, lines, CLI_ACTOR);
+        const r = await importMcpMemory(ms, space, lines, CLI_CALL);
         ctx.print(r, () => importLine(r));
       }),
     );

@@ -1,20 +1,10 @@
 import { Option, type Command } from 'commander';
 import type { Memory, SearchHit } from '../../core/views.js';
 import { MemspaceError } from '../../core/errors.js';
-import { CLI_ACTOR, type CliContext } from '../cli-context.js';
+import { CLI_CALL, type CliContext } from '../cli-context.js';
 import { fields, nextPageHint, table } from '../format.js';
-import {
-  collect,
-  definedOnly,
-  metadataOption,
-  nonEmpty,
-  optionalJson,
-  parseJsonOption,
-  scopeFields,
-  toInt,
-  toNumber,
-  type ScopeFlags,
-} from '../options.js';
+import { definedOnly } from '../../core/defined.js';
+import { collect, metadataOption, nonEmpty, optionalJson, parseJsonOption, scopeFields, toInt, toNumber, type ScopeFlags } from '../options.js';
 
 // Search sits among the memory commands, not in a file of its own, because commander lists
 // commands in the order they are added and `memspace --help` has always shown it after `list`.
@@ -25,7 +15,7 @@ export function registerMemories(program: Command, ctx: CliContext): void {
   ctx
     .command(program, 'get <space> <id>', 'show a memory')
     .action(async (space: string, id: string) => {
-      const m = await (await ctx.open()).service.getMemory(space, id);
+      const m = await (await ctx.open()).memories.get(space, id);
       ctx.print(m, () => memoryFields(m));
     });
   listCommand(program, ctx);
@@ -34,7 +24,7 @@ export function registerMemories(program: Command, ctx: CliContext): void {
   ctx
     .command(program, 'history <space> <id>', "a memory's history, oldest first")
     .action(async (space: string, id: string) => {
-      const entries = await (await ctx.open()).service.history(space, id);
+      const entries = await (await ctx.open()).memories.history(space, id);
       ctx.print(entries, () =>
         table(
           ['AT', 'ACTION', 'OLD', 'NEW'],
@@ -59,7 +49,7 @@ function addCommand(program: Command, ctx: CliContext): void {
     .option('--embedding <json>', 'a JSON array of numbers to use instead of the embedder')
     .action(async (space: string, text: string, o: ScopeFlags & { meta: string[]; tag: string[]; kind?: string; importance?: number; id?: string; embedding?: string }) => {
       const ms = await ctx.open();
-      const memory = await ms.service.addMemory(
+      const memory = await ms.memories.add(
         space,
         {
           content: text,
@@ -68,7 +58,7 @@ function addCommand(program: Command, ctx: CliContext): void {
           ...scopeFields(o),
           ...definedOnly({ kind: o.kind, importance: o.importance, id: o.id, embedding: optionalJson(o.embedding, '--embedding') }),
         },
-        CLI_ACTOR,
+        CLI_CALL,
       );
       ctx.print(memory, () => `${memory.id}\n`);
     });
@@ -86,7 +76,7 @@ function listCommand(program: Command, ctx: CliContext): void {
     .option('--cursor <cursor>', 'continue from a previous page')
     .action(async (space: string, o: ScopeFlags & { tag: string[]; filter?: string; limit: number; cursor?: string }) => {
       const ms = await ctx.open();
-      const page = await ms.service.listMemories(space, {
+      const page = await ms.memories.list(space, {
         ...scopeFields(o),
         ...definedOnly({ tags: nonEmpty(o.tag), filter: optionalJson(o.filter, '--filter'), limit: o.limit, cursor: o.cursor }),
       });
@@ -109,7 +99,7 @@ function searchCommand(program: Command, ctx: CliContext): void {
     .option('--exact', "scan every vector instead of the space's HNSW index")
     .action(async (space: string, query: string, o: ScopeFlags & { limit: number; mode: string; threshold?: number; tag: string[]; filter?: string; expand?: boolean; exact?: boolean }) => {
       const ms = await ctx.open();
-      const { results } = await ms.service.search(space, {
+      const { results } = await ms.search.run(space, {
         query,
         limit: o.limit,
         mode: o.mode,
@@ -132,10 +122,10 @@ function deleteCommand(program: Command, ctx: CliContext): void {
         throw new MemspaceError('VALIDATION_FAILED', 'give either an id or --filter', { issues: [{ path: 'id', message: 'id or --filter' }] });
       }
       if (id !== undefined) {
-        await ms.service.deleteMemory(space, id, CLI_ACTOR);
+        await ms.memories.delete(space, id, CLI_CALL);
         ctx.print({ deleted: 1 }, () => `deleted ${id}\n`);
       } else {
-        const result = await ms.service.deleteMemories(space, parseJsonOption(o.filter!, '--filter'), CLI_ACTOR);
+        const result = await ms.memories.deleteMatching(space, parseJsonOption(o.filter!, '--filter'), CLI_CALL);
         ctx.print(result, () => `deleted ${result.deleted} memories\n`);
       }
     });

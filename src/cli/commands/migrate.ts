@@ -3,7 +3,8 @@ import { loadConfig, type Config } from '../../config.js';
 import { migrateSpaces } from '../../engine/space-migration.js';
 import { openMemspace } from '../../memspace.js';
 import type { CliContext } from '../cli-context.js';
-import { collect, definedOnly, nonEmpty } from '../options.js';
+import { definedOnly } from '../../core/defined.js';
+import { collect, nonEmpty } from '../options.js';
 
 /** Registers `migrate`: copies spaces between two backends, neither of them the global `--data-dir`. */
 export function registerMigrate(program: Command, ctx: CliContext): void {

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
-import { CLI_ACTOR, type CliContext } from '../cli-context.js';
+import { CLI_CALL, type CliContext } from '../cli-context.js';
 import { table } from '../format.js';
-import { definedOnly, toNumber } from '../options.js';
+import { definedOnly } from '../../core/defined.js';
+import { toNumber } from '../options.js';
 
 /** Registers `relate`, `relations` and `unrelate`: the typed edges between memories of a space. */
 export function registerRelations(program: Command, ctx: CliContext): void {
@@ -9,7 +10,7 @@ export function registerRelations(program: Command, ctx: CliContext): void {
     .command(program, 'relate <space> <from> <to> <type>', 'add a typed, directed relation between two memories of a space')
     .option('--weight <x>', 'edge weight', toNumber)
     .action(async (space: string, from: string, to: string, type: string, o: { weight?: number }) => {
-      const r = await (await ctx.open()).service.addRelation(space, { from, to, type, ...definedOnly({ weight: o.weight }) }, CLI_ACTOR);
+      const r = await (await ctx.open()).memories.relate(space, { from, to, type, ...definedOnly({ weight: o.weight }) }, CLI_CALL);
       ctx.print(r, () => `${r.id}\n`);
     });
   ctx
@@ -17,13 +18,13 @@ export function registerRelations(program: Command, ctx: CliContext): void {
     .addOption(new Option('--direction <d>').choices(['out', 'in', 'both']).default('both'))
     .option('--type <type>')
     .action(async (space: string, id: string, o: { direction: string; type?: string }) => {
-      const rels = await (await ctx.open()).service.listRelations(space, id, o);
+      const rels = await (await ctx.open()).memories.relations(space, id, o);
       ctx.print(rels, () => table(['ID', 'FROM', 'TYPE', 'TO', 'WEIGHT'], rels.map((r) => [r.id, r.from, r.type, r.to, r.weight])));
     });
   ctx
     .command(program, 'unrelate <space> <relation-id>', 'delete a relation')
     .action(async (space: string, relationId: string) => {
-      await (await ctx.open()).service.deleteRelation(space, relationId, CLI_ACTOR);
+      await (await ctx.open()).memories.unrelate(space, relationId, CLI_CALL);
       ctx.print({ deleted: relationId }, () => `deleted relation ${relationId}\n`);
     });
 }

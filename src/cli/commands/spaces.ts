@@ -1,9 +1,10 @@
 import { Option, type Command } from 'commander';
 import type { VectorIndexStatus } from '../../core/types.js';
 import type { SpaceInfo } from '../../core/views.js';
-import { CLI_ACTOR, type CliContext } from '../cli-context.js';
+import { CLI_CALL, type CliContext } from '../cli-context.js';
 import { fields, nextPageHint, table } from '../format.js';
-import { collect, definedOnly, labelsOption, quotaFields, toInt, toNumber, type QuotaFlags } from '../options.js';
+import { definedOnly } from '../../core/defined.js';
+import { collect, labelsOption, quotaFields, toInt, toNumber, type QuotaFlags } from '../options.js';
 
 /** Registers `spaces create|list|info|set|archive|restore|delete`. */
 export function registerSpaces(program: Command, ctx: CliContext): void {
@@ -16,7 +17,7 @@ export function registerSpaces(program: Command, ctx: CliContext): void {
   ctx
     .command(spaces, 'delete <name>', 'delete a space and every byte of it')
     .action(async (name: string) => {
-      await (await ctx.open()).service.deleteSpace(name);
+      await (await ctx.open()).spaces.delete(name);
       ctx.print({ deleted: name }, () => `deleted space ${name}\n`);
     });
 }
@@ -47,7 +48,7 @@ function createCommand(spaces: Command, ctx: CliContext): void {
     .action(async (name: string, o: CreateOptions) => {
       const ms = await ctx.open();
       const { description, isolation, sensitivity, retentionDays, embedder, dimension } = o;
-      const space = await ms.service.createSpace({
+      const space = await ms.spaces.create({
         quotas: quotaFields(o),
         name,
         ...definedOnly({ description, isolation, sensitivity, retentionDays, embedder, dimension }),
@@ -64,7 +65,7 @@ function listCommand(spaces: Command, ctx: CliContext): void {
     .option('--limit <n>', 'most spaces to show', toInt, 100)
     .option('--cursor <name>', 'continue after this space')
     .action(async (o: { prefix?: string; limit: number; cursor?: string }) => {
-      const page = await (await ctx.open()).service.listSpaces(o);
+      const page = await (await ctx.open()).spaces.list(o);
       ctx.print(page, () =>
         table(
           ['NAME', 'STATE', 'EMBEDDER', 'DIMS', 'ISOLATION', 'SENSITIVITY', 'CREATED'],
@@ -78,7 +79,7 @@ function infoCommand(spaces: Command, ctx: CliContext): void {
   ctx
     .command(spaces, 'info <name>', "a space's settings and figures")
     .action(async (name: string) => {
-      const s = await (await ctx.open()).service.getSpace(name);
+      const s = await (await ctx.open()).spaces.get(name);
       ctx.print(s, () => spaceFields(s));
     });
 }
@@ -98,7 +99,7 @@ function setCommand(spaces: Command, ctx: CliContext): void {
         retentionDays: o.retentionDays === 0 ? null : o.retentionDays,
         quotas: Object.keys(quotas).length > 0 ? quotas : undefined,
       });
-      const space = await (await ctx.open()).service.updateSpace(name, update, CLI_ACTOR);
+      const space = await (await ctx.open()).spaces.update(name, update, CLI_CALL);
       ctx.print(space, () => `updated space ${space.name}: retention ${space.retentionDays ?? 'none'}, quotas ${JSON.stringify(space.quotas)}\n`);
     });
 }
@@ -108,13 +109,13 @@ function lifecycleCommands(spaces: Command, ctx: CliContext): void {
   ctx
     .command(spaces, 'archive <name>', 'move a space into one compressed file under archive/ (requests get SPACE_ARCHIVED until restored)')
     .action(async (name: string) => {
-      const result = await (await ctx.open()).lifecycle.archive(name, CLI_ACTOR);
+      const result = await (await ctx.open()).lifecycle.archive(name, CLI_CALL);
       ctx.print(result, () => `archived space ${result.space.name} (${result.archiveBytes} bytes)\n`);
     });
   ctx
     .command(spaces, 'restore <name>', 'bring an archived space back')
     .action(async (name: string) => {
-      const space = await (await ctx.open()).lifecycle.restore(name, CLI_ACTOR);
+      const space = await (await ctx.open()).lifecycle.restore(name, CLI_CALL);
       ctx.print(space, () => `restored space ${space.name}\n`);
     });
 }

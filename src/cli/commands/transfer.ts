@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import type { ImportSummary } from '../../engine/space-transfer.js';
+import type { ImportSummary } from '../../core/views.js';
 import type { CliContext } from '../cli-context.js';
 import { progressBar } from '../format.js';
 import { importAction } from '../line-input.js';
