@@ -1,21 +1,22 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { MemspaceError } from '../core/errors.js';
 import { validateId } from '../core/ids.js';
 import { normalize } from '../core/ranking.js';
-import { MAX_CONTENT_CHARS, MAX_CONTEXT_CHARS, VectorSchema } from '../core/schemas.js';
 import type { AuditRecord, ContextRecord, DumpChunk, HistoryRecord, JsonObject, MemoryRecord, SpaceRecord } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
+import { spaceView, type ExportLine, type ImportCounts, type ImportSummary } from '../core/views.js';
 import {
-  auditView,
-  contextView,
-  historyView,
-  memoryView,
-  relationView,
-  spaceView,
-  type ExportLine,
-  type ImportCounts,
-  type ImportSummary,
-} from '../core/views.js';
+  LINE_SCHEMAS,
+  linesOf,
+  PART_OF,
+  PARTS,
+  type AuditLineSchema,
+  type ContextLine,
+  type HistoryLineSchema,
+  type MemoryLine,
+  type Part,
+  type RelationLineSchema,
+} from './export-lines.js';
 import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
 import type { MemoryService } from './memory-service.js';
 import type { SpaceEmbeddings } from './space-embeddings.js';
@@ -28,82 +29,6 @@ export type ProgressFn = (done: number, total: number | null) => void;
 
 /** Rows per store call, for export pages and import batches. */
 const PAGE = 500;
-const time = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
-const json = z.record(z.string(), z.unknown());
-
-const MemoryLineSchema = z.object({
-  type: z.literal('memory'),
-  id: z.string(),
-  content: z.string().min(1).max(MAX_CONTENT_CHARS),
-  metadata: json.default({}),
-  tags: z.array(z.string().min(1).max(128)).max(64).default([]),
-  userId: z.string().min(1).max(256).nullable().default(null),
-  agentId: z.string().min(1).max(256).nullable().default(null),
-  runId: z.string().min(1).max(256).nullable().default(null),
-  kind: z.string().min(1).max(64).default('fact'),
-  importance: z.number().min(0).max(1).default(0.5),
-  createdAt: time.optional(),
-  updatedAt: time.optional(),
-  expiresAt: time.nullable().default(null),
-  accessCount: z.number().int().min(0).default(0),
-  lastAccessedAt: time.nullable().default(null),
-  embedding: VectorSchema.optional(),
-});
-
-const RelationLineSchema = z.object({
-  type: z.literal('relation'),
-  id: z.string(),
-  from: z.string(),
-  to: z.string(),
-  relationType: z.string().min(1).max(64).default('related_to'),
-  weight: z.number().finite().default(1),
-  metadata: json.default({}),
-  createdAt: time.optional(),
-});
-
-const ContextLineSchema = z.object({
-  type: z.literal('context'),
-  id: z.string(),
-  content: z.string().min(1).max(MAX_CONTEXT_CHARS),
-  summary: z.string().min(1),
-  metadata: json.default({}),
-  createdAt: time.optional(),
-  embedding: VectorSchema.optional(),
-});
-
-const HistoryLineSchema = z.object({
-  type: z.literal('history'),
-  memoryId: z.string(),
-  action: z.enum(['create', 'update', 'delete']),
-  oldContent: z.string().nullable().default(null),
-  newContent: z.string().nullable().default(null),
-  oldMetadata: json.nullable().default(null),
-  newMetadata: json.nullable().default(null),
-  actor: z.string().nullable().default(null),
-  at: time,
-});
-
-const AuditLineSchema = z.object({
-  type: z.literal('audit'),
-  seq: z.number().int().positive(),
-  at: time,
-  actor: z.string().nullable(),
-  action: z.string().min(1),
-  ids: z.array(z.string()),
-  requestId: z.string().nullable(),
-  details: json.nullable(),
-  prevHash: z.string().regex(/^[0-9a-f]{64}$/),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-});
-
-type MemoryLine = z.output<typeof MemoryLineSchema>;
-type ContextLine = z.output<typeof ContextLineSchema>;
-
-/** The kinds of a dump, in the order an export writes them and an import needs them. */
-const PARTS = ['memories', 'relations', 'contexts', 'history', 'audit'] as const;
-type Part = (typeof PARTS)[number];
-const PART_OF: Readonly<Record<string, Part>> = { memory: 'memories', relation: 'relations', context: 'contexts', history: 'history', audit: 'audit' };
-
 /** Exports and imports whole spaces as JSON Lines: memories with vectors, relations, contexts, history, audit chain. */
 export class SpaceTransfer {
   private readonly registry: SpaceRegistry;
@@ -370,28 +295,6 @@ export class SpaceTransfer {
       await this.spaces.create({ ...settings, name: space }, call);
     }
   }
-}
-
-const LINE_SCHEMAS: Readonly<Record<Part, z.ZodType>> = {
-  memories: MemoryLineSchema,
-  relations: RelationLineSchema,
-  contexts: ContextLineSchema,
-  history: HistoryLineSchema,
-  audit: AuditLineSchema,
-};
-
-/** The export lines of one dump page. */
-function linesOf(chunk: DumpChunk): ExportLine[] {
-  const out: ExportLine[] = [];
-  for (const m of chunk.memories ?? []) out.push({ type: 'memory', ...memoryView(m, true) });
-  for (const r of chunk.relations ?? []) {
-    const { type: relationType, ...rest } = relationView(r);
-    out.push({ ...rest, type: 'relation', relationType });
-  }
-  for (const c of chunk.contexts ?? []) out.push({ type: 'context', ...contextView(c, { embedding: true }) });
-  for (const h of chunk.history ?? []) out.push({ type: 'history', ...historyView(h) });
-  for (const a of chunk.audit ?? []) out.push({ type: 'audit', ...auditView(a) });
-  return out;
 }
 
 /** A restore writes rows directly, so the memory quota is checked here, before the batch. */

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { LoggerOptions } from 'pino';
+import { definedOnly } from '../core/defined.js';
 import { uuidv7 } from '../core/ids.js';
 import type { Memspace } from '../memspace.js';
 import { installAuth } from './auth.js';
@@ -55,42 +56,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimit ?? 4 * 1024 * 1024,
     genReqId: () => uuidv7(),
     requestIdHeader: 'x-request-id',
-    // One line per request, written below, instead of Fastify's two.
+    // One line per request (installRequestLog), instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
   });
   installErrorHandling(app);
-  installAuth(app, {
-    keys: deps.auth === false ? undefined : deps.memspace.keys,
-    ...(deps.keyRateLimit !== undefined && { rateLimit: deps.keyRateLimit }),
-    ...(deps.now !== undefined && { now: deps.now }),
-  });
+  installAuth(app, { keys: deps.auth === false ? undefined : deps.memspace.keys, ...definedOnly({ rateLimit: deps.keyRateLimit, now: deps.now }) });
   // JSON only: without this, Fastify would hand plain text to handlers.
   app.removeContentTypeParser('text/plain');
 
   // Imports stream: the body is handed over unread, however large.
   app.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    const params = request.params as Record<string, unknown> | undefined;
-    const header = request.headers[SPACE_HEADER];
-    // Never bodies, contents or keys: only what locates the request.
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unknown',
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 100) / 100,
-        space: typeof params?.['space'] === 'string' ? params['space'] : typeof header === 'string' ? header : undefined,
-      },
-      'request',
-    );
-  });
-
+  installRequestLog(app);
   installMetrics(app, deps.memspace, deps.metrics ?? { perSpace: deps.memspace.config.metricsPerSpace, spaceCap: deps.memspace.config.metricsSpaceCap });
 
+  const tables = await registerRoutes(app, deps);
+  const document = openApiDocument({ title: 'memspace', version: VERSION }, tables);
+  app.get('/openapi.json', async () => document);
+  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage(document)));
+  return app;
+}
+
+/**
+ * Registers every route: memspace's own API under `/v1`, MCP at `/mcp`, and mem0's API in a
+ * scope of its own; returns their tables, which the OpenAPI document describes.
+ */
+async function registerRoutes(app: FastifyInstance, deps: AppDeps): Promise<RouteTable[]> {
   const streams = new OpenStreams();
   // A graceful shutdown waits for requests in flight; change streams and MCP sessions never end by themselves.
   app.addHook('preClose', async () => streams.closeAll());
@@ -126,8 +117,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     mem0Table.register(scope);
   });
 
-  const document = openApiDocument({ title: 'memspace', version: VERSION }, [api, mcp, mem0Table]);
-  app.get('/openapi.json', async () => document);
-  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage(document)));
-  return app;
+  return [api, mcp, mem0Table];
+}
+
+/** The `x-request-id` of every answer, and one log line per request. */
+function installRequestLog(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const params = request.params as Record<string, unknown> | undefined;
+    const header = request.headers[SPACE_HEADER];
+    // Never bodies, contents or keys: only what locates the request.
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        space: typeof params?.['space'] === 'string' ? params['space'] : typeof header === 'string' ? header : undefined,
+      },
+      'request',
+    );
+  });
 }

@@ -16,6 +16,7 @@
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import type { MemspaceEngine } from '../../src/memspace.js';
 import type { Backend, BackendFactory, Spec, Suite } from './harness.js';
+import { accessSpec } from './specs/access.js';
 import { auditSpec } from './specs/audit.js';
 import { contextsSpec } from './specs/contexts.js';
 import { isolationSpec } from './specs/isolation.js';
@@ -39,6 +40,7 @@ const SPECS: readonly Spec[] = [
   quotasRetentionSpec,
   transferSpec,
   isolationSpec,
+  accessSpec,
 ];
 
 /** Registers the whole conformance suite against the backend `init` starts (once for the file). */
