@@ -8,7 +8,8 @@
  *   command, up to the next one, are its output: stdout and stderr together, as a terminal
  *   shows them.
  * - One bash session per document, started in the repository root with a clean environment
- *   (no MEMSPACE_* variables; HOME and TMPDIR fresh and removed afterwards). Blocks run in
+ *   (no MEMSPACE_* variables but MEMSPACE_PORT, below, and MEMSPACE_EMBED_POOL_SIZE=1, which
+ *   spares CPUs and changes no output; HOME and TMPDIR fresh and removed afterwards). Blocks run in
  *   document order in that session, so `cd`, `export` and shell variables carry over from block
  *   to block. A document therefore begins with `export PATH="$PWD/bin:$PATH"` and
  *   `cd "$(mktemp -d)"`: every document starts on a fresh data directory, as a reader who copies
@@ -66,7 +67,8 @@ for (const { file, blocks } of documents) {
       const path = [nodeBinDir(), ...(process.env['PATH'] ?? '').split(delimiter).filter((p) => p !== '' && !p.includes('node_modules'))].join(delimiter);
       session = ShellSession.start({
         cwd: REPO_ROOT,
-        env: { PATH: path, HOME: dir('home'), TMPDIR: dir('tmp'), LANG: 'C.UTF-8', TERM: 'dumb', NO_COLOR: '1', MEMSPACE_PORT: String(port) },
+        // One model worker per command instead of one per CPU: the same vectors, half the CPU.
+        env: { PATH: path, HOME: dir('home'), TMPDIR: dir('tmp'), LANG: 'C.UTF-8', TERM: 'dumb', NO_COLOR: '1', MEMSPACE_PORT: String(port), MEMSPACE_EMBED_POOL_SIZE: '1' },
         scratch: dir('runner'),
       });
     });

@@ -41,9 +41,9 @@ for (const file of documentFiles()) {
   unmarked.push(...found.unmarkedTypeScript.map((line) => `${file}:${line}`));
 }
 
-/** A clean environment for a child: the user's PATH and HOME, nothing of vitest's or ours. */
+/** A clean environment for a child: the user's PATH and HOME, nothing of vitest's; one model worker (the same vectors, half the CPU). */
 function childEnv(extra: Record<string, string>): Record<string, string> {
-  return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), MEM0_TELEMETRY: 'false', ...extra };
+  return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), MEM0_TELEMETRY: 'false', MEMSPACE_EMBED_POOL_SIZE: '1', ...extra };
 }
 
 describe('the documentation shows every example as it is', () => {
