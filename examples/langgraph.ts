@@ -31,5 +31,5 @@ const graph = new StateGraph(State)
 await graph.invoke({ userId: 'alice', fact: 'Alice drinks green tea' }, { configurable: { thread_id: 'monday' } });
 const { recalled } = await graph.invoke({ userId: 'alice' }, { configurable: { thread_id: 'tuesday' } });
 console.log(recalled); // another thread, same store
-console.log((await ms.service.listSpaces({ prefix: 'agent.' })).items.map((space) => space.name));
+console.log((await ms.spaces.list({ prefix: 'agent.' })).items.map((space) => space.name));
 await ms.close();

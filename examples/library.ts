@@ -12,10 +12,10 @@ async function once(write: () => Promise<unknown>): Promise<void> {
 
 const ms = await openMemspace(loadConfig({ dataDir: './memspace-data' }));
 try {
-  await once(() => ms.service.createSpace({ name: 'acme.support', description: 'tickets' }));
+  await once(() => ms.spaces.create({ name: 'acme.support', description: 'tickets' }));
   // A chosen id makes the add idempotent: running this file again adds nothing twice.
   await once(() =>
-    ms.service.addMemory('acme.support', {
+    ms.memories.add('acme.support', {
       id: 'customer-42.contact',
       content: 'Customer 42 prefers email over phone',
       userId: 'customer-42',
@@ -24,7 +24,7 @@ try {
     }),
   );
   await once(() =>
-    ms.service.addMemory('acme.support', {
+    ms.memories.add('acme.support', {
       id: 'customer-42.plan',
       content: 'Customer 42 is on the enterprise plan',
       userId: 'customer-42',
@@ -32,7 +32,7 @@ try {
     }),
   );
 
-  const { results } = await ms.service.search('acme.support', {
+  const { results } = await ms.search.run('acme.support', {
     query: 'how should we contact customer 42?',
     userId: 'customer-42',
     filter: { 'metadata.priority': { lte: 3 } },
@@ -41,7 +41,7 @@ try {
   console.log(results.map((r) => [r.score.toFixed(3), r.memory.content]));
 
   try {
-    await ms.service.getMemory('acme.support', 'no-such-id');
+    await ms.memories.get('acme.support', 'no-such-id');
   } catch (error) {
     if (isMemspaceError(error)) console.log(error.code, error.message);
   }
