@@ -143,6 +143,11 @@ describe('HTTP API', () => {
     const doc = (await call('GET', '/openapi.json')).body as { openapi: string; paths: Record<string, Record<string, Json>> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/spaces/{space}/memories', '/v1/memories', '/v1/spaces/{space}/search', '/v1/search']));
+    // Every interface the server serves is in it: mem0's routes and MCP's endpoint too.
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/memories/', '/v3/memories/add/', '/v3/memories/search/', '/v1/memories/{id}/', '/v2/entities/{type}/{name}/', '/mcp']));
+    expect(Object.keys(doc.paths['/mcp']!).sort()).toEqual(['delete', 'get', 'post']);
+    expect(doc.paths['/v3/memories/search/']!['post']).toMatchObject({ tags: ['mem0'] });
+    expect(doc.paths['/v1/spaces/{space}/memories']!['post']).toMatchObject({ 'x-memspace-role': 'write' });
     const addMemory = doc.paths['/v1/spaces/{space}/memories']!['post'] as { requestBody: { content: { 'application/json': { schema: { required: string[]; properties: Json } } } } };
     expect(addMemory.requestBody.content['application/json'].schema.required).toEqual(['content']);
     expect(Object.keys(addMemory.requestBody.content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['content', 'metadata', 'tags', 'embedding']));

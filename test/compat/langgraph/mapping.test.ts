@@ -89,6 +89,17 @@ describe('isolation', () => {
     expect((await new MemspaceStore({ memspace: ms, mapping: { spaceFromFirstLabel: true } }).get(['bob', 'prefs'], 'theme'))!.value).toEqual({
       theme: 'light',
     });
+    // The engine's guard refused them, so bob's owner can see who tried.
+    const denied = (await ms.spaces.audit('bob', { action: 'request.denied' })).items.filter((e) => e.actor === 'k');
+    expect(denied.map((e) => e.details?.['code'])).toEqual(['SPACE_NOT_FOUND', 'SPACE_NOT_FOUND', 'SPACE_NOT_FOUND', 'SPACE_NOT_FOUND', 'SPACE_NOT_FOUND']);
+  });
+
+  it('a read-only principal is refused writes with FORBIDDEN, audited in the space', async () => {
+    const reader = new MemspaceStore({ memspace: ms, mapping: { space: 'alice' }, principal: principal([{ space: 'alice', role: 'read' }]) });
+    await failure(reader.delete(['alice', 'prefs'], 'theme'), 'FORBIDDEN');
+    const denied = (await ms.spaces.audit('alice', { action: 'request.denied' })).items.at(-1);
+    expect(denied).toMatchObject({ actor: 'k', details: { code: 'FORBIDDEN' } });
+    expect((await reader.get(['alice', 'prefs'], 'theme'))!.value).toEqual({ theme: 'dark' });
   });
 
   it('a read-only principal reads but cannot write', async () => {
