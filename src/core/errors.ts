@@ -3,7 +3,7 @@
  * {@link ERROR_CODES}; the list is pinned by a test because clients branch on it.
  */
 
-/** Stable error codes, in the order of API.md. */
+/** Stable error codes, pinned by a test; docs/http.md ("Errors") explains each. */
 export const ERROR_CODES = [
   'VALIDATION_FAILED',
   'INVALID_SPACE',

@@ -1,6 +1,6 @@
 import { MemspaceError } from './errors.js';
 
-/** Comparison operators of the filter language (API.md). */
+/** Comparison operators of the filter language (docs/search.md). */
 export const FILTER_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'contains', 'exists'] as const;
 /** One comparison operator. */
 export type FilterOperator = (typeof FILTER_OPERATORS)[number];

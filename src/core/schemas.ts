@@ -130,7 +130,7 @@ export const ContextInputSchema = z.strictObject({
 /** Parsed context input. */
 export type ContextInput = z.output<typeof ContextInputSchema>;
 
-/** A filter in the language of API.md, parsed into a tree. */
+/** A filter in the filter language (docs/search.md), parsed into a tree. */
 export const FilterSchema = z.unknown().transform((value, ctx): FilterNode => {
   try {
     return parseFilter(value);
@@ -160,7 +160,7 @@ export const ListQuerySchema = z.strictObject({
 /** Parsed listing options. */
 export type ListQuery = z.output<typeof ListQuerySchema>;
 
-/** A search request (API.md). */
+/** A search request (docs/search.md). */
 export const SearchRequestSchema = z
   .strictObject({
     query: z.string().min(1).max(10_000).optional(),
@@ -227,7 +227,7 @@ export const ENGINE_AUDIT_ACTIONS: readonly EngineAuditAction[] = [
 
 const auditAction = z.string().max(64).regex(AUDIT_ACTION, 'action is dot-separated lower-case words, e.g. memory.create');
 
-/** Options of an audit listing (API.md `GET /v1/spaces/{space}/audit`); entries come oldest first. */
+/** Options of an audit listing (`GET /v1/spaces/{space}/audit`); entries come oldest first. */
 export const AuditQuerySchema = z.strictObject({
   since: isoTime.optional(),
   action: auditAction.optional(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool, type ToolSpec } from './tool-spec.js';
 
-// Argument schemas mirror the fields of the HTTP API (API.md). They describe and type-check
+// Argument schemas mirror the fields of the HTTP API (docs/http.md). They describe and type-check
 // at the edge; the engine parses the same values again with the core schemas, which own the
 // limits (lengths, ranges, dimensions), so a limit lives in one place.
 

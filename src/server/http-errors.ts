@@ -3,7 +3,7 @@ import { HTTP_STATUS, MemspaceError, toMemspaceError } from '../core/errors.js';
 
 /**
  * Translates Fastify's own failures (bad JSON, wrong content type, body too large) into the
- * error codes of API.md; anything unknown becomes INTERNAL with its message hidden.
+ * error codes (docs/http.md, "Errors"); anything unknown becomes INTERNAL with its message hidden.
  */
 function fromFastify(error: FastifyError): MemspaceError {
   switch (error.code) {

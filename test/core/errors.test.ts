@@ -21,7 +21,7 @@ describe('error codes', () => {
     ]);
   });
 
-  it('map to the HTTP statuses of API.md', () => {
+  it('map to the documented HTTP statuses', () => {
     expect(HTTP_STATUS).toEqual({
       VALIDATION_FAILED: 400,
       INVALID_SPACE: 400,

@@ -104,7 +104,7 @@ describe('HTTP API', () => {
     expect(code(asJson.body)).toBe('VALIDATION_FAILED');
   });
 
-  it('answers bad input with the codes of API.md, never a 500', async () => {
+  it('answers bad input with the documented error codes, never a 500', async () => {
     const cases: [string, () => Promise<{ status: number; body: Json }>, number, string][] = [
       ['invalid JSON', async () => {
         const r = await app.inject({ method: 'POST', url: '/v1/spaces/alpha/memories', headers: { 'content-type': 'application/json' }, payload: '{"content":' });

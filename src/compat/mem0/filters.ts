@@ -1,7 +1,7 @@
 import { MemspaceError } from '../../core/errors.js';
 import { spaceKey, validateSpaceName } from '../../core/space-name.js';
 
-/** A filter in memspace's language (API.md "Filters"), as the engine parses it. */
+/** A filter in memspace's language (docs/search.md), as the engine parses it. */
 export type SpaceFilter = Record<string, unknown>;
 
 /**
