@@ -29,7 +29,7 @@ import {
   SpacePageResponse,
   SpaceResponse,
 } from './responses.js';
-import { readLines, readSse } from './streams.js';
+import { ndjsonStream, readLines, readSse } from './streams.js';
 import { errorFromBody, Transport, type Call, type Query } from './transport.js';
 import type {
   ArchiveResult,
@@ -64,8 +64,6 @@ import type {
   SpacePatchInput,
 } from './types.js';
 
-/** Largest chunk an import sends at once. */
-const IMPORT_CHUNK_BYTES = 64 * 1024;
 /** A space's health: loose, so a newer server may add figures. */
 const SpaceHealthResponse = z.looseObject({ name: z.string(), state: z.string(), open: z.boolean() }) as unknown as z.ZodType<SpaceHealth>;
 
@@ -470,37 +468,5 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
     };
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** The lines as a byte stream of JSON Lines, pulled as the upload proceeds; a source's failure is kept in `failure`. */
-function ndjsonStream(lines: Iterable<ImportLine> | AsyncIterable<ImportLine>, failure: { error: unknown }): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  let iterator: Iterator<ImportLine> | AsyncIterator<ImportLine> | undefined;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      iterator ??= typeof lines === 'string' ? [lines][Symbol.iterator]() : Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]();
-      let chunk = '';
-      try {
-        while (chunk.length < IMPORT_CHUNK_BYTES) {
-          const next = await iterator.next();
-          if (next.done === true) {
-            if (chunk !== '') controller.enqueue(encoder.encode(chunk));
-            controller.close();
-            return;
-          }
-          const line = typeof next.value === 'string' ? next.value : JSON.stringify(next.value);
-          chunk += line.endsWith('\n') ? line : `${line}\n`;
-        }
-      } catch (error) {
-        failure.error = error;
-        controller.error(error);
-        return;
-      }
-      controller.enqueue(encoder.encode(chunk));
-    },
-    async cancel() {
-      await iterator?.return?.();
-    },
   });
 }
