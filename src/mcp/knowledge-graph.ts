@@ -17,6 +17,7 @@ import {
   type GraphRelation,
   type KnowledgeGraph,
 } from './graph-memories.js';
+import { runInTurn } from './run-in-turn.js';
 import type { McpEngine } from './tool-spec.js';
 
 export type { Entity, GraphRelation, KnowledgeGraph } from './graph-memories.js';
@@ -306,7 +307,8 @@ export class SpaceGraph {
    * time in this process, so two concurrent calls never lose each other's observations.
    */
   private async changeEntity<T>(name: string, change: (e: Entity) => { next: Entity | undefined; result: T }): Promise<T | undefined> {
-    return serialize(this.engine, `${this.space.toLowerCase()}\u0000${name}`, async () => {
+    // In turn per engine, so two data directories in one process never wait on each other.
+    return runInTurn(this.engine.memories, `${this.space.toLowerCase()}\u0000${name}`, async () => {
       const e = (await this.findEntities([name])).get(name);
       if (e === undefined) return undefined;
       const { next, result } = change(e);
@@ -351,26 +353,4 @@ function mergeByName(entities: readonly Entity[]): Entity[] {
     else first.observations = uniqueBy([...first.observations, ...e.observations], (o) => o);
   }
   return [...byName.values()];
-}
-
-/** Tails of the chains of changes per entity, per engine (so two data directories in one process never wait on each other). */
-const chains = new WeakMap<object, Map<string, Promise<unknown>>>();
-
-/** Runs `fn` after every earlier call with the same key has settled. */
-async function serialize<T>(engine: McpEngine, key: string, fn: () => Promise<T>): Promise<T> {
-  let tails = chains.get(engine.memories);
-  if (tails === undefined) chains.set(engine.memories, (tails = new Map()));
-  const previous = tails.get(key) ?? Promise.resolve();
-  const run = previous.then(fn, fn);
-  const tail = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  tails.set(key, tail);
-  try {
-    return await run;
-  } finally {
-    // The last in line removes the chain, so the map holds only entities being changed.
-    if (tails.get(key) === tail) tails.delete(key);
-  }
 }
