@@ -8,7 +8,6 @@ import {
   AuditPageResponse,
   ContextResponse,
   AuditVerificationResponse,
-  ChangeEventResponse,
   CreatedKeyResponse,
   CrossSearchResponse,
   DeletedResponse,
@@ -29,8 +28,9 @@ import {
   SpacePageResponse,
   SpaceResponse,
 } from './responses.js';
-import { readLines, readSse } from './streams.js';
-import { errorFromBody, Transport, type Call, type Query } from './transport.js';
+import { followChangeEvents, type ChangeStreamSource } from './change-events.js';
+import { ndjsonStream, readLines } from './streams.js';
+import { Transport, type Call, type Query } from './transport.js';
 import type {
   ArchiveResult,
   AuditListQuery,
@@ -64,8 +64,6 @@ import type {
   SpacePatchInput,
 } from './types.js';
 
-/** Largest chunk an import sends at once. */
-const IMPORT_CHUNK_BYTES = 64 * 1024;
 /** A space's health: loose, so a newer server may add figures. */
 const SpaceHealthResponse = z.looseObject({ name: z.string(), state: z.string(), open: z.boolean() }) as unknown as z.ZodType<SpaceHealth>;
 
@@ -322,85 +320,11 @@ export class MemspaceClient {
    * @param space The space to follow. @default the client's `space`, else the key's default space, else `default`
    */
   async *events(space?: string, options: EventsOptions = {}): AsyncGenerator<ChangeEvent, void, undefined> {
-    const { signal } = options;
-    const minBackoff = options.minBackoffMs ?? 100;
-    const maxBackoff = options.maxBackoffMs ?? 5000;
-    const idleTimeout = options.idleTimeoutMs ?? 45_000;
-    // A function, not a property read, so TypeScript does not narrow it across awaits.
-    const aborted = (): boolean => signal?.aborted === true;
-    let last = options.after;
-    let backoff = minBackoff;
-    const waitBeforeRetry = async (error: unknown): Promise<void> => {
-      const hint = error instanceof MemspaceError ? Number(error.details?.['retryAfterMs'] ?? 0) : 0;
-      await pause(Math.max(backoff, Number.isFinite(hint) ? hint : 0), signal);
-      backoff = Math.min(backoff * 2, maxBackoff);
+    const source: ChangeStreamSource = {
+      request: (headers, signal) => this.scoped('GET', '/events', { ...(space !== undefined && { space }), signal }, { headers }),
+      open: (request) => this.http.open(request),
     };
-
-    while (!aborted()) {
-      // One connection: its own controller, so an idle timeout can drop it without ending the stream.
-      const connection = new AbortController();
-      const stop = (): void => connection.abort(signal?.reason);
-      signal?.addEventListener('abort', stop, { once: true });
-      let dropped: unknown;
-      try {
-        const request = this.scoped('GET', '/events', { ...(space !== undefined && { space }), signal: connection.signal }, {
-          headers: { accept: 'text/event-stream', ...(last !== undefined && { 'last-event-id': String(last) }) },
-        });
-        let response: Response | undefined;
-        try {
-          response = await this.http.open(request);
-        } catch (error) {
-          if (aborted()) return;
-          if (!retryable(error)) throw error;
-          dropped = error;
-        }
-        if (response !== undefined) {
-          if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
-            await response.body?.cancel().catch(() => {});
-            throw new MemspaceError('INTERNAL', 'the server did not answer with an event stream', { status: response.status, contentType: response.headers.get('content-type') });
-          }
-          backoff = minBackoff;
-          let idle: ReturnType<typeof setTimeout> | undefined;
-          const alive = (): void => {
-            if (idleTimeout <= 0) return;
-            clearTimeout(idle);
-            idle = setTimeout(() => connection.abort(new MemspaceError('BACKEND_UNAVAILABLE', `the event stream was silent for ${idleTimeout} ms`)), idleTimeout);
-          };
-          alive();
-          try {
-            for await (const message of readSse(readLines(response.body ?? ended(), alive))) {
-              if (message.event === 'error') {
-                // The stream failed after it started; the server tells why, then closes.
-                const error = errorFromBody(parseJson(message.data)) ?? new MemspaceError('INTERNAL', 'the event stream ended with an error', { data: message.data.slice(0, 200) });
-                if (!retryable(error)) throw error;
-                dropped = error;
-                break;
-              }
-              const parsed = ChangeEventResponse.safeParse(parseJson(message.data));
-              if (!parsed.success) throw new MemspaceError('INTERNAL', 'the event stream sent an event of an unexpected shape', { data: message.data.slice(0, 200) });
-              // Sequence numbers only grow: anything at or before the last one seen was delivered already.
-              if (last !== undefined && parsed.data.seq <= last) continue;
-              last = parsed.data.seq;
-              // Time spent by a slow consumer is not the server's silence.
-              clearTimeout(idle);
-              yield parsed.data;
-              alive();
-            }
-          } catch (error) {
-            if (aborted()) return;
-            if (error instanceof MemspaceError && !retryable(error)) throw error;
-            dropped = error; // the connection broke: resume below
-          } finally {
-            clearTimeout(idle);
-          }
-        }
-      } finally {
-        signal?.removeEventListener('abort', stop);
-        connection.abort(); // ends the connection when the loop broke or an error escapes
-      }
-      // The stream ended or broke (a restart, a proxy, a dropped socket): resume after a pause.
-      await waitBeforeRetry(dropped);
-    }
+    yield* followChangeEvents(source, options);
   }
 
   /** The request of a call on one space: the path form when the call names its space, else the header form. */
@@ -439,68 +363,4 @@ function segment(value: string, what: 'space' | 'id' = 'id'): string {
 function listQuery(query: MemoryListQuery): Query {
   const { tags, filter, ...rest } = query;
   return { ...rest, ...(tags !== undefined && { tag: tags }), ...(filter !== undefined && { filter: JSON.stringify(filter) }) };
-}
-
-/** Errors after which a stream is worth opening again: the server unreachable, overloaded or limiting. */
-function retryable(error: unknown): boolean {
-  return !(error instanceof MemspaceError) || error.code === 'BACKEND_UNAVAILABLE' || error.code === 'QUOTA_EXCEEDED';
-}
-
-/** A byte stream that has ended, for a response without a body. */
-function ended(): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Waits `ms`, or less if `signal` aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** The lines as a byte stream of JSON Lines, pulled as the upload proceeds; a source's failure is kept in `failure`. */
-function ndjsonStream(lines: Iterable<ImportLine> | AsyncIterable<ImportLine>, failure: { error: unknown }): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  let iterator: Iterator<ImportLine> | AsyncIterator<ImportLine> | undefined;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      iterator ??= typeof lines === 'string' ? [lines][Symbol.iterator]() : Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]();
-      let chunk = '';
-      try {
-        while (chunk.length < IMPORT_CHUNK_BYTES) {
-          const next = await iterator.next();
-          if (next.done === true) {
-            if (chunk !== '') controller.enqueue(encoder.encode(chunk));
-            controller.close();
-            return;
-          }
-          const line = typeof next.value === 'string' ? next.value : JSON.stringify(next.value);
-          chunk += line.endsWith('\n') ? line : `${line}\n`;
-        }
-      } catch (error) {
-        failure.error = error;
-        controller.error(error);
-        return;
-      }
-      controller.enqueue(encoder.encode(chunk));
-    },
-    async cancel() {
-      await iterator?.return?.();
-    },
-  });
 }

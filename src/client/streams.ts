@@ -1,4 +1,11 @@
-/** Line and Server-Sent Events readers for the client's streamed responses (export, events). */
+/**
+ * The client's byte streams: line and Server-Sent Events readers for streamed responses (export,
+ * events), and the JSON Lines writer of streamed uploads (import).
+ */
+import type { ImportLine } from './types.js';
+
+/** Largest chunk an import sends at once. */
+const IMPORT_CHUNK_BYTES = 64 * 1024;
 
 /**
  * The lines of a byte stream, ended by LF, CRLF or CR (the Server-Sent Events rules, which
@@ -75,4 +82,36 @@ export async function* readSse(lines: AsyncIterable<string>): AsyncGenerator<Sse
     else if (field === 'id' && !value.includes('\0')) id = value;
     // `retry:` and unknown fields are ignored: the client keeps its own backoff.
   }
+}
+
+/** The lines as a byte stream of JSON Lines, pulled as the upload proceeds; a source's failure is kept in `failure`. */
+export function ndjsonStream(lines: Iterable<ImportLine> | AsyncIterable<ImportLine>, failure: { error: unknown }): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let iterator: Iterator<ImportLine> | AsyncIterator<ImportLine> | undefined;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      iterator ??= typeof lines === 'string' ? [lines][Symbol.iterator]() : Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]();
+      let chunk = '';
+      try {
+        while (chunk.length < IMPORT_CHUNK_BYTES) {
+          const next = await iterator.next();
+          if (next.done === true) {
+            if (chunk !== '') controller.enqueue(encoder.encode(chunk));
+            controller.close();
+            return;
+          }
+          const line = typeof next.value === 'string' ? next.value : JSON.stringify(next.value);
+          chunk += line.endsWith('\n') ? line : `${line}\n`;
+        }
+      } catch (error) {
+        failure.error = error;
+        controller.error(error);
+        return;
+      }
+      controller.enqueue(encoder.encode(chunk));
+    },
+    async cancel() {
+      await iterator?.return?.();
+    },
+  });
 }

@@ -75,87 +75,95 @@ const LINE_TYPES = ['memory', 'query'] as const;
  * @param source - Named in the error message, e.g. the file path. @default "evaluation set"
  */
 export function parseEvalSet(text: string, source = 'evaluation set'): EvalSet {
-  const issues: ValidationIssue[] = [];
-  const memories: EvalMemory[] = [];
-  const queries: (EvalQuery & { line: number })[] = [];
-  const memoryLine = new Map<string, number>();
-  const queryLine = new Map<string, number>();
-
+  const reader = new EvalSetReader();
   const lines = text.split(/\r?\n/);
-  for (let index = 0; index < lines.length; index++) {
-    const line = index + 1;
-    const raw = lines[index]!;
-    if (raw.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      issues.push({ path: `line ${line}`, message: 'not valid JSON' });
-      continue;
+  for (let index = 0; index < lines.length; index++) reader.readLine(lines[index]!, index + 1);
+  return reader.finish(source);
+}
+
+/** Reads an evaluation set line by line, collecting its memories, its queries and every problem found. */
+class EvalSetReader {
+  private readonly issues: ValidationIssue[] = [];
+  private readonly memories: EvalMemory[] = [];
+  private readonly queries: (EvalQuery & { line: number })[] = [];
+  /** The line each memory id is defined on. */
+  private readonly memoryLines = new Map<string, number>();
+  /** The line each query id is defined on. */
+  private readonly queryLines = new Map<string, number>();
+
+  /** Reads line number `line`: a memory, a query, or nothing when blank. */
+  readLine(raw: string, line: number): void {
+    if (raw.trim() === '') return;
+    const parsed = jsonObject(raw);
+    if ('problem' in parsed) {
+      this.issues.push({ path: `line ${line}`, message: parsed.problem });
+      return;
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      issues.push({ path: `line ${line}`, message: 'not a JSON object' });
-      continue;
-    }
-    const type = (value as { type?: unknown }).type;
-    if (type === 'memory') {
-      const parsed = MemoryLineSchema.safeParse(value);
-      if (!parsed.success) {
-        issues.push(...zodIssues(line, parsed.error));
-        continue;
-      }
-      const { id, content, tags, metadata } = parsed.data;
-      const first = memoryLine.get(id);
-      if (first !== undefined) {
-        issues.push({ path: `line ${line}: id`, message: `memory ${id} already defined on line ${first}` });
-        continue;
-      }
-      memoryLine.set(id, line);
-      memories.push({ id, content, tags, metadata });
-    } else if (type === 'query') {
-      const parsed = QueryLineSchema.safeParse(value);
-      if (!parsed.success) {
-        issues.push(...zodIssues(line, parsed.error));
-        continue;
-      }
-      const { id, query, relevant } = parsed.data;
-      const first = queryLine.get(id);
-      if (first !== undefined) {
-        issues.push({ path: `line ${line}: id`, message: `query ${id} already defined on line ${first}` });
-        continue;
-      }
-      queryLine.set(id, line);
-      const grades = Array.isArray(relevant) ? relevant.map((m): [string, number] => [m, 1]) : Object.entries(relevant);
-      const grade = new Map(grades);
-      if (grade.size < grades.length) {
-        issues.push({ path: `line ${line}: relevant`, message: 'a memory is listed twice' });
-        continue;
-      }
-      queries.push({ id, query, relevant: grade, line });
-    } else {
-      const shown = type === undefined ? 'no type' : `unknown type ${JSON.stringify(type)}`;
-      issues.push({ path: `line ${line}: type`, message: `${shown}, expected ${LINE_TYPES.map((t) => `"${t}"`).join(' or ')}` });
-    }
+    const type = parsed.value['type'];
+    if (type === 'memory') this.readMemory(parsed.value, line);
+    else if (type === 'query') this.readQuery(parsed.value, line);
+    else this.issues.push(unknownTypeIssue(type, line));
   }
 
-  // Queries may name memories defined further down, so references are checked once all is read.
-  for (const q of queries) {
-    for (const id of q.relevant.keys()) {
-      if (!memoryLine.has(id)) issues.push({ path: `line ${q.line}: relevant`, message: `query ${q.id} names unknown memory ${id}` });
+  /**
+   * The set read, once every line is: checks what only the whole set can tell, and throws every
+   * issue as one `VALIDATION_FAILED`, in line order.
+   */
+  finish(source: string): EvalSet {
+    this.checkReferences();
+    if (this.memories.length === 0) this.issues.push({ path: 'memories', message: 'the set holds no memories' });
+    if (this.queries.length === 0) this.issues.push({ path: 'queries', message: 'the set holds no queries' });
+    throwIssues(this.issues, source);
+    return { memories: this.memories, queries: this.queries.map(({ line: _line, ...q }) => q) };
+  }
+
+  private readMemory(value: unknown, line: number): void {
+    const parsed = MemoryLineSchema.safeParse(value);
+    if (!parsed.success) {
+      this.issues.push(...zodIssues(line, parsed.error));
+      return;
+    }
+    const { id, content, tags, metadata } = parsed.data;
+    if (!this.claimId('memory', this.memoryLines, id, line)) return;
+    this.memories.push({ id, content, tags, metadata });
+  }
+
+  private readQuery(value: unknown, line: number): void {
+    const parsed = QueryLineSchema.safeParse(value);
+    if (!parsed.success) {
+      this.issues.push(...zodIssues(line, parsed.error));
+      return;
+    }
+    const { id, query, relevant } = parsed.data;
+    if (!this.claimId('query', this.queryLines, id, line)) return;
+    const grades = Array.isArray(relevant) ? relevant.map((m): [string, number] => [m, 1]) : Object.entries(relevant);
+    const grade = new Map(grades);
+    if (grade.size < grades.length) {
+      this.issues.push({ path: `line ${line}: relevant`, message: 'a memory is listed twice' });
+      return;
+    }
+    this.queries.push({ id, query, relevant: grade, line });
+  }
+
+  /** Records that `id` is defined on `line`; false, with an issue, when an earlier line defined it. */
+  private claimId(what: 'memory' | 'query', lines: Map<string, number>, id: string, line: number): boolean {
+    const first = lines.get(id);
+    if (first !== undefined) {
+      this.issues.push({ path: `line ${line}: id`, message: `${what} ${id} already defined on line ${first}` });
+      return false;
+    }
+    lines.set(id, line);
+    return true;
+  }
+
+  /** Queries may name memories defined further down, so references are checked once all is read. */
+  private checkReferences(): void {
+    for (const q of this.queries) {
+      for (const id of q.relevant.keys()) {
+        if (!this.memoryLines.has(id)) this.issues.push({ path: `line ${q.line}: relevant`, message: `query ${q.id} names unknown memory ${id}` });
+      }
     }
   }
-  if (memories.length === 0) issues.push({ path: 'memories', message: 'the set holds no memories' });
-  if (queries.length === 0) issues.push({ path: 'queries', message: 'the set holds no queries' });
-  issues.sort((a, b) => lineOf(a) - lineOf(b));
-
-  const first = issues[0];
-  if (first !== undefined) {
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-    throw new MemspaceError('VALIDATION_FAILED', `invalid ${source}: ${first.path}: ${first.message}${more}`, {
-      issues: issues.slice(0, MAX_ISSUES),
-    });
-  }
-  return { memories, queries: queries.map(({ line: _line, ...q }) => q) };
 }
 
 /** Reads and parses an evaluation set file; a missing file is `NOT_FOUND`. */
@@ -183,4 +191,33 @@ function zodIssues(line: number, error: z.ZodError): ValidationIssue[] {
 function lineOf(issue: ValidationIssue): number {
   const match = /^line (\d+)/.exec(issue.path);
   return match ? Number(match[1]) : Number.MAX_SAFE_INTEGER;
+}
+
+/** The JSON object a line holds, or the problem when it holds none. */
+function jsonObject(raw: string): { value: Record<string, unknown> } | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return { problem: 'not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' };
+  return { value: value as Record<string, unknown> };
+}
+
+/** The issue of a line whose `type` is missing or not one of {@link LINE_TYPES}. */
+function unknownTypeIssue(type: unknown, line: number): ValidationIssue {
+  const shown = type === undefined ? 'no type' : `unknown type ${JSON.stringify(type)}`;
+  return { path: `line ${line}: type`, message: `${shown}, expected ${LINE_TYPES.map((t) => `"${t}"`).join(' or ')}` };
+}
+
+/** Throws the issues, if any, as one `VALIDATION_FAILED` naming the first; issues without a line come last. */
+function throwIssues(issues: ValidationIssue[], source: string): void {
+  issues.sort((a, b) => lineOf(a) - lineOf(b));
+  const first = issues[0];
+  if (first === undefined) return;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  throw new MemspaceError('VALIDATION_FAILED', `invalid ${source}: ${first.path}: ${first.message}${more}`, {
+    issues: issues.slice(0, MAX_ISSUES),
+  });
 }

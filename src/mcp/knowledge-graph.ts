@@ -1,46 +1,26 @@
-import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { isMemspaceError, MemspaceError } from '../core/errors.js';
 import { MAX_BATCH, MAX_LIMIT } from '../core/schemas.js';
-import type { Memory, Relation } from '../core/views.js';
+import type { Relation } from '../core/views.js';
 import type { CallContext } from '../engine/access-guard.js';
+import {
+  ENTITY_KIND,
+  entityContent,
+  entityFromMemory,
+  entityId,
+  entityMemory,
+  entityMetadata,
+  relationId,
+  relationInput,
+  relationKey,
+  relationTypeFrom,
+  type Entity,
+  type GraphRelation,
+  type KnowledgeGraph,
+} from './graph-memories.js';
+import { runInTurn } from './run-in-turn.js';
 import type { McpEngine } from './tool-spec.js';
 
-// The knowledge graph of the reference MCP memory server (@modelcontextprotocol/server-memory),
-// kept as ordinary memories and relations of one space. This module is the whole mapping:
-//
-// - an entity is a memory of kind "entity" whose id is derived from the entity's name
-//   ("entity:" + 32 hex digits of its SHA-256), so that a name is unique in a space by the
-//   store's own primary key, even between concurrent calls. Its metadata holds
-//   {entityName, entityType, observations}; its content is the name, type and observations as
-//   text, so keyword and semantic search find it like any memory;
-// - a relation is a memspace relation between two entity memories whose id is derived from
-//   (from, to, relationType), so the same relation cannot be stored twice. relationType is kept
-//   verbatim in its metadata; its memspace `type` is relationType with the characters a type may
-//   not hold replaced by "_" (the reference server allows any string, e.g. "works at").
-
-/** An entity of the graph: a unique name, a type, and atomic observations. */
-export interface Entity {
-  name: string;
-  entityType: string;
-  observations: string[];
-}
-
-/** A directed relation between two entities, named by entity name, in active voice. */
-export interface GraphRelation {
-  from: string;
-  to: string;
-  relationType: string;
-}
-
-/** A whole graph, or the part a search or an open returns. */
-export interface KnowledgeGraph {
-  entities: Entity[];
-  relations: GraphRelation[];
-}
-
-/** Memory kind of entities. */
-export const ENTITY_KIND = 'entity';
+export type { Entity, GraphRelation, KnowledgeGraph } from './graph-memories.js';
 
 /** Most semantic hits `searchNodes` adds to the substring matches. */
 const SEMANTIC_LIMIT = 10;
@@ -55,51 +35,6 @@ const SEMANTIC_THRESHOLD = 0.2;
 const MAX_SEARCH_QUERY = 10_000;
 /** Ids per look-up (a filter's `in` takes at most 1000). */
 const LOOKUP_CHUNK = 500;
-
-const EntityMetadata = z.object({ entityName: z.string(), entityType: z.string(), observations: z.array(z.string()) });
-
-/** The memory id of the entity named `name`. */
-export function entityId(name: string): string {
-  return `entity:${sha256(name).slice(0, 32)}`;
-}
-
-/** The relation id of a graph relation. */
-export function relationId(r: GraphRelation): string {
-  return `relation:${sha256(JSON.stringify([r.from, r.to, r.relationType])).slice(0, 32)}`;
-}
-
-/** The memspace relation `type` standing for a relationType (which is kept verbatim in metadata). */
-export function relationTypeOf(relationType: string): string {
-  const type = relationType.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 64);
-  return type === '' ? 'related' : type;
-}
-
-/** What searches match: the name, the type and every observation. */
-export function entityContent(e: Entity): string {
-  return [`${e.name} (${e.entityType})`, ...e.observations.map((o) => `- ${o}`)].join('\n');
-}
-
-/** The memory input (for `addMemory`) that stores an entity. */
-export function entityMemory(e: Entity): Record<string, unknown> {
-  return { id: entityId(e.name), kind: ENTITY_KIND, content: entityContent(e), metadata: entityMetadata(e) };
-}
-
-/**
- * The entity a memory stores, or undefined when it stores none: another kind, metadata of
- * another shape, or an id that is not its name's (a memory made to look like an entity).
- */
-export function entityFromMemory(m: Memory): Entity | undefined {
-  if (m.kind !== ENTITY_KIND) return undefined;
-  const parsed = EntityMetadata.safeParse(m.metadata);
-  if (!parsed.success || m.id !== entityId(parsed.data.entityName)) return undefined;
-  return { name: parsed.data.entityName, entityType: parsed.data.entityType, observations: parsed.data.observations };
-}
-
-/** The relationType of a stored relation: verbatim from metadata, else its memspace type (an edge added with `relate_memories`). */
-export function relationTypeFrom(r: Relation): string {
-  const kept = r.metadata['relationType'];
-  return typeof kept === 'string' ? kept : r.type;
-}
 
 /**
  * The reference server's graph operations on one space, with its semantics: creating skips
@@ -156,9 +91,8 @@ export class SpaceGraph {
     const created: GraphRelation[] = [];
     for (const r of fresh) {
       if (existing.has(relationKey(r))) continue;
-      const input = { id: relationId(r), from: entityId(r.from), to: entityId(r.to), type: relationTypeOf(r.relationType), metadata: { relationType: r.relationType } };
       // CONFLICT: a concurrent call stored the same relation since the look-up.
-      if (await this.ignoring('CONFLICT', () => this.engine.memories.relate(this.space, input, this.call))) created.push(r);
+      if (await this.ignoring('CONFLICT', () => this.engine.memories.relate(this.space, relationInput(r), this.call))) created.push(r);
     }
     return created;
   }
@@ -373,7 +307,8 @@ export class SpaceGraph {
    * time in this process, so two concurrent calls never lose each other's observations.
    */
   private async changeEntity<T>(name: string, change: (e: Entity) => { next: Entity | undefined; result: T }): Promise<T | undefined> {
-    return serialize(this.engine, `${this.space.toLowerCase()}\u0000${name}`, async () => {
+    // In turn per engine, so two data directories in one process never wait on each other.
+    return runInTurn(this.engine.memories, `${this.space.toLowerCase()}\u0000${name}`, async () => {
       const e = (await this.findEntities([name])).get(name);
       if (e === undefined) return undefined;
       const { next, result } = change(e);
@@ -395,20 +330,8 @@ export class SpaceGraph {
   }
 }
 
-function entityMetadata(e: Entity): Record<string, unknown> {
-  return { entityName: e.name, entityType: e.entityType, observations: e.observations };
-}
-
 function entityNotFound(name: string): MemspaceError {
   return new MemspaceError('NOT_FOUND', `Entity with name ${name} not found`, { entityName: name });
-}
-
-function relationKey(r: GraphRelation): string {
-  return JSON.stringify([r.from, r.to, r.relationType]);
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
@@ -430,26 +353,4 @@ function mergeByName(entities: readonly Entity[]): Entity[] {
     else first.observations = uniqueBy([...first.observations, ...e.observations], (o) => o);
   }
   return [...byName.values()];
-}
-
-/** Tails of the chains of changes per entity, per engine (so two data directories in one process never wait on each other). */
-const chains = new WeakMap<object, Map<string, Promise<unknown>>>();
-
-/** Runs `fn` after every earlier call with the same key has settled. */
-async function serialize<T>(engine: McpEngine, key: string, fn: () => Promise<T>): Promise<T> {
-  let tails = chains.get(engine.memories);
-  if (tails === undefined) chains.set(engine.memories, (tails = new Map()));
-  const previous = tails.get(key) ?? Promise.resolve();
-  const run = previous.then(fn, fn);
-  const tail = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  tails.set(key, tail);
-  try {
-    return await run;
-  } finally {
-    // The last in line removes the chain, so the map holds only entities being changed.
-    if (tails.get(key) === tail) tails.delete(key);
-  }
 }

@@ -1,7 +1,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Memory, SearchHit } from '../../src/core/views.js';
-import { entityId, SpaceGraph, type KnowledgeGraph } from '../../src/mcp/knowledge-graph.js';
+import { entityId } from '../../src/mcp/graph-memories.js';
+import { SpaceGraph, type KnowledgeGraph } from '../../src/mcp/knowledge-graph.js';
 import { connectHttp, fails, listenApp, ok, type ListeningApp } from '../support/mcp.js';
 import { tempMemspace } from '../support/temp-memspace.js';
 
