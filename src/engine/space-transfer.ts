@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { MemspaceError } from '../core/errors.js';
 import { validateId } from '../core/ids.js';
 import { normalize } from '../core/ranking.js';
-import type { AuditRecord, ContextRecord, DumpChunk, HistoryRecord, JsonObject, MemoryRecord, SpaceRecord } from '../core/types.js';
+import type { AuditRecord, ContextRecord, DumpChunk, HistoryRecord, JsonObject, MemoryRecord, SpaceRecord, WriteContext } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { spaceView, type ExportLine, type ImportCounts, type ImportSummary } from '../core/views.js';
 import {
@@ -19,8 +19,8 @@ import {
 } from './export-lines.js';
 import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
 import type { MemoryService } from './memory-service.js';
-import type { SpaceEmbeddings } from './space-embeddings.js';
-import { actorOf, type SpaceGate } from './space-gate.js';
+import type { SpaceEmbeddings, VectorSource } from './space-embeddings.js';
+import { actorOf, storageLimits, type SpaceGate } from './space-gate.js';
 import type { SpaceHandle, SpaceRegistry } from './space-registry.js';
 import type { SpaceService } from './space-service.js';
 
@@ -201,11 +201,10 @@ export class SpaceTransfer {
     });
   }
 
-  private async writeMemories(handle: SpaceHandle, items: MemoryLine[], summary: ImportSummary, ctx: { actor: string | null; now: number; requestId: string | null }): Promise<void> {
-    const fresh = await this.freshOnly(items, async (ids) => (await handle.store.getMemories(ids, { embeddings: false })).map((m) => m.id));
-    summary.memories.skipped += items.length - fresh.length;
+  private async writeMemories(handle: SpaceHandle, items: MemoryLine[], summary: ImportSummary, ctx: WriteContext): Promise<void> {
+    const existing = async (ids: string[]): Promise<string[]> => (await handle.store.getMemories(ids, { embeddings: false })).map((m) => m.id);
+    const { fresh, vectors } = await this.freshWithVectors(handle, items, existing, (i) => ({ text: i.content, given: i.embedding }), summary.memories);
     if (fresh.length === 0) return;
-    const vectors = await this.embeddings.vectorsFor(handle.record, fresh.map((i) => ({ text: i.content, given: i.embedding })));
     const rows: MemoryRecord[] = fresh.map((i, n) => ({
       id: i.id,
       content: i.content,
@@ -227,18 +226,19 @@ export class SpaceTransfer {
       checkRoom(handle.record, (await handle.store.stats()).memories, rows.length);
       await handle.store.restore({ memories: rows }, ctx.now);
     } else {
-      await handle.store.insertMemories(rows, ctx, { maxMemories: handle.record.quotas.maxMemories, maxBytes: handle.record.quotas.maxBytes });
+      await handle.store.insertMemories(rows, ctx, storageLimits(handle.record));
     }
     summary.memories.imported += rows.length;
   }
 
-  private async writeContexts(handle: SpaceHandle, items: ContextLine[], summary: ImportSummary, ctx: { actor: string | null; now: number; requestId: string | null }): Promise<void> {
-    const existing = new Set<string>();
-    for (const item of items) if ((await handle.store.getContext(validateId(item.id))) !== undefined) existing.add(item.id);
-    const fresh = await this.freshOnly(items, async () => [...existing]);
-    summary.contexts.skipped += items.length - fresh.length;
+  private async writeContexts(handle: SpaceHandle, items: ContextLine[], summary: ImportSummary, ctx: WriteContext): Promise<void> {
+    const existing = async (ids: string[]): Promise<string[]> => {
+      const found: string[] = [];
+      for (const id of ids) if ((await handle.store.getContext(id)) !== undefined) found.push(id);
+      return found;
+    };
+    const { fresh, vectors } = await this.freshWithVectors(handle, items, existing, (c) => ({ text: c.summary, given: c.embedding }), summary.contexts);
     if (fresh.length === 0) return;
-    const vectors = await this.embeddings.vectorsFor(handle.record, fresh.map((c) => ({ text: c.summary, given: c.embedding })));
     const rows: ContextRecord[] = fresh.map((c, n) => ({
       id: c.id,
       content: c.content,
@@ -273,15 +273,26 @@ export class SpaceTransfer {
     }
   }
 
-  /** Items whose id is valid, not yet stored and not repeated in the batch. */
-  private async freshOnly<T extends { id: string }>(items: T[], existingIds: (ids: string[]) => Promise<string[]>): Promise<T[]> {
+  /**
+   * The items of a batch to write (id valid, not yet stored, not repeated in the batch; the
+   * rest count as skipped) and their vectors: given ones, else made by the space's embedder.
+   */
+  private async freshWithVectors<T extends { id: string }>(
+    handle: SpaceHandle,
+    items: T[],
+    existingIds: (ids: string[]) => Promise<string[]>,
+    source: (item: T) => VectorSource,
+    counts: ImportCounts,
+  ): Promise<{ fresh: T[]; vectors: Float32Array[] }> {
     const existing = new Set(await existingIds(items.map((i) => validateId(i.id))));
     const seen = new Set<string>();
-    return items.filter((i) => {
+    const fresh = items.filter((i) => {
       const keep = !existing.has(i.id) && !seen.has(i.id);
       seen.add(i.id);
       return keep;
     });
+    counts.skipped += items.length - fresh.length;
+    return { fresh, vectors: fresh.length === 0 ? [] : await this.embeddings.vectorsFor(handle.record, fresh.map(source)) };
   }
 
   /** Creates the target space from an export's header when it does not exist yet. */

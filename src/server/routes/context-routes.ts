@@ -6,7 +6,6 @@ import { param, SpaceOnlyQuery } from './memory-routes.js';
 
 /** Routes on contexts: large blobs kept compressed, with a summary and its embedding. */
 export function contextRoutes(ms: Memspace): RouteSpec[] {
-  const m = ms.memories;
   return [
     {
       method: 'POST',
@@ -17,7 +16,7 @@ export function contextRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       body: ContextInputSchema,
       status: 201,
-      handler: ({ request, space, call }) => m.addContext(space, withoutSpace(request.body), call),
+      handler: ({ request, space, call }) => ms.memories.addContext(space, withoutSpace(request.body), call),
     },
     {
       method: 'GET',
@@ -27,7 +26,7 @@ export function contextRoutes(ms: Memspace): RouteSpec[] {
       summary: 'A context with its content',
       role: 'read',
       query: SpaceOnlyQuery,
-      handler: ({ request, space, call }) => m.getContext(space, param(request.params), call),
+      handler: ({ request, space, call }) => ms.memories.getContext(space, param(request.params), call),
     },
     {
       method: 'DELETE',
@@ -39,7 +38,7 @@ export function contextRoutes(ms: Memspace): RouteSpec[] {
       query: SpaceOnlyQuery,
       status: 204,
       handler: async ({ request, space, call }) => {
-        await m.deleteContext(space, param(request.params), call);
+        await ms.memories.deleteContext(space, param(request.params), call);
       },
     },
   ];

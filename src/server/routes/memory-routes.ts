@@ -32,7 +32,6 @@ export function param(params: unknown, name = 'id'): string {
 
 /** Routes on the memories of one space, in both route forms. */
 export function memoryRoutes(ms: Memspace): RouteSpec[] {
-  const m = ms.memories;
   return [
     {
       method: 'POST',
@@ -43,7 +42,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       body: MemoryInputSchema,
       status: 201,
-      handler: ({ request, space, call }) => m.add(space, withoutSpace(request.body), call),
+      handler: ({ request, space, call }) => ms.memories.add(space, withoutSpace(request.body), call),
     },
     {
       method: 'POST',
@@ -56,7 +55,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       status: 201,
       handler: async ({ request, space, call }) => {
         const { memories } = parseWith(MemoryBatchSchema, withoutSpace(request.body), 'batch');
-        return { memories: await m.addMany(space, memories, call) };
+        return { memories: await ms.memories.addMany(space, memories, call) };
       },
     },
     {
@@ -70,7 +69,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       handler: ({ request, space, call }) => {
         const { space: _space, tag, filter, ...q } = parseWith(ListQueryString, request.query, 'query');
         const query = { ...definedOnly(q), ...definedOnly({ tags: tag === undefined ? undefined : [tag].flat(), filter: filter === undefined ? undefined : jsonParameter(filter, 'filter') }) };
-        return m.list(space, query, call);
+        return ms.memories.list(space, query, call);
       },
     },
     {
@@ -84,7 +83,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       handler: ({ request, space, call }) => {
         const body = withoutSpace(request.body) as { filter?: unknown } | undefined;
         parseWith(z.strictObject({ filter: z.unknown() }), body, 'body');
-        return m.deleteMatching(space, body?.filter, call);
+        return ms.memories.deleteMatching(space, body?.filter, call);
       },
     },
     {
@@ -95,7 +94,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Get a memory',
       role: 'read',
       query: SpaceOnlyQuery,
-      handler: ({ request, space, call }) => m.get(space, param(request.params), {}, call),
+      handler: ({ request, space, call }) => ms.memories.get(space, param(request.params), {}, call),
     },
     {
       method: 'PATCH',
@@ -105,7 +104,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Change a memory (new content is embedded again)',
       role: 'write',
       body: MemoryPatchSchema,
-      handler: ({ request, space, call }) => m.update(space, param(request.params), withoutSpace(request.body), call),
+      handler: ({ request, space, call }) => ms.memories.update(space, param(request.params), withoutSpace(request.body), call),
     },
     {
       method: 'DELETE',
@@ -117,7 +116,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       query: SpaceOnlyQuery,
       status: 204,
       handler: async ({ request, space, call }) => {
-        await m.delete(space, param(request.params), call);
+        await ms.memories.delete(space, param(request.params), call);
       },
     },
     {
@@ -128,7 +127,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: "A memory's history, oldest first",
       role: 'read',
       query: SpaceOnlyQuery,
-      handler: async ({ request, space, call }) => ({ history: await m.history(space, param(request.params), call) }),
+      handler: async ({ request, space, call }) => ({ history: await ms.memories.history(space, param(request.params), call) }),
     },
   ];
 }

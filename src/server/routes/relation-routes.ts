@@ -14,7 +14,6 @@ const RelationQueryString = z.strictObject({
 
 /** Routes on the typed, directed edges between memories of one space. */
 export function relationRoutes(ms: Memspace): RouteSpec[] {
-  const m = ms.memories;
   return [
     {
       method: 'POST',
@@ -25,7 +24,7 @@ export function relationRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       body: RelationInputSchema,
       status: 201,
-      handler: ({ request, space, call }) => m.relate(space, withoutSpace(request.body), call),
+      handler: ({ request, space, call }) => ms.memories.relate(space, withoutSpace(request.body), call),
     },
     {
       method: 'GET',
@@ -37,7 +36,7 @@ export function relationRoutes(ms: Memspace): RouteSpec[] {
       query: RelationQueryString,
       handler: async ({ request, space, call }) => {
         const { space: _space, ...query } = parseWith(RelationQueryString, request.query, 'query');
-        return { relations: await m.relations(space, param(request.params), query, call) };
+        return { relations: await ms.memories.relations(space, param(request.params), query, call) };
       },
     },
     {
@@ -50,7 +49,7 @@ export function relationRoutes(ms: Memspace): RouteSpec[] {
       query: SpaceOnlyQuery,
       status: 204,
       handler: async ({ request, space, call }) => {
-        await m.unrelate(space, param(request.params, 'relationId'), call);
+        await ms.memories.unrelate(space, param(request.params, 'relationId'), call);
       },
     },
   ];

@@ -12,7 +12,6 @@ const ListSpacesQuery = z.strictObject({
 
 /** Routes on spaces themselves. */
 export function spaceRoutes(ms: Memspace): RouteSpec[] {
-  const s = ms.spaces;
   return [
     {
       method: 'POST',
@@ -22,7 +21,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Create a space (takes admin over its name)',
       body: SpaceCreateSchema,
       status: 201,
-      handler: ({ request, call }) => s.create(request.body, call),
+      handler: ({ request, call }) => ms.spaces.create(request.body, call),
     },
     {
       method: 'GET',
@@ -31,7 +30,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       tag: 'spaces',
       summary: 'List the spaces the key can see',
       query: ListSpacesQuery,
-      handler: ({ request, call }) => s.list(parseWith(ListSpacesQuery, request.query, 'query'), call),
+      handler: ({ request, call }) => ms.spaces.list(parseWith(ListSpacesQuery, request.query, 'query'), call),
     },
     {
       method: 'GET',
@@ -40,7 +39,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       tag: 'spaces',
       summary: 'A space with its figures',
       role: 'read',
-      handler: ({ space, call }) => s.get(space, call),
+      handler: ({ space, call }) => ms.spaces.get(space, call),
     },
     {
       method: 'PATCH',
@@ -50,7 +49,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       summary: "Change a space's description, isolation, sensitivity, retention, quotas or labels",
       role: 'admin',
       body: SpacePatchSchema,
-      handler: ({ request, space, call }) => s.update(space, request.body, call),
+      handler: ({ request, space, call }) => ms.spaces.update(space, request.body, call),
     },
     {
       method: 'DELETE',
@@ -61,7 +60,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       role: 'admin',
       status: 204,
       handler: async ({ space, call }) => {
-        await s.delete(space, call);
+        await ms.spaces.delete(space, call);
       },
     },
   ];
