@@ -56,7 +56,11 @@ export function createMcpServer(session: McpSession): McpServer {
 }
 
 /** Parses, authorizes and runs one call; every failure is a tool error, never a thrown one. */
-async function invoke(tool: ToolSpec, args: unknown, session: McpSession): Promise<CallToolResult> {
+function invoke(tool: ToolSpec, args: unknown, session: McpSession): Promise<CallToolResult> {
+  return session.inFlight === undefined ? answer(tool, args, session) : session.inFlight.track(() => answer(tool, args, session));
+}
+
+async function answer(tool: ToolSpec, args: unknown, session: McpSession): Promise<CallToolResult> {
   try {
     // Authorization first, as on HTTP: a key that may not write learns that before anything of its arguments.
     if (tool.role !== null) {

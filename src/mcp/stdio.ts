@@ -4,6 +4,7 @@ import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
 import { LOCAL_PRINCIPAL } from '../engine/access-guard.js';
 import type { Memspace } from '../memspace.js';
 import { createMcpServer } from './mcp-server.js';
+import { InFlight } from './tool-spec.js';
 
 /** A running stdio MCP server. */
 export interface StdioMcpServer {
@@ -34,12 +35,14 @@ export interface StdioOptions {
  */
 export async function serveStdio(ms: Memspace, options: StdioOptions): Promise<StdioMcpServer> {
   const call = { principal: LOCAL_PRINCIPAL, actor: 'mcp' };
+  const inFlight = new InFlight();
   const space = await ms.spaces.get(validateSpaceName(options.space ?? DEFAULT_SPACE), call);
   const server = createMcpServer({
     engine: ms,
     space: space.name,
     semantic: space.embedder !== 'none',
     call,
+    inFlight,
     onInternalError: (tool, error) => options.log?.(`mcp: ${tool} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
   });
   const transport = new StdioServerTransport(options.stdin, options.stdout);
@@ -47,7 +50,14 @@ export async function serveStdio(ms: Memspace, options: StdioOptions): Promise<S
   // The SDK's transport does not notice the end of its input; without this the process would
   // outlive the client that started it.
   await server.connect(transport);
-  const end = (): void => void server.close();
+  // Calls read before the end are answered first: a client may write its requests and close
+  // its side at once (`printf ... | memspace mcp`). A turn of the event loop before waiting lets
+  // the last message reach its handler, and one after lets the last answer be written.
+  const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  const end = (): void => void nextTurn()
+    .then(() => inFlight.idle())
+    .then(nextTurn)
+    .then(() => server.close());
   options.stdin.once('end', end);
   options.stdin.once('close', end);
   if (options.stdin.readableEnded || options.stdin.destroyed) end();

@@ -25,6 +25,30 @@ export interface McpSession {
   readonly call: CallContext & { principal: Principal };
   /** Hears of each unexpected failure (`INTERNAL`), whose message the caller does not see. */
   onInternalError?(tool: string, error: unknown): void;
+  /** Counts the tool calls being answered, so a connection can end after its last answer. @default not counted */
+  readonly inFlight?: InFlight;
+}
+
+/** Calls in progress, and a way to wait until none is. */
+export class InFlight {
+  private count = 0;
+  private waiting: (() => void)[] = [];
+
+  /** Counts `work` until it settles. */
+  async track<T>(work: () => Promise<T>): Promise<T> {
+    this.count += 1;
+    try {
+      return await work();
+    } finally {
+      this.count -= 1;
+      if (this.count === 0) for (const resolve of this.waiting.splice(0)) resolve();
+    }
+  }
+
+  /** Resolves once no call is in progress. */
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiting.push(resolve));
+  }
 }
 
 /** What a tool returns: the value shown as JSON text, and as `structuredContent` when it is an object. */

@@ -127,4 +127,23 @@ describe('memspace mcp (stdio)', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ jsonrpc: '2.0', id: 1, result: { serverInfo: { name: 'memspace' } } });
   });
+
+  it('answers every call written before its input ended, slow ones included, then exits 0', async () => {
+    const child = spawn(process.execPath, [...CLI, '--data-dir', dataDir, 'mcp', '--space', 'work'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MEMSPACE_EMBED_POOL_SIZE: '1' } });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const closed = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const messages = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'pipe', version: '1' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      // The first embedding loads the model: far slower than reading the end of the input.
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'add_memory', arguments: { content: 'written through a pipe' } } },
+      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'search_memories', arguments: { query: 'pipe' } } },
+    ];
+    child.stdin.end(messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    expect(await closed).toBe(0);
+    const answers = stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number; result: { isError?: boolean } });
+    expect(answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
+    expect(answers.filter((a) => a.result.isError === true)).toEqual([]);
+  });
 });
