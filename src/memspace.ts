@@ -90,9 +90,5 @@ async function openBackend(config: Config): Promise<Backend> {
     const { PostgresBackend } = await import('./store/postgres/postgres-backend.js');
     return PostgresBackend.connect({ url: config.pgUrl!, poolSize: config.pgPoolSize, annThreshold: config.annThreshold });
   }
-  return new SqliteBackend({
-    dataDir: config.dataDir,
-    sync: config.sync,
-    annThreshold: config.annThreshold === 0 ? Number.POSITIVE_INFINITY : config.annThreshold,
-  });
+  return new SqliteBackend({ dataDir: config.dataDir, sync: config.sync, annThreshold: config.annThreshold });
 }

@@ -4,6 +4,7 @@ import { MemspaceError } from '../../core/errors.js';
 import type { Backend, ClosedSpaceStats, KeyRecord, ShareRecord } from '../../core/ports/catalog-store.js';
 import type { SpaceStore } from '../../core/ports/space-store.js';
 import type { SpaceRecord } from '../../core/types.js';
+import { effectiveAnnThreshold } from '../../core/vector-search.js';
 import { ChangeListener } from './change-listener.js';
 import { PG_TYPES } from './pg-rows.js';
 import { translatePgError } from './postgres-errors.js';
@@ -21,14 +22,11 @@ export interface PostgresBackendOptions {
   /**
    * Spaces with at least this many memories search through the HNSW index of their dimension
    * (built on the first such search); smaller ones, and searches asking `exact`, scan exactly.
-   * `0` or `Infinity` keeps every search exact, as in the embedded backend's config.
-   * @default 10000
+   * `0` or `Infinity` keeps every search exact (see `effectiveAnnThreshold`).
+   * @default 10000 (`DEFAULT_ANN_THRESHOLD` of core/vector-search.ts)
    */
   annThreshold?: number;
 }
-
-/** Default of {@link PostgresBackendOptions.annThreshold}: the embedded backend's. */
-export const DEFAULT_ANN_THRESHOLD = 10_000;
 
 /** Per-space tables in the order a space's rows are deleted (relations before the memories they reference). */
 const DELETE_ORDER = ['relations', 'memories', 'history', 'contexts', 'audit', 'changes', 'space_state'] as const;
@@ -53,7 +51,7 @@ export class PostgresBackend implements Backend {
     /** Wakes this server's change streams when another server writes to their space. */
     private readonly listener: ChangeListener,
   ) {
-    this.vectors = { annThreshold: annThreshold === 0 ? Number.POSITIVE_INFINITY : annThreshold, indexes: new VectorIndexes(pool) };
+    this.vectors = { annThreshold, indexes: new VectorIndexes(pool) };
   }
 
   /** Opens a pool on `url` and brings the schema to the newest version. */
@@ -69,7 +67,7 @@ export class PostgresBackend implements Backend {
     }
     const bell = new ChangeBell();
     const listener = await ChangeListener.start({ url: options.url, bell });
-    return new PostgresBackend(pool, options.annThreshold ?? DEFAULT_ANN_THRESHOLD, bell, listener);
+    return new PostgresBackend(pool, effectiveAnnThreshold(options.annThreshold), bell, listener);
   }
 
   /** The pool, for tests and tools that inspect the database. */

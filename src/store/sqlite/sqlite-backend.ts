@@ -7,6 +7,7 @@ import type { Backend, ClosedSpaceStats, KeyRecord, ShareRecord } from '../../co
 import type { SpaceStore } from '../../core/ports/space-store.js';
 import { spaceKey } from '../../core/space-name.js';
 import type { SpaceRecord } from '../../core/types.js';
+import { annEnabled, effectiveAnnThreshold } from '../../core/vector-search.js';
 import { extractSpaceArchive, readArchiveManifest, snapshotDatabase, writeSpaceArchive } from './space-archive.js';
 import { damagedError, fileSize, fsyncPath, isDamageCode, listFiles, NEW_MARKER, SPACE_DB, SpaceFiles, sqliteCodeOf } from './space-files.js';
 import { EMPTY_FIGURES, readDatabaseFigures } from './space-inspect.js';
@@ -67,15 +68,13 @@ export interface SqliteBackendOptions {
   sync?: SyncMode;
   /**
    * Spaces with at least this many memories search through an HNSW index; smaller ones are
-   * scanned exactly. `Infinity` turns the index off. @default {@link DEFAULT_ANN_THRESHOLD}
+   * scanned exactly. `0` or `Infinity` turns the index off (see `effectiveAnnThreshold`).
+   * @default 10000 (`DEFAULT_ANN_THRESHOLD` of core/vector-search.ts)
    */
   annThreshold?: number;
   /** Clock for the times archives record and the stores' bookkeeping, in epoch milliseconds. @default Date.now */
   now?: () => number;
 }
-
-/** Measured crossover of exact scan and HNSW search on the reference machine (bench/RESULTS.md). */
-export const DEFAULT_ANN_THRESHOLD = 10_000;
 
 /**
  * The embedded backend: a catalogue database plus one directory and database per space, so
@@ -104,9 +103,9 @@ export class SqliteBackend implements Backend {
     this.sync = options.sync ?? 'full';
     this.now = options.now ?? Date.now;
     this.files = new SpaceFiles(options.dataDir);
-    const threshold = options.annThreshold ?? DEFAULT_ANN_THRESHOLD;
+    const threshold = effectiveAnnThreshold(options.annThreshold);
     // One job runner for every space: index builds take turns rather than fight for the cores.
-    this.ann = Number.isFinite(threshold) ? { threshold, params: DEFAULT_HNSW_PARAMS, runner: new HnswJobRunner() } : undefined;
+    this.ann = annEnabled(threshold) ? { threshold, params: DEFAULT_HNSW_PARAMS, runner: new HnswJobRunner() } : undefined;
     this.spacesDir = this.files.spacesDir;
     this.catalog = sqlite(() => {
       mkdirSync(this.spacesDir, { recursive: true });
