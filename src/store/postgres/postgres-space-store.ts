@@ -1,6 +1,6 @@
 import { decodeCursor, encodeCursor } from '../../core/cursor.js';
 import type pg from 'pg';
-import { AuditChainVerifier, changedMemoryFields, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
+import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ListOptions, Page, SpaceStore } from '../../core/ports/space-store.js';
@@ -21,6 +21,8 @@ import type {
   StorageLimits,
   WriteContext,
 } from '../../core/types.js';
+import { AccessCounter } from '../common/access-counter.js';
+import { MutationRecorder, type Removal } from '../common/mutation-recorder.js';
 import { compileFilter, SqlParams } from './filter-sql.js';
 import {
   historyFromRow,
@@ -75,7 +77,8 @@ interface Victim {
 export class PostgresSpaceStore implements SpaceStore {
   /** Lower-cased name: the `space_id` of every row of this space. */
   readonly spaceId: string;
-  private readonly pendingAccess = new Map<string, { count: number; at: number }>();
+  private readonly access = new AccessCounter();
+  private readonly recorder = new MutationRecorder(this.access);
   private closed = false;
 
   constructor(
@@ -106,11 +109,7 @@ export class PostgresSpaceStore implements SpaceStore {
       // Checked before anything is written; the locked state row makes the figures exact.
       enforceLimits(before, s, limits);
       if (rows.length > 0) await w.db.query(INSERT_MEMORIES_SQL, [this.spaceId, JSON.stringify(json)]);
-      for (const r of rows) {
-        w.addHistory({ memory_id: r.id, action: 'create', old_content: null, new_content: r.content, old_metadata: null, new_metadata: r.metadata });
-        w.change('memory.created', r.id);
-      }
-      w.audit({ action: 'memory.create', ids, details: { count: rows.length } });
+      this.recorder.memoriesCreated(w, rows);
     });
   }
 
@@ -133,9 +132,7 @@ export class PostgresSpaceStore implements SpaceStore {
            dimension = $10, embedding = $11::vector, payload_bytes = $12 WHERE space_id = $1 AND id = $2`,
         [this.spaceId, next.id, next.content, JSON.stringify(next.metadata), JSON.stringify(next.tags), next.kind, next.importance, next.updatedAt, next.expiresAt, next.embedding.length, vectorText(next.embedding), bytes],
       );
-      w.addHistory({ memory_id: next.id, action: 'update', old_content: old.content, new_content: next.content, old_metadata: old.metadata, new_metadata: next.metadata });
-      w.change('memory.updated', next.id);
-      w.audit({ action: 'memory.update', ids: [next.id], details: { fields: changedMemoryFields(memoryFromRow(old), next) } });
+      this.recorder.memoryUpdated(w, memoryFromRow(old), next);
     });
   }
 
@@ -145,9 +142,9 @@ export class PostgresSpaceStore implements SpaceStore {
       const where = compileFilter(filter, params);
       const ids = (await w.db.query<{ id: string }>(`SELECT m.id FROM memories m WHERE m.space_id = $1 AND ${where} ORDER BY m.seq`, params.values)).rows.map((r) => r.id);
       if (ids.length === 0) return 0; // nothing deleted is no mutation, so no entry
-      const { victims, relations } = await this.deleteRows(w, ids);
-      w.audit({ action: 'memory.delete', ids: victims.map((v) => v.id), details: { count: victims.length, relations } });
-      return victims.length;
+      const removal = await this.deleteRows(w, ids);
+      this.recorder.memoriesDeleted(w, removal);
+      return removal.memories.length;
     });
   }
 
@@ -191,13 +188,7 @@ export class PostgresSpaceStore implements SpaceStore {
 
   /** Kept in memory and applied with the next write transaction of this handle: advisory, not durable. */
   recordAccess(ids: readonly string[], at: number): void {
-    for (const id of ids) {
-      const p = this.pendingAccess.get(id);
-      if (p) {
-        p.count += 1;
-        p.at = at;
-      } else this.pendingAccess.set(id, { count: 1, at });
-    }
+    this.access.note(ids, at);
   }
 
   async history(memoryId: string): Promise<HistoryRecord[]> {
@@ -221,11 +212,9 @@ export class PostgresSpaceStore implements SpaceStore {
               )
             ).rows.map((r) => r.id);
       if (expired.length + retained.length === 0) return 0;
-      const { victims } = await this.deleteRows(w, [...expired, ...retained]);
-      // A memory both expired and past retention was taken by the first query: it counts as expired.
-      const reason = retained.length === 0 ? 'expired' : expired.length === 0 ? 'retention' : 'both';
-      w.audit({ action: 'memory.expire', ids: victims.map((v) => v.id), details: { count: victims.length, reason } });
-      return victims.length;
+      const removal = await this.deleteRows(w, [...expired, ...retained]);
+      this.recorder.memoriesExpired(w, removal, expired.length);
+      return removal.memories.length;
     });
   }
 
@@ -237,8 +226,7 @@ export class PostgresSpaceStore implements SpaceStore {
       const before = { memories: w.state.memories, payloadBytes: w.state.payloadBytes };
       enforceLimits(before, { memories: before.memories, payloadBytes: before.payloadBytes + prepared!.payloadBytes }, limits);
       await writeContextRow(w, prepared!);
-      const { originalBytes, storedBytes } = prepared!.encoded;
-      w.audit({ action: 'context.create', ids: [context.id], details: { originalBytes, storedBytes } });
+      this.recorder.contextCreated(w, context.id, prepared!.encoded);
     });
   }
 
@@ -265,28 +253,24 @@ export class PostgresSpaceStore implements SpaceStore {
       if (row === undefined) return false;
       w.state.contexts -= 1;
       w.state.payloadBytes -= row.payload_bytes;
-      w.change('context.deleted', id);
-      w.audit({ action: 'context.delete', ids: [id], details: { originalBytes: row.original_bytes, storedBytes: row.stored_bytes } });
+      this.recorder.contextDeleted(w, id, { originalBytes: row.original_bytes, storedBytes: row.stored_bytes });
       return true;
     });
   }
 
   async dump(part: keyof DumpChunk, after: number, limit: number): Promise<{ chunk: DumpChunk; next: number | null }> {
-    if (part === 'memories' && this.pendingAccess.size > 0) {
-      try {
-        // An empty write saves the access counts, so the dump carries them; it records nothing, so no time is needed.
-        await this.write({ actor: null, now: 0, requestId: null }, async () => undefined);
-      } catch {
-        // Access counts are advisory; a dump goes on without the latest ones.
-      }
-    }
+    // An empty write saves the access counts, so the dump carries them; it records nothing, so no time is needed.
+    if (part === 'memories') await this.access.saveQuietly(() => this.write({ actor: null, now: 0, requestId: null }, async () => undefined));
     return this.read((db) => readDumpPage(db, this.spaceId, part, after, limit));
   }
 
   async restore(chunk: DumpChunk, now: number): Promise<void> {
     this.assertOpen();
     const contexts = await prepareContexts(chunk.contexts);
-    await this.write({ actor: null, now, requestId: null }, (w) => writeDumpChunk(w, chunk, contexts));
+    await this.write({ actor: null, now, requestId: null }, async (w) => {
+      await writeDumpChunk(w, chunk, contexts);
+      this.recorder.restored(w, chunk);
+    });
   }
 
   async keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
@@ -340,8 +324,7 @@ export class PostgresSpaceStore implements SpaceStore {
       if (inserted.rowCount === 0) throw new MemspaceError('CONFLICT', `relation ${relation.id} already exists in this space`, { id: relation.id });
       w.state.relationSeq += 1;
       w.state.relations += 1;
-      w.change('relation.created', relation.id);
-      w.audit({ action: 'relation.create', ids: [relation.id], details: { from: relation.from, to: relation.to, type: relation.type } });
+      this.recorder.relationCreated(w, relation);
     });
   }
 
@@ -370,14 +353,13 @@ export class PostgresSpaceStore implements SpaceStore {
       const rel = gone.rows[0];
       if (rel === undefined) return false;
       w.state.relations -= 1;
-      w.change('relation.deleted', id);
-      w.audit({ action: 'relation.delete', ids: [id], details: { from: rel.from_id, to: rel.to_id, type: rel.type } });
+      this.recorder.relationDeleted(w, { id, from: rel.from_id, to: rel.to_id, type: rel.type });
       return true;
     });
   }
 
   async appendAudit(entry: AuditEvent, ctx: WriteContext): Promise<void> {
-    await this.write(ctx, async (w) => w.audit(entry));
+    await this.write(ctx, async (w) => this.recorder.event(w, entry));
   }
 
   async auditEntries(query: AuditQuery): Promise<AuditRecord[]> {
@@ -431,42 +413,31 @@ export class PostgresSpaceStore implements SpaceStore {
   /** Saves pending access counts (best effort) and stops the handle; the pool belongs to the backend. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.pendingAccess.size > 0) {
-      try {
-        // An empty write applies them; it records nothing, so no time is needed.
-        await this.write({ actor: null, now: 0, requestId: null }, async () => undefined);
-      } catch {
-        // Access counts are advisory; a failure to save them must not keep a space from closing.
-      }
-    }
+    // An empty write applies them; it records nothing, so no time is needed.
+    await this.access.saveQuietly(() => this.write({ actor: null, now: 0, requestId: null }, async () => undefined));
     this.closed = true;
   }
 
   /**
-   * The one delete path of memories, inside the caller's write: the relations touching them
-   * (with their change events), the rows, a `delete` history entry and a `memory.deleted`
-   * event each, and the usage figures. Returns the rows deleted, in insertion order.
+   * The one delete path of memories, inside the caller's write: the relations touching them,
+   * the rows, and the usage figures. Returns what went, each kind in insertion order.
    */
-  private async deleteRows(w: SpaceWrite, ids: readonly string[]): Promise<{ victims: Victim[]; relations: number }> {
+  private async deleteRows(w: SpaceWrite, ids: readonly string[]): Promise<Removal> {
     const rels = (
       await w.db.query<{ id: string; seq: number }>('DELETE FROM relations WHERE space_id = $1 AND (from_id = ANY($2::text[]) OR to_id = ANY($2::text[])) RETURNING id, seq', [
         this.spaceId,
         [...ids],
       ])
     ).rows.sort((a, b) => a.seq - b.seq);
-    for (const r of rels) w.change('relation.deleted', r.id);
     w.state.relations -= rels.length;
     const victims = (
       await w.db.query<Victim>('DELETE FROM memories WHERE space_id = $1 AND id = ANY($2::text[]) RETURNING id, seq, content, metadata, payload_bytes', [this.spaceId, [...ids]])
     ).rows.sort((a, b) => a.seq - b.seq);
     for (const v of victims) {
-      w.addHistory({ memory_id: v.id, action: 'delete', old_content: v.content, new_content: null, old_metadata: v.metadata, new_metadata: null });
-      w.change('memory.deleted', v.id);
       w.state.memories -= 1;
       w.state.payloadBytes -= v.payload_bytes;
-      this.pendingAccess.delete(v.id);
     }
-    return { victims, relations: rels.length };
+    return { memories: victims, relations: rels.map((r) => r.id) };
   }
 
   /** A write transaction: state row locked, pending access counts applied, queued rows written at the end. */
@@ -492,9 +463,8 @@ export class PostgresSpaceStore implements SpaceStore {
   }
 
   private async applyAccess(db: Db): Promise<void> {
-    if (this.pendingAccess.size === 0) return;
-    const updates = [...this.pendingAccess].map(([id, p]) => ({ id, count: p.count, at: p.at }));
-    this.pendingAccess.clear();
+    if (!this.access.hasPending) return;
+    const updates = this.access.drain();
     await db.query(
       `UPDATE memories m SET access_count = m.access_count + a.count, last_accessed_at = greatest(coalesce(m.last_accessed_at, 0), a.at)
        FROM jsonb_to_recordset($2::jsonb) AS a(id text, count bigint, at bigint) WHERE m.space_id = $1 AND m.id = a.id`,

@@ -6,7 +6,7 @@
 import { type AuditTextRow, auditFromTextRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { ContextRecord, DumpChunk, JsonObject } from '../../core/types.js';
-import { decodeContext, type EncodedContext, encodeContext } from '../sqlite/context-codec.js';
+import { decodeContext, type EncodedContext, encodeContext } from '../common/context-codec.js';
 import {
   historyFromRow,
   type HistoryRow,
@@ -122,15 +122,13 @@ export async function writeContextRow(w: SpaceWrite, c: PreparedContext): Promis
   w.state.contextSeq += 1;
   w.state.contexts += 1;
   w.state.payloadBytes += c.payloadBytes;
-  w.change('context.created', r.id);
 }
 
 /**
  * Writes a chunk's rows verbatim inside the caller's write: memories, then relations (whose
- * ends must exist), contexts, history appended in the given order (new seqs, original actor and
- * time), and audit entries, which must continue this space's chain. Memories, relations and
- * contexts get a change event; nothing else is generated. Any failure throws, and the
- * transaction takes every row of the chunk back.
+ * ends must exist), then contexts. What a restore records besides (change events, history,
+ * audit entries) is the recorder's. Any failure throws, and the transaction takes every row of
+ * the chunk back.
  */
 export async function writeDumpChunk(w: SpaceWrite, chunk: DumpChunk, contexts: readonly PreparedContext[]): Promise<void> {
   const memories = chunk.memories ?? [];
@@ -143,7 +141,6 @@ export async function writeDumpChunk(w: SpaceWrite, chunk: DumpChunk, contexts: 
     await w.db.query(INSERT_MEMORIES_SQL, [w.spaceId, JSON.stringify(json)]);
     w.state.memories += memories.length;
     w.state.payloadBytes += json.reduce((sum, r) => sum + (r['payload_bytes'] as number), 0);
-    for (const m of memories) w.change('memory.created', m.id);
   }
   for (const r of chunk.relations ?? []) {
     // A missing end fails the foreign key (NOT_FOUND); an id present is CONFLICT.
@@ -155,20 +152,6 @@ export async function writeDumpChunk(w: SpaceWrite, chunk: DumpChunk, contexts: 
     if (inserted.rowCount === 0) throw new MemspaceError('CONFLICT', `relation ${r.id} already exists in this space`, { id: r.id });
     w.state.relationSeq += 1;
     w.state.relations += 1;
-    w.change('relation.created', r.id);
   }
   for (const c of contexts) await writeContextRow(w, c);
-  for (const h of chunk.history ?? []) {
-    w.addHistory({
-      memory_id: h.memoryId,
-      action: h.action,
-      old_content: h.oldContent,
-      new_content: h.newContent,
-      old_metadata: h.oldMetadata,
-      new_metadata: h.newMetadata,
-      actor: h.actor,
-      at: h.at,
-    });
-  }
-  if (chunk.audit !== undefined) w.continueAudit(chunk.audit);
 }

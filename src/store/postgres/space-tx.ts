@@ -4,9 +4,8 @@
  * security confines it to one space even if a query forgot its condition. Writers also lock
  * the space's `space_state` row, which serialises them per space and carries the sequences.
  */
-import { GENESIS_HASH, sealAuditEntry } from '../../core/audit.js';
-import { MemspaceError } from '../../core/errors.js';
-import type { AuditEvent, AuditRecord, ChangeOp, HistoryAction, JsonObject, WriteContext } from '../../core/types.js';
+import type { AuditRecord, ChangeOp, HistoryAction, JsonObject, WriteContext } from '../../core/types.js';
+import type { AuditHead, HistoryEntry, HistoryStamp, MutationSink } from '../common/mutation-recorder.js';
 import { translatePgError } from './postgres-errors.js';
 import { APP_ROLE } from './schema.js';
 import type pg from 'pg';
@@ -76,26 +75,26 @@ export const STATE_SQL = `SELECT memories, relations, contexts, payload_bytes AS
   memory_seq AS "memorySeq", history_seq AS "historySeq", relation_seq AS "relationSeq", context_seq AS "contextSeq",
   audit_seq AS "auditSeq", audit_hash AS "auditHash", last_write_at AS "lastWriteAt" FROM space_state WHERE space_id = $1`;
 
-/** A history entry waiting to be written with the transaction. */
+/** A history row waiting to be written with the transaction, as `jsonb_to_recordset` reads it. */
 interface PendingHistory {
+  seq: number;
   memory_id: string;
   action: HistoryAction;
   old_content: string | null;
   new_content: string | null;
   old_metadata: JsonObject | null;
   new_metadata: JsonObject | null;
-  /** Who and when; the write's context unless given (a restore keeps the original's). */
-  actor?: string | null;
-  at?: number;
+  actor: string | null;
+  at: number;
 }
 
 /**
  * A write to one space in progress: holds the locked state row and collects history rows,
- * change events and audit entries, written together by {@link SpaceWrite.finish} (a few
- * statements per transaction however many rows it touched).
+ * change events and audit entries (the {@link MutationSink} of the recorder), written together
+ * by {@link SpaceWrite.finish}: a few statements per transaction however many rows it touched.
  */
-export class SpaceWrite {
-  private readonly history: (Required<PendingHistory> & { seq: number })[] = [];
+export class SpaceWrite implements MutationSink {
+  private readonly histories: PendingHistory[] = [];
   private readonly changes: { seq: number; op: ChangeOp; id: string }[] = [];
   private readonly audits: AuditRecord[] = [];
 
@@ -123,38 +122,32 @@ export class SpaceWrite {
     this.changes.push({ seq: this.state.changeSeq, op, id });
   }
 
-  /** Queues a history entry with the next seq of the space. */
-  addHistory(entry: PendingHistory): void {
+  /** Queues a history row with the next seq of the space. */
+  history(e: HistoryEntry, stamp?: HistoryStamp): void {
     this.state.historySeq += 1;
-    this.history.push({ actor: this.ctx.actor, at: this.ctx.now, ...entry, seq: this.state.historySeq });
+    this.histories.push({
+      seq: this.state.historySeq,
+      memory_id: e.memoryId,
+      action: e.action,
+      old_content: e.oldContent,
+      new_content: e.newContent,
+      old_metadata: e.oldMetadata,
+      new_metadata: e.newMetadata,
+      actor: stamp === undefined ? this.ctx.actor : stamp.actor,
+      at: stamp === undefined ? this.ctx.now : stamp.at,
+    });
   }
 
-  /** Seals the next audit entry onto the chain the state row heads. */
-  audit(event: AuditEvent): void {
-    const head = this.state.auditHash === null ? undefined : { seq: this.state.auditSeq, hash: this.state.auditHash };
-    const entry = sealAuditEntry(head, event, this.ctx);
+  /** The head the state row holds, with this write's entries. */
+  auditHead(): AuditHead | undefined {
+    return this.state.auditHash === null ? undefined : { seq: this.state.auditSeq, hash: this.state.auditHash };
+  }
+
+  /** Queues a sealed entry and moves the state row's head to it. */
+  appendAudit(entry: AuditRecord): void {
     this.audits.push(entry);
     this.state.auditSeq = entry.seq;
     this.state.auditHash = entry.hash;
-  }
-
-  /**
-   * Queues sealed entries of a restore after checking that each continues the chain (seq =
-   * head + 1, prevHash = head hash); `CONFLICT` otherwise, and the transaction writes nothing.
-   */
-  continueAudit(entries: readonly AuditRecord[]): void {
-    for (const e of entries) {
-      const hash = this.state.auditHash ?? GENESIS_HASH;
-      if (e.seq !== this.state.auditSeq + 1 || e.prevHash !== hash) {
-        throw new MemspaceError('CONFLICT', `audit entry ${e.seq} does not continue this space's audit trail (next seq ${this.state.auditSeq + 1})`, {
-          seq: e.seq,
-          expectedSeq: this.state.auditSeq + 1,
-        });
-      }
-      this.audits.push(e);
-      this.state.auditSeq = e.seq;
-      this.state.auditHash = e.hash;
-    }
   }
 
   /**
@@ -202,7 +195,7 @@ export class SpaceWrite {
        WHERE space_id = $1`,
       [
         this.spaceId,
-        JSON.stringify(this.history),
+        JSON.stringify(this.histories),
         JSON.stringify(this.changes),
         this.ctx.now,
         JSON.stringify(audits),

@@ -4,19 +4,15 @@
  * so the vector index and subscribers follow.
  */
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, type AuditTextRow, auditFromTextRow } from '../../core/audit.js';
+import { type AuditTextRow, auditFromTextRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
-import type { AuditRecord, ChangeOp, ContextRecord, DumpChunk, JsonObject } from '../../core/types.js';
-import { decodeContext, type EncodedContext, encodeContext } from './context-codec.js';
+import type { ContextRecord, DumpChunk, JsonObject } from '../../core/types.js';
+import { decodeContext, type EncodedContext, encodeContext } from '../common/context-codec.js';
 import {
-  AUDIT_HEAD_SQL,
   fromRow,
   type HistoryRow,
   historyFromRow,
-  INSERT_AUDIT_SQL,
-  INSERT_CHANGE_SQL,
   INSERT_CONTEXT_SQL,
-  INSERT_HISTORY_SQL,
   INSERT_MEMORY_SQL,
   INSERT_RELATION_SQL,
   type MemoryRow,
@@ -129,13 +125,11 @@ export function writeContext(insert: Database.Statement, c: PreparedContext): vo
 
 /**
  * Writes a chunk's rows verbatim inside the caller's transaction: memories, then relations
- * (whose ends must exist), contexts, history appended in the given order, and audit entries,
- * which must continue this space's chain. Memories, relations and contexts get a change
- * event at `now`; nothing else is generated. Any failure throws, and the caller's
- * transaction takes every row of the chunk back.
+ * (whose ends must exist), then contexts. What a restore records besides (change events,
+ * history, audit entries) is the recorder's. Any failure throws, and the caller's transaction
+ * takes every row of the chunk back.
  */
-export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts: readonly PreparedContext[], now: number): void {
-  const change = db.prepare(INSERT_CHANGE_SQL);
+export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts: readonly PreparedContext[]): void {
   const memory = db.prepare(INSERT_MEMORY_SQL);
   for (const m of chunk.memories ?? []) {
     try {
@@ -143,7 +137,6 @@ export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts
     } catch (error) {
       throw conflictOr(error, `memory ${m.id} already exists in this space`, m.id);
     }
-    change.run(now, 'memory.created' satisfies ChangeOp, m.id);
   }
   const relation = db.prepare(INSERT_RELATION_SQL);
   for (const r of chunk.relations ?? []) {
@@ -152,41 +145,9 @@ export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts
     } catch (error) {
       throw conflictOr(error, `relation ${r.id} already exists in this space`, r.id);
     }
-    change.run(now, 'relation.created' satisfies ChangeOp, r.id);
   }
   const context = db.prepare(INSERT_CONTEXT_SQL);
-  for (const c of contexts) {
-    writeContext(context, c);
-    change.run(now, 'context.created' satisfies ChangeOp, c.record.id);
-  }
-  const history = db.prepare(INSERT_HISTORY_SQL);
-  for (const h of chunk.history ?? []) {
-    history.run(h.memoryId, h.action, h.oldContent, h.newContent, json(h.oldMetadata), json(h.newMetadata), h.actor, h.at);
-  }
-  if (chunk.audit !== undefined && chunk.audit.length > 0) writeAuditEntries(db, chunk.audit);
-}
-
-/** Appends sealed entries after checking that each links to the one before, the first to this chain's head. */
-function writeAuditEntries(db: Database.Database, entries: readonly AuditRecord[]): void {
-  const head = db.prepare(AUDIT_HEAD_SQL).get() as { seq: number; hash: string } | undefined;
-  let seq = head?.seq ?? 0;
-  let hash = head?.hash ?? GENESIS_HASH;
-  const insert = db.prepare(INSERT_AUDIT_SQL);
-  for (const e of entries) {
-    if (e.seq !== seq + 1 || e.prevHash !== hash) {
-      throw new MemspaceError('CONFLICT', `audit entry ${e.seq} does not continue this space's audit trail (next seq ${seq + 1})`, {
-        seq: e.seq,
-        expectedSeq: seq + 1,
-      });
-    }
-    insert.run(e.seq, e.at, e.actor, e.action, JSON.stringify(e.ids), e.requestId, json(e.details), e.prevHash, e.hash);
-    seq = e.seq;
-    hash = e.hash;
-  }
-}
-
-function json(value: JsonObject | null): string | null {
-  return value === null ? null : JSON.stringify(value);
+  for (const c of contexts) writeContext(context, c);
 }
 
 /** A uniqueness violation as `CONFLICT` naming the row; any other error translated as usual. */

@@ -1,7 +1,7 @@
 import { decodeCursor, encodeCursor } from '../../core/cursor.js';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { AuditChainVerifier, changedMemoryFields, sealAuditEntry, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
+import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ListOptions, Page, SpaceStore } from '../../core/ports/space-store.js';
@@ -10,11 +10,11 @@ import type {
   AuditQuery,
   AuditRecord,
   AuditVerification,
-  ChangeOp,
   ChangeRecord,
   ContextRecord,
   DumpChunk,
   HistoryRecord,
+  JsonObject,
   MemoryRecord,
   RelationRecord,
   ScoredId,
@@ -29,15 +29,13 @@ import { FlatVectorIndex } from './flat-vector-index.js';
 import { toFtsQuery } from './fts-query.js';
 import { HnswIndex, type HnswStatus } from './hnsw-index.js';
 import { conflictOr, contextFromRow, type ContextRow, decodeDumpPage, type DumpPart, prepareContexts, readDumpPage, writeContext, writeDumpChunk } from './space-dump.js';
+import { AccessCounter } from '../common/access-counter.js';
+import { MutationRecorder, type Removal } from '../common/mutation-recorder.js';
 import {
-  AUDIT_HEAD_SQL,
   fromRow,
   historyFromRow,
   type HistoryRow,
-  INSERT_AUDIT_SQL,
-  INSERT_CHANGE_SQL,
   INSERT_CONTEXT_SQL,
-  INSERT_HISTORY_SQL,
   INSERT_MEMORY_SQL,
   INSERT_RELATION_SQL,
   type MemoryRow,
@@ -52,6 +50,7 @@ import { migrateSpace } from './space-schema.js';
 import { enforceLimits } from '../../core/storage-limits.js';
 import { directoryBytes, fileBytes, readUsage, USAGE_SQL } from './space-usage.js';
 import { sqlite, translateSqliteError } from './sqlite-errors.js';
+import { prepareSinkStatements, type SinkStatements, SpaceWrite } from './space-tx.js';
 import { loadVectorSnapshot, removeVectorSnapshot, saveVectorSnapshot } from './vector-snapshot.js';
 import { CHECKPOINT_WAL_BYTES, WalCheckpointer } from './wal-checkpointer.js';
 
@@ -151,7 +150,9 @@ export class SqliteSpaceStore implements SpaceStore {
   private savedSeq = -1;
   private readonly snapshotFile: string;
   private readonly uid: string;
-  private readonly pendingAccess = new Map<string, { count: number; at: number }>();
+  private readonly access = new AccessCounter();
+  private readonly recorder = new MutationRecorder(this.access);
+  private readonly sinkStmt: SinkStatements;
   private closed = false;
   private readonly stmt;
   private readonly wal: WalCheckpointer;
@@ -196,9 +197,7 @@ export class SqliteSpaceStore implements SpaceStore {
         m.importance, m.created_at, m.updated_at, m.expires_at, NULL AS embedding, m.access_count, m.last_accessed_at
         FROM json_each(?) j JOIN memories m ON m.id = j.value`),
       deleteById: db.prepare('DELETE FROM memories WHERE id = ?'),
-      history: db.prepare(INSERT_HISTORY_SQL),
       historyOf: db.prepare('SELECT * FROM history WHERE memory_id = ? ORDER BY seq'),
-      change: db.prepare(INSERT_CHANGE_SQL),
       changesAfter: db.prepare('SELECT seq, at, op, id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?'),
       lastSeq: db.prepare(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) AS seq`),
       memoryChangesAfter: db.prepare(`SELECT c.seq AS cseq, c.id AS id, m.seq AS seq, m.expires_at AS expires_at, m.embedding AS embedding
@@ -217,8 +216,6 @@ export class SqliteSpaceStore implements SpaceStore {
       deleteRelation: db.prepare('DELETE FROM relations WHERE id = ?'),
       memoryExists: db.prepare('SELECT 1 FROM memories WHERE id = ?'),
       relationById: db.prepare('SELECT from_id, to_id, type FROM relations WHERE id = ?'),
-      auditHead: db.prepare(AUDIT_HEAD_SQL),
-      auditInsert: db.prepare(INSERT_AUDIT_SQL),
       auditAll: db.prepare('SELECT * FROM audit ORDER BY seq'),
       usage: db.prepare(USAGE_SQL),
       lastChange: db.prepare('SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1'),
@@ -231,6 +228,7 @@ export class SqliteSpaceStore implements SpaceStore {
       deleteContext: db.prepare('DELETE FROM contexts WHERE id = ?'),
       totalChanges: db.prepare('SELECT total_changes()').pluck(),
     };
+    this.sinkStmt = prepareSinkStatements(db);
     this.changesSeen = this.stmt.totalChanges.get() as number; // what migrations wrote, the checkpointer found in the WAL
   }
 
@@ -290,10 +288,8 @@ export class SqliteSpaceStore implements SpaceStore {
       } catch (error) {
         throw conflictOr(error, `memory ${row.id} already exists in this space`, row.id);
       }
-      this.stmt.history.run(row.id, 'create', null, row.content, null, JSON.stringify(row.metadata), ctx.actor, ctx.now);
-      this.stmt.change.run(ctx.now, 'memory.created' satisfies ChangeOp, row.id);
     }
-    this.audit({ action: 'memory.create', ids: rows.map((r) => r.id), details: { count: rows.length } }, ctx);
+    this.recorder.memoriesCreated(this.sink(ctx), rows);
   }
 
   async updateMemory(next: MemoryRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
@@ -303,9 +299,7 @@ export class SqliteSpaceStore implements SpaceStore {
       const before = readUsage(this.stmt.usage);
       this.stmt.update.run(toRow(next));
       enforceLimits(before, readUsage(this.stmt.usage), limits);
-      this.stmt.history.run(next.id, 'update', old.content, next.content, old.metadata, JSON.stringify(next.metadata), ctx.actor, ctx.now);
-      this.stmt.change.run(ctx.now, 'memory.updated' satisfies ChangeOp, next.id);
-      this.audit({ action: 'memory.update', ids: [next.id], details: { fields: changedMemoryFields(fromRow(old), next) } }, ctx);
+      this.recorder.memoryUpdated(this.sink(ctx), fromRow(old), next);
     });
   }
 
@@ -314,32 +308,25 @@ export class SqliteSpaceStore implements SpaceStore {
     return this.write(() => {
       // Collect first, then delete: deleting while iterating the same table is undefined in SQLite.
       const victims = this.db.prepare(`SELECT id, content, metadata FROM memories m WHERE ${where.sql}`).all(...where.params) as Victim[];
-      const relations = this.deleteRows(victims, ctx);
-      // Nothing deleted is no mutation, so no entry (a delete of a missing id is NOT_FOUND upstream).
-      if (victims.length > 0) this.audit({ action: 'memory.delete', ids: victims.map((v) => v.id), details: { count: victims.length, relations } }, ctx);
+      this.recorder.memoriesDeleted(this.sink(ctx), this.deleteRows(victims));
       return victims.length;
     });
   }
 
   /**
    * The one delete path of memories, inside the caller's write transaction: each memory's
-   * relations (with their change events), the row, a `delete` history entry and a
-   * `memory.deleted` event, which the vector indexes follow. Returns the relations deleted.
+   * relations, then its row. Returns what went, for the recorder.
    */
-  private deleteRows(victims: readonly Victim[], ctx: WriteContext): number {
-    let relations = 0;
+  private deleteRows(victims: readonly Victim[]): Removal {
+    const relations: string[] = [];
     for (const v of victims) {
       for (const rel of this.stmt.relationIdsTouching.all({ id: v.id }) as { id: string }[]) {
-        relations += 1;
+        relations.push(rel.id);
         this.stmt.deleteRelation.run(rel.id);
-        this.stmt.change.run(ctx.now, 'relation.deleted' satisfies ChangeOp, rel.id);
       }
       this.stmt.deleteById.run(v.id);
-      this.stmt.history.run(v.id, 'delete', v.content, null, v.metadata, null, ctx.actor, ctx.now);
-      this.stmt.change.run(ctx.now, 'memory.deleted' satisfies ChangeOp, v.id);
-      this.pendingAccess.delete(v.id);
     }
-    return relations;
+    return { memories: victims.map((v) => ({ id: v.id, content: v.content, metadata: JSON.parse(v.metadata) as JsonObject })), relations };
   }
 
   async sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: WriteContext): Promise<number> {
@@ -348,11 +335,7 @@ export class SqliteSpaceStore implements SpaceStore {
       const expired = this.stmt.expired.all(now, limit) as Victim[];
       const retained = createdBefore === null || expired.length >= limit ? [] : (this.stmt.retained.all(createdBefore, now, limit - expired.length) as Victim[]);
       const victims = [...expired, ...retained];
-      if (victims.length === 0) return 0;
-      this.deleteRows(victims, ctx);
-      // A memory both expired and past retention was taken by the first query: it counts as expired.
-      const reason = retained.length === 0 ? 'expired' : expired.length === 0 ? 'retention' : 'both';
-      this.audit({ action: 'memory.expire', ids: victims.map((v) => v.id), details: { count: victims.length, reason } }, ctx);
+      this.recorder.memoriesExpired(this.sink(ctx), this.deleteRows(victims), expired.length);
       return victims.length;
     });
   }
@@ -365,9 +348,7 @@ export class SqliteSpaceStore implements SpaceStore {
       const before = readUsage(this.stmt.usage);
       writeContext(this.stmt.insertContext, prepared!);
       enforceLimits(before, readUsage(this.stmt.usage), limits);
-      this.stmt.change.run(ctx.now, 'context.created' satisfies ChangeOp, context.id);
-      const { originalBytes, storedBytes } = prepared!.encoded;
-      this.audit({ action: 'context.create', ids: [context.id], details: { originalBytes, storedBytes } }, ctx);
+      this.recorder.contextCreated(this.sink(ctx), context.id, prepared!.encoded);
     });
   }
 
@@ -381,20 +362,14 @@ export class SqliteSpaceStore implements SpaceStore {
       const sizes = this.stmt.contextSizes.get(id) as { originalBytes: number; storedBytes: number } | undefined;
       if (sizes === undefined) return false;
       this.stmt.deleteContext.run(id);
-      this.stmt.change.run(ctx.now, 'context.deleted' satisfies ChangeOp, id);
-      this.audit({ action: 'context.delete', ids: [id], details: { ...sizes } }, ctx);
+      this.recorder.contextDeleted(this.sink(ctx), id, sizes);
       return true;
     });
   }
 
   async dump(part: DumpPart, after: number, limit: number): Promise<{ chunk: DumpChunk; next: number | null }> {
-    if (part === 'memories' && this.pendingAccess.size > 0) {
-      try {
-        this.write(() => undefined); // saves the access counts, so the dump carries them
-      } catch {
-        // Access counts are advisory; a dump goes on without the latest ones.
-      }
-    }
+    // An empty write saves the access counts, so the dump carries them.
+    if (part === 'memories') await this.access.saveQuietly(() => this.write(() => undefined));
     const page = this.read(() => readDumpPage(this.db, part, after, limit));
     return { chunk: await decodeDumpPage(page), next: page.next };
   }
@@ -402,7 +377,10 @@ export class SqliteSpaceStore implements SpaceStore {
   async restore(chunk: DumpChunk, now: number): Promise<void> {
     this.assertOpen();
     const contexts = await prepareContexts(chunk.contexts);
-    this.write(() => writeDumpChunk(this.db, chunk, contexts, now));
+    this.write(() => {
+      writeDumpChunk(this.db, chunk, contexts);
+      this.recorder.restored(this.sink({ actor: null, now, requestId: null }), chunk);
+    });
   }
 
   /**
@@ -448,13 +426,7 @@ export class SqliteSpaceStore implements SpaceStore {
   }
 
   recordAccess(ids: readonly string[], at: number): void {
-    for (const id of ids) {
-      const p = this.pendingAccess.get(id);
-      if (p) {
-        p.count += 1;
-        p.at = at;
-      } else this.pendingAccess.set(id, { count: 1, at });
-    }
+    this.access.note(ids, at);
   }
 
   async history(memoryId: string): Promise<HistoryRecord[]> {
@@ -560,8 +532,7 @@ export class SqliteSpaceStore implements SpaceStore {
       } catch (error) {
         throw conflictOr(error, `relation ${relation.id} already exists in this space`, relation.id);
       }
-      this.stmt.change.run(ctx.now, 'relation.created' satisfies ChangeOp, relation.id);
-      this.audit({ action: 'relation.create', ids: [relation.id], details: { from: relation.from, to: relation.to, type: relation.type } }, ctx);
+      this.recorder.relationCreated(this.sink(ctx), relation);
     });
   }
 
@@ -580,14 +551,13 @@ export class SqliteSpaceStore implements SpaceStore {
       const rel = this.stmt.relationById.get(id) as { from_id: string; to_id: string; type: string } | undefined;
       if (rel === undefined) return false;
       this.stmt.deleteRelation.run(id);
-      this.stmt.change.run(ctx.now, 'relation.deleted' satisfies ChangeOp, id);
-      this.audit({ action: 'relation.delete', ids: [id], details: { from: rel.from_id, to: rel.to_id, type: rel.type } }, ctx);
+      this.recorder.relationDeleted(this.sink(ctx), { id, from: rel.from_id, to: rel.to_id, type: rel.type });
       return true;
     });
   }
 
   async appendAudit(entry: AuditEvent, ctx: WriteContext): Promise<void> {
-    this.write(() => this.audit(entry, ctx));
+    this.write(() => this.recorder.event(this.sink(ctx), entry));
   }
 
   async auditEntries(query: AuditQuery): Promise<AuditRecord[]> {
@@ -668,10 +638,9 @@ export class SqliteSpaceStore implements SpaceStore {
     this.db.close();
   }
 
-  /** Appends the next audit entry; only inside a write transaction, which holds the write lock. */
-  private audit(event: AuditEvent, ctx: WriteContext): void {
-    const e = sealAuditEntry(this.stmt.auditHead.get() as { seq: number; hash: string } | undefined, event, ctx);
-    this.stmt.auditInsert.run(e.seq, e.at, e.actor, e.action, JSON.stringify(e.ids), e.requestId, e.details === null ? null : JSON.stringify(e.details), e.prevHash, e.hash);
+  /** What the recorder writes through for `ctx`; only inside a write transaction, which holds the write lock. */
+  private sink(ctx: WriteContext): SpaceWrite {
+    return new SpaceWrite(this.sinkStmt, ctx);
   }
 
   /** Runs `fn` in an immediate write transaction; pending access counts ride along for free. */
@@ -700,13 +669,12 @@ export class SqliteSpaceStore implements SpaceStore {
   }
 
   private flushAccess(): void {
-    if (this.pendingAccess.size === 0 || this.closed) return;
+    if (!this.access.hasPending || this.closed) return;
     this.db.transaction(() => this.applyAccess()).immediate();
   }
 
   private applyAccess(): void {
-    for (const [id, p] of this.pendingAccess) this.stmt.access.run(p.count, p.at, id);
-    this.pendingAccess.clear();
+    for (const p of this.access.drain()) this.stmt.access.run(p.count, p.at, p.id);
   }
 
   /**
