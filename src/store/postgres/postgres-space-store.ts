@@ -23,7 +23,7 @@ import type {
 } from '../../core/types.js';
 import { AccessCounter } from '../common/access-counter.js';
 import { MutationRecorder, type Removal } from '../common/mutation-recorder.js';
-import { compileFilter, SqlParams } from './filter-sql.js';
+import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
 import {
   historyFromRow,
   type HistoryRow,
@@ -138,8 +138,8 @@ export class PostgresSpaceStore implements SpaceStore {
 
   async deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number> {
     return this.write(ctx, async (w) => {
-      const params = new SqlParams([this.spaceId]);
-      const where = compileFilter(filter, params);
+      const params = new NumberedParams([this.spaceId]);
+      const where = filterCondition(filter, params);
       const ids = (await w.db.query<{ id: string }>(`SELECT m.id FROM memories m WHERE m.space_id = $1 AND ${where} ORDER BY m.seq`, params.values)).rows.map((r) => r.id);
       if (ids.length === 0) return 0; // nothing deleted is no mutation, so no entry
       const removal = await this.deleteRows(w, ids);
@@ -161,8 +161,8 @@ export class PostgresSpaceStore implements SpaceStore {
 
   async listMemories(options: ListOptions): Promise<Page<MemoryRecord>> {
     const after = options.cursor === undefined ? undefined : decodeCursor('s', options.cursor);
-    const params = new SqlParams([this.spaceId]);
-    const where = compileFilter(options.filter, params);
+    const params = new NumberedParams([this.spaceId]);
+    const where = filterCondition(options.filter, params);
     const cursor = after === undefined ? 'TRUE' : `m.seq ${options.order === 'asc' ? '>' : '<'} ${params.add(after)}`;
     const limit = params.add(options.limit + 1);
     const rows = await this.read(
@@ -181,8 +181,8 @@ export class PostgresSpaceStore implements SpaceStore {
   }
 
   async countMemories(filter: FilterNode): Promise<number> {
-    const params = new SqlParams([this.spaceId]);
-    const where = compileFilter(filter, params);
+    const params = new NumberedParams([this.spaceId]);
+    const where = filterCondition(filter, params);
     return this.read(async (db) => (await db.query<{ n: number }>(`SELECT count(*) AS n FROM memories m WHERE m.space_id = $1 AND ${where}`, params.values)).rows[0]!.n);
   }
 
@@ -363,7 +363,7 @@ export class PostgresSpaceStore implements SpaceStore {
   }
 
   async auditEntries(query: AuditQuery): Promise<AuditRecord[]> {
-    const params = new SqlParams([this.spaceId, query.afterSeq ?? 0]);
+    const params = new NumberedParams([this.spaceId, query.afterSeq ?? 0]);
     const where = ['space_id = $1', 'seq > $2'];
     if (query.since !== undefined) where.push(`at >= ${params.add(query.since)}`);
     if (query.action !== undefined) where.push(`action = ${params.add(query.action)}`);

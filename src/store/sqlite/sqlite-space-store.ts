@@ -23,7 +23,7 @@ import type {
   VectorIndexStatus,
   WriteContext,
 } from '../../core/types.js';
-import { compileFilter } from './filter-sql.js';
+import { filterCondition } from './sqlite-filter-dialect.js';
 import type { HnswJobRunner, HnswParams } from './ann-jobs.js';
 import { FlatVectorIndex } from './flat-vector-index.js';
 import { toFtsQuery } from './fts-query.js';
@@ -304,7 +304,7 @@ export class SqliteSpaceStore implements SpaceStore {
   }
 
   async deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number> {
-    const where = compileFilter(filter);
+    const where = filterCondition(filter);
     return this.write(() => {
       // Collect first, then delete: deleting while iterating the same table is undefined in SQLite.
       const victims = this.db.prepare(`SELECT id, content, metadata FROM memories m WHERE ${where.sql}`).all(...where.params) as Victim[];
@@ -405,7 +405,7 @@ export class SqliteSpaceStore implements SpaceStore {
   }
 
   async listMemories(options: ListOptions): Promise<Page<MemoryRecord>> {
-    const where = compileFilter(options.filter);
+    const where = filterCondition(options.filter);
     const after = options.cursor === undefined ? undefined : decodeCursor('s', options.cursor);
     const cmp = options.order === 'asc' ? '>' : '<';
     const cursorSql = after === undefined ? '1' : `m.seq ${cmp} ?`;
@@ -421,7 +421,7 @@ export class SqliteSpaceStore implements SpaceStore {
   }
 
   async countMemories(filter: FilterNode): Promise<number> {
-    const where = compileFilter(filter);
+    const where = filterCondition(filter);
     return this.read(() => (this.db.prepare(`SELECT count(*) AS n FROM memories m WHERE ${where.sql}`).get(...where.params) as { n: number }).n);
   }
 
@@ -447,7 +447,7 @@ export class SqliteSpaceStore implements SpaceStore {
           this.stmt.keywordTop.all(match, limit + KEYWORD_MARGIN, now) as { id: string; rank: number }[],
       ).slice(0, limit);
     } else {
-      const where = compileFilter(filter);
+      const where = filterCondition(filter);
       rows = this.read(
         () =>
           this.db
@@ -464,7 +464,7 @@ export class SqliteSpaceStore implements SpaceStore {
     this.catchUpIndex();
     let allowed: Set<number> | undefined;
     if (filter !== undefined) {
-      const where = compileFilter(filter);
+      const where = filterCondition(filter);
       allowed = new Set(this.read(() => this.db.prepare(`SELECT m.seq FROM memories m WHERE ${where.sql}`).pluck().all(...where.params) as number[]));
       if (allowed.size === 0) return [];
     }
