@@ -6,18 +6,11 @@
  */
 import { GENESIS_HASH, changedMemoryFields, sealAuditEntry } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
-import type { AuditEvent, AuditRecord, ChangeOp, DumpChunk, HistoryAction, JsonObject, MemoryRecord, RelationRecord, WriteContext } from '../../core/types.js';
+import type { AuditEvent, AuditRecord, ChangeOp, DumpChunk, HistoryRecord, JsonObject, MemoryRecord, RelationRecord, WriteContext } from '../../core/types.js';
 import type { AccessCounter } from './access-counter.js';
 
-/** A history row to append; the sink gives it the next history seq. */
-export interface HistoryEntry {
-  memoryId: string;
-  action: HistoryAction;
-  oldContent: string | null;
-  newContent: string | null;
-  oldMetadata: JsonObject | null;
-  newMetadata: JsonObject | null;
-}
+/** A history row to append; the sink gives it the next history seq, an actor and a time. */
+export type HistoryEntry = Omit<HistoryRecord, 'seq' | 'actor' | 'at'>;
 
 /** Who wrote a history row and when, when it is not the write's own (a restore keeps the original's). */
 export interface HistoryStamp {

@@ -6,10 +6,10 @@ import type { SpaceStore } from '../../core/ports/space-store.js';
 import type { SpaceRecord } from '../../core/types.js';
 import { effectiveAnnThreshold } from '../../core/vector-search.js';
 import { ChangeListener } from './change-listener.js';
-import { PG_TYPES } from './pg-rows.js';
+import { PG_TYPES } from './space-rows.js';
 import { translatePgError } from './postgres-errors.js';
 import { PostgresSpaceStore, spaceIdOf, type VectorSearchSettings } from './postgres-space-store.js';
-import { migrate } from './schema.js';
+import { migrate } from './space-schema.js';
 import { inSpace, type SpaceState, STATE_SQL } from './space-tx.js';
 import { VectorIndexes } from './vector-index.js';
 

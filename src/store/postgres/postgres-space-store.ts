@@ -1,4 +1,3 @@
-import { decodeCursor, encodeCursor } from '../../core/cursor.js';
 import type pg from 'pg';
 import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
@@ -24,20 +23,11 @@ import type {
 import { AccessCounter } from '../common/access-counter.js';
 import { MutationRecorder, type Removal } from '../common/mutation-recorder.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
-import {
-  historyFromRow,
-  type HistoryRow,
-  INSERT_MEMORIES_SQL,
-  MEMORY_COLUMNS,
-  memoryFromRow,
-  memoryJson,
-  memoryPayloadBytes,
-  type MemoryRow,
-  relationFromRow,
-  type RelationRow,
-  vectorText,
-} from './pg-rows.js';
-import { type ContextRow, contextFromRow, prepareContexts, readDumpPage, writeContextRow, writeDumpChunk } from './space-dump.js';
+import { prepareContexts } from '../common/context-codec.js';
+import { listAfter, memoryPage } from '../common/pages.js';
+import { memoryPayloadBytes } from '../common/payload-bytes.js';
+import { CONTEXT_COLUMNS, type ContextRow, fromRow, type HistoryRow, INSERT_MEMORIES_SQL, MEMORY_COLUMNS, memoryJson, type MemoryRow, type RelationRow, vectorText } from './space-rows.js';
+import { readDumpPage, writeContextRow, writeDumpChunk } from './space-dump.js';
 import { enforceLimits } from '../../core/storage-limits.js';
 import { keywordSearch, prepareVectorSearch, vectorScores, vectorSearch } from './space-search.js';
 import { type Db, inSpace, type SpaceState, SpaceWrite, STATE_SQL } from './space-tx.js';
@@ -132,7 +122,7 @@ export class PostgresSpaceStore implements SpaceStore {
            dimension = $10, embedding = $11::vector, payload_bytes = $12 WHERE space_id = $1 AND id = $2`,
         [this.spaceId, next.id, next.content, JSON.stringify(next.metadata), JSON.stringify(next.tags), next.kind, next.importance, next.updatedAt, next.expiresAt, next.embedding.length, vectorText(next.embedding), bytes],
       );
-      this.recorder.memoryUpdated(w, memoryFromRow(old), next);
+      this.recorder.memoryUpdated(w, fromRow.memory(old), next);
     });
   }
 
@@ -155,12 +145,12 @@ export class PostgresSpaceStore implements SpaceStore {
       async (db) =>
         (await db.query<MemoryRow>(`SELECT ${MEMORY_COLUMNS}, ${vector} AS embedding FROM memories m WHERE m.space_id = $1 AND m.id = ANY($2::text[])`, [this.spaceId, [...ids]])).rows,
     );
-    const byId = new Map(rows.map((r) => [r.id, memoryFromRow(r)]));
+    const byId = new Map(rows.map((r) => [r.id, fromRow.memory(r)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   async listMemories(options: ListOptions): Promise<Page<MemoryRecord>> {
-    const after = options.cursor === undefined ? undefined : decodeCursor('s', options.cursor);
+    const after = listAfter(options);
     const params = new NumberedParams([this.spaceId]);
     const where = filterCondition(options.filter, params);
     const cursor = after === undefined ? 'TRUE' : `m.seq ${options.order === 'asc' ? '>' : '<'} ${params.add(after)}`;
@@ -175,9 +165,7 @@ export class PostgresSpaceStore implements SpaceStore {
           )
         ).rows,
     );
-    const more = rows.length > options.limit;
-    const page = more ? rows.slice(0, options.limit) : rows;
-    return { items: page.map(memoryFromRow), nextCursor: more ? encodeCursor('s', page[page.length - 1]!.seq) : null };
+    return memoryPage(rows, options.limit, fromRow.memory);
   }
 
   async countMemories(filter: FilterNode): Promise<number> {
@@ -193,7 +181,7 @@ export class PostgresSpaceStore implements SpaceStore {
 
   async history(memoryId: string): Promise<HistoryRecord[]> {
     const rows = await this.read(async (db) => (await db.query<HistoryRow>('SELECT * FROM history WHERE space_id = $1 AND memory_id = $2 ORDER BY seq', [this.spaceId, memoryId])).rows);
-    return rows.map(historyFromRow);
+    return rows.map(fromRow.history);
   }
 
   async sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: WriteContext): Promise<number> {
@@ -235,12 +223,12 @@ export class PostgresSpaceStore implements SpaceStore {
       async (db) =>
         (
           await db.query<ContextRow>(
-            `SELECT seq, id, content, summary, metadata, embedding::text AS embedding, created_at, original_bytes, stored_bytes FROM contexts WHERE space_id = $1 AND id = $2`,
+            `SELECT ${CONTEXT_COLUMNS} FROM contexts WHERE space_id = $1 AND id = $2`,
             [this.spaceId, id],
           )
         ).rows[0],
     );
-    return row === undefined ? undefined : contextFromRow(row);
+    return row === undefined ? undefined : fromRow.context(row);
   }
 
   async deleteContext(id: string, ctx: WriteContext): Promise<boolean> {
@@ -341,7 +329,7 @@ export class PostgresSpaceStore implements SpaceStore {
           )
         ).rows,
     );
-    return rows.map(relationFromRow);
+    return rows.map(fromRow.relation);
   }
 
   async deleteRelation(id: string, ctx: WriteContext): Promise<boolean> {

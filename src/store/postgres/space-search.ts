@@ -7,7 +7,7 @@
 import type { FilterNode } from '../../core/filter.js';
 import type { ScoredId } from '../../core/types.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
-import { vectorText } from './pg-rows.js';
+import { vectorText } from './space-rows.js';
 import type { Db } from './space-tx.js';
 import { hnswExpression } from './vector-index.js';
 

@@ -7,7 +7,7 @@
 import type { AuditRecord, ChangeOp, HistoryAction, JsonObject, WriteContext } from '../../core/types.js';
 import type { AuditHead, HistoryEntry, HistoryStamp, MutationSink } from '../common/mutation-recorder.js';
 import { translatePgError } from './postgres-errors.js';
-import { APP_ROLE } from './schema.js';
+import { APP_ROLE } from './space-schema.js';
 import type pg from 'pg';
 
 /**

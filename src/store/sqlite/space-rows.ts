@@ -1,53 +1,22 @@
 /**
- * Rows of a space database and their records: the one place that knows how a record's fields
- * are laid out in SQLite columns, shared by the store, its dump and its restore.
+ * Rows of a space database: how a record's fields are laid out in SQLite columns (JSON as
+ * text, vectors as float32 BLOBs) and the statements that write them, shared by the store,
+ * its dump and its restore. The mapping back to records is common (common/space-rows.ts).
  */
-import type { HistoryRecord, JsonObject, MemoryRecord, RelationRecord } from '../../core/types.js';
+import type { MemoryRecord } from '../../core/types.js';
+import * as common from '../common/space-rows.js';
 
 /** A `memories` row as SQLite returns it. */
-export interface MemoryRow {
-  seq: number;
-  id: string;
-  content: string;
-  metadata: string;
-  tags: string;
-  user_id: string | null;
-  agent_id: string | null;
-  run_id: string | null;
-  kind: string;
-  importance: number;
-  created_at: number;
-  updated_at: number;
-  expires_at: number | null;
-  embedding: Buffer | null;
-  access_count: number;
-  last_accessed_at: number | null;
-}
-
+export type MemoryRow = common.MemoryRow<string, Buffer>;
 /** A `history` row as SQLite returns it. */
-export interface HistoryRow {
-  seq: number;
-  memory_id: string;
-  action: string;
-  old_content: string | null;
-  new_content: string | null;
-  old_metadata: string | null;
-  new_metadata: string | null;
-  actor: string | null;
-  at: number;
-}
-
+export type HistoryRow = common.HistoryRow<string>;
 /** A `relations` row as SQLite returns it. */
-export interface RelationRow {
-  id: string;
-  from_id: string;
-  to_id: string;
-  type: string;
-  weight: number;
-  metadata: string;
-  created_at: number;
-  seq: number | null;
-}
+export type RelationRow = common.RelationRow<string>;
+/** A `contexts` row as SQLite returns it. */
+export type ContextRow = common.ContextRow<string, Buffer>;
+
+/** Records of SQLite rows: JSON columns are text, vectors BLOBs. */
+export const fromRow: common.RowMappers<string, Buffer> = common.rowMappers<string, Buffer>({ json: (text) => JSON.parse(text) as unknown, vector: toVector });
 
 /** The column values of a memory, as bound to the insert and update statements. */
 export function toRow(m: MemoryRecord): Omit<MemoryRow, 'seq'> {
@@ -70,58 +39,6 @@ export function toRow(m: MemoryRecord): Omit<MemoryRow, 'seq'> {
   };
 }
 
-/** The memory a row holds; an empty `embedding` when the row was read without its vector. */
-export function fromRow(r: MemoryRow): MemoryRecord {
-  return {
-    id: r.id,
-    content: r.content,
-    metadata: JSON.parse(r.metadata) as JsonObject,
-    tags: JSON.parse(r.tags) as string[],
-    userId: r.user_id,
-    agentId: r.agent_id,
-    runId: r.run_id,
-    kind: r.kind,
-    importance: r.importance,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    expiresAt: r.expires_at,
-    embedding: r.embedding === null ? NO_VECTOR : toVector(r.embedding),
-    accessCount: r.access_count,
-    lastAccessedAt: r.last_accessed_at,
-  };
-}
-
-/** The history entry a row holds. */
-export function historyFromRow(r: HistoryRow): HistoryRecord {
-  return {
-    seq: r.seq,
-    memoryId: r.memory_id,
-    action: r.action as HistoryRecord['action'],
-    oldContent: r.old_content,
-    newContent: r.new_content,
-    oldMetadata: parseJson(r.old_metadata),
-    newMetadata: parseJson(r.new_metadata),
-    actor: r.actor,
-    at: r.at,
-  };
-}
-
-/** The edge a row holds. */
-export function relationFromRow(r: RelationRow): RelationRecord {
-  return {
-    id: r.id,
-    from: r.from_id,
-    to: r.to_id,
-    type: r.type,
-    weight: r.weight,
-    metadata: JSON.parse(r.metadata) as JsonObject,
-    createdAt: r.created_at,
-  };
-}
-
-/** The embedding of a record read without its vector. */
-export const NO_VECTOR = new Float32Array(0);
-
 /** The bytes of a vector as stored (float32, platform order: little-endian everywhere Node runs). */
 export function vectorBlob(v: Float32Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
@@ -132,11 +49,6 @@ export function toVector(blob: Buffer): Float32Array {
   const out = new Float32Array(blob.byteLength / 4);
   new Uint8Array(out.buffer).set(blob);
   return out;
-}
-
-/** A JSON object column, or null when the column is NULL. */
-export function parseJson(value: unknown): JsonObject | null {
-  return typeof value === 'string' ? (JSON.parse(value) as JsonObject) : null;
 }
 
 /** Inserts a memory with every field, bound by the names of {@link toRow}. */

@@ -1,4 +1,3 @@
-import { decodeCursor, encodeCursor } from '../../core/cursor.js';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
@@ -28,18 +27,19 @@ import type { HnswJobRunner, HnswParams } from './ann-jobs.js';
 import { FlatVectorIndex } from './flat-vector-index.js';
 import { toFtsQuery } from './fts-query.js';
 import { HnswIndex, type HnswStatus } from './hnsw-index.js';
-import { conflictOr, contextFromRow, type ContextRow, decodeDumpPage, type DumpPart, prepareContexts, readDumpPage, writeContext, writeDumpChunk } from './space-dump.js';
+import { prepareContexts } from '../common/context-codec.js';
+import { decodeDumpRows, type DumpPart, listAfter, memoryPage } from '../common/pages.js';
+import { conflictOr, readDumpPage, writeContext, writeDumpChunk } from './space-dump.js';
 import { AccessCounter } from '../common/access-counter.js';
 import { MutationRecorder, type Removal } from '../common/mutation-recorder.js';
 import {
+  type ContextRow,
   fromRow,
-  historyFromRow,
   type HistoryRow,
   INSERT_CONTEXT_SQL,
   INSERT_MEMORY_SQL,
   INSERT_RELATION_SQL,
   type MemoryRow,
-  relationFromRow,
   type RelationRow,
   SWEEP_EXPIRED_SQL,
   SWEEP_RETENTION_SQL,
@@ -299,7 +299,7 @@ export class SqliteSpaceStore implements SpaceStore {
       const before = readUsage(this.stmt.usage);
       this.stmt.update.run(toRow(next));
       enforceLimits(before, readUsage(this.stmt.usage), limits);
-      this.recorder.memoryUpdated(this.sink(ctx), fromRow(old), next);
+      this.recorder.memoryUpdated(this.sink(ctx), fromRow.memory(old), next);
     });
   }
 
@@ -354,7 +354,7 @@ export class SqliteSpaceStore implements SpaceStore {
 
   async getContext(id: string): Promise<ContextRecord | undefined> {
     const row = this.read(() => this.stmt.contextById.get(id) as ContextRow | undefined);
-    return row === undefined ? undefined : contextFromRow(row);
+    return row === undefined ? undefined : fromRow.context(row);
   }
 
   async deleteContext(id: string, ctx: WriteContext): Promise<boolean> {
@@ -371,7 +371,7 @@ export class SqliteSpaceStore implements SpaceStore {
     // An empty write saves the access counts, so the dump carries them.
     if (part === 'memories') await this.access.saveQuietly(() => this.write(() => undefined));
     const page = this.read(() => readDumpPage(this.db, part, after, limit));
-    return { chunk: await decodeDumpPage(page), next: page.next };
+    return { chunk: await decodeDumpRows(part, page.rows, fromRow), next: page.next };
   }
 
   async restore(chunk: DumpChunk, now: number): Promise<void> {
@@ -396,17 +396,17 @@ export class SqliteSpaceStore implements SpaceStore {
     if (ids.length === 0) return [];
     if (ids.length === 1 && options.embeddings !== false) {
       const row = this.read(() => this.stmt.byId.get(ids[0]) as MemoryRow | undefined);
-      return row ? [fromRow(row)] : [];
+      return row ? [fromRow.memory(row)] : [];
     }
     const statement = options.embeddings === false ? this.stmt.byIdsWithoutEmbedding : this.stmt.byIds;
     const rows = this.read(() => statement.all(JSON.stringify(ids)) as MemoryRow[]);
-    const byId = new Map(rows.map((r) => [r.id, fromRow(r)]));
+    const byId = new Map(rows.map((r) => [r.id, fromRow.memory(r)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   async listMemories(options: ListOptions): Promise<Page<MemoryRecord>> {
     const where = filterCondition(options.filter);
-    const after = options.cursor === undefined ? undefined : decodeCursor('s', options.cursor);
+    const after = listAfter(options);
     const cmp = options.order === 'asc' ? '>' : '<';
     const cursorSql = after === undefined ? '1' : `m.seq ${cmp} ?`;
     const rows = this.read(
@@ -415,9 +415,7 @@ export class SqliteSpaceStore implements SpaceStore {
           .prepare(`SELECT * FROM memories m WHERE ${where.sql} AND ${cursorSql} ORDER BY m.seq ${options.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`)
           .all(...where.params, ...(after === undefined ? [] : [after]), options.limit + 1) as MemoryRow[],
     );
-    const more = rows.length > options.limit;
-    const page = more ? rows.slice(0, options.limit) : rows;
-    return { items: page.map(fromRow), nextCursor: more ? encodeCursor('s', page[page.length - 1]!.seq) : null };
+    return memoryPage(rows, options.limit, fromRow.memory);
   }
 
   async countMemories(filter: FilterNode): Promise<number> {
@@ -430,7 +428,7 @@ export class SqliteSpaceStore implements SpaceStore {
   }
 
   async history(memoryId: string): Promise<HistoryRecord[]> {
-    return this.read(() => this.stmt.historyOf.all(memoryId) as HistoryRow[]).map(historyFromRow);
+    return this.read(() => this.stmt.historyOf.all(memoryId) as HistoryRow[]).map(fromRow.history);
   }
 
   async keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
@@ -543,7 +541,7 @@ export class SqliteSpaceStore implements SpaceStore {
       .map((end) => `SELECT r.* FROM relations r WHERE r.${end} IN (SELECT value FROM json_each(@ids))${type === undefined ? '' : ' AND r.type = @type'}`)
       .join(' UNION ');
     const params = type === undefined ? { ids: JSON.stringify(memoryIds) } : { ids: JSON.stringify(memoryIds), type };
-    return this.read(() => this.db.prepare(`${sql} ORDER BY created_at, id`).all(params) as RelationRow[]).map(relationFromRow);
+    return this.read(() => this.db.prepare(`${sql} ORDER BY created_at, id`).all(params) as RelationRow[]).map(fromRow.relation);
   }
 
   async deleteRelation(id: string, ctx: WriteContext): Promise<boolean> {

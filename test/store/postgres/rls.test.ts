@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { columnCondition, MATCH_ALL } from '../../../src/core/filter.js';
 import { PostgresBackend } from '../../../src/store/postgres/postgres-backend.js';
-import { APP_ROLE, migrate, SPACE_TABLES } from '../../../src/store/postgres/schema.js';
+import { APP_ROLE, migrate, SPACE_TABLES } from '../../../src/store/postgres/space-schema.js';
 import { startPglite, type PgliteServer } from '../../support/pglite.js';
 import { memoryRow, spaceRecord, unit, writeCtx } from '../../support/space-records.js';
 
