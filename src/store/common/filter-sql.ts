@@ -133,45 +133,48 @@ class FilterCompiler {
     }
   }
 
-  private tags(op: FilterOperator, value: FilterScalar | FilterScalar[]): string {
-    const any = (values: readonly FilterScalar[]): string => (values.length === 0 ? this.d.false : this.d.tagsAny(this.params, values));
+  /**
+   * `eq`, `ne`, `in` and `nin` over a field that "equals one of" some values (tags, metadata):
+   * `ne` and `nin` are the negations, so they match a memory without the field. Undefined for
+   * other operators.
+   */
+  private membership(op: FilterOperator, value: FilterScalar | FilterScalar[], equalsOneOf: (values: readonly FilterScalar[]) => string): string | undefined {
+    const oneOf = (values: readonly FilterScalar[]): string => (values.length === 0 ? this.d.false : equalsOneOf(values));
     switch (op) {
       case 'eq':
-      case 'contains':
-        return any([value as FilterScalar]);
+        return oneOf([value as FilterScalar]);
       case 'ne':
-        return this.negate(any([value as FilterScalar]));
+        return this.negate(oneOf([value as FilterScalar]));
       case 'in':
-        return any(value as FilterScalar[]);
+        return oneOf(value as FilterScalar[]);
       case 'nin':
-        return this.negate(any(value as FilterScalar[]));
-      case 'exists':
-        return `${this.d.tagsLength} ${value === true ? '>' : '='} 0`;
+        return this.negate(oneOf(value as FilterScalar[]));
       default:
-        throw new Error(`unhandled tags operator ${op}`);
+        return undefined;
     }
+  }
+
+  private tags(op: FilterOperator, value: FilterScalar | FilterScalar[]): string {
+    const any = (values: readonly FilterScalar[]): string => this.d.tagsAny(this.params, values);
+    if (op === 'contains') return any([value as FilterScalar]);
+    if (op === 'exists') return `${this.d.tagsLength} ${value === true ? '>' : '='} 0`;
+    const sql = this.membership(op, value, any);
+    if (sql === undefined) throw new Error(`unhandled tags operator ${op}`);
+    return sql;
   }
 
   private metadata(field: Extract<FilterField, { kind: 'metadata' }>, op: FilterOperator, value: FilterScalar | FilterScalar[]): string {
     const { d, params } = this;
     const path = field.path;
-    const equals = (values: readonly FilterScalar[]): string => (values.length === 0 ? d.false : d.metadataEquals(params, path, values));
+    const equals = (values: readonly FilterScalar[]): string => d.metadataEquals(params, path, values);
     switch (op) {
-      case 'eq':
-        return equals([value as FilterScalar]);
-      case 'ne':
-        return this.negate(equals([value as FilterScalar]));
-      case 'in':
-        return equals(value as FilterScalar[]);
-      case 'nin':
-        return this.negate(equals(value as FilterScalar[]));
       case 'contains':
         // A string is also looked for inside a string value; anything else must equal the value or an element of it.
         return typeof value === 'string' ? `(${d.metadataContainsText(params, path, value)} OR ${equals([value])})` : equals([value as FilterScalar]);
       case 'exists':
         return `${d.metadataAt(params, path)} ${value === true ? 'IS NOT NULL' : 'IS NULL'}`;
       default:
-        return d.metadataCompare(params, path, comparison(op), value as number | string);
+        return this.membership(op, value, equals) ?? d.metadataCompare(params, path, comparison(op), value as number | string);
     }
   }
 }

@@ -15,6 +15,14 @@ export interface ColumnDecoder<J, V> {
   vector(value: V): Float32Array;
 }
 
+/** How a driver takes a JSON column (`J`) and a vector column (`V`). */
+export interface ColumnEncoder<J, V> {
+  /** A JSON value as the column takes it. */
+  json(value: unknown): J;
+  /** A vector as the column takes it. */
+  vector(value: Float32Array): V;
+}
+
 /** A `memories` row; `embedding` is NULL when the query left the vector out. */
 export interface MemoryRow<J, V> {
   seq: number;
@@ -87,6 +95,27 @@ export interface RowMappers<J, V> {
 
 /** The embedding of a record read without its vector. */
 export const NO_VECTOR = new Float32Array(0);
+
+/** The columns of a memory (all but its `seq`, which the database assigns), as a backend's statements bind them. */
+export function memoryColumns<J, V>(m: MemoryRecord, encode: ColumnEncoder<J, V>): Omit<MemoryRow<J, V>, 'seq' | 'embedding'> & { embedding: V } {
+  return {
+    id: m.id,
+    content: m.content,
+    metadata: encode.json(m.metadata),
+    tags: encode.json(m.tags),
+    user_id: m.userId,
+    agent_id: m.agentId,
+    run_id: m.runId,
+    kind: m.kind,
+    importance: m.importance,
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+    expires_at: m.expiresAt,
+    embedding: encode.vector(m.embedding),
+    access_count: m.accessCount,
+    last_accessed_at: m.lastAccessedAt,
+  };
+}
 
 /** The mappers of a backend whose driver returns columns as `decode` reads them. */
 export function rowMappers<J, V>(decode: ColumnDecoder<J, V>): RowMappers<J, V> {

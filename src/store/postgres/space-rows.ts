@@ -50,28 +50,10 @@ export const MEMORY_COLUMNS = `m.seq, m.id, m.content, m.metadata, m.tags, m.use
 /** Columns of a context, with the vector as text. */
 export const CONTEXT_COLUMNS = 'seq, id, content, summary, metadata, embedding::text AS embedding, created_at, original_bytes, stored_bytes';
 
-/** A memory as one element of the JSON array that `jsonb_to_recordset` turns into rows. */
+/** A memory as one element of the JSON array that `jsonb_to_recordset` turns into rows (JSON values stay values there). */
 export function memoryJson(m: MemoryRecord, seq: number): Record<string, unknown> {
-  return {
-    seq,
-    id: m.id,
-    content: m.content,
-    metadata: m.metadata,
-    tags: m.tags,
-    user_id: m.userId,
-    agent_id: m.agentId,
-    run_id: m.runId,
-    kind: m.kind,
-    importance: m.importance,
-    created_at: m.createdAt,
-    updated_at: m.updatedAt,
-    expires_at: m.expiresAt,
-    dimension: m.embedding.length,
-    embedding: vectorText(m.embedding),
-    access_count: m.accessCount,
-    last_accessed_at: m.lastAccessedAt,
-    payload_bytes: memoryPayloadBytes(m),
-  };
+  const columns = common.memoryColumns(m, { json: (value) => value, vector: vectorText });
+  return { ...columns, seq, dimension: m.embedding.length, payload_bytes: memoryPayloadBytes(m) };
 }
 
 /** Inserts the memories of the JSON array `$2` into space `$1`. */

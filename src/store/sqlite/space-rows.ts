@@ -20,23 +20,7 @@ export const fromRow: common.RowMappers<string, Buffer> = common.rowMappers<stri
 
 /** The column values of a memory, as bound to the insert and update statements. */
 export function toRow(m: MemoryRecord): Omit<MemoryRow, 'seq'> {
-  return {
-    id: m.id,
-    content: m.content,
-    metadata: JSON.stringify(m.metadata),
-    tags: JSON.stringify(m.tags),
-    user_id: m.userId,
-    agent_id: m.agentId,
-    run_id: m.runId,
-    kind: m.kind,
-    importance: m.importance,
-    created_at: m.createdAt,
-    updated_at: m.updatedAt,
-    expires_at: m.expiresAt,
-    embedding: vectorBlob(m.embedding),
-    access_count: m.accessCount,
-    last_accessed_at: m.lastAccessedAt,
-  };
+  return common.memoryColumns(m, { json: (value) => JSON.stringify(value), vector: vectorBlob });
 }
 
 /** The bytes of a vector as stored (float32, platform order: little-endian everywhere Node runs). */
