@@ -3,8 +3,10 @@
  * text, vectors as float32 BLOBs) and the statements that write them, shared by the store,
  * its dump and its restore. The mapping back to records is common (common/space-rows.ts).
  */
+import type Database from 'better-sqlite3';
 import type { MemoryRecord } from '../../core/types.js';
 import * as common from '../common/space-rows.js';
+import { USAGE_SQL } from './space-usage.js';
 
 /** A `memories` row as SQLite returns it. */
 export type MemoryRow = common.MemoryRow<string, Buffer>;
@@ -72,3 +74,60 @@ export const SWEEP_EXPIRED_SQL = 'SELECT id, content, metadata FROM memories WHE
  */
 export const SWEEP_RETENTION_SQL = `SELECT id, content, metadata FROM memories
   WHERE created_at < ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at LIMIT ?`;
+
+/** The text of every fixed statement of a space's store, by name. */
+const STATEMENT_SQL = {
+  insert: INSERT_MEMORY_SQL,
+  update: `UPDATE memories SET content = @content, metadata = @metadata, tags = @tags, kind = @kind,
+    importance = @importance, updated_at = @updated_at, expires_at = @expires_at, embedding = @embedding WHERE id = @id`,
+  byId: 'SELECT * FROM memories WHERE id = ?',
+  byIds: 'SELECT m.* FROM json_each(?) j JOIN memories m ON m.id = j.value',
+  byIdsWithoutEmbedding: `SELECT m.seq, m.id, m.content, m.metadata, m.tags, m.user_id, m.agent_id, m.run_id, m.kind,
+    m.importance, m.created_at, m.updated_at, m.expires_at, NULL AS embedding, m.access_count, m.last_accessed_at
+    FROM json_each(?) j JOIN memories m ON m.id = j.value`,
+  deleteById: 'DELETE FROM memories WHERE id = ?',
+  historyOf: 'SELECT * FROM history WHERE memory_id = ? ORDER BY seq',
+  history: INSERT_HISTORY_SQL,
+  change: INSERT_CHANGE_SQL,
+  changesAfter: 'SELECT seq, at, op, id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?',
+  lastSeq: `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) AS seq`,
+  lastChange: 'SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1',
+  memoryChangesAfter: `SELECT c.seq AS cseq, c.id AS id, m.seq AS seq, m.expires_at AS expires_at, m.embedding AS embedding
+    FROM changes c LEFT JOIN memories m ON m.id = c.id
+    WHERE c.seq > ? AND c.op IN ('memory.created', 'memory.updated', 'memory.deleted') ORDER BY c.seq`,
+  allVectors: 'SELECT id, seq, expires_at, embedding FROM memories',
+  memoryIdsChangedAfter: `SELECT DISTINCT id FROM changes WHERE seq > ? AND op IN ('memory.created', 'memory.updated', 'memory.deleted')`,
+  keywordTop: `SELECT m.id AS id, f.rank AS rank FROM
+    (SELECT rowid, bm25(memories_fts, 1.0, 0.5) AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?) f
+    JOIN memories m ON m.seq = f.rowid WHERE m.expires_at IS NULL OR m.expires_at > ? ORDER BY f.rank`,
+  access: 'UPDATE memories SET access_count = access_count + ?, last_accessed_at = max(coalesce(last_accessed_at, 0), ?) WHERE id = ?',
+  insertRelation: INSERT_RELATION_SQL,
+  relationIdsTouching: 'SELECT id FROM relations WHERE from_id = @id OR to_id = @id',
+  deleteRelation: 'DELETE FROM relations WHERE id = ?',
+  memoryExists: 'SELECT 1 FROM memories WHERE id = ?',
+  relationById: 'SELECT from_id, to_id, type FROM relations WHERE id = ?',
+  auditHead: AUDIT_HEAD_SQL,
+  auditInsert: INSERT_AUDIT_SQL,
+  auditAll: 'SELECT * FROM audit ORDER BY seq',
+  usage: USAGE_SQL,
+  // Two indexed scans rather than one OR, each able to stop at its limit.
+  expired: SWEEP_EXPIRED_SQL,
+  retained: SWEEP_RETENTION_SQL,
+  insertContext: INSERT_CONTEXT_SQL,
+  contextById: 'SELECT * FROM contexts WHERE id = ?',
+  contextSizes: 'SELECT original_bytes AS originalBytes, stored_bytes AS storedBytes FROM contexts WHERE id = ?',
+  deleteContext: 'DELETE FROM contexts WHERE id = ?',
+  totalChanges: 'SELECT total_changes()',
+} as const;
+
+/** Statements whose rows are their first column's values (better-sqlite3's `pluck`). */
+const PLUCKED: ReadonlySet<string> = new Set(['lastSeq', 'memoryIdsChangedAfter', 'totalChanges']);
+
+/** The statements of an open space, prepared once per connection; see {@link prepareSpaceStatements}. */
+export type SpaceStatements = { readonly [K in keyof typeof STATEMENT_SQL]: Database.Statement };
+
+/** Prepares every fixed statement of a space's store on its connection. */
+export function prepareSpaceStatements(db: Database.Database): SpaceStatements {
+  const prepared = Object.entries(STATEMENT_SQL).map(([name, sql]) => [name, PLUCKED.has(name) ? db.prepare(sql).pluck() : db.prepare(sql)]);
+  return Object.fromEntries(prepared) as SpaceStatements;
+}

@@ -14,7 +14,9 @@ import { EMPTY_FIGURES, readDatabaseFigures } from './space-inspect.js';
 import { migrate } from './space-schema.js';
 import { sqlite, translateSqliteError } from './sqlite-errors.js';
 import { HnswJobRunner } from './ann-jobs.js';
-import { type AnnOptions, DEFAULT_HNSW_PARAMS, SqliteSpaceStore, type SyncMode } from './sqlite-space-store.js';
+import type { SyncMode } from './space-database.js';
+import { type AnnOptions, DEFAULT_HNSW_PARAMS } from './space-search.js';
+import { SqliteSpaceStore } from './sqlite-space-store.js';
 
 const CATALOG_MIGRATIONS: readonly string[] = [
   `
