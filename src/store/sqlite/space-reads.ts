@@ -1,11 +1,12 @@
 /**
  * The reads of one space database. Each is synchronous (one statement, or one short
- * transaction), so it sees one snapshot without holding anything across an await.
+ * transaction), so it sees one snapshot without holding anything across an await; a read
+ * session (`SpaceStore.read`) is these same reads while the store's writes wait (space-tx.ts).
  */
 import type Database from 'better-sqlite3';
 import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
 import type { FilterNode } from '../../core/filter.js';
-import type { ListOptions, Page } from '../../core/ports/space-store.js';
+import type { ListOptions, Page, SpaceReads } from '../../core/ports/space-store.js';
 import type { AuditQuery, AuditRecord, AuditVerification, ChangeRecord, ContextRecord, DumpChunk, HistoryRecord, MemoryRecord, RelationRecord, ScoredId } from '../../core/types.js';
 import { decodeDumpRows, type DumpPart, listAfter, memoryPage } from '../common/pages.js';
 import { readDumpPage } from './space-dump.js';
@@ -24,7 +25,7 @@ export interface SqliteSpaceReadsOptions {
 }
 
 /** The read SQL of one space database. */
-export class SqliteSpaceReads {
+export class SqliteSpaceReads implements SpaceReads {
   constructor(private readonly o: SqliteSpaceReadsOptions) {}
 
   async getMemories(ids: readonly string[], options: { embeddings?: boolean } = {}): Promise<MemoryRecord[]> {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { FilterNode } from '../../core/filter.js';
-import type { ListOptions, Page, SpaceStore } from '../../core/ports/space-store.js';
+import type { ListOptions, Page, SpaceReads, SpaceStore } from '../../core/ports/space-store.js';
 import type {
   AuditEvent,
   AuditQuery,
@@ -84,6 +84,10 @@ export class SqliteSpaceStore implements SpaceStore {
    */
   setMaxPageCount(pages: number): number {
     return setMaxPageCount(this.db, pages);
+  }
+
+  read<T>(fn: (reads: SpaceReads) => Promise<T>): Promise<T> {
+    return this.tx.session(() => fn(this.reads));
   }
 
   insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext, limits?: StorageLimits): Promise<void> {
