@@ -1,25 +1,8 @@
 import type pg from 'pg';
-import type { FilterNode } from '../../core/filter.js';
-import type { ListOptions, Page, SpaceReads, SpaceStore } from '../../core/ports/space-store.js';
-import type {
-  AuditEvent,
-  AuditQuery,
-  AuditRecord,
-  AuditVerification,
-  ChangeRecord,
-  ContextRecord,
-  DumpChunk,
-  HistoryRecord,
-  MemoryRecord,
-  RelationRecord,
-  ScoredId,
-  SpaceStats,
-  StorageLimits,
-  WriteContext,
-} from '../../core/types.js';
-import { AccessCounter } from '../common/access-counter.js';
-import { MutationRecorder } from '../common/mutation-recorder.js';
+import type { SpaceReads } from '../../core/ports/space-store.js';
+import type { AuditVerification, DumpChunk, SpaceStats } from '../../core/types.js';
 import type { DumpPart } from '../common/pages.js';
+import { SpaceStoreBase } from '../common/space-store-base.js';
 import { PostgresSpaceReads, type SessionSpace, type VectorSearchSettings } from './space-reads.js';
 import { SpaceTx } from './space-tx.js';
 import { PostgresSpaceWrites } from './space-writes.js';
@@ -37,13 +20,12 @@ export function spaceIdOf(name: string): string {
  * those of space-writes.ts. Writers lock the space's state row, so writes to one space are
  * serialised and its sequences have no gaps, while other spaces write in parallel.
  */
-export class PostgresSpaceStore implements SpaceStore {
+export class PostgresSpaceStore extends SpaceStoreBase {
   /** Lower-cased name: the `space_id` of every row of this space. */
   readonly spaceId: string;
   private readonly space: SessionSpace;
-  private readonly access = new AccessCounter();
   private readonly tx: SpaceTx;
-  private readonly writes: PostgresSpaceWrites;
+  protected readonly writes: PostgresSpaceWrites;
 
   constructor(
     pool: pg.Pool,
@@ -54,82 +36,24 @@ export class PostgresSpaceStore implements SpaceStore {
     /** Called after each committed write that added change-feed events. */
     onChanged?: () => void,
   ) {
+    super();
     this.spaceId = spaceIdOf(name);
     this.space = { spaceId: this.spaceId, dimension, vectors };
     this.tx = new SpaceTx({ pool, spaceId: this.spaceId, access: this.access, onChanged });
-    this.writes = new PostgresSpaceWrites({ spaceId: this.spaceId, tx: this.tx, recorder: new MutationRecorder(this.access) });
+    this.writes = new PostgresSpaceWrites({ spaceId: this.spaceId, tx: this.tx, recorder: this.recorder });
   }
 
   read<T>(fn: (reads: SpaceReads) => Promise<T>): Promise<T> {
     return this.session(fn);
   }
 
-  insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext, limits?: StorageLimits): Promise<void> {
-    return this.writes.insertMemories(rows, ctx, limits);
+  /** A single read is a session of one: a transaction scoped to the space. */
+  protected readOnce<T>(fn: (reads: SpaceReads) => Promise<T>): Promise<T> {
+    return this.session(fn);
   }
 
-  updateMemory(next: MemoryRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
-    return this.writes.updateMemory(next, ctx, limits);
-  }
-
-  deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number> {
-    return this.writes.deleteMemories(filter, ctx);
-  }
-
-  async getMemories(ids: readonly string[], options?: { embeddings?: boolean }): Promise<MemoryRecord[]> {
-    if (ids.length === 0) return []; // no transaction for nothing
-    return this.session((r) => r.getMemories(ids, options));
-  }
-
-  listMemories(options: ListOptions): Promise<Page<MemoryRecord>> {
-    return this.session((r) => r.listMemories(options));
-  }
-
-  countMemories(filter: FilterNode): Promise<number> {
-    return this.session((r) => r.countMemories(filter));
-  }
-
-  /** Kept in memory and applied with the next write transaction of this handle: advisory, not durable. */
-  recordAccess(ids: readonly string[], at: number): void {
-    this.access.note(ids, at);
-  }
-
-  history(memoryId: string): Promise<HistoryRecord[]> {
-    return this.session((r) => r.history(memoryId));
-  }
-
-  sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: WriteContext): Promise<number> {
-    return this.writes.sweepExpired(now, createdBefore, limit, ctx);
-  }
-
-  insertContext(context: ContextRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
-    return this.writes.insertContext(context, ctx, limits);
-  }
-
-  getContext(id: string): Promise<ContextRecord | undefined> {
-    return this.session((r) => r.getContext(id));
-  }
-
-  deleteContext(id: string, ctx: WriteContext): Promise<boolean> {
-    return this.writes.deleteContext(id, ctx);
-  }
-
-  async dump(part: DumpPart, after: number, limit: number): Promise<{ chunk: DumpChunk; next: number | null }> {
-    // An empty write saves the access counts, so the dump carries them.
-    if (part === 'memories') await this.access.saveQuietly(() => this.writes.saveAccess());
+  protected dumpPage(part: DumpPart, after: number, limit: number): Promise<{ chunk: DumpChunk; next: number | null }> {
     return this.session((r) => r.dump(part, after, limit));
-  }
-
-  restore(chunk: DumpChunk, now: number): Promise<void> {
-    return this.writes.restore(chunk, now);
-  }
-
-  keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
-    return this.session((r) => r.keywordSearch(query, filter, limit, now));
-  }
-
-  vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options?: { exact?: boolean }): Promise<ScoredId[]> {
-    return this.session((r) => r.vectorSearch(vector, filter, limit, now, options));
   }
 
   /** Builds the HNSW index of this space's dimension if the space is past the ANN threshold, and waits for it. */
@@ -140,37 +64,8 @@ export class PostgresSpaceStore implements SpaceStore {
     if (count >= vectors.annThreshold) await vectors.indexes.ensure(this.dimension);
   }
 
-  vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
-    return this.session((r) => r.vectorScores(vector, ids));
-  }
-
-  insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void> {
-    return this.writes.insertRelation(relation, ctx);
-  }
-
-  async listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<RelationRecord[]> {
-    if (memoryIds.length === 0) return []; // no transaction for nothing
-    return this.session((r) => r.listRelations(memoryIds, direction, type));
-  }
-
-  deleteRelation(id: string, ctx: WriteContext): Promise<boolean> {
-    return this.writes.deleteRelation(id, ctx);
-  }
-
-  appendAudit(entry: AuditEvent, ctx: WriteContext): Promise<void> {
-    return this.writes.appendAudit(entry, ctx);
-  }
-
-  auditEntries(query: AuditQuery): Promise<AuditRecord[]> {
-    return this.session((r) => r.auditEntries(query));
-  }
-
   verifyAudit(): Promise<AuditVerification> {
     return this.session((r) => r.verifyAudit());
-  }
-
-  changes(afterSeq: number, limit: number): Promise<ChangeRecord[]> {
-    return this.session((r) => r.changes(afterSeq, limit));
   }
 
   /** Figures from the space's state row. `bytes` is the payload: table pages are shared by every space. */

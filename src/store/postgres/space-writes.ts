@@ -9,6 +9,7 @@ import { enforceLimits } from '../../core/storage-limits.js';
 import type { AuditEvent, ContextRecord, DumpChunk, JsonObject, MemoryRecord, RelationRecord, StorageLimits, WriteContext } from '../../core/types.js';
 import { prepareContexts } from '../common/context-codec.js';
 import type { MutationRecorder, Removal } from '../common/mutation-recorder.js';
+import type { SpaceWrites } from '../common/space-store-base.js';
 import { memoryPayloadBytes } from '../common/payload-bytes.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
 import { writeContextRow, writeDumpChunk } from './space-dump.js';
@@ -32,7 +33,7 @@ export interface PostgresSpaceWritesOptions {
 }
 
 /** The write SQL of one space. */
-export class PostgresSpaceWrites {
+export class PostgresSpaceWrites implements SpaceWrites {
   private readonly spaceId: string;
 
   constructor(private readonly o: PostgresSpaceWritesOptions) {

@@ -9,6 +9,7 @@ import { enforceLimits } from '../../core/storage-limits.js';
 import type { AuditEvent, ContextRecord, DumpChunk, JsonObject, MemoryRecord, RelationRecord, StorageLimits, WriteContext } from '../../core/types.js';
 import { prepareContexts } from '../common/context-codec.js';
 import type { MutationRecorder, Removal } from '../common/mutation-recorder.js';
+import type { SpaceWrites } from '../common/space-store-base.js';
 import { conflictOr, writeContext, writeDumpChunk } from './space-dump.js';
 import { fromRow, type MemoryRow, type SpaceStatements, toRow } from './space-rows.js';
 import type { SpaceTx } from './space-tx.js';
@@ -31,7 +32,7 @@ export interface SqliteSpaceWritesOptions {
 }
 
 /** The write SQL of one space database. */
-export class SqliteSpaceWrites {
+export class SqliteSpaceWrites implements SpaceWrites {
   constructor(private readonly o: SqliteSpaceWritesOptions) {}
 
   /**

@@ -1,25 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { FilterNode } from '../../core/filter.js';
-import type { ListOptions, Page, SpaceReads, SpaceStore } from '../../core/ports/space-store.js';
-import type {
-  AuditEvent,
-  AuditQuery,
-  AuditRecord,
-  AuditVerification,
-  ChangeRecord,
-  ContextRecord,
-  DumpChunk,
-  HistoryRecord,
-  MemoryRecord,
-  RelationRecord,
-  ScoredId,
-  SpaceStats,
-  StorageLimits,
-  WriteContext,
-} from '../../core/types.js';
-import { AccessCounter } from '../common/access-counter.js';
-import { MutationRecorder } from '../common/mutation-recorder.js';
+import type { SpaceReads } from '../../core/ports/space-store.js';
+import type { AuditVerification, DumpChunk, SpaceStats } from '../../core/types.js';
 import type { DumpPart } from '../common/pages.js';
+import { SpaceStoreBase } from '../common/space-store-base.js';
 import { databaseUid, openSpaceDatabase, setMaxPageCount, spaceFileBytes, type SpaceDatabaseOptions } from './space-database.js';
 import { SqliteSpaceReads } from './space-reads.js';
 import { prepareSpaceStatements } from './space-rows.js';
@@ -53,20 +36,20 @@ export interface SqliteSpaceOptions extends SpaceDatabaseOptions {
  * (space-writes.ts), search and the vector indexes (space-search.ts), and the WAL
  * checkpointer; it owns their order of closing.
  */
-export class SqliteSpaceStore implements SpaceStore {
+export class SqliteSpaceStore extends SpaceStoreBase {
   private readonly db: Database.Database;
   private readonly wal: WalCheckpointer;
   private readonly tx: SpaceTx;
   private readonly search: SpaceSearch;
   private readonly reads: SqliteSpaceReads;
-  private readonly writes: SqliteSpaceWrites;
-  private readonly access = new AccessCounter();
+  protected readonly writes: SqliteSpaceWrites;
 
   constructor(
     private readonly file: string,
     dimension: number,
     options: SqliteSpaceOptions = {},
   ) {
+    super();
     const db = sqlite(() => openSpaceDatabase(file, options));
     this.db = db;
     if (options.maxPageCount !== undefined) this.setMaxPageCount(options.maxPageCount);
@@ -75,7 +58,7 @@ export class SqliteSpaceStore implements SpaceStore {
     this.tx = new SpaceTx({ db, stmt, access: this.access, wal: this.wal, onWrite: options.onWrite });
     this.search = new SpaceSearch({ db, stmt, tx: this.tx, file, uid: databaseUid(db), dimension, ann: options.ann });
     this.reads = new SqliteSpaceReads({ db, stmt, tx: this.tx, search: this.search });
-    this.writes = new SqliteSpaceWrites({ db, stmt, tx: this.tx, recorder: new MutationRecorder(this.access) });
+    this.writes = new SqliteSpaceWrites({ db, stmt, tx: this.tx, recorder: this.recorder });
   }
 
   /**
@@ -90,106 +73,21 @@ export class SqliteSpaceStore implements SpaceStore {
     return this.tx.session(() => fn(this.reads));
   }
 
-  insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext, limits?: StorageLimits): Promise<void> {
-    return this.writes.insertMemories(rows, ctx, limits);
+  /** Each read is one synchronous statement (or transaction), atomic on its own. */
+  protected readOnce<T>(fn: (reads: SpaceReads) => Promise<T>): Promise<T> {
+    return fn(this.reads);
   }
 
-  updateMemory(next: MemoryRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
-    return this.writes.updateMemory(next, ctx, limits);
-  }
-
-  deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number> {
-    return this.writes.deleteMemories(filter, ctx);
-  }
-
-  getMemories(ids: readonly string[], options?: { embeddings?: boolean }): Promise<MemoryRecord[]> {
-    return this.reads.getMemories(ids, options);
-  }
-
-  listMemories(options: ListOptions): Promise<Page<MemoryRecord>> {
-    return this.reads.listMemories(options);
-  }
-
-  countMemories(filter: FilterNode): Promise<number> {
-    return this.reads.countMemories(filter);
-  }
-
-  recordAccess(ids: readonly string[], at: number): void {
-    this.access.note(ids, at);
-  }
-
-  history(memoryId: string): Promise<HistoryRecord[]> {
-    return this.reads.history(memoryId);
-  }
-
-  sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: WriteContext): Promise<number> {
-    return this.writes.sweepExpired(now, createdBefore, limit, ctx);
-  }
-
-  insertContext(context: ContextRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
-    return this.writes.insertContext(context, ctx, limits);
-  }
-
-  getContext(id: string): Promise<ContextRecord | undefined> {
-    return this.reads.getContext(id);
-  }
-
-  deleteContext(id: string, ctx: WriteContext): Promise<boolean> {
-    return this.writes.deleteContext(id, ctx);
-  }
-
-  async dump(part: DumpPart, after: number, limit: number): Promise<{ chunk: DumpChunk; next: number | null }> {
-    // An empty write saves the access counts, so the dump carries them.
-    if (part === 'memories') await this.access.saveQuietly(() => this.writes.saveAccess());
+  protected dumpPage(part: DumpPart, after: number, limit: number): Promise<{ chunk: DumpChunk; next: number | null }> {
     return this.reads.dump(part, after, limit);
-  }
-
-  restore(chunk: DumpChunk, now: number): Promise<void> {
-    return this.writes.restore(chunk, now);
-  }
-
-  keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
-    return this.reads.keywordSearch(query, filter, limit, now);
-  }
-
-  vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options?: { exact?: boolean }): Promise<ScoredId[]> {
-    return this.reads.vectorSearch(vector, filter, limit, now, options);
   }
 
   settleIndex(): Promise<void> {
     return this.search.settle();
   }
 
-  vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
-    return this.reads.vectorScores(vector, ids);
-  }
-
-  insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void> {
-    return this.writes.insertRelation(relation, ctx);
-  }
-
-  listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<RelationRecord[]> {
-    return this.reads.listRelations(memoryIds, direction, type);
-  }
-
-  deleteRelation(id: string, ctx: WriteContext): Promise<boolean> {
-    return this.writes.deleteRelation(id, ctx);
-  }
-
-  appendAudit(entry: AuditEvent, ctx: WriteContext): Promise<void> {
-    return this.writes.appendAudit(entry, ctx);
-  }
-
-  auditEntries(query: AuditQuery): Promise<AuditRecord[]> {
-    return this.reads.auditEntries(query);
-  }
-
   async verifyAudit(): Promise<AuditVerification> {
     return this.reads.verifyAudit();
-  }
-
-  changes(afterSeq: number, limit: number): Promise<ChangeRecord[]> {
-    return this.reads.changes(afterSeq, limit);
   }
 
   async stats(): Promise<SpaceStats> {
