@@ -9,7 +9,7 @@ import { ShareService } from './engine/share-service.js';
 import { SpaceRegistry } from './engine/space-registry.js';
 import { SpaceTransfer } from './engine/space-transfer.js';
 import { DefaultEmbedderProvider } from './embed/embedder-provider.js';
-import type { Backend } from './core/ports/catalog-store.js';
+import type { Backend } from './core/ports/backend.js';
 import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
 
 /** An open memspace: the engine over a data directory, with its embedders. */
@@ -70,8 +70,8 @@ export async function openMemspace(config: Config = loadConfig(), options: OpenM
     service,
     registry,
     transfer: new SpaceTransfer(registry, service, now),
-    keys: new KeyService(backend, now),
-    shares: new ShareService(backend, service, now),
+    keys: new KeyService(backend.keys, now),
+    shares: new ShareService(backend.shares, backend.spaces, service, now),
     health: new HealthService(registry, now),
     sweeper,
     lifecycle: new SpaceLifecycle(registry, now),

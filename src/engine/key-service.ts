@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MemspaceError } from '../core/errors.js';
 import { holds, KeyCreateSchema, ROOT_GRANT, type Grant } from '../core/grants.js';
 import { uuidv7 } from '../core/ids.js';
-import type { Backend, KeyRecord } from '../core/ports/catalog-store.js';
+import type { KeyRecord, KeyStore } from '../core/ports/key-store.js';
 import { parseWith } from '../core/validate.js';
 import { iso, type KeyView } from '../core/views.js';
 import type { Principal } from './access.js';
@@ -18,7 +18,7 @@ const MIN_SECRET_LENGTH = 24;
  */
 export class KeyService {
   constructor(
-    private readonly backend: Backend,
+    private readonly keys: KeyStore,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -28,7 +28,7 @@ export class KeyService {
    * undefined when keys already exist.
    */
   async ensureRootKey(given?: string): Promise<string | undefined> {
-    if ((await this.backend.listKeys()).length > 0) return undefined;
+    if ((await this.keys.list()).length > 0) return undefined;
     if (given !== undefined && given.length < MIN_SECRET_LENGTH) {
       throw new MemspaceError('VALIDATION_FAILED', `the root key must be at least ${MIN_SECRET_LENGTH} characters`, {
         issues: [{ path: 'MEMSPACE_ROOT_KEY', message: 'too short' }],
@@ -54,13 +54,13 @@ export class KeyService {
 
   /** The keys `by` administers (every grant held by its admin grants), oldest first. */
   async list(by: Principal): Promise<KeyView[]> {
-    return (await this.backend.listKeys()).filter((k) => administers(by, k)).map(view);
+    return (await this.keys.list()).filter((k) => administers(by, k)).map(view);
   }
 
   /** Revokes a key at once; `NOT_FOUND` for an unknown key or one `by` does not administer. */
   async revoke(id: string, by: Principal): Promise<void> {
-    const key = (await this.backend.listKeys()).find((k) => k.id === id && k.revokedAt === null);
-    if (key === undefined || !administers(by, key) || !(await this.backend.revokeKey(id, this.now()))) {
+    const key = (await this.keys.list()).find((k) => k.id === id && k.revokedAt === null);
+    if (key === undefined || !administers(by, key) || !(await this.keys.revoke(id, this.now()))) {
       throw new MemspaceError('NOT_FOUND', `key ${id} not found`, { id });
     }
   }
@@ -68,7 +68,7 @@ export class KeyService {
   /** The principal a secret stands for; `UNAUTHENTICATED` for an unknown or revoked key. */
   async authenticate(secret: string): Promise<Principal> {
     const hash = sha256(secret);
-    const key = await this.backend.findKeyByHash(hash);
+    const key = await this.keys.findByHash(hash);
     // The look-up is by hash, so timing reveals nothing of the secret; compare again in constant time anyway.
     if (key === undefined || key.revokedAt !== null || !timingSafeEqual(Buffer.from(key.hash, 'hex'), Buffer.from(hash, 'hex'))) {
       throw new MemspaceError('UNAUTHENTICATED', 'unknown or revoked API key');
@@ -86,7 +86,7 @@ export class KeyService {
       createdAt: this.now(),
       revokedAt: null,
     };
-    await this.backend.createKey(record);
+    await this.keys.create(record);
     return record;
   }
 }

@@ -122,7 +122,7 @@ export class MemoryService {
 
   /** Creates the `default` space if it does not exist yet; opens nothing. */
   async ensureDefaultSpace(): Promise<void> {
-    if ((await this.registry.backend.getSpace(DEFAULT_SPACE)) !== undefined) return;
+    if ((await this.registry.backend.spaces.get(DEFAULT_SPACE)) !== undefined) return;
     try {
       await this.createSpace({ name: DEFAULT_SPACE, description: 'The space used when a request names none.' });
     } catch (error) {
@@ -164,14 +164,14 @@ export class MemoryService {
       updatedAt: now,
       state: 'idle',
     };
-    await this.registry.backend.createSpace(record);
+    await this.registry.backend.spaces.create(record);
     return spaceView(record);
   }
 
   /** Spaces by name, optionally under a prefix; `cursor` is the last name of the previous page. */
   async listSpaces(options: { prefix?: string; limit?: number; cursor?: string } = {}): Promise<PageOf<Space>> {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
-    const rows = await this.registry.backend.listSpaces({ prefix: options.prefix, after: options.cursor, limit: limit + 1 });
+    const rows = await this.registry.backend.spaces.list({ prefix: options.prefix, after: options.cursor, limit: limit + 1 });
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     return { items: page.map((r) => this.withState(r)), nextCursor: more ? page[page.length - 1]!.name : null };
@@ -212,7 +212,7 @@ export class MemoryService {
     await this.use(name, ({ store }) =>
       store.appendAudit({ action: 'space.update', ids: [], details: { fields } }, this.writeContext(ctx, next.updatedAt)),
     );
-    await this.registry.backend.updateSpace(next);
+    await this.registry.backend.spaces.update(next);
     this.registry.refresh(next);
     const shorter = next.retentionDays !== null && (current.retentionDays === null || next.retentionDays < current.retentionDays);
     if (shorter) await this.onRetentionChange?.(next.name);
@@ -226,7 +226,7 @@ export class MemoryService {
       throw new MemspaceError('VALIDATION_FAILED', 'the default space cannot be deleted', { issues: [{ path: 'space', message: 'default space' }] });
     }
     await this.registry.closeSpace(record.name);
-    if (!(await this.registry.backend.deleteSpace(record.name))) {
+    if (!(await this.registry.backend.spaces.delete(record.name))) {
       throw new MemspaceError('SPACE_NOT_FOUND', `space "${name}" not found`, { space: name });
     }
   }

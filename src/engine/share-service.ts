@@ -1,7 +1,8 @@
 import { MemspaceError } from '../core/errors.js';
 import { allows, roleIn, ShareInputSchema } from '../core/grants.js';
 import { uuidv7 } from '../core/ids.js';
-import type { Backend, ShareRecord } from '../core/ports/catalog-store.js';
+import type { ShareRecord, ShareStore } from '../core/ports/share-store.js';
+import type { SpaceCatalog } from '../core/ports/space-catalog.js';
 import { spaceKey, validateSpaceName } from '../core/space-name.js';
 import { parseWith } from '../core/validate.js';
 import { iso, type SearchHit, type ShareView } from '../core/views.js';
@@ -27,7 +28,8 @@ export interface CrossSearchHit extends SearchHit {
  */
 export class ShareService {
   constructor(
-    private readonly backend: Backend,
+    private readonly shares: ShareStore,
+    private readonly spaces: Pick<SpaceCatalog, 'get'>,
     private readonly service: MemoryService,
     private readonly now: () => number = Date.now,
   ) {}
@@ -54,7 +56,7 @@ export class ShareService {
       createdAt: this.now(),
       createdBy: by.keyId,
     };
-    await this.backend.createShare(share);
+    await this.shares.create(share);
     await this.service.recordAudit(record.name, { action: 'share.create', ids: [share.id], details: { to: spec.to, tags: share.tags } }, ctx);
     return view(share);
   }
@@ -62,13 +64,13 @@ export class ShareService {
   /** Shares of `space`. */
   async list(space: string): Promise<ShareView[]> {
     const record = await this.spaceRecord(space);
-    return (await this.backend.listShares(record.name)).map(view);
+    return (await this.shares.list(record.name)).map(view);
   }
 
   /** Deletes a share of `space`; `NOT_FOUND` when there is none with that id. */
   async delete(space: string, id: string, ctx: CallContext = {}): Promise<void> {
     const record = await this.spaceRecord(space);
-    if (!(await this.backend.deleteShare(record.name, id))) throw new MemspaceError('NOT_FOUND', `share ${id} not found in this space`, { id });
+    if (!(await this.shares.delete(record.name, id))) throw new MemspaceError('NOT_FOUND', `share ${id} not found in this space`, { id });
     await this.service.recordAudit(record.name, { action: 'share.delete', ids: [id] }, ctx);
   }
 
@@ -78,9 +80,9 @@ export class ShareService {
    */
   async readAccess(principal: Principal, space: string): Promise<ReadAccess> {
     if (allows(roleIn(principal.grants, space), 'read')) return { via: null, tags: null };
-    const record = await this.backend.getSpace(space);
+    const record = await this.spaces.get(space);
     if (record !== undefined && record.isolation !== 'strict') {
-      const usable = (await this.backend.listShares(record.name)).filter(
+      const usable = (await this.shares.list(record.name)).filter(
         (s) => (s.toKey !== null && s.toKey === principal.keyId) || (s.toSpace !== null && canSee(principal, s.toSpace)),
       );
       // The widest share wins: one without tags reads everything.
@@ -119,7 +121,7 @@ export class ShareService {
   }
 
   private async spaceRecord(space: string) {
-    const record = await this.backend.getSpace(validateSpaceName(space));
+    const record = await this.spaces.get(validateSpaceName(space));
     if (record === undefined) throw new MemspaceError('SPACE_NOT_FOUND', `space "${space}" not found`, { space });
     return record;
   }

@@ -1,5 +1,6 @@
 import { isMemspaceError, MemspaceError } from '../core/errors.js';
-import type { Backend } from '../core/ports/catalog-store.js';
+import type { Archiver } from '../core/ports/archiver.js';
+import type { Backend } from '../core/ports/backend.js';
 import type { SpaceStore } from '../core/ports/space-store.js';
 import { DEFAULT_SPACE, spaceKey, validateSpaceName } from '../core/space-name.js';
 import type { SpaceRecord } from '../core/types.js';
@@ -76,6 +77,12 @@ interface OpenFailure {
 }
 
 const noop = (): void => undefined;
+
+/** Why a backend without an archiver refuses: the only one, PostgreSQL, keeps a space's rows in shared tables. */
+const NO_ARCHIVER = {
+  archive: 'archiving is not supported by the postgres backend: a space has no files to pack',
+  restore: 'restoring an archive is not supported by the postgres backend: a space has no files to pack',
+} as const;
 
 /**
  * The only way to reach a space's data: validates the name, finds the space in the catalogue,
@@ -208,7 +215,7 @@ export class SpaceRegistry {
 
   /**
    * Archives a space: waits for its current users, closes it and moves its storage into one
-   * compressed file (`Backend.archiveSpace`); uses arriving meanwhile wait and then see it
+   * compressed file (`Archiver.archive`); uses arriving meanwhile wait and then see it
    * archived. `VALIDATION_FAILED` for a pinned space, `CONFLICT` when already archived. Must
    * not be called from inside a use of the same space, which it would wait for.
    */
@@ -223,14 +230,17 @@ export class SpaceRegistry {
     return this.exclusive(key, async () => {
       const record = await this.lookup(name);
       await this.closeSpace(record.name);
-      return this.backend.archiveSpace(record.name);
+      return this.archiver('archive', record.name).archive(record.name);
     });
   }
 
-  /** Restores an archived space to `idle` (`Backend.restoreSpace`); `CONFLICT` when it is not archived. */
+  /** Restores an archived space to `idle` (`Archiver.restore`); `CONFLICT` when it is not archived. */
   async restore(name: string): Promise<void> {
     const key = spaceKey(validateSpaceName(name, { allowSystem: true }));
-    await this.exclusive(key, async () => this.backend.restoreSpace((await this.lookup(name)).name));
+    await this.exclusive(key, async () => {
+      const record = await this.lookup(name);
+      await this.archiver('restore', record.name).restore(record.name);
+    });
   }
 
   /**
@@ -303,7 +313,7 @@ export class SpaceRegistry {
         if (!this.autoRestore) throw new MemspaceError('SPACE_ARCHIVED', `space "${record.name}" is archived`, { space: record.name });
         await this.exclusive(key, async () => {
           const current = await this.lookup(record.name);
-          if (current.state === 'archived') await this.backend.restoreSpace(current.name);
+          if (current.state === 'archived') await this.archiver('restore', current.name).restore(current.name);
         });
         continue;
       }
@@ -330,7 +340,7 @@ export class SpaceRegistry {
     await this.closing.get(key); // the previous store of this space lets go of its files first
     let store: SpaceStore;
     try {
-      store = await this.backend.openSpace(entry.record);
+      store = await this.backend.spaces.open(entry.record);
     } catch (error) {
       this.counters.openFailures += 1;
       throw await this.openFailed(entry.record, error);
@@ -340,7 +350,7 @@ export class SpaceRegistry {
       if (entry.record.state === 'damaged') {
         // It opens again (repaired, or the failure passed): back to idle, updatedAt untouched.
         const next: SpaceRecord = { ...entry.record, state: 'idle' };
-        await this.backend.updateSpace(next);
+        await this.backend.spaces.update(next);
         entry.record = next;
       }
       await this.onOpen?.({ record: entry.record, store });
@@ -363,7 +373,7 @@ export class SpaceRegistry {
     if (!damaged) return error;
     if (record.state !== 'damaged') {
       try {
-        await this.backend.updateSpace({ ...record, state: 'damaged' });
+        await this.backend.spaces.update({ ...record, state: 'damaged' });
       } catch {
         // The mark is for operators; failing to write it must not hide the error itself.
       }
@@ -419,8 +429,14 @@ export class SpaceRegistry {
     }
   }
 
+  /** The backend's archiver, for `operation` on `space`; `VALIDATION_FAILED` when the backend has none. */
+  private archiver(operation: keyof typeof NO_ARCHIVER, space: string): Archiver {
+    if (this.backend.archiver === undefined) throw new MemspaceError('VALIDATION_FAILED', NO_ARCHIVER[operation], { space });
+    return this.backend.archiver;
+  }
+
   private async lookup(name: string): Promise<SpaceRecord> {
-    const record = await this.backend.getSpace(name);
+    const record = await this.backend.spaces.get(name);
     if (record === undefined) throw new MemspaceError('SPACE_NOT_FOUND', `space "${name}" not found`, { space: name });
     return record;
   }

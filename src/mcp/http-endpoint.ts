@@ -173,7 +173,7 @@ class McpSessions {
   /** Records a refused request in the audit trail of the space it named, when that space exists (the caller learns nothing from it). */
   private async auditDenial(principal: Principal, space: string, tool: string, error: MemspaceError): Promise<void> {
     try {
-      if ((await this.ms.registry.backend.getSpace(space)) === undefined) return;
+      if ((await this.ms.registry.backend.spaces.get(space)) === undefined) return;
       await this.ms.service.recordAudit(
         space,
         { action: 'request.denied', ids: [], details: { method: 'POST', route: MCP_PATH, tool, code: error.code } },

@@ -124,7 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
  * the owner of a space learns who tried to reach it, the caller learns nothing more.
  */
 async function recordDenial(ms: Memspace, request: FastifyRequest, space: string, error: MemspaceError): Promise<void> {
-  if ((await ms.registry.backend.getSpace(space)) === undefined) return;
+  if ((await ms.registry.backend.spaces.get(space)) === undefined) return;
   await ms.service.recordAudit(
     space,
     { action: 'request.denied', ids: [], details: { method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0], code: error.code } },

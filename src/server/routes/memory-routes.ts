@@ -259,7 +259,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       query: SpaceOnlyQuery,
       handler: async ({ request, space }) => {
         // Importing into a missing space creates it, which takes an admin.
-        if (!(await ms.registry.backend.getSpace(space))) requireRole(request.principal, space, 'admin');
+        if (!(await ms.registry.backend.spaces.get(space))) requireRole(request.principal, space, 'admin');
         if (!(request.body instanceof Readable)) {
           throw new MemspaceError('VALIDATION_FAILED', 'send the export as application/x-ndjson', {
             issues: [{ path: 'content-type', message: 'expected application/x-ndjson' }],

@@ -4,7 +4,7 @@ import type { AuditVerification, DumpChunk, SpaceStats } from '../../core/types.
 import type { DumpPart } from '../common/pages.js';
 import { SpaceStoreBase } from '../common/space-store-base.js';
 import { PostgresSpaceReads, type SessionSpace, type VectorSearchSettings } from './space-reads.js';
-import { SpaceTx } from './space-tx.js';
+import { SpaceTx, stateFigures } from './space-tx.js';
 import { PostgresSpaceWrites } from './space-writes.js';
 import { MAX_HNSW_DIMENSION } from './vector-index.js';
 
@@ -68,21 +68,10 @@ export class PostgresSpaceStore extends SpaceStoreBase {
     return this.session((r) => r.verifyAudit());
   }
 
-  /** Figures from the space's state row. `bytes` is the payload: table pages are shared by every space. */
+  /** Figures from the space's state row; no vector index of its own to report. */
   async stats(): Promise<SpaceStats> {
-    const s = await this.session((r) => r.state());
-    return {
-      memories: s?.memories ?? 0,
-      relations: s?.relations ?? 0,
-      contexts: s?.contexts ?? 0,
-      bytes: s?.payloadBytes ?? 0,
-      payloadBytes: s?.payloadBytes ?? 0,
-      walBytes: 0,
-      uncheckpointedSince: null,
-      lastWriteAt: s?.lastWriteAt ?? null,
-      lastSeq: s?.changeSeq ?? 0,
-      vectorIndex: { state: 'none', threshold: null, indexed: 0, lag: 0 },
-    };
+    const figures = stateFigures(await this.session((r) => r.state()));
+    return { ...figures, vectorIndex: { state: 'none', threshold: null, indexed: 0, lag: 0 } };
   }
 
   /** PostgreSQL checks its own pages; there is nothing per space to check. */

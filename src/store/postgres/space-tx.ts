@@ -5,6 +5,7 @@
  * the space's `space_state` row, which serialises them per space and carries the sequences.
  */
 import { MemspaceError } from '../../core/errors.js';
+import type { ClosedSpaceStats } from '../../core/ports/space-catalog.js';
 import type { AuditRecord, ChangeOp, HistoryAction, JsonObject, WriteContext } from '../../core/types.js';
 import type { AccessCounter } from '../common/access-counter.js';
 import type { AuditHead, HistoryEntry, HistoryStamp, MutationSink } from '../common/mutation-recorder.js';
@@ -89,6 +90,24 @@ export interface SpaceState {
 export const STATE_SQL = `SELECT memories, relations, contexts, payload_bytes AS "payloadBytes", change_seq AS "changeSeq",
   memory_seq AS "memorySeq", history_seq AS "historySeq", relation_seq AS "relationSeq", context_seq AS "contextSeq",
   audit_seq AS "auditSeq", audit_hash AS "auditHash", last_write_at AS "lastWriteAt" FROM space_state WHERE space_id = $1`;
+
+/**
+ * The figures of a space from its state row (undefined: a space without one yet). `bytes` is
+ * the payload: table pages are shared by every space, so there is no file size to give.
+ */
+export function stateFigures(s: SpaceState | undefined): ClosedSpaceStats {
+  return {
+    memories: s?.memories ?? 0,
+    relations: s?.relations ?? 0,
+    contexts: s?.contexts ?? 0,
+    bytes: s?.payloadBytes ?? 0,
+    payloadBytes: s?.payloadBytes ?? 0,
+    walBytes: 0,
+    uncheckpointedSince: null,
+    lastWriteAt: s?.lastWriteAt ?? null,
+    lastSeq: s?.changeSeq ?? 0,
+  };
+}
 
 /** A history row waiting to be written with the transaction, as `jsonb_to_recordset` reads it. */
 interface PendingHistory {

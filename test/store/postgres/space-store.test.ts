@@ -23,8 +23,8 @@ afterAll(async () => {
 
 /** A fresh space of its own. */
 async function newSpace(name = `s${++spaceCounter}`): Promise<SpaceStore> {
-  await backend.createSpace(spaceRecord(name));
-  return backend.openSpace(spaceRecord(name));
+  await backend.spaces.create(spaceRecord(name));
+  return backend.spaces.open(spaceRecord(name));
 }
 
 function mem(id: string, content: string, axis: number, over: Partial<MemoryRecord> = {}): MemoryRecord {
@@ -154,7 +154,7 @@ describe('postgres space store: memories', () => {
     expect((await s.getMemories(['a']))[0]).toMatchObject({ accessCount: 2, lastAccessedAt: 7_000 });
     s.recordAccess(['a'], 8_000);
     await s.close();
-    const reopened = await backend.openSpace(spaceRecord('access'));
+    const reopened = await backend.spaces.open(spaceRecord('access'));
     expect((await reopened.getMemories(['a']))[0]).toMatchObject({ accessCount: 3, lastAccessedAt: 8_000 });
   });
 
@@ -352,9 +352,9 @@ describe('postgres space store: adversarial isolation', () => {
   });
 
   it('names that differ only in case are one space', async () => {
-    await backend.createSpace(spaceRecord('CaseSpace'));
-    const upper = await backend.openSpace(spaceRecord('CASESPACE'));
-    const lower = await backend.openSpace(spaceRecord('casespace'));
+    await backend.spaces.create(spaceRecord('CaseSpace'));
+    const upper = await backend.spaces.open(spaceRecord('CASESPACE'));
+    const lower = await backend.spaces.open(spaceRecord('casespace'));
     await upper.insertMemories([mem('m', 'x', 0)], writeCtx());
     expect(await lower.countMemories(MATCH_ALL)).toBe(1);
   });
