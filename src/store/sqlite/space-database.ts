@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemspaceError } from '../../core/errors.js';
 import { migrateSpace } from './space-schema.js';
-import { directoryBytes, fileBytes } from './space-usage.js';
+import { directoryBytes, fileBytes } from './space-files.js';
 import { sqlite } from './sqlite-errors.js';
 import { CHECKPOINT_WAL_BYTES } from './wal-checkpointer.js';
 

@@ -11,7 +11,7 @@ import { prefixPattern, spaceColumns, spaceFromRow, type SpaceRow } from '../com
 import { JSON_TEXT } from './catalog-schema.js';
 import { readArchiveManifest } from './space-archive.js';
 import type { SyncMode } from './space-database.js';
-import { damagedError, fileSize, fsyncPath, isDamageCode, listFiles, NEW_MARKER, SPACE_DB, type SpaceFiles, sqliteCodeOf } from './space-files.js';
+import { damagedError, fileBytes, fsyncPath, isDamageCode, listFiles, NEW_MARKER, SPACE_DB, type SpaceFiles, sqliteCodeOf } from './space-files.js';
 import { EMPTY_FIGURES, readDatabaseFigures } from './space-inspect.js';
 import type { AnnOptions } from './space-search.js';
 import { sqlite, translateSqliteError } from './sqlite-errors.js';
@@ -165,7 +165,7 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
       const file = this.files.archive(record.name);
       if (!existsSync(file)) throw damagedError(record.name, 'archive file is missing');
       const manifest = await readArchiveManifest(record.name, file);
-      return { ...manifest.figures, bytes: fileSize(file), walBytes: 0, uncheckpointedSince: null };
+      return { ...manifest.figures, bytes: fileBytes(file), walBytes: 0, uncheckpointedSince: null };
     }
     const files = listFiles(this.files.dir(record.name));
     if (files === undefined) throw damagedError(record.name, 'space directory is missing');
