@@ -25,7 +25,7 @@ function imports(): [string, string][] {
 
 const layer = (file: string): string => file.split('/')[0]!;
 
-describe('dependency direction (CONVENTIONS.md 12)', () => {
+describe('dependency direction (docs/architecture.md)', () => {
   const all = imports();
 
   it('finds the imports it checks', () => {
@@ -47,6 +47,19 @@ describe('dependency direction (CONVENTIONS.md 12)', () => {
     for (const l of ['store', 'embed']) {
       expect(all.filter(([from, to]) => layer(from) === l && !['core', l].includes(layer(to)))).toEqual([]);
     }
+  });
+
+  it('no store backend imports another backend; store/common imports only core and itself', () => {
+    const backendOf = (file: string): string | undefined => /^store\/([^/]+)\//.exec(file)?.[1];
+    const store = all.filter(([from]) => layer(from) === 'store');
+    const backends = new Set(store.map(([from]) => backendOf(from)));
+    expect([...backends].sort()).toEqual(['common', 'postgres', 'sqlite']);
+    const crossing = store.filter(([from, to]) => {
+      const [a, b] = [backendOf(from), backendOf(to)];
+      return a !== 'common' && b !== undefined && b !== 'common' && a !== b;
+    });
+    expect(crossing).toEqual([]);
+    expect(store.filter(([from, to]) => backendOf(from) === 'common' && layer(to) !== 'core' && backendOf(to) !== 'common')).toEqual([]);
   });
 
   it('compat/mem0 imports only core, engine, embed, itself and the Memspace type; never server', () => {
