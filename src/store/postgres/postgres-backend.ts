@@ -2,7 +2,7 @@ import pg from 'pg';
 import { ChangeBell } from '../../core/change-bell.js';
 import type { Backend } from '../../core/ports/backend.js';
 import { effectiveAnnThreshold } from '../../core/vector-search.js';
-import { CatalogPool } from './catalog-pool.js';
+import { CatalogPool } from './catalog-db.js';
 import { ChangeListener } from './change-listener.js';
 import { translatePgError } from './postgres-errors.js';
 import { PostgresKeyStore } from './postgres-key-store.js';

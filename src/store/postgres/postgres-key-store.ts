@@ -1,6 +1,6 @@
 import type { KeyRecord, KeyStore } from '../../core/ports/key-store.js';
 import { keyColumns, keyFromRow, type KeyRow } from '../common/catalog-rows.js';
-import { type CatalogPool, JSONB } from './catalog-pool.js';
+import { type CatalogPool, JSONB } from './catalog-db.js';
 
 /** The API keys, in the `keys` table. */
 export class PostgresKeyStore implements KeyStore {

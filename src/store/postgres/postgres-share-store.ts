@@ -1,6 +1,6 @@
 import type { ShareRecord, ShareStore } from '../../core/ports/share-store.js';
 import { shareColumns, shareFromRow, type ShareRow } from '../common/catalog-rows.js';
-import { type CatalogPool, JSONB } from './catalog-pool.js';
+import { type CatalogPool, JSONB } from './catalog-db.js';
 import { spaceIdOf } from './postgres-space-store.js';
 
 /** The shares of spaces, in the `shares` table; names are matched by their lower-cased keys. */

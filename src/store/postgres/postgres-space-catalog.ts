@@ -4,7 +4,7 @@ import type { ClosedSpaceStats, SpaceCatalog } from '../../core/ports/space-cata
 import type { SpaceStore } from '../../core/ports/space-store.js';
 import type { SpaceRecord } from '../../core/types.js';
 import { prefixPattern, spaceColumns, spaceFromRow, type SpaceRow } from '../common/catalog-rows.js';
-import { type CatalogPool, JSONB } from './catalog-pool.js';
+import { type CatalogPool, JSONB } from './catalog-db.js';
 import { PostgresSpaceStore, spaceIdOf } from './postgres-space-store.js';
 import type { VectorSearchSettings } from './space-reads.js';
 import { inSpace, type SpaceState, STATE_SQL, stateFigures } from './space-tx.js';

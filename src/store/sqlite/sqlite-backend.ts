@@ -5,7 +5,7 @@ import { ChangeBell } from '../../core/change-bell.js';
 import type { Backend } from '../../core/ports/backend.js';
 import { annEnabled, effectiveAnnThreshold } from '../../core/vector-search.js';
 import { HnswJobRunner } from './ann-jobs.js';
-import { openCatalog } from './catalog-schema.js';
+import { openCatalog } from './catalog-db.js';
 import type { SyncMode } from './space-database.js';
 import { SpaceFiles } from './space-files.js';
 import { DEFAULT_HNSW_PARAMS } from './space-search.js';

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { KeyRecord, KeyStore } from '../../core/ports/key-store.js';
 import { keyColumns, keyFromRow, type KeyRow } from '../common/catalog-rows.js';
-import { JSON_TEXT } from './catalog-schema.js';
+import { JSON_TEXT } from './catalog-db.js';
 import { sqlite } from './sqlite-errors.js';
 
 /** The API keys, in the catalogue database. */

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ShareRecord, ShareStore } from '../../core/ports/share-store.js';
 import { shareColumns, shareFromRow, type ShareRow } from '../common/catalog-rows.js';
-import { JSON_TEXT } from './catalog-schema.js';
+import { JSON_TEXT } from './catalog-db.js';
 import { sqlite } from './sqlite-errors.js';
 
 /** The shares of spaces, in the catalogue database (its columns compare names without case). */

@@ -8,7 +8,7 @@ import type { SpaceStore } from '../../core/ports/space-store.js';
 import { spaceKey } from '../../core/space-name.js';
 import type { SpaceRecord } from '../../core/types.js';
 import { prefixPattern, spaceColumns, spaceFromRow, type SpaceRow } from '../common/catalog-rows.js';
-import { JSON_TEXT } from './catalog-schema.js';
+import { JSON_TEXT } from './catalog-db.js';
 import { readArchiveManifest } from './space-archive.js';
 import type { SyncMode } from './space-database.js';
 import { damagedError, fileBytes, fsyncPath, isDamageCode, listFiles, NEW_MARKER, SPACE_DB, type SpaceFiles, sqliteCodeOf } from './space-files.js';
