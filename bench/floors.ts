@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 
 import { normalize } from '../src/core/ranking.js';
 import { DotKernel } from '../src/store/sqlite/dot-kernel.js';
-import { openSpaceDatabase } from '../src/store/sqlite/sqlite-space-store.js';
+import { openSpaceDatabase } from '../src/store/sqlite/space-database.js';
 import { DIMENSION, summarize } from './engine.js';
 
 /** Figures reported by {@link benchFloors}. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseWith } from './core/validate.js';
+import { DEFAULT_ANN_THRESHOLD } from './core/vector-search.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -25,8 +26,8 @@ export const ConfigSchema = z.object({
   dataDir: z.string().min(1).default('./memspace-data'),
   /** `full` fsyncs every acknowledged write; `normal` survives kill -9 but not power loss. @default full */
   sync: z.enum(['full', 'normal']).default('full'),
-  /** Spaces with at least this many memories search through their HNSW index; 0 turns the index off. @default 10000 */
-  annThreshold: z.coerce.number().int().min(0).default(10_000),
+  /** Spaces with at least this many memories search through their HNSW index; 0 turns the index off. @default {@link DEFAULT_ANN_THRESHOLD} (10000) */
+  annThreshold: z.coerce.number().int().min(0).default(DEFAULT_ANN_THRESHOLD),
   /**
    * Most spaces open at once; the least recently used is closed past it. Each open space holds
    * about 3 file descriptors, so keep it well under `ulimit -n`. @default 256

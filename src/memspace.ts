@@ -15,7 +15,7 @@ import { ShareService } from './engine/share-service.js';
 import { SpaceRegistry } from './engine/space-registry.js';
 import { SpaceTransfer } from './engine/space-transfer.js';
 import { DefaultEmbedderProvider } from './embed/embedder-provider.js';
-import type { Backend } from './core/ports/catalog-store.js';
+import type { Backend } from './core/ports/backend.js';
 import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
 
 /**
@@ -99,9 +99,9 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
       ...(config.openaiBaseUrl !== undefined && { openai: { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey } }),
     });
   const embeddings = new SpaceEmbeddings(embedders);
-  const spaces = new SpaceService(gate, backend, embeddings, (space) => sweeper.sweepSpace(space));
+  const spaces = new SpaceService(gate, backend.spaces, embeddings, (space) => sweeper.sweepSpace(space));
   const memories = new MemoryService(gate, embeddings);
-  const shares = new ShareService(backend, gate);
+  const shares = new ShareService(backend.shares, backend.spaces, gate);
   await spaces.ensureDefault();
   return {
     config,
@@ -112,12 +112,12 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     memories,
     search: new SearchService(gate, embeddings, shares),
     transfer: new SpaceTransfer(gate, embeddings, spaces, memories),
-    keys: new KeyService(backend, now),
+    keys: new KeyService(backend.keys, now),
     shares,
     changes: new ChangeFeed(gate, backend.changeBell),
     health: new HealthService(gate),
     sweeper,
-    lifecycle: new SpaceLifecycle(gate),
+    lifecycle: new SpaceLifecycle(gate, backend),
     async close() {
       await sweeper.stop();
       await registry.close();
@@ -133,9 +133,5 @@ async function openBackend(config: Config): Promise<Backend> {
     const { PostgresBackend } = await import('./store/postgres/postgres-backend.js');
     return PostgresBackend.connect({ url: config.pgUrl!, poolSize: config.pgPoolSize, annThreshold: config.annThreshold });
   }
-  return new SqliteBackend({
-    dataDir: config.dataDir,
-    sync: config.sync,
-    annThreshold: config.annThreshold === 0 ? Number.POSITIVE_INFINITY : config.annThreshold,
-  });
+  return new SqliteBackend({ dataDir: config.dataDir, sync: config.sync, annThreshold: config.annThreshold });
 }

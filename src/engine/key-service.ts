@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MemspaceError } from '../core/errors.js';
 import { holds, KeyCreateSchema, ROOT_GRANT, type Grant } from '../core/grants.js';
 import { uuidv7 } from '../core/ids.js';
-import type { Backend, KeyRecord } from '../core/ports/catalog-store.js';
+import type { KeyRecord, KeyStore } from '../core/ports/key-store.js';
 import { parseWith } from '../core/validate.js';
 import { iso, type CreatedKey, type KeyView } from '../core/views.js';
 import { LOCAL_PRINCIPAL, type CallContext, type Principal } from './access-guard.js';
@@ -16,7 +16,7 @@ const MIN_SECRET_LENGTH = 24;
  */
 export class KeyService {
   constructor(
-    private readonly backend: Backend,
+    private readonly keys: KeyStore,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -26,7 +26,7 @@ export class KeyService {
    * undefined when keys already exist.
    */
   async ensureRootKey(given?: string): Promise<string | undefined> {
-    if ((await this.backend.listKeys()).length > 0) return undefined;
+    if ((await this.keys.list()).length > 0) return undefined;
     if (given !== undefined && given.length < MIN_SECRET_LENGTH) {
       throw new MemspaceError('VALIDATION_FAILED', `the root key must be at least ${MIN_SECRET_LENGTH} characters`, {
         issues: [{ path: 'MEMSPACE_ROOT_KEY', message: 'too short' }],
@@ -54,14 +54,14 @@ export class KeyService {
   /** The keys the caller administers (every grant held by its admin grants), oldest first. */
   async list(call: CallContext = {}): Promise<KeyView[]> {
     const by = call.principal ?? LOCAL_PRINCIPAL;
-    return (await this.backend.listKeys()).filter((k) => administers(by, k)).map(view);
+    return (await this.keys.list()).filter((k) => administers(by, k)).map(view);
   }
 
   /** Revokes a key at once; `NOT_FOUND` for an unknown key or one the caller does not administer. */
   async revoke(id: string, call: CallContext = {}): Promise<void> {
     const by = call.principal ?? LOCAL_PRINCIPAL;
-    const key = (await this.backend.listKeys()).find((k) => k.id === id && k.revokedAt === null);
-    if (key === undefined || !administers(by, key) || !(await this.backend.revokeKey(id, this.now()))) {
+    const key = (await this.keys.list()).find((k) => k.id === id && k.revokedAt === null);
+    if (key === undefined || !administers(by, key) || !(await this.keys.revoke(id, this.now()))) {
       throw new MemspaceError('NOT_FOUND', `key ${id} not found`, { id });
     }
   }
@@ -69,7 +69,7 @@ export class KeyService {
   /** The principal a secret stands for; `UNAUTHENTICATED` for an unknown or revoked key. */
   async authenticate(secret: string): Promise<Principal> {
     const hash = sha256(secret);
-    const key = await this.backend.findKeyByHash(hash);
+    const key = await this.keys.findByHash(hash);
     // The look-up is by hash, so timing reveals nothing of the secret; compare again in constant time anyway.
     if (key === undefined || key.revokedAt !== null || !timingSafeEqual(Buffer.from(key.hash, 'hex'), Buffer.from(hash, 'hex'))) {
       throw new MemspaceError('UNAUTHENTICATED', 'unknown or revoked API key');
@@ -87,7 +87,7 @@ export class KeyService {
       createdAt: this.now(),
       revokedAt: null,
     };
-    await this.backend.createKey(record);
+    await this.keys.create(record);
     return record;
   }
 }

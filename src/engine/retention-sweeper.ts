@@ -111,7 +111,7 @@ export class RetentionSweeper {
     } else {
       let after: string | undefined;
       for (;;) {
-        const page = await this.registry.backend.listSpaces({ after, limit: 500 });
+        const page = await this.registry.backend.spaces.list({ after, limit: 500 });
         for (const record of page) await visit(record);
         if (page.length < 500) break;
         after = page[page.length - 1]!.name;
@@ -128,7 +128,7 @@ export class RetentionSweeper {
    */
   async tick(): Promise<SweepReport> {
     const report = await this.sweep({ onlyOpen: true });
-    const page = await this.registry.backend.listSpaces({ after: this.closedCursor, limit: CLOSED_PER_TICK });
+    const page = await this.registry.backend.spaces.list({ after: this.closedCursor, limit: CLOSED_PER_TICK });
     this.closedCursor = page.length < CLOSED_PER_TICK ? undefined : page[page.length - 1]!.name;
     for (const record of page) {
       if (record.state === 'archived' || this.registry.isOpen(record.name)) continue;

@@ -1,4 +1,5 @@
 import { andFilters, MATCH_ALL, type FilterNode } from '../core/filter.js';
+import type { SpaceReads } from '../core/ports/space-store.js';
 import { rankHits } from '../core/ranking.js';
 import { SearchRequestSchema, type SearchRequest } from '../core/schemas.js';
 import { spaceKey, validateSpaceName } from '../core/space-name.js';
@@ -80,44 +81,50 @@ export class SearchService {
     await this.gate.use(space, 'read', call, ({ store }) => store.settleIndex());
   }
 
-  /** One search of an open space: embed the query, fetch both candidate lists, rank, read the hits. */
+  /**
+   * One search of an open space: embed the query, then in one read session (one transaction on
+   * PostgreSQL, one snapshot everywhere) fetch both candidate lists, rank them, read the hits and
+   * their relations. The session awaits nothing but its own reads.
+   */
   private async searchOpen({ record, store }: SpaceHandle, req: SearchRequest): Promise<SearchHit[]> {
     const combined = andFilters(req.filter, scopeFilter(req), tagsFilter(req.tags, req.tagsMatch));
     // Expiry is left to the store, which checks it without scanning every row.
     const filter: FilterNode | undefined = combined === MATCH_ALL || (combined.kind === 'and' && combined.nodes.length === 0) ? undefined : combined;
     const now = this.gate.now();
-    const useVector = req.mode !== 'keyword';
     const useKeyword = req.mode !== 'vector' && req.query !== undefined;
     const candidates = req.mode === 'hybrid' ? Math.max(req.limit * HYBRID_OVERFETCH, MIN_HYBRID_CANDIDATES) : req.limit;
-    const queryVector = useVector ? (await this.embeddings.vectorsFor(record, [{ text: req.query ?? '', given: req.embedding }]))[0]! : undefined;
-    const [vectorHits, keywordHits]: [ScoredId[], ScoredId[]] = await Promise.all([
-      queryVector ? store.vectorSearch(queryVector, filter, candidates, now, { exact: req.exact }) : [],
-      useKeyword ? store.keywordSearch(req.query!, filter, candidates, now) : [],
-    ]);
-    // Keyword-only candidates get their true cosine too, so the union is scored exactly.
-    const vectorIds = new Set(vectorHits.map((h) => h.id));
-    const unscored = keywordHits.filter((h) => !vectorIds.has(h.id)).map((h) => h.id);
-    const cosines = queryVector && unscored.length > 0 ? await store.vectorScores(queryVector, unscored) : new Map<string, number>();
-    const ranked = rankHits(vectorHits, useKeyword ? keywordHits : undefined, cosines, req);
-    // Only the hits returned are read in full.
-    const byId = new Map((await store.getMemories(ranked.map((r) => r.id), { embeddings: false })).map((m) => [m.id, m]));
-    const results = ranked.flatMap((r): SearchHit[] => {
-      const memory = byId.get(r.id);
-      if (memory === undefined) return []; // deleted between ranking and reading
-      return [{ memory: memoryView(memory), score: r.score, scores: { ...(r.vector !== undefined && { vector: r.vector }), ...(r.keyword !== undefined && { keyword: r.keyword }) } }];
+    const queryVector = req.mode === 'keyword' ? undefined : (await this.embeddings.vectorsFor(record, [{ text: req.query ?? '', given: req.embedding }]))[0]!;
+    const results = await store.read(async (reads) => {
+      const [vectorHits, keywordHits]: [ScoredId[], ScoredId[]] = await Promise.all([
+        queryVector ? reads.vectorSearch(queryVector, filter, candidates, now, { exact: req.exact }) : [],
+        useKeyword ? reads.keywordSearch(req.query!, filter, candidates, now) : [],
+      ]);
+      // Keyword-only candidates get their true cosine too, so the union is scored exactly.
+      const vectorIds = new Set(vectorHits.map((h) => h.id));
+      const unscored = keywordHits.filter((h) => !vectorIds.has(h.id)).map((h) => h.id);
+      const cosines = queryVector && unscored.length > 0 ? await reads.vectorScores(queryVector, unscored) : new Map<string, number>();
+      const ranked = rankHits(vectorHits, useKeyword ? keywordHits : undefined, cosines, req);
+      // Only the hits returned are read in full.
+      const byId = new Map((await reads.getMemories(ranked.map((r) => r.id), { embeddings: false })).map((m) => [m.id, m]));
+      const hits = ranked.flatMap((r): SearchHit[] => {
+        const memory = byId.get(r.id);
+        if (memory === undefined) return []; // deleted between ranking and reading
+        return [{ memory: memoryView(memory), score: r.score, scores: { ...(r.vector !== undefined && { vector: r.vector }), ...(r.keyword !== undefined && { keyword: r.keyword }) } }];
+      });
+      if (req.expand) await expand(reads, hits);
+      return hits;
     });
     store.recordAccess(results.map((r) => r.memory.id), now);
-    if (req.expand) await expand({ record, store }, results);
     return results;
   }
 }
 
 /** Attaches to each hit the memories one relation away, in either direction. */
-async function expand({ store }: SpaceHandle, results: SearchHit[]): Promise<void> {
+async function expand(reads: SpaceReads, results: SearchHit[]): Promise<void> {
   const ids = results.map((r) => r.memory.id);
-  const relations = await store.listRelations(ids, 'both', undefined);
+  const relations = await reads.listRelations(ids, 'both', undefined);
   const others = new Set(relations.flatMap((r) => [r.from, r.to]));
-  const byId = new Map((await store.getMemories([...others], { embeddings: false })).map((m) => [m.id, m]));
+  const byId = new Map((await reads.getMemories([...others], { embeddings: false })).map((m) => [m.id, m]));
   for (const hit of results) {
     hit.related = relations.flatMap((r) => {
       if (r.from !== hit.memory.id && r.to !== hit.memory.id) return [];

@@ -1,7 +1,8 @@
 import { MemspaceError } from '../core/errors.js';
 import { allows, ShareInputSchema } from '../core/grants.js';
 import { uuidv7 } from '../core/ids.js';
-import type { Backend, ShareRecord } from '../core/ports/catalog-store.js';
+import type { ShareRecord, ShareStore } from '../core/ports/share-store.js';
+import type { SpaceCatalog } from '../core/ports/space-catalog.js';
 import { spaceKey, validateSpaceName } from '../core/space-name.js';
 import { parseWith } from '../core/validate.js';
 import { iso, type ShareView } from '../core/views.js';
@@ -22,7 +23,8 @@ export interface ReadAccess {
  */
 export class ShareService {
   constructor(
-    private readonly backend: Backend,
+    private readonly shares: ShareStore,
+    private readonly spaces: Pick<SpaceCatalog, 'get'>,
     private readonly gate: SpaceGate,
   ) {}
 
@@ -50,7 +52,7 @@ export class ShareService {
       createdAt: this.gate.now(),
       createdBy: principal.keyId,
     };
-    await this.backend.createShare(share);
+    await this.shares.create(share);
     await this.gate.record(record.name, { action: 'share.create', ids: [share.id], details: { to: spec.to, tags: share.tags } }, call);
     return view(share);
   }
@@ -59,14 +61,14 @@ export class ShareService {
   async list(space: string, call: CallContext = {}): Promise<ShareView[]> {
     await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'admin', call);
     const record = await this.spaceRecord(space);
-    return (await this.backend.listShares(record.name)).map(view);
+    return (await this.shares.list(record.name)).map(view);
   }
 
   /** Deletes a share of `space`; `NOT_FOUND` when there is none with that id. */
   async delete(space: string, id: string, call: CallContext = {}): Promise<void> {
     await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'admin', call);
     const record = await this.spaceRecord(space);
-    if (!(await this.backend.deleteShare(record.name, id))) throw new MemspaceError('NOT_FOUND', `share ${id} not found in this space`, { id });
+    if (!(await this.shares.delete(record.name, id))) throw new MemspaceError('NOT_FOUND', `share ${id} not found in this space`, { id });
     await this.gate.record(record.name, { action: 'share.delete', ids: [id], details: null }, call);
   }
 
@@ -76,9 +78,9 @@ export class ShareService {
    */
   async readAccess(principal: Principal, space: string): Promise<ReadAccess> {
     if (allows(this.gate.guard.roleIn(principal, space), 'read')) return { via: null, tags: null };
-    const record = await this.backend.getSpace(space);
+    const record = await this.spaces.get(space);
     if (record !== undefined && record.isolation !== 'strict') {
-      const usable = (await this.backend.listShares(record.name)).filter(
+      const usable = (await this.shares.list(record.name)).filter(
         (s) => (s.toKey !== null && s.toKey === principal.keyId) || (s.toSpace !== null && this.gate.guard.canSee(principal, s.toSpace)),
       );
       // The widest share wins: one without tags reads everything.
@@ -90,7 +92,7 @@ export class ShareService {
   }
 
   private async spaceRecord(space: string) {
-    const record = await this.backend.getSpace(validateSpaceName(space));
+    const record = await this.spaces.get(validateSpaceName(space));
     if (record === undefined) throw new MemspaceError('SPACE_NOT_FOUND', `space "${space}" not found`, { space });
     return record;
   }

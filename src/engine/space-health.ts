@@ -36,7 +36,7 @@ export class HealthService {
     const stats = this.registry.stats();
     let ready = true;
     try {
-      await this.registry.backend.listSpaces({ limit: 1 });
+      await this.registry.backend.spaces.list({ limit: 1 });
     } catch {
       ready = false;
     }
@@ -82,7 +82,7 @@ export class HealthService {
       };
     }
     try {
-      const figures = await this.registry.backend.inspectSpace(record);
+      const figures = await this.registry.backend.spaces.inspect(record);
       return {
         ...base,
         state: this.closedState(record),

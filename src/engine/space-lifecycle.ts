@@ -1,5 +1,7 @@
 import { spaceView, type ArchiveResult, type Space } from '../core/views.js';
+import type { Backend } from '../core/ports/backend.js';
 import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import { archiverOf } from './archiving.js';
 import type { SpaceGate } from './space-gate.js';
 import type { SpaceRegistry } from './space-registry.js';
 
@@ -11,7 +13,11 @@ import type { SpaceRegistry } from './space-registry.js';
 export class SpaceLifecycle {
   private readonly registry: SpaceRegistry;
 
-  constructor(private readonly gate: SpaceGate) {
+  constructor(
+    private readonly gate: SpaceGate,
+    /** Whether the backend can pack a space away: asked before anything is written. */
+    private readonly backend: Pick<Backend, 'archiver'>,
+  ) {
     this.registry = gate.registry;
   }
 
@@ -19,6 +25,7 @@ export class SpaceLifecycle {
   async archive(name: string, call: CallContext = {}): Promise<ArchiveResult> {
     await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, name, 'admin', call);
     const record = await this.registry.record(name);
+    archiverOf(this.backend, 'archive', record.name); // refused before the trail says it was attempted
     // Written before the archive is made, so the entry is part of it; should archiving then
     // fail, the trail says an archive was attempted, which is true.
     await this.gate.record(record.name, { action: 'space.archive', ids: [], details: null }, call);
@@ -29,6 +36,7 @@ export class SpaceLifecycle {
   /** Restores an archived space into its directory (admins only); the space is `idle` until used. */
   async restore(name: string, call: CallContext = {}): Promise<Space> {
     await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, name, 'admin', call);
+    archiverOf(this.backend, 'restore', (await this.registry.record(name)).name);
     await this.registry.restore(name);
     await this.gate.record(name, { action: 'space.restore', ids: [], details: null }, call);
     return spaceView(await this.registry.record(name));

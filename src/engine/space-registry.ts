@@ -1,8 +1,10 @@
-import { isMemspaceError, MemspaceError } from '../core/errors.js';
-import type { Backend } from '../core/ports/catalog-store.js';
+import { MemspaceError } from '../core/errors.js';
+import type { Backend } from '../core/ports/backend.js';
 import type { SpaceStore } from '../core/ports/space-store.js';
 import { DEFAULT_SPACE, spaceKey, validateSpaceName } from '../core/space-name.js';
 import type { SpaceRecord } from '../core/types.js';
+import { archiverOf } from './archiving.js';
+import { OpenFailures } from './open-failures.js';
 
 /** What code holds while it works on one space: the space's record and its storage. */
 export interface SpaceHandle {
@@ -70,11 +72,6 @@ interface OpenEntry {
   drained: (() => void)[];
 }
 
-interface OpenFailure {
-  message: string;
-  damaged: boolean;
-}
-
 const noop = (): void => undefined;
 
 /**
@@ -93,7 +90,7 @@ export class SpaceRegistry {
   /** Archive or restore in progress per space; uses wait for it. */
   private readonly busy = new Map<string, Promise<unknown>>();
   /** Last open failure per space, cleared by the next successful open. */
-  private readonly failures = new Map<string, OpenFailure>();
+  private readonly failures: OpenFailures;
   private readonly maxOpen: number;
   private readonly pinned: Set<string>;
   private readonly idleTimeoutMs: number;
@@ -113,6 +110,7 @@ export class SpaceRegistry {
     this.now = options.now ?? Date.now;
     this.autoRestore = options.autoRestore ?? false;
     this.onOpen = options.onOpen;
+    this.failures = new OpenFailures(backend.spaces);
   }
 
   /** Number of spaces whose storage is open. */
@@ -137,14 +135,12 @@ export class SpaceRegistry {
 
   /** Why the last open of this space in this process failed; undefined when it did not (or it opened since). */
   damageOf(name: string): string | undefined {
-    return this.failures.get(spaceKey(name))?.message;
+    return this.failures.reasonOf(name);
   }
 
   /** Spaces whose last open in this process found their storage damaged. */
   damagedCount(): number {
-    let n = 0;
-    for (const failure of this.failures.values()) if (failure.damaged) n += 1;
-    return n;
+    return this.failures.damagedCount();
   }
 
   /** The catalogue record of a space; `INVALID_SPACE` or `SPACE_NOT_FOUND` otherwise. */
@@ -208,7 +204,7 @@ export class SpaceRegistry {
 
   /**
    * Archives a space: waits for its current users, closes it and moves its storage into one
-   * compressed file (`Backend.archiveSpace`); uses arriving meanwhile wait and then see it
+   * compressed file (`Archiver.archive`); uses arriving meanwhile wait and then see it
    * archived. `VALIDATION_FAILED` for a pinned space, `CONFLICT` when already archived. Must
    * not be called from inside a use of the same space, which it would wait for.
    */
@@ -223,14 +219,17 @@ export class SpaceRegistry {
     return this.exclusive(key, async () => {
       const record = await this.lookup(name);
       await this.closeSpace(record.name);
-      return this.backend.archiveSpace(record.name);
+      return archiverOf(this.backend, 'archive', record.name).archive(record.name);
     });
   }
 
-  /** Restores an archived space to `idle` (`Backend.restoreSpace`); `CONFLICT` when it is not archived. */
+  /** Restores an archived space to `idle` (`Archiver.restore`); `CONFLICT` when it is not archived. */
   async restore(name: string): Promise<void> {
     const key = spaceKey(validateSpaceName(name, { allowSystem: true }));
-    await this.exclusive(key, async () => this.backend.restoreSpace((await this.lookup(name)).name));
+    await this.exclusive(key, async () => {
+      const record = await this.lookup(name);
+      await archiverOf(this.backend, 'restore', record.name).restore(record.name);
+    });
   }
 
   /**
@@ -303,7 +302,7 @@ export class SpaceRegistry {
         if (!this.autoRestore) throw new MemspaceError('SPACE_ARCHIVED', `space "${record.name}" is archived`, { space: record.name });
         await this.exclusive(key, async () => {
           const current = await this.lookup(record.name);
-          if (current.state === 'archived') await this.backend.restoreSpace(current.name);
+          if (current.state === 'archived') await archiverOf(this.backend, 'restore', current.name).restore(current.name);
         });
         continue;
       }
@@ -330,51 +329,23 @@ export class SpaceRegistry {
     await this.closing.get(key); // the previous store of this space lets go of its files first
     let store: SpaceStore;
     try {
-      store = await this.backend.openSpace(entry.record);
+      store = await this.backend.spaces.open(entry.record);
     } catch (error) {
       this.counters.openFailures += 1;
-      throw await this.openFailed(entry.record, error);
+      throw await this.failures.storageFailed(entry.record, error);
     }
     try {
-      this.failures.delete(key);
-      if (entry.record.state === 'damaged') {
-        // It opens again (repaired, or the failure passed): back to idle, updatedAt untouched.
-        const next: SpaceRecord = { ...entry.record, state: 'idle' };
-        await this.backend.updateSpace(next);
-        entry.record = next;
-      }
+      entry.record = await this.failures.opened(entry.record);
       await this.onOpen?.({ record: entry.record, store });
     } catch (error) {
       this.counters.openFailures += 1;
-      this.failures.set(key, { message: error instanceof Error ? error.message : String(error), damaged: false });
+      this.failures.openHookFailed(entry.record.name, error);
       await store.close().catch(noop);
       throw error;
     }
     this.counters.opens += 1;
     entry.store = store;
     return store;
-  }
-
-  /** Records an open failure; a damaged space is marked `damaged` in the catalogue. Returns the error to throw. */
-  private async openFailed(record: SpaceRecord, error: unknown): Promise<unknown> {
-    const damaged = isMemspaceError(error) && error.details?.['damaged'] === true;
-    const message = error instanceof Error ? error.message : String(error);
-    this.failures.set(spaceKey(record.name), { message, damaged });
-    if (!damaged) return error;
-    if (record.state !== 'damaged') {
-      try {
-        await this.backend.updateSpace({ ...record, state: 'damaged' });
-      } catch {
-        // The mark is for operators; failing to write it must not hide the error itself.
-      }
-    }
-    const reason = (error as MemspaceError).details?.['reason'];
-    return new MemspaceError(
-      'BACKEND_UNAVAILABLE',
-      `space "${record.name}" cannot be opened: its storage is damaged`,
-      { space: record.name, damaged: true, ...(typeof reason === 'string' && { reason }) },
-      { cause: error },
-    );
   }
 
   private release(entry: OpenEntry, touch: boolean): void {
@@ -420,7 +391,7 @@ export class SpaceRegistry {
   }
 
   private async lookup(name: string): Promise<SpaceRecord> {
-    const record = await this.backend.getSpace(name);
+    const record = await this.backend.spaces.get(name);
     if (record === undefined) throw new MemspaceError('SPACE_NOT_FOUND', `space "${name}" not found`, { space: name });
     return record;
   }

@@ -2,7 +2,7 @@ import { canonicalJson } from '../core/audit.js';
 import { definedOnly } from '../core/defined.js';
 import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { MemspaceError } from '../core/errors.js';
-import type { Backend } from '../core/ports/catalog-store.js';
+import type { SpaceCatalog } from '../core/ports/space-catalog.js';
 import { AuditEventSchema, AuditQuerySchema, SpaceCreateSchema, SpacePatchSchema } from '../core/schemas.js';
 import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
 import type { AuditVerification, JsonObject, SpaceRecord } from '../core/types.js';
@@ -32,7 +32,7 @@ const LIST_SCAN_PAGE = 1000;
 export class SpaceService {
   constructor(
     private readonly gate: SpaceGate,
-    private readonly catalog: Backend,
+    private readonly catalog: SpaceCatalog,
     private readonly embeddings: SpaceEmbeddings,
     /** Called after a space's retention was shortened or set, so that it applies at once (the sweeper). */
     private readonly onRetentionChange?: (space: string) => Promise<unknown>,
@@ -40,7 +40,7 @@ export class SpaceService {
 
   /** Creates the `default` space if it does not exist yet; opens nothing. */
   async ensureDefault(): Promise<void> {
-    if ((await this.catalog.getSpace(DEFAULT_SPACE)) !== undefined) return;
+    if ((await this.catalog.get(DEFAULT_SPACE)) !== undefined) return;
     try {
       await this.create({ name: DEFAULT_SPACE, description: 'The space used when a request names none.' });
     } catch (error) {
@@ -70,7 +70,7 @@ export class SpaceService {
       updatedAt: now,
       state: 'idle',
     };
-    await this.catalog.createSpace(record);
+    await this.catalog.create(record);
     return spaceView(record);
   }
 
@@ -84,7 +84,7 @@ export class SpaceService {
     const items: Space[] = [];
     let after = query.cursor;
     for (;;) {
-      const rows = await this.catalog.listSpaces({ prefix: query.prefix, after, limit: LIST_SCAN_PAGE });
+      const rows = await this.catalog.list({ prefix: query.prefix, after, limit: LIST_SCAN_PAGE });
       for (const record of rows) {
         if (!this.gate.guard.canSee(principal, record.name)) continue;
         // One visible space past the page says there is a next page; it is not shown.
@@ -128,7 +128,7 @@ export class SpaceService {
     await this.gate.use(name, 'admin', call, ({ store }) =>
       store.appendAudit({ action: 'space.update', ids: [], details: { fields } }, this.gate.writeContext(call, next.updatedAt)),
     );
-    await this.catalog.updateSpace(next);
+    await this.catalog.update(next);
     this.gate.registry.refresh(next);
     const shorter = next.retentionDays !== null && (current.retentionDays === null || next.retentionDays < current.retentionDays);
     if (shorter) await this.onRetentionChange?.(next.name);
@@ -143,7 +143,7 @@ export class SpaceService {
       throw new MemspaceError('VALIDATION_FAILED', 'the default space cannot be deleted', { issues: [{ path: 'space', message: 'default space' }] });
     }
     await this.gate.registry.closeSpace(record.name);
-    if (!(await this.catalog.deleteSpace(record.name))) {
+    if (!(await this.catalog.delete(record.name))) {
       throw new MemspaceError('SPACE_NOT_FOUND', `space "${name}" not found`, { space: name });
     }
   }

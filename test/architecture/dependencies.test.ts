@@ -25,7 +25,7 @@ function imports(): [string, string][] {
 
 const layer = (file: string): string => file.split('/')[0]!;
 
-describe('dependency direction (CONVENTIONS.md 12)', () => {
+describe('dependency direction (docs/architecture.md)', () => {
   const all = imports();
 
   it('finds the imports it checks', () => {
@@ -47,6 +47,19 @@ describe('dependency direction (CONVENTIONS.md 12)', () => {
     for (const l of ['store', 'embed']) {
       expect(all.filter(([from, to]) => layer(from) === l && !['core', l].includes(layer(to)))).toEqual([]);
     }
+  });
+
+  it('no store backend imports another backend; store/common imports only core and itself', () => {
+    const backendOf = (file: string): string | undefined => /^store\/([^/]+)\//.exec(file)?.[1];
+    const store = all.filter(([from]) => layer(from) === 'store');
+    const backends = new Set(store.map(([from]) => backendOf(from)));
+    expect([...backends].sort()).toEqual(['common', 'postgres', 'sqlite']);
+    const crossing = store.filter(([from, to]) => {
+      const [a, b] = [backendOf(from), backendOf(to)];
+      return a !== 'common' && b !== undefined && b !== 'common' && a !== b;
+    });
+    expect(crossing).toEqual([]);
+    expect(store.filter(([from, to]) => backendOf(from) === 'common' && layer(to) !== 'core' && backendOf(to) !== 'common')).toEqual([]);
   });
 
   it('compat/mem0 imports only core, engine, embed, itself and the Memspace type; never server', () => {
@@ -78,6 +91,17 @@ describe('dependency direction (CONVENTIONS.md 12)', () => {
     expect(mcp.length).toBeGreaterThan(0);
     const allowed = (to: string): boolean => ['core', 'engine', 'mcp'].includes(layer(to)) || to === 'memspace.js';
     expect(mcp.filter(([, to]) => !allowed(to))).toEqual([]);
+  });
+
+  it('front-ends never reach around the engine: no registry, no store, and no role check of their own', () => {
+    const FRONT_ENDS = ['server', 'mcp', 'compat', 'cli'];
+    const front = all.filter(([from]) => FRONT_ENDS.includes(layer(from)));
+    expect(front.length).toBeGreaterThan(0);
+    expect(front.filter(([, to]) => to === 'engine/space-registry.ts' || layer(to) === 'store')).toEqual([]);
+    // The one guard: roleIn, allows and holds decide access; only the engine may call them.
+    const files = [...new Set(front.map(([from]) => from))];
+    const checking = files.filter((file) => /import \{[^}]*\b(roleIn|allows|holds)\b[^}]*\} from '(?:\.\.\/)+core\/grants\.js'/.test(readFileSync(join(SRC, file), 'utf8')));
+    expect(checking).toEqual([]);
   });
 
   it('client imports only core (and itself), and no Node built-in, so it runs wherever fetch does', () => {

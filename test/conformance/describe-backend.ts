@@ -22,6 +22,7 @@ import { contextsSpec } from './specs/contexts.js';
 import { isolationSpec } from './specs/isolation.js';
 import { memoriesSpec } from './specs/memories.js';
 import { quotasRetentionSpec } from './specs/quotas-retention.js';
+import { readSessionsSpec } from './specs/read-sessions.js';
 import { relationsSpec } from './specs/relations.js';
 import { searchSpec } from './specs/search.js';
 import { spacesSpec } from './specs/spaces.js';
@@ -41,6 +42,7 @@ const SPECS: readonly Spec[] = [
   transferSpec,
   isolationSpec,
   accessSpec,
+  readSessionsSpec,
 ];
 
 /** Registers the whole conformance suite against the backend `init` starts (once for the file). */

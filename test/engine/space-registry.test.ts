@@ -27,7 +27,7 @@ function makeRegistry(options: SpaceRegistryOptions = {}): SpaceRegistry {
 }
 
 async function create(...names: string[]): Promise<void> {
-  for (const name of names) await backend.createSpace(spaceRecord(name));
+  for (const name of names) await backend.spaces.create(spaceRecord(name));
 }
 
 const touch = (r: SpaceRegistry, name: string): Promise<number> => r.use(name, async ({ store }) => (await store.stats()).memories);
@@ -163,7 +163,7 @@ describe('archived spaces', () => {
     await r.archive('cold');
     const [a, b] = await Promise.all([touch(r, 'cold'), touch(r, 'COLD')]);
     expect([a, b]).toEqual([1, 1]);
-    expect((await backend.getSpace('cold'))?.state).toBe('idle');
+    expect((await backend.spaces.get('cold'))?.state).toBe('idle');
   });
 
   it('archive waits for current users; uses arriving meanwhile wait and then see it archived', async () => {
@@ -175,7 +175,7 @@ describe('archived spaces', () => {
     const archiving = r.archive('busy');
     const late = touch(r, 'busy');
     late.catch(() => undefined);
-    expect((await backend.getSpace('busy'))?.state).toBe('idle');
+    expect((await backend.spaces.get('busy'))?.state).toBe('idle');
     hold.resolve();
     await using;
     await archiving;
@@ -198,14 +198,14 @@ describe('damaged spaces', () => {
     await r.closeSpace('bad');
     const good = join(dataDir, 'good-copy.db');
     copyFileSync(dbFile('bad'), good);
-    const updatedAt = (await backend.getSpace('bad'))!.updatedAt;
+    const updatedAt = (await backend.spaces.get('bad'))!.updatedAt;
     const fd = openSync(dbFile('bad'), 'r+');
     writeSync(fd, Buffer.alloc(100, 0x5a), 0, 100, 0);
     closeSync(fd);
 
     const failure = { code: 'BACKEND_UNAVAILABLE', details: expect.objectContaining({ space: 'bad', damaged: true }) };
     await expect(touch(r, 'bad')).rejects.toThrowError(expect.objectContaining(failure));
-    expect((await backend.getSpace('bad'))?.state).toBe('damaged');
+    expect((await backend.spaces.get('bad'))?.state).toBe('damaged');
     expect(r.damageOf('bad')).toMatch(/SQLITE_NOTADB/);
     expect(r.damagedCount()).toBe(1);
     expect(r.isOpen('bad')).toBe(false);
@@ -215,7 +215,7 @@ describe('damaged spaces', () => {
 
     copyFileSync(good, dbFile('bad'));
     expect(await touch(r, 'bad')).toBe(1);
-    expect(await backend.getSpace('bad')).toMatchObject({ state: 'idle', updatedAt });
+    expect(await backend.spaces.get('bad')).toMatchObject({ state: 'idle', updatedAt });
     expect(r.damageOf('bad')).toBeUndefined();
     expect(r.damagedCount()).toBe(0);
   });
@@ -225,7 +225,7 @@ describe('damaged spaces', () => {
     const r = makeRegistry();
     rmSync(backend.spaceDir('gone'), { recursive: true });
     await expect(touch(r, 'gone')).rejects.toThrowError(expect.objectContaining({ code: 'BACKEND_UNAVAILABLE', details: expect.objectContaining({ damaged: true }) }));
-    expect((await backend.getSpace('gone'))?.state).toBe('damaged');
+    expect((await backend.spaces.get('gone'))?.state).toBe('damaged');
   });
 });
 
@@ -302,7 +302,7 @@ describe('the issue: 5,000 spaces used in turn', () => {
     for (let i = 1; i <= 5_000; i++) {
       const name = `s${i}`;
       const t0 = performance.now();
-      await backend.createSpace(spaceRecord(name));
+      await backend.spaces.create(spaceRecord(name));
       createMs += performance.now() - t0;
       const hits = await r.use(name, async ({ store }) => {
         await store.insertMemories([memoryRow(`m${i}`, `memory of space ${i}`, i)], writeCtx());

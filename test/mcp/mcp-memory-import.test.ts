@@ -40,7 +40,7 @@ function file(name: string, lines: (object | string)[]): string {
 async function graphOf(space: string): Promise<KnowledgeGraph | undefined> {
   const ms = await openEngine(loadConfig({ dataDir }, {}));
   try {
-    if ((await ms.registry.backend.getSpace(space)) === undefined) return undefined;
+    if ((await ms.backend.spaces.get(space)) === undefined) return undefined;
     return await new SpaceGraph(ms, space).readGraph();
   } finally {
     await ms.close();

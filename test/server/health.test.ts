@@ -46,7 +46,7 @@ describe('GET /v1/health', () => {
   });
 
   it('is 503, still with the health figures and a memspace error, when the catalogue does not answer', async () => {
-    const spy = vi.spyOn(ms.registry.backend, 'listSpaces').mockRejectedValueOnce(new Error('disk gone'));
+    const spy = vi.spyOn(ms.registry.backend.spaces, 'list').mockRejectedValueOnce(new Error('disk gone'));
     try {
       const r = await call(undefined, 'GET', '/v1/health');
       expect(r.status).toBe(503);

@@ -31,13 +31,69 @@ export interface ListOptions {
 }
 
 /**
+ * The reads of one space: every read-only primitive of {@link SpaceStore} but the dump, the
+ * audit check and the figures. A store offers them one call at a time, and together in a
+ * read session ({@link SpaceStore.read}).
+ */
+export interface SpaceReads {
+  /**
+   * Memories by id, in the order asked, skipping ids that do not exist. With
+   * `embeddings: false` the records carry an empty `embedding` (search results, which never
+   * show it, skip reading the vectors).
+   */
+  getMemories(ids: readonly string[], options?: { embeddings?: boolean }): Promise<MemoryRecord[]>;
+  /** A page of memories matching the filter, ordered by insertion. */
+  listMemories(options: ListOptions): Promise<Page<MemoryRecord>>;
+  /** Counts memories matching the filter. */
+  countMemories(filter: FilterNode): Promise<number>;
+  /** History of one memory, oldest first; empty when the id never existed here. */
+  history(memoryId: string): Promise<HistoryRecord[]>;
+  /**
+   * Best `limit` memories by BM25 for `query` among those matching `filter` (all when undefined)
+   * and not expired at `now`; scores are BM25 relevance, higher is better.
+   */
+  keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]>;
+  /**
+   * Best `limit` memories by cosine similarity to the unit vector `vector` among those matching
+   * `filter` (all when undefined) and not expired at `now`. A store may answer from an
+   * approximate index unless `exact` is set; scores are exact cosines either way.
+   */
+  vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options?: { exact?: boolean }): Promise<ScoredId[]>;
+  /** Cosine similarity of the unit vector `vector` with each of these memories; ids not found are left out. */
+  vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>>;
+  /** Edges touching any of `memoryIds` in the given direction, optionally of one type. */
+  listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<RelationRecord[]>;
+  /** A context by id, content decompressed, or undefined. */
+  getContext(id: string): Promise<ContextRecord | undefined>;
+  /** Audit entries matching the query, oldest first. */
+  auditEntries(query: AuditQuery): Promise<AuditRecord[]>;
+  /** Change-feed events after `afterSeq`, oldest first. */
+  changes(afterSeq: number, limit: number): Promise<ChangeRecord[]>;
+}
+
+/**
  * The storage of one space. A backend implements these primitives; validation, embedding,
  * tenancy and ranking live once in the engine. Every mutation writes its history rows,
  * change-feed events and its one audit entry (sealed with `sealAuditEntry` of core/audit) in
  * the same transaction, so a write is acknowledged only as a whole and only once it is
  * durable, and a write that fails leaves no entry.
  */
-export interface SpaceStore {
+export interface SpaceStore extends SpaceReads {
+  /**
+   * Runs `fn` with reads that see one snapshot of the space, so that a search made of several
+   * reads (candidates, records, relations) is one consistent answer; returns what `fn` returns.
+   * `fn` should only read, and only await its reads.
+   *
+   * On PostgreSQL the session is one transaction (one connection, scoped to the space by
+   * row-level security, repeatable read); work a read starts for later, such as building the
+   * HNSW index a vector search found missing, starts once that transaction has committed.
+   * On SQLite each read is synchronous and no transaction is held across an await (the
+   * connection is shared by concurrent requests): while a session is open this store's writes
+   * wait for the next turn of the event loop, so a session that awaits only its own reads sees
+   * no write in between.
+   */
+  read<T>(fn: (reads: SpaceReads) => Promise<T>): Promise<T>;
+
   /**
    * Inserts all rows or none, with one `memory.create` audit entry for the call; an id already
    * present is `CONFLICT`. With `limits`, a call that would leave the space above
@@ -56,21 +112,8 @@ export interface SpaceStore {
    * Audit: one `memory.delete` entry listing the ids, none when nothing matched.
    */
   deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number>;
-  /**
-   * Memories by id, in the order asked, skipping ids that do not exist. With
-   * `embeddings: false` the records carry an empty `embedding` (search results, which never
-   * show it, skip reading the vectors).
-   */
-  getMemories(ids: readonly string[], options?: { embeddings?: boolean }): Promise<MemoryRecord[]>;
-  /** A page of memories matching the filter, ordered by insertion. */
-  listMemories(options: ListOptions): Promise<Page<MemoryRecord>>;
-  /** Counts memories matching the filter. */
-  countMemories(filter: FilterNode): Promise<number>;
   /** Notes that memories were read, for access counts; may be applied lazily and is not durable. */
   recordAccess(ids: readonly string[], at: number): void;
-
-  /** History of one memory, oldest first; empty when the id never existed here. */
-  history(memoryId: string): Promise<HistoryRecord[]>;
 
   /**
    * Hard-deletes (not hides) every memory whose `expiresAt` is at or before `now`, or, when
@@ -82,8 +125,6 @@ export interface SpaceStore {
 
   /** Stores a context (compressed), with a `context.create` audit entry and change event; `CONFLICT` for an id present. */
   insertContext(context: ContextRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void>;
-  /** A context by id, content decompressed, or undefined. */
-  getContext(id: string): Promise<ContextRecord | undefined>;
   /** Deletes a context (audit `context.delete`, change event); false, and no entry, when it does not exist. */
   deleteContext(id: string, ctx: WriteContext): Promise<boolean>;
 
@@ -102,26 +143,11 @@ export interface SpaceStore {
    */
   restore(chunk: DumpChunk, now: number): Promise<void>;
 
-  /**
-   * Best `limit` memories by BM25 for `query` among those matching `filter` (all when undefined)
-   * and not expired at `now`; scores are BM25 relevance, higher is better.
-   */
-  keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]>;
-  /**
-   * Best `limit` memories by cosine similarity to the unit vector `vector` among those matching
-   * `filter` (all when undefined) and not expired at `now`. A store may answer from an
-   * approximate index unless `exact` is set; scores are exact cosines either way.
-   */
-  vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options?: { exact?: boolean }): Promise<ScoredId[]>;
   /** Waits until the approximate index has caught up with every change so far (tests, benchmarks). */
   settleIndex(): Promise<void>;
-  /** Cosine similarity of the unit vector `vector` with each of these memories; ids not found are left out. */
-  vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>>;
 
   /** Adds an edge (audit: `relation.create`); `NOT_FOUND` if either end is missing, `CONFLICT` for a duplicate id. */
   insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void>;
-  /** Edges touching any of `memoryIds` in the given direction, optionally of one type. */
-  listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<RelationRecord[]>;
   /** Deletes an edge (audit: `relation.delete`); false, and no entry, when it does not exist. */
   deleteRelation(id: string, ctx: WriteContext): Promise<boolean>;
 
@@ -130,13 +156,9 @@ export interface SpaceStore {
    * mutation of this store (a denied request, a cross-space read, a share change).
    */
   appendAudit(entry: AuditEvent, ctx: WriteContext): Promise<void>;
-  /** Audit entries matching the query, oldest first. */
-  auditEntries(query: AuditQuery): Promise<AuditRecord[]>;
   /** Recomputes the whole audit hash chain and reports the first entry at fault, if any. */
   verifyAudit(): Promise<AuditVerification>;
 
-  /** Change-feed events after `afterSeq`, oldest first. */
-  changes(afterSeq: number, limit: number): Promise<ChangeRecord[]>;
   /** Storage figures for health and status; cheap (counters, not scans). */
   stats(): Promise<SpaceStats>;
   /** Checks the storage's own integrity (for SQLite, `PRAGMA integrity_check`); returns problems found. */

@@ -1,113 +1,29 @@
 /**
  * A space's full dump, page by page, and its restore: rows of a part in their own sequence,
- * and the same rows written back verbatim (ids, times, history, audit hashes) with change
- * events so subscribers follow. The Postgres twin of the embedded store's space-dump.ts.
+ * and the same rows written back verbatim (ids, times). What a restore records besides its
+ * rows (change events, history, audit) is the mutation recorder's.
  */
-import { type AuditTextRow, auditFromTextRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
-import type { ContextRecord, DumpChunk, JsonObject } from '../../core/types.js';
-import { decodeContext, type EncodedContext, encodeContext } from '../sqlite/context-codec.js';
-import {
-  historyFromRow,
-  type HistoryRow,
-  INSERT_MEMORIES_SQL,
-  MEMORY_COLUMNS,
-  memoryFromRow,
-  memoryJson,
-  type MemoryRow,
-  parseVector,
-  relationFromRow,
-  type RelationRow,
-  vectorText,
-} from './pg-rows.js';
+import type { DumpChunk } from '../../core/types.js';
+import type { PreparedContext } from '../common/context-codec.js';
+import { checkDumpRequest, decodeDumpRows, type DumpPart, takePage } from '../common/pages.js';
+import { CONTEXT_COLUMNS, fromRow, INSERT_MEMORIES_SQL, MEMORY_COLUMNS, memoryJson, vectorText } from './space-rows.js';
 import type { Db, SpaceWrite } from './space-tx.js';
-
-/** One part of a dump. */
-export type DumpPart = keyof DumpChunk;
 
 /** Each part's rows, in its own sequence. */
 const PAGE_SQL: Readonly<Record<DumpPart, string>> = {
   memories: `SELECT ${MEMORY_COLUMNS}, m.embedding::text AS embedding FROM memories m WHERE m.space_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`,
   history: 'SELECT * FROM history WHERE space_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
   relations: 'SELECT * FROM relations WHERE space_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-  contexts: `SELECT seq, id, content, summary, metadata, embedding::text AS embedding, created_at, original_bytes, stored_bytes
-    FROM contexts WHERE space_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+  contexts: `SELECT ${CONTEXT_COLUMNS} FROM contexts WHERE space_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
   audit: 'SELECT * FROM audit WHERE space_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
 };
 
-/** A `contexts` row as the dump reads it. */
-export interface ContextRow {
-  seq: number;
-  id: string;
-  content: Buffer;
-  summary: string;
-  metadata: JsonObject;
-  embedding: string;
-  created_at: number;
-  original_bytes: number;
-  stored_bytes: number;
-}
-
-/** The context a row holds, decompressed. */
-export async function contextFromRow(r: Omit<ContextRow, 'seq'>): Promise<ContextRecord> {
-  return {
-    id: r.id,
-    content: await decodeContext(r.content),
-    summary: r.summary,
-    metadata: r.metadata,
-    embedding: parseVector(r.embedding),
-    createdAt: r.created_at,
-    originalBytes: r.original_bytes,
-    storedBytes: r.stored_bytes,
-  };
-}
-
-/**
- * Reads rows of `part` after seq `after`, oldest first, in one statement (one snapshot). One
- * row more than asked tells whether a next page exists, so the last page says `next: null`.
- */
+/** Reads and decodes rows of `part` after seq `after`, oldest first, in one statement (one snapshot). */
 export async function readDumpPage(db: Db, spaceId: string, part: DumpPart, after: number, limit: number): Promise<{ chunk: DumpChunk; next: number | null }> {
-  const sql = PAGE_SQL[part];
-  if (sql === undefined) throw new MemspaceError('VALIDATION_FAILED', `unknown dump part ${String(part)}`);
-  if (!Number.isSafeInteger(limit) || limit < 1 || !Number.isSafeInteger(after)) {
-    throw new MemspaceError('VALIDATION_FAILED', 'a dump page needs an integer cursor and a positive integer limit', { after, limit });
-  }
-  const rows = (await db.query<{ seq: number }>(sql, [spaceId, after, limit + 1])).rows;
-  const more = rows.length > limit;
-  const page = more ? rows.slice(0, limit) : rows;
-  const next = more ? page[page.length - 1]!.seq : null;
-  switch (part) {
-    case 'memories':
-      return { chunk: { memories: (page as MemoryRow[]).map(memoryFromRow) }, next };
-    case 'history':
-      return { chunk: { history: (page as HistoryRow[]).map(historyFromRow) }, next };
-    case 'relations':
-      return { chunk: { relations: (page as RelationRow[]).map(relationFromRow) }, next };
-    case 'audit':
-      return { chunk: { audit: (page as AuditTextRow[]).map(auditFromTextRow) }, next };
-    case 'contexts':
-      return { chunk: { contexts: await Promise.all((page as ContextRow[]).map(contextFromRow)) }, next };
-  }
-}
-
-/** A context with its text compressed, ready for {@link writeContextRow}. */
-export interface PreparedContext {
-  record: ContextRecord;
-  encoded: EncodedContext;
-  /** What the row counts against `quotas.maxBytes`. */
-  payloadBytes: number;
-}
-
-/** Compresses contexts before a transaction opens, so no lock is held while brotli runs. */
-export async function prepareContexts(contexts: readonly ContextRecord[] | undefined): Promise<PreparedContext[]> {
-  return Promise.all(
-    (contexts ?? []).map(async (record) => {
-      const encoded = await encodeContext(record.content);
-      const payloadBytes =
-        encoded.storedBytes + Buffer.byteLength(record.summary, 'utf8') + Buffer.byteLength(JSON.stringify(record.metadata), 'utf8') + 4 * record.embedding.length;
-      return { record, encoded, payloadBytes };
-    }),
-  );
+  checkDumpRequest(part, after, limit);
+  const page = takePage((await db.query<{ seq: number }>(PAGE_SQL[part], [spaceId, after, limit + 1])).rows, limit);
+  return { chunk: await decodeDumpRows(part, page.rows, fromRow), next: page.next };
 }
 
 /** Inserts one prepared context with the next context seq, counting it; `CONFLICT` when its id exists. */
@@ -122,15 +38,12 @@ export async function writeContextRow(w: SpaceWrite, c: PreparedContext): Promis
   w.state.contextSeq += 1;
   w.state.contexts += 1;
   w.state.payloadBytes += c.payloadBytes;
-  w.change('context.created', r.id);
 }
 
 /**
  * Writes a chunk's rows verbatim inside the caller's write: memories, then relations (whose
- * ends must exist), contexts, history appended in the given order (new seqs, original actor and
- * time), and audit entries, which must continue this space's chain. Memories, relations and
- * contexts get a change event; nothing else is generated. Any failure throws, and the
- * transaction takes every row of the chunk back.
+ * ends must exist), then contexts. Any failure throws, and the transaction takes every row of
+ * the chunk back.
  */
 export async function writeDumpChunk(w: SpaceWrite, chunk: DumpChunk, contexts: readonly PreparedContext[]): Promise<void> {
   const memories = chunk.memories ?? [];
@@ -143,7 +56,6 @@ export async function writeDumpChunk(w: SpaceWrite, chunk: DumpChunk, contexts: 
     await w.db.query(INSERT_MEMORIES_SQL, [w.spaceId, JSON.stringify(json)]);
     w.state.memories += memories.length;
     w.state.payloadBytes += json.reduce((sum, r) => sum + (r['payload_bytes'] as number), 0);
-    for (const m of memories) w.change('memory.created', m.id);
   }
   for (const r of chunk.relations ?? []) {
     // A missing end fails the foreign key (NOT_FOUND); an id present is CONFLICT.
@@ -155,20 +67,6 @@ export async function writeDumpChunk(w: SpaceWrite, chunk: DumpChunk, contexts: 
     if (inserted.rowCount === 0) throw new MemspaceError('CONFLICT', `relation ${r.id} already exists in this space`, { id: r.id });
     w.state.relationSeq += 1;
     w.state.relations += 1;
-    w.change('relation.created', r.id);
   }
   for (const c of contexts) await writeContextRow(w, c);
-  for (const h of chunk.history ?? []) {
-    w.addHistory({
-      memory_id: h.memoryId,
-      action: h.action,
-      old_content: h.oldContent,
-      new_content: h.newContent,
-      old_metadata: h.oldMetadata,
-      new_metadata: h.newMetadata,
-      actor: h.actor,
-      at: h.at,
-    });
-  }
-  if (chunk.audit !== undefined) w.continueAudit(chunk.audit);
 }

@@ -6,8 +6,8 @@
  */
 import type { FilterNode } from '../../core/filter.js';
 import type { ScoredId } from '../../core/types.js';
-import { compileFilter, SqlParams } from './filter-sql.js';
-import { vectorText } from './pg-rows.js';
+import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
+import { vectorText } from './space-rows.js';
 import type { Db } from './space-tx.js';
 import { hnswExpression } from './vector-index.js';
 
@@ -36,8 +36,8 @@ export function toTsQuery(text: string): string | undefined {
 export async function keywordSearch(db: Db, spaceId: string, query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
   const tsquery = toTsQuery(query);
   if (tsquery === undefined || limit <= 0) return [];
-  const params = new SqlParams([spaceId, tsquery, now, limit]);
-  const where = filter === undefined ? 'TRUE' : compileFilter(filter, params);
+  const params = new NumberedParams([spaceId, tsquery, now, limit]);
+  const where = filter === undefined ? 'TRUE' : filterCondition(filter, params);
   const result = await db.query<{ id: string; score: number }>(
     `SELECT m.id, ts_rank_cd(m.tsv, q.q, 1)::float8 AS score
      FROM memories m, to_tsquery('english', $2) AS q(q)
@@ -100,8 +100,8 @@ export async function vectorSearch(
 
 /** The exact scan of the space's vectors. */
 export function exactVectorQuery(spaceId: string, vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): SqlQuery {
-  const params = new SqlParams([spaceId, vectorText(vector), now, limit]);
-  const where = filter === undefined ? 'TRUE' : compileFilter(filter, params);
+  const params = new NumberedParams([spaceId, vectorText(vector), now, limit]);
+  const where = filter === undefined ? 'TRUE' : filterCondition(filter, params);
   return {
     text: `SELECT m.id, 1 - (m.embedding <=> $2::vector) AS score FROM memories m
      WHERE m.space_id = $1 AND (m.expires_at IS NULL OR m.expires_at > $3) AND ${where}
@@ -120,8 +120,8 @@ export function exactVectorQuery(spaceId: string, vector: Float32Array, filter: 
  */
 export function annVectorQuery(spaceId: string, vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): SqlQuery {
   const dim = vector.length;
-  const params = new SqlParams([spaceId, vectorText(vector), now, limit]);
-  const where = filter === undefined ? 'TRUE' : compileFilter(filter, params);
+  const params = new NumberedParams([spaceId, vectorText(vector), now, limit]);
+  const where = filter === undefined ? 'TRUE' : filterCondition(filter, params);
   const distance = `${hnswExpression(dim)} <=> $2::vector(${dim})`;
   return {
     text: `WITH c AS MATERIALIZED (

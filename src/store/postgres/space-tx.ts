@@ -4,11 +4,13 @@
  * security confines it to one space even if a query forgot its condition. Writers also lock
  * the space's `space_state` row, which serialises them per space and carries the sequences.
  */
-import { GENESIS_HASH, sealAuditEntry } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
-import type { AuditEvent, AuditRecord, ChangeOp, HistoryAction, JsonObject, WriteContext } from '../../core/types.js';
+import type { ClosedSpaceStats } from '../../core/ports/space-catalog.js';
+import type { AuditRecord, ChangeOp, HistoryAction, JsonObject, WriteContext } from '../../core/types.js';
+import type { AccessCounter } from '../common/access-counter.js';
+import type { AuditHead, HistoryEntry, HistoryStamp, MutationSink } from '../common/mutation-recorder.js';
 import { translatePgError } from './postgres-errors.js';
-import { APP_ROLE } from './schema.js';
+import { APP_ROLE } from './space-schema.js';
 import type pg from 'pg';
 
 /**
@@ -18,8 +20,20 @@ import type pg from 'pg';
  */
 export const CHANGES_CHANNEL = 'memspace_changes';
 
-/** What a query runs on: a client inside a scoped transaction. */
-export type Db = pg.PoolClient;
+/** What a query runs on: a connection inside a scoped transaction, of which only `query` is used. */
+export type Db = Pick<pg.PoolClient, 'query'>;
+
+/** How {@link inSpace} opens its transaction. */
+export interface InSpaceOptions {
+  /** Run as {@link APP_ROLE}; false runs as the connecting role (catalogue work that RLS must still scope). @default true */
+  role?: boolean;
+  /**
+   * A read-only transaction at REPEATABLE READ, whose statements all see the snapshot of its
+   * first: a read session. READ COMMITTED (the default) gives each statement its own.
+   * @default false
+   */
+  snapshot?: boolean;
+}
 
 /**
  * Runs `fn` in a transaction as {@link APP_ROLE} scoped to `spaceId`, committing when it
@@ -27,7 +41,7 @@ export type Db = pg.PoolClient;
  * transaction-local (`SET LOCAL`, `set_config(..., true)`), so nothing leaks to the next user
  * of the connection.
  */
-export async function inSpace<T>(pool: pg.Pool, spaceId: string, fn: (db: Db) => Promise<T>, options: { role?: boolean } = {}): Promise<T> {
+export async function inSpace<T>(pool: pg.Pool, spaceId: string, fn: (db: pg.PoolClient) => Promise<T>, options: InSpaceOptions = {}): Promise<T> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -39,7 +53,8 @@ export async function inSpace<T>(pool: pg.Pool, spaceId: string, fn: (db: Db) =>
     // One round trip: the space id goes in as an escaped literal since a multi-statement
     // string cannot take parameters.
     const role = options.role === false ? '' : `SET LOCAL ROLE ${APP_ROLE}; `;
-    await client.query(`BEGIN; ${role}SELECT set_config('memspace.space', ${client.escapeLiteral(spaceId)}, true)`);
+    const begin = options.snapshot === true ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN';
+    await client.query(`${begin}; ${role}SELECT set_config('memspace.space', ${client.escapeLiteral(spaceId)}, true)`);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -76,26 +91,44 @@ export const STATE_SQL = `SELECT memories, relations, contexts, payload_bytes AS
   memory_seq AS "memorySeq", history_seq AS "historySeq", relation_seq AS "relationSeq", context_seq AS "contextSeq",
   audit_seq AS "auditSeq", audit_hash AS "auditHash", last_write_at AS "lastWriteAt" FROM space_state WHERE space_id = $1`;
 
-/** A history entry waiting to be written with the transaction. */
+/**
+ * The figures of a space from its state row (undefined: a space without one yet). `bytes` is
+ * the payload: table pages are shared by every space, so there is no file size to give.
+ */
+export function stateFigures(s: SpaceState | undefined): ClosedSpaceStats {
+  return {
+    memories: s?.memories ?? 0,
+    relations: s?.relations ?? 0,
+    contexts: s?.contexts ?? 0,
+    bytes: s?.payloadBytes ?? 0,
+    payloadBytes: s?.payloadBytes ?? 0,
+    walBytes: 0,
+    uncheckpointedSince: null,
+    lastWriteAt: s?.lastWriteAt ?? null,
+    lastSeq: s?.changeSeq ?? 0,
+  };
+}
+
+/** A history row waiting to be written with the transaction, as `jsonb_to_recordset` reads it. */
 interface PendingHistory {
+  seq: number;
   memory_id: string;
   action: HistoryAction;
   old_content: string | null;
   new_content: string | null;
   old_metadata: JsonObject | null;
   new_metadata: JsonObject | null;
-  /** Who and when; the write's context unless given (a restore keeps the original's). */
-  actor?: string | null;
-  at?: number;
+  actor: string | null;
+  at: number;
 }
 
 /**
  * A write to one space in progress: holds the locked state row and collects history rows,
- * change events and audit entries, written together by {@link SpaceWrite.finish} (a few
- * statements per transaction however many rows it touched).
+ * change events and audit entries (the {@link MutationSink} of the recorder), written together
+ * by {@link SpaceWrite.finish}: a few statements per transaction however many rows it touched.
  */
-export class SpaceWrite {
-  private readonly history: (Required<PendingHistory> & { seq: number })[] = [];
+export class SpaceWrite implements MutationSink {
+  private readonly histories: PendingHistory[] = [];
   private readonly changes: { seq: number; op: ChangeOp; id: string }[] = [];
   private readonly audits: AuditRecord[] = [];
 
@@ -123,38 +156,32 @@ export class SpaceWrite {
     this.changes.push({ seq: this.state.changeSeq, op, id });
   }
 
-  /** Queues a history entry with the next seq of the space. */
-  addHistory(entry: PendingHistory): void {
+  /** Queues a history row with the next seq of the space. */
+  history(e: HistoryEntry, stamp?: HistoryStamp): void {
     this.state.historySeq += 1;
-    this.history.push({ actor: this.ctx.actor, at: this.ctx.now, ...entry, seq: this.state.historySeq });
+    this.histories.push({
+      seq: this.state.historySeq,
+      memory_id: e.memoryId,
+      action: e.action,
+      old_content: e.oldContent,
+      new_content: e.newContent,
+      old_metadata: e.oldMetadata,
+      new_metadata: e.newMetadata,
+      actor: stamp === undefined ? this.ctx.actor : stamp.actor,
+      at: stamp === undefined ? this.ctx.now : stamp.at,
+    });
   }
 
-  /** Seals the next audit entry onto the chain the state row heads. */
-  audit(event: AuditEvent): void {
-    const head = this.state.auditHash === null ? undefined : { seq: this.state.auditSeq, hash: this.state.auditHash };
-    const entry = sealAuditEntry(head, event, this.ctx);
+  /** The head the state row holds, with this write's entries. */
+  auditHead(): AuditHead | undefined {
+    return this.state.auditHash === null ? undefined : { seq: this.state.auditSeq, hash: this.state.auditHash };
+  }
+
+  /** Queues a sealed entry and moves the state row's head to it. */
+  appendAudit(entry: AuditRecord): void {
     this.audits.push(entry);
     this.state.auditSeq = entry.seq;
     this.state.auditHash = entry.hash;
-  }
-
-  /**
-   * Queues sealed entries of a restore after checking that each continues the chain (seq =
-   * head + 1, prevHash = head hash); `CONFLICT` otherwise, and the transaction writes nothing.
-   */
-  continueAudit(entries: readonly AuditRecord[]): void {
-    for (const e of entries) {
-      const hash = this.state.auditHash ?? GENESIS_HASH;
-      if (e.seq !== this.state.auditSeq + 1 || e.prevHash !== hash) {
-        throw new MemspaceError('CONFLICT', `audit entry ${e.seq} does not continue this space's audit trail (next seq ${this.state.auditSeq + 1})`, {
-          seq: e.seq,
-          expectedSeq: this.state.auditSeq + 1,
-        });
-      }
-      this.audits.push(e);
-      this.state.auditSeq = e.seq;
-      this.state.auditHash = e.hash;
-    }
   }
 
   /**
@@ -202,7 +229,7 @@ export class SpaceWrite {
        WHERE space_id = $1`,
       [
         this.spaceId,
-        JSON.stringify(this.history),
+        JSON.stringify(this.histories),
         JSON.stringify(this.changes),
         this.ctx.now,
         JSON.stringify(audits),
@@ -227,4 +254,106 @@ export class SpaceWrite {
   get changed(): boolean {
     return this.changes.length > 0;
   }
+}
+
+/** What {@link SpaceTx} runs on and tells. */
+export interface SpaceTxOptions {
+  pool: pg.Pool;
+  /** The space's `space_id`. */
+  spaceId: string;
+  access: AccessCounter;
+  /** Called after each committed write that added change-feed events. */
+  onChanged?: (() => void) | undefined;
+}
+
+/**
+ * The transactions of one space store: writes lock the state row and apply the access counts
+ * waiting in memory before their own work; reads are snapshot sessions. Both refuse to run
+ * once the store is closed.
+ */
+export class SpaceTx {
+  private closed = false;
+
+  constructor(private readonly o: SpaceTxOptions) {}
+
+  /** A write transaction: state row locked, pending access counts applied, queued rows written at the end. */
+  async write<T>(ctx: WriteContext, fn: (w: SpaceWrite) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let changed = false;
+    const result = await inSpace(this.o.pool, this.o.spaceId, async (db) => {
+      const w = await SpaceWrite.begin(db, this.o.spaceId, ctx);
+      await this.applyAccess(db);
+      const result = await fn(w);
+      await w.finish();
+      changed = w.changed;
+      return result;
+    });
+    // Committed: wake this server's readers at once (other servers hear the notification).
+    if (changed) this.o.onChanged?.();
+    return result;
+  }
+
+  /**
+   * A read session: one read-only transaction, all of its statements on one snapshot. Its
+   * queries fail with translated errors, so a failure of `fn`'s own (any other error) is told
+   * apart and passes on as it is, as it would on any backend.
+   */
+  async read<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let own: { error: unknown } | undefined;
+    try {
+      return await inSpace(
+        this.o.pool,
+        this.o.spaceId,
+        async (client) => {
+          try {
+            return await fn(translating(client));
+          } catch (error) {
+            own = { error };
+            throw error;
+          }
+        },
+        { snapshot: true },
+      );
+    } catch (error) {
+      if (own !== undefined && !(own.error instanceof MemspaceError)) throw own.error;
+      throw error;
+    }
+  }
+
+  /** Refuses every later transaction. Idempotent. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** True once {@link close} ran. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Throws `BACKEND_UNAVAILABLE` once the space is closed: for work that would be wasted on a closed store. */
+  assertOpen(): void {
+    if (this.closed) throw new MemspaceError('BACKEND_UNAVAILABLE', 'space is closed');
+  }
+
+  private async applyAccess(db: Db): Promise<void> {
+    if (!this.o.access.hasPending) return;
+    await db.query(
+      `UPDATE memories m SET access_count = m.access_count + a.count, last_accessed_at = greatest(coalesce(m.last_accessed_at, 0), a.at)
+       FROM jsonb_to_recordset($2::jsonb) AS a(id text, count bigint, at bigint) WHERE m.space_id = $1 AND m.id = a.id`,
+      [this.o.spaceId, JSON.stringify(this.o.access.drain())],
+    );
+  }
+}
+
+/** `client`, with the driver errors of its queries translated ({@link translatePgError}). */
+function translating(client: Db): Db {
+  const query = async (...args: unknown[]): Promise<unknown> => {
+    try {
+      return await (client.query as (...a: unknown[]) => Promise<unknown>).apply(client, args);
+    } catch (error) {
+      throw translatePgError(error);
+    }
+  };
+  return { query: query as Db['query'] };
 }

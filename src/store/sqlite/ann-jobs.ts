@@ -29,6 +29,7 @@ export interface HnswMeta {
   crc32: number;
 }
 
+/** Work for the index worker: build a generation (from the database, on top of `base` if given) or check one against its metadata. */
 export type HnswJob =
   | { kind: 'build'; dbFile: string; dir: string; uid: string; dimension: number; params: HnswParams; base?: HnswMeta }
   | { kind: 'verify'; dir: string; meta: HnswMeta };

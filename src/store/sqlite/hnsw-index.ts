@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Index, MetricKind, type ScalarKind } from 'usearch';
 import type { HnswJob, HnswJobRunner, HnswMeta, HnswParams } from './ann-jobs.js';
 
+/** Name of the pointer file, in a space's directory, that says which HNSW generation is current (see ann-jobs.ts). */
 export const HNSW_META_FILE = 'vectors.hnsw.json';
 
 /** Where the index of one space stands, for health and status. */
@@ -16,6 +17,7 @@ export interface HnswStatus {
   error?: string;
 }
 
+/** What an {@link HnswIndex} indexes, and how it learns what changed in the database. */
 export interface HnswIndexOptions {
   dir: string;
   dbFile: string;

@@ -1,120 +1,24 @@
 /**
  * A space's full dump, page by page, and its restore: the rows of a part in their own
- * sequence, and the same rows written back verbatim (ids, times, hashes) with change events
- * so the vector index and subscribers follow.
+ * sequence, and the same rows written back verbatim (ids, times, hashes). What a restore
+ * records besides its rows (change events, history, audit) is the mutation recorder's.
  */
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, type AuditTextRow, auditFromTextRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
-import type { AuditRecord, ChangeOp, ContextRecord, DumpChunk, JsonObject } from '../../core/types.js';
-import { decodeContext, type EncodedContext, encodeContext } from './context-codec.js';
-import {
-  AUDIT_HEAD_SQL,
-  fromRow,
-  type HistoryRow,
-  historyFromRow,
-  INSERT_AUDIT_SQL,
-  INSERT_CHANGE_SQL,
-  INSERT_CONTEXT_SQL,
-  INSERT_HISTORY_SQL,
-  INSERT_MEMORY_SQL,
-  INSERT_RELATION_SQL,
-  type MemoryRow,
-  type RelationRow,
-  relationFromRow,
-  toRow,
-  toVector,
-  vectorBlob,
-} from './space-rows.js';
+import type { DumpChunk } from '../../core/types.js';
+import type { PreparedContext } from '../common/context-codec.js';
+import { checkDumpRequest, type DumpPart, type RowPage, takePage } from '../common/pages.js';
+import { INSERT_CONTEXT_SQL, INSERT_MEMORY_SQL, INSERT_RELATION_SQL, toRow, vectorBlob } from './space-rows.js';
 import { translateSqliteError } from './sqlite-errors.js';
 
-/** One part of a dump. */
-export type DumpPart = keyof DumpChunk;
-
-/** A `contexts` row as SQLite returns it. */
-export interface ContextRow {
-  seq: number;
-  id: string;
-  content: Buffer;
-  summary: string;
-  metadata: string;
-  embedding: Buffer;
-  created_at: number;
-  original_bytes: number;
-  stored_bytes: number;
-}
-
-/** Every part's table is paged by its own `seq`; relations got theirs in migration 3. */
-const TABLE: Readonly<Record<DumpPart, string>> = {
-  memories: 'memories',
-  history: 'history',
-  relations: 'relations',
-  contexts: 'contexts',
-  audit: 'audit',
-};
-
-/** Rows of one dump page as read, before decoding. */
-export interface RawDumpPage {
-  part: DumpPart;
-  rows: { seq: number }[];
-  next: number | null;
-}
-
 /**
- * Reads rows of `part` after seq `after`, oldest first, in one statement (one snapshot). One
- * row more than asked tells whether a next page exists, so the last page says `next: null`.
+ * Reads rows of `part` after seq `after`, oldest first, in one statement (one snapshot); every
+ * part's table is paged by its own `seq` (relations got theirs in migration 3). Decoding, which
+ * decompresses contexts, happens after the read (common/pages.ts).
  */
-export function readDumpPage(db: Database.Database, part: DumpPart, after: number, limit: number): RawDumpPage {
-  const table = TABLE[part];
-  if (table === undefined) throw new MemspaceError('VALIDATION_FAILED', `unknown dump part ${String(part)}`);
-  if (!Number.isSafeInteger(limit) || limit < 1 || !Number.isSafeInteger(after)) {
-    throw new MemspaceError('VALIDATION_FAILED', 'a dump page needs an integer cursor and a positive integer limit', { after, limit });
-  }
-  const rows = db.prepare(`SELECT * FROM ${table} WHERE seq > ? ORDER BY seq LIMIT ?`).all(after, limit + 1) as { seq: number }[];
-  const more = rows.length > limit;
-  const page = more ? rows.slice(0, limit) : rows;
-  return { part, rows: page, next: more ? page[page.length - 1]!.seq : null };
-}
-
-/** Decodes a page into records; contexts are decompressed off the event loop. */
-export async function decodeDumpPage(page: RawDumpPage): Promise<DumpChunk> {
-  switch (page.part) {
-    case 'memories':
-      return { memories: (page.rows as MemoryRow[]).map(fromRow) };
-    case 'history':
-      return { history: (page.rows as HistoryRow[]).map(historyFromRow) };
-    case 'relations':
-      return { relations: (page.rows as RelationRow[]).map(relationFromRow) };
-    case 'audit':
-      return { audit: (page.rows as AuditTextRow[]).map(auditFromTextRow) };
-    case 'contexts':
-      return { contexts: await Promise.all((page.rows as ContextRow[]).map(contextFromRow)) };
-  }
-}
-
-/** The context a row holds, decompressed. */
-export async function contextFromRow(r: ContextRow): Promise<ContextRecord> {
-  return {
-    id: r.id,
-    content: await decodeContext(r.content),
-    summary: r.summary,
-    metadata: JSON.parse(r.metadata) as JsonObject,
-    embedding: toVector(r.embedding),
-    createdAt: r.created_at,
-    originalBytes: r.original_bytes,
-    storedBytes: r.stored_bytes,
-  };
-}
-
-/** A context with its text compressed, ready for {@link writeContext}. */
-export interface PreparedContext {
-  record: ContextRecord;
-  encoded: EncodedContext;
-}
-
-/** Compresses the contexts of a chunk before its transaction opens. */
-export async function prepareContexts(contexts: readonly ContextRecord[] | undefined): Promise<PreparedContext[]> {
-  return Promise.all((contexts ?? []).map(async (record) => ({ record, encoded: await encodeContext(record.content) })));
+export function readDumpPage(db: Database.Database, part: DumpPart, after: number, limit: number): RowPage<{ seq: number }> {
+  checkDumpRequest(part, after, limit);
+  return takePage(db.prepare(`SELECT * FROM ${part} WHERE seq > ? ORDER BY seq LIMIT ?`).all(after, limit + 1) as { seq: number }[], limit);
 }
 
 /** Inserts one encoded context through `insert` ({@link INSERT_CONTEXT_SQL}); `CONFLICT` when its id exists. */
@@ -129,13 +33,10 @@ export function writeContext(insert: Database.Statement, c: PreparedContext): vo
 
 /**
  * Writes a chunk's rows verbatim inside the caller's transaction: memories, then relations
- * (whose ends must exist), contexts, history appended in the given order, and audit entries,
- * which must continue this space's chain. Memories, relations and contexts get a change
- * event at `now`; nothing else is generated. Any failure throws, and the caller's
- * transaction takes every row of the chunk back.
+ * (whose ends must exist), then contexts. Any failure throws, and the caller's transaction
+ * takes every row of the chunk back.
  */
-export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts: readonly PreparedContext[], now: number): void {
-  const change = db.prepare(INSERT_CHANGE_SQL);
+export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts: readonly PreparedContext[]): void {
   const memory = db.prepare(INSERT_MEMORY_SQL);
   for (const m of chunk.memories ?? []) {
     try {
@@ -143,7 +44,6 @@ export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts
     } catch (error) {
       throw conflictOr(error, `memory ${m.id} already exists in this space`, m.id);
     }
-    change.run(now, 'memory.created' satisfies ChangeOp, m.id);
   }
   const relation = db.prepare(INSERT_RELATION_SQL);
   for (const r of chunk.relations ?? []) {
@@ -152,41 +52,9 @@ export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts
     } catch (error) {
       throw conflictOr(error, `relation ${r.id} already exists in this space`, r.id);
     }
-    change.run(now, 'relation.created' satisfies ChangeOp, r.id);
   }
   const context = db.prepare(INSERT_CONTEXT_SQL);
-  for (const c of contexts) {
-    writeContext(context, c);
-    change.run(now, 'context.created' satisfies ChangeOp, c.record.id);
-  }
-  const history = db.prepare(INSERT_HISTORY_SQL);
-  for (const h of chunk.history ?? []) {
-    history.run(h.memoryId, h.action, h.oldContent, h.newContent, json(h.oldMetadata), json(h.newMetadata), h.actor, h.at);
-  }
-  if (chunk.audit !== undefined && chunk.audit.length > 0) writeAuditEntries(db, chunk.audit);
-}
-
-/** Appends sealed entries after checking that each links to the one before, the first to this chain's head. */
-function writeAuditEntries(db: Database.Database, entries: readonly AuditRecord[]): void {
-  const head = db.prepare(AUDIT_HEAD_SQL).get() as { seq: number; hash: string } | undefined;
-  let seq = head?.seq ?? 0;
-  let hash = head?.hash ?? GENESIS_HASH;
-  const insert = db.prepare(INSERT_AUDIT_SQL);
-  for (const e of entries) {
-    if (e.seq !== seq + 1 || e.prevHash !== hash) {
-      throw new MemspaceError('CONFLICT', `audit entry ${e.seq} does not continue this space's audit trail (next seq ${seq + 1})`, {
-        seq: e.seq,
-        expectedSeq: seq + 1,
-      });
-    }
-    insert.run(e.seq, e.at, e.actor, e.action, JSON.stringify(e.ids), e.requestId, json(e.details), e.prevHash, e.hash);
-    seq = e.seq;
-    hash = e.hash;
-  }
-}
-
-function json(value: JsonObject | null): string | null {
-  return value === null ? null : JSON.stringify(value);
+  for (const c of contexts) writeContext(context, c);
 }
 
 /** A uniqueness violation as `CONFLICT` naming the row; any other error translated as usual. */

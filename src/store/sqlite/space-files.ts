@@ -128,8 +128,29 @@ export function listFiles(dir: string): Map<string, Stats> | undefined {
   return files;
 }
 
+/**
+ * Total size of the files under a space's directory: the database, its WAL and shared-memory
+ * files, and the derived vector index files. Files that vanish while it counts (a WAL
+ * truncated, an index generation replaced) count as nothing.
+ */
+export function directoryBytes(dir: string): number {
+  let total = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += directoryBytes(path);
+    else total += fileBytes(path);
+  }
+  return total;
+}
+
 /** Size of a file, 0 when it does not exist. */
-export function fileSize(path: string): number {
+export function fileBytes(path: string): number {
   try {
     return statSync(path).size;
   } catch {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ClosedSpaceStats } from '../../core/ports/catalog-store.js';
+import type { ClosedSpaceStats } from '../../core/ports/space-catalog.js';
 import { USAGE_SQL } from './space-usage.js';
 
 /** The figures of a space that live in its database's rows (the rest are file sizes). */

@@ -1,126 +1,29 @@
 /**
- * Rows of a space database and their records: the one place that knows how a record's fields
- * are laid out in SQLite columns, shared by the store, its dump and its restore.
+ * Rows of a space database: how a record's fields are laid out in SQLite columns (JSON as
+ * text, vectors as float32 BLOBs) and the statements that write them, shared by the store,
+ * its dump and its restore. The mapping back to records is common (common/space-rows.ts).
  */
-import type { HistoryRecord, JsonObject, MemoryRecord, RelationRecord } from '../../core/types.js';
+import type Database from 'better-sqlite3';
+import type { MemoryRecord } from '../../core/types.js';
+import * as common from '../common/space-rows.js';
+import { USAGE_SQL } from './space-usage.js';
 
 /** A `memories` row as SQLite returns it. */
-export interface MemoryRow {
-  seq: number;
-  id: string;
-  content: string;
-  metadata: string;
-  tags: string;
-  user_id: string | null;
-  agent_id: string | null;
-  run_id: string | null;
-  kind: string;
-  importance: number;
-  created_at: number;
-  updated_at: number;
-  expires_at: number | null;
-  embedding: Buffer | null;
-  access_count: number;
-  last_accessed_at: number | null;
-}
-
+export type MemoryRow = common.MemoryRow<string, Buffer>;
 /** A `history` row as SQLite returns it. */
-export interface HistoryRow {
-  seq: number;
-  memory_id: string;
-  action: string;
-  old_content: string | null;
-  new_content: string | null;
-  old_metadata: string | null;
-  new_metadata: string | null;
-  actor: string | null;
-  at: number;
-}
-
+export type HistoryRow = common.HistoryRow<string>;
 /** A `relations` row as SQLite returns it. */
-export interface RelationRow {
-  id: string;
-  from_id: string;
-  to_id: string;
-  type: string;
-  weight: number;
-  metadata: string;
-  created_at: number;
-  seq: number | null;
-}
+export type RelationRow = common.RelationRow<string>;
+/** A `contexts` row as SQLite returns it. */
+export type ContextRow = common.ContextRow<string, Buffer>;
+
+/** Records of SQLite rows: JSON columns are text, vectors BLOBs. */
+export const fromRow: common.RowMappers<string, Buffer> = common.rowMappers<string, Buffer>({ json: (text) => JSON.parse(text) as unknown, vector: toVector });
 
 /** The column values of a memory, as bound to the insert and update statements. */
 export function toRow(m: MemoryRecord): Omit<MemoryRow, 'seq'> {
-  return {
-    id: m.id,
-    content: m.content,
-    metadata: JSON.stringify(m.metadata),
-    tags: JSON.stringify(m.tags),
-    user_id: m.userId,
-    agent_id: m.agentId,
-    run_id: m.runId,
-    kind: m.kind,
-    importance: m.importance,
-    created_at: m.createdAt,
-    updated_at: m.updatedAt,
-    expires_at: m.expiresAt,
-    embedding: vectorBlob(m.embedding),
-    access_count: m.accessCount,
-    last_accessed_at: m.lastAccessedAt,
-  };
+  return common.memoryColumns(m, { json: (value) => JSON.stringify(value), vector: vectorBlob });
 }
-
-/** The memory a row holds; an empty `embedding` when the row was read without its vector. */
-export function fromRow(r: MemoryRow): MemoryRecord {
-  return {
-    id: r.id,
-    content: r.content,
-    metadata: JSON.parse(r.metadata) as JsonObject,
-    tags: JSON.parse(r.tags) as string[],
-    userId: r.user_id,
-    agentId: r.agent_id,
-    runId: r.run_id,
-    kind: r.kind,
-    importance: r.importance,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    expiresAt: r.expires_at,
-    embedding: r.embedding === null ? NO_VECTOR : toVector(r.embedding),
-    accessCount: r.access_count,
-    lastAccessedAt: r.last_accessed_at,
-  };
-}
-
-/** The history entry a row holds. */
-export function historyFromRow(r: HistoryRow): HistoryRecord {
-  return {
-    seq: r.seq,
-    memoryId: r.memory_id,
-    action: r.action as HistoryRecord['action'],
-    oldContent: r.old_content,
-    newContent: r.new_content,
-    oldMetadata: parseJson(r.old_metadata),
-    newMetadata: parseJson(r.new_metadata),
-    actor: r.actor,
-    at: r.at,
-  };
-}
-
-/** The edge a row holds. */
-export function relationFromRow(r: RelationRow): RelationRecord {
-  return {
-    id: r.id,
-    from: r.from_id,
-    to: r.to_id,
-    type: r.type,
-    weight: r.weight,
-    metadata: JSON.parse(r.metadata) as JsonObject,
-    createdAt: r.created_at,
-  };
-}
-
-/** The embedding of a record read without its vector. */
-export const NO_VECTOR = new Float32Array(0);
 
 /** The bytes of a vector as stored (float32, platform order: little-endian everywhere Node runs). */
 export function vectorBlob(v: Float32Array): Buffer {
@@ -132,11 +35,6 @@ export function toVector(blob: Buffer): Float32Array {
   const out = new Float32Array(blob.byteLength / 4);
   new Uint8Array(out.buffer).set(blob);
   return out;
-}
-
-/** A JSON object column, or null when the column is NULL. */
-export function parseJson(value: unknown): JsonObject | null {
-  return typeof value === 'string' ? (JSON.parse(value) as JsonObject) : null;
 }
 
 /** Inserts a memory with every field, bound by the names of {@link toRow}. */
@@ -176,3 +74,60 @@ export const SWEEP_EXPIRED_SQL = 'SELECT id, content, metadata FROM memories WHE
  */
 export const SWEEP_RETENTION_SQL = `SELECT id, content, metadata FROM memories
   WHERE created_at < ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at LIMIT ?`;
+
+/** The text of every fixed statement of a space's store, by name. */
+const STATEMENT_SQL = {
+  insert: INSERT_MEMORY_SQL,
+  update: `UPDATE memories SET content = @content, metadata = @metadata, tags = @tags, kind = @kind,
+    importance = @importance, updated_at = @updated_at, expires_at = @expires_at, embedding = @embedding WHERE id = @id`,
+  byId: 'SELECT * FROM memories WHERE id = ?',
+  byIds: 'SELECT m.* FROM json_each(?) j JOIN memories m ON m.id = j.value',
+  byIdsWithoutEmbedding: `SELECT m.seq, m.id, m.content, m.metadata, m.tags, m.user_id, m.agent_id, m.run_id, m.kind,
+    m.importance, m.created_at, m.updated_at, m.expires_at, NULL AS embedding, m.access_count, m.last_accessed_at
+    FROM json_each(?) j JOIN memories m ON m.id = j.value`,
+  deleteById: 'DELETE FROM memories WHERE id = ?',
+  historyOf: 'SELECT * FROM history WHERE memory_id = ? ORDER BY seq',
+  history: INSERT_HISTORY_SQL,
+  change: INSERT_CHANGE_SQL,
+  changesAfter: 'SELECT seq, at, op, id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?',
+  lastSeq: `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) AS seq`,
+  lastChange: 'SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1',
+  memoryChangesAfter: `SELECT c.seq AS cseq, c.id AS id, m.seq AS seq, m.expires_at AS expires_at, m.embedding AS embedding
+    FROM changes c LEFT JOIN memories m ON m.id = c.id
+    WHERE c.seq > ? AND c.op IN ('memory.created', 'memory.updated', 'memory.deleted') ORDER BY c.seq`,
+  allVectors: 'SELECT id, seq, expires_at, embedding FROM memories',
+  memoryIdsChangedAfter: `SELECT DISTINCT id FROM changes WHERE seq > ? AND op IN ('memory.created', 'memory.updated', 'memory.deleted')`,
+  keywordTop: `SELECT m.id AS id, f.rank AS rank FROM
+    (SELECT rowid, bm25(memories_fts, 1.0, 0.5) AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?) f
+    JOIN memories m ON m.seq = f.rowid WHERE m.expires_at IS NULL OR m.expires_at > ? ORDER BY f.rank`,
+  access: 'UPDATE memories SET access_count = access_count + ?, last_accessed_at = max(coalesce(last_accessed_at, 0), ?) WHERE id = ?',
+  insertRelation: INSERT_RELATION_SQL,
+  relationIdsTouching: 'SELECT id FROM relations WHERE from_id = @id OR to_id = @id',
+  deleteRelation: 'DELETE FROM relations WHERE id = ?',
+  memoryExists: 'SELECT 1 FROM memories WHERE id = ?',
+  relationById: 'SELECT from_id, to_id, type FROM relations WHERE id = ?',
+  auditHead: AUDIT_HEAD_SQL,
+  auditInsert: INSERT_AUDIT_SQL,
+  auditAll: 'SELECT * FROM audit ORDER BY seq',
+  usage: USAGE_SQL,
+  // Two indexed scans rather than one OR, each able to stop at its limit.
+  expired: SWEEP_EXPIRED_SQL,
+  retained: SWEEP_RETENTION_SQL,
+  insertContext: INSERT_CONTEXT_SQL,
+  contextById: 'SELECT * FROM contexts WHERE id = ?',
+  contextSizes: 'SELECT original_bytes AS originalBytes, stored_bytes AS storedBytes FROM contexts WHERE id = ?',
+  deleteContext: 'DELETE FROM contexts WHERE id = ?',
+  totalChanges: 'SELECT total_changes()',
+} as const;
+
+/** Statements whose rows are their first column's values (better-sqlite3's `pluck`). */
+const PLUCKED: ReadonlySet<string> = new Set(['lastSeq', 'memoryIdsChangedAfter', 'totalChanges']);
+
+/** The statements of an open space, prepared once per connection; see {@link prepareSpaceStatements}. */
+export type SpaceStatements = { readonly [K in keyof typeof STATEMENT_SQL]: Database.Statement };
+
+/** Prepares every fixed statement of a space's store on its connection. */
+export function prepareSpaceStatements(db: Database.Database): SpaceStatements {
+  const prepared = Object.entries(STATEMENT_SQL).map(([name, sql]) => [name, PLUCKED.has(name) ? db.prepare(sql).pluck() : db.prepare(sql)]);
+  return Object.fromEntries(prepared) as SpaceStatements;
+}

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { fileBytes } from './space-usage.js';
+import { fileBytes } from './space-files.js';
 
 /** A write older than this is checkpointed into the database file. */
 export const CHECKPOINT_AFTER_MS = 1000;

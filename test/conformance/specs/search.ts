@@ -60,6 +60,8 @@ export function searchSpec(suite: Suite): void {
         ['and', { and: [{ tags: 'pets' }, { importance: { gt: 0.5 } }] }, ['b']],
         ['or', { or: [{ userId: 'alice' }, { runId: 'r1' }] }, ['a', 'c']],
         ['not', { not: { tags: 'pets' } }, ['c']],
+        ['not matches a missing field', { not: { userId: 'alice' } }, ['b', 'c']],
+        ['not of a typed comparison matches a missing field', { not: { 'metadata.n': { gt: 1 } } }, ['a', 'c']],
         ['createdAt', { createdAt: { gte: '2026-01-01T00:00:00Z', lt: '2100-01-01T00:00:00Z' } }, ['a', 'b', 'c']],
         ['createdAt excludes', { createdAt: { lt: '2026-01-01T00:00:00Z' } }, []],
         ['id in', { id: { in: ['c', 'a'] } }, ['a', 'c']],

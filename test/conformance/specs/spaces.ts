@@ -65,6 +65,25 @@ export function spacesSpec(suite: Suite): void {
         await expect(ms.spaces.get('nope')).rejects.toThrowError(code('SPACE_NOT_FOUND'));
         await expect(ms.memories.add('nope', { content: 'x', embedding: v(0) })).rejects.toThrowError(code('SPACE_NOT_FOUND'));
       });
+
+      it('archives and restores where the backend packs spaces away, and elsewhere refuses before writing anything', async () => {
+        const name = suite.name('cold');
+        await ms.spaces.create({ name, embedder: 'none', dimension: DIM });
+        await ms.memories.add(name, { content: 'kept through the cold', embedding: v(0) });
+        const trail = async (): Promise<string[]> => (await ms.spaces.audit(name)).items.map((e) => e.action);
+        const before = await trail();
+        if (ms.backend.archiver === undefined) {
+          await expect(ms.lifecycle.archive(name)).rejects.toThrowError(code('VALIDATION_FAILED'));
+          await expect(ms.lifecycle.restore(name)).rejects.toThrowError(code('VALIDATION_FAILED'));
+          expect(await trail()).toEqual(before);
+          return;
+        }
+        expect((await ms.lifecycle.archive(name)).space.state).toBe('archived');
+        await expect(ms.memories.list(name)).rejects.toThrowError(code('SPACE_ARCHIVED'));
+        await ms.lifecycle.restore(name);
+        expect((await ms.memories.list(name)).items.map((m) => m.content)).toEqual(['kept through the cold']);
+        expect(await trail()).toEqual([...before, 'space.archive', 'space.restore']);
+      });
     });
   });
 }

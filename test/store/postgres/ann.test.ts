@@ -53,8 +53,8 @@ function row(id: string, embedding: Float32Array): MemoryRecord {
 
 async function space(name: string, rows: MemoryRecord[]): Promise<SpaceStore> {
   const record = spaceRecord(name, { dimension: DIM });
-  await backend.createSpace(record);
-  const store = await backend.openSpace(record);
+  await backend.spaces.create(record);
+  const store = await backend.spaces.open(record);
   for (let i = 0; i < rows.length; i += 500) await store.insertMemories(rows.slice(i, i + 500), writeCtx());
   return store;
 }
@@ -174,8 +174,8 @@ describe('approximate vector search (per-dimension partial HNSW)', () => {
   it('the first search of a large space of a new dimension starts the build and answers exactly meanwhile', async () => {
     const dim = 8;
     const record = spaceRecord('eights', { dimension: dim });
-    await backend.createSpace(record);
-    const store = await backend.openSpace(record);
+    await backend.spaces.create(record);
+    const store = await backend.spaces.open(record);
     const next = rng(7);
     const vec = (): Float32Array => randomUnit(next).slice(0, dim);
     await store.insertMemories(Array.from({ length: THRESHOLD }, (_, i) => row(`e${i}`, vec())), writeCtx());

@@ -28,7 +28,7 @@ beforeAll(async () => {
     heard.add(client);
     client.on('notification', (n) => n.channel === CHANGES_CHANNEL && notified.push(String(n.payload)));
   });
-  for (const name of ['Red', 'blue']) await backend.createSpace(spaceRecord(name));
+  for (const name of ['Red', 'blue']) await backend.spaces.create(spaceRecord(name));
   for (const key of ['red', 'blue']) backend.changeBell.listen(key, () => rung.push(key));
 }, 60_000);
 
@@ -44,7 +44,7 @@ async function settle(): Promise<void> {
 
 describe('postgres writes announce their changes', () => {
   it('a committed write notifies with its space id and rings the bell; a failed write and a read do neither', async () => {
-    const red = await backend.openSpace(spaceRecord('Red'));
+    const red = await backend.spaces.open(spaceRecord('Red'));
     notified.length = 0;
     rung.length = 0;
     await red.insertMemories([memoryRow('a', 'first', 0)], writeCtx());
@@ -60,7 +60,7 @@ describe('postgres writes announce their changes', () => {
     expect(notified).toEqual(['red']);
     expect(rung).toEqual(['red']);
 
-    const blue = await backend.openSpace(spaceRecord('blue'));
+    const blue = await backend.spaces.open(spaceRecord('blue'));
     await blue.insertMemories([memoryRow('b', 'other', 2)], writeCtx());
     await settle();
     expect(notified).toEqual(['red', 'blue']);

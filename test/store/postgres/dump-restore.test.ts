@@ -19,10 +19,10 @@ afterAll(async () => {
 
 describe('postgres space store: dump and restore', () => {
   it('restores a full dump into another space exactly, audit chain included', async () => {
-    await backend.createSpace(spaceRecord('source'));
-    await backend.createSpace(spaceRecord('target'));
-    const source = await backend.openSpace(spaceRecord('source'));
-    const target = await backend.openSpace(spaceRecord('target'));
+    await backend.spaces.create(spaceRecord('source'));
+    await backend.spaces.create(spaceRecord('target'));
+    const source = await backend.spaces.open(spaceRecord('source'));
+    const target = await backend.spaces.open(spaceRecord('target'));
     await fillSpace(source, 12);
     source.recordAccess(['m0'], 9_000);
     const dump = await fullDump(source);
@@ -53,9 +53,9 @@ describe('postgres space store: dump and restore', () => {
   });
 
   it('a chunk that does not continue the chain, or repeats an id, writes nothing', async () => {
-    await backend.createSpace(spaceRecord('again'));
-    const source = await backend.openSpace(spaceRecord('source'));
-    const again = await backend.openSpace(spaceRecord('again'));
+    await backend.spaces.create(spaceRecord('again'));
+    const source = await backend.spaces.open(spaceRecord('source'));
+    const again = await backend.spaces.open(spaceRecord('again'));
     const dump = await fullDump(source);
     await expect(again.restore({ memories: dump.memories, audit: dump.audit.slice(1) }, 10_000)).rejects.toMatchObject({ code: 'CONFLICT', details: { seq: 2, expectedSeq: 1 } });
     expect(await again.countMemories(MATCH_ALL)).toBe(0);

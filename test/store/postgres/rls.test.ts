@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { columnCondition, MATCH_ALL } from '../../../src/core/filter.js';
 import { PostgresBackend } from '../../../src/store/postgres/postgres-backend.js';
-import { APP_ROLE, migrate, SPACE_TABLES } from '../../../src/store/postgres/schema.js';
+import { APP_ROLE, migrate, SPACE_TABLES } from '../../../src/store/postgres/space-schema.js';
 import { startPglite, type PgliteServer } from '../../support/pglite.js';
 import { memoryRow, spaceRecord, unit, writeCtx } from '../../support/space-records.js';
 
@@ -15,12 +15,12 @@ beforeAll(async () => {
   backend = await PostgresBackend.connect({ url: server.url, poolSize: 4 });
   raw = new pg.Client({ connectionString: server.url });
   await raw.connect();
-  await backend.createSpace(spaceRecord('alpha'));
-  await backend.createSpace(spaceRecord('beta'));
-  const a = await backend.openSpace(spaceRecord('alpha'));
+  await backend.spaces.create(spaceRecord('alpha'));
+  await backend.spaces.create(spaceRecord('beta'));
+  const a = await backend.spaces.open(spaceRecord('alpha'));
   await a.insertMemories([memoryRow('m1', 'alpha secret one', 0), memoryRow('m2', 'alpha secret two', 1)], writeCtx());
   await a.insertRelation({ id: 'r1', from: 'm1', to: 'm2', type: 'x', weight: 1, metadata: {}, createdAt: 2_000 }, writeCtx());
-  const b = await backend.openSpace(spaceRecord('beta'));
+  const b = await backend.spaces.open(spaceRecord('beta'));
   await b.insertMemories([memoryRow('m9', 'beta own', 2)], writeCtx());
 });
 
@@ -51,7 +51,7 @@ describe('postgres schema', () => {
       expect(versions.rows.map((r: { version: number }) => r.version)).toEqual([1]);
       // A second backend on the same database starts without error and sees the same data.
       const second = await PostgresBackend.connect({ url: server.url, poolSize: 2 });
-      expect((await second.getSpace('ALPHA'))?.name).toBe('alpha');
+      expect((await second.spaces.get('ALPHA'))?.name).toBe('alpha');
       await second.close();
     } finally {
       await pool.end();
@@ -124,7 +124,7 @@ describe('row-level security', () => {
   });
 
   it('leaves no role or space setting behind on the connection after a store transaction', async () => {
-    const a = await backend.openSpace(spaceRecord('alpha'));
+    const a = await backend.spaces.open(spaceRecord('alpha'));
     await a.countMemories(MATCH_ALL);
     const pool = backend.connectionPool;
     const seen = await pool.query<{ role: string; space: string | null }>(`SELECT current_user AS role, current_setting('memspace.space', true) AS space`);
@@ -146,7 +146,7 @@ describe('row-level security', () => {
       return client;
     };
     try {
-      const b = await backend.openSpace(spaceRecord('beta'));
+      const b = await backend.spaces.open(spaceRecord('beta'));
       await b.insertMemories([memoryRow('n1', 'beta two', 1), memoryRow('n2', 'beta three', 3)], writeCtx());
       await b.updateMemory({ ...memoryRow('n1', 'beta two changed', 1), updatedAt: 3_000 }, writeCtx(3_000));
       await b.insertRelation({ id: 'rb', from: 'n1', to: 'n2', type: 'x', weight: 1, metadata: {}, createdAt: 3_000 }, writeCtx());

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { columnCondition, MATCH_ALL, parseFilter } from '../../../src/core/filter.js';
 import type { SpaceStore } from '../../../src/core/ports/space-store.js';
 import type { MemoryRecord } from '../../../src/core/types.js';
@@ -22,8 +23,8 @@ afterAll(async () => {
 
 /** A fresh space of its own. */
 async function newSpace(name = `s${++spaceCounter}`): Promise<SpaceStore> {
-  await backend.createSpace(spaceRecord(name));
-  return backend.openSpace(spaceRecord(name));
+  await backend.spaces.create(spaceRecord(name));
+  return backend.spaces.open(spaceRecord(name));
 }
 
 function mem(id: string, content: string, axis: number, over: Partial<MemoryRecord> = {}): MemoryRecord {
@@ -153,7 +154,7 @@ describe('postgres space store: memories', () => {
     expect((await s.getMemories(['a']))[0]).toMatchObject({ accessCount: 2, lastAccessedAt: 7_000 });
     s.recordAccess(['a'], 8_000);
     await s.close();
-    const reopened = await backend.openSpace(spaceRecord('access'));
+    const reopened = await backend.spaces.open(spaceRecord('access'));
     expect((await reopened.getMemories(['a']))[0]).toMatchObject({ accessCount: 3, lastAccessedAt: 8_000 });
   });
 
@@ -351,10 +352,53 @@ describe('postgres space store: adversarial isolation', () => {
   });
 
   it('names that differ only in case are one space', async () => {
-    await backend.createSpace(spaceRecord('CaseSpace'));
-    const upper = await backend.openSpace(spaceRecord('CASESPACE'));
-    const lower = await backend.openSpace(spaceRecord('casespace'));
+    await backend.spaces.create(spaceRecord('CaseSpace'));
+    const upper = await backend.spaces.open(spaceRecord('CASESPACE'));
+    const lower = await backend.spaces.open(spaceRecord('casespace'));
     await upper.insertMemories([mem('m', 'x', 0)], writeCtx());
     expect(await lower.countMemories(MATCH_ALL)).toBe(1);
+  });
+});
+
+describe('postgres space store: read sessions', () => {
+  // PGlite serves every connection from one session, so a write cannot commit while a session
+  // is open: what a session promises (one snapshot) shows in how it runs.
+  it('runs as one read-only REPEATABLE READ transaction on one connection, however many reads', async () => {
+    const s = await newSpace();
+    await s.insertMemories([mem('a', 'one', 0), mem('b', 'two', 1)], writeCtx());
+    const pool = backend.connectionPool;
+    const statements: string[] = [];
+    let connections = 0;
+    const watch = (client: pg.PoolClient): void => {
+      connections += 1;
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      vi.spyOn(client, 'query').mockImplementation(((...args: unknown[]) => {
+        statements.push(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text);
+        return query(...args);
+      }) as never);
+    };
+    pool.on('acquire', watch);
+    let seen;
+    try {
+      seen = await s.read(async (r) => ({
+        count: await r.countMemories(MATCH_ALL),
+        listed: (await r.listMemories({ filter: MATCH_ALL, limit: 10, cursor: undefined, order: 'asc' })).items.map((m) => m.id),
+        vector: (await r.vectorSearch(unit(0), undefined, 1, 0)).map((h) => h.id),
+      }));
+    } finally {
+      pool.off('acquire', watch);
+      vi.restoreAllMocks();
+    }
+    expect(seen).toEqual({ count: 2, listed: ['a', 'b'], vector: ['a'] });
+    expect(connections).toBe(1);
+    expect(statements[0]).toMatch(/^BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL ROLE memspace_app; /);
+    expect(statements.at(-1)).toBe('COMMIT');
+  });
+
+  it('passes a failure of its function on as it is, and a failing read as a memspace error', async () => {
+    const s = await newSpace();
+    await expect(s.read(async () => Promise.reject(new RangeError('mine')))).rejects.toThrowError(RangeError);
+    await expect(s.read((r) => r.vectorSearch(new Float32Array(3), undefined, 5, 0))).rejects.toMatchObject({ code: 'DIMENSION_MISMATCH' });
+    expect(await s.read((r) => r.countMemories(MATCH_ALL))).toBe(0);
   });
 });

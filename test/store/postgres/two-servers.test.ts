@@ -22,18 +22,18 @@ afterAll(async () => {
 
 describe('two backends on one database', () => {
   it('a write through one is read through the other at once, and names stay unique across both', async () => {
-    await one.createSpace(spaceRecord('Shared'));
-    await expect(two.createSpace(spaceRecord('shared'))).rejects.toMatchObject({ code: 'CONFLICT' });
-    const a = await one.openSpace(spaceRecord('Shared'));
-    const b = await two.openSpace(spaceRecord('Shared'));
+    await one.spaces.create(spaceRecord('Shared'));
+    await expect(two.spaces.create(spaceRecord('shared'))).rejects.toMatchObject({ code: 'CONFLICT' });
+    const a = await one.spaces.open(spaceRecord('Shared'));
+    const b = await two.spaces.open(spaceRecord('Shared'));
     await a.insertMemories([memoryRow('m1', 'written through one', 0)], writeCtx());
     expect((await b.getMemories(['m1']))[0]?.content).toBe('written through one');
     expect((await b.changes(0, 10)).map((c) => c.id)).toEqual(['m1']);
   });
 
   it('writers on both cannot cross a quota together, and the feed and audit chain stay gapless', async () => {
-    await one.createSpace(spaceRecord('quota'));
-    const stores = [await one.openSpace(spaceRecord('quota')), await two.openSpace(spaceRecord('quota'))];
+    await one.spaces.create(spaceRecord('quota'));
+    const stores = [await one.spaces.open(spaceRecord('quota')), await two.spaces.open(spaceRecord('quota'))];
     const limits = { maxMemories: 6, maxBytes: null };
     const results = await Promise.allSettled(
       Array.from({ length: 10 }, (_, i) => stores[i % 2]!.insertMemories([memoryRow(`w${i}`, `writer ${i}`, i)], writeCtx(), limits)),

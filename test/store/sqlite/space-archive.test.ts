@@ -33,15 +33,15 @@ const code = (c: string) => expect.objectContaining({ code: c });
 const damaged = expect.objectContaining({ code: 'BACKEND_UNAVAILABLE', details: expect.objectContaining({ damaged: true }) });
 
 async function record(name: string): Promise<SpaceRecord> {
-  const r = await backend.getSpace(name);
+  const r = await backend.spaces.get(name);
   if (r === undefined) throw new Error(`no ${name}`);
   return r;
 }
 
 /** A space with memories, an update, a delete, a relation, a context and audit entries; closed. */
 async function filledSpace(name: string): Promise<{ dump: Awaited<ReturnType<typeof fullDump>>; rows: ReturnType<typeof tableRows> }> {
-  await backend.createSpace(spaceRecord(name));
-  const store = await backend.openSpace(await record(name));
+  await backend.spaces.create(spaceRecord(name));
+  const store = await backend.spaces.open(await record(name));
   await fillSpace(store);
   await store.vectorSearch(unit(0), undefined, 3, 10_000); // leaves a derived vectors file behind at close
   const dump = await fullDump(store);
@@ -56,27 +56,27 @@ describe('archive and restore', () => {
   it('round-trips the whole logical content; while archived the space is one file and no directory', async () => {
     const before = await filledSpace('Alpha');
     expect(readdirSync(backend.spaceDir('Alpha'))).toContain('vectors.bin');
-    const { bytes } = await backend.archiveSpace('alpha');
+    const { bytes } = await backend.archiver.archive('alpha');
     expect((await record('Alpha')).state).toBe('archived');
     expect(existsSync(backend.spaceDir('Alpha'))).toBe(false);
     expect(readdirSync(archiveDir())).toEqual(['Alpha.tar.zst']);
     expect(bytes).toBe(readFileSync(backend.archiveFile('Alpha')).length);
-    await expect(backend.openSpace(await record('Alpha'))).rejects.toThrowError(code('SPACE_ARCHIVED'));
+    await expect(backend.spaces.open(await record('Alpha'))).rejects.toThrowError(code('SPACE_ARCHIVED'));
 
     const manifest = await readArchiveManifest('Alpha', backend.archiveFile('Alpha'));
     expect(manifest).toMatchObject({ format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, name: 'Alpha', createdAt: '2026-11-01T00:00:00.000Z' });
     expect(manifest.database?.sha256).toMatch(/^[0-9a-f]{64}$/);
     // The figures of an archived space come from its manifest, without unpacking the database.
-    expect(await backend.inspectSpace(await record('Alpha'))).toMatchObject({ memories: 4, relations: 1, contexts: 1, bytes, walBytes: 0 });
+    expect(await backend.spaces.inspect(await record('Alpha'))).toMatchObject({ memories: 4, relations: 1, contexts: 1, bytes, walBytes: 0 });
 
-    await backend.restoreSpace('ALPHA');
+    await backend.archiver.restore('ALPHA');
     expect((await record('Alpha')).state).toBe('idle');
     expect(readdirSync(archiveDir())).toEqual([]);
     expect(readdirSync(spacesDir())).toEqual(['Alpha']);
     expect(readdirSync(backend.spaceDir('Alpha'))).toEqual(['space.db']); // derived files are rebuilt, not archived
     expect(tableRows(join(backend.spaceDir('Alpha'), 'space.db'))).toEqual(before.rows);
 
-    const store = await backend.openSpace(await record('Alpha'));
+    const store = await backend.spaces.open(await record('Alpha'));
     expect(await fullDump(store)).toEqual(before.dump);
     expect(await store.verifyAudit()).toMatchObject({ ok: true });
     expect((await store.vectorSearch(unit(2), undefined, 1, 10_000))[0]?.id).toBe('m2');
@@ -86,29 +86,29 @@ describe('archive and restore', () => {
   });
 
   it('archives a space never opened as a manifest alone, and it comes back new', async () => {
-    await backend.createSpace(spaceRecord('blank'));
-    await backend.archiveSpace('blank');
+    await backend.spaces.create(spaceRecord('blank'));
+    await backend.archiver.archive('blank');
     expect((await readArchiveManifest('blank', backend.archiveFile('blank'))).database).toBeNull();
-    await backend.restoreSpace('blank');
+    await backend.archiver.restore('blank');
     expect(readdirSync(backend.spaceDir('blank'))).toEqual(['.new']);
-    const store = await backend.openSpace(await record('blank'));
+    const store = await backend.spaces.open(await record('blank'));
     expect((await store.stats()).memories).toBe(0);
     await store.close();
   });
 
   it('refuses to archive an archived space or restore one that is not archived', async () => {
-    await backend.createSpace(spaceRecord('twice'));
-    await backend.archiveSpace('twice');
-    await expect(backend.archiveSpace('twice')).rejects.toThrowError(code('CONFLICT'));
-    await backend.restoreSpace('twice');
-    await expect(backend.restoreSpace('twice')).rejects.toThrowError(code('CONFLICT'));
-    await expect(backend.archiveSpace('nope')).rejects.toThrowError(code('SPACE_NOT_FOUND'));
+    await backend.spaces.create(spaceRecord('twice'));
+    await backend.archiver.archive('twice');
+    await expect(backend.archiver.archive('twice')).rejects.toThrowError(code('CONFLICT'));
+    await backend.archiver.restore('twice');
+    await expect(backend.archiver.restore('twice')).rejects.toThrowError(code('CONFLICT'));
+    await expect(backend.archiver.archive('nope')).rejects.toThrowError(code('SPACE_NOT_FOUND'));
   });
 
   it('refuses to archive damaged storage and leaves it as it was', async () => {
-    await backend.createSpace(spaceRecord('broken'));
+    await backend.spaces.create(spaceRecord('broken'));
     rmSync(join(backend.spaceDir('broken'), '.new'));
-    await expect(backend.archiveSpace('broken')).rejects.toThrowError(damaged);
+    await expect(backend.archiver.archive('broken')).rejects.toThrowError(damaged);
     expect((await record('broken')).state).toBe('idle');
     expect(!existsSync(archiveDir()) || readdirSync(archiveDir()).length === 0).toBe(true);
 
@@ -117,7 +117,7 @@ describe('archive and restore', () => {
     const garbage = readFileSync(file);
     garbage.fill(0x5a, 0, 100);
     writeFileSync(file, garbage);
-    await expect(backend.archiveSpace('corrupt')).rejects.toThrowError(damaged);
+    await expect(backend.archiver.archive('corrupt')).rejects.toThrowError(damaged);
     expect((await record('corrupt')).state).toBe('idle');
     expect(existsSync(file)).toBe(true);
     expect(readdirSync(archiveDir())).toEqual([]);
@@ -127,19 +127,19 @@ describe('archive and restore', () => {
 describe('damaged archives', () => {
   beforeEach(async () => {
     await filledSpace('cold');
-    await backend.archiveSpace('cold');
+    await backend.archiver.archive('cold');
   });
 
   it('a truncated archive fails to restore and stays archived, archive untouched', async () => {
     const file = backend.archiveFile('cold');
     const whole = readFileSync(file);
     writeFileSync(file, whole.subarray(0, Math.floor(whole.length / 2)));
-    await expect(backend.restoreSpace('cold')).rejects.toThrowError(damaged);
+    await expect(backend.archiver.restore('cold')).rejects.toThrowError(damaged);
     expect((await record('cold')).state).toBe('archived');
     expect(existsSync(file)).toBe(true);
     expect(readdirSync(spacesDir())).toEqual([]); // no temp directory left
     writeFileSync(file, whole);
-    await backend.restoreSpace('cold');
+    await backend.archiver.restore('cold');
   });
 
   it('garbage, a flipped byte or a missing file is damaged', async () => {
@@ -148,12 +148,12 @@ describe('damaged archives', () => {
     const flipped = Buffer.from(whole);
     flipped[Math.floor(flipped.length / 2)]! ^= 0xff;
     writeFileSync(file, flipped);
-    await expect(backend.restoreSpace('cold')).rejects.toThrowError(damaged);
+    await expect(backend.archiver.restore('cold')).rejects.toThrowError(damaged);
     writeFileSync(file, 'not an archive at all');
-    await expect(backend.restoreSpace('cold')).rejects.toThrowError(damaged);
-    await expect(backend.inspectSpace(await record('cold'))).rejects.toThrowError(damaged);
+    await expect(backend.archiver.restore('cold')).rejects.toThrowError(damaged);
+    await expect(backend.spaces.inspect(await record('cold'))).rejects.toThrowError(damaged);
     rmSync(file);
-    await expect(backend.restoreSpace('cold')).rejects.toThrowError(damaged);
+    await expect(backend.archiver.restore('cold')).rejects.toThrowError(damaged);
     expect((await record('cold')).state).toBe('archived');
   });
 
@@ -166,7 +166,7 @@ describe('damaged archives', () => {
     pack.entry({ name: 'space.db' }, fake);
     pack.finalize();
     await writing;
-    await expect(backend.restoreSpace('cold')).rejects.toThrowError(expect.objectContaining({ details: expect.objectContaining({ reason: expect.stringMatching(/does not match/) }) }));
+    await expect(backend.archiver.restore('cold')).rejects.toThrowError(expect.objectContaining({ details: expect.objectContaining({ reason: expect.stringMatching(/does not match/) }) }));
   });
 });
 
@@ -176,23 +176,23 @@ describe('interrupted steps recover', () => {
     mkdirSync(archiveDir(), { recursive: true });
     writeFileSync(join(archiveDir(), 'temp~archive.tmp'), 'half an archive');
     writeFileSync(join(archiveDir(), 'temp~snapshot.db'), 'half a snapshot');
-    await backend.archiveSpace('temp');
+    await backend.archiver.archive('temp');
     expect(readdirSync(archiveDir())).toEqual(['temp.tar.zst']);
-    await backend.restoreSpace('temp');
+    await backend.archiver.restore('temp');
     expect(tableRows(join(backend.spaceDir('temp'), 'space.db'))).toEqual(before.rows);
   });
 
   it('archive: a crash after the rename but before the commit leaves the space as it was', async () => {
     const before = await filledSpace('early');
-    await backend.archiveSpace('early');
+    await backend.archiver.archive('early');
     const archive = readFileSync(backend.archiveFile('early'));
-    await backend.restoreSpace('early');
+    await backend.archiver.restore('early');
     // Rebuild the state of that crash: the space live and idle, a complete archive beside it.
     writeFileSync(backend.archiveFile('early'), archive);
-    const store = await backend.openSpace(await record('early'));
+    const store = await backend.spaces.open(await record('early'));
     expect(await fullDump(store)).toEqual(before.dump);
     await store.close();
-    await expect(backend.restoreSpace('early')).rejects.toThrowError(code('CONFLICT'));
+    await expect(backend.archiver.restore('early')).rejects.toThrowError(code('CONFLICT'));
     expect(existsSync(backend.archiveFile('early'))).toBe(false); // the stray archive is gone
     expect(tableRows(join(backend.spaceDir('early'), 'space.db'))).toEqual(before.rows);
   });
@@ -201,18 +201,18 @@ describe('interrupted steps recover', () => {
     const before = await filledSpace('late');
     const copy = join(dataDir, 'copy-of-late');
     cpSync(backend.spaceDir('late'), copy, { recursive: true });
-    await backend.archiveSpace('late');
+    await backend.archiver.archive('late');
     cpSync(copy, backend.spaceDir('late'), { recursive: true }); // the directory the crash left
-    await expect(backend.archiveSpace('late')).rejects.toThrowError(code('CONFLICT'));
+    await expect(backend.archiver.archive('late')).rejects.toThrowError(code('CONFLICT'));
     expect(existsSync(backend.spaceDir('late'))).toBe(false);
     cpSync(copy, backend.spaceDir('late'), { recursive: true });
-    await backend.restoreSpace('late'); // replaces the stale directory with the archive's content
+    await backend.archiver.restore('late'); // replaces the stale directory with the archive's content
     expect(tableRows(join(backend.spaceDir('late'), 'space.db'))).toEqual(before.rows);
   });
 
   it('restore: a crash mid-extraction or after the rename is redone from the archive', async () => {
     const before = await filledSpace('redo');
-    await backend.archiveSpace('redo');
+    await backend.archiver.archive('redo');
     // Mid-extraction: a temp directory with part of a database.
     mkdirSync(join(spacesDir(), 'redo~restore.tmp'));
     writeFileSync(join(spacesDir(), 'redo~restore.tmp', 'space.db'), 'partial');
@@ -220,7 +220,7 @@ describe('interrupted steps recover', () => {
     mkdirSync(backend.spaceDir('redo'));
     writeFileSync(join(backend.spaceDir('redo'), 'space.db'), 'stale');
     expect((await record('redo')).state).toBe('archived');
-    await backend.restoreSpace('redo');
+    await backend.archiver.restore('redo');
     expect(readdirSync(spacesDir())).toEqual(['redo']);
     expect(tableRows(join(backend.spaceDir('redo'), 'space.db'))).toEqual(before.rows);
     expect(existsSync(backend.archiveFile('redo'))).toBe(false);
@@ -228,16 +228,16 @@ describe('interrupted steps recover', () => {
 
   it('restore: a crash after the commit leaves a stray archive that the next archive replaces', async () => {
     await filledSpace('stray');
-    await backend.archiveSpace('stray');
+    await backend.archiver.archive('stray');
     const archive = backend.archiveFile('stray');
     const kept = join(dataDir, 'kept.tar.zst');
     copyFileSync(archive, kept);
-    await backend.restoreSpace('stray');
+    await backend.archiver.restore('stray');
     copyFileSync(kept, archive); // the archive removal was lost
-    const store = await backend.openSpace(await record('stray'));
+    const store = await backend.spaces.open(await record('stray'));
     await store.deleteMemories({ kind: 'and', nodes: [] }, { actor: null, now: 9_000, requestId: null });
     await store.close();
-    await backend.archiveSpace('stray'); // must archive the current content, not keep the stray file
+    await backend.archiver.archive('stray'); // must archive the current content, not keep the stray file
     expect((await readArchiveManifest('stray', archive)).figures.memories).toBe(0);
   });
 });

@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { HnswJobRunner } from '../../../src/store/sqlite/ann-jobs.js';
 import { SWEEP_EXPIRED_SQL, SWEEP_RETENTION_SQL } from '../../../src/store/sqlite/space-rows.js';
-import { DEFAULT_HNSW_PARAMS, type SqliteSpaceStore } from '../../../src/store/sqlite/sqlite-space-store.js';
+import { DEFAULT_HNSW_PARAMS } from '../../../src/store/sqlite/space-search.js';
+import type { SqliteSpaceStore } from '../../../src/store/sqlite/sqlite-space-store.js';
 import { ctx, DIM, memory, newStore, unit } from './store-fixtures.js';
 
 const NOW = 10_000;

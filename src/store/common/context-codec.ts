@@ -5,6 +5,8 @@
  */
 import { promisify } from 'node:util';
 import { brotliCompress, brotliDecompress, constants } from 'node:zlib';
+import type { ContextRecord } from '../../core/types.js';
+import { contextPayloadBytes } from './payload-bytes.js';
 
 const compress = promisify(brotliCompress);
 const decompress = promisify(brotliDecompress);
@@ -41,4 +43,22 @@ export async function encodeContext(content: string): Promise<EncodedContext> {
 /** The text of a stored context. */
 export async function decodeContext(stored: Buffer): Promise<string> {
   return (await decompress(stored)).toString('utf8');
+}
+
+/** A context with its text compressed, ready for a backend to insert. */
+export interface PreparedContext {
+  record: ContextRecord;
+  encoded: EncodedContext;
+  /** What the row counts against `quotas.maxBytes`. */
+  payloadBytes: number;
+}
+
+/** Compresses contexts before their write transaction opens, so no lock is held while brotli runs. */
+export async function prepareContexts(contexts: readonly ContextRecord[] | undefined): Promise<PreparedContext[]> {
+  return Promise.all(
+    (contexts ?? []).map(async (record) => {
+      const encoded = await encodeContext(record.content);
+      return { record, encoded, payloadBytes: contextPayloadBytes(record, encoded.storedBytes) };
+    }),
+  );
 }

@@ -1,0 +1,137 @@
+/**
+ * What every backend's space store does the same way, so a backend's store is only its
+ * constructor, its sessions and its figures: the port's mutations go to the backend's writes,
+ * its single reads to the backend's reads, access counts are noted in memory and saved before
+ * a dump of memories, and the empty look-ups answer without touching the database.
+ */
+import type { FilterNode } from '../../core/filter.js';
+import type { ListOptions, Page, SpaceReads, SpaceStore } from '../../core/ports/space-store.js';
+import type * as types from '../../core/types.js';
+import { AccessCounter } from './access-counter.js';
+import { MutationRecorder } from './mutation-recorder.js';
+import type { DumpPart } from './pages.js';
+
+/** The mutations of the port, as a backend's writes implement them. */
+export interface SpaceWrites
+  extends Pick<SpaceStore, 'insertMemories' | 'updateMemory' | 'deleteMemories' | 'sweepExpired' | 'insertContext' | 'deleteContext' | 'insertRelation' | 'deleteRelation' | 'appendAudit' | 'restore'> {
+  /** An empty write, which applies the pending access counts. */
+  saveAccess(): Promise<void>;
+}
+
+/** A space store whose backend supplies its writes, its reads and its figures. */
+export abstract class SpaceStoreBase implements SpaceStore {
+  /** Reads noted for access counts, applied by the next write. */
+  protected readonly access = new AccessCounter();
+  /** What the backend's writes record, with this store's access counts. */
+  protected readonly recorder = new MutationRecorder(this.access);
+  /** The backend's mutations. */
+  protected abstract readonly writes: SpaceWrites;
+
+  abstract read<T>(fn: (reads: SpaceReads) => Promise<T>): Promise<T>;
+  /** Runs one read of a single call (`getMemories`, `changes`, ...): a session of one, or the read itself where each is atomic. */
+  protected abstract readOnce<T>(fn: (reads: SpaceReads) => Promise<T>): Promise<T>;
+  /** A page of the dump, read after pending access counts were saved. */
+  protected abstract dumpPage(part: DumpPart, after: number, limit: number): Promise<{ chunk: types.DumpChunk; next: number | null }>;
+  abstract settleIndex(): Promise<void>;
+  abstract verifyAudit(): Promise<types.AuditVerification>;
+  abstract stats(): Promise<types.SpaceStats>;
+  abstract integrityCheck(): Promise<string[]>;
+  abstract close(): Promise<void>;
+
+  insertMemories(rows: readonly types.MemoryRecord[], ctx: types.WriteContext, limits?: types.StorageLimits): Promise<void> {
+    return this.writes.insertMemories(rows, ctx, limits);
+  }
+
+  updateMemory(next: types.MemoryRecord, ctx: types.WriteContext, limits?: types.StorageLimits): Promise<void> {
+    return this.writes.updateMemory(next, ctx, limits);
+  }
+
+  deleteMemories(filter: FilterNode, ctx: types.WriteContext): Promise<number> {
+    return this.writes.deleteMemories(filter, ctx);
+  }
+
+  sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: types.WriteContext): Promise<number> {
+    return this.writes.sweepExpired(now, createdBefore, limit, ctx);
+  }
+
+  insertContext(context: types.ContextRecord, ctx: types.WriteContext, limits?: types.StorageLimits): Promise<void> {
+    return this.writes.insertContext(context, ctx, limits);
+  }
+
+  deleteContext(id: string, ctx: types.WriteContext): Promise<boolean> {
+    return this.writes.deleteContext(id, ctx);
+  }
+
+  insertRelation(relation: types.RelationRecord, ctx: types.WriteContext): Promise<void> {
+    return this.writes.insertRelation(relation, ctx);
+  }
+
+  deleteRelation(id: string, ctx: types.WriteContext): Promise<boolean> {
+    return this.writes.deleteRelation(id, ctx);
+  }
+
+  appendAudit(entry: types.AuditEvent, ctx: types.WriteContext): Promise<void> {
+    return this.writes.appendAudit(entry, ctx);
+  }
+
+  restore(chunk: types.DumpChunk, now: number): Promise<void> {
+    return this.writes.restore(chunk, now);
+  }
+
+  /** Kept in memory and applied with the next write of this store: advisory, not durable. */
+  recordAccess(ids: readonly string[], at: number): void {
+    this.access.note(ids, at);
+  }
+
+  async dump(part: DumpPart, after: number, limit: number): Promise<{ chunk: types.DumpChunk; next: number | null }> {
+    // An empty write saves the access counts, so the dump carries them.
+    if (part === 'memories') await this.access.saveQuietly(() => this.writes.saveAccess());
+    return this.dumpPage(part, after, limit);
+  }
+
+  async getMemories(ids: readonly string[], options?: { embeddings?: boolean }): Promise<types.MemoryRecord[]> {
+    if (ids.length === 0) return [];
+    return this.readOnce((r) => r.getMemories(ids, options));
+  }
+
+  listMemories(options: ListOptions): Promise<Page<types.MemoryRecord>> {
+    return this.readOnce((r) => r.listMemories(options));
+  }
+
+  countMemories(filter: FilterNode): Promise<number> {
+    return this.readOnce((r) => r.countMemories(filter));
+  }
+
+  history(memoryId: string): Promise<types.HistoryRecord[]> {
+    return this.readOnce((r) => r.history(memoryId));
+  }
+
+  getContext(id: string): Promise<types.ContextRecord | undefined> {
+    return this.readOnce((r) => r.getContext(id));
+  }
+
+  keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<types.ScoredId[]> {
+    return this.readOnce((r) => r.keywordSearch(query, filter, limit, now));
+  }
+
+  vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options?: { exact?: boolean }): Promise<types.ScoredId[]> {
+    return this.readOnce((r) => r.vectorSearch(vector, filter, limit, now, options));
+  }
+
+  vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
+    return this.readOnce((r) => r.vectorScores(vector, ids));
+  }
+
+  async listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<types.RelationRecord[]> {
+    if (memoryIds.length === 0) return [];
+    return this.readOnce((r) => r.listRelations(memoryIds, direction, type));
+  }
+
+  auditEntries(query: types.AuditQuery): Promise<types.AuditRecord[]> {
+    return this.readOnce((r) => r.auditEntries(query));
+  }
+
+  changes(afterSeq: number, limit: number): Promise<types.ChangeRecord[]> {
+    return this.readOnce((r) => r.changes(afterSeq, limit));
+  }
+}

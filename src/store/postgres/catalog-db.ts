@@ -1,0 +1,36 @@
+import type pg from 'pg';
+import { MemspaceError } from '../../core/errors.js';
+import type { JsonColumn } from '../common/catalog-rows.js';
+import { translatePgError } from './postgres-errors.js';
+
+/** JSON columns of the catalogue are `jsonb`: the pool returns them parsed and takes their JSON text. */
+export const JSONB: JsonColumn<unknown> = { decode: (value) => value, encode: (value) => JSON.stringify(value) };
+
+/** The backend's pool as the catalogue uses it: one statement at a time (autocommit, as the connecting role), refused once the backend is closed. */
+export class CatalogPool {
+  private closed = false;
+
+  constructor(readonly pool: pg.Pool) {}
+
+  /** Runs one statement, with errors translated. */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    this.assertOpen();
+    try {
+      return await this.pool.query<R>(sql, params);
+    } catch (error) {
+      throw translatePgError(error);
+    }
+  }
+
+  /** `BACKEND_UNAVAILABLE` once the backend is closed. */
+  assertOpen(): void {
+    if (this.closed) throw new MemspaceError('BACKEND_UNAVAILABLE', 'the postgres backend is closed');
+  }
+
+  /** Refuses every later statement; true the first time. */
+  close(): boolean {
+    const first = !this.closed;
+    this.closed = true;
+    return first;
+  }
+}

@@ -1,0 +1,112 @@
+import type { ChangeBell } from '../../core/change-bell.js';
+import { MemspaceError } from '../../core/errors.js';
+import type { ClosedSpaceStats, SpaceCatalog } from '../../core/ports/space-catalog.js';
+import type { SpaceStore } from '../../core/ports/space-store.js';
+import type { SpaceRecord } from '../../core/types.js';
+import { prefixPattern, spaceColumns, spaceFromRow, type SpaceRow } from '../common/catalog-rows.js';
+import { type CatalogPool, JSONB } from './catalog-db.js';
+import { PostgresSpaceStore, spaceIdOf } from './postgres-space-store.js';
+import type { VectorSearchSettings } from './space-reads.js';
+import { inSpace, type SpaceState, STATE_SQL, stateFigures } from './space-tx.js';
+
+/** Per-space tables in the order a space's rows are deleted (relations before the memories they reference). */
+const DELETE_ORDER = ['relations', 'memories', 'history', 'contexts', 'audit', 'changes', 'space_state'] as const;
+
+/**
+ * The spaces of the PostgreSQL backend. A space has no storage of its own to create or open:
+ * its rows are keyed by `space_id` (the lower-cased name) and guarded by row-level security,
+ * so opening a space is constant time and costs nothing.
+ */
+export class PostgresSpaceCatalog implements SpaceCatalog {
+  constructor(
+    private readonly db: CatalogPool,
+    private readonly vectors: VectorSearchSettings,
+    private readonly changeBell: ChangeBell,
+  ) {}
+
+  async create(record: SpaceRecord): Promise<void> {
+    const key = spaceIdOf(record.name);
+    const r = spaceColumns(record, JSONB);
+    // As the connecting role, but scoped: the space_state row is under the RLS policy too.
+    await inSpace(
+      this.db.pool,
+      key,
+      async (db) => {
+        const inserted = await db.query(
+          `INSERT INTO spaces (name_key, name, description, isolation, sensitivity, retention_days, quotas, labels, embedder, dimension,
+             created_at, updated_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+           ON CONFLICT (name_key) DO NOTHING`,
+          [key, r.name, r.description, r.isolation, r.sensitivity, r.retention_days, r.quotas, r.labels, r.embedder, r.dimension, r.created_at, r.updated_at, r.state],
+        );
+        if (inserted.rowCount === 0) {
+          const taken = await db.query<{ name: string }>('SELECT name FROM spaces WHERE name_key = $1', [key]);
+          const name = taken.rows[0]?.name ?? record.name;
+          throw new MemspaceError('CONFLICT', `space "${name}" already exists`, { name });
+        }
+        await db.query('INSERT INTO space_state (space_id) VALUES ($1) ON CONFLICT DO NOTHING', [key]);
+      },
+      { role: false },
+    );
+  }
+
+  async get(name: string): Promise<SpaceRecord | undefined> {
+    const row = (await this.db.query<SpaceRow<unknown>>('SELECT * FROM spaces WHERE name_key = $1', [spaceIdOf(name)])).rows[0];
+    return row && spaceFromRow(row, JSONB);
+  }
+
+  async list(options: { prefix?: string | undefined; after?: string | undefined; limit: number }): Promise<SpaceRecord[]> {
+    const result = await this.db.query<SpaceRow<unknown>>(`SELECT * FROM spaces WHERE name_key LIKE $1 ESCAPE '\\' AND name_key > $2 ORDER BY name_key LIMIT $3`, [
+      prefixPattern(options.prefix === undefined ? undefined : spaceIdOf(options.prefix)),
+      spaceIdOf(options.after ?? ''),
+      options.limit,
+    ]);
+    return result.rows.map((r) => spaceFromRow(r, JSONB));
+  }
+
+  async update(record: SpaceRecord): Promise<void> {
+    const r = spaceColumns(record, JSONB);
+    const result = await this.db.query(
+      `UPDATE spaces SET description = $2, isolation = $3, sensitivity = $4, retention_days = $5, quotas = $6, labels = $7,
+         updated_at = $8, state = $9 WHERE name_key = $1`,
+      [spaceIdOf(record.name), r.description, r.isolation, r.sensitivity, r.retention_days, r.quotas, r.labels, r.updated_at, r.state],
+    );
+    if (result.rowCount === 0) throw new MemspaceError('SPACE_NOT_FOUND', `space "${record.name}" not found`);
+  }
+
+  /**
+   * Deletes the catalogue row, the shares from and to the space, and every row of the space
+   * in every per-space table, in one transaction: a crash leaves the space whole or gone.
+   * Runs as the connecting role (the server's role may not delete audit rows) but scoped by
+   * the RLS setting, so each DELETE reaches this space's rows only.
+   */
+  async delete(name: string): Promise<boolean> {
+    const key = spaceIdOf(name);
+    return inSpace(
+      this.db.pool,
+      key,
+      async (db) => {
+        const gone = await db.query('DELETE FROM spaces WHERE name_key = $1', [key]);
+        if (gone.rowCount === 0) return false;
+        // A later space of the same name inherits nothing.
+        await db.query('DELETE FROM shares WHERE space_key = $1 OR to_space_key = $1', [key]);
+        for (const table of DELETE_ORDER) await db.query(`DELETE FROM ${table} WHERE space_id = $1`, [key]);
+        return true;
+      },
+      { role: false },
+    );
+  }
+
+  /** A light handle on the space's rows: nothing is opened, loaded or created. */
+  async open(record: SpaceRecord): Promise<SpaceStore> {
+    this.db.assertOpen();
+    const key = spaceIdOf(record.name);
+    return new PostgresSpaceStore(this.db.pool, record.name, record.dimension, this.vectors, () => this.changeBell.ring(key));
+  }
+
+  /** Figures of a space from its `space_state` row, read in one scoped transaction. */
+  async inspect(record: SpaceRecord): Promise<ClosedSpaceStats> {
+    const key = spaceIdOf(record.name);
+    const state = await inSpace(this.db.pool, key, async (db) => (await db.query<SpaceState>(STATE_SQL, [key])).rows[0]);
+    return stateFigures(state);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The reads of one space, inside one scoped transaction: a single call of the store is a
+ * session of one read, `SpaceStore.read` a session of many, all on one snapshot.
+ */
+import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
+import { MemspaceError } from '../../core/errors.js';
+import type { FilterNode } from '../../core/filter.js';
+import type { ListOptions, Page, SpaceReads } from '../../core/ports/space-store.js';
+import type { AuditQuery, AuditRecord, AuditVerification, ChangeRecord, ContextRecord, DumpChunk, HistoryRecord, MemoryRecord, RelationRecord, ScoredId } from '../../core/types.js';
+import { type DumpPart, listAfter, memoryPage } from '../common/pages.js';
+import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
+import { readDumpPage } from './space-dump.js';
+import { CONTEXT_COLUMNS, type ContextRow, fromRow, type HistoryRow, MEMORY_COLUMNS, type MemoryRow, type RelationRow } from './space-rows.js';
+import { keywordSearch, prepareVectorSearch, vectorScores, vectorSearch } from './space-search.js';
+import { type Db, type SpaceState, STATE_SQL } from './space-tx.js';
+import { MAX_HNSW_DIMENSION, type VectorIndexes } from './vector-index.js';
+
+/** How a space store searches vectors. */
+export interface VectorSearchSettings {
+  /**
+   * Spaces with fewer memories are scanned exactly (as fast there, and always exact); larger
+   * ones walk the HNSW index of their dimension. `Infinity` keeps every search exact.
+   */
+  annThreshold: number;
+  /** The database's HNSW indexes, built on the first search of a large space. */
+  indexes: VectorIndexes;
+}
+
+/** The space a session reads. */
+export interface SessionSpace {
+  /** The `space_id` of its rows. */
+  spaceId: string;
+  /** Length of its vectors. */
+  dimension: number;
+  vectors?: VectorSearchSettings | undefined;
+}
+
+/** The read SQL of one space, over the transaction of one session. */
+export class PostgresSpaceReads implements SpaceReads {
+  /** Work a read started for after the session's transaction: it must not wait for, nor hold up, that connection. */
+  readonly afterCommit: (() => void)[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly space: SessionSpace,
+  ) {}
+
+  async getMemories(ids: readonly string[], options: { embeddings?: boolean } = {}): Promise<MemoryRecord[]> {
+    if (ids.length === 0) return [];
+    const vector = options.embeddings === false ? 'NULL' : 'm.embedding::text';
+    const sql = `SELECT ${MEMORY_COLUMNS}, ${vector} AS embedding FROM memories m WHERE m.space_id = $1 AND m.id = ANY($2::text[])`;
+    const rows = (await this.db.query<MemoryRow>(sql, [this.space.spaceId, [...ids]])).rows;
+    const byId = new Map(rows.map((r) => [r.id, fromRow.memory(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async listMemories(options: ListOptions): Promise<Page<MemoryRecord>> {
+    const after = listAfter(options);
+    const params = new NumberedParams([this.space.spaceId]);
+    const where = filterCondition(options.filter, params);
+    const cursor = after === undefined ? 'TRUE' : `m.seq ${options.order === 'asc' ? '>' : '<'} ${params.add(after)}`;
+    const limit = params.add(options.limit + 1);
+    const rows = await this.db.query<MemoryRow>(
+      `SELECT ${MEMORY_COLUMNS}, m.embedding::text AS embedding FROM memories m WHERE m.space_id = $1 AND ${where} AND ${cursor}
+       ORDER BY m.seq ${options.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ${limit}`,
+      params.values,
+    );
+    return memoryPage(rows.rows, options.limit, fromRow.memory);
+  }
+
+  async countMemories(filter: FilterNode): Promise<number> {
+    const params = new NumberedParams([this.space.spaceId]);
+    const where = filterCondition(filter, params);
+    return (await this.db.query<{ n: number }>(`SELECT count(*) AS n FROM memories m WHERE m.space_id = $1 AND ${where}`, params.values)).rows[0]!.n;
+  }
+
+  async history(memoryId: string): Promise<HistoryRecord[]> {
+    const rows = await this.db.query<HistoryRow>('SELECT * FROM history WHERE space_id = $1 AND memory_id = $2 ORDER BY seq', [this.space.spaceId, memoryId]);
+    return rows.rows.map(fromRow.history);
+  }
+
+  async keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
+    return keywordSearch(this.db, this.space.spaceId, query, filter, limit, now);
+  }
+
+  /**
+   * Exact scan below the ANN threshold or when `exact` is asked; otherwise a walk of the
+   * dimension's HNSW index (started after the session if it does not exist yet: until it is
+   * built the same query is answered by a scan), re-ranked by exact distance. The space's size
+   * comes from its counters row (read with the HNSW settings, in one round trip).
+   */
+  async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options: { exact?: boolean } = {}): Promise<ScoredId[]> {
+    this.checkDimension(vector);
+    const { spaceId, dimension, vectors } = this.space;
+    const indexable = options.exact !== true && vectors !== undefined && dimension <= MAX_HNSW_DIMENSION;
+    const large = indexable && (await prepareVectorSearch(this.db, spaceId, limit)) >= vectors.annThreshold;
+    if (large) this.afterCommit.push(() => vectors.indexes.start(dimension));
+    return vectorSearch(this.db, spaceId, vector, filter, limit, now, { approximate: large });
+  }
+
+  async vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
+    this.checkDimension(vector);
+    return vectorScores(this.db, this.space.spaceId, vector, ids);
+  }
+
+  async listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<RelationRecord[]> {
+    if (memoryIds.length === 0) return [];
+    const ends = direction === 'out' ? ['from_id'] : direction === 'in' ? ['to_id'] : ['from_id', 'to_id'];
+    const touching = ends.map((end) => `r.${end} = ANY($2::text[])`).join(' OR ');
+    const rows = await this.db.query<RelationRow>(
+      `SELECT r.* FROM relations r WHERE r.space_id = $1 AND (${touching}) AND ($3::text IS NULL OR r.type = $3) ORDER BY r.created_at, r.id`,
+      [this.space.spaceId, [...memoryIds], type ?? null],
+    );
+    return rows.rows.map(fromRow.relation);
+  }
+
+  async getContext(id: string): Promise<ContextRecord | undefined> {
+    const row = (await this.db.query<ContextRow>(`SELECT ${CONTEXT_COLUMNS} FROM contexts WHERE space_id = $1 AND id = $2`, [this.space.spaceId, id])).rows[0];
+    return row === undefined ? undefined : fromRow.context(row);
+  }
+
+  async auditEntries(query: AuditQuery): Promise<AuditRecord[]> {
+    const params = new NumberedParams([this.space.spaceId, query.afterSeq ?? 0]);
+    const where = ['space_id = $1', 'seq > $2'];
+    if (query.since !== undefined) where.push(`at >= ${params.add(query.since)}`);
+    if (query.action !== undefined) where.push(`action = ${params.add(query.action)}`);
+    const limit = params.add(query.limit);
+    const rows = await this.db.query<AuditTextRow>(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${limit}`, params.values);
+    return rows.rows.map(auditFromTextRow);
+  }
+
+  async changes(afterSeq: number, limit: number): Promise<ChangeRecord[]> {
+    const sql = 'SELECT seq, at, op, id FROM changes WHERE space_id = $1 AND seq > $2 ORDER BY seq LIMIT $3';
+    return (await this.db.query<ChangeRecord>(sql, [this.space.spaceId, afterSeq, limit])).rows;
+  }
+
+  /** Recomputes the whole audit chain. One statement reads one snapshot, so writers appending meanwhile cannot confuse the check. */
+  async verifyAudit(): Promise<AuditVerification> {
+    const verifier = new AuditChainVerifier();
+    const rows = await this.db.query<AuditTextRow>('SELECT * FROM audit WHERE space_id = $1 ORDER BY seq', [this.space.spaceId]);
+    for (const r of rows.rows) verifier.push(storedAuditRow(r));
+    return verifier.result();
+  }
+
+  /** A page of the dump (see `SpaceStore.dump`). */
+  dump(part: DumpPart, after: number, limit: number): Promise<{ chunk: DumpChunk; next: number | null }> {
+    return readDumpPage(this.db, this.space.spaceId, part, after, limit);
+  }
+
+  /** The space's state row (counters, sequences), undefined for a space that has none yet. */
+  async state(): Promise<SpaceState | undefined> {
+    return (await this.db.query<SpaceState>(STATE_SQL, [this.space.spaceId])).rows[0];
+  }
+
+  private checkDimension(vector: Float32Array): void {
+    const expected = this.space.dimension;
+    if (vector.length !== expected) {
+      throw new MemspaceError('DIMENSION_MISMATCH', `this space's vectors have ${expected} dimensions, not ${vector.length}`, { expected, actual: vector.length });
+    }
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The mutations of one space: the SQL that changes rows and keeps the state row's counters,
+ * then the mutation recorder for what each records (history, change events, audit), all in
+ * one write transaction that holds the space's state row locked.
+ */
+import { MemspaceError } from '../../core/errors.js';
+import type { FilterNode } from '../../core/filter.js';
+import { enforceLimits } from '../../core/storage-limits.js';
+import type { AuditEvent, ContextRecord, DumpChunk, JsonObject, MemoryRecord, RelationRecord, StorageLimits, WriteContext } from '../../core/types.js';
+import { prepareContexts } from '../common/context-codec.js';
+import type { MutationRecorder, Removal } from '../common/mutation-recorder.js';
+import type { SpaceWrites } from '../common/space-store-base.js';
+import { memoryPayloadBytes } from '../common/payload-bytes.js';
+import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
+import { writeContextRow, writeDumpChunk } from './space-dump.js';
+import { fromRow, INSERT_MEMORIES_SQL, MEMORY_COLUMNS, memoryJson, type MemoryRow, vectorText } from './space-rows.js';
+import type { SpaceTx, SpaceWrite } from './space-tx.js';
+
+/** A memory being deleted, as `DELETE ... RETURNING` gives it. */
+interface Victim {
+  id: string;
+  seq: number;
+  content: string;
+  metadata: JsonObject;
+  payload_bytes: number;
+}
+
+/** Which space, and what its writes go through. */
+export interface PostgresSpaceWritesOptions {
+  spaceId: string;
+  tx: SpaceTx;
+  recorder: MutationRecorder;
+}
+
+/** The write SQL of one space. */
+export class PostgresSpaceWrites implements SpaceWrites {
+  private readonly spaceId: string;
+
+  constructor(private readonly o: PostgresSpaceWritesOptions) {
+    this.spaceId = o.spaceId;
+  }
+
+  async insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext, limits?: StorageLimits): Promise<void> {
+    const ids = rows.map((r) => r.id);
+    const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (twice !== undefined) throw new MemspaceError('CONFLICT', `memory ${twice} appears twice in this batch`, { id: twice });
+    await this.o.tx.write(ctx, async (w) => {
+      const taken = await w.db.query<{ id: string }>('SELECT id FROM memories WHERE space_id = $1 AND id = ANY($2::text[]) LIMIT 1', [this.spaceId, ids]);
+      const id = taken.rows[0]?.id;
+      if (id !== undefined) throw new MemspaceError('CONFLICT', `memory ${id} already exists in this space`, { id });
+      const s = w.state;
+      const before = { memories: s.memories, payloadBytes: s.payloadBytes };
+      const json = rows.map((r) => memoryJson(r, (s.memorySeq += 1)));
+      s.memories += rows.length;
+      s.payloadBytes += json.reduce((sum, r) => sum + (r['payload_bytes'] as number), 0);
+      // Checked before anything is written; the locked state row makes the figures exact.
+      enforceLimits(before, s, limits);
+      if (rows.length > 0) await w.db.query(INSERT_MEMORIES_SQL, [this.spaceId, JSON.stringify(json)]);
+      this.o.recorder.memoriesCreated(w, rows);
+    });
+  }
+
+  async updateMemory(next: MemoryRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
+    await this.o.tx.write(ctx, async (w) => {
+      const sql = `SELECT ${MEMORY_COLUMNS}, m.embedding::text AS embedding FROM memories m WHERE m.space_id = $1 AND m.id = $2`;
+      const old = (await w.db.query<MemoryRow>(sql, [this.spaceId, next.id])).rows[0];
+      if (old === undefined) throw new MemspaceError('NOT_FOUND', `memory ${next.id} not found in this space`, { id: next.id });
+      const s = w.state;
+      const before = { memories: s.memories, payloadBytes: s.payloadBytes };
+      const bytes = memoryPayloadBytes(next);
+      s.payloadBytes += bytes - old.payload_bytes;
+      enforceLimits(before, s, limits);
+      // Scopes (user, agent, run) and creation time are fixed at creation, as in the embedded store.
+      await w.db.query(
+        `UPDATE memories SET content = $3, metadata = $4, tags = $5, kind = $6, importance = $7, updated_at = $8, expires_at = $9,
+           dimension = $10, embedding = $11::vector, payload_bytes = $12 WHERE space_id = $1 AND id = $2`,
+        [this.spaceId, next.id, next.content, JSON.stringify(next.metadata), JSON.stringify(next.tags), next.kind, next.importance, next.updatedAt, next.expiresAt, next.embedding.length, vectorText(next.embedding), bytes],
+      );
+      this.o.recorder.memoryUpdated(w, fromRow.memory(old), next);
+    });
+  }
+
+  async deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number> {
+    return this.o.tx.write(ctx, async (w) => {
+      const params = new NumberedParams([this.spaceId]);
+      const where = filterCondition(filter, params);
+      const ids = (await w.db.query<{ id: string }>(`SELECT m.id FROM memories m WHERE m.space_id = $1 AND ${where} ORDER BY m.seq`, params.values)).rows.map((r) => r.id);
+      if (ids.length === 0) return 0; // nothing deleted is no mutation, so no entry
+      const removal = await this.deleteRows(w, ids);
+      this.o.recorder.memoriesDeleted(w, removal);
+      return removal.memories.length;
+    });
+  }
+
+  async sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: WriteContext): Promise<number> {
+    if (limit <= 0) return 0;
+    return this.o.tx.write(ctx, async (w) => {
+      const expiredSql = 'SELECT id FROM memories WHERE space_id = $1 AND expires_at <= $2 ORDER BY expires_at, seq LIMIT $3';
+      const expired = (await w.db.query<{ id: string }>(expiredSql, [this.spaceId, now, limit])).rows.map((r) => r.id);
+      const retainedSql = `SELECT id FROM memories WHERE space_id = $1 AND created_at < $2 AND (expires_at IS NULL OR expires_at > $3)
+        ORDER BY created_at, seq LIMIT $4`;
+      const retained =
+        createdBefore === null || expired.length >= limit
+          ? []
+          : (await w.db.query<{ id: string }>(retainedSql, [this.spaceId, createdBefore, now, limit - expired.length])).rows.map((r) => r.id);
+      if (expired.length + retained.length === 0) return 0;
+      const removal = await this.deleteRows(w, [...expired, ...retained]);
+      this.o.recorder.memoriesExpired(w, removal, expired.length);
+      return removal.memories.length;
+    });
+  }
+
+  async insertContext(context: ContextRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
+    this.o.tx.assertOpen();
+    // Compressed before the transaction opens: the state row is not held locked while brotli runs.
+    const [prepared] = await prepareContexts([context]);
+    await this.o.tx.write(ctx, async (w) => {
+      const before = { memories: w.state.memories, payloadBytes: w.state.payloadBytes };
+      enforceLimits(before, { memories: before.memories, payloadBytes: before.payloadBytes + prepared!.payloadBytes }, limits);
+      await writeContextRow(w, prepared!);
+      this.o.recorder.contextCreated(w, context.id, prepared!.encoded);
+    });
+  }
+
+  async deleteContext(id: string, ctx: WriteContext): Promise<boolean> {
+    return this.o.tx.write(ctx, async (w) => {
+      const gone = await w.db.query<{ original_bytes: number; stored_bytes: number; payload_bytes: number }>(
+        'DELETE FROM contexts WHERE space_id = $1 AND id = $2 RETURNING original_bytes, stored_bytes, payload_bytes',
+        [this.spaceId, id],
+      );
+      const row = gone.rows[0];
+      if (row === undefined) return false;
+      w.state.contexts -= 1;
+      w.state.payloadBytes -= row.payload_bytes;
+      this.o.recorder.contextDeleted(w, id, { originalBytes: row.original_bytes, storedBytes: row.stored_bytes });
+      return true;
+    });
+  }
+
+  async insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void> {
+    await this.o.tx.write(ctx, async (w) => {
+      const ends = await w.db.query<{ id: string }>('SELECT id FROM memories WHERE space_id = $1 AND id = ANY($2::text[])', [this.spaceId, [relation.from, relation.to]]);
+      const found = new Set(ends.rows.map((r) => r.id));
+      for (const end of [relation.from, relation.to]) {
+        if (!found.has(end)) throw new MemspaceError('NOT_FOUND', `memory ${end} not found in this space`, { id: end });
+      }
+      const inserted = await w.db.query(
+        `INSERT INTO relations (space_id, id, seq, from_id, to_id, type, weight, metadata, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+        [this.spaceId, relation.id, w.state.relationSeq + 1, relation.from, relation.to, relation.type, relation.weight, JSON.stringify(relation.metadata), relation.createdAt],
+      );
+      if (inserted.rowCount === 0) throw new MemspaceError('CONFLICT', `relation ${relation.id} already exists in this space`, { id: relation.id });
+      w.state.relationSeq += 1;
+      w.state.relations += 1;
+      this.o.recorder.relationCreated(w, relation);
+    });
+  }
+
+  async deleteRelation(id: string, ctx: WriteContext): Promise<boolean> {
+    return this.o.tx.write(ctx, async (w) => {
+      const sql = 'DELETE FROM relations WHERE space_id = $1 AND id = $2 RETURNING from_id, to_id, type';
+      const rel = (await w.db.query<{ from_id: string; to_id: string; type: string }>(sql, [this.spaceId, id])).rows[0];
+      if (rel === undefined) return false;
+      w.state.relations -= 1;
+      this.o.recorder.relationDeleted(w, { id, from: rel.from_id, to: rel.to_id, type: rel.type });
+      return true;
+    });
+  }
+
+  async appendAudit(entry: AuditEvent, ctx: WriteContext): Promise<void> {
+    await this.o.tx.write(ctx, async (w) => this.o.recorder.event(w, entry));
+  }
+
+  async restore(chunk: DumpChunk, now: number): Promise<void> {
+    this.o.tx.assertOpen();
+    const contexts = await prepareContexts(chunk.contexts);
+    await this.o.tx.write({ actor: null, now, requestId: null }, async (w) => {
+      await writeDumpChunk(w, chunk, contexts);
+      this.o.recorder.restored(w, chunk);
+    });
+  }
+
+  /** Saves the pending access counts with an empty write; it records nothing, so no time is needed. */
+  async saveAccess(): Promise<void> {
+    await this.o.tx.write({ actor: null, now: 0, requestId: null }, async () => undefined);
+  }
+
+  /**
+   * The one delete path of memories, inside the caller's write: the relations touching them,
+   * the rows, and the usage figures. Returns what went, each kind in insertion order.
+   */
+  private async deleteRows(w: SpaceWrite, ids: readonly string[]): Promise<Removal> {
+    const relationSql = 'DELETE FROM relations WHERE space_id = $1 AND (from_id = ANY($2::text[]) OR to_id = ANY($2::text[])) RETURNING id, seq';
+    const rels = (await w.db.query<{ id: string; seq: number }>(relationSql, [this.spaceId, [...ids]])).rows.sort((a, b) => a.seq - b.seq);
+    w.state.relations -= rels.length;
+    const memorySql = 'DELETE FROM memories WHERE space_id = $1 AND id = ANY($2::text[]) RETURNING id, seq, content, metadata, payload_bytes';
+    const victims = (await w.db.query<Victim>(memorySql, [this.spaceId, [...ids]])).rows.sort((a, b) => a.seq - b.seq);
+    for (const v of victims) {
+      w.state.memories -= 1;
+      w.state.payloadBytes -= v.payload_bytes;
+    }
+    return { memories: victims, relations: rels.map((r) => r.id) };
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The database file of one space: opening it with the pragmas every connection needs, its
+ * identity, its disk budget and its size on disk.
+ */
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { MemspaceError } from '../../core/errors.js';
+import { migrateSpace } from './space-schema.js';
+import { directoryBytes, fileBytes } from './space-files.js';
+import { sqlite } from './sqlite-errors.js';
+import { CHECKPOINT_WAL_BYTES } from './wal-checkpointer.js';
+
+/** How an acknowledged write reaches the disk. */
+export type SyncMode = 'full' | 'normal';
+
+/** How {@link openSpaceDatabase} opens a space database. */
+export interface SpaceDatabaseOptions {
+  /**
+   * `full` fsyncs the WAL at every commit, so an acknowledged write survives power loss;
+   * `normal` survives `kill -9` but may lose the last commits on power loss.
+   * @default 'full'
+   */
+  sync?: SyncMode;
+  /** Create the database if missing (only when a space is created). @default false */
+  create?: boolean;
+}
+
+/** Opens (and migrates) a space database with the pragmas every connection needs. */
+export function openSpaceDatabase(file: string, options: SpaceDatabaseOptions = {}): Database.Database {
+  const db = new Database(file, { fileMustExist: options.create !== true });
+  try {
+    db.pragma('busy_timeout = 5000'); // before anything that may wait for another process's lock
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('foreign_keys = ON');
+    // The store checkpoints after the acknowledgement (WalCheckpointer), not inside a commit.
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`journal_size_limit = ${CHECKPOINT_WAL_BYTES}`);
+    migrateSpace(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** The database's unique id (set by its first migration), which derived index files must match; empty when absent. */
+export function databaseUid(db: Database.Database): string {
+  return (db.prepare(`SELECT value FROM meta WHERE key = 'uid'`).pluck().get() as string | undefined) ?? '';
+}
+
+/**
+ * Sets SQLite's `max_page_count` on the connection: a write that would grow the database past
+ * it fails as a full disk would (`SQLITE_FULL`, so `BACKEND_UNAVAILABLE`) and writes nothing.
+ * It can be lowered down to the pages in use; returns the budget now in force, in pages.
+ */
+export function setMaxPageCount(db: Database.Database, pages: number): number {
+  if (!Number.isSafeInteger(pages) || pages <= 0) throw new MemspaceError('VALIDATION_FAILED', 'maxPageCount must be a positive integer');
+  return sqlite(() => db.pragma(`max_page_count = ${pages}`, { simple: true }) as number);
+}
+
+/** Bytes of every file of the space (database, WAL, index files) and of its WAL alone. */
+export function spaceFileBytes(file: string): { bytes: number; walBytes: number } {
+  return { bytes: directoryBytes(dirname(file)), walBytes: fileBytes(`${file}-wal`) };
+}

@@ -1,0 +1,239 @@
+/**
+ * Keyword and vector search of one space database. Keywords are ranked by FTS5's BM25.
+ * Vectors are scored from an in-memory copy (FlatVectorIndex) that follows the change feed,
+ * loaded on first use from the snapshot file when it matches the database and saved again
+ * on close; spaces past the ANN threshold also keep an HNSW index whose candidates are
+ * rescored exactly, so scores are exact cosines either way.
+ */
+import { dirname, join } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { FilterNode } from '../../core/filter.js';
+import type { ScoredId, VectorIndexStatus } from '../../core/types.js';
+import { annEnabled } from '../../core/vector-search.js';
+import type { HnswJobRunner, HnswParams } from './ann-jobs.js';
+import { FlatVectorIndex } from './flat-vector-index.js';
+import { toFtsQuery } from './fts-query.js';
+import { HnswIndex, type HnswStatus } from './hnsw-index.js';
+import { type SpaceStatements, toVector } from './space-rows.js';
+import type { SpaceTx } from './space-tx.js';
+import { readUsage } from './space-usage.js';
+import { filterCondition } from './sqlite-filter-dialect.js';
+import { loadVectorSnapshot, removeVectorSnapshot, saveVectorSnapshot } from './vector-snapshot.js';
+
+/** When and how a space searches through its HNSW index. */
+export interface AnnOptions {
+  /** Spaces with fewer memories are searched exactly (a scan is as fast there and always exact). */
+  threshold: number;
+  params: HnswParams;
+  runner: HnswJobRunner;
+}
+
+/** Default HNSW parameters (measured in bench/RESULTS.md). */
+export const DEFAULT_HNSW_PARAMS: HnswParams = { quantization: 'f16', connectivity: 16, expansionAdd: 128, expansionSearch: 64 };
+
+/** ANN candidates fetched per result asked for; they are rescored exactly. */
+const ANN_OVERFETCH = 2;
+const ANN_MIN_CANDIDATES = 32;
+/** A filter matching fewer rows than this share of the space is searched exactly over those rows. */
+const ANN_FILTER_EXACT_SHARE = 0.05;
+/** Past this share of the space fetched from the index, an exact scan is cheaper. */
+const ANN_MAX_FETCH_SHARE = 0.1;
+
+/** Extra keyword candidates fetched so that a few expired ones do not shorten the list. */
+const KEYWORD_MARGIN = 16;
+
+/** Content counts twice as much as tags in BM25. */
+const BM25_RANK = 'bm25(memories_fts, 1.0, 0.5)';
+
+/** A vector row as the index loads it. */
+interface VectorRow {
+  id: string;
+  seq: number | null;
+  expires_at: number | null;
+  embedding: Buffer | null;
+}
+
+/** What {@link SpaceSearch} searches. */
+export interface SpaceSearchOptions {
+  db: Database.Database;
+  stmt: SpaceStatements;
+  tx: SpaceTx;
+  /** The database file; the snapshot and HNSW files live next to it. */
+  file: string;
+  /** The database's uid, which derived files must carry. */
+  uid: string;
+  dimension: number;
+  /** The HNSW index; without it every search is exact. */
+  ann?: AnnOptions | undefined;
+}
+
+/** Search over one open space database. */
+export class SpaceSearch {
+  private readonly index: FlatVectorIndex;
+  private indexLoaded = false;
+  /** Change-feed sequence of the snapshot on disk, so an unchanged index is not written again. */
+  private savedSeq = -1;
+  private readonly snapshotFile: string;
+  private readonly hnsw: HnswIndex | undefined;
+  private readonly annThreshold: number;
+
+  constructor(private readonly o: SpaceSearchOptions) {
+    this.index = new FlatVectorIndex(o.dimension);
+    this.snapshotFile = join(dirname(o.file), 'vectors.bin');
+    this.annThreshold = o.ann?.threshold ?? Number.POSITIVE_INFINITY;
+    this.hnsw =
+      o.ann === undefined
+        ? undefined
+        : new HnswIndex({
+            dir: dirname(o.file),
+            dbFile: o.file,
+            uid: o.uid,
+            dimension: o.dimension,
+            params: o.ann.params,
+            runner: o.ann.runner,
+            lastSeq: () => o.stmt.lastSeq.get() as number,
+            changedSince: (seq) => o.stmt.memoryIdsChangedAfter.all(seq) as string[],
+          });
+  }
+
+  /** Best `limit` memories by BM25 (scores: higher is better) among those matching `filter` and not expired at `now`. */
+  keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): ScoredId[] {
+    const match = toFtsQuery(query);
+    if (match === undefined) return [];
+    let rows: { id: string; rank: number }[];
+    if (filter === undefined) {
+      // Rank inside FTS5 first and join only the best rows; a small margin covers expired ones.
+      rows = this.o.tx.read(() => this.o.stmt.keywordTop.all(match, limit + KEYWORD_MARGIN, now) as { id: string; rank: number }[]).slice(0, limit);
+    } else {
+      const where = filterCondition(filter);
+      rows = this.o.tx.read(
+        () =>
+          this.o.db
+            .prepare(`SELECT m.id AS id, ${BM25_RANK} AS rank FROM memories_fts
+              JOIN memories m ON m.seq = memories_fts.rowid
+              WHERE memories_fts MATCH ? AND (m.expires_at IS NULL OR m.expires_at > ?) AND ${where.sql} ORDER BY rank LIMIT ?`)
+            .all(match, now, ...where.params, limit) as { id: string; rank: number }[],
+      );
+    }
+    return rows.map((r) => ({ id: r.id, score: -r.rank }));
+  }
+
+  /**
+   * Best `limit` memories by cosine similarity: an exact scan of the in-memory copy, or, past
+   * the ANN threshold and unless `exact`, candidates from the HNSW index rescored exactly.
+   */
+  vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options: { exact?: boolean } = {}): ScoredId[] {
+    this.catchUp();
+    let allowed: Set<number> | undefined;
+    if (filter !== undefined) {
+      const where = filterCondition(filter);
+      allowed = new Set(this.o.tx.read(() => this.o.db.prepare(`SELECT m.seq FROM memories m WHERE ${where.sql}`).pluck().all(...where.params) as number[]));
+      if (allowed.size === 0) return [];
+    }
+    const n = this.index.size;
+    if (this.hnsw !== undefined && n >= this.annThreshold) this.hnsw.maintain(n);
+    const hnsw = this.hnsw;
+    const useAnn =
+      options.exact !== true &&
+      hnsw?.ready === true &&
+      n >= this.annThreshold &&
+      hnsw.changed.size <= n * ANN_MAX_FETCH_SHARE &&
+      (allowed === undefined || allowed.size >= n * ANN_FILTER_EXACT_SHARE);
+    if (!useAnn) return this.index.search(vector, limit, now, allowed);
+    return this.annSearch(hnsw, vector, limit, now, allowed);
+  }
+
+  /**
+   * Approximate search: candidates from the HNSW index, over-fetched in proportion to how
+   * selective the filter is and fetched again with a larger list until `limit` of them pass,
+   * then rescored exactly together with every memory changed since the index was built. Falls
+   * back to the exact scan when the index would have to return too large a share of the space.
+   */
+  private annSearch(hnsw: HnswIndex, vector: Float32Array, limit: number, now: number, allowed: ReadonlySet<number> | undefined): ScoredId[] {
+    const n = this.index.size;
+    const share = allowed === undefined ? 1 : allowed.size / n;
+    let fetch = Math.max(ANN_MIN_CANDIDATES, Math.ceil((limit * ANN_OVERFETCH) / share));
+    for (;;) {
+      const candidates = hnsw.search(vector, Math.min(fetch, n));
+      const hits = this.index.rescore(vector, limit, now, candidates, hnsw.changed, hnsw.changed, allowed);
+      // Fewer hits than asked while the index had more to give: filters or expiry ate them.
+      if (hits.length >= limit || candidates.length < Math.min(fetch, n)) return hits;
+      fetch *= 4;
+      if (fetch > n * ANN_MAX_FETCH_SHARE) return this.index.search(vector, limit, now, allowed);
+    }
+  }
+
+  /** Cosine similarity of `vector` with each of `ids` that exists. */
+  vectorScores(vector: Float32Array, ids: readonly string[]): Map<string, number> {
+    this.catchUp();
+    return this.index.scores(vector, ids);
+  }
+
+  /** Where the HNSW index of this space stands. */
+  status(): VectorIndexStatus {
+    const status: HnswStatus = this.hnsw?.status() ?? { state: 'none', indexed: 0, lag: 0 };
+    return { ...status, threshold: annEnabled(this.annThreshold) ? this.annThreshold : null };
+  }
+
+  /** Starts the HNSW work a search would start now, and waits for all of it (tests, benchmarks). */
+  async settle(): Promise<void> {
+    this.catchUp();
+    if (this.hnsw === undefined) return;
+    if (this.index.size >= this.annThreshold) this.hnsw.maintain(this.index.size);
+    await this.hnsw.settle();
+    if (this.index.size >= this.annThreshold) this.hnsw.maintain(this.index.size); // a merge the last build made due
+    await this.hnsw.settle();
+  }
+
+  /** Saves the in-memory copy for the next open when it changed since loaded (best effort) and stops the HNSW index. */
+  close(): void {
+    if (this.indexLoaded && this.index.appliedSeq !== this.savedSeq) {
+      try {
+        saveVectorSnapshot(this.snapshotFile, this.index.snapshot(this.o.uid));
+      } catch {
+        // The snapshot only speeds up the next open; without it the index is rebuilt from the database.
+      }
+    }
+    this.hnsw?.close();
+  }
+
+  /**
+   * Brings the vector index up to the newest change. On first use it starts from the snapshot
+   * file when one matches this database, else from every row; then it replays the change feed.
+   */
+  private catchUp(): void {
+    const { tx, stmt } = this.o;
+    // The common case, nothing new: one indexed read, no transaction.
+    if (this.indexLoaded && tx.read(() => stmt.lastSeq.get() as number) <= this.index.appliedSeq) return;
+    tx.read(() =>
+      this.o.db.transaction(() => {
+        const last = stmt.lastSeq.get() as number;
+        if (!this.indexLoaded) this.load(last);
+        if (last <= this.index.appliedSeq) return;
+        for (const row of stmt.memoryChangesAfter.iterate(this.index.appliedSeq) as Iterable<VectorRow>) {
+          if (row.seq === null || row.embedding === null) this.index.remove(row.id);
+          else this.index.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
+          this.hnsw?.noteChanged(row.id);
+        }
+        this.index.appliedSeq = last;
+      })(),
+    );
+  }
+
+  /** First load, inside {@link catchUp}'s transaction: the snapshot if it is ours and not from the future, else every row. */
+  private load(lastSeq: number): void {
+    const snap = loadVectorSnapshot(this.snapshotFile, this.o.uid, this.index.dimension, this.index);
+    if (snap !== undefined && snap.appliedSeq <= lastSeq) {
+      this.index.adopt(snap);
+      this.savedSeq = snap.appliedSeq;
+    } else {
+      if (snap !== undefined) removeVectorSnapshot(this.snapshotFile); // from the future: not ours
+      this.index.reserve(readUsage(this.o.stmt.usage).memories + 1);
+      for (const row of this.o.stmt.allVectors.iterate() as Iterable<VectorRow & { seq: number; embedding: Buffer }>) {
+        this.index.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
+      }
+      this.index.appliedSeq = lastSeq;
+    }
+    this.indexLoaded = true;
+  }
+}

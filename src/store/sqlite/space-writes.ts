@@ -1,0 +1,177 @@
+/**
+ * The mutations of one space database: the SQL that changes rows, then the mutation recorder
+ * for what each records (history, change events, audit), all in one write transaction.
+ */
+import type Database from 'better-sqlite3';
+import { MemspaceError } from '../../core/errors.js';
+import type { FilterNode } from '../../core/filter.js';
+import { enforceLimits } from '../../core/storage-limits.js';
+import type { AuditEvent, ContextRecord, DumpChunk, JsonObject, MemoryRecord, RelationRecord, StorageLimits, WriteContext } from '../../core/types.js';
+import { prepareContexts } from '../common/context-codec.js';
+import type { MutationRecorder, Removal } from '../common/mutation-recorder.js';
+import type { SpaceWrites } from '../common/space-store-base.js';
+import { conflictOr, writeContext, writeDumpChunk } from './space-dump.js';
+import { fromRow, type MemoryRow, type SpaceStatements, toRow } from './space-rows.js';
+import type { SpaceTx } from './space-tx.js';
+import { readUsage } from './space-usage.js';
+import { filterCondition } from './sqlite-filter-dialect.js';
+
+/** A memory about to be deleted, as its row holds it. */
+interface Victim {
+  id: string;
+  content: string;
+  metadata: string;
+}
+
+/** What {@link SqliteSpaceWrites} writes through. */
+export interface SqliteSpaceWritesOptions {
+  db: Database.Database;
+  stmt: SpaceStatements;
+  tx: SpaceTx;
+  recorder: MutationRecorder;
+}
+
+/** The write SQL of one space database. */
+export class SqliteSpaceWrites implements SpaceWrites {
+  constructor(private readonly o: SqliteSpaceWritesOptions) {}
+
+  /**
+   * Inserts through the group commit. The quota check runs in the caller's savepoint after its
+   * rows are in, against the usage row the triggers keep, so callers of one group see each
+   * other's rows and a caller that crosses a quota fails alone.
+   */
+  insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext, limits?: StorageLimits): Promise<void> {
+    const { stmt } = this.o;
+    return this.o.tx.grouped(() => {
+      const before = readUsage(stmt.usage);
+      for (const row of rows) {
+        try {
+          stmt.insert.run(toRow(row));
+        } catch (error) {
+          throw conflictOr(error, `memory ${row.id} already exists in this space`, row.id);
+        }
+      }
+      this.o.recorder.memoriesCreated(this.o.tx.sink(ctx), rows);
+      enforceLimits(before, readUsage(stmt.usage), limits);
+    });
+  }
+
+  async updateMemory(next: MemoryRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
+    const { stmt } = this.o;
+    await this.o.tx.write(() => {
+      const old = stmt.byId.get(next.id) as MemoryRow | undefined;
+      if (old === undefined) throw new MemspaceError('NOT_FOUND', `memory ${next.id} not found in this space`, { id: next.id });
+      const before = readUsage(stmt.usage);
+      stmt.update.run(toRow(next));
+      enforceLimits(before, readUsage(stmt.usage), limits);
+      this.o.recorder.memoryUpdated(this.o.tx.sink(ctx), fromRow.memory(old), next);
+    });
+  }
+
+  async deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number> {
+    const where = filterCondition(filter);
+    return this.o.tx.write(() => {
+      // Collect first, then delete: deleting while iterating the same table is undefined in SQLite.
+      const victims = this.o.db.prepare(`SELECT id, content, metadata FROM memories m WHERE ${where.sql}`).all(...where.params) as Victim[];
+      this.o.recorder.memoriesDeleted(this.o.tx.sink(ctx), this.deleteRows(victims));
+      return victims.length;
+    });
+  }
+
+  async sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: WriteContext): Promise<number> {
+    if (limit <= 0) return 0;
+    const { stmt } = this.o;
+    return this.o.tx.write(() => {
+      const expired = stmt.expired.all(now, limit) as Victim[];
+      const retained = createdBefore === null || expired.length >= limit ? [] : (stmt.retained.all(createdBefore, now, limit - expired.length) as Victim[]);
+      const victims = [...expired, ...retained];
+      this.o.recorder.memoriesExpired(this.o.tx.sink(ctx), this.deleteRows(victims), expired.length);
+      return victims.length;
+    });
+  }
+
+  async insertContext(context: ContextRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
+    this.o.tx.assertOpen();
+    // Compressed before the transaction opens: the write lock is not held while brotli runs.
+    const [prepared] = await prepareContexts([context]);
+    const { stmt } = this.o;
+    await this.o.tx.write(() => {
+      const before = readUsage(stmt.usage);
+      writeContext(stmt.insertContext, prepared!);
+      enforceLimits(before, readUsage(stmt.usage), limits);
+      this.o.recorder.contextCreated(this.o.tx.sink(ctx), context.id, prepared!.encoded);
+    });
+  }
+
+  async deleteContext(id: string, ctx: WriteContext): Promise<boolean> {
+    const { stmt } = this.o;
+    return this.o.tx.write(() => {
+      const sizes = stmt.contextSizes.get(id) as { originalBytes: number; storedBytes: number } | undefined;
+      if (sizes === undefined) return false;
+      stmt.deleteContext.run(id);
+      this.o.recorder.contextDeleted(this.o.tx.sink(ctx), id, sizes);
+      return true;
+    });
+  }
+
+  async insertRelation(relation: RelationRecord, ctx: WriteContext): Promise<void> {
+    const { stmt } = this.o;
+    await this.o.tx.write(() => {
+      for (const end of [relation.from, relation.to]) {
+        if (stmt.memoryExists.get(end) === undefined) throw new MemspaceError('NOT_FOUND', `memory ${end} not found in this space`, { id: end });
+      }
+      try {
+        stmt.insertRelation.run(relation.id, relation.from, relation.to, relation.type, relation.weight, JSON.stringify(relation.metadata), relation.createdAt);
+      } catch (error) {
+        throw conflictOr(error, `relation ${relation.id} already exists in this space`, relation.id);
+      }
+      this.o.recorder.relationCreated(this.o.tx.sink(ctx), relation);
+    });
+  }
+
+  async deleteRelation(id: string, ctx: WriteContext): Promise<boolean> {
+    const { stmt } = this.o;
+    return this.o.tx.write(() => {
+      const rel = stmt.relationById.get(id) as { from_id: string; to_id: string; type: string } | undefined;
+      if (rel === undefined) return false;
+      stmt.deleteRelation.run(id);
+      this.o.recorder.relationDeleted(this.o.tx.sink(ctx), { id, from: rel.from_id, to: rel.to_id, type: rel.type });
+      return true;
+    });
+  }
+
+  async appendAudit(entry: AuditEvent, ctx: WriteContext): Promise<void> {
+    await this.o.tx.write(() => this.o.recorder.event(this.o.tx.sink(ctx), entry));
+  }
+
+  async restore(chunk: DumpChunk, now: number): Promise<void> {
+    this.o.tx.assertOpen();
+    const contexts = await prepareContexts(chunk.contexts);
+    await this.o.tx.write(() => {
+      writeDumpChunk(this.o.db, chunk, contexts);
+      this.o.recorder.restored(this.o.tx.sink({ actor: null, now, requestId: null }), chunk);
+    });
+  }
+
+  /** Saves the pending access counts with an empty write (best effort: they are advisory). */
+  async saveAccess(): Promise<void> {
+    await this.o.tx.write(() => undefined);
+  }
+
+  /**
+   * The one delete path of memories, inside the caller's write transaction: each memory's
+   * relations, then its row. Returns what went, for the recorder.
+   */
+  private deleteRows(victims: readonly Victim[]): Removal {
+    const { stmt } = this.o;
+    const relations: string[] = [];
+    for (const v of victims) {
+      for (const rel of stmt.relationIdsTouching.all({ id: v.id }) as { id: string }[]) {
+        relations.push(rel.id);
+        stmt.deleteRelation.run(rel.id);
+      }
+      stmt.deleteById.run(v.id);
+    }
+    return { memories: victims.map((v) => ({ id: v.id, content: v.content, metadata: JSON.parse(v.metadata) as JsonObject })), relations };
+  }
+}

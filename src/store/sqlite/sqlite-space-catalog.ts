@@ -1,0 +1,214 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ChangeBell } from '../../core/change-bell.js';
+import { MemspaceError } from '../../core/errors.js';
+import type { ClosedSpaceStats, SpaceCatalog } from '../../core/ports/space-catalog.js';
+import type { SpaceStore } from '../../core/ports/space-store.js';
+import { spaceKey } from '../../core/space-name.js';
+import type { SpaceRecord } from '../../core/types.js';
+import { prefixPattern, spaceColumns, spaceFromRow, type SpaceRow } from '../common/catalog-rows.js';
+import { JSON_TEXT } from './catalog-db.js';
+import { readArchiveManifest } from './space-archive.js';
+import type { SyncMode } from './space-database.js';
+import { damagedError, fileBytes, fsyncPath, isDamageCode, listFiles, NEW_MARKER, SPACE_DB, type SpaceFiles, sqliteCodeOf } from './space-files.js';
+import { EMPTY_FIGURES, readDatabaseFigures } from './space-inspect.js';
+import type { AnnOptions } from './space-search.js';
+import { sqlite, translateSqliteError } from './sqlite-errors.js';
+import { SqliteSpaceStore } from './sqlite-space-store.js';
+
+/** What {@link SqliteSpaceCatalog} works on. */
+export interface SqliteSpaceCatalogOptions {
+  catalog: Database.Database;
+  files: SpaceFiles;
+  sync: SyncMode;
+  ann: AnnOptions | undefined;
+  /** Clock of the stores' bookkeeping. */
+  now: () => number;
+  /** Rung by a store's writes. */
+  changeBell: ChangeBell;
+}
+
+/**
+ * The spaces of the embedded backend: catalogue rows, and one directory and database per space,
+ * so that no query can reach another space's rows by forgetting a condition.
+ *
+ * Storage is lazy: creating a space writes its catalogue row and an empty directory holding the
+ * marker {@link NEW_MARKER}; the database is created on first open. A hundred thousand spaces
+ * never used cost a row and a directory each.
+ */
+export class SqliteSpaceCatalog implements SpaceCatalog {
+  private readonly catalog: Database.Database;
+  private readonly files: SpaceFiles;
+
+  constructor(private readonly o: SqliteSpaceCatalogOptions) {
+    this.catalog = o.catalog;
+    this.files = o.files;
+  }
+
+  async create(record: SpaceRecord): Promise<void> {
+    sqlite(() =>
+      this.catalog
+        .transaction(() => {
+          const taken = this.catalog.prepare('SELECT name FROM spaces WHERE name = ?').get(record.name) as { name: string } | undefined;
+          if (taken) throw new MemspaceError('CONFLICT', `space "${taken.name}" already exists`, { name: taken.name });
+          // A directory or archive without a catalogue row is what a crash mid-create or mid-delete leaves: garbage.
+          const dir = this.files.dir(record.name);
+          this.removeFiles(record.name);
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(join(dir, NEW_MARKER), '');
+          // Durable before the row commits, so a listed space never lacks its directory after a power loss.
+          fsyncPath(dir);
+          fsyncPath(this.files.spacesDir);
+          this.catalog.prepare(`INSERT INTO spaces VALUES (@name, @description, @isolation, @sensitivity, @retention_days,
+            @quotas, @labels, @embedder, @dimension, @created_at, @updated_at, @state)`).run(spaceColumns(record, JSON_TEXT));
+        })
+        .immediate(),
+    );
+  }
+
+  async get(name: string): Promise<SpaceRecord | undefined> {
+    const row = sqlite(() => this.catalog.prepare('SELECT * FROM spaces WHERE name = ?').get(name) as SpaceRow<string> | undefined);
+    return row && spaceFromRow(row, JSON_TEXT);
+  }
+
+  async list(options: { prefix?: string | undefined; after?: string | undefined; limit: number }): Promise<SpaceRecord[]> {
+    const rows = sqlite(
+      () =>
+        this.catalog
+          .prepare(`SELECT * FROM spaces WHERE name LIKE ? ESCAPE '\\' AND name > ? ORDER BY name LIMIT ?`)
+          .all(prefixPattern(options.prefix), options.after ?? '', options.limit) as SpaceRow<string>[],
+    );
+    return rows.map((r) => spaceFromRow(r, JSON_TEXT));
+  }
+
+  async update(record: SpaceRecord): Promise<void> {
+    const result = sqlite(() =>
+      this.catalog
+        .prepare(`UPDATE spaces SET description = @description, isolation = @isolation, sensitivity = @sensitivity,
+          retention_days = @retention_days, quotas = @quotas, labels = @labels, updated_at = @updated_at, state = @state WHERE name = @name`)
+        .run(spaceColumns(record, JSON_TEXT)),
+    );
+    if (result.changes === 0) throw new MemspaceError('SPACE_NOT_FOUND', `space "${record.name}" not found`);
+  }
+
+  /**
+   * Under the catalogue's write lock, so a concurrent create of the same name in another
+   * process cannot have its fresh directory removed. Should the process die after the files
+   * are gone but before the commit, the space remains listed with missing storage, and a
+   * second delete finishes the job.
+   */
+  async delete(name: string): Promise<boolean> {
+    return sqlite(() =>
+      this.catalog
+        .transaction(() => {
+          const row = this.catalog.prepare('SELECT name FROM spaces WHERE name = ?').get(name) as { name: string } | undefined;
+          if (row === undefined) return false;
+          this.catalog.prepare('DELETE FROM spaces WHERE name = ?').run(row.name);
+          // Shares from and to the space go with it: a later space of the same name inherits nothing.
+          this.catalog.prepare('DELETE FROM shares WHERE space = @name OR to_space = @name').run({ name: row.name });
+          this.removeFiles(row.name);
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  /**
+   * Opens a space's database, creating it on the first open of a new space (the marker
+   * {@link NEW_MARKER} is removed afterwards; should that removal be lost, the next open sees the
+   * marker beside the database and simply opens it). A missing directory, a directory without
+   * database or marker, and a file SQLite finds corrupt or unreadable are
+   * `BACKEND_UNAVAILABLE` with `details: { name, damaged: true, reason }`. An archived space is
+   * `SPACE_ARCHIVED`.
+   */
+  async open(record: SpaceRecord): Promise<SpaceStore> {
+    if (record.state === 'archived') throw new MemspaceError('SPACE_ARCHIVED', `space "${record.name}" is archived; restore it first`, { space: record.name });
+    const file = this.files.db(record.name);
+    const marker = this.files.marker(record.name);
+    const isNew = existsSync(marker);
+    if (!isNew && !existsSync(file)) {
+      throw damagedError(record.name, existsSync(this.files.dir(record.name)) ? `${SPACE_DB} is missing` : 'space directory is missing');
+    }
+    let store: SqliteSpaceStore;
+    try {
+      const key = spaceKey(record.name);
+      store = new SqliteSpaceStore(file, record.dimension, {
+        sync: this.o.sync,
+        create: isNew,
+        now: this.o.now,
+        onWrite: () => this.o.changeBell.ring(key),
+        ...(this.o.ann !== undefined && { ann: this.o.ann }),
+      });
+    } catch (error) {
+      const code = sqliteCodeOf(error);
+      if (isDamageCode(code)) throw damagedError(record.name, `database cannot be opened (${code})`, error);
+      throw translateSqliteError(error);
+    }
+    if (isNew) rmSync(marker, { force: true });
+    return store;
+  }
+
+  /**
+   * Figures of a closed space read from its files. The database is opened read-only (nothing
+   * migrated, nothing checkpointed) when a WAL is present; when there is none it is opened
+   * read-write without writing anything, because a read-only connection would leave new empty
+   * `-wal` and `-shm` files behind, while a read-write one removes them itself as it closes (and
+   * only when no other connection holds the database). A space never opened is all zeros.
+   *
+   * An archived space reports the figures its manifest recorded when it was archived, with
+   * `bytes` the archive's size; reading them decompresses only the manifest. Callers that
+   * want nothing from an archive should not call this for archived spaces.
+   */
+  async inspect(record: SpaceRecord): Promise<ClosedSpaceStats> {
+    if (record.state === 'archived') {
+      const file = this.files.archive(record.name);
+      if (!existsSync(file)) throw damagedError(record.name, 'archive file is missing');
+      const manifest = await readArchiveManifest(record.name, file);
+      return { ...manifest.figures, bytes: fileBytes(file), walBytes: 0, uncheckpointedSince: null };
+    }
+    const files = listFiles(this.files.dir(record.name));
+    if (files === undefined) throw damagedError(record.name, 'space directory is missing');
+    let bytes = 0;
+    for (const stat of files.values()) bytes += stat.size;
+    const wal = files.get(`${SPACE_DB}-wal`);
+    const walBytes = wal?.size ?? 0;
+    // The WAL's mtime is when it was last written, so it is an upper bound of the oldest write
+    // not yet checkpointed: honest in that the lag it implies is never overstated.
+    const uncheckpointedSince = wal !== undefined && walBytes > 0 ? Math.floor(wal.mtimeMs) : null;
+    if (!files.has(SPACE_DB)) {
+      if (files.has(NEW_MARKER)) return { ...EMPTY_FIGURES, bytes, walBytes, uncheckpointedSince: null };
+      throw damagedError(record.name, `${SPACE_DB} is missing`);
+    }
+    return { ...this.readFigures(record.name, wal !== undefined), bytes, walBytes, uncheckpointedSince };
+  }
+
+  /** Sets a space's lifecycle state without touching the rest of its record (nor `updatedAt`). */
+  setState(name: string, state: SpaceRecord['state']): void {
+    const result = sqlite(() => this.catalog.prepare('UPDATE spaces SET state = ? WHERE name = ?').run(state, name));
+    if (result.changes === 0) throw new MemspaceError('SPACE_NOT_FOUND', `space "${name}" not found`, { space: name });
+  }
+
+  /** The figures in a closed space's database rows; see {@link inspect} for how it is opened. */
+  private readFigures(name: string, hasWal: boolean): ReturnType<typeof readDatabaseFigures> {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(this.files.db(name), { readonly: hasWal, fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+      return readDatabaseFigures(db);
+    } catch (error) {
+      const code = sqliteCodeOf(error);
+      if (isDamageCode(code)) throw damagedError(name, `database cannot be read (${code})`, error);
+      throw translateSqliteError(error);
+    } finally {
+      db?.close();
+    }
+  }
+
+  /** Removes every file of a space: directory, archive, temporaries. */
+  private removeFiles(name: string): void {
+    this.files.removeTemps(name);
+    rmSync(this.files.dir(name), { recursive: true, force: true });
+    rmSync(this.files.archive(name), { force: true });
+  }
+}
