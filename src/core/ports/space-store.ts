@@ -15,12 +15,9 @@ import type {
   StorageLimits,
   WriteContext,
 } from '../types.js';
+import type { Page } from '../views.js';
 
-/** A page of results and the opaque cursor of the next page, if any. */
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+export type { Page };
 
 /** What a listing asks a store for; filters are already parsed and include scopes and tags. */
 export interface ListOptions {

@@ -7,7 +7,7 @@ import { prefixPattern, spaceColumns, spaceFromRow, type SpaceRow } from '../com
 import { type CatalogPool, JSONB } from './catalog-db.js';
 import { PostgresSpaceStore, spaceIdOf } from './postgres-space-store.js';
 import type { VectorSearchSettings } from './space-reads.js';
-import { inSpace, type SpaceState, STATE_SQL, stateFigures } from './space-tx.js';
+import { inSpace, type SpaceCounters, STATE_SQL, stateFigures } from './space-tx.js';
 
 /** Per-space tables in the order a space's rows are deleted (relations before the memories they reference). */
 const DELETE_ORDER = ['relations', 'memories', 'history', 'contexts', 'audit', 'changes', 'space_state'] as const;
@@ -106,7 +106,7 @@ export class PostgresSpaceCatalog implements SpaceCatalog {
   /** Figures of a space from its `space_state` row, read in one scoped transaction. */
   async inspect(record: SpaceRecord): Promise<ClosedSpaceStats> {
     const key = spaceIdOf(record.name);
-    const state = await inSpace(this.db.pool, key, async (db) => (await db.query<SpaceState>(STATE_SQL, [key])).rows[0]);
+    const state = await inSpace(this.db.pool, key, async (db) => (await db.query<SpaceCounters>(STATE_SQL, [key])).rows[0]);
     return stateFigures(state);
   }
 }

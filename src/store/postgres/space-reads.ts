@@ -12,7 +12,7 @@ import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
 import { readDumpPage } from './space-dump.js';
 import { CONTEXT_COLUMNS, type ContextRow, fromRow, type HistoryRow, MEMORY_COLUMNS, type MemoryRow, type RelationRow } from './space-rows.js';
 import { keywordSearch, prepareVectorSearch, vectorScores, vectorSearch } from './space-search.js';
-import { type Db, type SpaceState, STATE_SQL } from './space-tx.js';
+import { type Db, type SpaceCounters, STATE_SQL } from './space-tx.js';
 import { MAX_HNSW_DIMENSION, type VectorIndexes } from './vector-index.js';
 
 /** How a space store searches vectors. */
@@ -148,8 +148,8 @@ export class PostgresSpaceReads implements SpaceReads {
   }
 
   /** The space's state row (counters, sequences), undefined for a space that has none yet. */
-  async state(): Promise<SpaceState | undefined> {
-    return (await this.db.query<SpaceState>(STATE_SQL, [this.space.spaceId])).rows[0];
+  async state(): Promise<SpaceCounters | undefined> {
+    return (await this.db.query<SpaceCounters>(STATE_SQL, [this.space.spaceId])).rows[0];
   }
 
   private checkDimension(vector: Float32Array): void {

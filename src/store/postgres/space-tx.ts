@@ -70,8 +70,12 @@ export async function inSpace<T>(pool: pg.Pool, spaceId: string, fn: (db: pg.Poo
   }
 }
 
-/** The `space_state` row of a space, as a writer holds it locked. */
-export interface SpaceState {
+/**
+ * The `space_state` row of a space: its counts, the next value of each of its sequences and the
+ * head of its audit chain, as a writer holds it locked. (A space's lifecycle state is
+ * `SpaceState` in core, kept in the catalogue.)
+ */
+export interface SpaceCounters {
   memories: number;
   relations: number;
   contexts: number;
@@ -95,7 +99,7 @@ export const STATE_SQL = `SELECT memories, relations, contexts, payload_bytes AS
  * The figures of a space from its state row (undefined: a space without one yet). `bytes` is
  * the payload: table pages are shared by every space, so there is no file size to give.
  */
-export function stateFigures(s: SpaceState | undefined): ClosedSpaceStats {
+export function stateFigures(s: SpaceCounters | undefined): ClosedSpaceStats {
   return {
     memories: s?.memories ?? 0,
     relations: s?.relations ?? 0,
@@ -135,17 +139,17 @@ export class SpaceWrite implements MutationSink {
   private constructor(
     readonly db: Db,
     readonly spaceId: string,
-    readonly state: SpaceState,
+    readonly state: SpaceCounters,
     readonly ctx: WriteContext,
   ) {}
 
   /** Locks the space's state row (creating it if missing) and starts collecting. */
   static async begin(db: Db, spaceId: string, ctx: WriteContext): Promise<SpaceWrite> {
-    let result = await db.query<SpaceState>(`${STATE_SQL} FOR UPDATE`, [spaceId]);
+    let result = await db.query<SpaceCounters>(`${STATE_SQL} FOR UPDATE`, [spaceId]);
     if (result.rows.length === 0) {
       // A space created before its state row existed (or by hand): start it now.
       await db.query('INSERT INTO space_state (space_id) VALUES ($1) ON CONFLICT DO NOTHING', [spaceId]);
-      result = await db.query<SpaceState>(`${STATE_SQL} FOR UPDATE`, [spaceId]);
+      result = await db.query<SpaceCounters>(`${STATE_SQL} FOR UPDATE`, [spaceId]);
     }
     return new SpaceWrite(db, spaceId, result.rows[0]!, ctx);
   }
