@@ -26,6 +26,7 @@ import { scaleMarkdown, scaleRows, scaleWhyMissed } from './scale-report.js';
 import { benchLifecycle, type LifecycleResult } from './lifecycle.js';
 import { lifecycleMarkdown, lifecycleRows } from './lifecycle-report.js';
 import { benchPostgres, postgresMarkdown, postgresRows, type PostgresBenchResult } from './postgres.js';
+import { COMPARISON_END, COMPARISON_START } from './comparison-markers.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = join(BENCH_DIR, 'out');
@@ -83,7 +84,7 @@ const quick = process.argv.includes('--quick');
 if (process.argv.includes('--render')) {
   const saved = JSON.parse(await readFile(join(OUT_DIR, 'results.json'), 'utf8')) as RunResults;
   saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres)];
-  await writeFile(join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
+  await writeReport(join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
   progress('rewrote bench/RESULTS.md from bench/out/results.json');
   process.exit(0);
 }
@@ -98,7 +99,7 @@ if (only === 'lifecycle' || only === 'postgres') {
   saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres)];
   console.log(formatTable(only === 'lifecycle' ? lifecycleRows(saved.lifecycle) : postgresRows(saved.postgres)));
   await writeFile(file, `${JSON.stringify(saved, null, 2)}\n`);
-  await writeFile(quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
+  await writeReport(quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
   progress(`merged the ${only} figures into ${relative(process.cwd(), file)} and rewrote the report`);
   process.exit('error' in part ? 1 : 0);
 }
@@ -148,7 +149,7 @@ await mkdir(OUT_DIR, { recursive: true });
 const resultsFile = join(OUT_DIR, quick ? 'results-quick.json' : 'results.json'); // a quick run never replaces the full run's figures
 await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 const markdownFile = quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md');
-await writeFile(markdownFile, markdown(results));
+await writeReport(markdownFile, markdown(results));
 progress(`wrote ${relative(process.cwd(), resultsFile)} and ${relative(process.cwd(), markdownFile)}`);
 if ('error' in embedder || 'error' in engine || 'error' in http || 'error' in scale) process.exitCode = 1;
 
@@ -259,6 +260,15 @@ function formatTarget(row: Row): string {
 }
 
 // ---- output -----------------------------------------------------------------------------
+
+/** Writes a report, keeping the comparison section `bench/compare.ts` wrote into the file before. */
+async function writeReport(file: string, text: string): Promise<void> {
+  const previous = await readFile(file, 'utf8').catch(() => '');
+  const start = previous.indexOf(COMPARISON_START);
+  const end = previous.indexOf(COMPARISON_END);
+  const kept = start >= 0 && end > start ? `\n${previous.slice(start, end + COMPARISON_END.length)}\n` : '';
+  await writeFile(file, `${text.trimEnd()}\n${kept}`);
+}
 
 function formatTable(all: readonly Row[]): string {
   const header = ['figure', 'measured', 'target', 'verdict'];
