@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { beforeAll, beforeEach, expect } from 'vitest';
 import type { loadConfig } from '../../src/config.js';
 import { isMemspaceError } from '../../src/core/errors.js';
 import type { ExportLine } from '../../src/core/views.js';
@@ -69,4 +69,27 @@ export async function exportLines(ms: MemspaceEngine, space: string): Promise<Ex
 /** Lines as an import reads them. */
 export async function* asLines(lines: readonly unknown[]): AsyncGenerator<string> {
   for (const line of lines) yield JSON.stringify(line);
+}
+
+/** A shared memspace with two fresh spaces per test: `alpha`, the victim, and `beta`, the one attacks come through. */
+export interface TwoSpaces {
+  readonly ms: MemspaceEngine;
+  /** The space whose data must never be seen or changed through `beta`. */
+  readonly alpha: string;
+  readonly beta: string;
+}
+
+/** Opens the shared memspace of a describe and makes two new spaces without an embedder before each test. */
+export function twoSpaces(suite: Suite, dimension: number, options?: OpenOptions): TwoSpaces {
+  const shared = suite.shared(options);
+  const t = { ms: undefined as unknown as MemspaceEngine, alpha: '', beta: '' };
+  beforeAll(() => {
+    t.ms = shared();
+  });
+  beforeEach(async () => {
+    t.alpha = suite.name('alpha');
+    t.beta = suite.name('beta');
+    for (const name of [t.alpha, t.beta]) await t.ms.spaces.create({ name, embedder: 'none', dimension });
+  });
+  return t;
 }

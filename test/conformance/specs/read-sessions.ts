@@ -1,9 +1,8 @@
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { MATCH_ALL, parseFilter } from '../../../src/core/filter.js';
 import type { SpaceReads } from '../../../src/core/ports/space-store.js';
-import type { MemspaceEngine } from '../../../src/memspace.js';
 import { axisVector } from '../../support/temp-memspace.js';
-import type { Suite } from '../harness.js';
+import { twoSpaces, type Suite } from '../harness.js';
 
 /** Every id a read session of one space returns, through each of its reads. */
 interface SessionView {
@@ -26,35 +25,26 @@ export function readSessionsSpec(suite: Suite): void {
     const DIM = 8;
     const v = (axis: number): Float32Array => Float32Array.from(axisVector(DIM, axis));
     const clock = Date.parse('2026-11-01T00:00:00Z');
-    const shared = suite.shared({ now: () => clock });
-    let ms: MemspaceEngine;
-    let alpha: string;
-    let beta: string;
-    beforeAll(() => {
-      ms = shared();
-    });
+    const t = twoSpaces(suite, DIM, { now: () => clock });
     beforeEach(async () => {
-      alpha = suite.name('alpha');
-      beta = suite.name('beta');
       for (const [name, prefix] of [
-        [alpha, 'a'],
-        [beta, 'b'],
+        [t.alpha, 'a'],
+        [t.beta, 'b'],
       ] as const) {
-        await ms.spaces.create({ name, embedder: 'none', dimension: DIM });
         // Look-alike content, so every search of one space would find the other's rows if it could.
-        await ms.memories.addMany(name, [
+        await t.ms.memories.addMany(name, [
           { id: `${prefix}1`, content: 'the zebra crosses the river', embedding: [...v(1)] },
           { id: `${prefix}2`, content: 'the zebra grazes', embedding: [...v(2)] },
         ]);
-        await ms.memories.relate(name, { id: `${prefix}-rel`, from: `${prefix}1`, to: `${prefix}2`, type: 'near' });
-        await ms.memories.update(name, `${prefix}1`, { content: 'the zebra crossed the river', embedding: [...v(1)] });
+        await t.ms.memories.relate(name, { id: `${prefix}-rel`, from: `${prefix}1`, to: `${prefix}2`, type: 'near' });
+        await t.ms.memories.update(name, `${prefix}1`, { content: 'the zebra crossed the river', embedding: [...v(1)] });
       }
-      await ms.memories.addContext(alpha, { id: 'a-ctx', content: 'a long chat about zebras', summary: 'zebras', embedding: [...v(3)] });
+      await t.ms.memories.addContext(t.alpha, { id: 'a-ctx', content: 'a long chat about zebras', summary: 'zebras', embedding: [...v(3)] });
     });
 
     /** Runs every read of a session of `space`, asking for the ids of both spaces. */
     const view = (space: string): Promise<SessionView> =>
-      ms.registry.use(space, ({ store }) =>
+      t.ms.registry.use(space, ({ store }) =>
         store.read(async (r: SpaceReads) => {
           const all = ['a1', 'a2', 'b1', 'b2'];
           const got = (await r.getMemories(all)).map((m) => m.id);
@@ -73,7 +63,7 @@ export function readSessionsSpec(suite: Suite): void {
       );
 
     it("sees the space's rows through every read", async () => {
-      const a = await view(alpha);
+      const a = await view(t.alpha);
       expect(a).toMatchObject({ got: ['a1', 'a2'], listed: ['a1', 'a2'], counted: 2, history: ['a1', 'a1'], context: 'a-ctx', relations: ['a-rel'] });
       expect(a.keyword).toEqual(['a1', 'a2']);
       expect(a.vector[0]).toBe('a1');
@@ -83,7 +73,7 @@ export function readSessionsSpec(suite: Suite): void {
     });
 
     it("never returns another space's ids through any of its reads", async () => {
-      const b = await view(beta);
+      const b = await view(t.beta);
       const fromAlpha = (ids: readonly (string | undefined)[]): (string | undefined)[] => ids.filter((id) => id === undefined || id.startsWith('a'));
       for (const [read, ids] of Object.entries(b)) {
         if (Array.isArray(ids)) expect(fromAlpha(ids), read).toEqual([]);
@@ -93,16 +83,16 @@ export function readSessionsSpec(suite: Suite): void {
     });
 
     it('returns what its function returns, and passes its failure on', async () => {
-      const seen = await ms.registry.use(beta, ({ store }) => store.read(async (r) => (await r.getMemories(['b2']))[0]?.content));
+      const seen = await t.ms.registry.use(t.beta, ({ store }) => store.read(async (r) => (await r.getMemories(['b2']))[0]?.content));
       expect(seen).toBe('the zebra grazes');
-      const failed = ms.registry.use(beta, ({ store }) =>
+      const failed = t.ms.registry.use(t.beta, ({ store }) =>
         store.read(async (r) => {
           await r.countMemories(MATCH_ALL);
           throw new Error('the caller gave up');
         }),
       );
       await expect(failed).rejects.toThrowError('the caller gave up');
-      expect(await ms.registry.use(beta, ({ store }) => store.read((r) => r.countMemories(MATCH_ALL)))).toBe(2);
+      expect(await t.ms.registry.use(t.beta, ({ store }) => store.read((r) => r.countMemories(MATCH_ALL)))).toBe(2);
     });
   });
 }
