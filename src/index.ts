@@ -6,7 +6,6 @@ export type { Memspace, OpenMemspaceOptions } from './memspace.js';
 export { AccessGuard, LOCAL_PRINCIPAL } from './engine/access-guard.js';
 export type { CallContext, Principal } from './engine/access-guard.js';
 export { SpaceService } from './engine/space-service.js';
-export type { SpaceListQuery } from './engine/space-service.js';
 export { MemoryService } from './engine/memory-service.js';
 export { SearchService } from './engine/search-service.js';
 export { KeyService } from './engine/key-service.js';

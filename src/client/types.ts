@@ -15,6 +15,7 @@ import type {
   RelationQuerySchema,
   SearchRequestSchema,
   SpaceCreateSchema,
+  SpaceListQuerySchema,
   SpacePatchSchema,
 } from '../core/schemas.js';
 import type { ExportLine, ServiceHealth } from '../core/views.js';
@@ -79,14 +80,7 @@ export type SpaceCreateInput = z.input<typeof SpaceCreateSchema>;
 /** Changes to a space (`PATCH /v1/spaces/{space}`). */
 export type SpacePatchInput = z.input<typeof SpacePatchSchema>;
 /** Options of a space listing. */
-export interface SpaceListQuery {
-  /** Only spaces whose name starts with this. @default undefined */
-  prefix?: string;
-  /** Largest page, 1 to 1000. @default 100 */
-  limit?: number;
-  /** `nextCursor` of the previous page. @default undefined */
-  cursor?: string;
-}
+export type SpaceListQuery = z.input<typeof SpaceListQuerySchema>;
 
 /** A memory to add. */
 export type MemoryCreateInput = z.input<typeof MemoryInputSchema>;

@@ -160,6 +160,15 @@ export const ListQuerySchema = z.strictObject({
 /** Parsed listing options. */
 export type ListQuery = z.output<typeof ListQuerySchema>;
 
+/** Options of a space listing: names under a prefix, a page at a time after a cursor (the last name of the previous page). */
+export const SpaceListQuerySchema = z.strictObject({
+  prefix: z.string().max(64).optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(64).optional(),
+});
+/** Parsed space listing options. */
+export type SpaceListQuery = z.output<typeof SpaceListQuerySchema>;
+
 /** A search request (docs/search.md). */
 export const SearchRequestSchema = z
   .strictObject({

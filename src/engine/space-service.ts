@@ -3,7 +3,7 @@ import { definedOnly } from '../core/defined.js';
 import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { MemspaceError } from '../core/errors.js';
 import type { SpaceCatalog } from '../core/ports/space-catalog.js';
-import { AuditEventSchema, AuditQuerySchema, SpaceCreateSchema, SpacePatchSchema } from '../core/schemas.js';
+import { AuditEventSchema, AuditQuerySchema, SpaceCreateSchema, SpaceListQuerySchema, SpacePatchSchema } from '../core/schemas.js';
 import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
 import type { AuditVerification, JsonObject, SpaceRecord } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
@@ -11,16 +11,6 @@ import { auditView, iso, spaceView, type AuditEntry, type Page, type Space, type
 import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
 import type { SpaceEmbeddings } from './space-embeddings.js';
 import type { SpaceGate } from './space-gate.js';
-
-/** What a space listing asks. */
-export interface SpaceListQuery {
-  /** Only names starting with this. */
-  prefix?: string | undefined;
-  /** Largest page, 1 to 1000. @default 100 */
-  limit?: number | undefined;
-  /** The last name of the previous page. */
-  cursor?: string | undefined;
-}
 
 /** Catalogue rows read per page while filtering a listing by the caller's grants. */
 const LIST_SCAN_PAGE = 1000;
@@ -78,13 +68,13 @@ export class SpaceService {
    * A page of the spaces the caller can see, by name. Pages of the catalogue are filtered
    * until the page is full, so a scoped key can neither list nor count what lies outside its grants.
    */
-  async list(query: SpaceListQuery = {}, call: CallContext = {}): Promise<Page<Space>> {
+  async list(query: unknown = {}, call: CallContext = {}): Promise<Page<Space>> {
     const principal = call.principal ?? LOCAL_PRINCIPAL;
-    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+    const { prefix, limit, cursor } = parseWith(SpaceListQuerySchema, query, 'space listing');
     const items: Space[] = [];
-    let after = query.cursor;
+    let after = cursor;
     for (;;) {
-      const rows = await this.catalog.list({ prefix: query.prefix, after, limit: LIST_SCAN_PAGE });
+      const rows = await this.catalog.list({ prefix, after, limit: LIST_SCAN_PAGE });
       for (const record of rows) {
         if (!this.gate.guard.canSee(principal, record.name)) continue;
         // One visible space past the page says there is a next page; it is not shown.

@@ -131,7 +131,7 @@ export class RouteTable {
 }
 
 /** The caller of an authenticated request, as the engine takes it. */
-export function callOf(request: FastifyRequest): CallContext & { principal: Principal } {
+function callOf(request: FastifyRequest): CallContext & { principal: Principal } {
   return {
     principal: request.principal,
     actor: request.principal.keyId,

@@ -1,14 +1,11 @@
 import { z } from 'zod';
-import { SpaceCreateSchema, SpacePatchSchema } from '../../core/schemas.js';
+import { SpaceCreateSchema, SpaceListQuerySchema, SpacePatchSchema } from '../../core/schemas.js';
 import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 
-const ListSpacesQuery = z.strictObject({
-  prefix: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-  cursor: z.string().max(64).optional(),
-});
+/** A space listing's query string: the listing's options, the limit as text. */
+const ListSpacesQuery = SpaceListQuerySchema.extend({ limit: z.coerce.number().int().min(1).max(1000).optional() });
 
 /** Routes on spaces themselves. */
 export function spaceRoutes(ms: Memspace): RouteSpec[] {
