@@ -1,5 +1,5 @@
 import { MemspaceError } from './errors.js';
-import type { StorageLimits } from './types.js';
+import type { SpaceRecord, StorageLimits } from './types.js';
 
 /** The figures of a space that quotas count. */
 export interface UsageFigures {
@@ -28,4 +28,9 @@ export function enforceLimits(before: UsageFigures, after: UsageFigures, limits:
   };
   check('maxMemories', limits.maxMemories, before.memories, after.memories, 'memories');
   check('maxBytes', limits.maxBytes, before.payloadBytes, after.payloadBytes, 'payload bytes');
+}
+
+/** The storage quotas of a space, as its store enforces them inside the write transaction. */
+export function storageLimits(record: SpaceRecord): StorageLimits {
+  return { maxMemories: record.quotas.maxMemories, maxBytes: record.quotas.maxBytes };
 }

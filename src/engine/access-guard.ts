@@ -31,6 +31,11 @@ export interface CallContext {
   onAuditError?: (error: unknown) => void;
 }
 
+/** Whose grants a call carries: its principal, or the local principal for in-process callers that name none. */
+export function principalOf(call: CallContext): Principal {
+  return call.principal ?? LOCAL_PRINCIPAL;
+}
+
 /**
  * The one access check of the engine: every front-end and every service asks it before
  * touching a space. A space outside every grant of the caller is `SPACE_NOT_FOUND`, exactly as

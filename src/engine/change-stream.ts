@@ -1,7 +1,7 @@
 import type { ChangeBell } from '../core/change-bell.js';
 import { spaceKey } from '../core/space-name.js';
 import type { ChangeRecord } from '../core/types.js';
-import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import { type CallContext } from './access-guard.js';
 import type { SpaceGate } from './space-gate.js';
 import type { SpaceRegistry } from './space-registry.js';
 
@@ -32,7 +32,7 @@ export class ChangeFeed {
    * that starts has a space to follow.
    */
   async follow(space: string, afterSeq: number, options: FollowOptions, call: CallContext = {}): Promise<AsyncGenerator<ChangeRecord>> {
-    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'read', call);
+    await this.gate.authorize(space, 'read', call);
     await this.gate.registry.record(space);
     return followChanges(this.gate.registry, this.bell, space, afterSeq, options);
   }

@@ -5,7 +5,7 @@ import { uuidv7 } from '../core/ids.js';
 import type { KeyRecord, KeyStore } from '../core/ports/key-store.js';
 import { parseWith } from '../core/validate.js';
 import { iso, type CreatedKey, type KeyView } from '../core/views.js';
-import { LOCAL_PRINCIPAL, type CallContext, type Principal } from './access-guard.js';
+import { principalOf, type CallContext, type Principal } from './access-guard.js';
 
 /** Shortest secret accepted as a root key given by the operator. */
 const MIN_SECRET_LENGTH = 24;
@@ -39,7 +39,7 @@ export class KeyService {
 
   /** Creates a key; the secret is in the result and nowhere else, ever. */
   async create(input: unknown, call: CallContext = {}): Promise<CreatedKey> {
-    const by = call.principal ?? LOCAL_PRINCIPAL;
+    const by = principalOf(call);
     const spec = parseWith(KeyCreateSchema, input, 'key');
     for (const grant of spec.grants) {
       if (!holds(by.grants, grant, 'admin')) {
@@ -53,13 +53,13 @@ export class KeyService {
 
   /** The keys the caller administers (every grant held by its admin grants), oldest first. */
   async list(call: CallContext = {}): Promise<KeyView[]> {
-    const by = call.principal ?? LOCAL_PRINCIPAL;
+    const by = principalOf(call);
     return (await this.keys.list()).filter((k) => administers(by, k)).map(view);
   }
 
   /** Revokes a key at once; `NOT_FOUND` for an unknown key or one the caller does not administer. */
   async revoke(id: string, call: CallContext = {}): Promise<void> {
-    const by = call.principal ?? LOCAL_PRINCIPAL;
+    const by = principalOf(call);
     const key = (await this.keys.list()).find((k) => k.id === id && k.revokedAt === null);
     if (key === undefined || !administers(by, key) || !(await this.keys.revoke(id, this.now()))) {
       throw new MemspaceError('NOT_FOUND', `key ${id} not found`, { id });

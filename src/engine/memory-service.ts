@@ -19,7 +19,8 @@ import { contextView, historyView, memoryView, relationView, type Context, type 
 import type { CallContext } from './access-guard.js';
 import { isExpired, notExpiredAt, scopeFilter, tagsFilter } from './memory-filters.js';
 import type { SpaceEmbeddings } from './space-embeddings.js';
-import { storageLimits, type SpaceGate } from './space-gate.js';
+import { storageLimits } from '../core/storage-limits.js';
+import type { SpaceGate } from './space-gate.js';
 
 /** Without a summary, this much of a context's start stands in for it (and is what gets embedded). */
 const SUMMARY_FROM_CONTENT_CHARS = 2000;

@@ -1,6 +1,6 @@
 import { isMemspaceError } from '../core/errors.js';
 import type { SpaceRecord } from '../core/types.js';
-import { LOCAL_PRINCIPAL, type AccessGuard, type CallContext } from './access-guard.js';
+import { principalOf, type AccessGuard, type CallContext } from './access-guard.js';
 import type { SpaceHandle, SpaceRegistry } from './space-registry.js';
 
 const DAY_MS = 86_400_000;
@@ -78,7 +78,7 @@ export class RetentionSweeper {
 
   /** Sweeps one space (admins only), opening it if needed; the count includes what its opening swept. */
   async sweepSpace(name: string, call: CallContext = {}): Promise<number> {
-    await this.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, name, 'admin', call);
+    await this.guard.authorize(principalOf(call), name, 'admin', call);
     return this.registry.use(name, async (handle) => {
       const onOpen = this.sweptOnOpen.get(handle.store) ?? 0;
       this.sweptOnOpen.delete(handle.store);

@@ -6,7 +6,7 @@ import { spaceKey, validateSpaceName } from '../core/space-name.js';
 import type { ScoredId } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { memoryView, relationView, type CrossSearchHit, type SearchHit } from '../core/views.js';
-import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import { principalOf, type CallContext } from './access-guard.js';
 import { scopeFilter, tagsFilter } from './memory-filters.js';
 import type { SpaceEmbeddings } from './space-embeddings.js';
 import type { SpaceGate } from './space-gate.js';
@@ -46,7 +46,7 @@ export class SearchService {
    * their space and are merged by score. Reads through shares are audited in the shared space.
    */
   async across(spaces: readonly string[], request: Record<string, unknown>, call: CallContext = {}): Promise<{ results: CrossSearchHit[] }> {
-    const principal = call.principal ?? LOCAL_PRINCIPAL;
+    const principal = principalOf(call);
     const names = [...new Map(spaces.map((s) => [spaceKey(validateSpaceName(s)), s])).values()];
     const access = await Promise.all(names.map((name) => this.shares.readAccess(principal, name)));
     const limit = typeof request['limit'] === 'number' ? request['limit'] : 10;
@@ -56,10 +56,7 @@ export class SearchService {
         const filter = tags === null ? request['filter'] : request['filter'] === undefined ? { tags: { in: tags } } : { and: [request['filter'], { tags: { in: tags } }] };
         const req = parseWith(SearchRequestSchema, { ...request, ...(filter !== undefined && { filter }) }, 'search request');
         // Access was decided above, by grant or share: the space is entered without a role check.
-        const results = await this.gate.registry.use(name, (handle) => {
-          this.gate.admit(handle.record);
-          return this.searchOpen(handle, req);
-        });
+        const results = await this.gate.open(name, (handle) => this.searchOpen(handle, req));
         return results.map((hit) => ({ ...hit, space: name }));
       }),
     );

@@ -6,7 +6,7 @@ import type { SpaceCatalog } from '../core/ports/space-catalog.js';
 import { spaceKey, validateSpaceName } from '../core/space-name.js';
 import { parseWith } from '../core/validate.js';
 import { iso, type ShareView } from '../core/views.js';
-import { LOCAL_PRINCIPAL, type CallContext, type Principal } from './access-guard.js';
+import { principalOf, type CallContext, type Principal } from './access-guard.js';
 import type { SpaceGate } from './space-gate.js';
 
 /** How a principal may read a space: by its own grant, or through a share (maybe limited to tags). */
@@ -30,7 +30,7 @@ export class ShareService {
 
   /** Shares `space`, which takes admin there. */
   async create(space: string, input: unknown, call: CallContext = {}): Promise<ShareView> {
-    const principal = call.principal ?? LOCAL_PRINCIPAL;
+    const principal = principalOf(call);
     await this.gate.guard.authorize(principal, space, 'admin', call);
     const spec = parseWith(ShareInputSchema, input, 'share');
     const record = await this.spaceRecord(space);
@@ -59,14 +59,14 @@ export class ShareService {
 
   /** Shares of `space`, for its admins. */
   async list(space: string, call: CallContext = {}): Promise<ShareView[]> {
-    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'admin', call);
+    await this.gate.authorize(space, 'admin', call);
     const record = await this.spaceRecord(space);
     return (await this.shares.list(record.name)).map(view);
   }
 
   /** Deletes a share of `space`; `NOT_FOUND` when there is none with that id. */
   async delete(space: string, id: string, call: CallContext = {}): Promise<void> {
-    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'admin', call);
+    await this.gate.authorize(space, 'admin', call);
     const record = await this.spaceRecord(space);
     if (!(await this.shares.delete(record.name, id))) throw new MemspaceError('NOT_FOUND', `share ${id} not found in this space`, { id });
     await this.gate.record(record.name, { action: 'share.delete', ids: [id], details: null }, call);

@@ -1,8 +1,8 @@
 import { MemspaceError } from '../core/errors.js';
 import type { Role } from '../core/grants.js';
 import { TokenBuckets } from '../core/token-bucket.js';
-import type { AuditEvent, SpaceRecord, StorageLimits, WriteContext } from '../core/types.js';
-import { LOCAL_PRINCIPAL, type AccessGuard, type CallContext } from './access-guard.js';
+import type { AuditEvent, SpaceRecord, WriteContext } from '../core/types.js';
+import { principalOf, type AccessGuard, type CallContext } from './access-guard.js';
 import type { SpaceHandle, SpaceRegistry } from './space-registry.js';
 
 /**
@@ -25,7 +25,21 @@ export class SpaceGate {
    * the request fits the space's rate quota. Every call of a service on a space is one request.
    */
   async use<T>(space: string, role: Role, call: CallContext, fn: (handle: SpaceHandle) => Promise<T>): Promise<T> {
-    await this.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, role, call);
+    await this.authorize(space, role, call);
+    return this.open(space, fn);
+  }
+
+  /** Asks the guard whether the caller of `call` may act on `space` with `role`; a refusal is audited and thrown. */
+  authorize(space: string, role: Role, call: CallContext): Promise<void> {
+    return this.guard.authorize(principalOf(call), space, role, call);
+  }
+
+  /**
+   * Runs `fn` with the open space as one request against its rate quota, without a role check:
+   * for work whose access was decided before (a read through a share) or that counts once for
+   * many visits (an export's pages).
+   */
+  open<T>(space: string, fn: (handle: SpaceHandle) => Promise<T>): Promise<T> {
     return this.registry.use(space, (handle) => {
       this.admit(handle.record);
       return fn(handle);
@@ -67,9 +81,4 @@ export class SpaceGate {
 /** The actor a call records: given, else the principal's key id, else nobody (in-process use). */
 export function actorOf(call: CallContext): string | null {
   return call.actor !== undefined ? call.actor : (call.principal?.keyId ?? null);
-}
-
-/** The storage quotas of a space, as its store enforces them inside the write transaction. */
-export function storageLimits(record: SpaceRecord): StorageLimits {
-  return { maxMemories: record.quotas.maxMemories, maxBytes: record.quotas.maxBytes };
 }

@@ -1,7 +1,7 @@
 import { isMemspaceError } from '../core/errors.js';
 import type { SpaceRecord } from '../core/types.js';
 import { iso, type ServiceHealth, type SpaceHealth } from '../core/views.js';
-import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import { principalOf, type CallContext } from './access-guard.js';
 import type { SpaceGate } from './space-gate.js';
 import type { SpaceRegistry, SpaceRegistryStats } from './space-registry.js';
 
@@ -29,7 +29,7 @@ export class HealthService {
    */
   async health(call: CallContext = {}): Promise<ServiceHealth> {
     const full = await this.fullHealth();
-    return this.gate.guard.isOperator(call.principal ?? LOCAL_PRINCIPAL) ? full : { status: full.status, live: full.live, ready: full.ready };
+    return this.gate.guard.isOperator(principalOf(call)) ? full : { status: full.status, live: full.live, ready: full.ready };
   }
 
   private async fullHealth(): Promise<ServiceHealth> {
@@ -49,7 +49,7 @@ export class HealthService {
    * when it does not exist.
    */
   async spaceHealth(name: string, call: CallContext = {}): Promise<SpaceHealth> {
-    const principal = call.principal ?? LOCAL_PRINCIPAL;
+    const principal = principalOf(call);
     await this.gate.guard.authorize(principal, name, 'read', call);
     const health = await this.figures(name);
     return this.gate.guard.isOperator(principal) ? health : { ...health, registry: null };

@@ -1,6 +1,6 @@
 import { spaceView, type ArchiveResult, type Space } from '../core/views.js';
 import type { Backend } from '../core/ports/backend.js';
-import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import { type CallContext } from './access-guard.js';
 import { archiverOf } from './archiving.js';
 import type { SpaceGate } from './space-gate.js';
 import type { SpaceRegistry } from './space-registry.js';
@@ -23,7 +23,7 @@ export class SpaceLifecycle {
 
   /** Archives a space (admins only): `SPACE_ARCHIVED` for requests until restored (or auto-restore). */
   async archive(name: string, call: CallContext = {}): Promise<ArchiveResult> {
-    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, name, 'admin', call);
+    await this.gate.authorize(name, 'admin', call);
     const record = await this.registry.record(name);
     archiverOf(this.backend, 'archive', record.name); // refused before the trail says it was attempted
     // Written before the archive is made, so the entry is part of it; should archiving then
@@ -35,7 +35,7 @@ export class SpaceLifecycle {
 
   /** Restores an archived space into its directory (admins only); the space is `idle` until used. */
   async restore(name: string, call: CallContext = {}): Promise<Space> {
-    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, name, 'admin', call);
+    await this.gate.authorize(name, 'admin', call);
     archiverOf(this.backend, 'restore', (await this.registry.record(name)).name);
     await this.registry.restore(name);
     await this.gate.record(name, { action: 'space.restore', ids: [], details: null }, call);

@@ -8,7 +8,7 @@ import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
 import type { AuditVerification, JsonObject, SpaceRecord } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { auditView, iso, spaceView, type AuditEntry, type Page, type Space, type SpaceInfo } from '../core/views.js';
-import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import { principalOf, type CallContext } from './access-guard.js';
 import type { SpaceEmbeddings } from './space-embeddings.js';
 import type { SpaceGate } from './space-gate.js';
 
@@ -42,7 +42,7 @@ export class SpaceService {
   async create(input: unknown, call: CallContext = {}): Promise<Space> {
     // Refused before anything is parsed or looked up, so a refusal reveals nothing.
     const name = (input as { name?: unknown } | null)?.name;
-    if (typeof name === 'string') this.gate.guard.authorizeCreate(call.principal ?? LOCAL_PRINCIPAL, name);
+    if (typeof name === 'string') this.gate.guard.authorizeCreate(principalOf(call), name);
     const spec = parseWith(SpaceCreateSchema, input, 'space');
     validateSpaceName(spec.name);
     const now = this.gate.now();
@@ -69,7 +69,7 @@ export class SpaceService {
    * until the page is full, so a scoped key can neither list nor count what lies outside its grants.
    */
   async list(query: unknown = {}, call: CallContext = {}): Promise<Page<Space>> {
-    const principal = call.principal ?? LOCAL_PRINCIPAL;
+    const principal = principalOf(call);
     const { prefix, limit, cursor } = parseWith(SpaceListQuerySchema, query, 'space listing');
     const items: Space[] = [];
     let after = cursor;
@@ -99,7 +99,7 @@ export class SpaceService {
    * records a `space.update` audit entry in that space naming the fields that changed.
    */
   async update(name: string, input: unknown, call: CallContext = {}): Promise<Space> {
-    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, name, 'admin', call);
+    await this.gate.authorize(name, 'admin', call);
     const patch = parseWith(SpacePatchSchema, input, 'space update');
     const current = await this.gate.registry.record(name);
     const next: SpaceRecord = {
@@ -115,7 +115,7 @@ export class SpaceService {
     // The catalogue and the space are two databases, so the entry cannot share the change's
     // transaction. It is written first: a crash in between leaves an entry for a change that did
     // not land, never a change without its entry.
-    await this.gate.use(name, 'admin', call, ({ store }) =>
+    await this.gate.open(name, ({ store }) =>
       store.appendAudit({ action: 'space.update', ids: [], details: { fields } }, this.gate.writeContext(call, next.updatedAt)),
     );
     await this.catalog.update(next);
@@ -127,7 +127,7 @@ export class SpaceService {
 
   /** Deletes a space and every byte of its storage. The `default` space cannot be deleted. */
   async delete(name: string, call: CallContext = {}): Promise<void> {
-    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, name, 'admin', call);
+    await this.gate.authorize(name, 'admin', call);
     const record = await this.gate.registry.record(name);
     if (record.name.toLowerCase() === DEFAULT_SPACE) {
       throw new MemspaceError('VALIDATION_FAILED', 'the default space cannot be deleted', { issues: [{ path: 'space', message: 'default space' }] });
@@ -165,7 +165,7 @@ export class SpaceService {
    */
   async recordAudit(space: string, event: unknown, call: CallContext = {}): Promise<void> {
     const e = parseWith(AuditEventSchema, event, 'audit event');
-    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'admin', call);
+    await this.gate.authorize(space, 'admin', call);
     await this.gate.record(space, { action: e.action, ids: e.ids, details: e.details as JsonObject | null }, call);
   }
 

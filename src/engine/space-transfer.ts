@@ -17,10 +17,11 @@ import {
   type Part,
   type RelationLineSchema,
 } from './export-lines.js';
-import { LOCAL_PRINCIPAL, type CallContext } from './access-guard.js';
+import { principalOf, type CallContext } from './access-guard.js';
 import type { MemoryService } from './memory-service.js';
 import type { SpaceEmbeddings, VectorSource } from './space-embeddings.js';
-import { actorOf, storageLimits, type SpaceGate } from './space-gate.js';
+import { storageLimits } from '../core/storage-limits.js';
+import { actorOf, type SpaceGate } from './space-gate.js';
 import type { SpaceHandle, SpaceRegistry } from './space-registry.js';
 import type { SpaceService } from './space-service.js';
 
@@ -50,11 +51,8 @@ export class SpaceTransfer {
    * stands page by page, not as one snapshot (archive a space for an exact copy).
    */
   async *exportSpace(space: string, onProgress?: ProgressFn, call: CallContext = {}): AsyncGenerator<ExportLine> {
-    await this.gate.guard.authorize(call.principal ?? LOCAL_PRINCIPAL, space, 'read', call);
-    const { record, total } = await this.registry.use(space, async (handle) => {
-      this.gate.admit(handle.record);
-      return { record: handle.record, total: (await handle.store.stats()).memories };
-    });
+    await this.gate.authorize(space, 'read', call);
+    const { record, total } = await this.gate.open(space, async (handle) => ({ record: handle.record, total: (await handle.store.stats()).memories }));
     yield { type: 'space', ...spaceView(record) };
     let done = 0;
     for (const part of PARTS) {
@@ -89,8 +87,7 @@ export class SpaceTransfer {
     const admit = async (): Promise<void> => {
       if (admitted) return;
       admitted = true;
-      summary.mode = await this.registry.use(space, async ({ record, store }) => {
-        this.gate.admit(record);
+      summary.mode = await this.gate.open(space, async ({ store }) => {
         const stats = await store.stats();
         const audit = await store.auditEntries({ limit: 1 });
         return stats.memories + stats.relations + stats.contexts === 0 && audit.length === 0 && stats.lastSeq === 0 ? 'restore' : 'merge';
@@ -112,7 +109,7 @@ export class SpaceTransfer {
 
   /** Write in an existing space; admin over the name of one the import would create. */
   private async authorizeImport(space: string, call: CallContext): Promise<void> {
-    const principal = call.principal ?? LOCAL_PRINCIPAL;
+    const principal = principalOf(call);
     await this.gate.guard.authorize(principal, space, 'write', call);
     const exists = await this.registry.record(space).then(
       () => true,
