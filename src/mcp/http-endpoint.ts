@@ -136,8 +136,8 @@ export class McpSessions {
 
   private async open(call: McpRequest['call'], space: string): Promise<Session> {
     const principal = call.principal;
-    await this.ms.guard.authorize(principal, space, 'read', { ...call, via: { ...call.via, tool: 'initialize' } });
-    const info = await this.ms.spaces.get(space, call);
+    // Reading the space is the session's first call, and what its refusal records names it.
+    const info = await this.ms.spaces.get(space, { ...call, via: { ...call.via, tool: 'initialize' } });
     await this.makeRoom();
     // The session's calls are not the initialize request: they carry no request id of their own.
     const { requestId: _initialize, ...sessionCall } = call;
