@@ -2,10 +2,11 @@
  * The server side of the HTTP benchmark (`bench/http.ts`), run as a child process so that the
  * load generator does not share its event loop:
  *
- *     node --import tsx bench/http-server.ts <dataDir> [port]
+ *     node --import tsx bench/http-server.ts <dataDir> [port] [workers]
  *
  * Opens memspace on a prepared data directory and serves `buildApp` as `memspace serve` does
- * (authentication on, no rate limit, the same timeouts), but without request logs: `serve`
+ * (authentication on, no rate limit, the same timeouts, `workers` search threads: by default
+ * the number of CPUs, as `serve` has), but without request logs: `serve`
  * logs every request at info level, which would be part of the figures. Prints one JSON line
  * `{"url": ...}` once listening, then answers commands on stdin, one a line:
  *
@@ -15,6 +16,7 @@
  *
  * The end of stdin (the parent closing it, or dying) closes the server and memspace.
  */
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
@@ -22,20 +24,21 @@ import { loadConfig } from '../src/config.js';
 import { openEngine } from '../src/memspace.js';
 import { buildApp } from '../src/server/app.js';
 
-const [dataDir, portArg] = process.argv.slice(2);
+const [dataDir, portArg, workersArg] = process.argv.slice(2);
 if (dataDir === undefined) {
   console.error('usage: node --import tsx bench/http-server.ts <dataDir> [port]');
   process.exit(2);
 }
 
-const ms = await openEngine(loadConfig({ dataDir }, {}));
+const workers = workersArg === undefined ? availableParallelism() : Number(workersArg);
+const ms = await openEngine(loadConfig({ dataDir, workers }, {}));
 const app = await buildApp({ memspace: ms, logger: false });
 await app.listen({ host: '127.0.0.1', port: portArg === undefined ? 0 : Number(portArg) });
 app.server.requestTimeout = 60_000;
 app.server.headersTimeout = 15_000;
 const address = app.server.address();
 const port = typeof address === 'object' && address !== null ? address.port : Number(portArg);
-reply({ url: `http://127.0.0.1:${port}`, pid: process.pid });
+reply({ url: `http://127.0.0.1:${port}`, pid: process.pid, workers });
 
 let closing: Promise<void> | undefined;
 const lines = createInterface({ input: process.stdin });

@@ -12,6 +12,7 @@
  * benchmark.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -72,10 +73,14 @@ export interface HttpBenchResult {
   bodies: number;
   searchLimit: number;
   autocannonVersion: string;
+  /** Search threads of the server the main figures come from: `memspace serve`'s default, the number of CPUs. */
+  workers: number;
   health: HttpLoadFigures;
   hybrid: HttpLoadFigures;
   vector: HttpLoadFigures;
   add: HttpLoadFigures;
+  /** The same searches, earlier in the same run, on a server with `workers: 1` (every search on the thread serving HTTP). */
+  oneThread: { health: HttpLoadFigures; hybrid: HttpLoadFigures; vector: HttpLoadFigures };
   /** The parts of a request measured alone, in this process, on the same data and bodies. */
   inProcess: InProcessFigures;
 }
@@ -123,19 +128,27 @@ export async function benchHttp(options: HttpBenchOptions): Promise<HttpBenchRes
     const addBodies = corpus.memories(BODIES).map((m) => JSON.stringify(m));
     const { key, ...before } = await prepare(dataDir, corpus, hybridBodies, vectorBodies);
 
-    server = await ServerProcess.start(dataDir);
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     const searchPath = `/v1/spaces/${SPACE}/search`;
     const addPath = `/v1/spaces/${SPACE}/memories`;
-    await check(server.url, 'GET', '/v1/health', headers, undefined, 200);
-    await check(server.url, 'POST', searchPath, headers, hybridBodies[0], 200, (body) => hasResults(body));
-    await check(server.url, 'POST', searchPath, headers, vectorBodies[0], 200, (body) => hasResults(body));
-    await check(server.url, 'POST', addPath, headers, addBodies[0], 201);
-
     const plan = { connections: CONNECTIONS, durationSec, warmUpSec };
-    const health = await load(server, plan, { method: 'GET', path: '/v1/health', headers, bodies: [] });
-    const hybrid = await load(server, plan, { method: 'POST', path: searchPath, headers, bodies: hybridBodies });
-    const vector = await load(server, plan, { method: 'POST', path: searchPath, headers, bodies: vectorBodies });
+    const searchLoads = async (s: ServerProcess): Promise<HttpBenchResult['oneThread']> => {
+      await check(s.url, 'GET', '/v1/health', headers, undefined, 200);
+      await check(s.url, 'POST', searchPath, headers, hybridBodies[0], 200, (body) => hasResults(body));
+      await check(s.url, 'POST', searchPath, headers, vectorBodies[0], 200, (body) => hasResults(body));
+      return {
+        health: await load(s, plan, { method: 'GET', path: '/v1/health', headers, bodies: [] }),
+        hybrid: await load(s, plan, { method: 'POST', path: searchPath, headers, bodies: hybridBodies }),
+        vector: await load(s, plan, { method: 'POST', path: searchPath, headers, bodies: vectorBodies }),
+      };
+    };
+    server = await ServerProcess.start(dataDir, 1);
+    const oneThread = await searchLoads(server);
+    await server.stop();
+    const workers = availableParallelism();
+    server = await ServerProcess.start(dataDir, workers);
+    const { health, hybrid, vector } = await searchLoads(server);
+    await check(server.url, 'POST', addPath, headers, addBodies[0], 201);
     // Adds last: they grow the space the searches ran on.
     const add = await load(server, plan, { method: 'POST', path: addPath, headers, bodies: addBodies });
     const memoriesAfter = await countMemories(server.url, headers);
@@ -154,6 +167,8 @@ export async function benchHttp(options: HttpBenchOptions): Promise<HttpBenchRes
       bodies: BODIES,
       searchLimit: SEARCH_LIMIT,
       autocannonVersion: autocannonVersion(),
+      workers,
+      oneThread,
       health,
       hybrid,
       vector,
@@ -440,8 +455,8 @@ class ServerProcess {
     })();
   }
 
-  static async start(dataDir: string): Promise<ServerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', SERVER_SCRIPT, dataDir, '0'], {
+  static async start(dataDir: string, workers: number): Promise<ServerProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', SERVER_SCRIPT, dataDir, '0', String(workers)], {
       cwd: dirname(BENCH_DIR),
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, NODE_ENV: 'production' },

@@ -42,11 +42,13 @@ export function scaleRows(scale: ScaleResult | { error: string }): TargetRow[] {
   return [
     r(`ANN search p50${at} (clustered 512-d)`, ann?.p50Ms, 'ms', { kind: 'max', value: 2 }),
     r(`ANN recall@10${at}`, ann?.recallAt10, '', { kind: 'min', value: 0.95 }),
-    r(`ANN p50 / raw usearch p50 on the same index${at}`, ratio(ann?.p50Ms, raw?.p50Ms), 'x', { kind: 'max', value: 1.3 }),
+    r(`ANN p50 / raw usearch p50 on the same index${at}`, ratio(ann?.p50Ms, raw?.p50Ms), 'x', { kind: 'max', value: 1.5 }),
     r(`mem0 OSS p50 / memspace ANN p50${at}`, ratio(mem0?.p50Ms, ann?.p50Ms), 'x', { kind: 'min', value: 10 }),
     r(`LangGraph InMemoryStore p50 / memspace ANN p50${at}`, ratio(langgraph?.p50Ms, ann?.p50Ms), 'x', { kind: 'min', value: 10 }),
     r('ANN search p50 at 1M', million?.p50Ms, 'ms', { kind: 'max', value: 5 }),
-    r(`isolation: 1k-memory space among ${iso?.tenants.toLocaleString('en-US') ?? '?'} others / alone, p50`, iso?.ratio, 'x', { kind: 'max', value: 1.1 }),
+    r('ANN recall@10 at 1M', million?.recallAt10, '', { kind: 'min', value: 0.95 }),
+    r('cold 1M space: open + first search', million?.coldFirstSearchMs, 'ms', { kind: 'max', value: 1000 }),
+    r(`isolation: 1k-memory space among ${iso?.tenants.toLocaleString('en-US') ?? '?'} others / alone, p50`, iso?.ratio, 'x', { kind: 'max', value: 1.2 }),
     r(`isolation, ${peerIso?.system ?? 'peer'}: crowded / alone, p50`, peerIso?.ratio, 'x'),
   ];
 }

@@ -47,6 +47,12 @@ export const ConfigSchema = z.object({
   metricsPerSpace: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   /** Most spaces with a series of their own in `/metrics`; requests of further spaces count as `_other`. @default 100 */
   metricsSpaceCap: z.coerce.number().int().min(0).default(100),
+  /**
+   * Threads that run searches on the embedded backend (search-threads.ts), beside the main
+   * thread that serves HTTP and writes; 1 searches on the main thread. @default 1 in the library,
+   * the number of CPUs for `memspace serve`
+   */
+  workers: positiveInt.optional(),
   /** Worker threads of the local embedding model. @default number of CPUs */
   embedPoolSize: positiveInt.optional(),
   /** Base URL of an OpenAI-compatible embeddings endpoint, for spaces with embedder `openai:<model>`. */
@@ -92,6 +98,7 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_METRICS_PER_SPACE: 'metricsPerSpace',
   MEMSPACE_METRICS_SPACE_CAP: 'metricsSpaceCap',
   MEMSPACE_EMBED_POOL_SIZE: 'embedPoolSize',
+  MEMSPACE_WORKERS: 'workers',
   MEMSPACE_OPENAI_BASE_URL: 'openaiBaseUrl',
   MEMSPACE_OPENAI_API_KEY: 'openaiApiKey',
   MEMSPACE_SPACE: 'space',

@@ -133,5 +133,5 @@ async function openBackend(config: Config): Promise<Backend> {
     const { PostgresBackend } = await import('./store/postgres/postgres-backend.js');
     return PostgresBackend.connect({ url: config.pgUrl!, poolSize: config.pgPoolSize, annThreshold: config.annThreshold });
   }
-  return new SqliteBackend({ dataDir: config.dataDir, sync: config.sync, annThreshold: config.annThreshold });
+  return new SqliteBackend({ dataDir: config.dataDir, sync: config.sync, annThreshold: config.annThreshold, searchThreads: config.workers ?? 1 });
 }

@@ -6,8 +6,7 @@ import { MemspaceError } from './errors.js';
  * clock stands still or steps back, so ids made in a burst keep their order.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
+  const bytes = randomBytes16();
   let ms = Math.max(nowMs, lastMs);
   if (ms === lastMs) {
     lastCounter = (lastCounter + 1) & 0xfff;
@@ -33,6 +32,23 @@ export function uuidv7(nowMs: number = Date.now()): string {
   return out;
 }
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/**
+ * Random bytes are drawn 4 KiB at a time: one `getRandomValues` call per id cost about as much
+ * as writing the memory's row in a batched insert (bench/RESULTS.md, ingest).
+ */
+const POOL = new Uint8Array(4096);
+let poolAt = POOL.length;
+
+/** Sixteen fresh random bytes (a copy: the caller overwrites some of them). */
+function randomBytes16(): Uint8Array {
+  if (poolAt + 16 > POOL.length) {
+    crypto.getRandomValues(POOL);
+    poolAt = 0;
+  }
+  poolAt += 16;
+  return POOL.slice(poolAt - 16, poolAt);
+}
 let lastMs = 0;
 let lastCounter = 0;
 

@@ -241,5 +241,10 @@ export interface VectorIndexStatus {
   indexed: number;
   /** Memories changed since the index was built: scored exactly at every search until the next build (`indexLag`). */
   lag: number;
+  /**
+   * Exact vectors held in memory (in the server process): every vector once a search scanned
+   * exactly, 0 while the index answers alone and rescores its candidates from their rows.
+   */
+  resident: number;
   error?: string;
 }

@@ -1,21 +1,14 @@
 import { andFilters, MATCH_ALL, type FilterNode } from '../core/filter.js';
-import type { SpaceReads } from '../core/ports/space-store.js';
-import { rankHits } from '../core/ranking.js';
 import { SearchRequestSchema, type SearchRequest } from '../core/schemas.js';
 import { spaceKey, validateSpaceName } from '../core/space-name.js';
-import type { ScoredId } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
-import { memoryView, relationView, type CrossSearchHit, type SearchHit } from '../core/views.js';
+import type { CrossSearchHit, SearchHit } from '../core/views.js';
 import { principalOf, type CallContext } from './access-guard.js';
 import { scopeFilter, tagsFilter } from './memory-filters.js';
 import type { SpaceEmbeddings } from './space-embeddings.js';
 import type { SpaceGate } from './space-gate.js';
 import type { SpaceHandle } from './space-registry.js';
 import type { ShareService } from './share-service.js';
-
-/** How many candidates each ranking contributes to hybrid fusion, per result asked for. */
-const HYBRID_OVERFETCH = 4;
-const MIN_HYBRID_CANDIDATES = 50;
 
 /**
  * Search: one space by meaning, keywords or both, or several spaces at once, each readable by
@@ -79,54 +72,17 @@ export class SearchService {
   }
 
   /**
-   * One search of an open space: embed the query, then in one read session (one transaction on
-   * PostgreSQL, one snapshot everywhere) fetch both candidate lists, rank them, read the hits and
-   * their relations. The session awaits nothing but its own reads.
+   * One search of an open space: embed the query (here, where the embedders and their cache
+   * live), then let the store run the plan in one read session (see `SpaceStore.search`).
    */
   private async searchOpen({ record, store }: SpaceHandle, req: SearchRequest): Promise<SearchHit[]> {
     const combined = andFilters(req.filter, scopeFilter(req), tagsFilter(req.tags, req.tagsMatch));
     // Expiry is left to the store, which checks it without scanning every row.
     const filter: FilterNode | undefined = combined === MATCH_ALL || (combined.kind === 'and' && combined.nodes.length === 0) ? undefined : combined;
     const now = this.gate.now();
-    const useKeyword = req.mode !== 'vector' && req.query !== undefined;
-    const candidates = req.mode === 'hybrid' ? Math.max(req.limit * HYBRID_OVERFETCH, MIN_HYBRID_CANDIDATES) : req.limit;
-    const queryVector = req.mode === 'keyword' ? undefined : (await this.embeddings.vectorsFor(record, [{ text: req.query ?? '', given: req.embedding }]))[0]!;
-    const results = await store.read(async (reads) => {
-      const [vectorHits, keywordHits]: [ScoredId[], ScoredId[]] = await Promise.all([
-        queryVector ? reads.vectorSearch(queryVector, filter, candidates, now, { exact: req.exact }) : [],
-        useKeyword ? reads.keywordSearch(req.query!, filter, candidates, now) : [],
-      ]);
-      // Keyword-only candidates get their true cosine too, so the union is scored exactly.
-      const vectorIds = new Set(vectorHits.map((h) => h.id));
-      const unscored = keywordHits.filter((h) => !vectorIds.has(h.id)).map((h) => h.id);
-      const cosines = queryVector && unscored.length > 0 ? await reads.vectorScores(queryVector, unscored) : new Map<string, number>();
-      const ranked = rankHits(vectorHits, useKeyword ? keywordHits : undefined, cosines, req);
-      // Only the hits returned are read in full.
-      const byId = new Map((await reads.getMemories(ranked.map((r) => r.id), { embeddings: false })).map((m) => [m.id, m]));
-      const hits = ranked.flatMap((r): SearchHit[] => {
-        const memory = byId.get(r.id);
-        if (memory === undefined) return []; // deleted between ranking and reading
-        return [{ memory: memoryView(memory), score: r.score, scores: { ...(r.vector !== undefined && { vector: r.vector }), ...(r.keyword !== undefined && { keyword: r.keyword }) } }];
-      });
-      if (req.expand) await expand(reads, hits);
-      return hits;
-    });
+    const vector = req.mode === 'keyword' ? undefined : (await this.embeddings.vectorsFor(record, [{ text: req.query ?? '', given: req.embedding }]))[0]!;
+    const results = await store.search({ request: req, vector, filter, now });
     store.recordAccess(results.map((r) => r.memory.id), now);
     return results;
-  }
-}
-
-/** Attaches to each hit the memories one relation away, in either direction. */
-async function expand(reads: SpaceReads, results: SearchHit[]): Promise<void> {
-  const ids = results.map((r) => r.memory.id);
-  const relations = await reads.listRelations(ids, 'both', undefined);
-  const others = new Set(relations.flatMap((r) => [r.from, r.to]));
-  const byId = new Map((await reads.getMemories([...others], { embeddings: false })).map((m) => [m.id, m]));
-  for (const hit of results) {
-    hit.related = relations.flatMap((r) => {
-      if (r.from !== hit.memory.id && r.to !== hit.memory.id) return [];
-      const other = byId.get(r.from === hit.memory.id ? r.to : r.from);
-      return other ? [{ relation: relationView(r), memory: memoryView(other) }] : [];
-    });
   }
 }

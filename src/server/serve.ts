@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { MemspaceError } from '../core/errors.js';
@@ -29,7 +30,8 @@ export async function serve(config: Config, onRootKey: (key: string, given: bool
       issues: [{ path: 'host', message: 'use 127.0.0.1, ::1 or localhost, or keep authentication on' }],
     });
   }
-  const memspace = await openMemspace(config);
+  // A server searches on every core unless told otherwise; the library keeps to its caller's thread.
+  const memspace = await openMemspace({ ...config, workers: config.workers ?? availableParallelism() });
   if (config.auth) {
     const root = await memspace.keys.ensureRootKey(config.rootKey).catch(async (error: unknown) => {
       await memspace.close();

@@ -15,7 +15,9 @@ export async function tempMemspace(
   options: OpenMemspaceOptions & { dataDir?: string; config?: Parameters<typeof loadConfig>[0] } = {},
 ): Promise<MemspaceEngine & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = options.dataDir ?? tempDir();
-  const ms = await openEngine(loadConfig({ ...options.config, dataDir }, {}), options);
+  // MEMSPACE_TEST_WORKERS runs a test file's spaces with search threads (e.g. the whole suite, once, by hand).
+  const workers = Number(process.env['MEMSPACE_TEST_WORKERS']) || undefined;
+  const ms = await openEngine(loadConfig({ workers, ...options.config, dataDir }, {}), options);
   return {
     ...ms,
     dataDir,

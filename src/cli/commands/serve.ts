@@ -12,6 +12,7 @@ interface ServeOptions {
   pgUrl?: string;
   llmBaseUrl?: string;
   llmModel?: string;
+  workers?: number;
 }
 
 /** Registers `serve`: the HTTP API, until SIGTERM or SIGINT. */
@@ -26,11 +27,12 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--pg-url <url>', 'PostgreSQL URL with pgvector, for --backend postgres (default: $MEMSPACE_PG_URL)')
     .option('--llm-base-url <url>', 'OpenAI-compatible chat endpoint for mem0-style fact extraction (default: $MEMSPACE_LLM_BASE_URL; key in $MEMSPACE_LLM_API_KEY)')
     .option('--llm-model <model>', 'chat model for fact extraction (default: $MEMSPACE_LLM_MODEL or gpt-4o-mini)')
+    .option('--workers <n>', 'threads that run searches beside the one serving HTTP and writing; 1 searches on that one (default: $MEMSPACE_WORKERS or the number of CPUs)', toInt)
     .action(async (o: ServeOptions) => {
-      const { host, port, backend, pgUrl, llmBaseUrl, llmModel } = o;
+      const { host, port, backend, pgUrl, llmBaseUrl, llmModel, workers } = o;
       // loadConfig drops undefined overrides. --no-auth can only turn authentication off:
       // without it, MEMSPACE_AUTH decides, so auth is not passed as true.
-      const config = loadConfig({ dataDir: ctx.globals().dataDir, host, port, backend, pgUrl, llmBaseUrl, llmModel, auth: o.auth ? undefined : false }, io.env);
+      const config = loadConfig({ dataDir: ctx.globals().dataDir, host, port, backend, pgUrl, llmBaseUrl, llmModel, workers, auth: o.auth ? undefined : false }, io.env);
       const server = await serve(config, (key, given) => {
         io.stderr.write(given ? 'root key created from MEMSPACE_ROOT_KEY\n' : `root key, shown this once (store it now): ${key}\n`);
       });

@@ -15,7 +15,8 @@ import type {
   StorageLimits,
   WriteContext,
 } from '../types.js';
-import type { Page } from '../views.js';
+import type { SearchPlan } from '../search-plan.js';
+import type { Page, SearchHit } from '../views.js';
 
 export type { Page };
 
@@ -90,6 +91,12 @@ export interface SpaceStore extends SpaceReads {
    * no write in between.
    */
   read<T>(fn: (reads: SpaceReads) => Promise<T>): Promise<T>;
+  /**
+   * Runs one search plan ({@link runSearchPlan}) in a read session and returns its hits. The
+   * embedded backend may run it in a search thread over a read-only connection of its own
+   * (`workers` > 1), which sees every write acknowledged before the call.
+   */
+  search(plan: SearchPlan): Promise<SearchHit[]>;
 
   /**
    * Inserts all rows or none, with one `memory.create` audit entry for the call; an id already

@@ -6,7 +6,9 @@
  */
 import type { FilterNode } from '../../core/filter.js';
 import type { ListOptions, Page, SpaceReads, SpaceStore } from '../../core/ports/space-store.js';
+import { runSearchPlan, type SearchPlan } from '../../core/search-plan.js';
 import type * as types from '../../core/types.js';
+import type { SearchHit } from '../../core/views.js';
 import { AccessCounter } from './access-counter.js';
 import { MutationRecorder } from './mutation-recorder.js';
 import type { DumpPart } from './pages.js';
@@ -28,6 +30,10 @@ export abstract class SpaceStoreBase implements SpaceStore {
   protected abstract readonly writes: SpaceWrites;
 
   abstract read<T>(fn: (reads: SpaceReads) => Promise<T>): Promise<T>;
+
+  search(plan: SearchPlan): Promise<SearchHit[]> {
+    return this.read((reads) => runSearchPlan(reads, plan));
+  }
   /** Runs one read of a single call (`getMemories`, `changes`, ...): a session of one, or the read itself where each is atomic. */
   protected abstract readOnce<T>(fn: (reads: SpaceReads) => Promise<T>): Promise<T>;
   /** A page of the dump, read after pending access counts were saved. */

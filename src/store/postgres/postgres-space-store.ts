@@ -71,7 +71,7 @@ export class PostgresSpaceStore extends SpaceStoreBase {
   /** Figures from the space's state row; no vector index of its own to report. */
   async stats(): Promise<SpaceStats> {
     const figures = stateFigures(await this.session((r) => r.state()));
-    return { ...figures, vectorIndex: { state: 'none', threshold: null, indexed: 0, lag: 0 } };
+    return { ...figures, vectorIndex: { state: 'none', threshold: null, indexed: 0, lag: 0, resident: 0 } };
   }
 
   /** PostgreSQL checks its own pages; there is nothing per space to check. */

@@ -10,7 +10,7 @@
 //   { kind: 'verify', dir, meta }
 //       Checks that the index file named by `meta` has its recorded size and CRC-32.
 //       Replies { ok: true } or { ok: false, error }.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,10 +22,21 @@ import { Index } from 'usearch';
 const CHUNK = 4096;
 const META_FILE = 'vectors.hnsw.json';
 
+/** Read size of a check: a 1M-vector index is over 1 GB, which need not sit in memory at once. */
+const VERIFY_CHUNK = 16 * 1024 * 1024;
+
 function verify({ dir, meta }) {
-  const bytes = readFileSync(join(dir, meta.file));
-  if (bytes.length !== meta.bytes) throw new Error(`index file has ${bytes.length} bytes, expected ${meta.bytes}`);
-  if (crc32(bytes) !== meta.crc32) throw new Error('index file checksum mismatch');
+  const fd = openSync(join(dir, meta.file), 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size !== meta.bytes) throw new Error(`index file has ${size} bytes, expected ${meta.bytes}`);
+    const chunk = Buffer.allocUnsafe(Math.min(VERIFY_CHUNK, size));
+    let crc = 0;
+    for (let read; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) crc = crc32(chunk.subarray(0, read), crc);
+    if (crc !== meta.crc32) throw new Error('index file checksum mismatch');
+  } finally {
+    closeSync(fd);
+  }
   return {};
 }
 

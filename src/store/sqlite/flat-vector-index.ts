@@ -74,6 +74,16 @@ export class FlatVectorIndex {
     this.kernel?.quantize(slot, 1);
   }
 
+  /** Forgets every vector, keeping the room they took (a scratch index reused per search). */
+  clear(): void {
+    this.ids = [];
+    this.seqs = [];
+    this.expires = [];
+    this.slotOf.clear();
+    this.slotOfRow.clear();
+    this.appliedSeq = 0;
+  }
+
   /** Removes memory `id`; the last vector moves into its slot so the array stays dense. */
   remove(id: string): void {
     const slot = this.slotOf.get(id);

@@ -24,7 +24,11 @@ export interface HnswIndexOptions {
   uid: string;
   dimension: number;
   params: HnswParams;
-  runner: HnswJobRunner;
+  /**
+   * Builds and checks generations. Without one the index is a follower (in a search thread):
+   * it never builds, and maps only the generation its owner names ({@link followGeneration}).
+   */
+  runner?: HnswJobRunner | undefined;
   /** Last change-feed sequence of the database, read now. */
   lastSeq: () => number;
   /** Ids of the memories created, updated or deleted after change-feed sequence `seq`. */
@@ -35,6 +39,16 @@ export interface HnswIndexOptions {
 const MERGE_MIN = 1024;
 const MERGE_SHARE = 0.01;
 const MERGE_MAX = 8192;
+/**
+ * The candidate list (usearch's `expansion_search`) a search of an index of `count` vectors
+ * walks. Recall at a fixed ef falls as the graph grows (0.795 at 1M with 64), so it grows with
+ * the square root of the size past 100,000, where 64 still finds 0.99 (bench/ann-ef.ts).
+ */
+export function searchExpansion(count: number, base = 64): number {
+  if (count <= 100_000) return base;
+  return Math.ceil((base * Math.sqrt(count / 100_000)) / 32) * 32;
+}
+
 /** Pause after a failed build of the next generation. */
 const RETRY_AFTER_MS = 60_000;
 
@@ -49,7 +63,11 @@ export class HnswIndex {
   private index: Index | undefined;
   private meta: HnswMeta | undefined;
   private stale = new Set<string>();
+  /** Change-feed sequence up to which {@link stale} is complete. */
+  private seenSeq = 0;
   private job: Promise<void> | undefined;
+  /** Settles once a generation found on disk is checked (adopted or not); undefined when none is being checked. */
+  private checking: Promise<void> | undefined;
   private state: HnswStatus['state'] = 'none';
   private error: string | undefined;
   private readonly abort = new AbortController();
@@ -77,9 +95,22 @@ export class HnswIndex {
     };
   }
 
-  /** Records that memory `id` changed after the current generation. */
-  noteChanged(id: string): void {
-    if (this.index !== undefined) this.stale.add(id);
+  /** Adds the memories changed since the last call to those the caller scores exactly. */
+  follow(): void {
+    if (this.index === undefined) return;
+    const last = this.o.lastSeq();
+    if (last <= this.seenSeq) return;
+    for (const id of this.o.changedSince(this.seenSeq)) this.stale.add(id);
+    this.seenSeq = last;
+  }
+
+  /**
+   * Resolves once the generation on disk, if {@link maintain} found one, is checked and mapped
+   * (or refused): a cold space waits this long for its index rather than loading every vector
+   * for an exact scan. Resolves at once when no check is running (a build is not waited for).
+   */
+  async opened(): Promise<void> {
+    await this.checking;
   }
 
   /**
@@ -88,6 +119,7 @@ export class HnswIndex {
    * the next generation once enough has changed. Returns at once.
    */
   maintain(count: number): void {
+    if (this.o.runner === undefined) return;
     if (this.job !== undefined || this.abort.signal.aborted || this.state === 'failed' || Date.now() < this.retryAfter) return;
     let task: Promise<void> | undefined;
     if (this.state === 'none') task = this.openOrBuild();
@@ -105,6 +137,22 @@ export class HnswIndex {
       .finally(() => {
         this.job = undefined;
       });
+  }
+
+  /** File of the generation searches use; undefined while none is mapped. */
+  get generation(): string | undefined {
+    return this.index === undefined ? undefined : this.meta?.file;
+  }
+
+  /**
+   * A follower's step: maps generation `file` when the pointer file names it (the owner checked
+   * it before naming it) and it is not the one mapped already. The owner deletes older files only
+   * after adopting a newer one, and a mapped file stays readable once unlinked.
+   */
+  followGeneration(file: string): void {
+    if (this.meta?.file === file || this.abort.signal.aborted) return;
+    const meta = this.readMeta();
+    if (meta?.file === file) this.adopt(meta, false);
   }
 
   /** Resolves once no background work is running (for tests and benchmarks). */
@@ -126,31 +174,39 @@ export class HnswIndex {
     this.index = undefined;
   }
 
+  private runner(): HnswJobRunner {
+    if (this.o.runner === undefined) throw new Error('a follower index does not build'); // maintain() returns first
+    return this.o.runner;
+  }
+
   /** Uses the file on disk once a worker has checked it; builds a new one when it is missing or damaged. */
   private async openOrBuild(): Promise<void> {
     const meta = this.readMeta();
     if (meta !== undefined) {
       this.state = 'opening';
+      const check = this.runner().run({ kind: 'verify', dir: this.o.dir, meta }, this.abort.signal).then(() => this.adopt(meta));
+      this.checking = check.catch(() => undefined);
       try {
-        await this.o.runner.run({ kind: 'verify', dir: this.o.dir, meta }, this.abort.signal);
-        this.adopt(meta);
+        await check;
         return;
       } catch (error) {
         if (this.abort.signal.aborted) throw error;
+      } finally {
+        this.checking = undefined;
       }
     }
     this.state = 'building';
-    this.adopt(await this.o.runner.run(this.buildJob(), this.abort.signal));
+    this.adopt(await this.runner().run(this.buildJob(), this.abort.signal));
   }
 
   /** The next generation from `base` plus the changes since; from scratch if that fails. The current one serves meanwhile. */
   private async buildNext(base: HnswMeta): Promise<void> {
     let meta: HnswMeta | undefined;
     try {
-      meta = await this.o.runner.run(this.buildJob(base), this.abort.signal);
+      meta = await this.runner().run(this.buildJob(base), this.abort.signal);
     } catch (error) {
       if (this.abort.signal.aborted) throw error;
-      meta = await this.o.runner.run(this.buildJob(), this.abort.signal);
+      meta = await this.runner().run(this.buildJob(), this.abort.signal);
     }
     this.adopt(meta);
   }
@@ -160,7 +216,7 @@ export class HnswIndex {
   }
 
   /** Maps the generation `meta` names and starts counting changes after it. */
-  private adopt(meta: HnswMeta | undefined): void {
+  private adopt(meta: HnswMeta | undefined, owner = true): void {
     if (this.abort.signal.aborted) return;
     if (meta === undefined) throw new Error('index worker returned no index');
     const index = new Index({
@@ -169,15 +225,17 @@ export class HnswIndex {
       quantization: meta.params.quantization as ScalarKind,
       connectivity: meta.params.connectivity,
       expansion_add: meta.params.expansionAdd,
-      expansion_search: meta.params.expansionSearch,
+      expansion_search: searchExpansion(meta.count, meta.params.expansionSearch),
       multi: false,
     });
     index.view(join(this.o.dir, meta.file));
+    // Both reads in one turn of the event loop: no write of this process falls between them.
+    this.seenSeq = this.o.lastSeq();
     this.stale = new Set(this.o.changedSince(meta.appliedSeq));
     this.index = index;
     this.meta = meta;
     this.state = 'ready';
-    this.removeOtherGenerations(meta);
+    if (owner) this.removeOtherGenerations(meta);
   }
 
   /** The pointer file when it plausibly describes an index of this database; undefined otherwise. */

@@ -12,7 +12,7 @@ import { decodeDumpRows, type DumpPart, listAfter, memoryPage } from '../common/
 import { readDumpPage } from './space-dump.js';
 import { type ContextRow, fromRow, type HistoryRow, type MemoryRow, type RelationRow, type SpaceStatements } from './space-rows.js';
 import type { SpaceSearch } from './space-search.js';
-import type { SpaceTx } from './space-tx.js';
+import type { SpaceReader } from './space-tx.js';
 import { readUsage, type Usage } from './space-usage.js';
 import { filterCondition } from './sqlite-filter-dialect.js';
 
@@ -20,7 +20,7 @@ import { filterCondition } from './sqlite-filter-dialect.js';
 export interface SqliteSpaceReadsOptions {
   db: Database.Database;
   stmt: SpaceStatements;
-  tx: SpaceTx;
+  tx: SpaceReader;
   search: SpaceSearch;
 }
 

@@ -96,6 +96,8 @@ const STATEMENT_SQL = {
     FROM changes c LEFT JOIN memories m ON m.id = c.id
     WHERE c.seq > ? AND c.op IN ('memory.created', 'memory.updated', 'memory.deleted') ORDER BY c.seq`,
   allVectors: 'SELECT id, seq, expires_at, embedding FROM memories',
+  vectorBySeq: 'SELECT id, seq, expires_at, embedding FROM memories WHERE seq = ?',
+  vectorById: 'SELECT id, seq, expires_at, embedding FROM memories WHERE id = ?',
   memoryIdsChangedAfter: `SELECT DISTINCT id FROM changes WHERE seq > ? AND op IN ('memory.created', 'memory.updated', 'memory.deleted')`,
   keywordTop: `SELECT m.id AS id, f.rank AS rank FROM
     (SELECT rowid, bm25(memories_fts, 1.0, 0.5) AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?) f

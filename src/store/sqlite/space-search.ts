@@ -15,7 +15,7 @@ import { FlatVectorIndex } from './flat-vector-index.js';
 import { toFtsQuery } from './fts-query.js';
 import { HnswIndex, type HnswStatus } from './hnsw-index.js';
 import { type SpaceStatements, toVector } from './space-rows.js';
-import type { SpaceTx } from './space-tx.js';
+import type { SpaceReader } from './space-tx.js';
 import { readUsage } from './space-usage.js';
 import { filterCondition } from './sqlite-filter-dialect.js';
 import { loadVectorSnapshot, removeVectorSnapshot, saveVectorSnapshot } from './vector-snapshot.js';
@@ -25,7 +25,8 @@ export interface AnnOptions {
   /** Spaces with fewer memories are searched exactly (a scan is as fast there and always exact). */
   threshold: number;
   params: HnswParams;
-  runner: HnswJobRunner;
+  /** Builds and checks the index; absent in a search thread, which maps what the owner names. */
+  runner?: HnswJobRunner | undefined;
 }
 
 /** Default HNSW parameters (measured in bench/RESULTS.md). */
@@ -53,11 +54,14 @@ interface VectorRow {
   embedding: Buffer | null;
 }
 
+/** Exact top scores of the index's candidates (row seqs) and of the memories changed since it was built, best first. */
+type Rescorer = (candidates: readonly number[], changed: ReadonlySet<string>) => ScoredId[];
+
 /** What {@link SpaceSearch} searches. */
 export interface SpaceSearchOptions {
   db: Database.Database;
   stmt: SpaceStatements;
-  tx: SpaceTx;
+  tx: SpaceReader;
   /** The database file; the snapshot and HNSW files live next to it. */
   file: string;
   /** The database's uid, which derived files must carry. */
@@ -76,6 +80,8 @@ export class SpaceSearch {
   private readonly snapshotFile: string;
   private readonly hnsw: HnswIndex | undefined;
   private readonly annThreshold: number;
+  /** Candidates read from their rows, scored here while the space's vectors are not loaded. */
+  private scratch: FlatVectorIndex | undefined;
 
   constructor(private readonly o: SpaceSearchOptions) {
     this.index = new FlatVectorIndex(o.dimension);
@@ -120,69 +126,133 @@ export class SpaceSearch {
 
   /**
    * Best `limit` memories by cosine similarity: an exact scan of the in-memory copy, or, past
-   * the ANN threshold and unless `exact`, candidates from the HNSW index rescored exactly.
+   * the ANN threshold and unless `exact`, candidates from the HNSW index rescored exactly. A
+   * space whose copy is not loaded yet (just opened) searches its index at once, rescoring the
+   * candidates from their rows, so a large space answers without reading every vector first.
    */
-  vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options: { exact?: boolean } = {}): ScoredId[] {
-    this.catchUp();
+  async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options: { exact?: boolean } = {}): Promise<ScoredId[]> {
     let allowed: Set<number> | undefined;
     if (filter !== undefined) {
       const where = filterCondition(filter);
       allowed = new Set(this.o.tx.read(() => this.o.db.prepare(`SELECT m.seq FROM memories m WHERE ${where.sql}`).pluck().all(...where.params) as number[]));
       if (allowed.size === 0) return [];
     }
-    const n = this.index.size;
-    if (this.hnsw !== undefined && n >= this.annThreshold) this.hnsw.maintain(n);
     const hnsw = this.hnsw;
-    const useAnn =
-      options.exact !== true &&
-      hnsw?.ready === true &&
-      n >= this.annThreshold &&
-      hnsw.changed.size <= n * ANN_MAX_FETCH_SHARE &&
-      (allowed === undefined || allowed.size >= n * ANN_FILTER_EXACT_SHARE);
-    if (!useAnn) return this.index.search(vector, limit, now, allowed);
-    return this.annSearch(hnsw, vector, limit, now, allowed);
+    if (!this.indexLoaded && hnsw !== undefined && options.exact !== true) {
+      const n = this.o.tx.read(() => readUsage(this.o.stmt.usage).memories);
+      if (n >= this.annThreshold) {
+        hnsw.maintain(n);
+        await hnsw.opened();
+        hnsw.follow();
+        if (this.annFits(hnsw, n, allowed)) return this.annSearch(hnsw, vector, limit, now, allowed, n, this.rowScorer(vector, now, allowed));
+      }
+    }
+    this.catchUp();
+    const n = this.index.size;
+    if (hnsw !== undefined && n >= this.annThreshold) hnsw.maintain(n);
+    hnsw?.follow();
+    if (options.exact === true || hnsw === undefined || n < this.annThreshold || !this.annFits(hnsw, n, allowed)) return this.index.search(vector, limit, now, allowed);
+    return this.annSearch(hnsw, vector, limit, now, allowed, n, (candidates, extra) => this.index.rescore(vector, limit, now, candidates, extra, extra, allowed));
+  }
+
+  /** True when the index can answer for a space of `n`: it is mapped, not too far behind, and the filter leaves enough rows. */
+  private annFits(hnsw: HnswIndex, n: number, allowed: ReadonlySet<number> | undefined): boolean {
+    return hnsw.ready && hnsw.changed.size <= n * ANN_MAX_FETCH_SHARE && (allowed === undefined || allowed.size >= n * ANN_FILTER_EXACT_SHARE);
   }
 
   /**
    * Approximate search: candidates from the HNSW index, over-fetched in proportion to how
    * selective the filter is and fetched again with a larger list until `limit` of them pass,
-   * then rescored exactly together with every memory changed since the index was built. Falls
-   * back to the exact scan when the index would have to return too large a share of the space.
+   * then rescored exactly (by `rescore`) together with every memory changed since the index was
+   * built. Falls back to the exact scan when the index would have to return too large a share.
    */
-  private annSearch(hnsw: HnswIndex, vector: Float32Array, limit: number, now: number, allowed: ReadonlySet<number> | undefined): ScoredId[] {
-    const n = this.index.size;
+  private annSearch(hnsw: HnswIndex, vector: Float32Array, limit: number, now: number, allowed: ReadonlySet<number> | undefined, n: number, rescore: Rescorer): ScoredId[] {
     const share = allowed === undefined ? 1 : allowed.size / n;
     let fetch = Math.max(ANN_MIN_CANDIDATES, Math.ceil((limit * ANN_OVERFETCH) / share));
     for (;;) {
       const candidates = hnsw.search(vector, Math.min(fetch, n));
-      const hits = this.index.rescore(vector, limit, now, candidates, hnsw.changed, hnsw.changed, allowed);
+      const hits = rescore(candidates, hnsw.changed).slice(0, limit);
       // Fewer hits than asked while the index had more to give: filters or expiry ate them.
       if (hits.length >= limit || candidates.length < Math.min(fetch, n)) return hits;
       fetch *= 4;
-      if (fetch > n * ANN_MAX_FETCH_SHARE) return this.index.search(vector, limit, now, allowed);
+      if (fetch > n * ANN_MAX_FETCH_SHARE) {
+        this.catchUp();
+        return this.index.search(vector, limit, now, allowed);
+      }
     }
+  }
+
+  /**
+   * Exact scores of candidates read from their rows, for a space whose vectors are not in memory:
+   * the index names rows by seq; memories changed since it was built are read by id. They are
+   * scored by a small index of their own, so a score is the same to the last bit as with every
+   * vector loaded.
+   */
+  private rowScorer(vector: Float32Array, now: number, allowed: ReadonlySet<number> | undefined): Rescorer {
+    return (candidates, changed) => {
+      const rows = this.o.tx.read(() => [
+        ...candidates.map((seq) => this.o.stmt.vectorBySeq.get(seq) as VectorRow | undefined),
+        ...[...changed].map((id) => this.o.stmt.vectorById.get(id) as VectorRow | undefined),
+      ]);
+      return this.scratchOf(rows).rescore(vector, candidates.length + changed.size, now, candidates, changed, changed, allowed);
+    };
+  }
+
+  /** The scratch index, holding `rows` (those that exist) and nothing else. */
+  private scratchOf(rows: readonly (VectorRow | undefined)[]): FlatVectorIndex {
+    this.scratch ??= new FlatVectorIndex(this.o.dimension, 64);
+    this.scratch.clear();
+    for (const row of rows) if (row?.seq != null && row.embedding !== null) this.scratch.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
+    return this.scratch;
   }
 
   /** Cosine similarity of `vector` with each of `ids` that exists. */
   vectorScores(vector: Float32Array, ids: readonly string[]): Map<string, number> {
+    if (!this.indexLoaded && this.hnsw?.ready === true) {
+      // A few rows read beat loading every vector of a space that searches through its index.
+      return this.scratchOf(this.o.tx.read(() => ids.map((id) => this.o.stmt.vectorById.get(id) as VectorRow | undefined))).scores(vector, ids);
+    }
     this.catchUp();
     return this.index.scores(vector, ids);
   }
 
   /** Where the HNSW index of this space stands. */
   status(): VectorIndexStatus {
+    this.o.tx.read(() => this.hnsw?.follow());
     const status: HnswStatus = this.hnsw?.status() ?? { state: 'none', indexed: 0, lag: 0 };
-    return { ...status, threshold: annEnabled(this.annThreshold) ? this.annThreshold : null };
+    return { ...status, threshold: annEnabled(this.annThreshold) ? this.annThreshold : null, resident: this.indexLoaded ? this.index.size : 0 };
   }
 
   /** Starts the HNSW work a search would start now, and waits for all of it (tests, benchmarks). */
   async settle(): Promise<void> {
-    this.catchUp();
-    if (this.hnsw === undefined) return;
-    if (this.index.size >= this.annThreshold) this.hnsw.maintain(this.index.size);
-    await this.hnsw.settle();
-    if (this.index.size >= this.annThreshold) this.hnsw.maintain(this.index.size); // a merge the last build made due
-    await this.hnsw.settle();
+    // The second pass: a merge the first build made due.
+    for (let pass = 0; pass < 2; pass++) {
+      await this.indexGeneration();
+      await this.hnsw?.settle();
+    }
+  }
+
+  /**
+   * For a search that runs in a search thread: keeps the index's upkeep going here as a search
+   * here would (open, build, merge), waits while a generation found on disk is checked, and
+   * names the generation the thread should map (undefined: none yet, search exactly).
+   */
+  async indexGeneration(): Promise<string | undefined> {
+    const hnsw = this.hnsw;
+    if (hnsw === undefined) return undefined;
+    const n = this.o.tx.read(() => {
+      hnsw.follow();
+      return readUsage(this.o.stmt.usage).memories;
+    });
+    if (n < this.annThreshold) return undefined;
+    hnsw.maintain(n);
+    await hnsw.opened();
+    return hnsw.generation;
+  }
+
+  /** A search thread's step before a search: maps the generation its owner named. */
+  followGeneration(file: string | undefined): void {
+    if (file !== undefined) this.o.tx.read(() => this.hnsw?.followGeneration(file));
   }
 
   /** Saves the in-memory copy for the next open when it changed since loaded (best effort) and stops the HNSW index. */
@@ -213,7 +283,6 @@ export class SpaceSearch {
         for (const row of stmt.memoryChangesAfter.iterate(this.index.appliedSeq) as Iterable<VectorRow>) {
           if (row.seq === null || row.embedding === null) this.index.remove(row.id);
           else this.index.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
-          this.hnsw?.noteChanged(row.id);
         }
         this.index.appliedSeq = last;
       })(),

@@ -32,8 +32,13 @@ export interface SpaceTxOptions {
   onWrite?: (() => void) | undefined;
 }
 
+/** What reads need of a transaction: driver errors translated (a search thread's read-only connection has no more). */
+export interface SpaceReader {
+  read<T>(fn: () => T): T;
+}
+
 /** The transactions of one open space database. */
-export class SpaceTx {
+export class SpaceTx implements SpaceReader {
   private readonly group: GroupMember[] = [];
   /** Rows this connection has changed so far (SQLite's `total_changes()`), to tell a write from a no-op. */
   private changesSeen: number;

@@ -7,6 +7,7 @@ import { annEnabled, effectiveAnnThreshold } from '../../core/vector-search.js';
 import { HnswJobRunner } from './ann-jobs.js';
 import { openCatalog } from './catalog-db.js';
 import type { SyncMode } from './space-database.js';
+import { SearchThreads } from './search-threads.js';
 import { SpaceFiles } from './space-files.js';
 import { DEFAULT_HNSW_PARAMS } from './space-search.js';
 import { SqliteArchiver } from './sqlite-archiver.js';
@@ -29,6 +30,8 @@ export interface SqliteBackendOptions {
   annThreshold?: number;
   /** Clock for the times archives record and the stores' bookkeeping, in epoch milliseconds. @default Date.now */
   now?: () => number;
+  /** Searches run in this many worker threads (search-threads.ts); 1 or less searches on the calling thread. @default 1 */
+  searchThreads?: number;
 }
 
 /**
@@ -45,6 +48,7 @@ export class SqliteBackend implements Backend {
   readonly changeBell = new ChangeBell();
   private readonly catalog: Database.Database;
   private readonly files: SpaceFiles;
+  private readonly threads: SearchThreads | undefined;
 
   constructor(options: SqliteBackendOptions) {
     const now = options.now ?? Date.now;
@@ -58,7 +62,8 @@ export class SqliteBackend implements Backend {
     });
     this.catalog = catalog;
     this.files = files;
-    this.spaces = new SqliteSpaceCatalog({ catalog, files, sync: options.sync ?? 'full', ann, now, changeBell: this.changeBell });
+    this.threads = (options.searchThreads ?? 1) > 1 ? new SearchThreads(options.searchThreads!) : undefined;
+    this.spaces = new SqliteSpaceCatalog({ catalog, files, sync: options.sync ?? 'full', ann, threads: this.threads, now, changeBell: this.changeBell });
     this.keys = new SqliteKeyStore(catalog);
     this.shares = new SqliteShareStore(catalog);
     this.archiver = new SqliteArchiver(this.spaces, files, now);
@@ -75,6 +80,7 @@ export class SqliteBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    await this.threads?.close();
     if (this.catalog.open) this.catalog.close();
   }
 }

@@ -13,6 +13,7 @@ import { readArchiveManifest } from './space-archive.js';
 import type { SyncMode } from './space-database.js';
 import { damagedError, fileBytes, fsyncPath, isDamageCode, listFiles, NEW_MARKER, SPACE_DB, type SpaceFiles, sqliteCodeOf } from './space-files.js';
 import { EMPTY_FIGURES, readDatabaseFigures } from './space-inspect.js';
+import type { SearchThreads } from './search-threads.js';
 import type { AnnOptions } from './space-search.js';
 import { sqlite, translateSqliteError } from './sqlite-errors.js';
 import { SqliteSpaceStore } from './sqlite-space-store.js';
@@ -23,6 +24,8 @@ export interface SqliteSpaceCatalogOptions {
   files: SpaceFiles;
   sync: SyncMode;
   ann: AnnOptions | undefined;
+  /** Search threads the stores run searches in; undefined to search on the calling thread. */
+  threads: SearchThreads | undefined;
   /** Clock of the stores' bookkeeping. */
   now: () => number;
   /** Rung by a store's writes. */
@@ -139,6 +142,7 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
         now: this.o.now,
         onWrite: () => this.o.changeBell.ring(key),
         ...(this.o.ann !== undefined && { ann: this.o.ann }),
+        ...(this.o.threads !== undefined && { threads: this.o.threads }),
       });
     } catch (error) {
       const code = sqliteCodeOf(error);

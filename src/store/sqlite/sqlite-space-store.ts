@@ -1,9 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { SpaceReads } from '../../core/ports/space-store.js';
+import type { SearchPlan } from '../../core/search-plan.js';
 import type { AuditVerification, DumpChunk, SpaceStats } from '../../core/types.js';
+import type { SearchHit } from '../../core/views.js';
 import type { DumpPart } from '../common/pages.js';
 import { SpaceStoreBase } from '../common/space-store-base.js';
 import { databaseUid, openSpaceDatabase, setMaxPageCount, spaceFileBytes, type SpaceDatabaseOptions } from './space-database.js';
+import type { ReplicaSpace } from './search-replica.js';
+import type { SearchThreads } from './search-threads.js';
 import { SqliteSpaceReads } from './space-reads.js';
 import { prepareSpaceStatements } from './space-rows.js';
 import { type AnnOptions, SpaceSearch } from './space-search.js';
@@ -28,6 +32,8 @@ export interface SqliteSpaceOptions extends SpaceDatabaseOptions {
   maxPageCount?: number;
   /** Called after each committed transaction that changed rows (the change feed may have grown). */
   onWrite?: () => void;
+  /** Search threads to run searches in (search-threads.ts); without them searches run here. */
+  threads?: SearchThreads;
 }
 
 /**
@@ -40,9 +46,12 @@ export class SqliteSpaceStore extends SpaceStoreBase {
   private readonly db: Database.Database;
   private readonly wal: WalCheckpointer;
   private readonly tx: SpaceTx;
-  private readonly search: SpaceSearch;
+  private readonly vectors: SpaceSearch;
   private readonly reads: SqliteSpaceReads;
   protected readonly writes: SqliteSpaceWrites;
+  /** How search threads open this space, but for the generation, named at each search. */
+  private readonly replica: Omit<ReplicaSpace, 'generation'>;
+  private readonly threads: SearchThreads | undefined;
 
   constructor(
     private readonly file: string,
@@ -50,14 +59,17 @@ export class SqliteSpaceStore extends SpaceStoreBase {
     options: SqliteSpaceOptions = {},
   ) {
     super();
+    this.threads = options.threads;
     const db = sqlite(() => openSpaceDatabase(file, options));
     this.db = db;
     if (options.maxPageCount !== undefined) this.setMaxPageCount(options.maxPageCount);
     this.wal = new WalCheckpointer(db, `${file}-wal`, options.now ?? Date.now);
     const stmt = prepareSpaceStatements(db);
     this.tx = new SpaceTx({ db, stmt, access: this.access, wal: this.wal, onWrite: options.onWrite });
-    this.search = new SpaceSearch({ db, stmt, tx: this.tx, file, uid: databaseUid(db), dimension, ann: options.ann });
-    this.reads = new SqliteSpaceReads({ db, stmt, tx: this.tx, search: this.search });
+    const uid = databaseUid(db);
+    this.vectors = new SpaceSearch({ db, stmt, tx: this.tx, file, uid, dimension, ann: options.ann });
+    this.replica = { file, uid, dimension, ann: options.ann && { threshold: options.ann.threshold, params: options.ann.params } };
+    this.reads = new SqliteSpaceReads({ db, stmt, tx: this.tx, search: this.vectors });
     this.writes = new SqliteSpaceWrites({ db, stmt, tx: this.tx, recorder: this.recorder });
   }
 
@@ -73,6 +85,14 @@ export class SqliteSpaceStore extends SpaceStoreBase {
     return this.tx.session(() => fn(this.reads));
   }
 
+  /** In a search thread when there are some: the plan crosses, the hits come back; index upkeep stays here. */
+  override async search(plan: SearchPlan): Promise<SearchHit[]> {
+    if (this.threads === undefined) return super.search(plan);
+    this.tx.assertOpen();
+    const generation = await this.vectors.indexGeneration();
+    return this.threads.search({ ...this.replica, generation }, plan);
+  }
+
   /** Each read is one synchronous statement (or transaction), atomic on its own. */
   protected readOnce<T>(fn: (reads: SpaceReads) => Promise<T>): Promise<T> {
     return fn(this.reads);
@@ -83,7 +103,7 @@ export class SqliteSpaceStore extends SpaceStoreBase {
   }
 
   settleIndex(): Promise<void> {
-    return this.search.settle();
+    return this.vectors.settle();
   }
 
   async verifyAudit(): Promise<AuditVerification> {
@@ -103,7 +123,7 @@ export class SqliteSpaceStore extends SpaceStoreBase {
       uncheckpointedSince: this.wal.uncheckpointedSince,
       lastWriteAt: last?.at ?? null,
       lastSeq: last?.seq ?? 0,
-      vectorIndex: this.search.status(),
+      vectorIndex: this.vectors.status(),
     };
   }
 
@@ -119,7 +139,8 @@ export class SqliteSpaceStore extends SpaceStoreBase {
   async close(): Promise<void> {
     if (this.tx.isClosed) return;
     this.tx.close();
-    this.search.close();
+    await this.threads?.drop(this.file); // before the files may go (archive, delete)
+    this.vectors.close();
     this.wal.close();
     this.db.close();
   }

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 
 /** What a snapshot holds: the vector index of one space as of change-feed sequence `appliedSeq`. */
 export interface VectorSnapshot {
@@ -50,7 +51,8 @@ export function saveVectorSnapshot(file: string, snap: VectorSnapshot): void {
   header.writeUInt32LE(combine(checksum([seqs, expires, idsBytes]), snap.vectorsChecksum), 16);
   Buffer.from(uidHex(snap.uid), 'hex').copy(header, 20);
   header.writeDoubleLE(snap.appliedSeq, 36);
-  const tmp = `${file}.tmp`;
+  // One temporary name per thread: search threads save their copies too (search-replica.ts).
+  const tmp = `${file}.${threadId}.tmp`;
   writeFileSync(tmp, Buffer.concat([header, seqs, expires, vectors, ...quantized, idsBytes]));
   renameSync(tmp, file);
 }

@@ -15,7 +15,8 @@ const centroids = Array.from({ length: 16 }, () => Array.from({ length: DIM }, r
 const clustered = (): number[] => centroids[Math.floor((random() + 0.5) * 16)]!.map((c) => c + 0.4 * random());
 
 beforeAll(async () => {
-  ms = await tempMemspace({ config: { annThreshold: THRESHOLD } });
+  // On the main thread: `resident` counts the vectors this thread holds (search threads: search-threads.test.ts).
+  ms = await tempMemspace({ config: { annThreshold: THRESHOLD, workers: 1 } });
 });
 afterAll(async () => ms.cleanup());
 
@@ -103,6 +104,40 @@ describe('HNSW index per space', () => {
     expect(after.filter((f) => f.endsWith('.usearch'))).toHaveLength(1);
     expect(after).not.toEqual(before);
     expect(await recall('big', Array.from({ length: 10 }, clustered))).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('answers a reopened space from its mapped index without loading its vectors, as fresh as a loaded one', async () => {
+    const space = 'big';
+    await ms.search.settleIndex(space);
+    const queries = Array.from({ length: 10 }, clustered);
+    const loaded: SearchHit[][] = [];
+    for (const q of queries) loaded.push(await search(space, q));
+    expect((await indexStatus(space)).resident).toBe((await ms.spaces.get(space)).stats.memories);
+
+    await ms.registry.close();
+    for (const [i, q] of queries.entries()) {
+      const cold = await search(space, q);
+      expect(ids(cold)).toEqual(ids(loaded[i]!));
+      cold.forEach((hit, j) => expect(hit.score).toBeCloseTo(loaded[i]![j]!.score, 6));
+    }
+    const hybrid = await ms.search.run(space, { query: 'memory 7', embedding: queries[0]!, mode: 'hybrid', limit: 10 });
+    expect(ids(hybrid.results)).toContain('m7');
+    expect(await indexStatus(space)).toMatchObject({ state: 'ready', resident: 0 });
+
+    // Writes after the reopen are scored from their rows too: added, updated and deleted at once.
+    const q = queries[1]!;
+    const gone = ids(loaded[1]!)[0]!;
+    await ms.memories.delete(space, gone);
+    await ms.memories.add(space, { id: 'cold-fresh', content: 'fresh', embedding: q.map((x) => x + 0.001) });
+    await ms.memories.update(space, 'm3', { embedding: q });
+    const after = ids(await search(space, q));
+    expect(after.slice(0, 2).sort()).toEqual(['cold-fresh', 'm3']);
+    expect(after).not.toContain(gone);
+    expect((await indexStatus(space)).resident).toBe(0);
+
+    // An exact search needs every vector: from then on the space holds them.
+    expect(ids(await search(space, q, { exact: true })).slice(0, 2).sort()).toEqual(['cold-fresh', 'm3']);
+    expect((await indexStatus(space)).resident).toBe((await ms.spaces.get(space)).stats.memories);
   });
 
   it.each([
