@@ -7,10 +7,10 @@
  * into bench/RESULTS.md between comparison markers (replacing an earlier comparison; the
  * runner keeps the section when it regenerates the file).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMPARISON_END, COMPARISON_START } from './comparison-markers.js';
+import { writeKeptSection } from './kept-sections.js';
 
 const RESULTS_MD = join(dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
 
@@ -51,11 +51,7 @@ const after = await Promise.all(afterFiles.map(load));
 const figures = compare(before, after);
 const section = render(title, before, after, figures);
 console.log(section);
-const current = await readFile(RESULTS_MD, 'utf8');
-const start = current.indexOf(COMPARISON_START);
-const end = current.indexOf(COMPARISON_END);
-const kept = start >= 0 && end > start ? current.slice(0, start).trimEnd() + '\n\n' + current.slice(end + COMPARISON_END.length).trimStart() : current;
-await writeFile(RESULTS_MD, `${kept.trimEnd()}\n\n${COMPARISON_START}\n${section}\n${COMPARISON_END}\n`);
+await writeKeptSection(RESULTS_MD, 'comparison', section);
 
 /** Figures measured in every run of both versions, in the order of the first run. */
 function compare(a: readonly SavedRun[], b: readonly SavedRun[]): Compared[] {

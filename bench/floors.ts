@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { normalize } from '../src/core/ranking.js';
 import { DotKernel } from '../src/store/sqlite/dot-kernel.js';
 import { openSpaceDatabase } from '../src/store/sqlite/space-database.js';
+import { INSERT_FTS_AFTER_SQL, MAX_MEMORY_SEQ_SQL } from '../src/store/sqlite/space-rows.js';
 import { DIMENSION, summarize } from './engine.js';
 
 /** Figures reported by {@link benchFloors}. */
@@ -70,6 +71,9 @@ function schemaInserts(file: string, reps: number, batches: number): Pick<Floors
     VALUES (?, ?, '{"source":"bench"}', '["topic"]', 'fact', 0.5, 0, 0, ?)`);
   const history = db.prepare(`INSERT INTO history (memory_id, action, new_content, at) VALUES (?, 'create', ?, 0)`);
   const change = db.prepare(`INSERT INTO changes (at, op, id) VALUES (0, 'memory.created', ?)`);
+  // The keyword index, as the engine writes it: one statement per transaction for its new rows.
+  const keywords = db.prepare(INSERT_FTS_AFTER_SQL);
+  const lastSeq = db.prepare(MAX_MEMORY_SEQ_SQL).pluck();
   const blob = Buffer.from(normalize(Float32Array.from({ length: DIMENSION }, (_, i) => Math.sin(i))).buffer);
   let n = 0;
   const one = (): void => {
@@ -79,9 +83,15 @@ function schemaInserts(file: string, reps: number, batches: number): Pick<Floors
     history.run(id, text);
     change.run(id);
   };
-  const single = db.transaction(one);
+  const single = db.transaction(() => {
+    const before = lastSeq.get() as number;
+    one();
+    keywords.run(before);
+  });
   const batch = db.transaction(() => {
+    const before = lastSeq.get() as number;
     for (let i = 0; i < 1000; i++) one();
+    keywords.run(before);
   });
   batch();
   for (let i = 0; i < 50; i++) single();

@@ -127,8 +127,12 @@ describe('audit trail: tamper evidence', () => {
     const space = await newSpace('old');
     await ms.memories.add(space, { content: 'before', embedding: v(1) });
     await onDisk(space, (db) => {
-      // Back to release 1: what migrations 2 and 3 added goes (triggers and indexes go with their tables).
-      db.exec(`DROP TABLE contexts; DROP TABLE usage;
+      // Back to release 1: what migrations 2 and 3 added goes (triggers and indexes go with their
+      // tables), and the keyword index's insert trigger, which migration 4 dropped, comes back.
+      db.exec(`CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+          INSERT INTO memories_fts(rowid, content, tags) VALUES (new.seq, new.content, new.tags);
+        END;
+        DROP TABLE contexts; DROP TABLE usage;
         DROP TRIGGER memories_usage_insert; DROP TRIGGER memories_usage_delete; DROP TRIGGER memories_usage_update;
         DROP TRIGGER relations_usage_insert; DROP TRIGGER relations_usage_delete;
         DROP INDEX memories_created; DROP INDEX relations_seq; ALTER TABLE relations DROP COLUMN seq;
@@ -138,5 +142,7 @@ describe('audit trail: tamper evidence', () => {
     expect(await ms.spaces.verifyAudit(space)).toEqual({ ok: true, entries: 0 });
     await ms.memories.add(space, { content: 'after', embedding: v(2), id: 'after' });
     expect((await allEntries(space)).map((e) => [e.seq, e.ids])).toEqual([[1, ['after']]]);
+    // Indexed for keywords once, by the write itself: the old trigger is gone.
+    expect((await ms.search.run(space, { query: 'after', mode: 'keyword' })).results.map((h) => h.memory.id)).toEqual(['after']);
   });
 });

@@ -41,12 +41,13 @@ const MERGE_SHARE = 0.01;
 const MERGE_MAX = 8192;
 /**
  * The candidate list (usearch's `expansion_search`) a search of an index of `count` vectors
- * walks. Recall at a fixed ef falls as the graph grows (0.795 at 1M with 64), so it grows with
- * the square root of the size past 100,000, where 64 still finds 0.99 (bench/ann-ef.ts).
+ * walks. Recall at a fixed ef falls as the graph grows (0.78 at 1M with 64), so past 100,000
+ * vectors, where 64 still finds 0.99, it grows as the 0.6th power of the size, rounded up to a
+ * multiple of 32: 128 at 200k, 192 at 500k, 256 at 1M (0.97 there; bench/ann-ef.ts measures it).
  */
 export function searchExpansion(count: number, base = 64): number {
   if (count <= 100_000) return base;
-  return Math.ceil((base * Math.sqrt(count / 100_000)) / 32) * 32;
+  return Math.ceil((base * (count / 100_000) ** 0.6) / 32) * 32;
 }
 
 /** Pause after a failed build of the next generation. */

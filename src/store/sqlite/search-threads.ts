@@ -71,13 +71,17 @@ function unavailable(message: string, cause?: unknown): MemspaceError {
   return new MemspaceError('BACKEND_UNAVAILABLE', message, undefined, { cause });
 }
 
-/** A pool of `size` search threads, started on first use; each search goes to the least busy. */
+/**
+ * A pool of `size` search threads; each search goes to the least busy. They start at once (a
+ * thread takes a few hundred ms to load, which the first searches should not wait for) and do
+ * not keep the process alive while idle.
+ */
 export class SearchThreads {
   private readonly threads: (SearchThread | undefined)[];
   private closed = false;
 
   constructor(readonly size: number) {
-    this.threads = new Array<SearchThread | undefined>(size).fill(undefined);
+    this.threads = Array.from({ length: size }, () => new SearchThread());
   }
 
   /** Runs `plan` over `space` in a thread. */

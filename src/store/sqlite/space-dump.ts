@@ -8,7 +8,7 @@ import { MemspaceError } from '../../core/errors.js';
 import type { DumpChunk } from '../../core/types.js';
 import type { PreparedContext } from '../common/context-codec.js';
 import { checkDumpRequest, type DumpPart, type RowPage, takePage } from '../common/pages.js';
-import { INSERT_CONTEXT_SQL, INSERT_MEMORY_SQL, INSERT_RELATION_SQL, toRow, vectorBlob } from './space-rows.js';
+import { INSERT_CONTEXT_SQL, INSERT_FTS_AFTER_SQL, INSERT_MEMORY_SQL, INSERT_RELATION_SQL, MAX_MEMORY_SEQ_SQL, toRow, vectorBlob } from './space-rows.js';
 import { translateSqliteError } from './sqlite-errors.js';
 
 /**
@@ -38,6 +38,7 @@ export function writeContext(insert: Database.Statement, c: PreparedContext): vo
  */
 export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts: readonly PreparedContext[]): void {
   const memory = db.prepare(INSERT_MEMORY_SQL);
+  const lastSeq = db.prepare(MAX_MEMORY_SEQ_SQL).pluck().get() as number;
   for (const m of chunk.memories ?? []) {
     try {
       memory.run(toRow(m));
@@ -45,6 +46,7 @@ export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts
       throw conflictOr(error, `memory ${m.id} already exists in this space`, m.id);
     }
   }
+  db.prepare(INSERT_FTS_AFTER_SQL).run(lastSeq);
   const relation = db.prepare(INSERT_RELATION_SQL);
   for (const r of chunk.relations ?? []) {
     try {

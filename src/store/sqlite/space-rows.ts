@@ -43,6 +43,15 @@ export const INSERT_MEMORY_SQL = `INSERT INTO memories (id, content, metadata, t
   VALUES (@id, @content, @metadata, @tags, @user_id, @agent_id, @run_id, @kind, @importance,
   @created_at, @updated_at, @expires_at, @embedding, @access_count, @last_accessed_at)`;
 
+/**
+ * Every write that inserts memories inserts them with {@link INSERT_MEMORY_SQL}, then indexes
+ * them for keywords with this one statement, given the largest seq before its first insert (new
+ * rows always get larger seqs): the keyword index has no insert trigger (schema 4).
+ */
+export const INSERT_FTS_AFTER_SQL = 'INSERT INTO memories_fts (rowid, content, tags) SELECT seq, content, tags FROM memories WHERE seq > ?';
+/** The largest memory seq so far, 0 for none: what {@link INSERT_FTS_AFTER_SQL} is given. */
+export const MAX_MEMORY_SEQ_SQL = 'SELECT coalesce(max(seq), 0) FROM memories';
+
 /** Appends a history entry (its seq is the next one). */
 export const INSERT_HISTORY_SQL = `INSERT INTO history (memory_id, action, old_content, new_content, old_metadata, new_metadata, actor, at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -78,6 +87,8 @@ export const SWEEP_RETENTION_SQL = `SELECT id, content, metadata FROM memories
 /** The text of every fixed statement of a space's store, by name. */
 const STATEMENT_SQL = {
   insert: INSERT_MEMORY_SQL,
+  indexKeywordsAfter: INSERT_FTS_AFTER_SQL,
+  maxMemorySeq: MAX_MEMORY_SEQ_SQL,
   update: `UPDATE memories SET content = @content, metadata = @metadata, tags = @tags, kind = @kind,
     importance = @importance, updated_at = @updated_at, expires_at = @expires_at, embedding = @embedding WHERE id = @id`,
   byId: 'SELECT * FROM memories WHERE id = ?',
@@ -123,7 +134,7 @@ const STATEMENT_SQL = {
 } as const;
 
 /** Statements whose rows are their first column's values (better-sqlite3's `pluck`). */
-const PLUCKED: ReadonlySet<string> = new Set(['lastSeq', 'memoryIdsChangedAfter', 'totalChanges']);
+const PLUCKED: ReadonlySet<string> = new Set(['lastSeq', 'memoryIdsChangedAfter', 'totalChanges', 'maxMemorySeq']);
 
 /** The statements of an open space, prepared once per connection; see {@link prepareSpaceStatements}. */
 export type SpaceStatements = { readonly [K in keyof typeof STATEMENT_SQL]: Database.Statement };

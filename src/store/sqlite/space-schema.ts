@@ -177,6 +177,11 @@ export const SPACE_MIGRATIONS: readonly string[] = [
     UPDATE usage SET relations = relations - 1;
   END;
   `,
+  // 4: new memories enter the keyword index in one statement per write (INSERT_FTS_AFTER_SQL)
+  // instead of one trigger run per row, which cost as much as the row itself in batched adds.
+  `
+  DROP TRIGGER IF EXISTS memories_fts_insert;
+  `,
 ];
 
 /** Brings a space database to the newest schema, in one immediate transaction. */

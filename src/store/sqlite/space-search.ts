@@ -40,6 +40,14 @@ const ANN_FILTER_EXACT_SHARE = 0.05;
 /** Past this share of the space fetched from the index, an exact scan is cheaper. */
 const ANN_MAX_FETCH_SHARE = 0.1;
 
+/**
+ * A space opened with a valid index answers its first searches from the index, reading the
+ * candidates' vectors from their rows; up to this many memories it then loads its vectors, since
+ * those reads cost more per search than the memory saved (a 512-d vector takes 2.5 KB in memory).
+ * Larger spaces stay on their rows.
+ */
+const LOAD_AFTER_COLD_SEARCH_MAX = 100_000;
+
 /** Extra keyword candidates fetched so that a few expired ones do not shorten the list. */
 const KEYWORD_MARGIN = 16;
 
@@ -82,6 +90,8 @@ export class SpaceSearch {
   private readonly annThreshold: number;
   /** Candidates read from their rows, scored here while the space's vectors are not loaded. */
   private scratch: FlatVectorIndex | undefined;
+  /** The load {@link loadSoon} scheduled. */
+  private loading: NodeJS.Immediate | undefined;
 
   constructor(private readonly o: SpaceSearchOptions) {
     this.index = new FlatVectorIndex(o.dimension);
@@ -144,7 +154,10 @@ export class SpaceSearch {
         hnsw.maintain(n);
         await hnsw.opened();
         hnsw.follow();
-        if (this.annFits(hnsw, n, allowed)) return this.annSearch(hnsw, vector, limit, now, allowed, n, this.rowScorer(vector, now, allowed));
+        if (this.annFits(hnsw, n, allowed)) {
+          if (n <= LOAD_AFTER_COLD_SEARCH_MAX) this.loadSoon();
+          return this.annSearch(hnsw, vector, limit, now, allowed, n, this.rowScorer(vector, now, allowed));
+        }
       }
     }
     this.catchUp();
@@ -153,6 +166,17 @@ export class SpaceSearch {
     hnsw?.follow();
     if (options.exact === true || hnsw === undefined || n < this.annThreshold || !this.annFits(hnsw, n, allowed)) return this.index.search(vector, limit, now, allowed);
     return this.annSearch(hnsw, vector, limit, now, allowed, n, (candidates, extra) => this.index.rescore(vector, limit, now, candidates, extra, extra, allowed));
+  }
+
+  /** Loads the vectors after this turn of the event loop, once the search that asked has answered. */
+  private loadSoon(): void {
+    this.loading ??= setImmediate(() => {
+      try {
+        this.catchUp();
+      } catch {
+        // Closed meanwhile, or the read failed: the next search that needs the vectors loads them.
+      }
+    });
   }
 
   /** True when the index can answer for a space of `n`: it is mapped, not too far behind, and the filter leaves enough rows. */
@@ -257,6 +281,7 @@ export class SpaceSearch {
 
   /** Saves the in-memory copy for the next open when it changed since loaded (best effort) and stops the HNSW index. */
   close(): void {
+    if (this.loading !== undefined) clearImmediate(this.loading);
     if (this.indexLoaded && this.index.appliedSeq !== this.savedSeq) {
       try {
         saveVectorSnapshot(this.snapshotFile, this.index.snapshot(this.o.uid));

@@ -44,6 +44,7 @@ export class SqliteSpaceWrites implements SpaceWrites {
     const { stmt } = this.o;
     return this.o.tx.grouped(() => {
       const before = readUsage(stmt.usage);
+      const lastSeq = stmt.maxMemorySeq.get() as number;
       for (const row of rows) {
         try {
           stmt.insert.run(toRow(row));
@@ -51,6 +52,7 @@ export class SqliteSpaceWrites implements SpaceWrites {
           throw conflictOr(error, `memory ${row.id} already exists in this space`, row.id);
         }
       }
+      stmt.indexKeywordsAfter.run(lastSeq);
       this.o.recorder.memoriesCreated(this.o.tx.sink(ctx), rows);
       enforceLimits(before, readUsage(stmt.usage), limits);
     });
