@@ -41,10 +41,10 @@ const ANN_FILTER_EXACT_SHARE = 0.05;
 const ANN_MAX_FETCH_SHARE = 0.1;
 
 /**
- * A space opened with a valid index answers its first searches from the index, reading the
- * candidates' vectors from their rows; up to this many memories it then loads its vectors, since
- * those reads cost more per search than the memory saved (a 512-d vector takes 2.5 KB in memory).
- * Larger spaces stay on their rows.
+ * Up to this many memories a space holds its vectors in memory: loading them on open is quicker
+ * than waiting for the index file's check, and reading candidates from their rows costs more per
+ * search than the memory saved (a 512-d vector takes 2.5 KB). A larger space opened with a valid
+ * index waits for the check and answers from the index, reading its candidates from their rows.
  */
 const LOAD_AFTER_COLD_SEARCH_MAX = 100_000;
 
@@ -136,9 +136,9 @@ export class SpaceSearch {
 
   /**
    * Best `limit` memories by cosine similarity: an exact scan of the in-memory copy, or, past
-   * the ANN threshold and unless `exact`, candidates from the HNSW index rescored exactly. A
-   * space whose copy is not loaded yet (just opened) searches its index at once, rescoring the
-   * candidates from their rows, so a large space answers without reading every vector first.
+   * the ANN threshold and unless `exact`, candidates from the HNSW index rescored exactly. While
+   * the copy is not loaded (a large space just opened, a search thread's first search) the index
+   * answers at once, its candidates rescored from their rows.
    */
   async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options: { exact?: boolean } = {}): Promise<ScoredId[]> {
     let allowed: Set<number> | undefined;
@@ -152,7 +152,7 @@ export class SpaceSearch {
       const n = this.o.tx.read(() => readUsage(this.o.stmt.usage).memories);
       if (n >= this.annThreshold) {
         hnsw.maintain(n);
-        await hnsw.opened();
+        if (n > LOAD_AFTER_COLD_SEARCH_MAX) await hnsw.opened();
         hnsw.follow();
         if (this.annFits(hnsw, n, allowed)) {
           if (n <= LOAD_AFTER_COLD_SEARCH_MAX) this.loadSoon();
@@ -258,8 +258,8 @@ export class SpaceSearch {
 
   /**
    * For a search that runs in a search thread: keeps the index's upkeep going here as a search
-   * here would (open, build, merge), waits while a generation found on disk is checked, and
-   * names the generation the thread should map (undefined: none yet, search exactly).
+   * here would (open, build, merge), waits while a large space's generation found on disk is
+   * checked, and names the generation the thread should map (undefined: none yet, search exactly).
    */
   async indexGeneration(): Promise<string | undefined> {
     const hnsw = this.hnsw;
@@ -270,7 +270,7 @@ export class SpaceSearch {
     });
     if (n < this.annThreshold) return undefined;
     hnsw.maintain(n);
-    await hnsw.opened();
+    if (n > LOAD_AFTER_COLD_SEARCH_MAX) await hnsw.opened();
     return hnsw.generation;
   }
 

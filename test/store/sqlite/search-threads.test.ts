@@ -128,6 +128,32 @@ describe('search threads (workers > 1)', () => {
     expect(await recall()).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('answer a thread\'s first search of an indexed space from the index, reading candidates from their rows, as a loaded copy would', async () => {
+    const { ms } = await fresh({ workers: 2, annThreshold: 400 });
+    await ms.spaces.create({ name: 'cold', embedder: 'none', dimension: DIM });
+    await ms.memories.addMany('cold', Array.from({ length: 1500 }, (_, i) => ({ id: `m${i}`, content: `memory ${i}`, embedding: clustered() })));
+    await ms.search.settleIndex('cold');
+    const q = clustered();
+    const gone = ids((await ms.search.run('cold', vectorOnly(q))).results)[0]!;
+    // Closing drops the threads' copies; the index is checked again on the main thread, and the
+    // writes land, before a thread opens the space again: its first search goes through the index.
+    await ms.registry.close();
+    await ms.search.settleIndex('cold');
+    await ms.memories.delete('cold', gone);
+    await ms.memories.add('cold', { id: 'fresh', content: 'fresh memory', embedding: q.map((x) => x + 0.001) });
+    await ms.memories.update('cold', 'm7', { embedding: q });
+    const first = (await ms.search.run('cold', { query: 'fresh', embedding: q, mode: 'hybrid', limit: 10 })).results;
+    expect(ids(first).slice(0, 2).sort()).toEqual(['fresh', 'm7']);
+    expect(ids(first)).not.toContain(gone);
+    const cold = (await ms.search.run('cold', vectorOnly(q))).results;
+    const exact = (await ms.search.run('cold', vectorOnly(q, { exact: true }))).results;
+    expect(ids(cold).slice(0, 2).sort()).toEqual(['fresh', 'm7']);
+    cold.forEach((hit) => {
+      const same = exact.find((h) => h.memory.id === hit.memory.id);
+      if (same !== undefined) expect(hit.score).toBeCloseTo(same.score, 6);
+    });
+  });
+
   it('let go of a space before its files go: delete and re-create, archive and restore, eviction', async () => {
     const { ms } = await fresh({ workers: 2, maxOpenSpaces: 1 });
     const q = clustered();
