@@ -96,10 +96,13 @@ export class HnswIndex {
     };
   }
 
-  /** Adds the memories changed since the last call to those the caller scores exactly. */
-  follow(): void {
+  /**
+   * Adds the memories changed since the last call to those the caller scores exactly; `last` is
+   * the change feed's newest sequence when the caller has just read it.
+   */
+  follow(last?: number): void {
     if (this.index === undefined) return;
-    const last = this.o.lastSeq();
+    last ??= this.o.lastSeq();
     if (last <= this.seenSeq) return;
     for (const id of this.o.changedSince(this.seenSeq)) this.stale.add(id);
     this.seenSeq = last;

@@ -151,8 +151,7 @@ export class SpaceSearch {
     if (!this.indexLoaded && hnsw !== undefined && options.exact !== true) {
       const n = this.o.tx.read(() => readUsage(this.o.stmt.usage).memories);
       if (n >= this.annThreshold) {
-        hnsw.maintain(n);
-        if (n > LOAD_AFTER_COLD_SEARCH_MAX) await hnsw.opened();
+        await this.openIndex(hnsw, n);
         hnsw.follow();
         if (this.annFits(hnsw, n, allowed)) {
           if (n <= LOAD_AFTER_COLD_SEARCH_MAX) this.loadSoon();
@@ -163,9 +162,15 @@ export class SpaceSearch {
     this.catchUp();
     const n = this.index.size;
     if (hnsw !== undefined && n >= this.annThreshold) hnsw.maintain(n);
-    hnsw?.follow();
+    hnsw?.follow(this.index.appliedSeq); // the newest sequence, which catchUp has just read
     if (options.exact === true || hnsw === undefined || n < this.annThreshold || !this.annFits(hnsw, n, allowed)) return this.index.search(vector, limit, now, allowed);
     return this.annSearch(hnsw, vector, limit, now, allowed, n, (candidates, extra) => this.index.rescore(vector, limit, now, candidates, extra, extra, allowed));
+  }
+
+  /** Starts the index's upkeep for a space of `n`; a large space waits for a generation found on disk to be checked. */
+  private async openIndex(hnsw: HnswIndex, n: number): Promise<void> {
+    hnsw.maintain(n);
+    if (n > LOAD_AFTER_COLD_SEARCH_MAX) await hnsw.opened();
   }
 
   /** Loads the vectors after this turn of the event loop, once the search that asked has answered. */
@@ -269,8 +274,7 @@ export class SpaceSearch {
       return readUsage(this.o.stmt.usage).memories;
     });
     if (n < this.annThreshold) return undefined;
-    hnsw.maintain(n);
-    if (n > LOAD_AFTER_COLD_SEARCH_MAX) await hnsw.opened();
+    await this.openIndex(hnsw, n);
     return hnsw.generation;
   }
 
