@@ -26,6 +26,7 @@ export function scaleRows(scale: ScaleResult | { error: string }): TargetRow[] {
   const at = n === undefined ? '' : ` at ${n.toLocaleString('en-US')}`;
   const ann = res && find(res, 'memspace ANN', n);
   const raw = res && find(res, 'usearch raw (memspace', n);
+  const store = res && find(res, 'memspace store.vectorSearch', n);
   const mem0 = res && find(res, 'mem0', n);
   const langgraph = res && find(res, 'LangGraph', n);
   const million = res && find(res, 'memspace ANN', 1_000_000);
@@ -43,6 +44,7 @@ export function scaleRows(scale: ScaleResult | { error: string }): TargetRow[] {
     r(`ANN search p50${at} (clustered 512-d)`, ann?.p50Ms, 'ms', { kind: 'max', value: 2 }),
     r(`ANN recall@10${at}`, ann?.recallAt10, '', { kind: 'min', value: 0.95 }),
     r(`ANN p50 / raw usearch p50 on the same index${at}`, ratio(ann?.p50Ms, raw?.p50Ms), 'x', { kind: 'max', value: 1.5 }),
+    r(`memspace store (ids and exact scores) p50 / raw usearch p50${at}`, ratio(store?.p50Ms, raw?.p50Ms), 'x'),
     r(`mem0 OSS p50 / memspace ANN p50${at}`, ratio(mem0?.p50Ms, ann?.p50Ms), 'x', { kind: 'min', value: 10 }),
     r(`LangGraph InMemoryStore p50 / memspace ANN p50${at}`, ratio(langgraph?.p50Ms, ann?.p50Ms), 'x', { kind: 'min', value: 10 }),
     r('ANN search p50 at 1M', million?.p50Ms, 'ms', { kind: 'max', value: 5 }),

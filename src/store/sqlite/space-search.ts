@@ -90,7 +90,7 @@ export class SpaceSearch {
   private readonly annThreshold: number;
   /** Candidates read from their rows, scored here while the space's vectors are not loaded. */
   private scratch: FlatVectorIndex | undefined;
-  /** The load {@link loadSoon} scheduled. */
+  /** The load {@link loadSoon} scheduled; once set, later searches load at once rather than read rows. */
   private loading: NodeJS.Immediate | undefined;
 
   constructor(private readonly o: SpaceSearchOptions) {
@@ -148,7 +148,9 @@ export class SpaceSearch {
       if (allowed.size === 0) return [];
     }
     const hnsw = this.hnsw;
-    if (!this.indexLoaded && hnsw !== undefined && options.exact !== true) {
+    // Only the first search of a small space answers from rows: a load it scheduled that has not run
+    // yet (a caller searching in a loop of promises gives the event loop no turn) runs now.
+    if (!this.indexLoaded && this.loading === undefined && hnsw !== undefined && options.exact !== true) {
       const n = this.o.tx.read(() => readUsage(this.o.stmt.usage).memories);
       if (n >= this.annThreshold) {
         await this.openIndex(hnsw, n);

@@ -121,6 +121,22 @@ describe('HNSW index per space', () => {
     again.forEach((hit, j) => expect(hit.score).toBe(before[j]!.score));
   });
 
+  it('reads rows for only the first search of a space indexed before its vectors were loaded, even without an event-loop turn between searches', async () => {
+    // Written and indexed, never searched: the index is ready, the vectors are still on disk.
+    await ms.spaces.create({ name: 'ingested', embedder: 'none', dimension: DIM });
+    await fill('ingested', 500);
+    await ms.search.settleIndex('ingested');
+    const q = Float32Array.from(clustered());
+    // One chain of promises, as a caller searching in a loop makes: the load the first search scheduled gets no turn.
+    const { first, second, stats } = await ms.registry.use('ingested', async ({ store }) => {
+      const first = await store.vectorSearch(q, undefined, 10, Date.now());
+      const second = await store.vectorSearch(q, undefined, 10, Date.now());
+      return { first, second, stats: await store.stats() };
+    });
+    expect(stats.vectorIndex.resident).toBe(500);
+    expect(second).toEqual(first);
+  });
+
   it.each([
     ['deleted', (file: string) => rmSync(file)],
     ['truncated', (file: string) => truncateSync(file, 1000)],
