@@ -121,7 +121,7 @@ progress(`HNSW libraries: usearch (f32, f16, i8) and hnswlib-node at ef 32/64/12
 const annLibraries = await attempt(() => benchAnnLibraries({ n: quick ? 10_000 : 100_000, queries: quick ? 50 : 200 }));
 progress(`many spaces: start with ${quick ? '1k and 5k' : '1k, 10k and 100k'} spaces on disk, cold opens, RSS per space, sweeps, eviction churn...`);
 const lifecycle = await attempt(() => benchLifecycle({ quick, progress }));
-progress('PostgreSQL backend (PGlite) beside the embedded one: adds and searches...');
+progress('PostgreSQL backend: real PostgreSQL 15, Citus and PGlite beside the embedded one: adds and searches...');
 const postgres = await attempt(() => benchPostgres({ quick, progress }));
 
 const results: RunResults = {

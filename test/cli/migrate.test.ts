@@ -5,21 +5,17 @@ import { MIGRATION_LABEL, migrateSpaces } from '../../src/engine/space-migration
 import type { ExportLine } from '../../src/core/views.js';
 import { openEngine, type MemspaceEngine } from '../../src/memspace.js';
 import { cli } from '../support/run-cli.js';
-import { startPglite, type PgliteServer } from '../support/pglite.js';
+import { startPglite } from '../support/pglite.js';
+import { startPostgres } from '../support/postgres-server.js';
 import { axisVector, tempDir } from '../support/temp-memspace.js';
 
 const DIM = 4;
 const v = (axis: number): number[] => axisVector(DIM, axis);
-let pg: PgliteServer;
+let pg: { url: string; stop(): Promise<void> };
 const dirs: string[] = [];
 const open: MemspaceEngine[] = [];
 
-beforeAll(async () => {
-  pg = await startPglite();
-}, 60_000);
-afterAll(async () => {
-  for (const ms of open) await ms.close();
-  await pg.stop();
+afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -60,7 +56,21 @@ async function populate(ms: MemspaceEngine, name: string): Promise<void> {
   await ms.memories.addContext(name, { content: 'a long chat '.repeat(200), summary: 'chat', embedding: v(3) });
 }
 
-describe('migrating spaces between backends', () => {
+/** The PostgreSQL side of each migration: PGlite, and a Citus cluster (into which memspace distributes what it receives). */
+const TARGETS = [
+  { name: 'PGlite', start: startPglite },
+  { name: 'a Citus coordinator with 2 workers', start: () => startPostgres({ citusWorkers: 2 }) },
+];
+
+describe.each(TARGETS)('migrating spaces between SQLite and PostgreSQL on $name', ({ start }) => {
+  beforeAll(async () => {
+    pg = await start();
+  }, 60_000);
+  afterAll(async () => {
+    for (const ms of open.splice(0)) await ms.close();
+    await pg.stop();
+  });
+
   it('copies SQLite spaces to PostgreSQL exactly, then finds them verified on a second run', async () => {
     const source = await sqlite();
     await populate(source, 'mig-a');

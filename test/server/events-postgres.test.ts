@@ -3,12 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openEngine, type MemspaceEngine } from '../../src/memspace.js';
 import { buildApp } from '../../src/server/app.js';
-import { startPglite, type PgliteServer } from '../support/pglite.js';
+import { startPglite } from '../support/pglite.js';
+import { startPostgres } from '../support/postgres-server.js';
 import { axisVector } from '../support/temp-memspace.js';
 
 /**
- * Two memspace servers over one PostgreSQL (PGlite over the wire protocol): a change written
- * through one reaches an SSE subscriber of the other, through the durable change feed both read.
+ * Two memspace servers over one PostgreSQL: a change written through one reaches an SSE
+ * subscriber of the other, through the durable change feed both read. On PGlite (one session
+ * for every connection, so no notification reaches another) the second server polls every 50 ms;
+ * on a Citus coordinator it does not poll within the test's time, so only the notification the
+ * write sends through the coordinator can wake it.
  */
 
 interface StreamEvent {
@@ -17,27 +21,33 @@ interface StreamEvent {
   data: { seq: number; op: string; id: string };
 }
 
-let pg: PgliteServer;
-const servers: { ms: MemspaceEngine; app: FastifyInstance; base: string }[] = [];
+const TARGETS: { name: string; start: () => Promise<{ url: string; stop(): Promise<void> }>; eventPollMs: number }[] = [
+  { name: 'PGlite', start: startPglite, eventPollMs: 50 },
+  { name: 'a Citus coordinator with 2 workers', start: () => startPostgres({ citusWorkers: 2 }), eventPollMs: 10 * 60_000 },
+];
 
-beforeAll(async () => {
-  pg = await startPglite();
-  for (let i = 0; i < 2; i++) {
-    const ms = await openEngine(loadConfig({ backend: 'postgres', pgUrl: pg.url, pgPoolSize: 4 }, {}));
-    const app = await buildApp({ memspace: ms, auth: false, eventPollMs: 50 });
-    const base = await app.listen({ host: '127.0.0.1', port: 0 });
-    servers.push({ ms, app, base });
-  }
-  for (const name of ['red', 'blue']) await servers[0]!.ms.spaces.create({ name, embedder: 'none', dimension: 4 });
-}, 60_000);
+describe.each(TARGETS)('SSE across two servers on $name', ({ start, eventPollMs }) => {
+  let pg: { url: string; stop(): Promise<void> };
+  const servers: { ms: MemspaceEngine; app: FastifyInstance; base: string }[] = [];
 
-afterAll(async () => {
-  for (const s of servers) {
-    await s.app.close();
-    await s.ms.close();
-  }
-  await pg?.stop();
-});
+  beforeAll(async () => {
+    pg = await start();
+    for (let i = 0; i < 2; i++) {
+      const ms = await openEngine(loadConfig({ backend: 'postgres', pgUrl: pg.url, pgPoolSize: 4 }, {}));
+      const app = await buildApp({ memspace: ms, auth: false, eventPollMs });
+      const base = await app.listen({ host: '127.0.0.1', port: 0 });
+      servers.push({ ms, app, base });
+    }
+    for (const name of ['red', 'blue']) await servers[0]!.ms.spaces.create({ name, embedder: 'none', dimension: 4 });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const s of servers) {
+      await s.app.close();
+      await s.ms.close();
+    }
+    await pg?.stop();
+  });
 
 /** An open stream: `next(n)` reads until n more events have arrived; `close()` drops the connection. */
 async function subscribe(url: string, headers: Record<string, string> = {}) {
@@ -75,9 +85,9 @@ async function subscribe(url: string, headers: Record<string, string> = {}) {
   };
 }
 
-/** Adds a memory through server `i`'s HTTP API and returns its id. */
-async function add(i: number, space: string, n: number): Promise<string> {
-  const res = await fetch(`${servers[i]!.base}/v1/spaces/${space}/memories`, {
+/** Adds a memory through the HTTP API of the server at `base` and returns its id. */
+async function add(base: string, space: string, n: number): Promise<string> {
+  const res = await fetch(`${base}/v1/spaces/${space}/memories`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ content: `${space} ${n}`, embedding: axisVector(4, n) }),
@@ -86,18 +96,17 @@ async function add(i: number, space: string, n: number): Promise<string> {
   return ((await res.json()) as { id: string }).id;
 }
 
-describe('SSE across two servers on one database', () => {
   it('a subscriber of the second server receives every write made through the first, in order; another space hears none', async () => {
     const red = await subscribe(`${servers[1]!.base}/v1/spaces/red/events`);
     const blue = await subscribe(`${servers[1]!.base}/v1/spaces/blue/events`);
     const written: string[] = [];
-    for (let n = 0; n < 8; n++) written.push(await add(0, 'red', n));
+    for (let n = 0; n < 8; n++) written.push(await add(servers[0]!.base, 'red', n));
     const events = await red.next(written.length);
     expect(events.map((e) => e.data.id)).toEqual(written);
     expect(events.map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(events.every((e) => e.event === 'memory.created' && e.data.seq === e.id)).toBe(true);
     // The blue subscriber's first event is blue's own first write: none of red's came before it.
-    const own = await add(0, 'blue', 0);
+    const own = await add(servers[0]!.base, 'blue', 0);
     expect((await blue.next(1)).map((e) => e.data.id)).toEqual([own]);
     red.close();
     blue.close();
@@ -108,14 +117,14 @@ describe('SSE across two servers on one database', () => {
     const written = (await history.next(8)).map((e) => e.data.id); // what the first test wrote
     history.close();
     const stream = await subscribe(`${servers[1]!.base}/v1/spaces/red/events?after=8`);
-    for (let n = 8; n < 11; n++) written.push(await add(0, 'red', n));
+    for (let n = 8; n < 11; n++) written.push(await add(servers[0]!.base, 'red', n));
     const first = await stream.next(3);
     stream.close(); // dropped mid-stream
     // Writes through both servers while nobody listens.
-    for (let n = 11; n < 15; n++) written.push(await add(n % 2, 'red', n));
+    for (let n = 11; n < 15; n++) written.push(await add(servers[n % 2]!.base, 'red', n));
     const resumed = await subscribe(`${servers[0]!.base}/v1/spaces/red/events`, { 'last-event-id': String(first.at(-1)!.id) });
     const rest = await resumed.next(4);
-    written.push(await add(1, 'red', 15)); // and one more, live, through the second
+    written.push(await add(servers[1]!.base, 'red', 15)); // and one more, live, through the second
     rest.push(...(await resumed.next(1)));
     resumed.close();
     const all = [...first, ...rest];

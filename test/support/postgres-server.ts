@@ -1,48 +1,126 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
-/** A throwaway PostgreSQL server (the Debian `postgresql` package's binaries) on 127.0.0.1. */
+/** A throwaway PostgreSQL server, or the coordinator of a Citus cluster, on 127.0.0.1. */
 export interface PostgresServer {
+  /** The URL of the server (of the coordinator, for a cluster). */
   url: string;
+  /** The workers of a Citus cluster, in the order they were added (none for a single server). */
+  workers: PostgresNode[];
+  /** Starts one more node with Citus loaded, not yet part of the cluster (`citus_add_node` adds it). */
+  addNode(): Promise<PostgresNode>;
   stop(): Promise<void>;
 }
 
+/** One server process of a cluster, which a test may stop and start again (same data, same port). */
+export interface PostgresNode {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** What {@link startPostgres} starts. */
+export interface PostgresServerOptions {
+  /** Start a Citus cluster: a coordinator and this many workers (`citus` loaded, extension created, nodes added). */
+  citusWorkers?: number;
+  /** Server settings (`-c name=value`) beyond the defaults of this helper. */
+  settings?: Record<string, string>;
+}
+
 /**
- * Starts a real PostgreSQL in a temporary directory, for what PGlite cannot show: several
- * sessions (PGlite multiplexes every socket connection onto one session, so a NOTIFY reaches
- * only the connection that committed). Debian ships no pgvector, so this server cannot hold
- * memspace's schema; tests use it for the wire-level mechanisms only. `.ci/run` installs the
- * package. Run as root, the server runs as the `postgres` user, as it must.
+ * Starts a real PostgreSQL (the newest under /usr/lib/postgresql; `.ci/run` installs PostgreSQL
+ * 15 with pgvector and Citus) in a temporary directory: one server, or a Citus coordinator with
+ * workers. Durability is off (`fsync=off`): these servers hold test data only. Run as root, the
+ * servers run as the `postgres` user, as they must. Fails if a server does not start: a test
+ * that needs one never passes without it.
  */
-export async function startPostgres(): Promise<PostgresServer> {
-  const bin = postgresBinDir();
-  const asUser = process.getuid?.() === 0 ? postgresUser() : undefined;
+export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), 'memspace-pg-'));
+  const asUser = process.getuid?.() === 0 ? postgresUser() : undefined;
   if (asUser) chownSync(dir, asUser.uid, asUser.gid);
-  const run = (cmd: string, args: string[]) => spawnSync(join(bin, cmd), args, { encoding: 'utf8', ...asUser });
-  const init = run('initdb', ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+  const citus = options.citusWorkers !== undefined;
+  const nodes: PostgresNode[] = [];
+  const startNode = async (): Promise<PostgresNode> => {
+    const node = await initNode(dir, nodes.length, citus, options.settings ?? {}, asUser);
+    nodes.push(node);
+    if (citus) await sql(node.url, 'CREATE EXTENSION IF NOT EXISTS citus');
+    return node;
+  };
+  const stop = async (): Promise<void> => {
+    for (const node of nodes.reverse()) await node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const coordinator = await startNode();
+    const workers: PostgresNode[] = [];
+    if (citus) {
+      await sql(coordinator.url, `SELECT citus_set_coordinator_host('127.0.0.1', ${coordinator.port})`);
+      for (let i = 0; i < options.citusWorkers!; i++) {
+        const worker = await startNode();
+        await sql(coordinator.url, `SELECT citus_add_node('127.0.0.1', ${worker.port})`);
+        workers.push(worker);
+      }
+    }
+    return { url: coordinator.url, workers, addNode: startNode, stop };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Creates and starts server number `index` of the cluster in `dir`. */
+async function initNode(dir: string, index: number, citus: boolean, settings: Record<string, string>, asUser: { uid: number; gid: number } | undefined): Promise<PostgresNode> {
+  const bin = postgresBinDir();
+  const data = join(dir, `node${index}`);
+  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8'], { encoding: 'utf8', ...asUser });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
-  const server: ChildProcess = spawn(
-    join(bin, 'postgres'),
-    ['-D', join(dir, 'data'), '-k', dir, '-h', '127.0.0.1', '-p', String(port), '-c', 'fsync=off', '-c', 'full_page_writes=off'],
-    { stdio: 'ignore', ...asUser },
-  );
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  await untilAccepting(url, exited);
-  return {
+  const args = ['-D', data, '-k', dir, '-h', '127.0.0.1', '-p', String(port), '-c', 'fsync=off', '-c', 'full_page_writes=off'];
+  // Logical decoding lets the rebalancer move shards while they are written to; 4 shards per
+  // table (Citus makes 32) keep a rebalance to one or two moves.
+  if (citus) args.push('-c', 'shared_preload_libraries=citus', '-c', 'wal_level=logical', '-c', 'citus.shard_count=4');
+  for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
+  let exited: Promise<void> | undefined;
+  let server: ChildProcess | undefined;
+  const node: PostgresNode = {
+    port,
     url,
+    async start() {
+      // HOME of its own: a Citus node connects to the others with libpq, which reads client
+      // certificates under HOME, and the caller's (root's) is not readable by the postgres user.
+      const log = openSync(`${data}.log`, 'a'); // kept with the data while the cluster runs
+      const child = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', log, log], env: { ...process.env, HOME: dir }, ...asUser });
+      closeSync(log);
+      server = child;
+      exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      await untilAccepting(url, exited);
+    },
     async stop() {
+      if (server === undefined) return;
       server.kill('SIGINT'); // fast shutdown: disconnects clients
       await exited;
-      rmSync(dir, { recursive: true, force: true });
+      server = undefined;
     },
   };
+  await node.start();
+  return node;
+}
+
+/** Runs one statement as the superuser. */
+async function sql(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
 }
 
 function postgresBinDir(): string {

@@ -2,15 +2,23 @@ import type pg from 'pg';
 import { MemspaceError } from '../../core/errors.js';
 import type { JsonColumn } from '../common/catalog-rows.js';
 import { translatePgError } from './postgres-errors.js';
+import type { SpaceDatabase } from './space-tx.js';
 
 /** JSON columns of the catalogue are `jsonb`: the pool returns them parsed and takes their JSON text. */
 export const JSONB: JsonColumn<unknown> = { decode: (value) => value, encode: (value) => JSON.stringify(value) };
 
-/** The backend's pool as the catalogue uses it: one statement at a time (autocommit, as the connecting role), refused once the backend is closed. */
-export class CatalogPool {
+/**
+ * The backend's pool as the catalogue uses it: one statement at a time (autocommit, as the
+ * connecting role), refused once the backend is closed. It is also the {@link SpaceDatabase}
+ * that space transactions open on.
+ */
+export class CatalogPool implements SpaceDatabase {
   private closed = false;
 
-  constructor(readonly pool: pg.Pool) {}
+  constructor(
+    readonly pool: pg.Pool,
+    readonly citus: boolean,
+  ) {}
 
   /** Runs one statement, with errors translated. */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {

@@ -9,7 +9,8 @@ import { PostgresKeyStore } from './postgres-key-store.js';
 import { PostgresShareStore } from './postgres-share-store.js';
 import { PostgresSpaceCatalog } from './postgres-space-catalog.js';
 import { PG_TYPES } from './space-rows.js';
-import { migrate } from './space-schema.js';
+import { hasCitus, migrate } from './space-schema.js';
+import type { SpaceDatabase } from './space-tx.js';
 import { VectorIndexes } from './vector-index.js';
 
 /** Options of {@link PostgresBackend.connect}. */
@@ -43,12 +44,13 @@ export class PostgresBackend implements Backend {
 
   private constructor(
     private readonly pool: pg.Pool,
+    citus: boolean,
     annThreshold: number,
     readonly changeBell: ChangeBell,
     /** Wakes this server's change streams when another server writes to their space. */
     private readonly listener: ChangeListener,
   ) {
-    this.catalog = new CatalogPool(pool);
+    this.catalog = new CatalogPool(pool, citus);
     this.spaces = new PostgresSpaceCatalog(this.catalog, { annThreshold, indexes: new VectorIndexes(pool) }, changeBell);
     this.keys = new PostgresKeyStore(this.catalog);
     this.shares = new PostgresShareStore(this.catalog);
@@ -59,15 +61,22 @@ export class PostgresBackend implements Backend {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, types: PG_TYPES });
     // An idle connection that dies (server restart) must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
+    let citus: boolean;
     try {
       await migrate(pool);
+      citus = await hasCitus(pool);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw translatePgError(error);
     }
     const bell = new ChangeBell();
     const listener = await ChangeListener.start({ url: options.url, bell });
-    return new PostgresBackend(pool, effectiveAnnThreshold(options.annThreshold), bell, listener);
+    return new PostgresBackend(pool, citus, effectiveAnnThreshold(options.annThreshold), bell, listener);
+  }
+
+  /** Where space transactions run (for tests that open one themselves). */
+  get database(): SpaceDatabase {
+    return this.catalog;
   }
 
   /** The pool, for tests and tools that inspect the database. */

@@ -13,6 +13,13 @@ function unavailable(code: string): boolean {
 }
 
 /**
+ * What a Citus coordinator reports (as an internal error, XX000) when it cannot reach a worker:
+ * the worker is down, or restarted since this session's cached connection to it was opened
+ * (Citus drops that connection, so the session's next transaction reconnects).
+ */
+const CITUS_UNREACHABLE = /connection to the remote node .* failed|failure on connection marked as essential|could not establish any connections to the node|connection not open/i;
+
+/**
  * Translates a `pg` driver error into a {@link MemspaceError}, keeping the original as `cause`:
  * the one place that knows SQLSTATE codes. A row-level security violation (42501) is a bug in
  * this backend (the store always writes the space it is scoped to), so it is `INTERNAL`.
@@ -23,7 +30,7 @@ export function translatePgError(error: unknown): MemspaceError {
   if (typeof code === 'string') {
     if (code === '23505') return new MemspaceError('CONFLICT', 'already exists', undefined, { cause: error });
     if (code === '23503') return new MemspaceError('NOT_FOUND', 'a referenced memory does not exist in this space', undefined, { cause: error });
-    if (NETWORK_CODES.has(code) || unavailable(code)) {
+    if (NETWORK_CODES.has(code) || unavailable(code) || (code === 'XX000' && CITUS_UNREACHABLE.test(String((error as Error).message)))) {
       return new MemspaceError('BACKEND_UNAVAILABLE', 'database cannot serve this request; nothing was written', { postgres: code }, { cause: error });
     }
     // 22021 / 22P05: a NUL character, which Postgres text and jsonb cannot hold (SQLite can).

@@ -29,7 +29,7 @@ export class PostgresSpaceCatalog implements SpaceCatalog {
     const r = spaceColumns(record, JSONB);
     // As the connecting role, but scoped: the space_state row is under the RLS policy too.
     await inSpace(
-      this.db.pool,
+      this.db,
       key,
       async (db) => {
         const inserted = await db.query(
@@ -82,7 +82,7 @@ export class PostgresSpaceCatalog implements SpaceCatalog {
   async delete(name: string): Promise<boolean> {
     const key = spaceIdOf(name);
     return inSpace(
-      this.db.pool,
+      this.db,
       key,
       async (db) => {
         const gone = await db.query('DELETE FROM spaces WHERE name_key = $1', [key]);
@@ -100,13 +100,13 @@ export class PostgresSpaceCatalog implements SpaceCatalog {
   async open(record: SpaceRecord): Promise<SpaceStore> {
     this.db.assertOpen();
     const key = spaceIdOf(record.name);
-    return new PostgresSpaceStore(this.db.pool, record.name, record.dimension, this.vectors, () => this.changeBell.ring(key));
+    return new PostgresSpaceStore(this.db, record.name, record.dimension, this.vectors, () => this.changeBell.ring(key));
   }
 
   /** Figures of a space from its `space_state` row, read in one scoped transaction. */
   async inspect(record: SpaceRecord): Promise<ClosedSpaceStats> {
     const key = spaceIdOf(record.name);
-    const state = await inSpace(this.db.pool, key, async (db) => (await db.query<SpaceCounters>(STATE_SQL, [key])).rows[0]);
+    const state = await inSpace(this.db, key, async (db) => (await db.query<SpaceCounters>(STATE_SQL, [key])).rows[0]);
     return stateFigures(state);
   }
 }

@@ -1,10 +1,9 @@
-import type pg from 'pg';
 import type { SpaceReads } from '../../core/ports/space-store.js';
 import type { AuditVerification, DumpChunk, SpaceStats } from '../../core/types.js';
 import type { DumpPart } from '../common/pages.js';
 import { SpaceStoreBase } from '../common/space-store-base.js';
-import { PostgresSpaceReads, type SessionSpace, type VectorSearchSettings } from './space-reads.js';
-import { SpaceTx, stateFigures } from './space-tx.js';
+import { indexDue, PostgresSpaceReads, type SessionSpace, type VectorSearchSettings } from './space-reads.js';
+import { type SpaceDatabase, SpaceTx, stateFigures } from './space-tx.js';
 import { PostgresSpaceWrites } from './space-writes.js';
 import { MAX_HNSW_DIMENSION } from './vector-index.js';
 
@@ -28,7 +27,7 @@ export class PostgresSpaceStore extends SpaceStoreBase {
   protected readonly writes: PostgresSpaceWrites;
 
   constructor(
-    pool: pg.Pool,
+    database: SpaceDatabase,
     name: string,
     /** Length of the space's vectors. */
     readonly dimension: number,
@@ -39,7 +38,7 @@ export class PostgresSpaceStore extends SpaceStoreBase {
     super();
     this.spaceId = spaceIdOf(name);
     this.space = { spaceId: this.spaceId, dimension, vectors };
-    this.tx = new SpaceTx({ pool, spaceId: this.spaceId, access: this.access, onChanged });
+    this.tx = new SpaceTx({ database, spaceId: this.spaceId, access: this.access, onChanged });
     this.writes = new PostgresSpaceWrites({ spaceId: this.spaceId, tx: this.tx, recorder: this.recorder });
   }
 
@@ -56,12 +55,12 @@ export class PostgresSpaceStore extends SpaceStoreBase {
     return this.session((r) => r.dump(part, after, limit));
   }
 
-  /** Builds the HNSW index of this space's dimension if the space is past the ANN threshold, and waits for it. */
+  /** Builds the HNSW index of this space's dimension when its searches would have started it, and waits for it. */
   async settleIndex(): Promise<void> {
     const vectors = this.vectors;
     if (vectors === undefined || this.dimension > MAX_HNSW_DIMENSION) return;
     const count = (await this.session((r) => r.state()))?.memories ?? 0;
-    if (count >= vectors.annThreshold) await vectors.indexes.ensure(this.dimension);
+    if (indexDue(count, vectors)) await vectors.indexes.ensure(this.dimension);
   }
 
   verifyAudit(): Promise<AuditVerification> {

@@ -22,8 +22,20 @@ export interface VectorSearchSettings {
    * ones walk the HNSW index of their dimension. `Infinity` keeps every search exact.
    */
   annThreshold: number;
-  /** The database's HNSW indexes, built on the first search of a large space. */
+  /** The database's HNSW indexes, built once a space of their dimension nears the threshold. */
   indexes: VectorIndexes;
+}
+
+/**
+ * Share of the ANN threshold at which a space's search starts its dimension's HNSW build: a
+ * build of a large table takes minutes, and a space crossing the threshold should find the index
+ * ready rather than be scanned exactly meanwhile.
+ */
+const INDEX_AHEAD = 0.5;
+
+/** True when a space of `memories` should have its dimension's HNSW index (built or building). */
+export function indexDue(memories: number, vectors: VectorSearchSettings): boolean {
+  return memories >= vectors.annThreshold * INDEX_AHEAD;
 }
 
 /** The space a session reads. */
@@ -85,16 +97,19 @@ export class PostgresSpaceReads implements SpaceReads {
 
   /**
    * Exact scan below the ANN threshold or when `exact` is asked; otherwise a walk of the
-   * dimension's HNSW index (started after the session if it does not exist yet: until it is
-   * built the same query is answered by a scan), re-ranked by exact distance. The space's size
+   * dimension's HNSW index (started after the session of a search at {@link INDEX_AHEAD} of the
+   * threshold if it does not exist yet: until it is built the same query is answered by a scan),
+   * re-ranked by exact distance. The space's size
    * comes from its counters row (read with the HNSW settings, in one round trip).
    */
   async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options: { exact?: boolean } = {}): Promise<ScoredId[]> {
     this.checkDimension(vector);
     const { spaceId, dimension, vectors } = this.space;
     const indexable = options.exact !== true && vectors !== undefined && dimension <= MAX_HNSW_DIMENSION;
-    const large = indexable && (await prepareVectorSearch(this.db, spaceId, limit)) >= vectors.annThreshold;
-    if (large) this.afterCommit.push(() => vectors.indexes.start(dimension));
+    const memories = indexable ? await prepareVectorSearch(this.db, spaceId, limit) : 0;
+    const large = indexable && memories >= vectors.annThreshold;
+    // Started ahead, so the index is built by the time the space crosses the threshold.
+    if (indexable && indexDue(memories, vectors)) this.afterCommit.push(() => vectors.indexes.start(dimension));
     return vectorSearch(this.db, spaceId, vector, filter, limit, now, { approximate: large });
   }
 

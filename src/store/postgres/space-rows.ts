@@ -56,11 +56,22 @@ export function memoryJson(m: MemoryRecord, seq: number): Record<string, unknown
   return { ...columns, seq, dimension: m.embedding.length, payload_bytes: memoryPayloadBytes(m) };
 }
 
+/**
+ * `FROM` for rows given as a JSON array (`jsonb_to_recordset(...) AS r(...)`) and inserted into
+ * space `$1`: the space id comes from the space's `space_state` row, not from the parameter. The
+ * same rows either way, but on a Citus coordinator an `INSERT ... SELECT` that reads only a
+ * function is run through the coordinator with COPY, which row-level security refuses; reading
+ * a co-located table by its distribution key sends the whole statement to the space's worker.
+ */
+export function fromRowsInSpace(recordset: string): string {
+  return `FROM space_state s CROSS JOIN ${recordset} WHERE s.space_id = $1`;
+}
+
 /** Inserts the memories of the JSON array `$2` into space `$1`. */
 export const INSERT_MEMORIES_SQL = `INSERT INTO memories (space_id, seq, id, content, metadata, tags, user_id, agent_id, run_id, kind, importance,
     created_at, updated_at, expires_at, dimension, embedding, access_count, last_accessed_at, payload_bytes)
-  SELECT $1, r.seq, r.id, r.content, r.metadata, r.tags, r.user_id, r.agent_id, r.run_id, r.kind, r.importance,
+  SELECT s.space_id, r.seq, r.id, r.content, r.metadata, r.tags, r.user_id, r.agent_id, r.run_id, r.kind, r.importance,
     r.created_at, r.updated_at, r.expires_at, r.dimension, r.embedding::vector, r.access_count, r.last_accessed_at, r.payload_bytes
-  FROM jsonb_to_recordset($2::jsonb) AS r(seq bigint, id text, content text, metadata jsonb, tags jsonb, user_id text, agent_id text,
+  ${fromRowsInSpace(`jsonb_to_recordset($2::jsonb) AS r(seq bigint, id text, content text, metadata jsonb, tags jsonb, user_id text, agent_id text,
     run_id text, kind text, importance double precision, created_at bigint, updated_at bigint, expires_at bigint, dimension integer,
-    embedding text, access_count bigint, last_accessed_at bigint, payload_bytes bigint)`;
+    embedding text, access_count bigint, last_accessed_at bigint, payload_bytes bigint)`)}`;

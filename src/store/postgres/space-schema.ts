@@ -9,7 +9,7 @@
  *
  * Isolation. Per-space tables have row-level security enabled and forced, with one policy
  * comparing `space_id` with the transaction-local setting `memspace.space`. The space store
- * runs every transaction as the NOLOGIN, NOBYPASSRLS role {@link APP_ROLE} (`SET LOCAL ROLE`),
+ * runs every transaction as the NOBYPASSRLS role {@link APP_ROLE} (`SET LOCAL ROLE`),
  * so a query that forgot its `WHERE space_id` still sees one space only. Settings and role are
  * only ever set transaction-locally: session state would leak between pooled connections
  * (PgBouncer in transaction mode, PGlite's single session).
@@ -37,7 +37,7 @@
  */
 import type pg from 'pg';
 
-/** The role every space-store transaction runs as: cannot log in, cannot bypass RLS. */
+/** The role every space-store transaction runs as: cannot bypass RLS, cannot log in (except on Citus: distributeOnCitus). */
 export const APP_ROLE = 'memspace_app';
 
 /** Tables holding rows of many spaces, each guarded by the RLS policy on `space_id`. */
@@ -248,7 +248,52 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- Append-only for the server: the audit trail is never updated or deleted through it.
   GRANT SELECT, INSERT ON audit TO ${APP_ROLE};
   `,
+  // Rows stay whole in the heap up to a page. By default PostgreSQL shrinks any row over 2 KB:
+  // with a 512-d vector (2 KB) in it, it moved the vector, or failing that the tsvector and tags,
+  // to the TOAST table, one lookup per value read; an exact scan of 10,000 memories read some
+  // 60,000 TOAST buffers. Now long values move out only past 8 KB, vectors last (MAIN). Rows
+  // written before keep their place until rewritten (VACUUM FULL).
+  `
+  ALTER TABLE memories SET (toast_tuple_target = 8160);
+  ALTER TABLE memories ALTER COLUMN embedding SET STORAGE MAIN;
+  ALTER TABLE contexts ALTER COLUMN embedding SET STORAGE MAIN;
+  `,
 ];
+
+/** The catalogue: small, read by every request, so on a Citus cluster a copy lives on every node. */
+const CATALOGUE_TABLES = ['spaces', 'keys', 'shares'] as const;
+
+/** True when the database is a Citus coordinator: the `citus` extension is installed in it. */
+export async function hasCitus(db: Pick<pg.Pool, 'query'>): Promise<boolean> {
+  return ((await db.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`)).rowCount ?? 0) > 0;
+}
+
+/**
+ * On a Citus coordinator (the `citus` extension installed in this database), makes the schema
+ * a distributed one: the catalogue as reference tables, every per-space table distributed by
+ * `space_id` and co-located with `space_state`, so all rows of a space live on one worker and a
+ * space's transaction (its relations' foreign keys included) runs there alone. The coordinator
+ * reaches the workers as the current role, which inside a space transaction is {@link APP_ROLE}:
+ * that role must be able to log in there (the workers' authentication decides who may; it still
+ * cannot bypass RLS). Checked at every start, so a database that gets Citus later is
+ * distributed on the next start, its rows moved to the workers. Does nothing without Citus.
+ */
+async function distributeOnCitus(client: pg.PoolClient): Promise<void> {
+  if (!(await hasCitus(client))) return;
+  const done = await client.query<{ name: string }>('SELECT logicalrelid::regclass::text AS name FROM pg_dist_partition');
+  const distributed = new Set(done.rows.map((r) => r.name));
+  for (const table of CATALOGUE_TABLES) {
+    if (!distributed.has(table)) await client.query(`SELECT create_reference_table('${table}')`);
+  }
+  // SPACE_TABLES lists memories before relations, whose foreign keys need it distributed first.
+  for (const table of SPACE_TABLES) {
+    if (distributed.has(table)) continue;
+    const colocation = table === 'space_state' ? '' : `, colocate_with => 'space_state'`;
+    await client.query(`SELECT create_distributed_table('${table}', 'space_id'${colocation})`);
+  }
+  const role = await client.query<{ login: boolean }>('SELECT rolcanlogin AS login FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
+  if (role.rows[0]?.login === false) await client.query(`ALTER ROLE ${APP_ROLE} LOGIN`);
+}
 
 /**
  * Brings the database to the newest schema in one transaction, under a transaction-level
@@ -267,6 +312,7 @@ export async function migrate(pool: pg.Pool, migrations: readonly string[] = PG_
       await client.query(migrations[v]!);
       await client.query('INSERT INTO memspace_migrations (version) VALUES ($1)', [v + 1]);
     }
+    await distributeOnCitus(client);
     await client.query('COMMIT');
     return Math.max(0, migrations.length - current);
   } catch (error) {

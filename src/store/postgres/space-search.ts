@@ -8,7 +8,7 @@ import type { FilterNode } from '../../core/filter.js';
 import type { ScoredId } from '../../core/types.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
 import { vectorText } from './space-rows.js';
-import type { Db } from './space-tx.js';
+import { type Db, EF_SEARCH } from './space-tx.js';
 import { hnswExpression } from './vector-index.js';
 
 /** Most words a keyword query uses. */
@@ -48,12 +48,7 @@ export async function keywordSearch(db: Db, spaceId: string, query: string, filt
   return result.rows.map((r) => ({ id: r.id, score: r.score }));
 }
 
-/**
- * `hnsw.ef_search` of an approximate search: the candidate list of each round of the graph
- * walk. Raised to the number of rows asked for (up to pgvector's maximum) so one round can
- * hold them all; iterative scanning adds rounds when the filter rejects rows.
- */
-const EF_SEARCH = 100;
+/** pgvector's largest `hnsw.ef_search`: a larger `limit` walks with this list and iterative rounds. */
 const MAX_EF_SEARCH = 1000;
 
 /** How {@link vectorSearch} reads the space. */
@@ -74,8 +69,8 @@ export interface SqlQuery {
 
 /**
  * Best `limit` memories by cosine similarity to `vector`; scores are `1 - cosine distance`.
- * The approximate form needs {@link prepareVectorSearch} (or {@link setHnswSearch}) run in the
- * same transaction first.
+ * The approximate form walks with the HNSW settings of the space transaction (see inSpace and
+ * {@link prepareVectorSearch}).
  */
 export async function vectorSearch(
   db: Db,
@@ -135,30 +130,15 @@ export function annVectorQuery(spaceId: string, vector: Float32Array, filter: Fi
 }
 
 /**
- * Sets the HNSW walk for the rest of the transaction: iterative scanning in relaxed order (so a
- * space holding a small share of its dimension's rows still fills its `limit`) and a candidate
- * list of at least {@link EF_SEARCH}.
- */
-export async function setHnswSearch(db: Db, limit: number): Promise<void> {
-  await db.query(`SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = ${efSearch(limit)}`);
-}
-
-/**
- * Reads the space's memory count from its counters row and sets the HNSW walk as
- * {@link setHnswSearch} does, in one round trip: the settings change nothing for an exact scan,
- * so a search of a small space pays no extra trip for them. 0 when the space has no counters row.
+ * Reads the space's memory count from its counters row. A space transaction starts with the
+ * HNSW walk set for {@link EF_SEARCH} candidates (see inSpace); a larger `limit` raises the list
+ * first (a `SET LOCAL`, which a Citus coordinator forwards to the worker). 0 when the space has
+ * no counters row.
  */
 export async function prepareVectorSearch(db: Db, spaceId: string, limit: number): Promise<number> {
-  const result = await db.query<{ memories: number }>(
-    `SELECT s.memories, set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $2, true)
-     FROM space_state s WHERE s.space_id = $1`,
-    [spaceId, String(efSearch(limit))],
-  );
+  if (limit > EF_SEARCH) await db.query(`SET LOCAL hnsw.ef_search = ${Math.min(MAX_EF_SEARCH, limit)}`);
+  const result = await db.query<{ memories: number }>('SELECT s.memories FROM space_state s WHERE s.space_id = $1', [spaceId]);
   return result.rows[0]?.memories ?? 0;
-}
-
-function efSearch(limit: number): number {
-  return Math.min(MAX_EF_SEARCH, Math.max(EF_SEARCH, limit));
 }
 
 /** Cosine similarity of `vector` with each of `ids` that exists. */

@@ -10,6 +10,7 @@ import type { AuditRecord, ChangeOp, HistoryAction, JsonObject, WriteContext } f
 import type { AccessCounter } from '../common/access-counter.js';
 import type { AuditHead, HistoryEntry, HistoryStamp, MutationSink } from '../common/mutation-recorder.js';
 import { translatePgError } from './postgres-errors.js';
+import { fromRowsInSpace } from './space-rows.js';
 import { APP_ROLE } from './space-schema.js';
 import type pg from 'pg';
 
@@ -35,26 +36,54 @@ export interface InSpaceOptions {
   snapshot?: boolean;
 }
 
+/** The database the space transactions run on. */
+export interface SpaceDatabase {
+  readonly pool: pg.Pool;
+  /**
+   * A Citus coordinator: each space's rows live on one worker, whose shards' RLS policies read
+   * `memspace.space` there, so the transaction's settings must travel to it (see {@link inSpace}).
+   */
+  readonly citus: boolean;
+}
+
+/**
+ * `hnsw.ef_search` of an approximate search: the candidate list of each round of the graph walk.
+ * Every space transaction starts with it and with iterative scanning in relaxed order, so a
+ * space holding a small share of its dimension's rows still fills its `limit` (they change
+ * nothing for exact scans); a search asking for more rows raises it (prepareVectorSearch).
+ */
+export const EF_SEARCH = 100;
+const HNSW_SETTINGS = `SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = ${EF_SEARCH}`;
+
 /**
  * Runs `fn` in a transaction as {@link APP_ROLE} scoped to `spaceId`, committing when it
- * resolves and rolling back when it throws; driver errors are translated. Role and setting are
- * transaction-local (`SET LOCAL`, `set_config(..., true)`), so nothing leaks to the next user
- * of the connection.
+ * resolves and rolling back when it throws; driver errors are translated. Role and settings are
+ * transaction-local (`SET LOCAL`), so nothing leaks to the next user of the connection.
+ *
+ * On PostgreSQL the transaction opens in one round trip (the space id goes in as an escaped
+ * literal since a multi-statement string cannot take parameters). On Citus the settings must
+ * reach the worker: with `citus.propagate_set_commands = 'local'` the coordinator forwards each
+ * `SET LOCAL` (not a `set_config` call) to the workers the transaction uses, as the whole query
+ * string it came in. So the settings go in a second string that holds nothing else.
  */
-export async function inSpace<T>(pool: pg.Pool, spaceId: string, fn: (db: pg.PoolClient) => Promise<T>, options: InSpaceOptions = {}): Promise<T> {
+export async function inSpace<T>(database: SpaceDatabase, spaceId: string, fn: (db: pg.PoolClient) => Promise<T>, options: InSpaceOptions = {}): Promise<T> {
   let client: pg.PoolClient;
   try {
-    client = await pool.connect();
+    client = await database.pool.connect();
   } catch (error) {
     throw translatePgError(error);
   }
   let broken: unknown;
   try {
-    // One round trip: the space id goes in as an escaped literal since a multi-statement
-    // string cannot take parameters.
-    const role = options.role === false ? '' : `SET LOCAL ROLE ${APP_ROLE}; `;
     const begin = options.snapshot === true ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN';
-    await client.query(`${begin}; ${role}SELECT set_config('memspace.space', ${client.escapeLiteral(spaceId)}, true)`);
+    const role = options.role === false ? '' : `; SET LOCAL ROLE ${APP_ROLE}`;
+    const settings = `SET LOCAL memspace.space = ${client.escapeLiteral(spaceId)}; ${HNSW_SETTINGS}`;
+    if (database.citus) {
+      await client.query(`${begin}${role}; SET LOCAL citus.propagate_set_commands = 'local'`);
+      await client.query(settings);
+    } else {
+      await client.query(`${begin}${role}; ${settings}`);
+    }
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -213,19 +242,19 @@ export class SpaceWrite implements MutationSink {
     await this.db.query(
       `WITH h AS (
          INSERT INTO history (space_id, seq, memory_id, action, old_content, new_content, old_metadata, new_metadata, actor, at)
-         SELECT $1, r.seq, r.memory_id, r.action, r.old_content, r.new_content, r.old_metadata, r.new_metadata, r.actor, r.at
-         FROM jsonb_to_recordset($2::jsonb) AS r(seq bigint, memory_id text, action text, old_content text, new_content text,
-           old_metadata jsonb, new_metadata jsonb, actor text, at bigint)
+         SELECT s.space_id, r.seq, r.memory_id, r.action, r.old_content, r.new_content, r.old_metadata, r.new_metadata, r.actor, r.at
+         ${fromRowsInSpace(`jsonb_to_recordset($2::jsonb) AS r(seq bigint, memory_id text, action text, old_content text, new_content text,
+           old_metadata jsonb, new_metadata jsonb, actor text, at bigint)`)}
        ), c AS (
          INSERT INTO changes (space_id, seq, at, op, id)
-         SELECT $1, r.seq, $4, r.op, r.id FROM jsonb_to_recordset($3::jsonb) AS r(seq bigint, op text, id text)
+         SELECT s.space_id, r.seq, $4, r.op, r.id ${fromRowsInSpace('jsonb_to_recordset($3::jsonb) AS r(seq bigint, op text, id text)')}
        ), a AS (
          INSERT INTO audit (space_id, seq, at, actor, action, ids, request_id, details, prev_hash, hash)
-         SELECT $1, r.seq, r.at, r.actor, r.action, r.ids, r.request_id, r.details, r.prev_hash, r.hash
-         FROM jsonb_to_recordset($5::jsonb) AS r(seq bigint, at bigint, actor text, action text, ids text, request_id text,
-           details text, prev_hash text, hash text)
-       ), n AS (
-         SELECT pg_notify('${CHANGES_CHANNEL}', $1) WHERE $18::boolean
+         SELECT s.space_id, r.seq, r.at, r.actor, r.action, r.ids, r.request_id, r.details, r.prev_hash, r.hash
+         ${fromRowsInSpace(`jsonb_to_recordset($5::jsonb) AS r(seq bigint, at bigint, actor text, action text, ids text, request_id text,
+           details text, prev_hash text, hash text)`)}
+       ), n AS ( -- as text: Citus runs this on the coordinator, where servers listen, and cannot pass on a void
+         SELECT pg_notify('${CHANGES_CHANNEL}', $1)::text WHERE $18::boolean
        )
        UPDATE space_state SET memories = $6, relations = $7, contexts = $8, payload_bytes = $9, change_seq = $10, memory_seq = $11,
          history_seq = $12, relation_seq = $13, context_seq = $14, audit_seq = $15, audit_hash = $16, last_write_at = $17
@@ -262,7 +291,7 @@ export class SpaceWrite implements MutationSink {
 
 /** What {@link SpaceTx} runs on and tells. */
 export interface SpaceTxOptions {
-  pool: pg.Pool;
+  database: SpaceDatabase;
   /** The space's `space_id`. */
   spaceId: string;
   access: AccessCounter;
@@ -284,7 +313,7 @@ export class SpaceTx {
   async write<T>(ctx: WriteContext, fn: (w: SpaceWrite) => Promise<T>): Promise<T> {
     this.assertOpen();
     let changed = false;
-    const result = await inSpace(this.o.pool, this.o.spaceId, async (db) => {
+    const result = await inSpace(this.o.database, this.o.spaceId, async (db) => {
       const w = await SpaceWrite.begin(db, this.o.spaceId, ctx);
       await this.applyAccess(db);
       const result = await fn(w);
@@ -307,7 +336,7 @@ export class SpaceTx {
     let own: { error: unknown } | undefined;
     try {
       return await inSpace(
-        this.o.pool,
+        this.o.database,
         this.o.spaceId,
         async (client) => {
           try {

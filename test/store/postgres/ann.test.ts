@@ -3,7 +3,7 @@ import { MATCH_ALL, parseFilter } from '../../../src/core/filter.js';
 import type { SpaceStore } from '../../../src/core/ports/space-store.js';
 import type { MemoryRecord } from '../../../src/core/types.js';
 import { PostgresBackend } from '../../../src/store/postgres/postgres-backend.js';
-import { annVectorQuery, exactVectorQuery, setHnswSearch } from '../../../src/store/postgres/space-search.js';
+import { annVectorQuery, exactVectorQuery } from '../../../src/store/postgres/space-search.js';
 import { inSpace } from '../../../src/store/postgres/space-tx.js';
 import { hnswIndexName } from '../../../src/store/postgres/vector-index.js';
 import { startPglite, type PgliteServer } from '../../support/pglite.js';
@@ -79,8 +79,7 @@ afterAll(async () => {
 
 /** The plan of a query as the store runs it: in the space's transaction, with the HNSW settings. */
 async function plan(spaceId: string, query: { text: string; values: unknown[] }): Promise<string> {
-  return inSpace(backend.connectionPool, spaceId, async (db) => {
-    await setHnswSearch(db, K);
+  return inSpace(backend.database, spaceId, async (db) => {
     const rows = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query.text}`, query.values)).rows;
     return rows.map((r) => r['QUERY PLAN']).join('\n');
   });

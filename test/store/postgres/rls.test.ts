@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { columnCondition, MATCH_ALL } from '../../../src/core/filter.js';
 import { PostgresBackend } from '../../../src/store/postgres/postgres-backend.js';
-import { APP_ROLE, migrate, SPACE_TABLES } from '../../../src/store/postgres/space-schema.js';
+import { APP_ROLE, migrate, PG_MIGRATIONS, SPACE_TABLES } from '../../../src/store/postgres/space-schema.js';
 import { startPglite, type PgliteServer } from '../../support/pglite.js';
 import { memoryRow, spaceRecord, unit, writeCtx } from '../../support/space-records.js';
 
@@ -48,7 +48,7 @@ describe('postgres schema', () => {
       expect(await migrate(pool)).toBe(0);
       expect(await migrate(pool)).toBe(0);
       const versions = await pool.query('SELECT version FROM memspace_migrations ORDER BY version');
-      expect(versions.rows.map((r: { version: number }) => r.version)).toEqual([1]);
+      expect(versions.rows.map((r: { version: number }) => r.version)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
       // A second backend on the same database starts without error and sees the same data.
       const second = await PostgresBackend.connect({ url: server.url, poolSize: 2 });
       expect((await second.spaces.get('ALPHA'))?.name).toBe('alpha');
