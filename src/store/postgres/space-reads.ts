@@ -97,10 +97,10 @@ export class PostgresSpaceReads implements SpaceReads {
 
   /**
    * Exact scan below the ANN threshold or when `exact` is asked; otherwise a walk of the
-   * dimension's HNSW index (started after the session of a search at {@link INDEX_AHEAD} of the
-   * threshold if it does not exist yet: until it is built the same query is answered by a scan),
-   * re-ranked by exact distance. The space's size
-   * comes from its counters row (read with the HNSW settings, in one round trip).
+   * dimension's HNSW index, re-ranked by exact distance (until the index is built, the same
+   * query is answered by a scan). A search from {@link INDEX_AHEAD} of the threshold starts the
+   * build after its session if the index does not exist. The space's size comes from its
+   * counters row, one indexed read.
    */
   async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options: { exact?: boolean } = {}): Promise<ScoredId[]> {
     this.checkDimension(vector);
