@@ -2,9 +2,9 @@
  * The server side of the HTTP benchmark (`bench/http.ts`), run as a child process so that the
  * load generator does not share its event loop:
  *
- *     node --import tsx bench/http-server.ts <dataDir> [port] [workers]
+ *     node --import tsx bench/http-server.ts <dataDir | postgres URL> [port] [workers]
  *
- * Opens memspace on a prepared data directory and serves `buildApp` as `memspace serve` does
+ * Opens memspace on a prepared data directory (or a prepared PostgreSQL database) and serves `buildApp` as `memspace serve` does
  * (authentication on, no rate limit, the same timeouts, `workers` search threads: by default
  * the number of CPUs, as `serve` has), but without request logs: `serve`
  * logs every request at info level, which would be part of the figures. Prints one JSON line
@@ -24,14 +24,15 @@ import { loadConfig } from '../src/config.js';
 import { openEngine } from '../src/memspace.js';
 import { buildApp } from '../src/server/app.js';
 
-const [dataDir, portArg, workersArg] = process.argv.slice(2);
-if (dataDir === undefined) {
-  console.error('usage: node --import tsx bench/http-server.ts <dataDir> [port]');
+const [target, portArg, workersArg] = process.argv.slice(2);
+if (target === undefined) {
+  console.error('usage: node --import tsx bench/http-server.ts <dataDir | postgres URL> [port] [workers]');
   process.exit(2);
 }
 
 const workers = workersArg === undefined ? availableParallelism() : Number(workersArg);
-const ms = await openEngine(loadConfig({ dataDir, workers }, {}));
+const storage = target.startsWith('postgres://') ? { backend: 'postgres' as const, pgUrl: target } : { dataDir: target };
+const ms = await openEngine(loadConfig({ ...storage, workers }, {}));
 const app = await buildApp({ memspace: ms, logger: false });
 await app.listen({ host: '127.0.0.1', port: portArg === undefined ? 0 : Number(portArg) });
 app.server.requestTimeout = 60_000;

@@ -22,7 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 import { loadConfig } from '../src/config.js';
-import { openEngine } from '../src/memspace.js';
+import { openEngine, type MemspaceEngine } from '../src/memspace.js';
 import { Corpus, DIMENSION, summarize } from './engine.js';
 
 /** Figures of one autocannon load, over its timed window. */
@@ -179,6 +179,107 @@ export async function benchHttp(options: HttpBenchOptions): Promise<HttpBenchRes
     await server?.stop();
     await rm(root, { recursive: true, force: true });
   }
+}
+
+// ---- one backend, for the PostgreSQL comparison ---------------------------------------------
+
+/** Memories in each batch of the ingest load (the issue's workload). */
+const BATCH = 100;
+
+/** Search loads of {@link httpSearchLoads}. */
+export interface HttpSearchFigures {
+  /** The searched space. */
+  space: string;
+  /** Memories in it. */
+  memories: number;
+  vector: HttpLoadFigures;
+  hybrid: HttpLoadFigures;
+}
+
+/** The ingest load of {@link httpIngestLoad}. */
+export interface HttpIngestFigures {
+  /** `POST .../memories/batch`, each request carrying {@link HttpIngestFigures.batch} memories. */
+  batchAdd: HttpLoadFigures;
+  batch: number;
+  /** `batchAdd.requestsPerSec` times `batch`. */
+  memoriesPerSec: number;
+}
+
+/** How the loads reach a backend: a data directory or a PostgreSQL URL, and how to open memspace on it. */
+export interface HttpStorage {
+  storage: string;
+  open(): Promise<MemspaceEngine>;
+}
+
+/**
+ * The vector-only and hybrid searches of the main benchmark on any backend, with the same
+ * space, bodies and 64 connections. The space is prepared (filled, its vector index settled, a
+ * root key made) through `open`, then served by a server with one search thread per CPU, as
+ * `memspace serve` runs.
+ */
+export async function httpSearchLoads(target: HttpStorage, options: HttpBenchOptions): Promise<HttpSearchFigures> {
+  const corpus = new Corpus(0x4777);
+  const searches = corpus.queries(BODIES);
+  const vectorBodies = searches.map((q) => JSON.stringify({ embedding: q.embedding, mode: 'vector', limit: SEARCH_LIMIT }));
+  const hybridBodies = searches.map((q) => JSON.stringify({ query: q.query, embedding: q.embedding, mode: 'hybrid', limit: SEARCH_LIMIT }));
+  const key = await prepareSpace(target, async (ms) => {
+    for (let held = 0; held < MEMORIES; held += 1_000) await ms.memories.addMany(SPACE, corpus.memories(1_000));
+    await ms.search.settleIndex(SPACE);
+  });
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const path = `/v1/spaces/${SPACE}/search`;
+  const server = await ServerProcess.start(target.storage, availableParallelism());
+  try {
+    await check(server.url, 'POST', path, headers, vectorBodies[0], 200, (body) => hasResults(body));
+    const plan = loadPlan(options);
+    return {
+      space: SPACE,
+      memories: MEMORIES,
+      vector: await load(server, plan, { method: 'POST', path, headers, bodies: vectorBodies }),
+      hybrid: await load(server, plan, { method: 'POST', path, headers, bodies: hybridBodies }),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Batches of {@link BATCH} memories from 64 connections into one empty space of a fresh backend,
+ * as when a deployment loads its data: no vector index exists yet (one would make every insert
+ * pay for its graph; bench/postgres.ts measures that apart).
+ */
+export async function httpIngestLoad(target: HttpStorage, options: HttpBenchOptions): Promise<HttpIngestFigures> {
+  const corpus = new Corpus(0x4778);
+  const bodies = Array.from({ length: 20 }, () => JSON.stringify({ memories: corpus.memories(BATCH) }));
+  const key = await prepareSpace(target, async () => {});
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const path = `/v1/spaces/${SPACE}/memories/batch`;
+  const server = await ServerProcess.start(target.storage, availableParallelism());
+  try {
+    await check(server.url, 'POST', path, headers, bodies[0], 201);
+    const batchAdd = await load(server, loadPlan(options), { method: 'POST', path, headers, bodies });
+    return { batchAdd, batch: BATCH, memoriesPerSec: batchAdd.requestsPerSec * BATCH };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Creates the benchmark's space on `target`, lets `fill` fill it, and returns a new root key. */
+async function prepareSpace(target: HttpStorage, fill: (ms: MemspaceEngine) => Promise<void>): Promise<string> {
+  const ms = await target.open();
+  try {
+    await ms.spaces.create({ name: SPACE, embedder: 'none', dimension: DIMENSION });
+    await fill(ms);
+    const key = await ms.keys.ensureRootKey();
+    if (key === undefined) throw new Error('the storage already had API keys');
+    return key;
+  } finally {
+    await ms.close();
+  }
+}
+
+function loadPlan(options: HttpBenchOptions): LoadPlan {
+  return { connections: CONNECTIONS, durationSec: options.quick ? 3 : 10, warmUpSec: options.quick ? 1 : 2 };
 }
 
 // ---- preparation ------------------------------------------------------------------------
@@ -455,8 +556,9 @@ class ServerProcess {
     })();
   }
 
-  static async start(dataDir: string, workers: number): Promise<ServerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', SERVER_SCRIPT, dataDir, '0', String(workers)], {
+  /** Starts the server on `storage`: a data directory or a PostgreSQL URL. */
+  static async start(storage: string, workers: number): Promise<ServerProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', SERVER_SCRIPT, storage, '0', String(workers)], {
       cwd: dirname(BENCH_DIR),
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, NODE_ENV: 'production' },

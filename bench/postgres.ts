@@ -5,17 +5,24 @@
  * to WASM, a footnote: not PostgreSQL's speed). Every server runs on this machine, sharing its
  * cores with the benchmark; the servers run with fsync off (bench data only), so commits cost
  * what the server does, not the disk. Citus shards each table 4 ways here (the test cluster's
- * setting; Citus's default is 32).
+ * setting; Citus's default is 32). memspace reaches a real server through its Unix socket, as a
+ * server on the same machine should. Then, on each backend but PGlite, the HTTP loads of
+ * bench/http.ts: searches of a 10k space and batched adds, 64 connections each.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import pg from 'pg';
 
 import { loadConfig } from '../src/config.js';
 import { openEngine, type MemspaceEngine } from '../src/memspace.js';
+import { annVectorQuery } from '../src/store/postgres/space-search.js';
+import { EF_SEARCH } from '../src/store/postgres/space-tx.js';
 import { startPglite } from '../test/support/pglite.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { summarize, type LatencyFigures } from './engine.js';
+import { httpIngestLoad, httpSearchLoads, type HttpIngestFigures, type HttpSearchFigures, type HttpStorage } from './http.js';
 import { clusteredVectors, queryVectors, row } from './vectors.js';
 
 const DIM = 512;
@@ -24,11 +31,12 @@ const CLIENTS = 8;
 const CLIENT_SPACE_SIZE = 1_000;
 
 /**
- * Room for an HNSW build: pgvector builds fast while the graph fits in `maintenance_work_mem`
- * (64 MB by default; 100,000 vectors of 512 dimensions need about 250 MB). docs/postgres.md
- * tells operators the same.
+ * Room for the HNSW index, as docs/postgres.md tells operators: pgvector builds fast while the
+ * graph fits in `maintenance_work_mem` (64 MB by default; 100,000 vectors of 512 dimensions
+ * need about 250 MB), and searches and inserts walk it fast while it fits in `shared_buffers`
+ * (128 MB by default).
  */
-const SERVER_SETTINGS = { maintenance_work_mem: '512MB' };
+const SERVER_SETTINGS = { maintenance_work_mem: '512MB', shared_buffers: '1GB' };
 
 type BackendName = 'sqlite' | 'postgres 15' | 'citus (2 workers)' | 'PGlite';
 
@@ -44,12 +52,16 @@ export interface BackendFigures {
   /** Vector searches per second of {@link CLIENTS} clients at once, each on its own space. */
   concurrentPerSec: number;
   /** Through the HNSW index, in a space of `memories` (full runs, PostgreSQL targets). */
-  ann?: { memories: number; search: LatencyFigures; recallAt10: number; buildMs: number };
+  ann?: { memories: number; search: LatencyFigures; recallAt10: number; buildMs: number; indexedBatchPerSec: number };
+  /** The HTTP server on this backend under 64 connections (not on PGlite). */
+  http?: HttpSearchFigures & HttpIngestFigures & { databaseFloorPerSec?: number };
 }
 
 /** Figures reported by {@link benchPostgres}. */
 export interface PostgresBenchResult {
   date: string;
+  /** 1-minute load average when the run started and ended (absent in older results). */
+  loadAverage?: { start: number; end: number };
   sizes: number[];
   backends: BackendFigures[];
 }
@@ -57,15 +69,28 @@ export interface PostgresBenchResult {
 interface Target {
   name: BackendName;
   /** Starts the database; returns how to open memspace on it and how to stop it. */
-  start(): Promise<{ open(annThreshold: number): Promise<MemspaceEngine>; stop(): Promise<void> }>;
+  start(): Promise<Started>;
+  /** Whether the HTTP loads run on it (not on PGlite: one session serves one connection at a time). */
+  http: boolean;
 }
 
-const postgresTarget = (name: BackendName, start: () => Promise<{ url: string; stop(): Promise<void> }>): Target => ({
+/** A started database: memspace opens on it, and `storage` points `bench/http-server.ts` at it. */
+interface Started {
+  open(annThreshold?: number): Promise<MemspaceEngine>;
+  storage: string;
+  stop(): Promise<void>;
+}
+
+/** A PostgreSQL target, reached through its Unix socket when it has one (a real server on this machine; PGlite listens on TCP only). */
+const postgresTarget = (name: BackendName, http: boolean, start: () => Promise<{ url: string; socketUrl?: string; stop(): Promise<void> }>): Target => ({
   name,
+  http,
   async start() {
     const server = await start();
+    const url = server.socketUrl ?? server.url;
     return {
-      open: (annThreshold) => openEngine(loadConfig({ backend: 'postgres', pgUrl: server.url, pgPoolSize: CLIENTS, annThreshold }, {})),
+      open: (annThreshold) => openEngine(loadConfig({ backend: 'postgres', pgUrl: url, pgPoolSize: CLIENTS, ...(annThreshold !== undefined && { annThreshold }) }, {})),
+      storage: url,
       stop: () => server.stop(),
     };
   },
@@ -74,18 +99,24 @@ const postgresTarget = (name: BackendName, start: () => Promise<{ url: string; s
 const TARGETS: Target[] = [
   {
     name: 'sqlite',
+    http: true,
     async start() {
       const dataDir = await mkdtemp(join(tmpdir(), 'memspace-bench-pg-'));
-      return { open: (annThreshold) => openEngine(loadConfig({ dataDir, annThreshold }, {})), stop: () => rm(dataDir, { recursive: true, force: true }) };
+      return {
+        open: (annThreshold) => openEngine(loadConfig({ dataDir, ...(annThreshold !== undefined && { annThreshold }) }, {})),
+        storage: dataDir,
+        stop: () => rm(dataDir, { recursive: true, force: true }),
+      };
     },
   },
-  postgresTarget('postgres 15', () => startPostgres({ settings: SERVER_SETTINGS })),
-  postgresTarget('citus (2 workers)', () => startPostgres({ citusWorkers: 2, settings: SERVER_SETTINGS })),
-  postgresTarget('PGlite', startPglite),
+  postgresTarget('postgres 15', true, () => startPostgres({ settings: SERVER_SETTINGS })),
+  postgresTarget('citus (2 workers)', true, () => startPostgres({ citusWorkers: 2, settings: SERVER_SETTINGS })),
+  postgresTarget('PGlite', false, startPglite),
 ];
 
 /** Runs the same adds and searches on every target, one after the other. */
 export async function benchPostgres(options: { quick?: boolean; progress?: (message: string) => void } = {}): Promise<PostgresBenchResult> {
+  const loadAtStart = loadavg()[0]!;
   const quick = options.quick === true;
   const sizes = quick ? [1_000] : [1_000, 10_000];
   const say = options.progress ?? (() => {});
@@ -114,8 +145,58 @@ export async function benchPostgres(options: { quick?: boolean; progress?: (mess
     } finally {
       await db.stop();
     }
+    if (target.http) {
+      say(`  ${target.name} over HTTP...`);
+      // Each load on a fresh database: the spaces above would share its vector index.
+      const search = await onFresh(target, async (storage) => {
+        const loads = await httpSearchLoads(storage, { quick });
+        return target.name === 'sqlite' ? loads : { ...loads, databaseFloorPerSec: await databaseFloor(storage.storage, loads.space, quick) };
+      });
+      const ingest = await onFresh(target, (storage) => httpIngestLoad(storage, { quick }));
+      backends[backends.length - 1]!.http = { ...search, ...ingest };
+    }
   }
-  return { date: new Date().toISOString(), sizes, backends };
+  return { date: new Date().toISOString(), loadAverage: { start: loadAtStart, end: loadavg()[0]! }, sizes, backends };
+}
+
+/**
+ * The floor under the HTTP vector searches: memspace's own HNSW statement for the same space and
+ * limit, sent straight from {@link CLIENTS} connections as the database's owner (no
+ * transaction, no role, no HTTP, no engine), for as long as a load runs. Statements per second:
+ * what PostgreSQL alone does on this machine.
+ */
+async function databaseFloor(url: string, space: string, quick: boolean): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: CLIENTS, options: `-c hnsw.ef_search=${EF_SEARCH} -c hnsw.iterative_scan=relaxed_order` });
+  // An idle connection that the server's shutdown reaches before the pool has closed it: not a failure of the load.
+  pool.on('error', () => {});
+  try {
+    const queries = queryVectors(100, DIM, 23);
+    const statement = (q: number): Promise<unknown> => pool.query(annVectorQuery(space, row(queries, DIM, q % 100), undefined, 10, Date.now()));
+    for (let q = 0; q < 50; q++) await statement(q);
+    let done = 0;
+    const began = performance.now();
+    const end = began + (quick ? 3_000 : 10_000);
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, c) => {
+        for (let q = c; performance.now() < end; q += CLIENTS) {
+          await statement(q);
+          done += 1;
+        }
+      }),
+    );
+    return (done / (performance.now() - began)) * 1000;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function onFresh<T>(target: Target, run: (storage: HttpStorage) => Promise<T>): Promise<T> {
+  const db = await target.start();
+  try {
+    return await run({ storage: db.storage, open: () => db.open() });
+  } finally {
+    await db.stop();
+  }
 }
 
 const memoryOf = (data: Float32Array, i: number): { content: string; embedding: number[] } => ({
@@ -190,6 +271,9 @@ async function concurrent(ms: MemspaceEngine, durationMs: number): Promise<numbe
   return (done / (performance.now() - began)) * 1000;
 }
 
+/** Memories added in batches of 100 to the indexed space, for the cost of keeping the index. */
+const INDEXED_ADDS = 2_000;
+
 /** Vector search through the HNSW index in one space of `n`: p50 and recall@10 against the exact answer. */
 async function annSearch(ms: MemspaceEngine, n: number): Promise<NonNullable<BackendFigures['ann']>> {
   const space = 'ann';
@@ -209,7 +293,14 @@ async function annSearch(ms: MemspaceEngine, n: number): Promise<NonNullable<Bac
     const exact = new Set((await ms.search.run(space, { embedding, mode: 'vector', limit: 10, exact: true })).results.map((h) => h.memory.id));
     if (q >= 10) found += results.filter((h) => exact.has(h.memory.id)).length;
   }
-  return { memories: n, search: summarize(latencies), recallAt10: found / (50 * 10), buildMs };
+  // Adds once the index exists: each row also goes into the dimension's HNSW graph.
+  const extra = clusteredVectors(INDEXED_ADDS, DIM, 19);
+  const added = performance.now();
+  for (let held = 0; held < INDEXED_ADDS; held += 100) {
+    await ms.memories.addMany(space, Array.from({ length: 100 }, (_, j) => memoryOf(extra, held + j)));
+  }
+  const indexedBatchPerSec = (INDEXED_ADDS / (performance.now() - added)) * 1000;
+  return { memories: n, search: summarize(latencies), recallAt10: found / (50 * 10), buildMs, indexedBatchPerSec };
 }
 
 /** Rows of the results table (no targets: the figures side by side, ratios to the embedded backend). */
@@ -229,6 +320,18 @@ export function postgresRows(res: PostgresBenchResult | { error: string } | unde
       : [
           { figure: `${b.backend}: HNSW vector search p50 at ${b.ann.memories.toLocaleString('en-US')}`, value: b.ann.search.p50Ms, unit: 'ms' },
           { figure: `${b.backend}: HNSW recall@10 at ${b.ann.memories.toLocaleString('en-US')}`, value: b.ann.recallAt10, unit: '' },
+          { figure: `${b.backend}: batched add (x100) with the HNSW index kept`, value: b.ann.indexedBatchPerSec, unit: 'memories/s' },
+        ]),
+    ...(b.http === undefined
+      ? []
+      : [
+          { figure: `${b.backend}: HTTP vector searches/s, 64 connections (10k)`, value: b.http.vector.requestsPerSec, unit: 'requests/s' },
+          { figure: `${b.backend}: HTTP vector search p99, 64 connections`, value: b.http.vector.p99Ms, unit: 'ms' },
+          ...(b.http.databaseFloorPerSec === undefined
+            ? []
+            : [{ figure: `${b.backend}: the HNSW statement alone, ${CLIENTS} connections (floor)`, value: b.http.databaseFloorPerSec, unit: 'statements/s' }]),
+          { figure: `${b.backend}: HTTP hybrid searches/s, 64 connections (10k)`, value: b.http.hybrid.requestsPerSec, unit: 'requests/s' },
+          { figure: `${b.backend}: HTTP batched ingest (x${b.http.batch}), 64 connections`, value: b.http.memoriesPerSec, unit: 'memories/s' },
         ]),
   ]);
 }
@@ -249,7 +352,7 @@ export function postgresMarkdown(res: PostgresBenchResult | { error: string } | 
   return [
     '## PostgreSQL backend',
     '',
-    `Measured by \`bench/postgres.ts\` (\`npm run bench:postgres\`) on ${res.date}: the same adds and searches through the public engine API on every backend, one after the other, in the same run, each database server on this machine and sharing its cores (fsync off on the servers; SQLite fsyncs). In brackets: how many times the embedded backend's time (or, for rates, how many times slower).`,
+    `Measured by \`bench/postgres.ts\` (\`npm run bench:postgres\`) on ${res.date}${res.loadAverage === undefined ? '' : ` (load average ${f(res.loadAverage.start)} at start, ${f(res.loadAverage.end)} at end)`}: the same adds and searches through the public engine API on every backend, one after the other, in the same run, each database server on this machine and sharing its cores (fsync off on the servers; SQLite fsyncs). In brackets: how many times the embedded backend's time (or, for rates, how many times slower).`,
     '',
     header,
     `|---|${main.map(() => '--:').join('|')}|`,
@@ -263,8 +366,20 @@ export function postgresMarkdown(res: PostgresBenchResult | { error: string } | 
     line('HNSW vector search p50 at 100,000 (one space)', (b) => (b.ann === undefined ? '-' : `${f(b.ann.search.p50Ms)} ms`)),
     line('HNSW recall@10 at 100,000', (b) => (b.ann === undefined ? '-' : f(b.ann.recallAt10))),
     line('HNSW index build at 100,000', (b) => (b.ann === undefined ? '-' : `${f(b.ann.buildMs / 1000)} s`)),
+    line('batched add (x100) into the indexed space', (b) => (b.ann === undefined ? '-' : `${f(b.ann.indexedBatchPerSec)} memories/s`)),
+    line('HTTP vector searches/s, 64 connections, 10k', (b) => (b.http === undefined ? '-' : withRatio(b.http.vector.requestsPerSec, sqlite?.http?.vector.requestsPerSec, '/s', true))),
+    line('HTTP vector search p50 / p99', (b) => (b.http === undefined ? '-' : `${f(b.http.vector.p50Ms)} / ${f(b.http.vector.p99Ms)} ms`)),
+    line(`floor: the same HNSW statement alone, ${CLIENTS} connections, no HTTP`, (b) =>
+      b.http?.databaseFloorPerSec === undefined ? '-' : `${f(b.http.databaseFloorPerSec)} /s (HTTP is ${f(b.http.vector.requestsPerSec / b.http.databaseFloorPerSec)}x)`,
+    ),
+    line('HTTP hybrid searches/s, 64 connections, 10k', (b) => (b.http === undefined ? '-' : withRatio(b.http.hybrid.requestsPerSec, sqlite?.http?.hybrid.requestsPerSec, '/s', true))),
+    line('HTTP hybrid search p50 / p99', (b) => (b.http === undefined ? '-' : `${f(b.http.hybrid.p50Ms)} / ${f(b.http.hybrid.p99Ms)} ms`)),
+    line('HTTP batched ingest, batches of 100, 64 connections', (b) => (b.http === undefined ? '-' : withRatio(b.http.memoriesPerSec, sqlite?.http?.memoriesPerSec, 'memories/s', true))),
+    line('HTTP server process CPU per vector search', (b) => (b.http?.vector.serverCpuMsPerRequest === undefined ? '-' : `${f(b.http.vector.serverCpuMsPerRequest)} ms`)),
     '',
-    'Method: one space, caller-given 512-d clustered vectors and short texts; 200 sequential single adds, then batches of 500 up to each size, then 60 searches per mode (the first 10 untimed), limit 10, with the HNSW index off (`annThreshold: 0`) so every backend scans exactly; the keyword part of each hybrid query ("topic N") matches every memory, the worst case for ranking. Then 8 clients at once, each searching its own space of 1,000 memories. On the PostgreSQL targets, a space of 100,000 searched through pgvector\'s HNSW index (default threshold), recall against the exact scan of the same space.',
+    'Method: one space, caller-given 512-d clustered vectors and short texts; 200 sequential single adds, then batches of 500 up to each size, then 60 searches per mode (the first 10 untimed), limit 10, with the HNSW index off (`annThreshold: 0`) so every backend scans exactly; the keyword part of each hybrid query ("topic N") matches every memory, the worst case for ranking. Then 8 clients at once, each searching its own space of 1,000 memories. On the PostgreSQL targets, a space of 100,000 searched through pgvector\'s HNSW index (default threshold), recall against the exact scan of the same space, then 2,000 more memories added to it in batches of 100. memspace reaches the real servers through their Unix sockets.',
+    '',
+    'HTTP rows: `memspace serve`\'s app in a child process (one search thread per CPU, default pool of 10 connections), loaded by autocannon from this process with 64 connections, each load on a fresh database: searches of a space of 10,000 memories (512-d, query given as a vector, limit 10) with its vector index settled first; the floor row sends memspace\'s own HNSW statement for that space straight to the database as its owner, from 8 connections, with nothing else running; batched ingest of 100 memories a request into an empty space of a database with no vector index yet (a bulk load: once the dimension has its index every row also pays for the graph, the row above). The server, the database and the load generator share the 2 cores.',
     '',
     ...(pglite === undefined
       ? []

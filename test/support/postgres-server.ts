@@ -7,8 +7,10 @@ import pg from 'pg';
 
 /** A throwaway PostgreSQL server, or the coordinator of a Citus cluster, on 127.0.0.1. */
 export interface PostgresServer {
-  /** The URL of the server (of the coordinator, for a cluster). */
+  /** The URL of the server (of the coordinator, for a cluster), over TCP. */
   url: string;
+  /** The same server through its Unix socket: what a client on the same machine should use (no TCP stack on either side). */
+  socketUrl: string;
   /** The workers of a Citus cluster, in the order they were added (none for a single server). */
   workers: PostgresNode[];
   /** Starts one more node with Citus loaded, not yet part of the cluster (`citus_add_node` adds it). */
@@ -20,6 +22,7 @@ export interface PostgresServer {
 export interface PostgresNode {
   port: number;
   url: string;
+  socketUrl: string;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -66,7 +69,7 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
         workers.push(worker);
       }
     }
-    return { url: coordinator.url, workers, addNode: startNode, stop };
+    return { url: coordinator.url, socketUrl: coordinator.socketUrl, workers, addNode: startNode, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
@@ -81,6 +84,7 @@ async function initNode(dir: string, index: number, citus: boolean, settings: Re
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const socketUrl = `postgres://postgres@/postgres?host=${encodeURIComponent(dir)}&port=${port}`;
   const args = ['-D', data, '-k', dir, '-h', '127.0.0.1', '-p', String(port), '-c', 'fsync=off', '-c', 'full_page_writes=off'];
   // Logical decoding lets the rebalancer move shards while they are written to; 4 shards per
   // table (Citus makes 32) keep a rebalance to one or two moves.
@@ -91,6 +95,7 @@ async function initNode(dir: string, index: number, citus: boolean, settings: Re
   const node: PostgresNode = {
     port,
     url,
+    socketUrl,
     async start() {
       // HOME of its own: a Citus node connects to the others with libpq, which reads client
       // certificates under HOME, and the caller's (root's) is not readable by the postgres user.

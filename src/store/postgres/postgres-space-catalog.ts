@@ -7,7 +7,8 @@ import { prefixPattern, spaceColumns, spaceFromRow, type SpaceRow } from '../com
 import { type CatalogPool, JSONB } from './catalog-db.js';
 import { PostgresSpaceStore, spaceIdOf } from './postgres-space-store.js';
 import type { VectorSearchSettings } from './space-reads.js';
-import { inSpace, type SpaceCounters, STATE_SQL, stateFigures } from './space-tx.js';
+import { type SpaceCounters, STATE_SQL, stateFigures } from './space-state.js';
+import { inSpace } from './space-tx.js';
 
 /** Per-space tables in the order a space's rows are deleted (relations before the memories they reference). */
 const DELETE_ORDER = ['relations', 'memories', 'history', 'contexts', 'audit', 'changes', 'space_state'] as const;

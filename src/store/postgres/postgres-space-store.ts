@@ -3,7 +3,8 @@ import type { AuditVerification, DumpChunk, SpaceStats } from '../../core/types.
 import type { DumpPart } from '../common/pages.js';
 import { SpaceStoreBase } from '../common/space-store-base.js';
 import { indexDue, PostgresSpaceReads, type SessionSpace, type VectorSearchSettings } from './space-reads.js';
-import { type SpaceDatabase, SpaceTx, stateFigures } from './space-tx.js';
+import { stateFigures } from './space-state.js';
+import { type SpaceDatabase, SpaceTx } from './space-tx.js';
 import { PostgresSpaceWrites } from './space-writes.js';
 import { MAX_HNSW_DIMENSION } from './vector-index.js';
 
@@ -88,7 +89,7 @@ export class PostgresSpaceStore extends SpaceStoreBase {
   /** Runs `fn` in one snapshot transaction of this space, then the work its reads left for after the commit. */
   private async session<T>(fn: (reads: PostgresSpaceReads) => Promise<T>): Promise<T> {
     let reads: PostgresSpaceReads | undefined;
-    const result = await this.tx.read((db) => fn((reads = new PostgresSpaceReads(db, this.space))));
+    const result = await this.tx.read((db, state) => fn((reads = new PostgresSpaceReads(db, this.space, state))));
     // After the transaction: an index build runs on a connection of its own and must not wait for this one.
     for (const start of reads?.afterCommit ?? []) start();
     return result;

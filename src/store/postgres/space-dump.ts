@@ -7,7 +7,8 @@ import { MemspaceError } from '../../core/errors.js';
 import type { DumpChunk } from '../../core/types.js';
 import type { PreparedContext } from '../common/context-codec.js';
 import { checkDumpRequest, decodeDumpRows, type DumpPart, takePage } from '../common/pages.js';
-import { CONTEXT_COLUMNS, fromRow, INSERT_MEMORIES_SQL, MEMORY_COLUMNS, memoryJson, vectorText } from './space-rows.js';
+import { memoryPayloadBytes } from '../common/payload-bytes.js';
+import { CONTEXT_COLUMNS, fromRow, insertMemoryRows, MEMORY_COLUMNS, vectorParam } from './space-rows.js';
 import type { Db, SpaceWrite } from './space-tx.js';
 
 /** Each part's rows, in its own sequence. */
@@ -32,7 +33,7 @@ export async function writeContextRow(w: SpaceWrite, c: PreparedContext): Promis
   const inserted = await w.db.query(
     `INSERT INTO contexts (space_id, id, seq, content, summary, metadata, embedding, created_at, original_bytes, stored_bytes, payload_bytes)
      VALUES ($1, $2, $3, $4, $5, $6, $7::vector, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-    [w.spaceId, r.id, w.state.contextSeq + 1, e.stored, r.summary, JSON.stringify(r.metadata), vectorText(r.embedding), r.createdAt, e.originalBytes, e.storedBytes, c.payloadBytes],
+    [w.spaceId, r.id, w.state.contextSeq + 1, e.stored, r.summary, JSON.stringify(r.metadata), vectorParam(r.embedding), r.createdAt, e.originalBytes, e.storedBytes, c.payloadBytes],
   );
   if (inserted.rowCount === 0) throw new MemspaceError('CONFLICT', `context ${r.id} already exists in this space`, { id: r.id });
   w.state.contextSeq += 1;
@@ -48,14 +49,10 @@ export async function writeContextRow(w: SpaceWrite, c: PreparedContext): Promis
 export async function writeDumpChunk(w: SpaceWrite, chunk: DumpChunk, contexts: readonly PreparedContext[]): Promise<void> {
   const memories = chunk.memories ?? [];
   if (memories.length > 0) {
-    const ids = memories.map((m) => m.id);
-    const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-    const taken = twice ?? (await w.db.query<{ id: string }>('SELECT id FROM memories WHERE space_id = $1 AND id = ANY($2::text[]) LIMIT 1', [w.spaceId, ids])).rows[0]?.id;
-    if (taken !== undefined) throw new MemspaceError('CONFLICT', `memory ${taken} already exists in this space`, { id: taken });
-    const json = memories.map((m) => memoryJson(m, (w.state.memorySeq += 1)));
-    await w.db.query(INSERT_MEMORIES_SQL, [w.spaceId, JSON.stringify(json)]);
+    await insertMemoryRows(w.db, w.spaceId, memories, w.state.memorySeq + 1);
+    w.state.memorySeq += memories.length;
     w.state.memories += memories.length;
-    w.state.payloadBytes += json.reduce((sum, r) => sum + (r['payload_bytes'] as number), 0);
+    w.state.payloadBytes += memories.reduce((sum, m) => sum + memoryPayloadBytes(m), 0);
   }
   for (const r of chunk.relations ?? []) {
     // A missing end fails the foreign key (NOT_FOUND); an id present is CONFLICT.

@@ -11,8 +11,9 @@ import { type DumpPart, listAfter, memoryPage } from '../common/pages.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
 import { readDumpPage } from './space-dump.js';
 import { CONTEXT_COLUMNS, type ContextRow, fromRow, type HistoryRow, MEMORY_COLUMNS, type MemoryRow, type RelationRow } from './space-rows.js';
-import { keywordSearch, prepareVectorSearch, vectorScores, vectorSearch } from './space-search.js';
-import { type Db, type SpaceCounters, STATE_SQL } from './space-tx.js';
+import { type HitRows, keywordSearch, prepareVectorSearch, vectorScores, vectorSearch } from './space-search.js';
+import type { SpaceCounters } from './space-state.js';
+import type { Db } from './space-tx.js';
 import { MAX_HNSW_DIMENSION, type VectorIndexes } from './vector-index.js';
 
 /** How a space store searches vectors. */
@@ -51,14 +52,23 @@ export interface SessionSpace {
 export class PostgresSpaceReads implements SpaceReads {
   /** Work a read started for after the session's transaction: it must not wait for, nor hold up, that connection. */
   readonly afterCommit: (() => void)[] = [];
+  /**
+   * Memories the session's searches read with their hits (without vectors), by id: on the
+   * session's one snapshot they are what reading them again would give, so returning a search's
+   * hits takes no statement of its own.
+   */
+  private readonly searched = new Map<string, MemoryRecord>();
 
   constructor(
     private readonly db: Db,
     private readonly space: SessionSpace,
+    /** The space's state row as the session's opening read it, on the session's snapshot. */
+    private readonly counters: SpaceCounters | undefined,
   ) {}
 
   async getMemories(ids: readonly string[], options: { embeddings?: boolean } = {}): Promise<MemoryRecord[]> {
     if (ids.length === 0) return [];
+    if (options.embeddings === false && ids.every((id) => this.searched.has(id))) return ids.map((id) => this.searched.get(id)!);
     const vector = options.embeddings === false ? 'NULL' : 'm.embedding::text';
     const sql = `SELECT ${MEMORY_COLUMNS}, ${vector} AS embedding FROM memories m WHERE m.space_id = $1 AND m.id = ANY($2::text[])`;
     const rows = (await this.db.query<MemoryRow>(sql, [this.space.spaceId, [...ids]])).rows;
@@ -92,7 +102,7 @@ export class PostgresSpaceReads implements SpaceReads {
   }
 
   async keywordSearch(query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
-    return keywordSearch(this.db, this.space.spaceId, query, filter, limit, now);
+    return this.keep(await keywordSearch(this.db, this.space.spaceId, query, filter, limit, now));
   }
 
   /**
@@ -100,17 +110,18 @@ export class PostgresSpaceReads implements SpaceReads {
    * dimension's HNSW index, re-ranked by exact distance (until the index is built, the same
    * query is answered by a scan). A search from {@link INDEX_AHEAD} of the threshold starts the
    * build after its session if the index does not exist. The space's size comes from its
-   * counters row, one indexed read.
+   * state row, which the session read as it opened.
    */
   async vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options: { exact?: boolean } = {}): Promise<ScoredId[]> {
     this.checkDimension(vector);
     const { spaceId, dimension, vectors } = this.space;
     const indexable = options.exact !== true && vectors !== undefined && dimension <= MAX_HNSW_DIMENSION;
-    const memories = indexable ? await prepareVectorSearch(this.db, spaceId, limit) : 0;
+    const memories = this.counters?.memories ?? 0;
+    if (indexable) await prepareVectorSearch(this.db, limit);
     const large = indexable && memories >= vectors.annThreshold;
     // Started ahead, so the index is built by the time the space crosses the threshold.
     if (indexable && indexDue(memories, vectors)) this.afterCommit.push(() => vectors.indexes.start(dimension));
-    return vectorSearch(this.db, spaceId, vector, filter, limit, now, { approximate: large });
+    return this.keep(await vectorSearch(this.db, spaceId, vector, filter, limit, now, { approximate: large }));
   }
 
   async vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
@@ -164,7 +175,13 @@ export class PostgresSpaceReads implements SpaceReads {
 
   /** The space's state row (counters, sequences), undefined for a space that has none yet. */
   async state(): Promise<SpaceCounters | undefined> {
-    return (await this.db.query<SpaceCounters>(STATE_SQL, [this.space.spaceId])).rows[0];
+    return this.counters;
+  }
+
+  /** Keeps the rows of a search's hits for {@link getMemories}; returns the hits. */
+  private keep({ hits, memories }: HitRows): ScoredId[] {
+    for (const m of memories) this.searched.set(m.id, m);
+    return hits;
   }
 
   private checkDimension(vector: Float32Array): void {

@@ -1,12 +1,15 @@
 /**
  * Rows of the PostgreSQL tables: how a record's fields map to columns (JSON as `jsonb`,
- * vectors as pgvector's text form), the statement that inserts memories in bulk, and the type
+ * vectors in pgvector's binary form going in and its text form coming out), the insert of
+ * memories in bulk, and the type
  * parsers the backend's pool uses. The mapping back to records is common (common/space-rows.ts).
  */
 import pg from 'pg';
+import { MemspaceError } from '../../core/errors.js';
 import type { MemoryRecord } from '../../core/types.js';
 import { memoryPayloadBytes } from '../common/payload-bytes.js';
 import * as common from '../common/space-rows.js';
+import type { Db } from './space-tx.js';
 
 /**
  * Type parsers of the backend's pool: `bigint` columns (times, counters, seqs) as numbers,
@@ -20,9 +23,18 @@ export const PG_TYPES: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-/** pgvector's text form of a vector: exact, since every float32 prints and parses back to itself. */
-export function vectorText(v: Float32Array): string {
-  return `[${Array.from(v).join(',')}]`;
+/**
+ * A vector as a binary query parameter, in pgvector's wire format (what `vector_recv` reads):
+ * the dimension and a reserved zero as 16-bit integers, then each float32, all big-endian.
+ * `pg` sends a Buffer in binary, so neither side prints or parses hundreds of decimal numbers
+ * per vector (printing them exactly cost the writer about 0.2 ms per 512-dimension vector).
+ */
+export function vectorParam(v: Float32Array): Buffer {
+  const buffer = Buffer.allocUnsafe(4 + 4 * v.length);
+  buffer.writeUInt16BE(v.length, 0);
+  buffer.writeUInt16BE(0, 2);
+  for (let i = 0; i < v.length; i++) buffer.writeFloatBE(v[i]!, 4 + 4 * i);
+  return buffer;
 }
 
 /** A vector from pgvector's text form. */
@@ -50,10 +62,14 @@ export const MEMORY_COLUMNS = `m.seq, m.id, m.content, m.metadata, m.tags, m.use
 /** Columns of a context, with the vector as text. */
 export const CONTEXT_COLUMNS = 'seq, id, content, summary, metadata, embedding::text AS embedding, created_at, original_bytes, stored_bytes';
 
-/** A memory as one element of the JSON array that `jsonb_to_recordset` turns into rows (JSON values stay values there). */
-export function memoryJson(m: MemoryRecord, seq: number): Record<string, unknown> {
-  const columns = common.memoryColumns(m, { json: (value) => value, vector: vectorText });
-  return { ...columns, seq, dimension: m.embedding.length, payload_bytes: memoryPayloadBytes(m) };
+/**
+ * A memory as one element of the JSON array that `jsonb_to_recordset` turns into rows (JSON
+ * values stay values there). Its vector travels apart, as binary parameter number `position`
+ * of the statement's vectors.
+ */
+function memoryJson(m: MemoryRecord, seq: number, position: number): Record<string, unknown> {
+  const columns = common.memoryColumns(m, { json: (value) => value, vector: () => undefined }); // undefined: left out of the JSON
+  return { ...columns, seq, position, dimension: m.embedding.length, payload_bytes: memoryPayloadBytes(m) };
 }
 
 /**
@@ -67,11 +83,46 @@ export function fromRowsInSpace(recordset: string): string {
   return `FROM space_state s CROSS JOIN ${recordset} WHERE s.space_id = $1`;
 }
 
-/** Inserts the memories of the JSON array `$2` into space `$1`. */
-export const INSERT_MEMORIES_SQL = `INSERT INTO memories (space_id, seq, id, content, metadata, tags, user_id, agent_id, run_id, kind, importance,
-    created_at, updated_at, expires_at, dimension, embedding, access_count, last_accessed_at, payload_bytes)
-  SELECT s.space_id, r.seq, r.id, r.content, r.metadata, r.tags, r.user_id, r.agent_id, r.run_id, r.kind, r.importance,
-    r.created_at, r.updated_at, r.expires_at, r.dimension, r.embedding::vector, r.access_count, r.last_accessed_at, r.payload_bytes
-  ${fromRowsInSpace(`jsonb_to_recordset($2::jsonb) AS r(seq bigint, id text, content text, metadata jsonb, tags jsonb, user_id text, agent_id text,
-    run_id text, kind text, importance double precision, created_at bigint, updated_at bigint, expires_at bigint, dimension integer,
-    embedding text, access_count bigint, last_accessed_at bigint, payload_bytes bigint)`)}`;
+/** Most memories one INSERT takes: each vector is a parameter of its own, and a statement takes at most 65,535. */
+const MEMORIES_PER_INSERT = 1_000;
+
+/**
+ * Inserts memories into the space of the caller's write transaction, numbered from `firstSeq`
+ * (the caller counts them and their payload bytes in the state row). An id the space already holds (or one given twice)
+ * throws `CONFLICT` naming it; the caller's transaction then takes back whatever was inserted.
+ * The id check is the insert itself (`ON CONFLICT ... DO NOTHING`, then counting what came
+ * back): no round trip of its own.
+ */
+export async function insertMemoryRows(db: Db, spaceId: string, rows: readonly MemoryRecord[], firstSeq: number): Promise<void> {
+  const seen = new Set<string>();
+  for (const { id } of rows) {
+    if (seen.has(id)) throw new MemspaceError('CONFLICT', `memory ${id} appears twice in this batch`, { id });
+    seen.add(id);
+  }
+  for (let start = 0; start < rows.length; start += MEMORIES_PER_INSERT) {
+    const chunk = rows.slice(start, start + MEMORIES_PER_INSERT);
+    const inserted = await db.query<{ id: string }>(insertMemoriesQuery(spaceId, chunk, firstSeq + start));
+    if (inserted.rows.length < chunk.length) {
+      const added = new Set(inserted.rows.map((r) => r.id));
+      const id = chunk.find((m) => !added.has(m.id))!.id;
+      throw new MemspaceError('CONFLICT', `memory ${id} already exists in this space`, { id });
+    }
+  }
+}
+
+/** The INSERT of {@link insertMemoryRows} for at most {@link MEMORIES_PER_INSERT} memories; it returns the ids it inserted. */
+export function insertMemoriesQuery(spaceId: string, memories: readonly MemoryRecord[], firstSeq: number): { text: string; values: unknown[] } {
+  const json = memories.map((m, i) => memoryJson(m, firstSeq + i, i + 1));
+  const vectors = memories.map((_, i) => `$${i + 3}::vector`).join(', ');
+  return {
+    text: `INSERT INTO memories (space_id, seq, id, content, metadata, tags, user_id, agent_id, run_id, kind, importance,
+       created_at, updated_at, expires_at, dimension, embedding, access_count, last_accessed_at, payload_bytes)
+     SELECT s.space_id, r.seq, r.id, r.content, r.metadata, r.tags, r.user_id, r.agent_id, r.run_id, r.kind, r.importance,
+       r.created_at, r.updated_at, r.expires_at, r.dimension, (ARRAY[${vectors}])[r.position], r.access_count, r.last_accessed_at, r.payload_bytes
+     ${fromRowsInSpace(`jsonb_to_recordset($2::jsonb) AS r(seq bigint, position integer, id text, content text, metadata jsonb, tags jsonb, user_id text,
+       agent_id text, run_id text, kind text, importance double precision, created_at bigint, updated_at bigint, expires_at bigint, dimension integer,
+       access_count bigint, last_accessed_at bigint, payload_bytes bigint)`)}
+     ON CONFLICT (space_id, id) DO NOTHING RETURNING id`,
+    values: [spaceId, JSON.stringify(json), ...memories.map((m) => vectorParam(m.embedding))],
+  };
+}

@@ -5,9 +5,9 @@
  * (vector-index.ts) re-ranked by exact distance, so scores are exact cosines either way.
  */
 import type { FilterNode } from '../../core/filter.js';
-import type { ScoredId } from '../../core/types.js';
+import type { MemoryRecord, ScoredId } from '../../core/types.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
-import { vectorText } from './space-rows.js';
+import { fromRow, MEMORY_COLUMNS, type MemoryRow, vectorParam } from './space-rows.js';
 import { type Db, EF_SEARCH } from './space-tx.js';
 import { hnswExpression } from './vector-index.js';
 
@@ -29,23 +29,45 @@ export function toTsQuery(text: string): string | undefined {
     .join(' | ');
 }
 
+/** Search hits, in rank order, with the rows of their memories. */
+export interface HitRows {
+  hits: ScoredId[];
+  /** Each hit's memory, without its vector (which a search never returns). */
+  memories: MemoryRecord[];
+}
+
+/**
+ * A search query's hits (`id`, `seq`, a `score` that orders them) joined with their memories'
+ * columns, vectors left out: the rows the search will return, read in the same statement
+ * instead of by a statement of their own.
+ */
+function withMemories(hits: string): string {
+  return `WITH hits AS MATERIALIZED (${hits})
+    SELECT h.score, ${MEMORY_COLUMNS}, NULL AS embedding FROM hits h JOIN memories m ON m.space_id = $1 AND m.id = h.id
+    ORDER BY h.score DESC, h.seq`;
+}
+
+function hitRows(rows: (MemoryRow & { score: number })[]): HitRows {
+  return { hits: rows.map((r) => ({ id: r.id, score: r.score })), memories: rows.map((r) => fromRow.memory(r)) };
+}
+
 /**
  * Best `limit` memories for `query` by `ts_rank_cd` (cover density, normalised by document
  * length: rank / (1 + log(length))), content weighing more than tags; higher is better.
  */
-export async function keywordSearch(db: Db, spaceId: string, query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<ScoredId[]> {
+export async function keywordSearch(db: Db, spaceId: string, query: string, filter: FilterNode | undefined, limit: number, now: number): Promise<HitRows> {
   const tsquery = toTsQuery(query);
-  if (tsquery === undefined || limit <= 0) return [];
+  if (tsquery === undefined || limit <= 0) return { hits: [], memories: [] };
   const params = new NumberedParams([spaceId, tsquery, now, limit]);
   const where = filter === undefined ? 'TRUE' : filterCondition(filter, params);
-  const result = await db.query<{ id: string; score: number }>(
-    `SELECT m.id, ts_rank_cd(m.tsv, q.q, 1)::float8 AS score
+  const result = await db.query<MemoryRow & { score: number }>(
+    withMemories(`SELECT m.id, m.seq, ts_rank_cd(m.tsv, q.q, 1)::float8 AS score
      FROM memories m, to_tsquery('english', $2) AS q(q)
      WHERE m.space_id = $1 AND m.tsv @@ q.q AND (m.expires_at IS NULL OR m.expires_at > $3) AND ${where}
-     ORDER BY score DESC, m.seq LIMIT $4`,
+     ORDER BY score DESC, m.seq LIMIT $4`),
     params.values,
   );
-  return result.rows.map((r) => ({ id: r.id, score: r.score }));
+  return hitRows(result.rows);
 }
 
 /** pgvector's largest `hnsw.ef_search`: a larger `limit` walks with this list and iterative rounds. */
@@ -80,27 +102,26 @@ export async function vectorSearch(
   limit: number,
   now: number,
   options: VectorSearchOptions = {},
-): Promise<ScoredId[]> {
-  if (limit <= 0) return [];
+): Promise<HitRows> {
+  if (limit <= 0) return { hits: [], memories: [] };
   if (options.approximate === true) {
-    const approx = await db.query<{ id: string; score: number }>(annVectorQuery(spaceId, vector, filter, limit, now));
+    const approx = await db.query<MemoryRow & { score: number }>(annVectorQuery(spaceId, vector, filter, limit, now));
     // Fewer rows than asked: the walk gave up (hnsw.max_scan_tuples) before enough rows passed
     // the filter, or fewer exist. Only an exact scan can tell which, and it is cheap when the
     // filter is that selective.
-    if (approx.rows.length >= limit) return approx.rows.map((r) => ({ id: r.id, score: r.score }));
+    if (approx.rows.length >= limit) return hitRows(approx.rows);
   }
-  const result = await db.query<{ id: string; score: number }>(exactVectorQuery(spaceId, vector, filter, limit, now));
-  return result.rows.map((r) => ({ id: r.id, score: r.score }));
+  return hitRows((await db.query<MemoryRow & { score: number }>(exactVectorQuery(spaceId, vector, filter, limit, now))).rows);
 }
 
 /** The exact scan of the space's vectors. */
 export function exactVectorQuery(spaceId: string, vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): SqlQuery {
-  const params = new NumberedParams([spaceId, vectorText(vector), now, limit]);
+  const params = new NumberedParams([spaceId, vectorParam(vector), now, limit]);
   const where = filter === undefined ? 'TRUE' : filterCondition(filter, params);
   return {
-    text: `SELECT m.id, 1 - (m.embedding <=> $2::vector) AS score FROM memories m
+    text: withMemories(`SELECT m.id, m.seq, 1 - (m.embedding <=> $2::vector) AS score FROM memories m
      WHERE m.space_id = $1 AND (m.expires_at IS NULL OR m.expires_at > $3) AND ${where}
-     ORDER BY m.embedding <=> $2::vector, m.seq LIMIT $4`,
+     ORDER BY m.embedding <=> $2::vector, m.seq LIMIT $4`),
     values: params.values,
   };
 }
@@ -110,35 +131,28 @@ export function exactVectorQuery(spaceId: string, vector: Float32Array, filter: 
  * index's cast expression and partial predicate (or the planner could not use it) and keeps
  * the space, expiry and filter conditions, which iterative scanning applies while walking. With
  * `relaxed_order` the walk returns rows slightly out of order, so the outer query sorts them
- * again by exact distance. It sorts on `1 - d`, not `d`: PostgreSQL would otherwise take the
- * materialised CTE as already ordered by `d` and skip the sort.
+ * again by exact distance (as score, `1 - d`).
  */
 export function annVectorQuery(spaceId: string, vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number): SqlQuery {
   const dim = vector.length;
-  const params = new NumberedParams([spaceId, vectorText(vector), now, limit]);
+  const params = new NumberedParams([spaceId, vectorParam(vector), now, limit]);
   const where = filter === undefined ? 'TRUE' : filterCondition(filter, params);
   const distance = `${hnswExpression(dim)} <=> $2::vector(${dim})`;
   return {
-    text: `WITH c AS MATERIALIZED (
-       SELECT m.id, m.seq, ${distance} AS d FROM memories m
+    text: withMemories(`SELECT m.id, m.seq, 1 - (${distance}) AS score FROM memories m
        WHERE m.dimension = ${dim} AND m.space_id = $1 AND (m.expires_at IS NULL OR m.expires_at > $3) AND ${where}
-       ORDER BY ${distance} LIMIT $4
-     )
-     SELECT c.id, 1 - c.d AS score FROM c ORDER BY 1 - c.d DESC, c.seq`,
+       ORDER BY ${distance} LIMIT $4`),
     values: params.values,
   };
 }
 
 /**
- * Reads the space's memory count from its counters row. A space transaction starts with the
- * HNSW walk set for {@link EF_SEARCH} candidates (see inSpace); a larger `limit` raises the list
- * first (a `SET LOCAL`, which a Citus coordinator forwards to the worker). 0 when the space has
- * no counters row.
+ * A space transaction starts with the HNSW walk set for {@link EF_SEARCH} candidates (see
+ * inSpace); a larger `limit` raises the list first (a `SET LOCAL`, which a Citus coordinator
+ * forwards to the worker).
  */
-export async function prepareVectorSearch(db: Db, spaceId: string, limit: number): Promise<number> {
+export async function prepareVectorSearch(db: Db, limit: number): Promise<void> {
   if (limit > EF_SEARCH) await db.query(`SET LOCAL hnsw.ef_search = ${Math.min(MAX_EF_SEARCH, limit)}`);
-  const result = await db.query<{ memories: number }>('SELECT s.memories FROM space_state s WHERE s.space_id = $1', [spaceId]);
-  return result.rows[0]?.memories ?? 0;
 }
 
 /** Cosine similarity of `vector` with each of `ids` that exists. */
@@ -146,7 +160,7 @@ export async function vectorScores(db: Db, spaceId: string, vector: Float32Array
   if (ids.length === 0) return new Map();
   const result = await db.query<{ id: string; score: number }>(
     'SELECT m.id, 1 - (m.embedding <=> $2::vector) AS score FROM memories m WHERE m.space_id = $1 AND m.id = ANY($3::text[])',
-    [spaceId, vectorText(vector), [...ids]],
+    [spaceId, vectorParam(vector), [...ids]],
   );
   return new Map(result.rows.map((r) => [r.id, r.score]));
 }

@@ -5,13 +5,13 @@
  * the space's `space_state` row, which serialises them per space and carries the sequences.
  */
 import { MemspaceError } from '../../core/errors.js';
-import type { ClosedSpaceStats } from '../../core/ports/space-catalog.js';
 import type { AuditRecord, ChangeOp, HistoryAction, JsonObject, WriteContext } from '../../core/types.js';
 import type { AccessCounter } from '../common/access-counter.js';
 import type { AuditHead, HistoryEntry, HistoryStamp, MutationSink } from '../common/mutation-recorder.js';
 import { translatePgError } from './postgres-errors.js';
 import { fromRowsInSpace } from './space-rows.js';
 import { APP_ROLE } from './space-schema.js';
+import { LOCK_STATE_SQL, type SpaceCounters, STATE_SQL } from './space-state.js';
 import type pg from 'pg';
 
 /**
@@ -34,6 +34,11 @@ export interface InSpaceOptions {
    * @default false
    */
   snapshot?: boolean;
+  /**
+   * A statement to run first, whose only parameter is `$1`, the space id; its rows go to `fn`.
+   * On PostgreSQL it rides in the round trip that opens the transaction.
+   */
+  lead?: string;
 }
 
 /** The database the space transactions run on. */
@@ -60,13 +65,19 @@ const HNSW_SETTINGS = `SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL 
  * resolves and rolling back when it throws; driver errors are translated. Role and settings are
  * transaction-local (`SET LOCAL`), so nothing leaks to the next user of the connection.
  *
- * On PostgreSQL the transaction opens in one round trip (the space id goes in as an escaped
- * literal since a multi-statement string cannot take parameters). On Citus the settings must
- * reach the worker: with `citus.propagate_set_commands = 'local'` the coordinator forwards each
- * `SET LOCAL` (not a `set_config` call) to the workers the transaction uses, as the whole query
- * string it came in. So the settings go in a second string that holds nothing else.
+ * On PostgreSQL the transaction opens in one round trip, with the lead statement if any (the
+ * space id goes in as an escaped literal since a multi-statement string cannot take parameters).
+ * On Citus the settings must reach the worker: with `citus.propagate_set_commands = 'local'`
+ * the coordinator forwards each `SET LOCAL` (not a `set_config` call) to the workers the
+ * transaction uses, as the whole query string it came in. So the settings go in a second
+ * string that holds nothing else, and the lead statement in a third.
  */
-export async function inSpace<T>(database: SpaceDatabase, spaceId: string, fn: (db: pg.PoolClient) => Promise<T>, options: InSpaceOptions = {}): Promise<T> {
+export async function inSpace<T>(
+  database: SpaceDatabase,
+  spaceId: string,
+  fn: (db: pg.PoolClient, lead: Record<string, unknown>[]) => Promise<T>,
+  options: InSpaceOptions = {},
+): Promise<T> {
   let client: pg.PoolClient;
   try {
     client = await database.pool.connect();
@@ -77,14 +88,21 @@ export async function inSpace<T>(database: SpaceDatabase, spaceId: string, fn: (
   try {
     const begin = options.snapshot === true ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN';
     const role = options.role === false ? '' : `; SET LOCAL ROLE ${APP_ROLE}`;
-    const settings = `SET LOCAL memspace.space = ${client.escapeLiteral(spaceId)}; ${HNSW_SETTINGS}`;
+    const space = client.escapeLiteral(spaceId);
+    const settings = `SET LOCAL memspace.space = ${space}; ${HNSW_SETTINGS}`;
+    let lead: Record<string, unknown>[] = [];
     if (database.citus) {
       await client.query(`${begin}${role}; SET LOCAL citus.propagate_set_commands = 'local'`);
       await client.query(settings);
-    } else {
+      if (options.lead !== undefined) lead = (await client.query(options.lead, [spaceId])).rows;
+    } else if (options.lead === undefined) {
       await client.query(`${begin}${role}; ${settings}`);
+    } else {
+      // A string of several statements answers with one result each; the lead's is the last.
+      const results = (await client.query(`${begin}${role}; ${settings}; ${options.lead.replaceAll('$1', space)}`)) as unknown as pg.QueryResult[];
+      lead = results[results.length - 1]!.rows;
     }
-    const result = await fn(client);
+    const result = await fn(client, lead);
     await client.query('COMMIT');
     return result;
   } catch (error) {
@@ -97,49 +115,6 @@ export async function inSpace<T>(database: SpaceDatabase, spaceId: string, fn: (
   } finally {
     client.release(broken === undefined ? undefined : (broken as Error));
   }
-}
-
-/**
- * The `space_state` row of a space: its counts, the next value of each of its sequences and the
- * head of its audit chain, as a writer holds it locked. (A space's lifecycle state is
- * `SpaceState` in core, kept in the catalogue.)
- */
-export interface SpaceCounters {
-  memories: number;
-  relations: number;
-  contexts: number;
-  payloadBytes: number;
-  changeSeq: number;
-  memorySeq: number;
-  historySeq: number;
-  relationSeq: number;
-  contextSeq: number;
-  auditSeq: number;
-  auditHash: string | null;
-  lastWriteAt: number | null;
-}
-
-/** Reads the state row (creating it for a space that lacks one), without locking. */
-export const STATE_SQL = `SELECT memories, relations, contexts, payload_bytes AS "payloadBytes", change_seq AS "changeSeq",
-  memory_seq AS "memorySeq", history_seq AS "historySeq", relation_seq AS "relationSeq", context_seq AS "contextSeq",
-  audit_seq AS "auditSeq", audit_hash AS "auditHash", last_write_at AS "lastWriteAt" FROM space_state WHERE space_id = $1`;
-
-/**
- * The figures of a space from its state row (undefined: a space without one yet). `bytes` is
- * the payload: table pages are shared by every space, so there is no file size to give.
- */
-export function stateFigures(s: SpaceCounters | undefined): ClosedSpaceStats {
-  return {
-    memories: s?.memories ?? 0,
-    relations: s?.relations ?? 0,
-    contexts: s?.contexts ?? 0,
-    bytes: s?.payloadBytes ?? 0,
-    payloadBytes: s?.payloadBytes ?? 0,
-    walBytes: 0,
-    uncheckpointedSince: null,
-    lastWriteAt: s?.lastWriteAt ?? null,
-    lastSeq: s?.changeSeq ?? 0,
-  };
 }
 
 /** A history row waiting to be written with the transaction, as `jsonb_to_recordset` reads it. */
@@ -172,15 +147,18 @@ export class SpaceWrite implements MutationSink {
     readonly ctx: WriteContext,
   ) {}
 
-  /** Locks the space's state row (creating it if missing) and starts collecting. */
-  static async begin(db: Db, spaceId: string, ctx: WriteContext): Promise<SpaceWrite> {
-    let result = await db.query<SpaceCounters>(`${STATE_SQL} FOR UPDATE`, [spaceId]);
-    if (result.rows.length === 0) {
+  /**
+   * Starts collecting, with the state row as {@link LOCK_STATE_SQL} read it at the opening of the
+   * transaction (`locked`; creating and locking it here if missing).
+   */
+  static async begin(db: Db, spaceId: string, ctx: WriteContext, locked: SpaceCounters | undefined): Promise<SpaceWrite> {
+    let state = locked;
+    if (state === undefined) {
       // A space created before its state row existed (or by hand): start it now.
       await db.query('INSERT INTO space_state (space_id) VALUES ($1) ON CONFLICT DO NOTHING', [spaceId]);
-      result = await db.query<SpaceCounters>(`${STATE_SQL} FOR UPDATE`, [spaceId]);
+      state = (await db.query<SpaceCounters>(LOCK_STATE_SQL, [spaceId])).rows[0]!;
     }
-    return new SpaceWrite(db, spaceId, result.rows[0]!, ctx);
+    return new SpaceWrite(db, spaceId, state, ctx);
   }
 
   /** Queues a change-feed event with the next seq of the space. */
@@ -313,40 +291,42 @@ export class SpaceTx {
   async write<T>(ctx: WriteContext, fn: (w: SpaceWrite) => Promise<T>): Promise<T> {
     this.assertOpen();
     let changed = false;
-    const result = await inSpace(this.o.database, this.o.spaceId, async (db) => {
-      const w = await SpaceWrite.begin(db, this.o.spaceId, ctx);
+    const lockState = { lead: LOCK_STATE_SQL };
+    const result = await inSpace(this.o.database, this.o.spaceId, async (db, lead) => {
+      const w = await SpaceWrite.begin(db, this.o.spaceId, ctx, lead[0] as SpaceCounters | undefined);
       await this.applyAccess(db);
       const result = await fn(w);
       await w.finish();
       changed = w.changed;
       return result;
-    });
+    }, lockState);
     // Committed: wake this server's readers at once (other servers hear the notification).
     if (changed) this.o.onChanged?.();
     return result;
   }
 
   /**
-   * A read session: one read-only transaction, all of its statements on one snapshot. Its
+   * A read session: one read-only transaction, all of its statements on one snapshot, which
+   * starts by reading the space's state row (undefined: a space without one yet) for `fn`. Its
    * queries fail with translated errors, so a failure of `fn`'s own (any other error) is told
    * apart and passes on as it is, as it would on any backend.
    */
-  async read<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  async read<T>(fn: (db: Db, state: SpaceCounters | undefined) => Promise<T>): Promise<T> {
     this.assertOpen();
     let own: { error: unknown } | undefined;
     try {
       return await inSpace(
         this.o.database,
         this.o.spaceId,
-        async (client) => {
+        async (client, lead) => {
           try {
-            return await fn(translating(client));
+            return await fn(translating(client), lead[0] as SpaceCounters | undefined);
           } catch (error) {
             own = { error };
             throw error;
           }
         },
-        { snapshot: true },
+        { snapshot: true, lead: STATE_SQL },
       );
     } catch (error) {
       if (own !== undefined && !(own.error instanceof MemspaceError)) throw own.error;

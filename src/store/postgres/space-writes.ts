@@ -13,7 +13,7 @@ import type { SpaceWrites } from '../common/space-store-base.js';
 import { memoryPayloadBytes } from '../common/payload-bytes.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
 import { writeContextRow, writeDumpChunk } from './space-dump.js';
-import { fromRow, INSERT_MEMORIES_SQL, MEMORY_COLUMNS, memoryJson, type MemoryRow, vectorText } from './space-rows.js';
+import { fromRow, insertMemoryRows, MEMORY_COLUMNS, type MemoryRow, vectorParam } from './space-rows.js';
 import type { SpaceTx, SpaceWrite } from './space-tx.js';
 
 /** A memory being deleted, as `DELETE ... RETURNING` gives it. */
@@ -41,21 +41,16 @@ export class PostgresSpaceWrites implements SpaceWrites {
   }
 
   async insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext, limits?: StorageLimits): Promise<void> {
-    const ids = rows.map((r) => r.id);
-    const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-    if (twice !== undefined) throw new MemspaceError('CONFLICT', `memory ${twice} appears twice in this batch`, { id: twice });
     await this.o.tx.write(ctx, async (w) => {
-      const taken = await w.db.query<{ id: string }>('SELECT id FROM memories WHERE space_id = $1 AND id = ANY($2::text[]) LIMIT 1', [this.spaceId, ids]);
-      const id = taken.rows[0]?.id;
-      if (id !== undefined) throw new MemspaceError('CONFLICT', `memory ${id} already exists in this space`, { id });
       const s = w.state;
       const before = { memories: s.memories, payloadBytes: s.payloadBytes };
-      const json = rows.map((r) => memoryJson(r, (s.memorySeq += 1)));
+      const firstSeq = s.memorySeq + 1;
+      s.memorySeq += rows.length;
       s.memories += rows.length;
-      s.payloadBytes += json.reduce((sum, r) => sum + (r['payload_bytes'] as number), 0);
+      s.payloadBytes += rows.reduce((sum, r) => sum + memoryPayloadBytes(r), 0);
       // Checked before anything is written; the locked state row makes the figures exact.
       enforceLimits(before, s, limits);
-      if (rows.length > 0) await w.db.query(INSERT_MEMORIES_SQL, [this.spaceId, JSON.stringify(json)]);
+      await insertMemoryRows(w.db, this.spaceId, rows, firstSeq);
       this.o.recorder.memoriesCreated(w, rows);
     });
   }
@@ -74,7 +69,7 @@ export class PostgresSpaceWrites implements SpaceWrites {
       await w.db.query(
         `UPDATE memories SET content = $3, metadata = $4, tags = $5, kind = $6, importance = $7, updated_at = $8, expires_at = $9,
            dimension = $10, embedding = $11::vector, payload_bytes = $12 WHERE space_id = $1 AND id = $2`,
-        [this.spaceId, next.id, next.content, JSON.stringify(next.metadata), JSON.stringify(next.tags), next.kind, next.importance, next.updatedAt, next.expiresAt, next.embedding.length, vectorText(next.embedding), bytes],
+        [this.spaceId, next.id, next.content, JSON.stringify(next.metadata), JSON.stringify(next.tags), next.kind, next.importance, next.updatedAt, next.expiresAt, next.embedding.length, vectorParam(next.embedding), bytes],
       );
       this.o.recorder.memoryUpdated(w, fromRow.memory(old), next);
     });

@@ -6,7 +6,7 @@ import { isMemspaceError } from '../../../src/core/errors.js';
 import { openEngine, type MemspaceEngine } from '../../../src/memspace.js';
 import type { PostgresBackend } from '../../../src/store/postgres/postgres-backend.js';
 import { exactVectorQuery } from '../../../src/store/postgres/space-search.js';
-import { INSERT_MEMORIES_SQL } from '../../../src/store/postgres/space-rows.js';
+import { insertMemoriesQuery } from '../../../src/store/postgres/space-rows.js';
 import { inSpace } from '../../../src/store/postgres/space-tx.js';
 import { startPostgres, type PostgresServer } from '../../support/postgres-server.js';
 import { axisVector } from '../../support/temp-memspace.js';
@@ -68,7 +68,14 @@ async function digest(space: string): Promise<string> {
  * EXPLAIN to the worker untyped, where the planner cannot type them (the query itself runs).
  */
 function inlined(query: { text: string; values: unknown[] }): string {
-  return query.text.replace(/\$(\d+)/g, (_, n: string) => pg.escapeLiteral(String(query.values[Number(n) - 1])));
+  return query.text.replace(/\$(\d+)/g, (_, n: string) => pg.escapeLiteral(literal(query.values[Number(n) - 1])));
+}
+
+/** A parameter as SQL text; a vector sent in pgvector's binary form (a Buffer) as its text form. */
+function literal(value: unknown): string {
+  if (!Buffer.isBuffer(value)) return String(value);
+  const floats = Array.from({ length: value.readUInt16BE(0) }, (_, i) => value.readFloatBE(4 + 4 * i));
+  return `[${floats.join(',')}]`;
 }
 
 /** Names of new spaces until one lives on each of two different workers. */
@@ -103,7 +110,10 @@ describe('memspace on a Citus cluster', () => {
       const home = await workerOf(space);
       for (const table of ['space_state', 'history', 'relations', 'contexts', 'audit', 'changes']) expect(await workerOf(space, table)).toBe(home);
       const search = exactVectorQuery(space, Float32Array.from(axisVector(DIM, 0)), undefined, 10, Date.now());
-      const insert = { text: INSERT_MEMORIES_SQL, values: [space, '[]'] };
+      const now = Date.now();
+      const memory = { id: 'planned', content: 'planned', metadata: {}, tags: [], userId: null, agentId: null, runId: null, kind: 'fact', importance: 0.5 };
+      const embedding = Float32Array.from(axisVector(DIM, 0));
+      const insert = insertMemoriesQuery(space, [{ ...memory, createdAt: now, updatedAt: now, expiresAt: null, embedding, accessCount: 0, lastAccessedAt: null }], 100);
       for (const query of [search, insert]) {
         const plan = await inSpace(backend().database, space, async (db) =>
           (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${inlined(query)}`)).rows.map((r) => r['QUERY PLAN']).join('\n'),
