@@ -44,3 +44,26 @@ export function spaceKey(name: string): string {
 function printable(name: string): string {
   return JSON.stringify(name.slice(0, 80)).slice(1, -1);
 }
+
+/**
+ * The space a request addresses, from the places it may name one in order of precedence
+ * (undefined where it names none). Every one given must be a valid name (an invalid one never
+ * falls back), and all given must name the same space (`SPACE_CONFLICT` otherwise; names
+ * compare case-insensitively). With none, `fallback` (a key's default space) or
+ * {@link DEFAULT_SPACE}. Every front end resolves spaces with it.
+ */
+export function pickSpace(given: readonly [where: string, value: unknown][], fallback?: string): string {
+  const named: [string, string][] = [];
+  for (const [where, value] of given) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      throw new MemspaceError('SPACE_CONFLICT', `the ${where} names more than one space`, { [where]: value.map(String) });
+    }
+    named.push([where, validateSpaceName(value)]);
+  }
+  const distinct = new Set(named.map(([, name]) => spaceKey(name)));
+  if (distinct.size > 1) {
+    throw new MemspaceError('SPACE_CONFLICT', 'the request names different spaces', Object.fromEntries(named));
+  }
+  return named[0]?.[1] ?? fallback ?? DEFAULT_SPACE;
+}

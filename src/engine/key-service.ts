@@ -107,3 +107,10 @@ function sha256(text: string): string {
 function view(k: KeyRecord): KeyView {
   return { id: k.id, name: k.name, grants: k.grants, defaultSpace: k.defaultSpace, createdAt: iso(k.createdAt), revokedAt: k.revokedAt === null ? null : iso(k.revokedAt) };
 }
+
+/** The key of an `Authorization` value, `Bearer <key>` or `Token <key>`; anything else is `UNAUTHENTICATED`. Every front end reads keys with it. */
+export function keyOfAuthorization(authorization: string): string {
+  const match = /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(authorization);
+  if (match) return match[1]!;
+  throw new MemspaceError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <key>" or "Token <key>"');
+}

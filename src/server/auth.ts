@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MemspaceError } from '../core/errors.js';
 import { TokenBuckets } from '../core/token-bucket.js';
 import { LOCAL_PRINCIPAL, type Principal } from '../engine/access-guard.js';
-import type { KeyService } from '../engine/key-service.js';
+import { keyOfAuthorization, type KeyService } from '../engine/key-service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -60,11 +60,7 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
 
 function presentedKey(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
-  if (typeof authorization === 'string') {
-    const match = /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(authorization);
-    if (match) return match[1];
-    throw new MemspaceError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <key>" or "Token <key>"');
-  }
+  if (typeof authorization === 'string') return keyOfAuthorization(authorization);
   const apiKey = request.headers['x-api-key'];
   return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined;
 }

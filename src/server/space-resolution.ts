@@ -1,38 +1,23 @@
 import type { FastifyRequest } from 'fastify';
-import { MemspaceError } from '../core/errors.js';
-import { DEFAULT_SPACE, SPACE_HEADER, spaceKey, validateSpaceName } from '../core/space-name.js';
+import { pickSpace, SPACE_HEADER } from '../core/space-name.js';
 
 /**
  * The space a request addresses: the path, then the `X-Memory-Space` header, then the `space`
- * query parameter, then a `space` field of the JSON body. Every one given must be a valid name
- * (an invalid one never falls back), and all given must name the same space (`SPACE_CONFLICT`
- * otherwise; names compare case-insensitively, as spaces do). With none, `fallback` (a key's
- * default space) or `default`.
+ * query parameter, then a `space` field of the JSON body, with the rules of `pickSpace`.
  */
 export function resolveSpace(request: FastifyRequest, fallback?: string): string {
   const params = request.params as Record<string, unknown> | undefined;
   const query = request.query as Record<string, unknown> | undefined;
   const body = request.body;
-  const header = request.headers[SPACE_HEADER];
-  const given: [string, unknown][] = [
-    ['path', params?.['space']],
-    ['header', header],
-    ['query', query?.['space']],
-    ['body', isObject(body) ? body['space'] : undefined],
-  ];
-  const named: [string, string][] = [];
-  for (const [where, value] of given) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) {
-      throw new MemspaceError('SPACE_CONFLICT', `the ${where} names more than one space`, { [where]: value.map(String) });
-    }
-    named.push([where, validateSpaceName(value)]);
-  }
-  const distinct = new Set(named.map(([, name]) => spaceKey(name)));
-  if (distinct.size > 1) {
-    throw new MemspaceError('SPACE_CONFLICT', 'the request names different spaces', Object.fromEntries(named));
-  }
-  return named[0]?.[1] ?? fallback ?? DEFAULT_SPACE;
+  return pickSpace(
+    [
+      ['path', params?.['space']],
+      ['header', request.headers[SPACE_HEADER]],
+      ['query', query?.['space']],
+      ['body', isObject(body) ? body['space'] : undefined],
+    ],
+    fallback,
+  );
 }
 
 /** The body without its `space` field, which only chose the space and is no field of the resource. */

@@ -93,8 +93,15 @@ describe('dependency direction (docs/architecture.md)', () => {
     expect(mcp.filter(([, to]) => !allowed(to))).toEqual([]);
   });
 
+  it('grpc imports only core, engine, itself and the Memspace type; never server, store or embed', () => {
+    const grpc = all.filter(([from]) => layer(from) === 'grpc');
+    expect(grpc.length).toBeGreaterThan(0);
+    const allowed = (to: string): boolean => ['core', 'engine', 'grpc'].includes(layer(to)) || to === 'memspace.js';
+    expect(grpc.filter(([, to]) => !allowed(to))).toEqual([]);
+  });
+
   it('front-ends never reach around the engine: no registry, no store, and no role check of their own', () => {
-    const FRONT_ENDS = ['server', 'mcp', 'compat', 'cli'];
+    const FRONT_ENDS = ['server', 'mcp', 'grpc', 'compat', 'cli'];
     const front = all.filter(([from]) => FRONT_ENDS.includes(layer(from)));
     expect(front.length).toBeGreaterThan(0);
     expect(front.filter(([, to]) => to === 'engine/space-registry.ts' || layer(to) === 'store')).toEqual([]);

@@ -1,0 +1,207 @@
+import { credentials, Metadata, type Client, type Server, type ServiceError, ServerCredentials, status } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MemspaceEngine } from '../../src/memspace.js';
+import { errorInfoOf } from '../../src/grpc/grpc-errors.js';
+import { buildGrpcServer, memspaceServices } from '../../src/grpc/grpc-server.js';
+import { fromStruct, type ProtoStruct } from '../../src/grpc/struct.js';
+import { axisVector, tempMemspace } from '../support/temp-memspace.js';
+
+/**
+ * The gRPC front end from a real `@grpc/grpc-js` client over a listening socket: the Spaces and
+ * Memories methods, the REST security model (keys in metadata, the space from the field or the
+ * `x-memory-space` metadata, scoped keys blind to other spaces), errors as statuses with
+ * memspace's code in an ErrorInfo, and the cross-space attack cases.
+ */
+
+const DIM = 4;
+const v = (axis: number): number[] => axisVector(DIM, axis);
+type Json = Record<string, unknown>;
+
+let ms: MemspaceEngine & { cleanup(): Promise<void> };
+let server: Server;
+let spaces: Client;
+let memories: Client;
+let root: string;
+let scoped: string;
+
+/** Calls a unary method; resolves with the response or rejects with the ServiceError. */
+function rpc(client: Client, method: string, request: Json, key: string | null = root, extra: Record<string, string> = {}): Promise<Json> {
+  const metadata = new Metadata();
+  if (key !== null) metadata.set('authorization', `Bearer ${key}`);
+  for (const [name, value] of Object.entries(extra)) metadata.set(name, value);
+  return new Promise((resolve, reject) => {
+    (client as unknown as Record<string, (r: Json, m: Metadata, cb: (e: ServiceError | null, r: Json) => void) => void>)[method]!(request, metadata, (error, response) =>
+      error === null ? resolve(response) : reject(error),
+    );
+  });
+}
+
+/** The status and memspace code of a failed call. */
+async function failure(p: Promise<unknown>): Promise<{ code: status; reason: string | undefined; message: string }> {
+  try {
+    await p;
+  } catch (error) {
+    const e = error as ServiceError;
+    return { code: e.code, reason: errorInfoOf(e.metadata)?.reason, message: e.details };
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Every message a server stream sends, or its error. */
+function streamed(method: string, request: Json, key = root): Promise<Json[]> {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${key}`);
+  return new Promise((resolve, reject) => {
+    const got: Json[] = [];
+    const stream = (memories as unknown as Record<string, (r: Json, m: Metadata) => NodeJS.EventEmitter>)[method]!(request, metadata);
+    stream.on('data', (m: Json) => got.push(m));
+    stream.on('error', reject);
+    stream.on('end', () => resolve(got));
+  });
+}
+
+const fieldsOf = (m: Json): Json => fromStruct(m['fields'] as ProtoStruct) ?? {};
+
+beforeAll(async () => {
+  ms = await tempMemspace();
+  root = (await ms.keys.ensureRootKey())!;
+  for (const name of ['alpha', 'beta']) await ms.spaces.create({ name, embedder: 'none', dimension: DIM });
+  scoped = (await ms.keys.create({ name: 'beta reader', grants: [{ space: 'beta', role: 'write' }], defaultSpace: 'beta' })).key;
+  server = buildGrpcServer({ memspace: ms });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const services = memspaceServices();
+  spaces = new services.Spaces(`127.0.0.1:${port}`, credentials.createInsecure());
+  memories = new services.Memories(`127.0.0.1:${port}`, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  spaces?.close();
+  memories?.close();
+  await new Promise<void>((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
+  await ms?.cleanup();
+});
+
+describe('gRPC: spaces', () => {
+  it('creates, gets, lists, updates, checks and deletes a space', async () => {
+    const created = await rpc(spaces, 'Create', { name: 'Gamma', description: 'a test space', embedder: 'none', dimension: DIM, settings: null });
+    expect(created['name']).toBe('Gamma');
+    expect(fieldsOf(created)).toMatchObject({ description: 'a test space', dimension: DIM });
+    expect((await rpc(spaces, 'Get', { space: 'gamma' }))['name']).toBe('Gamma');
+    const listed = await rpc(spaces, 'List', { limit: 100 });
+    expect((listed['spaces'] as Json[]).map((s) => s['name'])).toEqual(expect.arrayContaining(['alpha', 'beta', 'Gamma']));
+    const updated = await rpc(spaces, 'Update', { space: 'Gamma', changes: { fields: { description: { stringValue: 'changed' } } } });
+    expect(fieldsOf(updated)['description']).toBe('changed');
+    expect(fromStruct((await rpc(spaces, 'Health', { space: 'Gamma' })) as ProtoStruct)).toMatchObject({ memories: 0 });
+    expect(await rpc(spaces, 'Delete', { space: 'Gamma' })).toEqual({ deleted: 1 });
+    expect(await failure(rpc(spaces, 'Get', { space: 'Gamma' }))).toMatchObject({ code: status.NOT_FOUND, reason: 'SPACE_NOT_FOUND' });
+  });
+
+  it('answers bad input with INVALID_ARGUMENT or ALREADY_EXISTS and memspace’s code, never INTERNAL', async () => {
+    expect(await failure(rpc(spaces, 'Create', { name: '../x', embedder: 'none', dimension: DIM }))).toMatchObject({ code: status.INVALID_ARGUMENT });
+    expect(await failure(rpc(spaces, 'Create', { name: 'alpha', embedder: 'none', dimension: DIM }))).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'CONFLICT' });
+    expect(await failure(rpc(spaces, 'Update', { space: 'alpha', changes: { fields: { retentionDays: { stringValue: 'soon' } } } }))).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      reason: 'VALIDATION_FAILED',
+    });
+  });
+
+  it('refuses calls without a valid key as UNAUTHENTICATED', async () => {
+    expect(await failure(rpc(spaces, 'List', {}, null))).toMatchObject({ code: status.UNAUTHENTICATED, reason: 'UNAUTHENTICATED' });
+    expect(await failure(rpc(spaces, 'List', {}, 'msk_not_a_key'))).toMatchObject({ code: status.UNAUTHENTICATED });
+  });
+});
+
+describe('gRPC: memories', () => {
+  it('adds, gets, updates, searches, lists, tells the history of and deletes memories', async () => {
+    const added = await rpc(memories, 'Add', { space: 'alpha', content: 'the cat sat', tags: ['pets'], metadata: { fields: { n: { numberValue: 1 } } }, embedding: v(0), id: 'cat' });
+    expect(added).toMatchObject({ id: 'cat', content: 'the cat sat' });
+    expect(fieldsOf(added)).toMatchObject({ tags: ['pets'], metadata: { n: 1 } });
+    const batch = await rpc(memories, 'BatchAdd', {
+      space: 'alpha',
+      memories: [
+        { content: 'a dog barked', embedding: v(1) },
+        { content: 'a bird sang', embedding: v(2) },
+      ],
+    });
+    expect((batch['memories'] as Json[]).map((m) => m['content'])).toEqual(['a dog barked', 'a bird sang']);
+    expect((await rpc(memories, 'Get', { space: 'alpha', id: 'cat' }))['content']).toBe('the cat sat');
+    const updated = await rpc(memories, 'Update', { space: 'alpha', id: 'cat', changes: { fields: { content: { stringValue: 'the cat slept' } } }, embedding: v(0) });
+    expect(updated['content']).toBe('the cat slept');
+    const found = await rpc(memories, 'Search', { space: 'alpha', embedding: v(0), mode: 'vector', limit: 2 });
+    const results = found['results'] as Json[];
+    expect((results[0]!['memory'] as Json)['id']).toBe('cat');
+    expect(results[0]!['score']).toBeGreaterThan(0.9);
+    expect((results[0]!['scores'] as Json)['vector']).toBeGreaterThan(0.9);
+    expect((await streamed('List', { space: 'alpha' })).map((m) => m['content'])).toEqual(['the cat slept', 'a dog barked', 'a bird sang']);
+    const history = (await rpc(memories, 'History', { space: 'alpha', id: 'cat' }))['entries'] as ProtoStruct[];
+    expect(history.map((e) => fromStruct(e)!['action'])).toEqual(['create', 'update']);
+    expect(await rpc(memories, 'Delete', { space: 'alpha', id: 'cat' })).toEqual({ deleted: 1 });
+    expect(await failure(rpc(memories, 'Get', { space: 'alpha', id: 'cat' }))).toMatchObject({ code: status.NOT_FOUND, reason: 'NOT_FOUND' });
+  });
+
+  it('streams a whole space across the listing pages, oldest first', async () => {
+    await rpc(spaces, 'Create', { name: 'big', embedder: 'none', dimension: DIM });
+    const batch = Array.from({ length: 1_200 }, (_, i) => ({ content: `note ${i}`, embedding: v(i), id: `n${String(i).padStart(4, '0')}` }));
+    await rpc(memories, 'BatchAdd', { space: 'big', memories: batch });
+    const listed = await streamed('List', { space: 'big' });
+    expect(listed.map((m) => m['id'])).toEqual(batch.map((m) => m.id));
+    const filtered = await streamed('List', { space: 'big', filter: { fields: { id: { stringValue: 'n0007' } } } });
+    expect(filtered.map((m) => m['content'])).toEqual(['note 7']);
+  });
+
+  it('answers bad input with its code and writes nothing: wrong dimension, duplicate id, an empty batch', async () => {
+    expect(await failure(rpc(memories, 'Add', { space: 'alpha', content: 'short', embedding: [1, 0] }))).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'DIMENSION_MISMATCH' });
+    await rpc(memories, 'Add', { space: 'alpha', content: 'first', embedding: v(3), id: 'dup' });
+    const batch = { space: 'alpha', memories: [{ content: 'new', embedding: v(1), id: 'fresh' }, { content: 'again', embedding: v(1), id: 'dup' }] };
+    expect(await failure(rpc(memories, 'BatchAdd', batch))).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'CONFLICT' });
+    expect(await failure(rpc(memories, 'Get', { space: 'alpha', id: 'fresh' }))).toMatchObject({ code: status.NOT_FOUND });
+    expect(await failure(rpc(memories, 'BatchAdd', { space: 'alpha', memories: [] }))).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'VALIDATION_FAILED' });
+  });
+});
+
+describe('gRPC: isolation between spaces', () => {
+  beforeAll(async () => {
+    await rpc(memories, 'Add', { space: 'alpha', content: 'alpha secret plan', embedding: v(0), id: 'shared' });
+    await rpc(memories, 'Add', { space: 'beta', content: 'beta public note', embedding: v(0), id: 'shared' });
+  });
+
+  it('refuses a space field and metadata naming different spaces, and hostile names', async () => {
+    const conflict = await failure(rpc(memories, 'Get', { space: 'alpha', id: 'shared' }, root, { 'x-memory-space': 'beta' }));
+    expect(conflict).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'SPACE_CONFLICT' });
+    expect((await rpc(memories, 'Get', { space: '', id: 'shared' }, root, { 'x-memory-space': 'BETA' }))['content']).toBe('beta public note');
+    for (const name of ['../alpha', 'alpha/x', '%2e%2e', 'alpha\u0000']) {
+      expect(await failure(rpc(memories, 'Get', { space: name, id: 'shared' })), name).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_SPACE' });
+    }
+  });
+
+  it('a key scoped to beta sees beta only: other spaces are NOT_FOUND like missing ones, on every method', async () => {
+    expect((await rpc(memories, 'Get', { space: '', id: 'shared' }, scoped))['content']).toBe('beta public note'); // its default space
+    const attempts: [Client, string, Json][] = [
+      [memories, 'Get', { space: 'alpha', id: 'shared' }],
+      [memories, 'Add', { space: 'alpha', content: 'planted', embedding: v(1) }],
+      [memories, 'Update', { space: 'alpha', id: 'shared', changes: { fields: { content: { stringValue: 'changed' } } } }],
+      [memories, 'Delete', { space: 'alpha', id: 'shared' }],
+      [memories, 'Search', { space: 'alpha', embedding: v(0), mode: 'vector' }],
+      [memories, 'History', { space: 'alpha', id: 'shared' }],
+      [spaces, 'Get', { space: 'alpha' }],
+      [spaces, 'Delete', { space: 'alpha' }],
+    ];
+    for (const [client, method, request] of attempts) {
+      const f = await failure(rpc(client, method, request, scoped));
+      expect([status.NOT_FOUND, status.PERMISSION_DENIED], method).toContain(f.code);
+      expect(f.message, method).not.toContain('secret');
+    }
+    await expect(streamed('List', { space: 'alpha' }, scoped)).rejects.toMatchObject({ code: status.NOT_FOUND });
+    const listed = (await rpc(spaces, 'List', {}, scoped))['spaces'] as Json[];
+    expect(listed.map((s) => s['name'])).toEqual(['beta']);
+    expect((await rpc(memories, 'Get', { space: 'alpha', id: 'shared' }))['content']).toBe('alpha secret plan'); // untouched
+  });
+
+  it('never returns another space’s memory from search or listing, with the same id and text', async () => {
+    for (const mode of ['vector', 'keyword', 'hybrid']) {
+      const found = await rpc(memories, 'Search', { space: 'beta', query: 'alpha secret plan', embedding: v(0), mode, limit: 50 });
+      expect(JSON.stringify(found), mode).not.toContain('alpha secret');
+    }
+    expect(JSON.stringify(await streamed('List', { space: 'beta' }))).not.toContain('alpha secret');
+  });
+});
