@@ -4,11 +4,12 @@
  * rows (change events, history, audit) is the mutation recorder's.
  */
 import { MemspaceError } from '../../core/errors.js';
-import type { DumpChunk } from '../../core/types.js';
+import { enforceLimits } from '../../core/storage-limits.js';
+import type { DumpChunk, MemoryRecord, StorageLimits } from '../../core/types.js';
 import type { PreparedContext } from '../common/context-codec.js';
 import { checkDumpRequest, decodeDumpRows, type DumpPart, takePage } from '../common/pages.js';
 import { memoryPayloadBytes } from '../common/payload-bytes.js';
-import { CONTEXT_COLUMNS, fromRow, insertMemoryRows, MEMORY_COLUMNS, vectorParam } from './space-rows.js';
+import { CONTEXT_COLUMNS, fromRow, insertMemoriesQuery, MEMORIES_PER_INSERT, MEMORY_COLUMNS, vectorParam } from './space-rows.js';
 import type { Db, SpaceWrite } from './space-tx.js';
 
 /** Each part's rows, in its own sequence. */
@@ -25,6 +26,39 @@ export async function readDumpPage(db: Db, spaceId: string, part: DumpPart, afte
   checkDumpRequest(part, after, limit);
   const page = takePage((await db.query<{ seq: number }>(PAGE_SQL[part], [spaceId, after, limit + 1])).rows, limit);
   return { chunk: await decodeDumpRows(part, page.rows, fromRow), next: page.next };
+}
+
+/**
+ * Inserts memories with the next memory seqs, counting them and their payload bytes in the
+ * state row; with `limits`, checks them first, before anything is written. An id the space
+ * already holds (or one given twice) is `CONFLICT` naming it; the caller's transaction then takes
+ * back whatever was inserted. The id check is the insert itself (`ON CONFLICT ... DO NOTHING`,
+ * then counting what came back): no round trip of its own.
+ */
+export async function writeMemoryRows(w: SpaceWrite, memories: readonly MemoryRecord[], limits?: StorageLimits): Promise<void> {
+  const seen = new Set<string>();
+  for (const { id } of memories) {
+    if (seen.has(id)) throw new MemspaceError('CONFLICT', `memory ${id} appears twice in this batch`, { id });
+    seen.add(id);
+  }
+  const s = w.state;
+  const before = { memories: s.memories, payloadBytes: s.payloadBytes };
+  const sized = memories.map((memory) => ({ memory, payloadBytes: memoryPayloadBytes(memory) }));
+  const firstSeq = s.memorySeq + 1;
+  s.memorySeq += memories.length;
+  s.memories += memories.length;
+  s.payloadBytes += sized.reduce((sum, m) => sum + m.payloadBytes, 0);
+  // The locked state row makes the figures exact.
+  enforceLimits(before, s, limits);
+  for (let start = 0; start < sized.length; start += MEMORIES_PER_INSERT) {
+    const chunk = sized.slice(start, start + MEMORIES_PER_INSERT);
+    const inserted = await w.db.query<{ id: string }>(insertMemoriesQuery(w.spaceId, chunk, firstSeq + start));
+    if (inserted.rows.length < chunk.length) {
+      const added = new Set(inserted.rows.map((r) => r.id));
+      const id = chunk.find((m) => !added.has(m.memory.id))!.memory.id;
+      throw new MemspaceError('CONFLICT', `memory ${id} already exists in this space`, { id });
+    }
+  }
 }
 
 /** Inserts one prepared context with the next context seq, counting it; `CONFLICT` when its id exists. */
@@ -47,13 +81,7 @@ export async function writeContextRow(w: SpaceWrite, c: PreparedContext): Promis
  * the chunk back.
  */
 export async function writeDumpChunk(w: SpaceWrite, chunk: DumpChunk, contexts: readonly PreparedContext[]): Promise<void> {
-  const memories = chunk.memories ?? [];
-  if (memories.length > 0) {
-    await insertMemoryRows(w.db, w.spaceId, memories, w.state.memorySeq + 1);
-    w.state.memorySeq += memories.length;
-    w.state.memories += memories.length;
-    w.state.payloadBytes += memories.reduce((sum, m) => sum + memoryPayloadBytes(m), 0);
-  }
+  await writeMemoryRows(w, chunk.memories ?? []);
   for (const r of chunk.relations ?? []) {
     // A missing end fails the foreign key (NOT_FOUND); an id present is CONFLICT.
     const inserted = await w.db.query(

@@ -1,15 +1,11 @@
 /**
  * Rows of the PostgreSQL tables: how a record's fields map to columns (JSON as `jsonb`,
- * vectors in pgvector's binary form going in and its text form coming out), the insert of
- * memories in bulk, and the type
- * parsers the backend's pool uses. The mapping back to records is common (common/space-rows.ts).
+ * vectors in pgvector's binary form going in and its text form coming out), the statement that
+ * inserts memories in bulk, and the type parsers the backend's pool uses. The mapping back to records is common (common/space-rows.ts).
  */
 import pg from 'pg';
-import { MemspaceError } from '../../core/errors.js';
 import type { MemoryRecord } from '../../core/types.js';
-import { memoryPayloadBytes } from '../common/payload-bytes.js';
 import * as common from '../common/space-rows.js';
-import type { Db } from './space-tx.js';
 
 /**
  * Type parsers of the backend's pool: `bigint` columns (times, counters, seqs) as numbers,
@@ -62,14 +58,20 @@ export const MEMORY_COLUMNS = `m.seq, m.id, m.content, m.metadata, m.tags, m.use
 /** Columns of a context, with the vector as text. */
 export const CONTEXT_COLUMNS = 'seq, id, content, summary, metadata, embedding::text AS embedding, created_at, original_bytes, stored_bytes';
 
+/** A memory to insert, with the figure it counts against `quotas.maxBytes` (computed once, by the caller). */
+export interface SizedMemory {
+  memory: MemoryRecord;
+  payloadBytes: number;
+}
+
 /**
  * A memory as one element of the JSON array that `jsonb_to_recordset` turns into rows (JSON
  * values stay values there). Its vector travels apart, as binary parameter number `position`
  * of the statement's vectors.
  */
-function memoryJson(m: MemoryRecord, seq: number, position: number): Record<string, unknown> {
+function memoryJson({ memory: m, payloadBytes }: SizedMemory, seq: number, position: number): Record<string, unknown> {
   const columns = common.memoryColumns(m, { json: (value) => value, vector: () => undefined }); // undefined: left out of the JSON
-  return { ...columns, seq, position, dimension: m.embedding.length, payload_bytes: memoryPayloadBytes(m) };
+  return { ...columns, seq, position, dimension: m.embedding.length, payload_bytes: payloadBytes };
 }
 
 /**
@@ -84,34 +86,13 @@ export function fromRowsInSpace(recordset: string): string {
 }
 
 /** Most memories one INSERT takes: each vector is a parameter of its own, and a statement takes at most 65,535. */
-const MEMORIES_PER_INSERT = 1_000;
+export const MEMORIES_PER_INSERT = 1_000;
 
 /**
- * Inserts memories into the space of the caller's write transaction, numbered from `firstSeq`
- * (the caller counts them and their payload bytes in the state row). An id the space already holds (or one given twice)
- * throws `CONFLICT` naming it; the caller's transaction then takes back whatever was inserted.
- * The id check is the insert itself (`ON CONFLICT ... DO NOTHING`, then counting what came
- * back): no round trip of its own.
+ * The INSERT of at most {@link MEMORIES_PER_INSERT} memories into space `spaceId`, numbered from
+ * `firstSeq`; it skips an id the space holds (`ON CONFLICT`) and returns the ids it inserted.
  */
-export async function insertMemoryRows(db: Db, spaceId: string, rows: readonly MemoryRecord[], firstSeq: number): Promise<void> {
-  const seen = new Set<string>();
-  for (const { id } of rows) {
-    if (seen.has(id)) throw new MemspaceError('CONFLICT', `memory ${id} appears twice in this batch`, { id });
-    seen.add(id);
-  }
-  for (let start = 0; start < rows.length; start += MEMORIES_PER_INSERT) {
-    const chunk = rows.slice(start, start + MEMORIES_PER_INSERT);
-    const inserted = await db.query<{ id: string }>(insertMemoriesQuery(spaceId, chunk, firstSeq + start));
-    if (inserted.rows.length < chunk.length) {
-      const added = new Set(inserted.rows.map((r) => r.id));
-      const id = chunk.find((m) => !added.has(m.id))!.id;
-      throw new MemspaceError('CONFLICT', `memory ${id} already exists in this space`, { id });
-    }
-  }
-}
-
-/** The INSERT of {@link insertMemoryRows} for at most {@link MEMORIES_PER_INSERT} memories; it returns the ids it inserted. */
-export function insertMemoriesQuery(spaceId: string, memories: readonly MemoryRecord[], firstSeq: number): { text: string; values: unknown[] } {
+export function insertMemoriesQuery(spaceId: string, memories: readonly SizedMemory[], firstSeq: number): { text: string; values: unknown[] } {
   const json = memories.map((m, i) => memoryJson(m, firstSeq + i, i + 1));
   const vectors = memories.map((_, i) => `$${i + 3}::vector`).join(', ');
   return {
@@ -123,6 +104,6 @@ export function insertMemoriesQuery(spaceId: string, memories: readonly MemoryRe
        agent_id text, run_id text, kind text, importance double precision, created_at bigint, updated_at bigint, expires_at bigint, dimension integer,
        access_count bigint, last_accessed_at bigint, payload_bytes bigint)`)}
      ON CONFLICT (space_id, id) DO NOTHING RETURNING id`,
-    values: [spaceId, JSON.stringify(json), ...memories.map((m) => vectorParam(m.embedding))],
+    values: [spaceId, JSON.stringify(json), ...memories.map((m) => vectorParam(m.memory.embedding))],
   };
 }

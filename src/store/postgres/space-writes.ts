@@ -12,8 +12,8 @@ import type { MutationRecorder, Removal } from '../common/mutation-recorder.js';
 import type { SpaceWrites } from '../common/space-store-base.js';
 import { memoryPayloadBytes } from '../common/payload-bytes.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
-import { writeContextRow, writeDumpChunk } from './space-dump.js';
-import { fromRow, insertMemoryRows, MEMORY_COLUMNS, type MemoryRow, vectorParam } from './space-rows.js';
+import { writeContextRow, writeDumpChunk, writeMemoryRows } from './space-dump.js';
+import { fromRow, MEMORY_COLUMNS, type MemoryRow, vectorParam } from './space-rows.js';
 import type { SpaceTx, SpaceWrite } from './space-tx.js';
 
 /** A memory being deleted, as `DELETE ... RETURNING` gives it. */
@@ -42,15 +42,7 @@ export class PostgresSpaceWrites implements SpaceWrites {
 
   async insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext, limits?: StorageLimits): Promise<void> {
     await this.o.tx.write(ctx, async (w) => {
-      const s = w.state;
-      const before = { memories: s.memories, payloadBytes: s.payloadBytes };
-      const firstSeq = s.memorySeq + 1;
-      s.memorySeq += rows.length;
-      s.memories += rows.length;
-      s.payloadBytes += rows.reduce((sum, r) => sum + memoryPayloadBytes(r), 0);
-      // Checked before anything is written; the locked state row makes the figures exact.
-      enforceLimits(before, s, limits);
-      await insertMemoryRows(w.db, this.spaceId, rows, firstSeq);
+      await writeMemoryRows(w, rows, limits);
       this.o.recorder.memoriesCreated(w, rows);
     });
   }

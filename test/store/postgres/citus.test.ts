@@ -111,9 +111,9 @@ describe('memspace on a Citus cluster', () => {
       for (const table of ['space_state', 'history', 'relations', 'contexts', 'audit', 'changes']) expect(await workerOf(space, table)).toBe(home);
       const search = exactVectorQuery(space, Float32Array.from(axisVector(DIM, 0)), undefined, 10, Date.now());
       const now = Date.now();
-      const memory = { id: 'planned', content: 'planned', metadata: {}, tags: [], userId: null, agentId: null, runId: null, kind: 'fact', importance: 0.5 };
-      const embedding = Float32Array.from(axisVector(DIM, 0));
-      const insert = insertMemoriesQuery(space, [{ ...memory, createdAt: now, updatedAt: now, expiresAt: null, embedding, accessCount: 0, lastAccessedAt: null }], 100);
+      const fields = { id: 'planned', content: 'planned', metadata: {}, tags: [], userId: null, agentId: null, runId: null, kind: 'fact', importance: 0.5 };
+      const memory = { ...fields, createdAt: now, updatedAt: now, expiresAt: null, embedding: Float32Array.from(axisVector(DIM, 0)), accessCount: 0, lastAccessedAt: null };
+      const insert = insertMemoriesQuery(space, [{ memory, payloadBytes: 0 }], 100);
       for (const query of [search, insert]) {
         const plan = await inSpace(backend().database, space, async (db) =>
           (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${inlined(query)}`)).rows.map((r) => r['QUERY PLAN']).join('\n'),
