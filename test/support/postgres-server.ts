@@ -171,3 +171,14 @@ async function untilAccepting(url: string, exited: Promise<void>): Promise<void>
     }
   }
 }
+
+/**
+ * A superuser pool for a test to look behind the engine. `pool.end()` resolves before its sockets
+ * close, so a server stopped right after can still send them "terminating connection"; the pool
+ * would raise that as an unhandled error, so it is dropped here.
+ */
+export function adminPool(url: string, max = 2): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => undefined);
+  return pool;
+}

@@ -8,7 +8,7 @@ import type { PostgresBackend } from '../../../src/store/postgres/postgres-backe
 import { exactVectorQuery } from '../../../src/store/postgres/space-search.js';
 import { insertMemoriesQuery } from '../../../src/store/postgres/space-rows.js';
 import { inSpace } from '../../../src/store/postgres/space-tx.js';
-import { startPostgres, type PostgresServer } from '../../support/postgres-server.js';
+import { adminPool, startPostgres, type PostgresServer } from '../../support/postgres-server.js';
 import { axisVector } from '../../support/temp-memspace.js';
 
 /**
@@ -26,7 +26,7 @@ let admin: pg.Pool;
 beforeAll(async () => {
   cluster = await startPostgres({ citusWorkers: 2 });
   ms = await openEngine(loadConfig({ backend: 'postgres', pgUrl: cluster.url, pgPoolSize: 4 }, {}));
-  admin = new pg.Pool({ connectionString: cluster.url, max: 2 });
+  admin = adminPool(cluster.url);
 }, 120_000);
 
 afterAll(async () => {

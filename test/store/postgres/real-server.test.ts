@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import { openEngine, type MemspaceEngine } from '../../../src/memspace.js';
 import { hnswIndexName } from '../../../src/store/postgres/vector-index.js';
-import { startPostgres, type PostgresServer } from '../../support/postgres-server.js';
+import { adminPool, startPostgres, type PostgresServer } from '../../support/postgres-server.js';
 
 /**
  * Storage choices that only a real PostgreSQL shows (PGlite hides their cost): vectors kept in
@@ -19,7 +19,7 @@ let admin: pg.Pool;
 beforeAll(async () => {
   server = await startPostgres();
   ms = await openEngine(loadConfig({ backend: 'postgres', pgUrl: server.url, pgPoolSize: 4, annThreshold: THRESHOLD }, {}));
-  admin = new pg.Pool({ connectionString: server.url, max: 2 });
+  admin = adminPool(server.url);
 }, 60_000);
 
 afterAll(async () => {
