@@ -514,7 +514,7 @@ async function load(server: ServerProcess, plan: LoadPlan, spec: LoadSpec): Prom
 }
 
 /** The server's CPU and event-loop use between two of its answers, over its own clock. */
-function serverFigures(before: ServerStats, after: ServerStats): { cpuCores: number; cpuMsPerSec: number; loopUtilization: number } {
+export function serverFigures(before: ServerStats, after: ServerStats): { cpuCores: number; cpuMsPerSec: number; loopUtilization: number } {
   const elapsedMs = after.atMs - before.atMs;
   const cpuMs = (after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs) / 1000;
   const active = after.loopActiveMs - before.loopActiveMs;
@@ -524,7 +524,7 @@ function serverFigures(before: ServerStats, after: ServerStats): { cpuCores: num
 
 // ---- the server process -----------------------------------------------------------------
 
-interface ServerStats {
+export interface ServerStats {
   /** The server's monotonic clock when it answered, in ms. */
   atMs: number;
   cpuUserUs: number;
@@ -534,7 +534,7 @@ interface ServerStats {
 }
 
 /** `bench/http-server.ts` in a child process, and its line protocol on stdin and stdout. */
-class ServerProcess {
+export class ServerProcess {
   private readonly waiting: ((message: Record<string, unknown> | undefined) => void)[] = [];
   private readonly exited: Promise<void>;
   private closed = false;
@@ -542,6 +542,8 @@ class ServerProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly url: string,
+    /** Where it serves gRPC, when started with `grpc`. */
+    readonly grpcAddress: string | undefined,
     messages: AsyncIterator<string>,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -556,9 +558,9 @@ class ServerProcess {
     })();
   }
 
-  /** Starts the server on `storage`: a data directory or a PostgreSQL URL. */
-  static async start(storage: string, workers: number): Promise<ServerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', SERVER_SCRIPT, storage, '0', String(workers)], {
+  /** Starts the server on `storage`: a data directory or a PostgreSQL URL; with `grpc`, serving gRPC too. */
+  static async start(storage: string, workers: number, options: { grpc?: boolean } = {}): Promise<ServerProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', SERVER_SCRIPT, storage, '0', String(workers), ...(options.grpc === true ? ['grpc'] : [])], {
       cwd: dirname(BENCH_DIR),
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, NODE_ENV: 'production' },
@@ -567,10 +569,10 @@ class ServerProcess {
     const exit = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`the server exited (${code ?? signal}) before listening`))));
     const first = await Promise.race([lines.next(), exit]);
     if (first.done) throw new Error('the server closed its output before listening');
-    const hello = JSON.parse(first.value) as { url?: unknown };
+    const hello = JSON.parse(first.value) as { url?: unknown; grpc?: unknown };
     if (typeof hello.url !== 'string') throw new Error(`the server said ${first.value}`);
     exit.catch(() => {});
-    return new ServerProcess(child, hello.url, lines);
+    return new ServerProcess(child, hello.url, typeof hello.grpc === 'string' ? hello.grpc : undefined, lines);
   }
 
   /** CPU and event-loop counters of the server so far; undefined if it stopped answering. */

@@ -9,7 +9,8 @@
  * replaces the recorded full results. `--render` rewrites RESULTS.md from `bench/out/results.json`.
  * `--only lifecycle` (`npm run bench:lifecycle`, about 25 minutes) runs the many-spaces benchmark
  * alone and merges its figures into the saved run; `--only postgres` (`npm run bench:postgres`)
- * does the same for the PostgreSQL (PGlite) figures.
+ * does the same for the PostgreSQL (PGlite) figures, and `--only grpc` (`npm run bench:grpc`) for
+ * gRPC beside REST.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -26,6 +27,7 @@ import { scaleMarkdown, scaleRows, scaleWhyMissed } from './scale-report.js';
 import { benchLifecycle, type LifecycleResult } from './lifecycle.js';
 import { lifecycleMarkdown, lifecycleRows } from './lifecycle-report.js';
 import { benchPostgres, postgresMarkdown, postgresRows, type PostgresBenchResult } from './postgres.js';
+import { benchGrpc, grpcMarkdown, grpcRows, type GrpcBenchResult } from './grpc.js';
 import { keptSections } from './kept-sections.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -76,6 +78,8 @@ interface RunResults {
   lifecycle?: LifecycleResult | { error: string };
   /** Add and search on PostgreSQL (PGlite) beside the embedded backend; absent in older results. */
   postgres?: PostgresBenchResult | { error: string };
+  /** gRPC beside REST on one server; absent in older results. */
+  grpc?: (GrpcBenchResult & { date: string }) | { error: string };
   rows: Row[];
 }
 
@@ -83,21 +87,22 @@ const quick = process.argv.includes('--quick');
 // `--render` rewrites RESULTS.md from the last full run's bench/out/results.json (after a change to the report's wording; no figure changes).
 if (process.argv.includes('--render')) {
   const saved = JSON.parse(await readFile(join(OUT_DIR, 'results.json'), 'utf8')) as RunResults;
-  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres)];
+  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres), ...grpcRows(saved.grpc)];
   await writeReport(join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
   progress('rewrote bench/RESULTS.md from bench/out/results.json');
   process.exit(0);
 }
-// `--only lifecycle|postgres` runs that benchmark alone and merges it into the saved full run.
+// `--only lifecycle|postgres|grpc` runs that benchmark alone and merges it into the saved full run.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only === 'lifecycle' || only === 'postgres') {
+if (only === 'lifecycle' || only === 'postgres' || only === 'grpc') {
   const file = join(OUT_DIR, quick ? 'results-quick.json' : 'results.json');
   const saved = JSON.parse(await readFile(file, 'utf8')) as RunResults;
   let part: { error: string } | object;
   if (only === 'lifecycle') part = saved.lifecycle = await attempt(() => benchLifecycle({ quick, progress }));
-  else part = saved.postgres = await attempt(() => benchPostgres({ quick, progress }));
-  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres)];
-  console.log(formatTable(only === 'lifecycle' ? lifecycleRows(saved.lifecycle) : postgresRows(saved.postgres)));
+  else if (only === 'postgres') part = saved.postgres = await attempt(() => benchPostgres({ quick, progress }));
+  else part = saved.grpc = await attempt(async () => ({ ...(await benchGrpc({ quick, progress })), date: new Date().toISOString() }));
+  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres), ...grpcRows(saved.grpc)];
+  console.log(formatTable(only === 'lifecycle' ? lifecycleRows(saved.lifecycle) : only === 'postgres' ? postgresRows(saved.postgres) : grpcRows(saved.grpc)));
   await writeFile(file, `${JSON.stringify(saved, null, 2)}\n`);
   await writeReport(quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
   progress(`merged the ${only} figures into ${relative(process.cwd(), file)} and rewrote the report`);
@@ -123,6 +128,8 @@ progress(`many spaces: start with ${quick ? '1k and 5k' : '1k, 10k and 100k'} sp
 const lifecycle = await attempt(() => benchLifecycle({ quick, progress }));
 progress('PostgreSQL backend: real PostgreSQL 15, Citus and PGlite beside the embedded one: adds and searches...');
 const postgres = await attempt(() => benchPostgres({ quick, progress }));
+progress('gRPC beside REST: one server, both protocols, the same loads...');
+const grpc = await attempt(async () => ({ ...(await benchGrpc({ quick, progress })), date: new Date().toISOString() }));
 
 const results: RunResults = {
   date: startedAt.toISOString(),
@@ -139,7 +146,8 @@ const results: RunResults = {
   annLibraries,
   lifecycle,
   postgres,
-  rows: [...rows(embedder, engine, floors, http), ...scaleRows(scale), ...lifecycleRows(lifecycle), ...postgresRows(postgres)],
+  grpc,
+  rows: [...rows(embedder, engine, floors, http), ...scaleRows(scale), ...lifecycleRows(lifecycle), ...postgresRows(postgres), ...grpcRows(grpc)],
 };
 
 console.log(formatTable(results.rows));
@@ -323,6 +331,7 @@ function markdown(res: RunResults): string {
     ...annLibrariesMarkdown(res.annLibraries),
     ...lifecycleMarkdown(res.lifecycle),
     ...postgresMarkdown(res.postgres),
+    ...grpcMarkdown(res.grpc, res.grpc !== undefined && 'date' in res.grpc ? res.grpc.date : undefined),
     ...scaleWhyMissed(res.scale),
     ...whyMissed(res),
     '## Method',

@@ -10,6 +10,8 @@ export const ConfigSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   /** Port of the server. @default 7420 */
   port: z.coerce.number().int().min(0).max(65_535).default(7420),
+  /** Port of the gRPC API, on the same host; 0 serves no gRPC. @default 7421 */
+  grpcPort: z.coerce.number().int().min(0).max(65_535).default(7421),
   /** Require API keys on the HTTP API; turning it off is allowed on loopback addresses only. @default true */
   auth: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
   /** The root key created on first start, for automation; generated (and printed once) when unset. */
@@ -62,6 +64,14 @@ export const ConfigSchema = z.object({
   /** The space `memspace mcp` serves when `--space` is not given; `default` when unset. */
   space: z.string().min(1).optional(),
   /**
+   * `host:port` of a memspace gRPC server that the command line's `spaces list`, `add`, `search`
+   * and `events` talk to instead of the data directory (`--grpc`); other commands refuse to run
+   * while it is set.
+   */
+  grpc: z.string().min(1).optional(),
+  /** API key the command line sends to that server (`--key`). */
+  key: z.string().min(1).optional(),
+  /**
    * Base URL of an OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM). When set,
    * the mem0-compatible API extracts facts from added messages (`infer: true`); when unset, it
    * stores the messages as they are and says so.
@@ -84,6 +94,7 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_ROOT_KEY: 'rootKey',
   MEMSPACE_KEY_RATE_LIMIT: 'keyRateLimit',
   MEMSPACE_PORT: 'port',
+  MEMSPACE_GRPC_PORT: 'grpcPort',
   MEMSPACE_DATA_DIR: 'dataDir',
   MEMSPACE_BACKEND: 'backend',
   MEMSPACE_PG_URL: 'pgUrl',
@@ -102,6 +113,8 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_OPENAI_BASE_URL: 'openaiBaseUrl',
   MEMSPACE_OPENAI_API_KEY: 'openaiApiKey',
   MEMSPACE_SPACE: 'space',
+  MEMSPACE_GRPC: 'grpc',
+  MEMSPACE_KEY: 'key',
   MEMSPACE_LLM_BASE_URL: 'llmBaseUrl',
   MEMSPACE_LLM_API_KEY: 'llmApiKey',
   MEMSPACE_LLM_MODEL: 'llmModel',

@@ -102,6 +102,7 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
   const spaces = new SpaceService(gate, backend.spaces, embeddings, (space) => sweeper.sweepSpace(space));
   const memories = new MemoryService(gate, embeddings);
   const shares = new ShareService(backend.shares, backend.spaces, gate);
+  const keys = new KeyService(backend.keys, now);
   await spaces.ensureDefault();
   return {
     config,
@@ -112,9 +113,9 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     memories,
     search: new SearchService(gate, embeddings, shares),
     transfer: new SpaceTransfer(gate, embeddings, spaces, memories),
-    keys: new KeyService(backend.keys, now),
+    keys,
     shares,
-    changes: new ChangeFeed(gate, backend.changeBell),
+    changes: new ChangeFeed(gate, backend.changeBell, keys),
     health: new HealthService(gate),
     sweeper,
     lifecycle: new SpaceLifecycle(gate, backend),

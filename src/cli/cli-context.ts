@@ -1,6 +1,7 @@
 import { LOCAL_PRINCIPAL, type CallContext } from '../engine/access-guard.js';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
+import type { MemspaceGrpcClient } from '../client/grpc-client.js';
 import type { Memspace } from '../memspace.js';
 import type { TextSink } from './format.js';
 
@@ -10,12 +11,22 @@ export interface CliIO {
   stderr: TextSink;
   stdin: Readable;
   env: NodeJS.ProcessEnv;
+  /**
+   * Stops a command that runs until interrupted (`events`), as Ctrl-C (SIGINT) or SIGTERM do;
+   * tests abort it instead of signalling their own process.
+   * @default undefined (only the process's signals stop it)
+   */
+  signal?: AbortSignal;
 }
 
 /** The options of the root command, valid in every subcommand. */
 export interface GlobalOptions {
   dataDir?: string;
   json?: boolean;
+  /** `host:port` of a memspace gRPC server, for the commands that can run against one. */
+  grpc?: string;
+  /** API key for `grpc`. */
+  key?: string;
 }
 
 /**
@@ -31,6 +42,13 @@ export interface CliContext {
   globals(): GlobalOptions;
   /** The memspace of the global `--data-dir`, opened on first use and closed by `runCli`. */
   open(): Promise<Memspace>;
+  /**
+   * The client of the gRPC server of `--grpc` (else `MEMSPACE_GRPC`), with the key of `--key`
+   * (else `MEMSPACE_KEY`), made on first use and closed by `runCli`; undefined when the command
+   * works on the data directory. Only the commands that can run remotely ask for it; the others
+   * never start while a server is named.
+   */
+  remote(): Promise<MemspaceGrpcClient | undefined>;
   /** Prints `json` under the global `--json`, else the text `human` returns (built only then). */
   print(json: unknown, human: () => string): void;
   /**
@@ -41,15 +59,22 @@ export interface CliContext {
 }
 
 /**
- * The context of the commands of `program`. `open` takes the global options so that the
- * data directory is read when an action runs, not when the commands are registered.
+ * The context of the commands of `program`. `open` and `remote` take the global options so that
+ * the data directory and the server are read when an action runs, not when the commands are
+ * registered.
  */
-export function cliContext(program: Command, io: CliIO, open: (options: GlobalOptions) => Promise<Memspace>): CliContext {
+export function cliContext(
+  program: Command,
+  io: CliIO,
+  open: (options: GlobalOptions) => Promise<Memspace>,
+  remote: (options: GlobalOptions) => Promise<MemspaceGrpcClient | undefined>,
+): CliContext {
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   return {
     io,
     globals,
     open: () => open(globals()),
+    remote: () => remote(globals()),
     print(json, human) {
       io.stdout.write(globals().json === true ? `${JSON.stringify(json, null, 2)}\n` : human());
     },

@@ -3,8 +3,10 @@ import { loadConfig } from '../config.js';
 import { toMemspaceError } from '../core/errors.js';
 import { openMemspace, type Memspace } from '../memspace.js';
 import { cliContext, commandOutput, type CliContext, type CliIO, type GlobalOptions } from './cli-context.js';
+import type { MemspaceGrpcClient } from '../client/grpc-client.js';
 import { registerAudit } from './commands/audit.js';
 import { registerEval } from './commands/eval.js';
+import { registerEvents } from './commands/events.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerMemories } from './commands/memories.js';
@@ -15,8 +17,12 @@ import { registerSpaces } from './commands/spaces.js';
 import { registerStatus } from './commands/status.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerTransfer } from './commands/transfer.js';
+import { refuseRemote, remoteConnection } from './remote.js';
 
 export type { CliIO } from './cli-context.js';
+
+/** How commands reach the gRPC server of `--grpc`, when one is named. */
+type CliRemote = (options: GlobalOptions) => Promise<MemspaceGrpcClient | undefined>;
 
 /** Exit codes: success, an error with a code, a usage error. */
 export const EXIT = { OK: 0, ERROR: 1, USAGE: 2 } as const;
@@ -31,6 +37,7 @@ const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] =
   registerMigrate,
   registerMemories,
   registerRelations,
+  registerEvents,
   registerTransfer,
   registerMcp,
   registerAudit,
@@ -47,7 +54,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     opened ??= await openMemspace(loadConfig({ dataDir: options.dataDir }, io.env));
     return opened;
   };
-  const program = buildProgram(io, open);
+  const remote = remoteConnection(io);
+  const program = buildProgram(io, open, remote.connect);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT.OK;
@@ -58,19 +66,24 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     reportError(error, io, program.opts<GlobalOptions>().json === true);
     return EXIT.ERROR;
   } finally {
+    remote.close();
     await opened?.close();
   }
 }
 
-function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memspace>): Command {
+function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memspace>, remote: CliRemote): Command {
   const program = commandOutput(
     new Command('memspace')
       .description('Isolated memory spaces for AI agents: store memories, search them by meaning and keywords.')
       .option('--data-dir <dir>', 'data directory (default: $MEMSPACE_DATA_DIR or ./memspace-data)')
-      .option('--json', 'print JSON for scripts instead of tables'),
+      .option('--json', 'print JSON for scripts instead of tables')
+      .option('--grpc <host:port>', 'run spaces list, add, search and events against a memspace gRPC server instead of the data directory (default: $MEMSPACE_GRPC)')
+      .option('--key <key>', 'API key for --grpc (default: $MEMSPACE_KEY)'),
     io,
   ).showHelpAfterError('(run with --help for usage)');
-  const ctx = cliContext(program, io, open);
+  // Checked before any action runs, so that no command quietly works on the data directory while a server is named.
+  program.hook('preAction', (_program, action) => refuseRemote(action, program.opts<GlobalOptions>(), io.env));
+  const ctx = cliContext(program, io, open, remote);
   for (const register of COMMAND_GROUPS) register(program, ctx);
   return program;
 }

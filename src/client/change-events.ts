@@ -182,7 +182,7 @@ function streamFailure(message: SseMessage): MemspaceError {
 }
 
 /** Errors after which a stream is worth opening again: the server unreachable, overloaded or limiting. */
-function retryable(error: unknown): boolean {
+export function retryable(error: unknown): boolean {
   return !(error instanceof MemspaceError) || error.code === 'BACKEND_UNAVAILABLE' || error.code === 'QUOTA_EXCEEDED';
 }
 
@@ -201,7 +201,7 @@ function parseJson(text: string): unknown {
 }
 
 /** Waits `ms`, or less if `signal` aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted === true) return resolve();
     const done = (): void => {

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { MemspaceError } from '../core/errors.js';
 import { SPACE_HEADER } from '../core/space-name.js';
 import type { AuditVerification } from '../core/types.js';
@@ -24,6 +23,7 @@ import {
   SearchResponse,
   ShareListResponse,
   ShareResponse,
+  SpaceHealthResponse,
   SpaceInfoResponse,
   SpacePageResponse,
   SpaceResponse,
@@ -51,6 +51,7 @@ import type {
   MemoryCreateInput,
   MemoryListQuery,
   MemoryPatchInput,
+  MemoryScanQuery,
   MemspaceClientOptions,
   Page,
   RelationCreateInput,
@@ -63,9 +64,6 @@ import type {
   SpaceHealth,
   SpacePatchInput,
 } from './types.js';
-
-/** A space's health: loose, so a newer server may add figures. */
-const SpaceHealthResponse = z.looseObject({ name: z.string(), state: z.string(), open: z.boolean() }) as unknown as z.ZodType<SpaceHealth>;
 
 /**
  * A typed client of the memspace HTTP API (`memspace/client`). Every failure is thrown as a
@@ -124,6 +122,11 @@ export class MemspaceClient {
     addBatch(inputs: readonly MemoryCreateInput[], options?: ScopedOptions): Promise<Memory[]>;
     /** A page of memories, newest first unless `order: 'asc'`. */
     list(query?: MemoryListQuery, options?: ScopedOptions): Promise<Page<Memory>>;
+    /**
+     * Every memory of the space (or those matching `filter`), oldest first, fetched a page at a
+     * time as the loop reads them; the gRPC client's `all` reads the same from one stream.
+     */
+    all(query?: MemoryScanQuery, options?: ScopedOptions): AsyncGenerator<Memory, void, undefined>;
     /** One memory; `NOT_FOUND` when the space has no such id. */
     get(id: string, options?: ScopedOptions): Promise<Memory>;
     /** Changes a memory (new content is embedded again); `metadata` and `tags` replace the old. */
@@ -207,6 +210,7 @@ export class MemspaceClient {
       add: async (input, o) => http.json(this.scoped('POST', '/memories', o, { json: input }), MemoryResponse),
       addBatch: async (inputs, o) => (await http.json(this.scoped('POST', '/memories/batch', o, { json: { memories: inputs } }), MemoryListResponse)).memories,
       list: async (query = {}, o) => http.json(this.scoped('GET', '/memories', o, { query: listQuery(query) }), MemoryPageResponse),
+      all: (query = {}, o) => this.allMemories(query, o),
       get: async (id, o) => http.json(this.scoped('GET', `/memories/${segment(id)}`, o), MemoryResponse),
       update: async (id, patch, o) => http.json(this.scoped('PATCH', `/memories/${segment(id)}`, o, { json: patch }), MemoryResponse),
       delete: async (id, o) => http.empty(this.scoped('DELETE', `/memories/${segment(id)}`, o)),
@@ -325,6 +329,17 @@ export class MemspaceClient {
       open: (request) => this.http.open(request),
     };
     yield* followChangeEvents(source, options);
+  }
+
+  /** Every memory matching `query.filter`, oldest first, a page of 1000 at a time. */
+  private async *allMemories(query: MemoryScanQuery, options: ScopedOptions | undefined): AsyncGenerator<Memory, void, undefined> {
+    let cursor: string | null = null;
+    do {
+      const request = this.scoped('GET', '/memories', options, { query: listQuery({ ...query, order: 'asc', limit: 1000, ...(cursor !== null && { cursor }) }) });
+      const page: Page<Memory> = await this.http.json(request, MemoryPageResponse);
+      yield* page.items;
+      cursor = page.nextCursor;
+    } while (cursor !== null);
   }
 
   /** The request of a call on one space: the path form when the call names its space, else the header form. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AuditVerification } from '../core/types.js';
 import type { AuditEntry, Context, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
-import type { ArchiveResult, ChangeEvent, CreatedKey, CrossSearchHit, ExportLine, Health, ImportSummary, KeyView, Page, ShareView } from './types.js';
+import type { ArchiveResult, ChangeEvent, CreatedKey, CrossSearchHit, ExportLine, Health, ImportSummary, KeyView, Page, ShareView, SpaceHealth } from './types.js';
 
 /*
  * Light checks of what the server answers: the fields a caller is sure to touch, with loose
@@ -55,6 +55,8 @@ export const ImportSummaryResponse = typed<ImportSummary>(loose({ mode: z.string
 export const ContextResponse = typed<Context>(loose({ id: z.string(), summary: z.string(), originalBytes: z.number(), storedBytes: z.number() }));
 /** What archiving did. */
 export const ArchiveResponse = typed<ArchiveResult>(loose({ space, archiveBytes: z.number() }));
+/** A space's health: loose, so a newer server may add figures. */
+export const SpaceHealthResponse = typed<SpaceHealth>(loose({ name: z.string(), state: z.string(), open: z.boolean() }));
 /** The liveness answer. */
 export const HealthResponse = typed<Health>(loose({ status: z.string() }));
 /** One line of an export. */

@@ -91,6 +91,11 @@ export type MemoryPatchInput = z.input<typeof MemoryPatchSchema>;
  * matches with any of them), `filter` as a JSON parameter.
  */
 export type MemoryListQuery = z.input<typeof ListQuerySchema>;
+/** Options of `memories.all` (both clients): the memories matching `filter`, the filter language of listings and searches. */
+export interface MemoryScanQuery {
+  /** Only memories matching this filter. @default undefined (every memory) */
+  filter?: Record<string, unknown>;
+}
 /** A search request: a `query`, an `embedding`, or both. */
 export type SearchInput = z.input<typeof SearchRequestSchema>;
 /** A relation to add between two memories of one space. */

@@ -1,7 +1,8 @@
 import type { ChangeBell } from '../core/change-bell.js';
 import { spaceKey } from '../core/space-name.js';
 import type { ChangeRecord } from '../core/types.js';
-import { type CallContext } from './access-guard.js';
+import { type CallContext, principalOf } from './access-guard.js';
+import type { KeyService } from './key-service.js';
 import type { SpaceGate } from './space-gate.js';
 import type { SpaceRegistry } from './space-registry.js';
 
@@ -17,6 +18,18 @@ export interface FollowOptions {
   pollMs?: number;
   /** Most events read at once. @default 500 */
   batch?: number;
+  /** What ends the stream when its reader may no longer read (see {@link ReaderCheck}). */
+  reader?: ReaderCheck;
+}
+
+/**
+ * The reader's right to go on reading, re-checked while a stream is open: `check` throws once
+ * it is gone (a revoked key). It runs before a read at most once per `pollMs`, and at once when
+ * `listen` rings (a revocation in this process), so a stream outlives its key by at most a poll.
+ */
+export interface ReaderCheck {
+  check(): Promise<void>;
+  listen(ring: () => void): () => void;
 }
 
 /** The change streams of spaces, for their readers. */
@@ -24,17 +37,21 @@ export class ChangeFeed {
   constructor(
     private readonly gate: SpaceGate,
     private readonly bell: ChangeBell,
+    private readonly keys: KeyService,
   ) {}
 
   /**
    * The stream of `space` after `afterSeq` (see {@link followChanges}), once the caller may
    * read the space and the space exists: both are checked before this resolves, so a stream
-   * that starts has a space to follow.
+   * that starts has a space to follow. It fails with `UNAUTHENTICATED` soon after the caller's
+   * key is revoked, and with `SPACE_NOT_FOUND` once the space is deleted.
    */
-  async follow(space: string, afterSeq: number, options: FollowOptions, call: CallContext = {}): Promise<AsyncGenerator<ChangeRecord>> {
+  async follow(space: string, afterSeq: number, options: Omit<FollowOptions, 'reader'>, call: CallContext = {}): Promise<AsyncGenerator<ChangeRecord>> {
     await this.gate.authorize(space, 'read', call);
     await this.gate.registry.record(space);
-    return followChanges(this.gate.registry, this.bell, space, afterSeq, options);
+    const principal = principalOf(call);
+    const reader: ReaderCheck = { check: () => this.keys.ensureLive(principal), listen: (ring) => this.keys.onRevoked(principal.keyId, ring) };
+    return followChanges(this.gate.registry, this.bell, space, afterSeq, { ...options, reader });
   }
 }
 
@@ -47,10 +64,22 @@ export class ChangeFeed {
  */
 export async function* followChanges(registry: SpaceRegistry, bell: ChangeBell, space: string, afterSeq: number, options: FollowOptions): AsyncGenerator<ChangeRecord> {
   const batch = options.batch ?? 500;
+  const pollMs = options.pollMs ?? 1000;
   const wake = new Wake(bell, spaceKey(space), options.signal);
   let cursor = afterSeq;
+  let checkedAt = Date.now();
+  let recheck = false;
+  const stopListening = options.reader?.listen(() => {
+    recheck = true;
+    wake.ring();
+  });
   try {
     while (!options.signal.aborted) {
+      if (options.reader !== undefined && (recheck || Date.now() - checkedAt >= pollMs)) {
+        recheck = false;
+        checkedAt = Date.now();
+        await options.reader.check();
+      }
       // Cleared before reading: a ring during the read means the read may have missed something.
       wake.reset();
       const events = await registry.use(space, ({ store }) => store.changes(cursor, batch));
@@ -59,9 +88,10 @@ export async function* followChanges(registry: SpaceRegistry, bell: ChangeBell, 
         cursor = event.seq;
         yield event;
       }
-      if (events.length < batch) await wake.wait(options.pollMs ?? 1000);
+      if (events.length < batch) await wake.wait(pollMs);
     }
   } finally {
+    stopListening?.();
     wake.close();
   }
 }
@@ -71,14 +101,14 @@ class Wake {
   private rung = false;
   private resolve: (() => void) | undefined;
   private readonly stopListening: () => void;
-  private readonly onAbort = (): void => this.fire();
+  private readonly onAbort = (): void => this.ring();
 
   constructor(
     bell: ChangeBell,
     key: string,
     private readonly signal: AbortSignal,
   ) {
-    this.stopListening = bell.listen(key, () => this.fire());
+    this.stopListening = bell.listen(key, () => this.ring());
     signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -90,7 +120,7 @@ class Wake {
   wait(ms: number): Promise<void> {
     if (this.rung || this.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.fire(), ms);
+      const timer = setTimeout(() => this.ring(), ms);
       this.resolve = () => {
         clearTimeout(timer);
         resolve();
@@ -101,10 +131,11 @@ class Wake {
   close(): void {
     this.stopListening();
     this.signal.removeEventListener('abort', this.onAbort);
-    this.fire();
+    this.ring();
   }
 
-  private fire(): void {
+  /** Wakes the reader now, or at its next wait. */
+  ring(): void {
     this.rung = true;
     const resolve = this.resolve;
     this.resolve = undefined;

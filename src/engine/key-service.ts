@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ChangeBell } from '../core/change-bell.js';
 import { MemspaceError } from '../core/errors.js';
 import { holds, KeyCreateSchema, ROOT_GRANT, type Grant } from '../core/grants.js';
 import { uuidv7 } from '../core/ids.js';
@@ -15,6 +16,9 @@ const MIN_SECRET_LENGTH = 24;
  * revoke only keys whose every grant its own admin grants hold.
  */
 export class KeyService {
+  /** Rings a key's id when this process revokes it, so what was opened with the key ends at once. */
+  private readonly revocations = new ChangeBell();
+
   constructor(
     private readonly keys: KeyStore,
     private readonly now: () => number = Date.now,
@@ -64,6 +68,23 @@ export class KeyService {
     if (key === undefined || !administers(by, key) || !(await this.keys.revoke(id, this.now()))) {
       throw new MemspaceError('NOT_FOUND', `key ${id} not found`, { id });
     }
+    this.revocations.ring(id);
+  }
+
+  /** Calls `fn` when this process revokes the key `keyId`, until the returned function is called. */
+  onRevoked(keyId: string, fn: () => void): () => void {
+    return this.revocations.listen(keyId, fn);
+  }
+
+  /**
+   * Resolves while the key of `principal` is live; `UNAUTHENTICATED` once it is revoked, by this
+   * process or another on the same catalogue. For what outlives the call that authenticated it
+   * (a change stream). Keys are never deleted, so a principal with no stored key is one an
+   * embedding program made itself (or the local principal), and stays live.
+   */
+  async ensureLive(principal: Principal): Promise<void> {
+    const key = await this.keys.findById(principal.keyId);
+    if (key !== undefined && key.revokedAt !== null) throw new MemspaceError('UNAUTHENTICATED', 'this API key was revoked');
   }
 
   /** The principal a secret stands for; `UNAUTHENTICATED` for an unknown or revoked key. */

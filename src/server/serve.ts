@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { MemspaceError } from '../core/errors.js';
 import { openMemspace } from '../memspace.js';
+import { buildGrpcServer } from '../grpc/grpc-server.js';
 import { buildApp } from './app.js';
 
 /** A listening server. */
@@ -10,7 +11,12 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   /** Where it listens, e.g. `http://127.0.0.1:7420`. */
   readonly url: string;
-  /** Stops accepting, lets requests in flight finish, then closes every space. Idempotent. */
+  /** Where its gRPC API listens, e.g. `127.0.0.1:7421`; undefined when `grpcPort` is 0. */
+  readonly grpcAddress: string | undefined;
+  /**
+   * Stops accepting, ends change streams, lets requests in flight finish, then closes every
+   * space. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -40,14 +46,16 @@ export async function serve(config: Config, onRootKey: (key: string, given: bool
     if (root !== undefined) onRootKey(root, config.rootKey !== undefined);
   }
   const app = await buildApp({ memspace, logger: { level: 'info' }, auth: config.auth, keyRateLimit: config.keyRateLimit });
+  const grpc =
+    config.grpcPort === 0 ? undefined : buildGrpcServer({ memspace, auth: config.auth, onInternalError: (error, rpc) => app.log.error({ err: error, rpc }, 'gRPC call failed') });
+  let grpcPort: number | undefined;
   try {
-    await app.listen({ host: config.host, port: config.port });
+    await listening(app.listen({ host: config.host, port: config.port }), config.host, config.port);
+    if (grpc !== undefined) grpcPort = await listening(grpc.listen(config.host, config.grpcPort), config.host, config.grpcPort);
   } catch (error) {
+    await grpc?.close(0);
+    await app.close();
     await memspace.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new MemspaceError('BACKEND_UNAVAILABLE', `cannot listen on ${config.host}:${config.port} (${code})`, { host: config.host, port: config.port }, { cause: error });
-    }
     throw error;
   }
   // Background upkeep of a long-running process: idle spaces close, expired memories go.
@@ -59,15 +67,31 @@ export async function serve(config: Config, onRootKey: (key: string, given: bool
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   let closing: Promise<void> | undefined;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     app,
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    url: `http://${host}:${port}`,
+    grpcAddress: grpcPort === undefined ? undefined : `${host}:${grpcPort}`,
     close() {
       closing ??= (async () => {
-        await app.close();
+        await Promise.all([grpc?.close(), app.close()]);
         await memspace.close();
       })();
       return closing;
     },
   };
+}
+
+/** What `listen` resolves with; a port that is taken or forbidden is `BACKEND_UNAVAILABLE` naming it. */
+async function listening<T>(listen: Promise<T>, host: string, port: number): Promise<T> {
+  try {
+    return await listen;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as NodeJS.ErrnoException).code ?? /EADDRINUSE|EACCES/.exec(message)?.[0];
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new MemspaceError('BACKEND_UNAVAILABLE', `cannot listen on ${host}:${port} (${code})`, { host, port }, { cause: error });
+    }
+    throw error;
+  }
 }

@@ -93,10 +93,10 @@ describe('dependency direction (docs/architecture.md)', () => {
     expect(mcp.filter(([, to]) => !allowed(to))).toEqual([]);
   });
 
-  it('grpc imports only core, engine, itself and the Memspace type; never server, store or embed', () => {
+  it('grpc imports only core, engine, wire, itself and the Memspace type; never server, store or embed', () => {
     const grpc = all.filter(([from]) => layer(from) === 'grpc');
     expect(grpc.length).toBeGreaterThan(0);
-    const allowed = (to: string): boolean => ['core', 'engine', 'grpc'].includes(layer(to)) || to === 'memspace.js';
+    const allowed = (to: string): boolean => ['core', 'engine', 'wire', 'grpc'].includes(layer(to)) || to === 'memspace.js';
     expect(grpc.filter(([, to]) => !allowed(to))).toEqual([]);
   });
 
@@ -111,10 +111,37 @@ describe('dependency direction (docs/architecture.md)', () => {
     expect(checking).toEqual([]);
   });
 
-  it('client imports only core (and itself), and no Node built-in, so it runs wherever fetch does', () => {
+  it('memspace/client never loads the gRPC transport: @grpc/* and protobufjs stay behind memspace/client/grpc', () => {
+    // Value imports only, followed file to file from the entry point: what loading it loads.
+    const files = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string): void => {
+      if (files.has(file)) return;
+      files.add(file);
+      for (const m of readFileSync(join(SRC, file), 'utf8').matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)'/gm)) {
+        const spec = m[1]!;
+        if (spec.startsWith('.')) visit(relative(SRC, resolve(dirname(join(SRC, file)), spec)).replace(/\.js$/, '.ts'));
+        else packages.add(spec);
+      }
+    };
+    visit('client/index.ts');
+    expect(files.has('client/client.ts')).toBe(true);
+    expect([...files].filter((f) => /grpc/.test(f))).toEqual([]);
+    expect([...packages].filter((p) => p.startsWith('@grpc/') || p === 'protobufjs')).toEqual([]);
+  });
+
+  it('wire, the gRPC protocol both ends share, imports only core and itself, and no Node built-in', () => {
+    const wire = all.filter(([from]) => layer(from) === 'wire');
+    expect(wire.length).toBeGreaterThan(0);
+    expect(wire.filter(([, to]) => !['core', 'wire'].includes(layer(to)))).toEqual([]);
+    const files = readdirSync(join(SRC, 'wire')).filter((name) => name.endsWith('.ts'));
+    expect(files.filter((name) => /from '(node:[^']+|fs|http|https|net|stream|path|crypto)'/.test(readFileSync(join(SRC, 'wire', name), 'utf8')))).toEqual([]);
+  });
+
+  it('client imports only core, wire (for its gRPC client) and itself, and no Node built-in, so it runs wherever fetch does', () => {
     const client = all.filter(([from]) => layer(from) === 'client');
     expect(client.length).toBeGreaterThan(0);
-    expect(client.filter(([, to]) => !['core', 'client'].includes(layer(to)))).toEqual([]);
+    expect(client.filter(([, to]) => !['core', 'wire', 'client'].includes(layer(to)))).toEqual([]);
     const files = readdirSync(join(SRC, 'client')).filter((name) => name.endsWith('.ts'));
     const builtins = files.filter((name) => /from '(node:[^']+|fs|http|https|net|stream|path|crypto)'/.test(readFileSync(join(SRC, 'client', name), 'utf8')));
     expect(builtins).toEqual([]);

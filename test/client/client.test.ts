@@ -110,6 +110,24 @@ describe('MemspaceClient against a live server', () => {
     expect(await client.memories.deleteByFilter({ userId: 'bob' }, { space: 'a' })).toEqual({ deleted: 1 });
   });
 
+  it('reads a whole space with memories.all, oldest first, a page of 1000 at a time', async () => {
+    await client.spaces.create({ name: 'many', embedder: 'none', dimension: DIM });
+    const ids = Array.from({ length: 1_001 }, (_, i) => `m${String(i).padStart(4, '0')}`);
+    await client.memories.addBatch(ids.map((id, i) => ({ id, content: `note ${i}`, embedding: v(i), kind: i % 2 === 0 ? 'even' : 'odd' })), { space: 'many' });
+    const before = sent.length;
+    const all: string[] = [];
+    for await (const m of client.memories.all({}, { space: 'many' })) all.push(m.id);
+    expect(all).toEqual(ids);
+    expect(sent.slice(before).map((r) => [r.url.searchParams.get('order'), r.url.searchParams.get('limit'), r.url.searchParams.has('cursor')])).toEqual([
+      ['asc', '1000', false],
+      ['asc', '1000', true],
+    ]);
+    const odd: string[] = [];
+    for await (const m of client.memories.all({ filter: { kind: 'odd' } }, { space: 'many' })) odd.push(m.id);
+    expect(odd).toEqual(ids.filter((_, i) => i % 2 === 1));
+    await client.spaces.delete('many');
+  });
+
   it('searches by keywords and by vector', async () => {
     const keyword = await client.search({ query: 'green tea', mode: 'keyword' }, { space: 'a' });
     expect(keyword[0]).toMatchObject({ memory: { content: 'Alice prefers green tea' }, score: expect.any(Number), scores: { keyword: expect.any(Number) } });

@@ -11,9 +11,10 @@
  *   `./memspace-data` is created), and import the package by its name (`memspace`,
  *   `memspace/client`, `memspace/langgraph`): Node resolves a package's own name from inside it,
  *   to `dist/`, which is rebuilt first when src/ is newer.
- * - An example that reads MEMSPACE_URL talks to a server: the test starts one (`memspace serve`)
- *   with the space `acme.support` and a key that may write it, its default space (MEMSPACE_KEY),
- *   as docs/sdk.md and docs/mem0.md tell the reader to create them.
+ * - An example that reads MEMSPACE_URL (HTTP) or MEMSPACE_GRPC (gRPC, `host:port`) talks to a
+ *   server: the test starts one (`memspace serve`) with the space `acme.support` and a key that
+ *   may write it, its default space (MEMSPACE_KEY), as docs/sdk.md and docs/mem0.md tell the
+ *   reader to create them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -22,10 +23,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../support/built-package.js';
 import { comparableLines, documentFiles, exampleMarkers, outputMatches, readRepoFile, REPO_ROOT, type ExampleOutput, type ExampleShown } from '../support/doc-blocks.js';
+import { freePort } from '../support/shell-session.js';
 
 const TSX = join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs');
 const MEMSPACE = join(REPO_ROOT, 'bin/memspace');
 const ROOT_KEY = 'msk_examples_test_root_key_0123456789';
+
+/** Whether an example talks to the server the test starts. */
+const talksToServer = (example: string): boolean => /MEMSPACE_(URL|GRPC)\b/.test(readRepoFile(example));
 
 const examples = readdirSync(join(REPO_ROOT, 'examples'))
   .filter((name) => name.endsWith('.ts'))
@@ -71,14 +76,17 @@ describe('every example runs twice and prints what its document shows', () => {
   let root: string;
   let server: ChildProcess | undefined;
   let serverUrl = '';
+  let grpcAddress = '';
   let key = '';
 
   beforeAll(async () => {
     ensureBuilt();
     root = mkdtempSync(join(tmpdir(), 'memspace-examples-'));
-    if (examples.some((e) => readRepoFile(e).includes('MEMSPACE_URL'))) {
+    if (examples.some(talksToServer)) {
       const dataDir = join(root, 'server-data');
-      server = spawn(MEMSPACE, ['--data-dir', dataDir, 'serve', '--port', '0'], {
+      const grpcPort = await freePort();
+      grpcAddress = `127.0.0.1:${grpcPort}`;
+      server = spawn(MEMSPACE, ['--data-dir', dataDir, 'serve', '--port', '0', '--grpc-port', String(grpcPort)], {
         env: childEnv({ MEMSPACE_ROOT_KEY: ROOT_KEY }),
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -115,7 +123,7 @@ describe('every example runs twice and prints what its document shows', () => {
   for (const example of examples) {
     it(example, { timeout: 240_000 }, async () => {
       const cwd = mkdtempSync(join(root, 'run-'));
-      const env = childEnv(readRepoFile(example).includes('MEMSPACE_URL') ? { MEMSPACE_URL: serverUrl, MEMSPACE_KEY: key } : {});
+      const env = childEnv(talksToServer(example) ? { MEMSPACE_URL: serverUrl, MEMSPACE_GRPC: grpcAddress, MEMSPACE_KEY: key } : {});
       const expected = comparableLines(outputs.find((o) => o.example === example)?.lines ?? []);
       for (const run of ['first', 'second']) {
         const r = spawnSync(process.execPath, ['--import', TSX, join(REPO_ROOT, example)], { cwd, env, encoding: 'utf8', timeout: 180_000 });

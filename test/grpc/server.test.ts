@@ -1,9 +1,9 @@
-import { credentials, Metadata, type Client, type Server, type ServiceError, ServerCredentials, status } from '@grpc/grpc-js';
+import { type Client, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemspaceEngine } from '../../src/memspace.js';
-import { errorInfoOf } from '../../src/grpc/grpc-errors.js';
-import { buildGrpcServer, memspaceServices } from '../../src/grpc/grpc-server.js';
-import { fromStruct, type ProtoStruct } from '../../src/grpc/struct.js';
+import { buildGrpcServer, type MemspaceGrpcServer } from '../../src/grpc/grpc-server.js';
+import { fromStruct, type ProtoStruct } from '../../src/wire/struct.js';
+import { failure, fieldsOf, type GrpcTestClients, grpcTestClients, type Json } from '../support/grpc.js';
 import { axisVector, tempMemspace } from '../support/temp-memspace.js';
 
 /**
@@ -15,52 +15,17 @@ import { axisVector, tempMemspace } from '../support/temp-memspace.js';
 
 const DIM = 4;
 const v = (axis: number): number[] => axisVector(DIM, axis);
-type Json = Record<string, unknown>;
 
 let ms: MemspaceEngine & { cleanup(): Promise<void> };
-let server: Server;
+let server: MemspaceGrpcServer;
 let spaces: Client;
 let memories: Client;
+let clients: GrpcTestClients;
 let root: string;
 let scoped: string;
 
-/** Calls a unary method; resolves with the response or rejects with the ServiceError. */
-function rpc(client: Client, method: string, request: Json, key: string | null = root, extra: Record<string, string> = {}): Promise<Json> {
-  const metadata = new Metadata();
-  if (key !== null) metadata.set('authorization', `Bearer ${key}`);
-  for (const [name, value] of Object.entries(extra)) metadata.set(name, value);
-  return new Promise((resolve, reject) => {
-    (client as unknown as Record<string, (r: Json, m: Metadata, cb: (e: ServiceError | null, r: Json) => void) => void>)[method]!(request, metadata, (error, response) =>
-      error === null ? resolve(response) : reject(error),
-    );
-  });
-}
-
-/** The status and memspace code of a failed call. */
-async function failure(p: Promise<unknown>): Promise<{ code: status; reason: string | undefined; message: string }> {
-  try {
-    await p;
-  } catch (error) {
-    const e = error as ServiceError;
-    return { code: e.code, reason: errorInfoOf(e.metadata)?.reason, message: e.details };
-  }
-  throw new Error('expected the call to fail');
-}
-
-/** Every message a server stream sends, or its error. */
-function streamed(method: string, request: Json, key = root): Promise<Json[]> {
-  const metadata = new Metadata();
-  metadata.set('authorization', `Bearer ${key}`);
-  return new Promise((resolve, reject) => {
-    const got: Json[] = [];
-    const stream = (memories as unknown as Record<string, (r: Json, m: Metadata) => NodeJS.EventEmitter>)[method]!(request, metadata);
-    stream.on('data', (m: Json) => got.push(m));
-    stream.on('error', reject);
-    stream.on('end', () => resolve(got));
-  });
-}
-
-const fieldsOf = (m: Json): Json => fromStruct(m['fields'] as ProtoStruct) ?? {};
+const rpc = (client: Client, method: string, request: Json, key: string | null = root, extra: Record<string, string> = {}): Promise<Json> => clients.rpc(client, method, request, key, extra);
+const streamed = (method: string, request: Json, key = root): Promise<Json[]> => clients.streamed(memories, method, request, key);
 
 beforeAll(async () => {
   ms = await tempMemspace();
@@ -68,16 +33,14 @@ beforeAll(async () => {
   for (const name of ['alpha', 'beta']) await ms.spaces.create({ name, embedder: 'none', dimension: DIM });
   scoped = (await ms.keys.create({ name: 'beta reader', grants: [{ space: 'beta', role: 'write' }], defaultSpace: 'beta' })).key;
   server = buildGrpcServer({ memspace: ms });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  const services = memspaceServices();
-  spaces = new services.Spaces(`127.0.0.1:${port}`, credentials.createInsecure());
-  memories = new services.Memories(`127.0.0.1:${port}`, credentials.createInsecure());
+  const port = await server.listen('127.0.0.1', 0);
+  clients = grpcTestClients(`127.0.0.1:${port}`);
+  ({ spaces, memories } = clients);
 });
 
 afterAll(async () => {
-  spaces?.close();
-  memories?.close();
-  await new Promise<void>((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
+  clients?.close();
+  await server?.close();
   await ms?.cleanup();
 });
 
@@ -115,15 +78,21 @@ describe('gRPC: memories', () => {
   it('adds, gets, updates, searches, lists, tells the history of and deletes memories', async () => {
     const added = await rpc(memories, 'Add', { space: 'alpha', content: 'the cat sat', tags: ['pets'], metadata: { fields: { n: { numberValue: 1 } } }, embedding: v(0), id: 'cat' });
     expect(added).toMatchObject({ id: 'cat', content: 'the cat sat' });
-    expect(fieldsOf(added)).toMatchObject({ tags: ['pets'], metadata: { n: 1 } });
+    expect(added).toMatchObject({ tags: ['pets'], kind: 'fact', importance: expect.any(Number), access_count: 0, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) });
+    expect(fromStruct(added['metadata'] as ProtoStruct)).toEqual({ n: 1 });
+    // What is null over REST is an empty string here.
+    expect(added).toMatchObject({ user_id: '', expires_at: '' });
+    const view = await ms.memories.get('alpha', 'cat');
+    expect(added['updated_at']).toBe(view.updatedAt);
     const batch = await rpc(memories, 'BatchAdd', {
       space: 'alpha',
       memories: [
-        { content: 'a dog barked', embedding: v(1) },
+        { content: 'a dog barked', embedding: v(1), fields: { fields: { userId: { stringValue: 'u1' } } } },
         { content: 'a bird sang', embedding: v(2) },
       ],
     });
     expect((batch['memories'] as Json[]).map((m) => m['content'])).toEqual(['a dog barked', 'a bird sang']);
+    expect((batch['memories'] as Json[]).map((m) => m['user_id'])).toEqual(['u1', '']);
     expect((await rpc(memories, 'Get', { space: 'alpha', id: 'cat' }))['content']).toBe('the cat sat');
     const updated = await rpc(memories, 'Update', { space: 'alpha', id: 'cat', changes: { fields: { content: { stringValue: 'the cat slept' } } }, embedding: v(0) });
     expect(updated['content']).toBe('the cat slept');
@@ -203,5 +172,22 @@ describe('gRPC: isolation between spaces', () => {
       expect(JSON.stringify(found), mode).not.toContain('alpha secret');
     }
     expect(JSON.stringify(await streamed('List', { space: 'beta' }))).not.toContain('alpha secret');
+  });
+});
+
+describe('gRPC: failures that are not the caller’s', () => {
+  it('answers INTERNAL without the cause, and tells the server’s log what it was', async () => {
+    const heard: [unknown, string][] = [];
+    const broken = { spaces: { get: () => Promise.reject(new Error('disk on fire at /var/lib/secret')) } } as unknown as MemspaceEngine;
+    const other = buildGrpcServer({ memspace: broken, auth: false, onInternalError: (error, rpc) => heard.push([error, rpc]) });
+    const clients = grpcTestClients(`127.0.0.1:${await other.listen('127.0.0.1', 0)}`);
+    try {
+      const f = await failure(clients.rpc(clients.spaces, 'Get', { space: 'alpha' }, null));
+      expect(f).toMatchObject({ code: status.INTERNAL, reason: 'INTERNAL', message: 'internal error' });
+      expect(heard.map(([error, rpc]) => [(error as Error).message, rpc])).toEqual([['disk on fire at /var/lib/secret', 'memspace.v1.Spaces/Get']]);
+    } finally {
+      clients.close();
+      await other.close();
+    }
   });
 });

@@ -95,3 +95,37 @@ describe('change stream (SSE)', () => {
     expect((await fetch(`${base}/v1/events`, { headers: { 'x-memory-space': '../red' } })).status).toBe(400);
   });
 });
+
+describe('change stream (SSE) and its key', () => {
+  /** Everything a stream sends until the server ends it. */
+  async function untilEnd(res: Response): Promise<string> {
+    let text = '';
+    for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) text += chunk;
+    return text;
+  }
+
+  it('ends with an UNAUTHENTICATED error event once its key is revoked, and with SPACE_NOT_FOUND once its space is deleted', async () => {
+    // Polling every hour: the revocation must reach the stream by itself, not by a poll.
+    const authed = await buildApp({ memspace: ms, eventPollMs: 3_600_000 });
+    const url = await authed.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const reader = await ms.keys.create({ name: 'red reader', grants: [{ space: 'red', role: 'read' }] });
+      const res = await fetch(`${url}/v1/spaces/red/events?after=1000000`, { headers: { authorization: `Bearer ${reader.key}` } });
+      expect(res.status).toBe(200);
+      const ended = untilEnd(res);
+      await ms.keys.revoke(reader.id);
+      const text = await ended;
+      expect(text).toContain('event: error');
+      expect(text).toContain('"code":"UNAUTHENTICATED"');
+
+      await ms.spaces.create({ name: 'doomed', embedder: 'none', dimension: 4 });
+      const watcher = await ms.keys.create({ name: 'doomed reader', grants: [{ space: 'doomed', role: 'read' }] });
+      const doomed = await fetch(`${url}/v1/spaces/doomed/events`, { headers: { authorization: `Bearer ${watcher.key}` } });
+      const gone = untilEnd(doomed);
+      await ms.spaces.delete('doomed');
+      expect(await gone).toContain('"code":"SPACE_NOT_FOUND"');
+    } finally {
+      await authed.close();
+    }
+  });
+});

@@ -1,32 +1,20 @@
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { failure, fieldsOf, grpcTestClients } from '../support/grpc.js';
 import { cliProcess } from '../support/run-cli.js';
+import { startServeProcess } from '../support/serve-process.js';
+import { freePort } from '../support/shell-session.js';
 import { tempDir, tempMemspace } from '../support/temp-memspace.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('memspace serve', () => {
-  it('listens on loopback, serves requests, and on SIGTERM finishes and exits 0 with every write kept', async () => {
+  it('listens on loopback for HTTP and gRPC, serves requests, and on SIGTERM finishes and exits 0 with every write kept', async () => {
     const dataDir = tempDir('memspace-serve-');
     dirs.push(dataDir);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--data-dir', dataDir, 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => {
-        stderr += chunk;
-        const m = /listening on (http:\/\/\S+)/.exec(stderr);
-        if (m) resolve(m[1]!);
-      });
-      child.on('exit', (c) => reject(new Error(`serve exited early (${c}): ${stderr}`)));
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const { child, url, grpcAddress, rootKey, exited } = await startServeProcess(dataDir, ['--port', '0', '--grpc-port', String(await freePort())]);
     // The root key is printed once, on first start.
-    const rootKey = /root key, shown this once \(store it now\): (msk_\S+)/.exec(stderr)?.[1];
     expect(rootKey).toBeDefined();
     expect(await (await fetch(`${url}/v1/health`)).json()).toMatchObject({ status: 'ok' });
     expect((await fetch(`${url}/v1/spaces`)).status).toBe(401);
@@ -35,6 +23,15 @@ describe('memspace serve', () => {
     expect((await post('/v1/spaces', { name: 'served', embedder: 'none', dimension: 2 })).status).toBe(201);
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) ids.push(((await (await post('/v1/spaces/served/memories', { content: `m${i}`, embedding: [1, i] })).json()) as { id: string }).id);
+    // The same server answers gRPC, with the same keys and data.
+    const clients = grpcTestClients(grpcAddress!);
+    try {
+      const served = await clients.rpc(clients.spaces, 'Get', { space: 'served' }, rootKey!);
+      expect(fieldsOf(served)['stats']).toMatchObject({ memories: 20 });
+      expect(await failure(clients.rpc(clients.spaces, 'Get', { space: 'served' }, null))).toMatchObject({ reason: 'UNAUTHENTICATED' });
+    } finally {
+      clients.close();
+    }
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
@@ -53,5 +50,26 @@ describe('memspace serve', () => {
     const r = cliProcess(dataDir, ['serve', '--no-auth', '--host', '0.0.0.0', '--port', '0']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: VALIDATION_FAILED: refusing to listen on 0\.0\.0\.0 without authentication/);
+  });
+});
+
+describe('memspace serve --grpc-port', () => {
+  it('serves no gRPC with 0, and refuses a gRPC port that is taken, naming it', async () => {
+    const dataDir = tempDir('memspace-serve-');
+    dirs.push(dataDir);
+    const port = await freePort();
+    const first = await startServeProcess(dataDir, ['--port', '0', '--grpc-port', String(port)]);
+    expect(first.grpcAddress).toBe(`127.0.0.1:${port}`);
+    const other = tempDir('memspace-serve-');
+    dirs.push(other);
+    const taken = cliProcess(other, ['serve', '--port', '0', '--grpc-port', String(port)]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain(`error: BACKEND_UNAVAILABLE: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const none = await startServeProcess(dataDir, ['--port', '0'], { MEMSPACE_GRPC_PORT: '0' });
+    expect(none.grpcAddress).toBeUndefined();
+    none.child.kill('SIGTERM');
+    expect(await none.exited).toBe(0);
   });
 });

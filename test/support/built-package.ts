@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from './doc-blocks.js';
 
 /** Files of dist/ that `bin/memspace` and the package's entry points load first. */
-const ENTRY_POINTS = ['dist/cli/main.js', 'dist/index.js', 'dist/client/index.js', 'dist/compat/langgraph/index.js'];
+const ENTRY_POINTS = ['dist/cli/main.js', 'dist/index.js', 'dist/client/index.js', 'dist/client/grpc.js', 'dist/compat/langgraph/index.js'];
 
 function newestMtime(dir: string): number {
   let newest = 0;

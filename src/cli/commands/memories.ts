@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import type { SearchInput } from '../../client/types.js';
 import type { Memory, SearchHit } from '../../core/views.js';
 import { MemspaceError } from '../../core/errors.js';
 import { CLI_CALL, type CliContext } from '../cli-context.js';
@@ -48,18 +49,15 @@ function addCommand(program: Command, ctx: CliContext): void {
     .option('--id <id>', 'choose the id instead of a generated UUIDv7')
     .option('--embedding <json>', 'a JSON array of numbers to use instead of the embedder')
     .action(async (space: string, text: string, o: ScopeFlags & { meta: string[]; tag: string[]; kind?: string; importance?: number; id?: string; embedding?: string }) => {
-      const ms = await ctx.open();
-      const memory = await ms.memories.add(
-        space,
-        {
-          content: text,
-          metadata: metadataOption(o.meta),
-          tags: o.tag,
-          ...scopeFields(o),
-          ...definedOnly({ kind: o.kind, importance: o.importance, id: o.id, embedding: optionalJson(o.embedding, '--embedding') }),
-        },
-        CLI_CALL,
-      );
+      const input = {
+        content: text,
+        metadata: metadataOption(o.meta),
+        tags: o.tag,
+        ...scopeFields(o),
+        ...definedOnly({ kind: o.kind, importance: o.importance, id: o.id, embedding: optionalJson(o.embedding, '--embedding') as number[] | undefined }),
+      };
+      const remote = await ctx.remote();
+      const memory = remote === undefined ? await (await ctx.open()).memories.add(space, input, CLI_CALL) : await remote.memories.add(input, { space });
       ctx.print(memory, () => `${memory.id}\n`);
     });
 }
@@ -98,16 +96,17 @@ function searchCommand(program: Command, ctx: CliContext): void {
     .option('--expand', 'attach memories one relation away')
     .option('--exact', "scan every vector instead of the space's HNSW index")
     .action(async (space: string, query: string, o: ScopeFlags & { limit: number; mode: string; threshold?: number; tag: string[]; filter?: string; expand?: boolean; exact?: boolean }) => {
-      const ms = await ctx.open();
-      const { results } = await ms.search.run(space, {
+      const request = {
         query,
         limit: o.limit,
-        mode: o.mode,
+        mode: o.mode as SearchInput['mode'],
         ...scopeFields(o),
-        ...definedOnly({ threshold: o.threshold, tags: nonEmpty(o.tag), filter: optionalJson(o.filter, '--filter') }),
+        ...definedOnly({ threshold: o.threshold, tags: nonEmpty(o.tag) as string[] | undefined, filter: optionalJson(o.filter, '--filter') as SearchInput['filter'] }),
         expand: o.expand === true,
         exact: o.exact === true,
-      });
+      };
+      const remote = await ctx.remote();
+      const results = remote === undefined ? (await (await ctx.open()).search.run(space, request)).results : await remote.search(request, { space });
       ctx.print({ results }, () => searchTable(results));
     });
 }

@@ -7,6 +7,7 @@ import { toInt } from '../options.js';
 interface ServeOptions {
   host?: string;
   port?: number;
+  grpcPort?: number;
   auth: boolean;
   backend?: 'sqlite' | 'postgres';
   pgUrl?: string;
@@ -15,13 +16,14 @@ interface ServeOptions {
   workers?: number;
 }
 
-/** Registers `serve`: the HTTP API, until SIGTERM or SIGINT. */
+/** Registers `serve`: the HTTP and gRPC APIs, until SIGTERM or SIGINT. */
 export function registerServe(program: Command, ctx: CliContext): void {
   const { io } = ctx;
   ctx
-    .command(program, 'serve', 'run the HTTP API until SIGTERM or SIGINT (then finish requests in flight and close every space)')
+    .command(program, 'serve', 'run the HTTP and gRPC APIs until SIGTERM or SIGINT (then finish requests in flight and close every space)')
     .option('--host <host>', 'address to listen on (default: $MEMSPACE_HOST or 127.0.0.1)')
     .option('--port <port>', 'port (default: $MEMSPACE_PORT or 7420)', toInt)
+    .option('--grpc-port <port>', 'port of the gRPC API on the same host; 0 for none (default: $MEMSPACE_GRPC_PORT or 7421)', toInt)
     .option('--no-auth', 'accept requests without API keys (loopback addresses only)')
     .addOption(new Option('--backend <backend>', 'where memories live (default: $MEMSPACE_BACKEND or sqlite)').choices(['sqlite', 'postgres']))
     .option('--pg-url <url>', 'PostgreSQL URL with pgvector, for --backend postgres (default: $MEMSPACE_PG_URL)')
@@ -29,14 +31,15 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--llm-model <model>', 'chat model for fact extraction (default: $MEMSPACE_LLM_MODEL or gpt-4o-mini)')
     .option('--workers <n>', 'threads that run searches beside the one serving HTTP and writing; 1 searches on that one (default: $MEMSPACE_WORKERS or the number of CPUs)', toInt)
     .action(async (o: ServeOptions) => {
-      const { host, port, backend, pgUrl, llmBaseUrl, llmModel, workers } = o;
+      const { host, port, grpcPort, backend, pgUrl, llmBaseUrl, llmModel, workers } = o;
       // loadConfig drops undefined overrides. --no-auth can only turn authentication off:
       // without it, MEMSPACE_AUTH decides, so auth is not passed as true.
-      const config = loadConfig({ dataDir: ctx.globals().dataDir, host, port, backend, pgUrl, llmBaseUrl, llmModel, workers, auth: o.auth ? undefined : false }, io.env);
+      const config = loadConfig({ dataDir: ctx.globals().dataDir, host, port, grpcPort, backend, pgUrl, llmBaseUrl, llmModel, workers, auth: o.auth ? undefined : false }, io.env);
       const server = await serve(config, (key, given) => {
         io.stderr.write(given ? 'root key created from MEMSPACE_ROOT_KEY\n' : `root key, shown this once (store it now): ${key}\n`);
       });
-      io.stderr.write(`memspace listening on ${server.url} (API docs: ${server.url}/docs)\n`);
+      const grpc = server.grpcAddress === undefined ? '' : `, gRPC on ${server.grpcAddress}`;
+      io.stderr.write(`memspace listening on ${server.url} (API docs: ${server.url}/docs)${grpc}\n`);
       await untilSignalled(() => server.close());
     });
 }

@@ -65,7 +65,8 @@ function listCommand(spaces: Command, ctx: CliContext): void {
     .option('--limit <n>', 'most spaces to show', toInt, 100)
     .option('--cursor <name>', 'continue after this space')
     .action(async (o: { prefix?: string; limit: number; cursor?: string }) => {
-      const page = await (await ctx.open()).spaces.list(o);
+      const remote = await ctx.remote();
+      const page = remote === undefined ? await (await ctx.open()).spaces.list(o) : await remote.spaces.list(o);
       ctx.print(page, () =>
         table(
           ['NAME', 'STATE', 'EMBEDDER', 'DIMS', 'ISOLATION', 'SENSITIVITY', 'CREATED'],

@@ -17,6 +17,8 @@ export interface KeyStore {
   create(record: KeyRecord): Promise<void>;
   /** The key with this hash, revoked or not. */
   findByHash(hash: string): Promise<KeyRecord | undefined>;
+  /** The key with this id, revoked or not. */
+  findById(id: string): Promise<KeyRecord | undefined>;
   /** Every key, oldest first. */
   list(): Promise<KeyRecord[]>;
   /** Marks a key revoked; false when there is no such live key. */

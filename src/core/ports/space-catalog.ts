@@ -17,7 +17,10 @@ export interface SpaceCatalog {
   list(options: { prefix?: string | undefined; after?: string | undefined; limit: number }): Promise<SpaceRecord[]>;
   /** Replaces the mutable fields of a space's record; `SPACE_NOT_FOUND` when there is none. */
   update(record: SpaceRecord): Promise<void>;
-  /** Removes a space's record and every byte of its storage; false when it did not exist. The space must be closed. */
+  /**
+   * Removes a space's record and every byte of its storage; false when it did not exist. The
+   * space must be closed. Rings the space's change bell, so readers of its feed learn at once.
+   */
   delete(name: string): Promise<boolean>;
   /**
    * Opens the storage of an existing space. Storage that is missing or cannot be opened is

@@ -24,6 +24,11 @@ export class PostgresKeyStore implements KeyStore {
     return row && keyFromRow(row, JSONB);
   }
 
+  async findById(id: string): Promise<KeyRecord | undefined> {
+    const row = (await this.db.query<KeyRow<unknown>>('SELECT * FROM keys WHERE id = $1', [id])).rows[0];
+    return row && keyFromRow(row, JSONB);
+  }
+
   async list(): Promise<KeyRecord[]> {
     return (await this.db.query<KeyRow<unknown>>('SELECT * FROM keys ORDER BY created_at, id')).rows.map((r) => keyFromRow(r, JSONB));
   }

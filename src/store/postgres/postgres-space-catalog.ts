@@ -8,7 +8,7 @@ import { type CatalogPool, JSONB } from './catalog-db.js';
 import { PostgresSpaceStore, spaceIdOf } from './postgres-space-store.js';
 import type { VectorSearchSettings } from './space-reads.js';
 import { type SpaceCounters, STATE_SQL, stateFigures } from './space-state.js';
-import { inSpace } from './space-tx.js';
+import { CHANGES_CHANNEL, inSpace } from './space-tx.js';
 
 /** Per-space tables in the order a space's rows are deleted (relations before the memories they reference). */
 const DELETE_ORDER = ['relations', 'memories', 'history', 'contexts', 'audit', 'changes', 'space_state'] as const;
@@ -82,7 +82,7 @@ export class PostgresSpaceCatalog implements SpaceCatalog {
    */
   async delete(name: string): Promise<boolean> {
     const key = spaceIdOf(name);
-    return inSpace(
+    const deleted = await inSpace(
       this.db,
       key,
       async (db) => {
@@ -91,10 +91,14 @@ export class PostgresSpaceCatalog implements SpaceCatalog {
         // A later space of the same name inherits nothing.
         await db.query('DELETE FROM shares WHERE space_key = $1 OR to_space_key = $1', [key]);
         for (const table of DELETE_ORDER) await db.query(`DELETE FROM ${table} WHERE space_id = $1`, [key]);
+        // Readers of the feed on other servers wake to find the space gone.
+        await db.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, key]);
         return true;
       },
       { role: false },
     );
+    if (deleted) this.changeBell.ring(key);
+    return deleted;
   }
 
   /** A light handle on the space's rows: nothing is opened, loaded or created. */

@@ -20,6 +20,11 @@ export class SqliteKeyStore implements KeyStore {
     return row && keyFromRow(row, JSON_TEXT);
   }
 
+  async findById(id: string): Promise<KeyRecord | undefined> {
+    const row = sqlite(() => this.catalog.prepare('SELECT * FROM keys WHERE id = ?').get(id) as KeyRow<string> | undefined);
+    return row && keyFromRow(row, JSON_TEXT);
+  }
+
   async list(): Promise<KeyRecord[]> {
     return sqlite(() => this.catalog.prepare('SELECT * FROM keys ORDER BY created_at, id').all() as KeyRow<string>[]).map((r) => keyFromRow(r, JSON_TEXT));
   }

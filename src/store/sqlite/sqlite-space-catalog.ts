@@ -102,7 +102,7 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
    * second delete finishes the job.
    */
   async delete(name: string): Promise<boolean> {
-    return sqlite(() =>
+    const deleted = sqlite(() =>
       this.catalog
         .transaction(() => {
           const row = this.catalog.prepare('SELECT name FROM spaces WHERE name = ?').get(name) as { name: string } | undefined;
@@ -115,6 +115,9 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
         })
         .immediate(),
     );
+    // Readers of the feed wake to find the space gone.
+    if (deleted) this.o.changeBell.ring(spaceKey(name));
+    return deleted;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Embedder, EmbedderProvider } from '../../../src/core/ports/embedder.js';
-import { MemspaceError, type ErrorCode } from '../../../src/core/errors.js';
-import { expect } from 'vitest';
 import { tempMemspace } from '../../support/temp-memspace.js';
+
+export { failure } from '../../support/rejects-with.js';
 
 /** Dimension of the toy embedder. */
 export const TOY_DIM = 64;
@@ -37,13 +37,3 @@ export async function toyMemspace(): Promise<Awaited<ReturnType<typeof tempMemsp
   return Object.assign(ms, { clock });
 }
 
-/** The MemspaceError a call fails with; fails the test if it succeeds or fails otherwise. */
-export async function failure(promise: Promise<unknown>, code: ErrorCode): Promise<MemspaceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(MemspaceError);
-  expect((error as MemspaceError).code, (error as Error).message).toBe(code);
-  return error as MemspaceError;
-}

@@ -113,6 +113,8 @@ describe('postgres catalogue: keys and shares', () => {
     expect(await backend.keys.revoke('k1', 100)).toBe(false);
     expect(await backend.keys.revoke('ghost', 100)).toBe(false);
     expect((await backend.keys.findByHash('h1'))?.revokedAt).toBe(99);
+    expect(await backend.keys.findById('k1')).toEqual({ ...key, revokedAt: 99 });
+    expect(await backend.keys.findById('ghost')).toBeUndefined();
   });
 
   it('stores, lists (any case) and deletes shares', async () => {

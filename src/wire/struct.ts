@@ -1,8 +1,7 @@
 /**
  * `google.protobuf.Struct` as `@grpc/proto-loader` hands it over (with `oneofs: true`, each
- * value says which `kind` it holds), to and from plain JSON: how the gRPC front end passes the
- * free-form parts of its messages (metadata, filters, further fields) to the engine, which takes
- * JSON, and how it returns the engine's views.
+ * value says which `kind` it holds), to and from plain JSON: how the free-form parts of the
+ * messages (metadata, filters, further fields) travel, on the server and in the client alike.
  */
 
 /** A `google.protobuf.Value` as proto-loader reads and writes it. */

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { MemspaceError } from '../../core/errors.js';
+import { changeView, type ChangeEvent } from '../../core/views.js';
+import { CLI_CALL, type CliContext, type CliIO } from '../cli-context.js';
+import { toInt } from '../options.js';
+
+/** Registers `events`: a space's change feed, followed until interrupted. */
+export function registerEvents(program: Command, ctx: CliContext): void {
+  ctx
+    .command(program, 'events <space>', "follow a space's change feed, one line per change (JSON Lines with --json), until Ctrl-C")
+    .option('--after <seq>', 'start after this sequence number, the last one seen (default: the start of the feed)', toInt, 0)
+    .option('--limit <n>', 'exit after this many events (default: run until Ctrl-C)', toInt)
+    .action(async (space: string, o: { after: number; limit?: number }) => {
+      if (o.after < 0) throw new MemspaceError('VALIDATION_FAILED', '--after is a sequence number, 0 or more', { issues: [{ path: '--after', message: 'not negative' }] });
+      if (o.limit !== undefined && o.limit < 1) throw new MemspaceError('VALIDATION_FAILED', '--limit is a number of events, 1 or more', { issues: [{ path: '--limit', message: 'at least 1' }] });
+      const json = ctx.globals().json === true;
+      const stop = interruption(ctx.io);
+      let printed = 0;
+      try {
+        for await (const event of follow(ctx, space, o.after, stop.signal)) {
+          // A stream prints as it goes: one compact JSON object a line, not one document at the end.
+          ctx.io.stdout.write(json ? `${JSON.stringify(event)}\n` : `${event.seq}  ${event.at}  ${event.op}  ${event.id}\n`);
+          if (++printed === o.limit) break;
+        }
+      } finally {
+        stop.dispose();
+      }
+    });
+}
+
+/** The events of `space` after `after`: from the server of `--grpc`, else from the data directory. */
+async function* follow(ctx: CliContext, space: string, after: number, signal: AbortSignal): AsyncGenerator<ChangeEvent> {
+  const remote = await ctx.remote();
+  if (remote !== undefined) {
+    yield* remote.events(space, { after, signal });
+    return;
+  }
+  const feed = await (await ctx.open()).changes.follow(space, after, { signal }, CLI_CALL);
+  for await (const record of feed) yield changeView(record);
+}
+
+/** A signal that aborts on Ctrl-C, SIGTERM or the CLI's own signal (tests); `dispose` stops listening. */
+function interruption(io: CliIO): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  io.signal?.addEventListener('abort', stop, { once: true });
+  if (io.signal?.aborted === true) stop();
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      io.signal?.removeEventListener('abort', stop);
+    },
+  };
+}
