@@ -166,6 +166,16 @@ describe('gRPC: isolation between spaces', () => {
     expect((await rpc(memories, 'Get', { space: 'alpha', id: 'shared' }))['content']).toBe('alpha secret plan'); // untouched
   });
 
+  it('audits as REST does: a mutation with the key as actor, a refusal with the method that was refused', async () => {
+    const scopedId = (await ms.keys.list()).find((k) => k.name === 'beta reader')!.id;
+    const added = await rpc(memories, 'Add', { space: 'beta', content: 'audited over gRPC', embedding: v(2) }, scoped);
+    const beta = (await ms.spaces.audit('beta', { limit: 100 })).items;
+    expect(beta.at(-1)).toMatchObject({ actor: scopedId, ids: [added['id']] });
+    await failure(rpc(memories, 'Delete', { space: 'alpha', id: 'shared' }, scoped));
+    const denied = (await ms.spaces.audit('alpha', { action: 'request.denied' })).items;
+    expect(denied.at(-1)).toMatchObject({ action: 'request.denied', actor: scopedId, details: { rpc: 'memspace.v1.Memories/Delete', code: 'SPACE_NOT_FOUND' } });
+  });
+
   it('never returns another space’s memory from search or listing, with the same id and text', async () => {
     for (const mode of ['vector', 'keyword', 'hybrid']) {
       const found = await rpc(memories, 'Search', { space: 'beta', query: 'alpha secret plan', embedding: v(0), mode, limit: 50 });
