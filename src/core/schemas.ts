@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseFilter, type FilterNode } from './filter.js';
 import { MemspaceError } from './errors.js';
+import { jsonProblem, METADATA_LIMITS } from './json-limits.js';
 import type { EngineAuditAction } from './types.js';
 
 /** Largest `content` of a memory, in characters; longer is `PAYLOAD_TOO_LARGE`. */
@@ -18,7 +19,11 @@ export const EMBEDDER_ID = /^(local:use-lite|none|openai:[A-Za-z0-9_.:/-]{1,128}
 const scope = z.string().min(1).max(256);
 const isoTime = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 const tag = z.string().min(1).max(128);
-const metadata = z.record(z.string().max(256), z.unknown());
+/** A memory's metadata: a JSON object within {@link METADATA_LIMITS}. */
+const metadata = z.record(z.string().max(256), z.unknown()).superRefine((value, ctx) => {
+  const problem = jsonProblem(value, '', METADATA_LIMITS);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', path: problem.path === '' ? [] : problem.path.split('.'), message: problem.message, params: { limit: problem.limit, unit: problem.unit } });
+}).describe(`a JSON object: at most ${METADATA_LIMITS.depth} levels deep (itself the first), ${METADATA_LIMITS.keys} keys per object, ${MAX_METADATA_BYTES / 1024} KiB as JSON; strings of well-formed Unicode, finite numbers`);
 /**
  * A vector: an array of finite numbers. Checked with one plain loop, because validating a
  * 512-number array element by element through zod costs more than storing the memory.

@@ -244,11 +244,11 @@ function newRecord(id: string, input: MemoryInput, now: number): MemoryRecord {
 
 function checkSizes(content: string, metadata: unknown): void {
   if (content.length > MAX_CONTENT_CHARS) {
-    throw new MemspaceError('PAYLOAD_TOO_LARGE', `content is longer than ${MAX_CONTENT_CHARS} characters`, { field: 'content', limit: MAX_CONTENT_CHARS });
+    throw new MemspaceError('PAYLOAD_TOO_LARGE', `content is longer than ${MAX_CONTENT_CHARS} characters`, { field: 'content', limit: MAX_CONTENT_CHARS, unit: 'characters' });
   }
   const bytes = Buffer.byteLength(JSON.stringify(metadata));
   if (bytes > MAX_METADATA_BYTES) {
-    throw new MemspaceError('PAYLOAD_TOO_LARGE', `metadata is larger than ${MAX_METADATA_BYTES} bytes`, { field: 'metadata', limit: MAX_METADATA_BYTES });
+    throw new MemspaceError('PAYLOAD_TOO_LARGE', `metadata is larger than ${MAX_METADATA_BYTES} bytes`, { field: 'metadata', limit: MAX_METADATA_BYTES, unit: 'bytes' });
   }
 }
 

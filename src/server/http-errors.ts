@@ -5,10 +5,10 @@ import { HTTP_STATUS, MemspaceError, toMemspaceError } from '../core/errors.js';
  * Translates Fastify's own failures (bad JSON, wrong content type, body too large) into the
  * error codes (docs/http.md, "Errors"); anything unknown becomes INTERNAL with its message hidden.
  */
-function fromFastify(error: FastifyError): MemspaceError {
+function fromFastify(error: FastifyError, bodyLimit: number | undefined): MemspaceError {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new MemspaceError('PAYLOAD_TOO_LARGE', 'request body is too large', { limit: 'bodyLimit' });
+      return new MemspaceError('PAYLOAD_TOO_LARGE', `request body is larger than ${bodyLimit} bytes`, { limit: bodyLimit, unit: 'bytes' });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new MemspaceError('VALIDATION_FAILED', 'send the body as application/json', {
@@ -28,7 +28,7 @@ function fromFastify(error: FastifyError): MemspaceError {
 /** Installs the one error handler and the not-found handler: every failure is `{error:{code,message,details?}}`. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const e = error instanceof MemspaceError ? error : fromFastify(error);
+    const e = error instanceof MemspaceError ? error : fromFastify(error, request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit);
     const status = HTTP_STATUS[e.code];
     if (status >= 500) {
       request.log.error({ err: e.cause ?? error, code: e.code }, 'request failed');

@@ -113,6 +113,12 @@ describe('memspace MCP tools', () => {
     await ok(client, 'add_memory', { content: 'twice', embedding: [0, 0, 1, 0], id: 'twice' });
     expect((await fails(client, 'add_memory', { content: 'twice', embedding: [0, 0, 1, 0], id: 'twice' })).code).toBe('CONFLICT');
     expect((await fails(client, 'add_memory', { content: 'x'.repeat(200_001), embedding: [1, 0, 0, 0] })).code).toBe('PAYLOAD_TOO_LARGE');
+    // The engine's input limits hold over MCP too: a lone surrogate, metadata nested past 16 levels.
+    expect((await fails(client, 'add_memory', { content: 'lone \ud800', embedding: [1, 0, 0, 0] })).details?.['issues']).toEqual([expect.objectContaining({ path: 'content' })]);
+    const deep: Record<string, unknown> = {};
+    let node = deep;
+    for (let i = 1; i < 17; i++) node = (node['x'] = {}) as Record<string, unknown>;
+    expect(await fails(client, 'add_memory', { content: 'deep', embedding: [1, 0, 0, 0], metadata: deep })).toMatchObject({ code: 'VALIDATION_FAILED', details: { limit: 16, unit: 'levels' } });
     expect((await fails(client, 'get_memory', {})).code).toBe('VALIDATION_FAILED');
     expect((await fails(client, 'get_memory', { id: 'nope' })).code).toBe('NOT_FOUND');
     expect((await fails(client, 'update_memory', { id: 'twice' })).code).toBe('VALIDATION_FAILED'); // changes nothing

@@ -123,6 +123,27 @@ describe('HTTP API', () => {
     }
   });
 
+  it('refuses what it would have to change or could not walk: a lone surrogate, metadata 2,000 levels deep; limits come with their number', async () => {
+    const raw = async (payload: string): Promise<{ status: number; body: Json }> => {
+      const r = await app.inject({ method: 'POST', url: '/v1/spaces/alpha/memories', headers: { 'content-type': 'application/json' }, payload });
+      return { status: r.statusCode, body: JSON.parse(r.body) as Json };
+    };
+    const vector = JSON.stringify(v(1));
+    const surrogate = await raw(`{"content":"lone \\ud800 here","embedding":${vector}}`);
+    expect(surrogate.status).toBe(400);
+    expect(surrogate.body['error']).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ path: 'content', message: expect.stringContaining('lone surrogate') }] } });
+    const deep = await raw(`{"content":"deep","embedding":${vector},"metadata":${'{"x":'.repeat(2_000)}1${'}'.repeat(2_000)}}`);
+    expect(deep.status).toBe(400);
+    expect(deep.body['error']).toMatchObject({ code: 'VALIDATION_FAILED', details: { limit: 64, unit: 'levels' } });
+    const big = await app.inject({ method: 'POST', url: '/v1/spaces/alpha/memories', payload: { content: 'x'.repeat(5 * 1024 * 1024) } });
+    expect(big.statusCode).toBe(413);
+    expect(JSON.parse(big.body)).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE', details: { limit: 4 * 1024 * 1024, unit: 'bytes' } } });
+    // A pair that makes one character is not a lone surrogate: kept as sent.
+    const emoji = await raw(`{"content":"pair \\ud83d\\ude00","embedding":${vector}}`);
+    expect(emoji.status).toBe(201);
+    expect(emoji.body['content']).toBe('pair 😀');
+  });
+
   it('publishes an OpenAPI document generated from the request schemas, and a docs page', async () => {
     const doc = (await call('GET', '/openapi.json')).body as { openapi: string; paths: Record<string, Record<string, Json>> };
     expect(doc.openapi).toBe('3.1.0');

@@ -105,6 +105,38 @@ export function memoriesSpec(suite: Suite): void {
         expect((await ms.memories.get(space, m.id)).content).toBe('x');
       });
 
+      it('refuses JSON a later walk could not afford, and strings it would have to change; keeps what it accepts exactly', async () => {
+        const nested = (levels: number): Record<string, unknown> => {
+          const root: Record<string, unknown> = {};
+          let node = root;
+          for (let i = 1; i < levels; i++) node = (node['x'] = {}) as Record<string, unknown>;
+          return root;
+        };
+        const refused: [unknown, Record<string, unknown>][] = [
+          [{ content: 'x', embedding: v(1), metadata: nested(2_000) }, { limit: 64, unit: 'levels' }],
+          [{ content: 'x', embedding: v(1), metadata: nested(17) }, { limit: 16, unit: 'levels' }],
+          [{ content: 'x', embedding: v(1), metadata: Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`k${i}`, i])) }, { limit: 256, unit: 'keys' }],
+          [{ content: 'lone \ud800 surrogate', embedding: v(1) }, { issues: [{ path: 'content', message: expect.stringContaining('lone surrogate') }] }],
+          [{ content: 'x', embedding: v(1), metadata: { note: 'half \udc00' } }, { issues: [{ path: 'metadata.note', message: expect.stringContaining('lone surrogate') }] }],
+          [{ content: 'x', embedding: v(1), metadata: { 'key \ud83d': 1 } }, {}],
+          [{ content: 'x', embedding: v(1), tags: ['\udfff'] }, {}],
+          [{ content: 'x', embedding: v(1), metadata: { n: Number.POSITIVE_INFINITY } }, { issues: [{ path: 'metadata.n', message: 'not a finite number' }] }],
+        ];
+        for (const [input, details] of refused) {
+          const error = await ms.memories.add(space, input).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error, JSON.stringify(input).slice(0, 60)).toMatchObject({ code: 'VALIDATION_FAILED', details });
+        }
+        expect((await ms.spaces.get(space)).stats.memories).toBe(0);
+        // At the limits, and characters outside the BMP (well-formed surrogate pairs), kept as given.
+        const content = 'emoji 😀 and 𝄞, accents é';
+        const metadata = { ...nested(16), wide: Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`k${i}`, '𝄞'])) };
+        const kept = await ms.memories.add(space, { content, embedding: v(1), metadata });
+        expect(await ms.memories.get(space, kept.id)).toMatchObject({ content, metadata });
+      });
+
       it('pages through every memory exactly once in both orders', async () => {
         const added = await ms.memories.addMany(space, Array.from({ length: 25 }, (_, i) => ({ content: `m${i}`, embedding: v(i) })));
         for (const order of ['asc', 'desc'] as const) {
