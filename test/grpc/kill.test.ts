@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { failure, fieldsOf, grpcTestClients, type Json } from '../support/grpc.js';
-import { startServeProcess } from '../support/serve-process.js';
+import { killServeProcesses, startServeProcess } from '../support/serve-process.js';
 import { freePort } from '../support/shell-session.js';
 import { allMemories, axisVector, tempDir, tempMemspace } from '../support/temp-memspace.js';
 
@@ -14,7 +14,10 @@ import { allMemories, axisVector, tempDir, tempMemspace } from '../support/temp-
  */
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  killServeProcesses();
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 
 const memory = (stream: string, i: number): Json => ({ id: `${stream}${String(i).padStart(6, '0')}`, content: `${stream} memory ${i}`, embedding: axisVector(8, i), tags: [stream] });
 
@@ -46,7 +49,6 @@ describe('gRPC AddStream and kill -9 of the server', () => {
       expect((await answer).code).toBe(status.UNAVAILABLE);
     } finally {
       c.close();
-      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
     }
 
     const ms = await tempMemspace({ dataDir });

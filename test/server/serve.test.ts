@@ -2,12 +2,15 @@ import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { failure, fieldsOf, grpcTestClients } from '../support/grpc.js';
 import { cliProcess } from '../support/run-cli.js';
-import { startServeProcess } from '../support/serve-process.js';
+import { killServeProcesses, startServeProcess } from '../support/serve-process.js';
 import { freePort } from '../support/shell-session.js';
 import { tempDir, tempMemspace } from '../support/temp-memspace.js';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  killServeProcesses();
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 
 describe('memspace serve', () => {
   it('listens on loopback for HTTP and gRPC, serves requests, and on SIGTERM finishes and exits 0 with every write kept', async () => {

@@ -3,6 +3,15 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** Every process started here, so a test that fails half-way leaves none running. */
+const started = new Set<ChildProcess>();
+
+/** Kills (SIGKILL) every `memspace serve` a test of this file started and did not stop. */
+export function killServeProcesses(): void {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  started.clear();
+}
+
 /** A `memspace serve` child process, once it listens. */
 export interface ServeProcess {
   child: ChildProcess;
@@ -23,6 +32,7 @@ export async function startServeProcess(dataDir: string, args: string[], env: No
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
+  started.add(child);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let stderr = '';
   const line = await new Promise<RegExpExecArray>((resolve, reject) => {
