@@ -47,22 +47,18 @@ export async function* followChangeEvents(source: ChangeStreamSource, options: E
 /** The state kept across the connections of one stream: the last sequence seen and the current backoff. */
 class ChangeFollower {
   private readonly signal: AbortSignal | undefined;
-  private readonly minBackoff: number;
-  private readonly maxBackoff: number;
   private readonly idleTimeout: number;
   private last: number | undefined;
-  private backoff: number;
+  private readonly backoff: RetryBackoff;
 
   constructor(
     private readonly source: ChangeStreamSource,
     options: EventsOptions,
   ) {
     this.signal = options.signal;
-    this.minBackoff = options.minBackoffMs ?? 100;
-    this.maxBackoff = options.maxBackoffMs ?? 5000;
     this.idleTimeout = options.idleTimeoutMs ?? 45_000;
     this.last = options.after;
-    this.backoff = this.minBackoff;
+    this.backoff = new RetryBackoff(options);
   }
 
   /** Whether the caller stopped following; a method, not a property read, so TypeScript does not narrow it across awaits. */
@@ -80,7 +76,7 @@ class ChangeFollower {
       const opened = await this.open(connection.signal);
       if (opened.kind !== 'opened') return opened;
       await expectEventStream(opened.response);
-      this.backoff = this.minBackoff;
+      this.backoff.reset();
       return yield* this.read(opened.response, connection);
     } finally {
       this.signal?.removeEventListener('abort', stop);
@@ -88,11 +84,9 @@ class ChangeFollower {
     }
   }
 
-  /** Waits before the next connection: the backoff, or longer when the server asked for it, then doubles the backoff. */
-  async waitBeforeRetry(error: unknown): Promise<void> {
-    const hint = error instanceof MemspaceError ? Number(error.details?.['retryAfterMs'] ?? 0) : 0;
-    await pause(Math.max(this.backoff, Number.isFinite(hint) ? hint : 0), this.signal);
-    this.backoff = Math.min(this.backoff * 2, this.maxBackoff);
+  /** Waits before the next connection. */
+  waitBeforeRetry(error: unknown): Promise<void> {
+    return this.backoff.wait(error);
   }
 
   /** Sends the request of a connection, resuming after the last event seen; a failure worth retrying is a drop. */
@@ -143,6 +137,37 @@ class ChangeFollower {
     if (this.last !== undefined && parsed.data.seq <= this.last) return undefined;
     this.last = parsed.data.seq;
     return parsed.data;
+  }
+}
+
+/**
+ * The pause between two connections of a stream, for the HTTP and the gRPC client alike:
+ * `minBackoffMs` (100), doubling up to `maxBackoffMs` (5 s), or longer when the server asked for
+ * it (`retryAfterMs`); back to the minimum once a connection opens. `signal` cuts it short.
+ */
+export class RetryBackoff {
+  private readonly min: number;
+  private readonly max: number;
+  private readonly signal: AbortSignal | undefined;
+  private ms: number;
+
+  constructor(options: { minBackoffMs?: number | undefined; maxBackoffMs?: number | undefined; signal?: AbortSignal | undefined }) {
+    this.min = options.minBackoffMs ?? 100;
+    this.max = options.maxBackoffMs ?? 5000;
+    this.signal = options.signal;
+    this.ms = this.min;
+  }
+
+  /** A connection opened: the next pause is the shortest again. */
+  reset(): void {
+    this.ms = this.min;
+  }
+
+  /** Waits before the next connection after `error` (undefined: the stream simply ended), then doubles the pause. */
+  async wait(error: unknown): Promise<void> {
+    const hint = error instanceof MemspaceError ? Number(error.details?.['retryAfterMs'] ?? 0) : 0;
+    await pause(Math.max(this.ms, Number.isFinite(hint) ? hint : 0), this.signal);
+    this.ms = Math.min(this.ms * 2, this.max);
   }
 }
 
@@ -201,7 +226,7 @@ function parseJson(text: string): unknown {
 }
 
 /** Waits `ms`, or less if `signal` aborts. */
-export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted === true) return resolve();
     const done = (): void => {

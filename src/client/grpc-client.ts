@@ -1,6 +1,7 @@
 import { MemspaceError } from '../core/errors.js';
+import { validateSpaceName } from '../core/space-name.js';
 import type { HistoryEntry, Memory, SearchHit, Space, SpaceInfo } from '../core/views.js';
-import { pause, retryable } from './change-events.js';
+import { RetryBackoff, retryable } from './change-events.js';
 import {
   addMemoryRequest,
   changeEvent,
@@ -167,16 +168,14 @@ export class MemspaceGrpcClient {
     const { signal } = options;
     // A function, not a property read, so TypeScript does not narrow it across awaits.
     const aborted = (): boolean => signal?.aborted === true;
-    const minBackoff = options.minBackoffMs ?? 100;
-    const maxBackoff = options.maxBackoffMs ?? 5000;
-    let backoff = minBackoff;
+    const backoff = new RetryBackoff(options);
     let last = options.after;
     while (!aborted()) {
       let failure: unknown;
       try {
         const request = { space: space === undefined ? '' : named(space), after: last ?? 0 };
         for await (const message of this.grpc.stream<EventMessage>('Events', 'Watch', request, request.space, { signal, timeoutMs: 0 })) {
-          backoff = minBackoff;
+          backoff.reset();
           // Sequence numbers only grow: anything at or before the last one seen was delivered already.
           if (last !== undefined && message.seq <= last) continue;
           last = message.seq;
@@ -188,9 +187,7 @@ export class MemspaceGrpcClient {
         failure = error;
       }
       // The stream ended (the server shutting down) or broke: watch again after a pause.
-      const hint = failure instanceof MemspaceError ? Number(failure.details?.['retryAfterMs'] ?? 0) : 0;
-      await pause(Math.max(backoff, Number.isFinite(hint) ? hint : 0), signal);
-      backoff = Math.min(backoff * 2, maxBackoff);
+      await backoff.wait(failure);
     }
   }
 
@@ -201,13 +198,11 @@ export class MemspaceGrpcClient {
 }
 
 /**
- * A space name a request carries. Empty means "unset" in protobuf, so the server would fall back
- * to the key's default space: refused here instead, with the code REST gives such a name.
+ * A space name a request carries, checked by the one rule of names: an empty one would mean
+ * "unset" in protobuf and fall back to the key's default space, so it is refused here as REST
+ * refuses it.
  */
-function named(name: string): string {
-  if (name === '') throw new MemspaceError('INVALID_SPACE', 'space name must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-", and not "." or ".."', { name });
-  return name;
-}
+const named = (name: string): string => validateSpaceName(name);
 
 /** The add requests of `inputs`, made as the stream pulls them. */
 async function* addRequests(inputs: Iterable<MemoryCreateInput> | AsyncIterable<MemoryCreateInput>, space: string): AsyncGenerator<ReturnType<typeof addMemoryRequest>, void, undefined> {

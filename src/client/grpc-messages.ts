@@ -21,7 +21,7 @@ import {
   SpacePageResponse,
   SpaceResponse,
 } from './responses.js';
-import { type AddMemoryRequest, type EventMessage, memoryFromMessage, type MemoryMessage, type SearchResultMessage, type SpaceMessage } from '../wire/messages.js';
+import { type AddMemoryRequest, type EventMessage, memoryFromMessage, type MemoryMessage, type SearchResultMessage, spaceFromMessage, type SpaceMessage } from '../wire/messages.js';
 import { fromStruct, type ProtoStruct, toStruct } from '../wire/struct.js';
 import type { ChangeEvent, MemoryCreateInput, MemoryPatchInput, Page, SearchInput, SpaceCreateInput, SpaceHealth } from './types.js';
 
@@ -125,9 +125,6 @@ function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): 
 /** A `Memory` as the REST view's object; an absent one as nothing. */
 const memoryObject = (m: MemoryMessage | null): Record<string, unknown> => (m === null ? {} : memoryFromMessage(m));
 
-function spaceObject(s: SpaceMessage): Record<string, unknown> {
-  return { name: s.name, ...fromStruct(s.fields) };
-}
 
 /** The REST view of a `Memory`. */
 export function memoryView(m: MemoryMessage): Memory {
@@ -141,17 +138,17 @@ export function memoryViews(r: { memories: MemoryMessage[] }): Memory[] {
 
 /** The REST view of a `Space` as created or updated. */
 export function spaceView(s: SpaceMessage): Space {
-  return checked(SpaceResponse, spaceObject(s), 'space');
+  return checked(SpaceResponse, spaceFromMessage(s), 'space');
 }
 
 /** The REST view of a `Space` with its figures (`Spaces.Get`). */
 export function spaceInfoView(s: SpaceMessage): SpaceInfo {
-  return checked(SpaceInfoResponse, spaceObject(s), 'space');
+  return checked(SpaceInfoResponse, spaceFromMessage(s), 'space');
 }
 
 /** The REST page of a `ListSpacesResponse`. */
 export function spacePage(r: { spaces: SpaceMessage[]; next: string }): Page<Space> {
-  return checked(SpacePageResponse, { items: r.spaces.map(spaceObject), nextCursor: r.next === '' ? null : r.next }, 'space listing');
+  return checked(SpacePageResponse, { items: r.spaces.map(spaceFromMessage), nextCursor: r.next === '' ? null : r.next }, 'space listing');
 }
 
 /** The REST view of a space's health (`Spaces.Health`). */

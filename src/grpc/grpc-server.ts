@@ -8,14 +8,11 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
 import type { Memspace } from '../memspace.js';
-import { memspaceDefinition, memspaceServices } from '../wire/proto.js';
+import { memspaceDefinition, memspaceServices, PROTO_PACKAGE } from '../wire/proto.js';
 import { eventsService } from './events-service.js';
 import { type GrpcContext, tolerantDecoding } from './grpc-calls.js';
 import { memoriesService } from './memories-service.js';
 import { spacesService } from './spaces-service.js';
-
-/** The services of memspace.v1, by their full names (as the health service knows them). */
-export const SERVICE_NAMES = ['memspace.v1.Spaces', 'memspace.v1.Memories', 'memspace.v1.Events'] as const;
 
 /** Largest message the server takes, as the REST API's body limit: 4 MiB. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -56,7 +53,8 @@ export function buildGrpcServer(deps: GrpcServerDeps): MemspaceGrpcServer {
   server.addService(tolerantDecoding(services.Spaces.service), spacesService(ctx));
   server.addService(tolerantDecoding(services.Memories.service), memoriesService(ctx));
   server.addService(tolerantDecoding(services.Events.service), eventsService(ctx, deps.eventPollMs === undefined ? {} : { pollMs: deps.eventPollMs }));
-  const serving: ServingStatusMap = Object.fromEntries(['', ...SERVICE_NAMES].map((name) => [name, 'SERVING']));
+  // The whole server ('') and each service by its full name, as health checkers ask for them.
+  const serving: ServingStatusMap = Object.fromEntries(['', ...Object.keys(services).map((name) => `${PROTO_PACKAGE}.${name}`)].map((name) => [name, 'SERVING']));
   const health = new HealthImplementation(serving);
   health.addToServer(server);
   new ReflectionService(memspaceDefinition()).addToServer(server);

@@ -1,6 +1,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MemspaceError } from '../core/errors.js';
 import { MemoryBatchSchema } from '../core/schemas.js';
+import { pickSpace } from '../core/space-name.js';
 import { parseWith } from '../core/validate.js';
 import type { Memory, SearchHit } from '../core/views.js';
 import type { CallContext } from '../engine/access-guard.js';
@@ -33,10 +34,7 @@ export function memoriesService(ctx: GrpcContext): UntypedServiceImplementation 
       try {
         for await (const request of requests) {
           // The first message fixes the stream's space; a later one may repeat it, never change it.
-          name ??= space(request.space);
-          if (request.space !== '' && request.space.toLowerCase() !== name.toLowerCase()) {
-            throw new MemspaceError('SPACE_CONFLICT', `this stream adds to space "${name}"; a message names "${request.space}"`, { space: name, given: request.space });
-          }
+          name = name === undefined ? space(request.space) : pickSpace([['stream', name], ['space field', request.space === '' ? undefined : request.space]]);
           await committer.push(name, memoryInput(request));
         }
         if (name === undefined) throw new MemspaceError('VALIDATION_FAILED', 'the stream sent no memory', { issues: [{ path: 'memories', message: 'send at least one' }] });

@@ -1,8 +1,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { type GrpcContext, unary } from './grpc-calls.js';
-import type { SpaceRef } from '../wire/messages.js';
+import { spaceMessage, type SpaceRef } from '../wire/messages.js';
 import { fromStruct, type ProtoStruct, toStruct } from '../wire/struct.js';
-import { spaceMessage } from './grpc-messages.js';
 
 /** `memspace.v1.Spaces`: the space routes of REST. */
 export function spacesService(ctx: GrpcContext): UntypedServiceImplementation {

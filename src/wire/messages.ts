@@ -1,7 +1,7 @@
 /**
  * The messages of memspace.v1 as proto-loader gives and takes them (field names as written,
- * unset scalars as their defaults), and the one translation of a `Memory` to and from the REST
- * view: what is null in the view is an empty string in the message.
+ * unset scalars as their defaults), and the one translation of a `Space` and a `Memory` to and
+ * from the REST views: what is null in a memory view is an empty string in the message.
  */
 import type { Memory } from '../core/views.js';
 import { fromStruct, type ProtoStruct, toStruct } from './struct.js';
@@ -63,6 +63,17 @@ export interface EventMessage {
   op: string;
   id: string;
   at: string;
+}
+
+/** A space view as a `Space`: its name, the rest as a Struct. */
+export function spaceMessage(view: object): SpaceMessage {
+  const { name, ...fields } = view as { name: string } & Record<string, unknown>;
+  return { name, fields: toStruct(fields) };
+}
+
+/** A `Space` as the REST view's object. */
+export function spaceFromMessage(s: SpaceMessage): Record<string, unknown> {
+  return { name: s.name, ...fromStruct(s.fields) };
 }
 
 /** A memory view as a `Memory`. */

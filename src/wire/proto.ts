@@ -12,6 +12,9 @@ export const PROTO_PATH = `${import.meta.dirname}/../../proto/memspace/v1/memspa
 /** How proto-loader reads the protocol: field names as written, 64-bit numbers as numbers, oneofs named, unset fields as their defaults. */
 export const PROTO_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true } as const;
 
+/** The protocol's package, which prefixes the full name of each service. */
+export const PROTO_PACKAGE = 'memspace.v1';
+
 /** The services of memspace.v1. */
 export type ServiceName = 'Spaces' | 'Memories' | 'Events';
 
