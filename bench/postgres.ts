@@ -17,8 +17,9 @@ import pg from 'pg';
 
 import { loadConfig } from '../src/config.js';
 import { openEngine, type MemspaceEngine } from '../src/memspace.js';
-import { annVectorQuery } from '../src/store/postgres/space-search.js';
-import { EF_SEARCH } from '../src/store/postgres/space-tx.js';
+import { annVectorQuery, type SqlQuery } from '../src/store/postgres/space-search.js';
+import { STATE_SQL } from '../src/store/postgres/space-state.js';
+import { EF_SEARCH, inSpace } from '../src/store/postgres/space-tx.js';
 import { startPglite } from '../test/support/pglite.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { summarize, type LatencyFigures } from './engine.js';
@@ -54,7 +55,7 @@ export interface BackendFigures {
   /** Through the HNSW index, in a space of `memories` (full runs, PostgreSQL targets). */
   ann?: { memories: number; search: LatencyFigures; recallAt10: number; buildMs: number; indexedBatchPerSec: number };
   /** The HTTP server on this backend under 64 connections (not on PGlite). */
-  http?: HttpSearchFigures & HttpIngestFigures & { databaseFloorPerSec?: number };
+  http?: HttpSearchFigures & HttpIngestFigures & { databaseFloors?: DatabaseFloors };
 }
 
 /** Figures reported by {@link benchPostgres}. */
@@ -150,7 +151,7 @@ export async function benchPostgres(options: { quick?: boolean; progress?: (mess
       // Each load on a fresh database: the spaces above would share its vector index.
       const search = await onFresh(target, async (storage) => {
         const loads = await httpSearchLoads(storage, { quick });
-        return target.name === 'sqlite' ? loads : { ...loads, databaseFloorPerSec: await databaseFloor(storage.storage, loads.space, quick) };
+        return target.name === 'sqlite' ? loads : { ...loads, databaseFloors: await databaseFloors(storage.storage, loads.space, target.name.startsWith('citus'), quick) };
       });
       const ingest = await onFresh(target, (storage) => httpIngestLoad(storage, { quick }));
       backends[backends.length - 1]!.http = { ...search, ...ingest };
@@ -159,32 +160,49 @@ export async function benchPostgres(options: { quick?: boolean; progress?: (mess
   return { date: new Date().toISOString(), loadAverage: { start: loadAtStart, end: loadavg()[0]! }, sizes, backends };
 }
 
+/** What PostgreSQL alone does per second on this machine, under the HTTP vector searches. */
+export interface DatabaseFloors {
+  /** memspace's own HNSW statement for the space, sent as the database's owner: no transaction, no role. */
+  statementPerSec: number;
+  /**
+   * The same statement in the transaction every memspace search runs ({@link inSpace}: opened
+   * read-only with the RLS role, the space and the HNSW settings and the state row, then
+   * committed): three round trips, which row-level security and the snapshot require.
+   */
+  transactionPerSec: number;
+}
+
 /**
- * The floor under the HTTP vector searches: memspace's own HNSW statement for the same space and
- * limit, sent straight from {@link CLIENTS} connections as the database's owner (no
- * transaction, no role, no HTTP, no engine), for as long as a load runs. Statements per second:
- * what PostgreSQL alone does on this machine.
+ * The floors under the HTTP vector searches: memspace's HNSW statement for the same space and
+ * limit, alone and then in memspace's search transaction, sent from {@link CLIENTS} connections
+ * for as long as a load runs (no HTTP, no engine).
  */
-async function databaseFloor(url: string, space: string, quick: boolean): Promise<number> {
+async function databaseFloors(url: string, space: string, citus: boolean, quick: boolean): Promise<DatabaseFloors> {
   const pool = new pg.Pool({ connectionString: url, max: CLIENTS, options: `-c hnsw.ef_search=${EF_SEARCH} -c hnsw.iterative_scan=relaxed_order` });
   // An idle connection that the server's shutdown reaches before the pool has closed it: not a failure of the load.
   pool.on('error', () => {});
   try {
     const queries = queryVectors(100, DIM, 23);
-    const statement = (q: number): Promise<unknown> => pool.query(annVectorQuery(space, row(queries, DIM, q % 100), undefined, 10, Date.now()));
-    for (let q = 0; q < 50; q++) await statement(q);
-    let done = 0;
-    const began = performance.now();
-    const end = began + (quick ? 3_000 : 10_000);
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async (_, c) => {
-        for (let q = c; performance.now() < end; q += CLIENTS) {
-          await statement(q);
-          done += 1;
-        }
-      }),
-    );
-    return (done / (performance.now() - began)) * 1000;
+    const statement = (q: number): SqlQuery => annVectorQuery(space, row(queries, DIM, q % 100), undefined, 10, Date.now());
+    const perSecond = async (run: (q: number) => Promise<unknown>): Promise<number> => {
+      for (let q = 0; q < 50; q++) await run(q);
+      let done = 0;
+      const began = performance.now();
+      const end = began + (quick ? 3_000 : 10_000);
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, c) => {
+          for (let q = c; performance.now() < end; q += CLIENTS) {
+            await run(q);
+            done += 1;
+          }
+        }),
+      );
+      return (done / (performance.now() - began)) * 1000;
+    };
+    return {
+      statementPerSec: await perSecond((q) => pool.query(statement(q))),
+      transactionPerSec: await perSecond((q) => inSpace({ pool, citus }, space, (db) => db.query(statement(q)), { snapshot: true, lead: STATE_SQL })),
+    };
   } finally {
     await pool.end();
   }
@@ -327,9 +345,12 @@ export function postgresRows(res: PostgresBenchResult | { error: string } | unde
       : [
           { figure: `${b.backend}: HTTP vector searches/s, 64 connections (10k)`, value: b.http.vector.requestsPerSec, unit: 'requests/s' },
           { figure: `${b.backend}: HTTP vector search p99, 64 connections`, value: b.http.vector.p99Ms, unit: 'ms' },
-          ...(b.http.databaseFloorPerSec === undefined
+          ...(b.http.databaseFloors === undefined
             ? []
-            : [{ figure: `${b.backend}: the HNSW statement alone, ${CLIENTS} connections (floor)`, value: b.http.databaseFloorPerSec, unit: 'statements/s' }]),
+            : [
+                { figure: `${b.backend}: the HNSW statement alone, ${CLIENTS} connections (floor)`, value: b.http.databaseFloors.statementPerSec, unit: 'statements/s' },
+                { figure: `${b.backend}: the search transaction alone, ${CLIENTS} connections (floor)`, value: b.http.databaseFloors.transactionPerSec, unit: 'transactions/s' },
+              ]),
           { figure: `${b.backend}: HTTP hybrid searches/s, 64 connections (10k)`, value: b.http.hybrid.requestsPerSec, unit: 'requests/s' },
           { figure: `${b.backend}: HTTP batched ingest (x${b.http.batch}), 64 connections`, value: b.http.memoriesPerSec, unit: 'memories/s' },
         ]),
@@ -370,7 +391,10 @@ export function postgresMarkdown(res: PostgresBenchResult | { error: string } | 
     line('HTTP vector searches/s, 64 connections, 10k', (b) => (b.http === undefined ? '-' : withRatio(b.http.vector.requestsPerSec, sqlite?.http?.vector.requestsPerSec, '/s', true))),
     line('HTTP vector search p50 / p99', (b) => (b.http === undefined ? '-' : `${f(b.http.vector.p50Ms)} / ${f(b.http.vector.p99Ms)} ms`)),
     line(`floor: the same HNSW statement alone, ${CLIENTS} connections, no HTTP`, (b) =>
-      b.http?.databaseFloorPerSec === undefined ? '-' : `${f(b.http.databaseFloorPerSec)} /s (HTTP is ${f(b.http.vector.requestsPerSec / b.http.databaseFloorPerSec)}x)`,
+      b.http?.databaseFloors === undefined ? '-' : `${f(b.http.databaseFloors.statementPerSec)} /s (HTTP is ${f(b.http.vector.requestsPerSec / b.http.databaseFloors.statementPerSec)}x)`,
+    ),
+    line(`floor: that statement in memspace's search transaction, ${CLIENTS} connections, no HTTP`, (b) =>
+      b.http?.databaseFloors === undefined ? '-' : `${f(b.http.databaseFloors.transactionPerSec)} /s (HTTP is ${f(b.http.vector.requestsPerSec / b.http.databaseFloors.transactionPerSec)}x)`,
     ),
     line('HTTP hybrid searches/s, 64 connections, 10k', (b) => (b.http === undefined ? '-' : withRatio(b.http.hybrid.requestsPerSec, sqlite?.http?.hybrid.requestsPerSec, '/s', true))),
     line('HTTP hybrid search p50 / p99', (b) => (b.http === undefined ? '-' : `${f(b.http.hybrid.p50Ms)} / ${f(b.http.hybrid.p99Ms)} ms`)),
@@ -379,7 +403,7 @@ export function postgresMarkdown(res: PostgresBenchResult | { error: string } | 
     '',
     'Method: one space, caller-given 512-d clustered vectors and short texts; 200 sequential single adds, then batches of 500 up to each size, then 60 searches per mode (the first 10 untimed), limit 10, with the HNSW index off (`annThreshold: 0`) so every backend scans exactly; the keyword part of each hybrid query ("topic N") matches every memory, the worst case for ranking. Then 8 clients at once, each searching its own space of 1,000 memories. On the PostgreSQL targets, a space of 100,000 searched through pgvector\'s HNSW index (default threshold), recall against the exact scan of the same space, then 2,000 more memories added to it in batches of 100. memspace reaches the real servers through their Unix sockets.',
     '',
-    'HTTP rows: `memspace serve`\'s app in a child process (one search thread per CPU, default pool of 10 connections), loaded by autocannon from this process with 64 connections, each load on a fresh database: searches of a space of 10,000 memories (512-d, query given as a vector, limit 10) with its vector index settled first; the floor row sends memspace\'s own HNSW statement for that space straight to the database as its owner, from 8 connections, with nothing else running; batched ingest of 100 memories a request into an empty space of a database with no vector index yet (a bulk load: once the dimension has its index every row also pays for the graph, the row above). The server, the database and the load generator share the 2 cores.',
+    'HTTP rows: `memspace serve`\'s app in a child process (one search thread per CPU, default pool of 10 connections), loaded by autocannon from this process with 64 connections, each load on a fresh database: searches of a space of 10,000 memories (512-d, query given as a vector, limit 10) with its vector index settled first; the floor rows send memspace\'s own HNSW statement for that space straight to the database from 8 connections with nothing else running, first alone as the database\'s owner, then inside the transaction memspace opens for every search (read-only snapshot, RLS role, space and HNSW settings, state row, commit: three round trips); batched ingest of 100 memories a request into an empty space of a database with no vector index yet (a bulk load: once the dimension has its index every row also pays for the graph, the row above). The server, the database and the load generator share the 2 cores.',
     '',
     ...(pglite === undefined
       ? []
