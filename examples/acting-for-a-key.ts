@@ -17,9 +17,9 @@ try {
       if (isMemspaceError(error)) console.log(error.code, error.message);
     }
   }
-  // The refusal in acme.support is in its audit trail, with the key and the request.
+  // The refusal in acme.support is in its audit trail, with the key, the request and a count.
   const denied = (await ms.spaces.audit('acme.support', { action: 'request.denied' })).items.at(-1);
-  console.log(denied?.actor, denied?.requestId, denied?.details);
+  console.log(denied?.actor, denied?.requestId, denied?.details?.['code'], denied?.details?.['count']);
 } finally {
   await ms.close();
 }

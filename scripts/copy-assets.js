@@ -2,7 +2,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const ASSETS = ['embed/use-worker.js', 'store/sqlite/ann-worker.js', 'store/sqlite/search-worker.js'];
+const ASSETS = ['embed/use-worker.js', 'store/sqlite/ann-worker.js', 'store/sqlite/search-worker.js', 'store/sqlite/archive-worker.js'];
 
 for (const asset of ASSETS) {
   mkdirSync(dirname(`dist/${asset}`), { recursive: true });

@@ -1,8 +1,21 @@
 import { z } from 'zod';
+import { DEFAULT_FEED_RETENTION } from './core/feed-horizon.js';
+import { webOrigin } from './core/origins.js';
 import { parseWith } from './core/validate.js';
 import { DEFAULT_ANN_THRESHOLD } from './core/vector-search.js';
 
 const positiveInt = z.coerce.number().int().positive();
+
+/** A list given as one comma-separated string (an environment variable), its items trimmed, empty ones dropped. */
+const commaList = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+
+/** `*`, or a web origin, kept as browsers send it (`https://app.example.com`: no path, no default port). */
+const allowedOrigin = z.string().transform((value, ctx) => {
+  const origin = value === '*' ? value : webOrigin(value);
+  if (origin !== undefined) return origin;
+  ctx.addIssue({ code: 'custom', message: `not a web origin (http[s]://host[:port]) nor *: ${value}` });
+  return z.NEVER;
+});
 
 /** Configuration of a memspace process; the only reader of `process.env`. */
 export const ConfigSchema = z.object({
@@ -18,6 +31,15 @@ export const ConfigSchema = z.object({
   rootKey: z.string().min(1).optional(),
   /** Requests per second per API key; 0 for no limit. @default 0 */
   keyRateLimit: z.coerce.number().min(0).default(0),
+  /** An MCP session over HTTP without a request for this long is closed; its id then answers 404. @default 1800000 (30 min) */
+  mcpIdleTimeoutMs: positiveInt.default(1_800_000),
+  /** Most MCP sessions over HTTP one API key holds open at once; past it, `initialize` is `QUOTA_EXCEEDED`. @default 16 */
+  mcpSessionsPerKey: positiveInt.default(16),
+  /**
+   * Web origins whose pages may use `/mcp` besides this machine's own (comma-separated; `*` for
+   * any); requests without an `Origin` header, which programs do not send, always may. @default none
+   */
+  mcpAllowedOrigins: z.union([z.array(z.string()), commaList]).pipe(z.array(allowedOrigin)).default([]),
   /** Where memories live: `sqlite` (embedded, one directory per space) or `postgres` (`pgUrl`). @default sqlite */
   backend: z.enum(['sqlite', 'postgres']).default('sqlite'),
   /** PostgreSQL connection URL (with pgvector), for `backend: postgres`. */
@@ -36,15 +58,25 @@ export const ConfigSchema = z.object({
    */
   maxOpenSpaces: positiveInt.default(256),
   /** Spaces never closed for room or idleness (comma-separated); `default` always is. @default none */
-  pinnedSpaces: z
-    .union([z.array(z.string()), z.string().transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))])
-    .default([]),
+  pinnedSpaces: z.union([z.array(z.string()), commaList]).default([]),
   /** An open space unused for this long is closed; 0 keeps spaces open until evicted. @default 300000 (5 min) */
   idleTimeoutMs: z.coerce.number().int().min(0).default(300_000),
   /** A request to an archived space restores it first, instead of `SPACE_ARCHIVED`. @default false */
   autoRestore: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   /** How often the server sweeps expired memories out of open spaces; 0 turns background sweeps off. @default 60000 */
   sweepIntervalMs: z.coerce.number().int().min(0).default(60_000),
+  /**
+   * Sweeps compact each space's change feed, keeping every event younger than this many days
+   * (fractions allowed) and, however old, the newest `feedMinEvents`. @default 7
+   */
+  feedRetentionDays: z.coerce.number().min(0).default(DEFAULT_FEED_RETENTION.days),
+  /** The newest events each change feed keeps however old they are (see `feedRetentionDays`). @default 1000 */
+  feedMinEvents: z.coerce.number().int().min(0).default(DEFAULT_FEED_RETENTION.minEvents),
+  /**
+   * Refused requests are counted in memory and written as one `request.denied` audit entry per
+   * key, space and kind of request per this interval, with the count. @default 60000 (1 min)
+   */
+  denialAuditIntervalMs: positiveInt.default(60_000),
   /** Count HTTP requests per space in `/metrics` (`memspace_space_requests_total{space}`). @default false */
   metricsPerSpace: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   /** Most spaces with a series of their own in `/metrics`; requests of further spaces count as `_other`. @default 100 */
@@ -93,6 +125,9 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_AUTH: 'auth',
   MEMSPACE_ROOT_KEY: 'rootKey',
   MEMSPACE_KEY_RATE_LIMIT: 'keyRateLimit',
+  MEMSPACE_MCP_IDLE_TIMEOUT_MS: 'mcpIdleTimeoutMs',
+  MEMSPACE_MCP_SESSIONS_PER_KEY: 'mcpSessionsPerKey',
+  MEMSPACE_MCP_ALLOWED_ORIGINS: 'mcpAllowedOrigins',
   MEMSPACE_PORT: 'port',
   MEMSPACE_GRPC_PORT: 'grpcPort',
   MEMSPACE_DATA_DIR: 'dataDir',
@@ -105,6 +140,9 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
   MEMSPACE_AUTO_RESTORE: 'autoRestore',
   MEMSPACE_SWEEP_INTERVAL_MS: 'sweepIntervalMs',
+  MEMSPACE_FEED_RETENTION_DAYS: 'feedRetentionDays',
+  MEMSPACE_FEED_MIN_EVENTS: 'feedMinEvents',
+  MEMSPACE_DENIAL_AUDIT_INTERVAL_MS: 'denialAuditIntervalMs',
   MEMSPACE_ANN_THRESHOLD: 'annThreshold',
   MEMSPACE_METRICS_PER_SPACE: 'metricsPerSpace',
   MEMSPACE_METRICS_SPACE_CAP: 'metricsSpaceCap',

@@ -11,6 +11,8 @@ export { SearchService } from './engine/search-service.js';
 export { KeyService } from './engine/key-service.js';
 export { ShareService } from './engine/share-service.js';
 export { ChangeFeed } from './engine/change-stream.js';
+export type { ChangeStream } from './engine/change-stream.js';
+export type { FeedRetention } from './core/feed-horizon.js';
 export { SpaceTransfer } from './engine/space-transfer.js';
 export { RetentionSweeper } from './engine/retention-sweeper.js';
 export type { SweepReport, SweeperStats } from './engine/retention-sweeper.js';

@@ -47,7 +47,7 @@ export interface Memspace {
   readonly sweeper: RetentionSweeper;
   /** Archive and restore of spaces, and closing idle ones. */
   readonly lifecycle: SpaceLifecycle;
-  /** Closes every space, the catalogue and the embedders. */
+  /** Writes the refusals counted so far to their audit trails, then closes every space, the catalogue and the embedders. */
   close(): Promise<void>;
 }
 
@@ -89,9 +89,9 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     now,
     onOpen: (handle) => sweeper.sweepOnOpen(handle),
   });
-  const guard = new AccessGuard(registry, now);
+  const guard = new AccessGuard(registry, { intervalMs: config.denialAuditIntervalMs, now });
   const gate = new SpaceGate(registry, guard, now);
-  const sweeper = new RetentionSweeper(registry, guard, now);
+  const sweeper = new RetentionSweeper(registry, guard, now, { days: config.feedRetentionDays, minEvents: config.feedMinEvents });
   const embedders =
     options.embedders ??
     new DefaultEmbedderProvider({
@@ -121,6 +121,7 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     lifecycle: new SpaceLifecycle(gate, backend),
     async close() {
       await sweeper.stop();
+      await guard.close(); // the refusals counted so far reach their trails before the spaces close
       await registry.close();
       await backend.close();
       await embedders.close?.();

@@ -1,7 +1,8 @@
 /**
  * Following a space's change stream (`GET /v1/spaces/{space}/events`): one connection after
  * another, each resuming with `Last-Event-ID` after the last event seen, so that a dropped
- * connection or a server restart loses and repeats nothing.
+ * connection or a server restart loses and repeats nothing. A position the server's feed no
+ * longer holds ends the stream with `CURSOR_EXPIRED` instead: retrying could not help.
  */
 import { MemspaceError } from '../core/errors.js';
 import { ChangeEventResponse } from './responses.js';
@@ -11,8 +12,8 @@ import type { ChangeEvent, EventsOptions } from './types.js';
 
 /** What following needs of the client: the request of one connection, and a way to send it. */
 export interface ChangeStreamSource {
-  /** The request that opens one connection, carrying `headers` and ended by `signal`. */
-  request(headers: Record<string, string>, signal: AbortSignal): Call;
+  /** The request that opens one connection, carrying `headers` and `query` and ended by `signal`. */
+  request(resume: { headers: Record<string, string>; query: Record<string, string> }, signal: AbortSignal): Call;
   /** Sends a request and returns the successful response with its body unread. */
   open(request: Call): Promise<Response>;
 }
@@ -32,7 +33,8 @@ function droppedBy(error: unknown): ConnectionEnd {
 /**
  * The events of a space's change stream, in order, reconnecting by itself (waiting
  * `minBackoffMs`, doubling to `maxBackoffMs`, between attempts). It ends when `options.signal`
- * aborts or the consumer stops; it throws when the server refuses the stream.
+ * aborts or the consumer stops; it throws when the server refuses the stream (`CURSOR_EXPIRED`
+ * among others, when compaction has deleted events after the position it resumes from).
  */
 export async function* followChangeEvents(source: ChangeStreamSource, options: EventsOptions = {}): AsyncGenerator<ChangeEvent, void, undefined> {
   const follower = new ChangeFollower(source, options);
@@ -48,7 +50,9 @@ export async function* followChangeEvents(source: ChangeStreamSource, options: E
 class ChangeFollower {
   private readonly signal: AbortSignal | undefined;
   private readonly idleTimeout: number;
+  /** The last sequence seen (or where `latest` began); undefined before any for a stream from the start of the feed or from `latest`. */
   private last: number | undefined;
+  private readonly latest: boolean;
   private readonly backoff: RetryBackoff;
 
   constructor(
@@ -57,7 +61,8 @@ class ChangeFollower {
   ) {
     this.signal = options.signal;
     this.idleTimeout = options.idleTimeoutMs ?? 45_000;
-    this.last = options.after;
+    this.latest = options.after === 'latest';
+    this.last = options.after === 'latest' ? undefined : options.after;
     this.backoff = new RetryBackoff(options);
   }
 
@@ -89,9 +94,13 @@ class ChangeFollower {
     return this.backoff.wait(error);
   }
 
-  /** Sends the request of a connection, resuming after the last event seen; a failure worth retrying is a drop. */
+  /**
+   * Sends the request of a connection, resuming after the last event seen (or where `latest`
+   * began); asks for `latest` until the server has said where that is. A failure worth retrying is a drop.
+   */
   private async open(signal: AbortSignal): Promise<Opening> {
-    const request = this.source.request({ accept: 'text/event-stream', ...(this.last !== undefined && { 'last-event-id': String(this.last) }) }, signal);
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...(this.last !== undefined && { 'last-event-id': String(this.last) }) };
+    const request = this.source.request({ headers, query: this.last === undefined && this.latest ? { after: 'latest' } : {} }, signal);
     try {
       return { kind: 'opened', response: await this.source.open(request) };
     } catch (error) {
@@ -106,7 +115,7 @@ class ChangeFollower {
     const silence = new SilenceTimer(this.idleTimeout, () => connection.abort(new MemspaceError('BACKEND_UNAVAILABLE', `the event stream was silent for ${this.idleTimeout} ms`)));
     silence.restart();
     try {
-      for await (const message of readSse(readLines(response.body ?? ended(), () => silence.restart()))) {
+      for await (const message of readSse(readLines(response.body ?? ended(), () => silence.restart()), (id) => this.startsAfter(id))) {
         if (message.event === 'error') {
           const error = streamFailure(message);
           if (!retryable(error)) throw error;
@@ -127,6 +136,12 @@ class ChangeFollower {
     } finally {
       silence.stop();
     }
+  }
+
+  /** Notes where a stream from `latest` starts, which the server tells as an id without an event. */
+  private startsAfter(id: string): void {
+    const seq = Number(id);
+    if (this.last === undefined && id !== '' && Number.isSafeInteger(seq) && seq >= 0) this.last = seq;
   }
 
   /** The change event a message carries, or undefined when it was delivered already; records its sequence. */

@@ -1,5 +1,7 @@
 import { MemspaceError } from '../core/errors.js';
+import { METADATA_LIMITS } from '../core/json-limits.js';
 import { SPACE_HEADER } from '../core/space-name.js';
+import { checkJson } from '../core/validate.js';
 import type { AuditVerification } from '../core/types.js';
 import type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
 import {
@@ -207,12 +209,15 @@ export class MemspaceClient {
     };
 
     this.memories = {
-      add: async (input, o) => http.json(this.scoped('POST', '/memories', o, { json: input }), MemoryResponse),
-      addBatch: async (inputs, o) => (await http.json(this.scoped('POST', '/memories/batch', o, { json: { memories: inputs } }), MemoryListResponse)).memories,
+      add: async (input, o) => http.json(this.scoped('POST', '/memories', o, { json: withCheckedMetadata(input) }), MemoryResponse),
+      addBatch: async (inputs, o) => {
+        const memories = inputs.map((input, i) => withCheckedMetadata(input, `memories.${i}.metadata`));
+        return (await http.json(this.scoped('POST', '/memories/batch', o, { json: { memories } }), MemoryListResponse)).memories;
+      },
       list: async (query = {}, o) => http.json(this.scoped('GET', '/memories', o, { query: listQuery(query) }), MemoryPageResponse),
       all: (query = {}, o) => this.allMemories(query, o),
       get: async (id, o) => http.json(this.scoped('GET', `/memories/${segment(id)}`, o), MemoryResponse),
-      update: async (id, patch, o) => http.json(this.scoped('PATCH', `/memories/${segment(id)}`, o, { json: patch }), MemoryResponse),
+      update: async (id, patch, o) => http.json(this.scoped('PATCH', `/memories/${segment(id)}`, o, { json: withCheckedMetadata(patch) }), MemoryResponse),
       delete: async (id, o) => http.empty(this.scoped('DELETE', `/memories/${segment(id)}`, o)),
       deleteByFilter: async (filter, o) => http.json(this.scoped('POST', '/memories/delete', o, { json: { filter } }), DeletedResponse),
       history: async (id, o) => (await http.json(this.scoped('GET', `/memories/${segment(id)}/history`, o), HistoryResponse)).history,
@@ -319,13 +324,14 @@ export class MemspaceClient {
    * dropped connection or a server restart it reconnects by itself with `Last-Event-ID` set to
    * the last sequence seen (waiting 100 ms, doubling to 5 s, between attempts), so no event is
    * lost or repeated. It ends when `options.signal` aborts or the loop breaks; it throws when
-   * the server refuses the stream (unknown space, revoked key, ...).
+   * the server refuses the stream (unknown space, revoked key, a position the feed no longer
+   * holds: `CURSOR_EXPIRED`, ...).
    *
    * @param space The space to follow. @default the client's `space`, else the key's default space, else `default`
    */
   async *events(space?: string, options: EventsOptions = {}): AsyncGenerator<ChangeEvent, void, undefined> {
     const source: ChangeStreamSource = {
-      request: (headers, signal) => this.scoped('GET', '/events', { ...(space !== undefined && { space }), signal }, { headers }),
+      request: ({ headers, query }, signal) => this.scoped('GET', '/events', { ...(space !== undefined && { space }), signal }, { headers, query }),
       open: (request) => this.http.open(request),
     };
     yield* followChangeEvents(source, options);
@@ -375,6 +381,15 @@ function segment(value: string, what: 'space' | 'id' = 'id'): string {
 }
 
 /** A memory listing as a query string: `tags` as repeated `tag`, `filter` as JSON. */
+/**
+ * `input`, once its metadata is checked by the limits the server holds it to
+ * ({@link METADATA_LIMITS}): refused here, nothing is sent. `path` names it in the request body.
+ */
+function withCheckedMetadata<T extends { metadata?: unknown }>(input: T, path = 'metadata'): T {
+  if (typeof input.metadata === 'object' && input.metadata !== null) checkJson(input.metadata, 'input', path, METADATA_LIMITS);
+  return input;
+}
+
 function listQuery(query: MemoryListQuery): Query {
   const { tags, filter, ...rest } = query;
   return { ...rest, ...(tags !== undefined && { tag: tags }), ...(filter !== undefined && { filter: JSON.stringify(filter) }) };

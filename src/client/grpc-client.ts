@@ -1,3 +1,4 @@
+import type { Metadata } from '@grpc/grpc-js';
 import { MemspaceError } from '../core/errors.js';
 import { validateSpaceName } from '../core/space-name.js';
 import type { HistoryEntry, Memory, SearchHit, Space, SpaceInfo } from '../core/views.js';
@@ -17,7 +18,7 @@ import {
   spaceView,
   updateMemoryRequest,
 } from './grpc-messages.js';
-import type { EventMessage, MemoryMessage, SearchResultMessage, SpaceMessage } from '../wire/messages.js';
+import { type EventMessage, type MemoryMessage, type SearchResultMessage, type SpaceMessage, WATCH_AFTER_HEADER, type WatchRequest } from '../wire/messages.js';
 import { type ProtoStruct, toStruct } from '../wire/struct.js';
 import { GrpcTransport } from './grpc-transport.js';
 import type {
@@ -160,7 +161,8 @@ export class MemspaceGrpcClient {
    * breaks (a server restart, a dropped connection) it watches again after the last sequence
    * seen (waiting 100 ms, doubling to 5 s, between attempts), so no event is lost or repeated.
    * It ends when `options.signal` aborts or the loop breaks; it throws when the server refuses
-   * the stream (unknown space, revoked key, ...).
+   * the stream (unknown space, revoked key, a position the feed no longer holds:
+   * `CURSOR_EXPIRED`, ...).
    *
    * @param space The space to follow. @default the client's `space`, else the key's default space, else `default`
    */
@@ -169,12 +171,19 @@ export class MemspaceGrpcClient {
     // A function, not a property read, so TypeScript does not narrow it across awaits.
     const aborted = (): boolean => signal?.aborted === true;
     const backoff = new RetryBackoff(options);
-    let last = options.after;
+    // Undefined before the first event of a stream from the start, or from `latest` until the server says where that is.
+    let last = options.after === 'latest' ? undefined : options.after;
+    // Where `latest` began, as the server's response headers tell it.
+    const startsAfter = (headers: Metadata): void => {
+      const seq = Number(headers.get(WATCH_AFTER_HEADER)[0]);
+      if (last === undefined && Number.isSafeInteger(seq) && seq >= 0) last = seq;
+    };
     while (!aborted()) {
       let failure: unknown;
       try {
-        const request = { space: space === undefined ? '' : named(space), after: last ?? 0 };
-        for await (const message of this.grpc.stream<EventMessage>('Events', 'Watch', request, request.space, { signal, timeoutMs: 0 })) {
+        const latest = last === undefined && options.after === 'latest';
+        const request: WatchRequest = { space: space === undefined ? '' : named(space), after: last ?? 0, latest };
+        for await (const message of this.grpc.stream<EventMessage>('Events', 'Watch', request, request.space, { signal, timeoutMs: 0 }, latest ? startsAfter : undefined)) {
           backoff.reset();
           // Sequence numbers only grow: anything at or before the last one seen was delivered already.
           if (last !== undefined && message.seq <= last) continue;

@@ -80,13 +80,22 @@ export class GrpcTransport {
   /**
    * The messages of a server-streaming call, read as they arrive (the stream's flow control
    * holding the server back while the consumer is busy). Stopping early cancels the call; the
-   * caller's signal cancels it and rejects with the signal's reason.
+   * caller's signal cancels it and rejects with the signal's reason. `onHeaders` hears the
+   * response headers, which arrive before the first message.
    */
-  async *stream<Res>(service: ServiceName, method: string, request: unknown, space: string | null, options: GrpcRequestOptions | undefined): AsyncGenerator<Res, void, undefined> {
+  async *stream<Res>(
+    service: ServiceName,
+    method: string,
+    request: unknown,
+    space: string | null,
+    options: GrpcRequestOptions | undefined,
+    onHeaders?: (headers: Metadata) => void,
+  ): AsyncGenerator<Res, void, undefined> {
     const signal = options?.signal;
     if (signal?.aborted === true) throw signal.reason;
     const limit = this.limit(options, false);
     const call = this.method<ServerStreamMethod>(service, method).call(this.clients[service], request, this.metadata(space), this.callOptions(options, limit));
+    if (onHeaders !== undefined) call.on('metadata', onHeaders);
     const detach = cancelOn(signal, call);
     try {
       for await (const message of call) yield message as Res;

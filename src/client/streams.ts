@@ -2,6 +2,7 @@
  * The client's byte streams: line and Server-Sent Events readers for streamed responses (export,
  * events), and the JSON Lines writer of streamed uploads (import).
  */
+import { checkJson } from '../core/validate.js';
 import type { ImportLine } from './types.js';
 
 /** Largest chunk an import sends at once. */
@@ -60,16 +61,21 @@ export interface SseMessage {
 /**
  * The events of a Server-Sent Events stream, given its lines: `id:`, `event:` and `data:`
  * fields, `:` comments ignored, an event dispatched at each blank line that ends one with data.
+ * A block with an `id:` but no data dispatches nothing and only moves the stream's last event
+ * id, as in a browser's EventSource: `onBareId` hears of it.
  */
-export async function* readSse(lines: AsyncIterable<string>): AsyncGenerator<SseMessage> {
+export async function* readSse(lines: AsyncIterable<string>, onBareId?: (id: string) => void): AsyncGenerator<SseMessage> {
   let event = '';
   let data: string[] = [];
   let id: string | undefined;
+  let idInBlock = false;
   for await (const line of lines) {
     if (line === '') {
       if (data.length > 0) yield { event: event === '' ? 'message' : event, data: data.join('\n'), id };
+      else if (idInBlock) onBareId?.(id ?? '');
       event = '';
       data = [];
+      idInBlock = false;
       continue;
     }
     if (line.startsWith(':')) continue;
@@ -79,7 +85,10 @@ export async function* readSse(lines: AsyncIterable<string>): AsyncGenerator<Sse
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'event') event = value;
     else if (field === 'data') data.push(value);
-    else if (field === 'id' && !value.includes('\0')) id = value;
+    else if (field === 'id' && !value.includes('\0')) {
+      id = value;
+      idInBlock = true;
+    }
     // `retry:` and unknown fields are ignored: the client keeps its own backoff.
   }
 }
@@ -88,6 +97,7 @@ export async function* readSse(lines: AsyncIterable<string>): AsyncGenerator<Sse
 export function ndjsonStream(lines: Iterable<ImportLine> | AsyncIterable<ImportLine>, failure: { error: unknown }): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let iterator: Iterator<ImportLine> | AsyncIterator<ImportLine> | undefined;
+  let read = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       iterator ??= typeof lines === 'string' ? [lines][Symbol.iterator]() : Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]();
@@ -100,6 +110,8 @@ export function ndjsonStream(lines: Iterable<ImportLine> | AsyncIterable<ImportL
             controller.close();
             return;
           }
+          read += 1;
+          if (typeof next.value !== 'string') checkJson(next.value, `import line ${read}`);
           const line = typeof next.value === 'string' ? next.value : JSON.stringify(next.value);
           chunk += line.endsWith('\n') ? line : `${line}\n`;
         }

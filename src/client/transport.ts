@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES, MemspaceError } from '../core/errors.js';
+import { checkJson } from '../core/validate.js';
 
 /** A query string: arrays become repeated parameters, undefined values are left out. */
 export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
@@ -104,6 +105,9 @@ export class Transport {
     if (this.options.apiKey !== undefined) headers['authorization'] = `Bearer ${this.options.apiKey}`;
     const init: RequestInit = { method: call.method, headers };
     if (call.json !== undefined) {
+      // What the server would refuse is refused before sending, and JSON.stringify never gets to
+      // turn a NaN into null or send a lone surrogate that the server would refuse anyway.
+      checkJson(call.json, 'request body');
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(call.json);
     } else if (call.stream !== undefined) {

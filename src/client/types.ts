@@ -128,8 +128,13 @@ export type Health = ServiceHealth;
 
 /** Options of {@link MemspaceClient.events}. */
 export interface EventsOptions {
-  /** Start after this sequence number. @default 0 (the whole feed, from its first event) */
-  after?: number;
+  /**
+   * Start after this sequence number (the last one seen), or at `latest`: only the changes
+   * committed from now on. A number older than what the server's feed still holds (compacted)
+   * fails with `CURSOR_EXPIRED`, whose details give `oldest` and `latest`.
+   * @default 0 (everything the feed holds, from its oldest event)
+   */
+  after?: number | 'latest';
   /** Ends the stream: the iteration finishes without an error. @default undefined (runs until the loop breaks) */
   signal?: AbortSignal;
   /**

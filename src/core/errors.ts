@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'QUOTA_EXCEEDED',
   'BACKEND_UNAVAILABLE',
   'INTERNAL',
+  'CURSOR_EXPIRED',
 ] as const;
 
 /** One of the stable error codes. */
@@ -40,6 +41,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   QUOTA_EXCEEDED: 429,
   BACKEND_UNAVAILABLE: 503,
   INTERNAL: 500,
+  CURSOR_EXPIRED: 410,
 });
 
 /** The wire shape of an error: `{ error: { code, message, details? } }`. */

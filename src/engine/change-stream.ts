@@ -1,4 +1,5 @@
 import type { ChangeBell } from '../core/change-bell.js';
+import { assertResumable, startingPoint } from '../core/feed-horizon.js';
 import { spaceKey } from '../core/space-name.js';
 import type { ChangeRecord } from '../core/types.js';
 import { type CallContext, principalOf } from './access-guard.js';
@@ -32,6 +33,12 @@ export interface ReaderCheck {
   listen(ring: () => void): () => void;
 }
 
+/** An open change stream: where it starts, and its events. */
+export interface ChangeStream extends AsyncIterable<ChangeRecord> {
+  /** The seq the stream continues after: what `latest` and 0 (no resume point) came to. */
+  readonly after: number;
+}
+
 /** The change streams of spaces, for their readers. */
 export class ChangeFeed {
   constructor(
@@ -41,26 +48,33 @@ export class ChangeFeed {
   ) {}
 
   /**
-   * The stream of `space` after `afterSeq` (see {@link followChanges}), once the caller may
-   * read the space and the space exists: both are checked before this resolves, so a stream
-   * that starts has a space to follow. It fails with `UNAUTHENTICATED` soon after the caller's
-   * key is revoked, and with `SPACE_NOT_FOUND` once the space is deleted.
+   * The stream of `space` after `after` (see {@link followChanges}): a sequence number seen
+   * before, 0 for all that the feed holds, or `latest` for the changes committed from now on.
+   * Everything that can refuse it is checked before this resolves, so a stream that starts has
+   * a space to follow from a point it holds: the caller may read the space, the space exists,
+   * and the feed still holds every event after `after` (else `CURSOR_EXPIRED`, see
+   * core/feed-horizon.ts). The stream fails with `UNAUTHENTICATED` soon after the caller's key
+   * is revoked, with `SPACE_NOT_FOUND` once the space is deleted, and with `CURSOR_EXPIRED` if
+   * compaction overtakes a reader that fell that far behind.
    */
-  async follow(space: string, afterSeq: number, options: Omit<FollowOptions, 'reader'>, call: CallContext = {}): Promise<AsyncGenerator<ChangeRecord>> {
+  async follow(space: string, after: number | 'latest', options: Omit<FollowOptions, 'reader'>, call: CallContext = {}): Promise<ChangeStream> {
     await this.gate.authorize(space, 'read', call);
-    await this.gate.registry.record(space);
+    const start = await this.gate.registry.use(space, ({ store }) => store.read(async (reads) => startingPoint(after, await reads.feedBounds())));
     const principal = principalOf(call);
     const reader: ReaderCheck = { check: () => this.keys.ensureLive(principal), listen: (ring) => this.keys.onRevoked(principal.keyId, ring) };
-    return followChanges(this.gate.registry, this.bell, space, afterSeq, { ...options, reader });
+    const events = followChanges(this.gate.registry, this.bell, space, start, { ...options, reader });
+    return { after: start, [Symbol.asyncIterator]: () => events };
   }
 }
 
 /**
  * Every change-feed event of one space after `afterSeq`, in order, then new ones as they are
  * committed, until `signal` aborts. The feed is durable and sequence numbers are never reused,
- * so a reader that resumes after the last sequence it saw loses and repeats nothing. Once
- * caught up the reader sleeps until the backend's change bell rings for the space (a write in
- * this process, or a notification from another server on a shared database) or `pollMs` passes.
+ * so a reader that resumes after the last sequence it saw loses and repeats nothing; each read
+ * checks that the feed still holds what follows the reader's position (`CURSOR_EXPIRED` once
+ * compaction deleted it), so a reader never skips events silently. Once caught up the reader
+ * sleeps until the backend's change bell rings for the space (a write in this process, or a
+ * notification from another server on a shared database) or `pollMs` passes.
  */
 export async function* followChanges(registry: SpaceRegistry, bell: ChangeBell, space: string, afterSeq: number, options: FollowOptions): AsyncGenerator<ChangeRecord> {
   const batch = options.batch ?? 500;
@@ -82,7 +96,13 @@ export async function* followChanges(registry: SpaceRegistry, bell: ChangeBell, 
       }
       // Cleared before reading: a ring during the read means the read may have missed something.
       wake.reset();
-      const events = await registry.use(space, ({ store }) => store.changes(cursor, batch));
+      const after = cursor;
+      const events = await registry.use(space, ({ store }) =>
+        store.read(async (reads) => {
+          assertResumable(after, await reads.feedBounds());
+          return reads.changes(after, batch);
+        }),
+      );
       for (const event of events) {
         if (options.signal.aborted) return;
         cursor = event.seq;

@@ -1,4 +1,6 @@
 import { isMemspaceError } from '../core/errors.js';
+import { compactionHorizon, DEFAULT_FEED_RETENTION, type FeedRetention, retainedSince } from '../core/feed-horizon.js';
+import type { SpaceStore } from '../core/ports/space-store.js';
 import type { SpaceRecord } from '../core/types.js';
 import { principalOf, type AccessGuard, type CallContext } from './access-guard.js';
 import type { SpaceHandle, SpaceRegistry } from './space-registry.js';
@@ -6,6 +8,8 @@ import type { SpaceHandle, SpaceRegistry } from './space-registry.js';
 const DAY_MS = 86_400_000;
 /** Memories deleted per transaction: bounds how long one sweep holds a space's write lock. */
 const SWEEP_BATCH = 1000;
+/** Change-feed events deleted per transaction, for the same reason. */
+const COMPACT_BATCH = 10_000;
 
 /** Closed spaces a background tick opens, sweeps and closes again: bounds the work of one tick. */
 export const CLOSED_PER_TICK = 100;
@@ -24,20 +28,23 @@ export interface SweepReport {
 export interface SweeperStats {
   runs: number;
   deleted: number;
+  /** Change-feed events deleted by compaction. */
+  compacted: number;
   lastRunAt: number | null;
 }
 
 /**
  * Hard-deletes memories past their `expiresAt` or past their space's `retentionDays`, with the
- * audit entries and change events of a delete. Reads never show expired memories; retention is
- * enforced at each sweep, so a memory past its space's retention may stay visible until the
- * next sweep of its space (at most one interval while the space is open, and before first use
- * when it opens: the registry sweeps a space as it opens). Closed spaces are visited a few at
- * a time in the background ({@link CLOSED_PER_TICK} per interval, in catalogue order, each
- * closed again at once), so expired data does not stay on disk in a space nobody opens.
+ * audit entries and change events of a delete, then compacts the space's change feed down to
+ * what its {@link FeedRetention} keeps (core/feed-horizon.ts). Reads never show expired
+ * memories; retention is enforced at each sweep, so a memory past its space's retention may stay
+ * visible until the next sweep of its space (at most one interval while the space is open, and
+ * before first use when it opens: the registry sweeps a space as it opens). Closed spaces are
+ * visited a few at a time in the background ({@link CLOSED_PER_TICK} per interval, in catalogue
+ * order, each closed again at once), so expired data does not stay on disk in a space nobody opens.
  */
 export class RetentionSweeper {
-  private totals: SweeperStats = { runs: 0, deleted: 0, lastRunAt: null };
+  private totals: SweeperStats = { runs: 0, deleted: 0, compacted: 0, lastRunAt: null };
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   /** Memories deleted by the sweep of a space as it opened, until {@link sweepSpace} reports them. */
@@ -49,6 +56,8 @@ export class RetentionSweeper {
     private readonly registry: SpaceRegistry,
     private readonly guard: AccessGuard,
     private readonly now: () => number = Date.now,
+    /** How much of each change feed the sweeps keep. */
+    private readonly feedRetention: FeedRetention = DEFAULT_FEED_RETENTION,
   ) {}
 
   /** Totals since the process started. */
@@ -68,7 +77,26 @@ export class RetentionSweeper {
       if (n < SWEEP_BATCH) break;
     }
     this.totals.deleted += deleted;
+    this.totals.compacted += await this.compactFeed(store, now);
     return deleted;
+  }
+
+  /** Deletes the change-feed events below the space's horizon at `now`, a batch per transaction; returns how many. */
+  private async compactFeed(store: SpaceStore, now: number): Promise<number> {
+    const retention = this.feedRetention;
+    const { bounds, horizon } = await store.read(async (reads) => {
+      const bounds = await reads.feedBounds();
+      // A feed of no more than `minEvents` events keeps them all: its times need not be read.
+      if (compactionHorizon(bounds, undefined, retention) <= bounds.oldest) return { bounds, horizon: bounds.oldest };
+      return { bounds, horizon: compactionHorizon(bounds, await reads.firstChangeSince(retainedSince(now, retention)), retention) };
+    });
+    let compacted = 0;
+    if (horizon <= bounds.oldest) return compacted; // the usual case: no write at all
+    for (;;) {
+      const n = await store.compactChanges(horizon, COMPACT_BATCH);
+      compacted += n;
+      if (n < COMPACT_BATCH) return compacted;
+    }
   }
 
   /** The registry's open hook: sweeps a space as it opens, remembering the count for {@link sweepSpace}. */

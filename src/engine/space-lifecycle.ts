@@ -26,6 +26,8 @@ export class SpaceLifecycle {
     await this.gate.authorize(name, 'admin', call);
     const record = await this.registry.record(name);
     archiverOf(this.backend, 'archive', record.name); // refused before the trail says it was attempted
+    // The refusals counted in the space go into the archive with the rest of its trail.
+    await this.gate.guard.flushRefusals(record.name);
     // Written before the archive is made, so the entry is part of it; should archiving then
     // fail, the trail says an archive was attempted, which is true.
     await this.gate.record(record.name, { action: 'space.archive', ids: [], details: null }, call);

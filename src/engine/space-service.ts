@@ -141,11 +141,13 @@ export class SpaceService {
   /**
    * A page of a space's audit trail, oldest first, filtered by `since` (ISO time, inclusive)
    * and `action`; `cursor` continues after the last entry of the previous page. Admins only.
+   * The refusals counted in this space so far are written first, so the page holds them.
    */
   async audit(space: string, query: unknown = {}, call: CallContext = {}): Promise<Page<AuditEntry>> {
     const q = parseWith(AuditQuerySchema, query, 'audit query');
     const afterSeq = q.cursor === undefined ? undefined : decodeCursor('a', q.cursor);
-    return this.gate.use(space, 'admin', call, async ({ store }) => {
+    await this.authorizeTrail(space, call);
+    return this.gate.open(space, async ({ store }) => {
       const rows = await store.auditEntries({ ...definedOnly({ afterSeq, since: q.since, action: q.action }), limit: q.limit + 1 });
       const more = rows.length > q.limit;
       const page = more ? rows.slice(0, q.limit) : rows;
@@ -153,9 +155,19 @@ export class SpaceService {
     });
   }
 
-  /** Recomputes a space's whole audit hash chain; a broken chain is a result, not an error. Admins only. */
+  /**
+   * Recomputes a space's whole audit hash chain, the refusals counted so far included; a broken
+   * chain is a result, not an error. Admins only.
+   */
   async verifyAudit(space: string, call: CallContext = {}): Promise<AuditVerification> {
-    return this.gate.use(space, 'admin', call, ({ store }) => store.verifyAudit());
+    await this.authorizeTrail(space, call);
+    return this.gate.open(space, ({ store }) => store.verifyAudit());
+  }
+
+  /** Lets an admin of `space` read its trail, once the refusals counted in it are written there. */
+  private async authorizeTrail(space: string, call: CallContext): Promise<void> {
+    await this.gate.authorize(space, 'admin', call);
+    await this.gate.guard.flushRefusals(space);
   }
 
   /**

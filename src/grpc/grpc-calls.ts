@@ -11,7 +11,7 @@ import {
   type handleClientStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
-  type Metadata,
+  Metadata,
   type ServerReadableStream,
   type ServerWritableStream,
   type ServiceDefinition,
@@ -132,19 +132,25 @@ function failed(ctx: GrpcContext, rpc: string, error: unknown): Partial<ServiceE
  * A server-streaming handler: `fn` writes messages, each `write` waiting while the client's
  * buffer is full (so a whole space is never held in memory), until it returns (the stream ends
  * with OK) or throws (it ends with the error's status). `signal` aborts when the client goes.
+ * `headers` sends response headers, before the first message; without it grpc-js sends none.
  */
 export function serverStream<Req, Res>(
   ctx: GrpcContext,
   rpc: string,
-  fn: (request: Req, caller: Caller, write: (message: Res) => Promise<void>, signal: AbortSignal) => Promise<void>,
+  fn: (request: Req, caller: Caller, write: (message: Res) => Promise<void>, signal: AbortSignal, headers: (values: Record<string, string>) => void) => Promise<void>,
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
     const signal = cancellation(call);
     const write = async (message: Res): Promise<void> => {
       if (!call.write(message)) await once(call, 'drain', { signal }).catch(() => undefined);
     };
+    const headers = (values: Record<string, string>): void => {
+      const metadata = new Metadata();
+      for (const [key, value] of Object.entries(values)) metadata.set(key, value);
+      call.sendMetadata(metadata);
+    };
     callerOf(ctx, call.metadata, rpc)
-      .then((caller) => fn(decoded(call.request), caller, write, signal))
+      .then((caller) => fn(decoded(call.request), caller, write, signal, headers))
       .then(
         () => call.end(),
         (error: unknown) => call.emit('error', failed(ctx, rpc, error)),

@@ -24,6 +24,9 @@ export const GRPC_STATUS: Readonly<Record<ErrorCode, status>> = Object.freeze({
   QUOTA_EXCEEDED: status.RESOURCE_EXHAUSTED,
   BACKEND_UNAVAILABLE: status.UNAVAILABLE,
   INTERNAL: status.INTERNAL,
+  // A position outside the range the change feed holds: gRPC's status for reading past the
+  // end of what exists, where INVALID_ARGUMENT would call the request wrong whatever the state.
+  CURSOR_EXPIRED: status.OUT_OF_RANGE,
 });
 
 /**

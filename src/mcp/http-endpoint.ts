@@ -4,6 +4,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { MemspaceError } from '../core/errors.js';
+import { isAllowedOrigin } from '../core/origins.js';
 import { DEFAULT_SPACE, SPACE_HEADER, spaceKey, validateSpaceName } from '../core/space-name.js';
 import type { CallContext, Principal } from '../engine/access-guard.js';
 import type { Memspace } from '../memspace.js';
@@ -16,12 +17,12 @@ const SESSION_HEADER = 'mcp-session-id';
 
 /** Options of the endpoint. */
 export interface McpHttpOptions {
-  /** Most sessions open at once; past it (after closing idle ones) a new one is `QUOTA_EXCEEDED`. @default 10000 */
+  /** A session without a request for this long is closed, in ms (config `mcpIdleTimeoutMs`). */
+  idleMs: number;
+  /** Most sessions one key holds open at once; past it a new one is `QUOTA_EXCEEDED` (config `mcpSessionsPerKey`). */
+  sessionsPerKey: number;
+  /** Most sessions open at once over all keys; past it a new one is `QUOTA_EXCEEDED`. @default 10000 */
   maxSessions?: number;
-  /** A session without requests for this long is closed when room is needed, in ms. @default 1800000 (30 min) */
-  idleMs?: number;
-  /** Clock, in epoch ms. @default Date.now */
-  now?: () => number;
   /** Hears of each unexpected failure of a tool (`INTERNAL`), whose message the caller does not see. */
   onInternalError?: (error: unknown, tool: string, space: string) => void;
 }
@@ -44,18 +45,10 @@ export interface McpRoute {
   handler(ctx: McpRequest): Promise<unknown>;
 }
 
-/** One session: bound for its whole life to the key and the space it was opened with. */
-interface Session {
-  readonly transport: StreamableHTTPServerTransport;
-  readonly server: McpServer;
-  readonly keyId: string;
-  readonly space: string;
-  lastSeen: number;
-}
-
 /**
  * MCP over Streamable HTTP at `/mcp` on the HTTP API, authenticated by the same API keys
- * (the server's `onRequest` hook runs first, so an unknown key never reaches this code).
+ * (the server's `onRequest` hooks run first: {@link mcpOriginCheck}, then authentication, so
+ * neither a foreign web page nor an unknown or revoked key ever reaches this code).
  *
  * Stateful: `initialize` opens a session in one space, chosen as on every other route without a
  * path segment (the `X-Memory-Space` header, else the key's default space, else `default`); an
@@ -77,20 +70,55 @@ export function mcpRoutes(sessions: McpSessions): McpRoute[] {
   ];
 }
 
-/** The open sessions of one server; {@link McpSessions.closeAll} ends them at shutdown, where streams held open by clients would otherwise keep it waiting. */
+/**
+ * The server's `onRequest` hook that refuses a request to `/mcp` whose `Origin` header is not
+ * allowed ({@link isAllowedOrigin}) with `FORBIDDEN`, as the MCP specification asks against DNS
+ * rebinding. It goes before authentication, so such a page is refused whatever key it holds,
+ * and a server without authentication (loopback only) is protected too.
+ */
+export function mcpOriginCheck(allowed: readonly string[]): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    if (request.routeOptions.url !== MCP_PATH) return;
+    const origin = request.headers.origin;
+    if (!isAllowedOrigin(origin, allowed)) {
+      throw new MemspaceError('FORBIDDEN', `web pages of ${origin} may not use ${MCP_PATH}: allow their origin with MEMSPACE_MCP_ALLOWED_ORIGINS`, { origin });
+    }
+  };
+}
+
+/** One session: bound for its whole life to the key and the space it was opened with. */
+interface Session {
+  readonly transport: StreamableHTTPServerTransport;
+  readonly server: McpServer;
+  readonly keyId: string;
+  readonly space: string;
+  /** Requests of the session being answered, its GET stream aside: a session is never idle while one is. */
+  busy: number;
+  /** Ends the session once it has been idle for `idleMs`; unset while a request is being answered. */
+  idleTimer: NodeJS.Timeout | undefined;
+  /** Stops listening for the revocation of the session's key. */
+  readonly stopWatchingKey: () => void;
+}
+
+/**
+ * The open sessions of one server. A session ends when its client sends DELETE, when it has had
+ * no request for `idleMs`, when its key is revoked in this process, and at shutdown
+ * ({@link McpSessions.closeAll}, where streams held open by clients would otherwise keep the
+ * server waiting). Ending one frees its transport, server, timer and streams; its id then
+ * answers `404 NOT_FOUND`, which tells an MCP client to initialize a new session.
+ */
 export class McpSessions {
+  /** Sessions by id, once their initialize has succeeded. */
   private readonly sessions = new Map<string, Session>();
+  /** Every session not yet ended, those whose initialize is still being answered included: what the limits count. */
+  private readonly live = new Set<Session>();
   private readonly maxSessions: number;
-  private readonly idleMs: number;
-  private readonly now: () => number;
 
   constructor(
     private readonly ms: Memspace,
-    private readonly options: McpHttpOptions = {},
+    private readonly options: McpHttpOptions,
   ) {
     this.maxSessions = options.maxSessions ?? 10_000;
-    this.idleMs = options.idleMs ?? 30 * 60_000;
-    this.now = options.now ?? Date.now;
   }
 
   async handle(request: FastifyRequest, reply: FastifyReply, call: McpRequest['call']): Promise<void> {
@@ -115,7 +143,7 @@ export class McpSessions {
         issues: [{ path: SESSION_HEADER, message: 'required after initialize' }],
       });
     }
-    session.lastSeen = this.now();
+    this.track(session, request.method, reply);
     // From here the SDK writes the response itself (JSON, or an SSE stream).
     reply.hijack();
     try {
@@ -130,15 +158,15 @@ export class McpSessions {
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([...this.sessions.values()].map((s) => s.server.close()));
-    this.sessions.clear();
+    await Promise.all([...this.live].map((s) => s.server.close()));
   }
 
   private async open(call: McpRequest['call'], space: string): Promise<Session> {
     const principal = call.principal;
     // Reading the space is the session's first call, and what its refusal records names it.
     const info = await this.ms.spaces.get(space, { ...call, via: { ...call.via, tool: 'initialize' } });
-    await this.makeRoom();
+    // No await from this check until the session counts, so concurrent initializes cannot overshoot a limit.
+    this.checkRoom(principal.keyId);
     // The session's calls are not the initialize request: they carry no request id of their own.
     const { requestId: _initialize, ...sessionCall } = call;
     const server = createMcpServer({
@@ -152,32 +180,69 @@ export class McpSessions {
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sid) => void this.sessions.set(sid, session),
-        onsessionclosed: (sid) => void this.sessions.delete(sid),
       }),
       server,
       keyId: principal.keyId,
       space: info.name,
-      lastSeen: this.now(),
+      busy: 0,
+      idleTimer: undefined,
+      // A revoked key ends its sessions at once, GET streams included; requests with it were already refused at authentication.
+      stopWatchingKey: this.ms.keys.onRevoked(principal.keyId, () => void session.server.close()),
     };
-    session.transport.onclose = () => {
-      if (session.transport.sessionId !== undefined) this.sessions.delete(session.transport.sessionId);
-    };
+    // Every way a session ends (DELETE, idleness, revocation, shutdown) closes its transport.
+    session.transport.onclose = () => this.forget(session);
+    this.live.add(session);
     await server.connect(session.transport);
     return session;
   }
 
-  /** Closes sessions idle past `idleMs`; `QUOTA_EXCEEDED` when the open ones still fill every place. */
-  private async makeRoom(): Promise<void> {
-    if (this.sessions.size < this.maxSessions) return;
-    const cutoff = this.now() - this.idleMs;
-    const idle = [...this.sessions.entries()].filter(([, s]) => s.lastSeen < cutoff);
-    for (const [sid, s] of idle) {
-      this.sessions.delete(sid);
-      await s.server.close();
+  /** `QUOTA_EXCEEDED` when the key, or the whole server, already holds as many sessions as it may. */
+  private checkRoom(keyId: string): void {
+    const perKey = this.options.sessionsPerKey;
+    if ([...this.live].filter((s) => s.keyId === keyId).length >= perKey) {
+      throw new MemspaceError('QUOTA_EXCEEDED', `this key holds ${perKey} MCP sessions, its most: end one (DELETE ${MCP_PATH}) or let one idle out`, {
+        quota: 'mcpSessionsPerKey',
+        limit: perKey,
+        unit: 'sessions',
+      });
     }
-    if (this.sessions.size >= this.maxSessions) {
-      throw new MemspaceError('QUOTA_EXCEEDED', `the server holds ${this.maxSessions} MCP sessions, its most`, { quota: 'mcpSessions', limit: this.maxSessions });
+    if (this.live.size >= this.maxSessions) {
+      throw new MemspaceError('QUOTA_EXCEEDED', `the server holds ${this.maxSessions} MCP sessions, its most`, { quota: 'mcpSessions', limit: this.maxSessions, unit: 'sessions' });
     }
+  }
+
+  /**
+   * Notes a request of `session`. The idle clock restarts at every request and stands still while
+   * one is being answered, so a long tool call never loses its session. The GET stream a client
+   * holds open is not activity: memspace sends nothing on it, and counting it would keep the
+   * session of a client that only listens open forever.
+   */
+  private track(session: Session, method: string, reply: FastifyReply): void {
+    if (method !== 'GET') {
+      session.busy += 1;
+      reply.raw.once('close', () => {
+        session.busy -= 1;
+        this.armIdleTimer(session);
+      });
+    }
+    this.armIdleTimer(session);
+  }
+
+  private armIdleTimer(session: Session): void {
+    clearTimeout(session.idleTimer);
+    session.idleTimer = undefined;
+    if (session.busy > 0 || !this.live.has(session)) return;
+    session.idleTimer = setTimeout(() => void session.server.close(), this.options.idleMs);
+    // An idle session is no reason for the process to stay up.
+    session.idleTimer.unref();
+  }
+
+  /** What ending a session comes to, however it ends: nothing of it stays behind. */
+  private forget(session: Session): void {
+    clearTimeout(session.idleTimer);
+    session.stopWatchingKey();
+    this.live.delete(session);
+    if (session.transport.sessionId !== undefined) this.sessions.delete(session.transport.sessionId);
   }
 }
 

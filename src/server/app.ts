@@ -5,7 +5,7 @@ import { uuidv7 } from '../core/ids.js';
 import type { Memspace } from '../memspace.js';
 import { installAuth } from './auth.js';
 import { docsPage } from './docs-page.js';
-import { installErrorHandling } from './http-errors.js';
+import { answerClientError, answerFrameworkError, installErrorHandling, MAX_PARAM_LENGTH } from './http-errors.js';
 import { installMetrics, type MetricsOptions } from './metrics.js';
 import { openApiDocument, RouteTable } from './route-table.js';
 import { eventRoutes, OpenStreams } from './routes/event-routes.js';
@@ -21,7 +21,7 @@ import { spaceRoutes } from './routes/space-routes.js';
 import { contextRoutes } from './routes/context-routes.js';
 import { lifecycleRoutes } from './routes/lifecycle-routes.js';
 import { SPACE_HEADER } from '../core/space-name.js';
-import { McpSessions, mcpRoutes } from '../mcp/http-endpoint.js';
+import { McpSessions, mcpOriginCheck, mcpRoutes } from '../mcp/http-endpoint.js';
 import { mem0Api } from '../compat/mem0/routes.js';
 
 /** What the HTTP app is built from. */
@@ -58,8 +58,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     // One line per request (installRequestLog), instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // What is refused before routing is answered in the one error shape too.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   installErrorHandling(app);
+  // Before authentication, so a foreign web page is refused at /mcp whatever key it holds.
+  app.addHook('onRequest', mcpOriginCheck(deps.memspace.config.mcpAllowedOrigins));
   installAuth(app, { keys: deps.auth === false ? undefined : deps.memspace.keys, ...definedOnly({ rateLimit: deps.keyRateLimit, now: deps.now }) });
   // JSON only: without this, Fastify would hand plain text to handlers.
   app.removeContentTypeParser('text/plain');
@@ -103,7 +109,11 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps): Promise<Rout
   api.register(app);
 
   // MCP over Streamable HTTP at /mcp; the auth hook above has already identified the key.
-  const sessions = new McpSessions(ms, { onInternalError: (error, tool, space) => app.log.error({ err: error, tool, space }, 'MCP tool failed') });
+  const sessions = new McpSessions(ms, {
+    idleMs: ms.config.mcpIdleTimeoutMs,
+    sessionsPerKey: ms.config.mcpSessionsPerKey,
+    onInternalError: (error, tool, space) => app.log.error({ err: error, tool, space }, 'MCP tool failed'),
+  });
   app.addHook('preClose', async () => sessions.closeAll());
   const mcp = new RouteTable(ms.guard, '').add(...mcpRoutes(sessions));
   mcp.register(app);

@@ -1,5 +1,14 @@
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HTTP_STATUS, MemspaceError, toMemspaceError } from '../core/errors.js';
+
+/**
+ * Longest path parameter the router accepts, in characters as sent. The longest name a path
+ * carries, a user id of 256 characters in a mem0 route, is at most 2,304 percent-encoded; the
+ * router's own default (100) would make a memory with a 128-character id unreachable by path.
+ */
+export const MAX_PARAM_LENGTH = 4096;
 
 /**
  * Translates Fastify's own failures (bad JSON, wrong content type, body too large) into the
@@ -11,9 +20,7 @@ function fromFastify(error: FastifyError, bodyLimit: number | undefined): Memspa
       return new MemspaceError('PAYLOAD_TOO_LARGE', `request body is larger than ${bodyLimit} bytes`, { limit: bodyLimit, unit: 'bytes' });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new MemspaceError('VALIDATION_FAILED', 'send the body as application/json', {
-        issues: [{ path: 'content-type', message: 'expected application/json' }],
-      });
+      return notJson();
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new MemspaceError('VALIDATION_FAILED', 'the body is not valid JSON', { issues: [{ path: 'body', message: 'not JSON' }] });
@@ -23,6 +30,11 @@ function fromFastify(error: FastifyError, bodyLimit: number | undefined): Memspa
       }
       return toMemspaceError(error);
   }
+}
+
+/** The answer to a body a JSON route cannot read: sent as another content type. */
+export function notJson(): MemspaceError {
+  return new MemspaceError('VALIDATION_FAILED', 'send the body as application/json', { issues: [{ path: 'content-type', message: 'expected application/json' }] });
 }
 
 /** Installs the one error handler and the not-found handler: every failure is `{error:{code,message,details?}}`. */
@@ -40,4 +52,34 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(new MemspaceError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).toJSON());
   });
+}
+
+/**
+ * Answers what the router refuses before any route or hook runs (Fastify's `frameworkErrors`):
+ * a path that is not valid percent-encoding, or a parameter over {@link MAX_PARAM_LENGTH}.
+ */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  const message = tooLong ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` : 'the path is not valid percent-encoding';
+  reply.status(400).send(new MemspaceError('VALIDATION_FAILED', message, { issues: [{ path: 'path', message: tooLong ? 'too long' : 'not valid percent-encoding' }] }).toJSON());
+}
+
+/**
+ * Answers a request Node's HTTP parser refused before Fastify saw it (Fastify's
+ * `clientErrorHandler`): a control character in the target or a header, headers over Node's
+ * limit, a request that did not arrive in time. The connection's framing is lost, so the answer
+ * closes it.
+ */
+export function answerClientError(error: Error & { code?: string; reason?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const e =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new MemspaceError('PAYLOAD_TOO_LARGE', `the request headers are larger than ${maxHeaderSize} bytes`, { limit: maxHeaderSize, unit: 'bytes' })
+      : new MemspaceError('VALIDATION_FAILED', 'the request is not valid HTTP', {
+          issues: [{ path: 'request', message: error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'did not arrive in time' : (error.reason ?? 'malformed') }],
+        });
+  const status = HTTP_STATUS[e.code];
+  const body = JSON.stringify(e.toJSON());
+  if (!socket.writable) return void socket.destroy();
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { MemspaceError } from '../core/errors.js';
+import { isLoopback } from '../core/origins.js';
 import { openMemspace } from '../memspace.js';
 import { buildGrpcServer } from '../grpc/grpc-server.js';
 import { buildApp } from './app.js';
@@ -18,11 +19,6 @@ export interface RunningServer {
    * space. Idempotent.
    */
   close(): Promise<void>;
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /**

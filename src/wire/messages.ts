@@ -65,6 +65,19 @@ export interface EventMessage {
   at: string;
 }
 
+/** `WatchRequest`: a position seen before (0: everything the feed holds), or `latest`. */
+export interface WatchRequest {
+  space: string;
+  after: number;
+  latest: boolean;
+}
+
+/**
+ * Response header of a `Watch` with `latest`: the sequence the stream starts after, which a
+ * client resumes from if the stream breaks before the first event.
+ */
+export const WATCH_AFTER_HEADER = 'x-memspace-after';
+
 /** A space view as a `Space`: its name, the rest as a Struct. */
 export function spaceMessage(view: object): SpaceMessage {
   const { name, ...fields } = view as { name: string } & Record<string, unknown>;

@@ -200,4 +200,31 @@ describe('memspace events on a data directory', () => {
     expect((await cli(dir, ['events', 'feed', '--limit', '0'])).code).toBe(1);
     expect((await cli(dir, ['events', 'feed', '--limit', '2'])).stdout).toMatch(/^1 {2}\S+ {2}memory\.created {2}one\n2 {2}\S+ {2}memory\.deleted {2}one\n$/);
   });
+
+  it('says when --after names events compacted away and how to start again; --after latest prints only new changes', async () => {
+    const dir = join(scratch, 'compacted');
+    let clock = Date.parse('2026-06-01T00:00:00Z');
+    const writer = await tempMemspace({ dataDir: dir, now: () => clock, config: { feedRetentionDays: 1, feedMinEvents: 1 } });
+    await writer.spaces.create({ name: 'feed', embedder: 'none', dimension: 3 });
+    for (const id of ['a', 'b', 'c']) await writer.memories.add('feed', { id, content: id, embedding: [1, 0, 0] });
+    clock += 2 * 86_400_000;
+    await writer.sweeper.sweepSpace('feed'); // holds seq 3 only
+    await writer.close();
+
+    const expired = await cli(dir, ['events', 'feed', '--after', '1']);
+    expect([expired.code, expired.stdout]).toEqual([1, '']);
+    expect(expired.stderr).toBe('error: CURSOR_EXPIRED: the change feed no longer holds the events after 1: its oldest event is 3; start again with --after 2 (everything the feed still holds) or --after latest\n');
+    expect((await cli(dir, ['events', 'feed', '--after', '2', '--limit', '1'])).stdout).toMatch(/^3 {2}\S+ {2}memory\.created {2}c\n$/);
+
+    const tail = run(['--data-dir', dir, 'events', 'feed', '--after', 'latest', '--limit', '1']);
+    // Written from another engine, which the tail hears of at its next poll: add until it prints.
+    for (let n = 0; !/memory\.created/.test(tail.stdout.text) && tail.stderr.text === ''; n++) {
+      expect((await cli(dir, ['add', 'feed', `later ${n}`, '--embedding', '[0,1,0]', '--id', `later-${n}`])).code).toBe(0);
+    }
+    const r = await tail.done;
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^\d+ {2}\S+ {2}memory\.created {2}later-\d+\n$/);
+    expect(Number(r.stdout.split(' ')[0])).toBeGreaterThan(3);
+    expect((await cli(dir, ['events', 'feed', '--after', 'soon'])).code).toBe(2);
+  });
 });

@@ -35,6 +35,12 @@ afterAll(async () => {
   await ms.cleanup();
 });
 
+/** Creates a space of caller-given vectors for one test alone, so no test depends on another's data. */
+async function ownSpace(name: string): Promise<string> {
+  await client.spaces.create({ name, embedder: 'none', dimension: DIM });
+  return name;
+}
+
 /** The MemspaceError a call fails with; fails the test if it succeeds or fails otherwise. */
 async function failure(promise: Promise<unknown>, code: ErrorCode): Promise<MemspaceError> {
   const error = await promise.then(
@@ -129,43 +135,54 @@ describe('MemspaceClient against a live server', () => {
   });
 
   it('searches by keywords and by vector', async () => {
-    const keyword = await client.search({ query: 'green tea', mode: 'keyword' }, { space: 'a' });
+    const space = await ownSpace('searched');
+    await client.memories.addBatch(
+      [
+        { content: 'Alice prefers green tea', embedding: v(0), userId: 'alice' },
+        { content: 'Bob prefers coffee', embedding: v(0), userId: 'bob' },
+      ],
+      { space },
+    );
+    const keyword = await client.search({ query: 'green tea', mode: 'keyword' }, { space });
     expect(keyword[0]).toMatchObject({ memory: { content: 'Alice prefers green tea' }, score: expect.any(Number), scores: { keyword: expect.any(Number) } });
-    const vector = await client.search({ embedding: v(0), mode: 'vector', limit: 1, filter: { userId: 'alice' } }, { space: 'a' });
+    const vector = await client.search({ embedding: v(0), mode: 'vector', limit: 1, filter: { userId: 'alice' } }, { space });
     expect(vector.map((h) => h.memory.content)).toEqual(['Alice prefers green tea']);
   });
 
   it('adds, lists and deletes relations', async () => {
-    const [x, y] = await client.memories.addBatch([{ content: 'x', embedding: v(0) }, { content: 'y', embedding: v(1) }], { space: 'a' });
-    const rel = await client.relations.add({ from: x!.id, to: y!.id, type: 'mentions', weight: 0.5 }, { space: 'a' });
+    const space = await ownSpace('related');
+    const [x, y] = await client.memories.addBatch([{ content: 'x', embedding: v(0) }, { content: 'y', embedding: v(1) }], { space });
+    const rel = await client.relations.add({ from: x!.id, to: y!.id, type: 'mentions', weight: 0.5 }, { space });
     expect(rel).toMatchObject({ from: x!.id, to: y!.id, type: 'mentions', weight: 0.5 });
-    expect((await client.relations.list(x!.id, { direction: 'out' }, { space: 'a' })).map((r) => r.id)).toEqual([rel.id]);
-    expect(await client.relations.list(x!.id, { direction: 'in' }, { space: 'a' })).toEqual([]);
-    await client.relations.delete(rel.id, { space: 'a' });
-    expect(await client.relations.list(y!.id, {}, { space: 'a' })).toEqual([]);
+    expect((await client.relations.list(x!.id, { direction: 'out' }, { space })).map((r) => r.id)).toEqual([rel.id]);
+    expect(await client.relations.list(x!.id, { direction: 'in' }, { space })).toEqual([]);
+    await client.relations.delete(rel.id, { space });
+    expect(await client.relations.list(y!.id, {}, { space })).toEqual([]);
   });
 
   it('exports and imports JSON Lines, from objects or strings', async () => {
+    const space = await ownSpace('exported');
+    await client.memories.addBatch([{ content: 'first to go', embedding: v(0) }, { content: 'second to go', embedding: v(1) }], { space });
     const lines: ExportLine[] = [];
-    for await (const line of client.export({ space: 'a' })) lines.push(line);
-    expect(lines[0]).toMatchObject({ type: 'space', name: 'a', dimension: DIM });
+    for await (const line of client.export({ space })) lines.push(line);
+    expect(lines[0]).toMatchObject({ type: 'space', name: space, dimension: DIM });
     const memories = lines.filter((l) => l.type === 'memory');
-    expect(memories.length).toBeGreaterThan(1);
+    expect(memories).toHaveLength(2);
     expect(memories.every((m) => m.embedding?.length === DIM)).toBe(true);
 
     async function* objects(): AsyncGenerator<ExportLine> {
       yield* lines;
     }
-    const first = await client.import(objects(), { space: 'a-copy' });
+    const first = await client.import(objects(), { space: 'exported-copy' });
     expect(first).toMatchObject({ mode: 'restore', memories: { imported: memories.length, skipped: 0 }, relations: { imported: 0, skipped: 0 } });
     expect(first.audit.imported).toBe(lines.filter((l) => l.type === 'audit').length);
     expect(lastSent().headers.get('content-type')).toBe('application/x-ndjson');
-    const again = await client.import(lines.map((l) => JSON.stringify(l)), { space: 'a-copy' });
+    const again = await client.import(lines.map((l) => JSON.stringify(l)), { space: 'exported-copy' });
     expect(again.memories).toEqual({ imported: 0, skipped: memories.length });
-    expect((await client.memories.get(memories[0]!.id, { space: 'a-copy' })).content).toBe(memories[0]!.content);
+    expect((await client.memories.get(memories[0]!.id, { space: 'exported-copy' })).content).toBe(memories[0]!.content);
 
     // Leaving an export early closes it; a failing source is the error the caller sees.
-    for await (const line of client.export({ space: 'a' })) {
+    for await (const line of client.export({ space })) {
       expect(line.type).toBe('space');
       break;
     }
@@ -173,34 +190,39 @@ describe('MemspaceClient against a live server', () => {
       yield lines[0]!;
       throw new Error('source broke');
     })();
-    await expect(client.import(broken, { space: 'a-broken' })).rejects.toThrow('source broke');
-    await failure(client.import(['{"type":"memory"'], { space: 'a-copy' }), 'VALIDATION_FAILED');
+    await expect(client.import(broken, { space: 'exported-broken' })).rejects.toThrow('source broke');
+    await failure(client.import(['{"type":"memory"'], { space: 'exported-copy' }), 'VALIDATION_FAILED');
   });
 
   it('lists and verifies the audit trail', async () => {
-    const trail = await client.audit.list({ action: 'memory.create', limit: 100 }, { space: 'a' });
-    expect(trail.items.length).toBeGreaterThan(0);
-    expect(trail.items[0]).toMatchObject({ action: 'memory.create', seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect(await client.audit.verify({ space: 'a' })).toMatchObject({ ok: true, entries: expect.any(Number) });
+    const space = await ownSpace('audited');
+    const added = await client.memories.add({ content: 'on the record', embedding: v(0) }, { space });
+    const trail = await client.audit.list({ action: 'memory.create', limit: 100 }, { space });
+    expect(trail.items).toEqual([expect.objectContaining({ action: 'memory.create', ids: [added.id], seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) })]);
+    expect(await client.audit.verify({ space })).toMatchObject({ ok: true, entries: expect.any(Number) });
   });
 
-  it('creates, lists and revokes keys; a key scoped to space a cannot see space b', async () => {
-    const inB = await client.memories.add({ content: 'secret of b', embedding: v(2) }, { space: 'b' });
-    const created = await client.keys.create({ name: 'a writer', grants: [{ space: 'a', role: 'write' }] });
-    expect(created).toMatchObject({ name: 'a writer', grants: [{ space: 'a', role: 'write' }], defaultSpace: null, revokedAt: null });
+  it('creates, lists and revokes keys; a key scoped to one space cannot see another', async () => {
+    const mine = await ownSpace('keyed-mine');
+    const theirs = await ownSpace('keyed-theirs');
+    const inTheirs = await client.memories.add({ content: 'secret of theirs', embedding: v(2) }, { space: theirs });
+    const created = await client.keys.create({ name: 'a writer', grants: [{ space: mine, role: 'write' }] });
+    expect(created).toMatchObject({ name: 'a writer', grants: [{ space: mine, role: 'write' }], defaultSpace: null, revokedAt: null });
     expect(created.key).toMatch(/^msk_/);
     const listed = await client.keys.list();
     expect(listed.map((k) => k.name)).toEqual(expect.arrayContaining(['root', 'a writer']));
     expect(listed.every((k) => !('key' in k))).toBe(true);
 
     const scoped = new MemspaceClient({ baseUrl, apiKey: created.key });
-    expect((await scoped.spaces.list()).items.map((s) => s.name)).toEqual(['a']);
-    expect((await scoped.memories.add({ content: 'by the scoped key', embedding: v(1) }, { space: 'a' })).content).toBe('by the scoped key');
-    await failure(scoped.memories.get(inB.id, { space: 'b' }), 'SPACE_NOT_FOUND');
-    await failure(scoped.search({ query: 'secret', mode: 'keyword' }, { space: 'b' }), 'SPACE_NOT_FOUND');
-    await failure(scoped.spaces.get('b'), 'SPACE_NOT_FOUND');
-    await failure(scoped.memories.add({ content: 'x', embedding: v(1) }, { space: 'b' }), 'SPACE_NOT_FOUND');
-    await failure(scoped.audit.list({}, { space: 'a' }), 'FORBIDDEN');
+    expect((await scoped.spaces.list()).items.map((s) => s.name)).toEqual([mine]);
+    const byScoped = await scoped.memories.add({ content: 'by the scoped key', embedding: v(1) }, { space: mine });
+    expect((await scoped.memories.get(byScoped.id, { space: mine })).content).toBe('by the scoped key');
+    await failure(scoped.memories.get(inTheirs.id, { space: theirs }), 'SPACE_NOT_FOUND');
+    await failure(scoped.search({ query: 'secret', mode: 'keyword' }, { space: theirs }), 'SPACE_NOT_FOUND');
+    await failure(scoped.spaces.get(theirs), 'SPACE_NOT_FOUND');
+    await failure(scoped.memories.add({ content: 'x', embedding: v(1) }, { space: theirs }), 'SPACE_NOT_FOUND');
+    await failure(scoped.audit.list({}, { space: mine }), 'FORBIDDEN');
+    expect((await client.memories.list({}, { space: theirs })).items.map((m) => m.content)).toEqual(['secret of theirs']);
 
     await client.keys.revoke(created.id);
     await failure(scoped.spaces.list(), 'UNAUTHENTICATED');
@@ -278,14 +300,15 @@ describe('MemspaceClient against a live server', () => {
 });
 
 describe('MemspaceClient.events', () => {
-  const write = async (content: string, viaClient: boolean): Promise<string> =>
-    viaClient ? (await client.memories.add({ content, embedding: v(0) }, { space: 'ev' })).id : (await ms.memories.add('ev', { content, embedding: v(0) })).id;
+  const write = async (space: string, content: string, viaClient: boolean): Promise<string> =>
+    viaClient ? (await client.memories.add({ content, embedding: v(0) }, { space })).id : (await ms.memories.add(space, { content, embedding: v(0) })).id;
 
   it('resumes by itself after a dropped connection: every event once, in order', async () => {
+    const space = await ownSpace('ev-resume');
     const written: string[] = [];
-    for (let i = 0; i < 3; i++) written.push(await write(`before ${i}`, true));
+    for (let i = 0; i < 3; i++) written.push(await write(space, `before ${i}`, true));
     const stop = new AbortController();
-    const stream = client.events('ev', { signal: stop.signal })[Symbol.asyncIterator]();
+    const stream = client.events(space, { signal: stop.signal })[Symbol.asyncIterator]();
     const seen: ChangeEvent[] = [];
     const take = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++) {
@@ -296,18 +319,18 @@ describe('MemspaceClient.events', () => {
     };
     try {
       await take(3);
-      const opened = sent.filter((r) => r.url.pathname === '/v1/spaces/ev/events');
+      const opened = sent.filter((r) => r.url.pathname === `/v1/spaces/${space}/events`);
       expect(opened).toHaveLength(1);
       expect(opened[0]!.headers.get('last-event-id')).toBeNull();
 
       app.server.closeAllConnections(); // drop the stream mid-way
-      for (let i = 0; i < 4; i++) written.push(await write(`after ${i}`, false));
+      for (let i = 0; i < 4; i++) written.push(await write(space, `after ${i}`, false));
       await take(4);
 
-      const reopened = sent.filter((r) => r.url.pathname === '/v1/spaces/ev/events');
+      const reopened = sent.filter((r) => r.url.pathname === `/v1/spaces/${space}/events`);
       expect(reopened.length).toBeGreaterThanOrEqual(2);
       expect(reopened[1]!.headers.get('last-event-id')).toBe(String(seen[2]!.seq));
-      written.push(await write('later', true));
+      written.push(await write(space, 'later', true));
       await take(1);
 
       expect(seen.map((e) => e.id)).toEqual(written);
@@ -319,17 +342,21 @@ describe('MemspaceClient.events', () => {
   });
 
   it("starts after `after`, follows the client's space through the header, and ends when the loop breaks", async () => {
-    const inEv = new MemspaceClient({ baseUrl, apiKey: root, space: 'ev', fetch: spy });
+    const space = await ownSpace('ev-after');
+    const written: string[] = [];
+    for (let i = 0; i < 3; i++) written.push(await write(space, `event ${i}`, false));
+    const inEv = new MemspaceClient({ baseUrl, apiKey: root, space, fetch: spy });
     const all: ChangeEvent[] = [];
     for await (const event of inEv.events(undefined, { after: 0 })) {
       all.push(event);
       if (all.length === 3) break;
     }
+    expect(all.map((e) => e.id)).toEqual(written);
     expect(all.map((e) => e.seq)).toEqual([...all.map((e) => e.seq)].sort((x, y) => x - y));
     const rest: ChangeEvent[] = [];
     for await (const event of inEv.events(undefined, { after: all[1]!.seq })) {
       expect(lastSent().url.pathname).toBe('/v1/events');
-      expect(lastSent().headers.get('x-memory-space')).toBe('ev');
+      expect(lastSent().headers.get('x-memory-space')).toBe(space);
       rest.push(event);
       break;
     }
@@ -338,6 +365,9 @@ describe('MemspaceClient.events', () => {
 
   it('replaces a silent connection and one that ends with a retryable error; stops on any other error', async () => {
     // A scripted server: each connection sends its text, then stays open until the client drops it.
+    // A connection's whole text is queued before the client reads it, and reading queued bytes
+    // takes no timer turn, so the 30 ms idle timeout can fire only once a connection has gone
+    // silent: a loaded machine makes this test slower, never different.
     const scripts = [
       'id: 1\nevent: memory.created\ndata: {"seq":1,"op":"memory.created","id":"m1","at":"2026-01-01T00:00:00.000Z"}\n\n',
       ': ping\n\nevent: error\ndata: {"error":{"code":"BACKEND_UNAVAILABLE","message":"disk busy"}}\n\n',

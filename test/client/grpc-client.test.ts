@@ -299,11 +299,16 @@ describe('MemspaceGrpcClient: isolation between spaces', () => {
     expect(await client.memories.get('shared', { space: 'a' })).toMatchObject({ content: secret.content });
   });
 
-  it('never returns space a from a search or listing of b, with the same id and text', async () => {
+  it('never returns space a from a search or listing of b, with the same id and text, and returns b its own', async () => {
     for (const mode of ['vector', 'keyword', 'hybrid'] as const) {
-      expect(JSON.stringify(await asB.search({ query: 'alpha secret plan', embedding: v(0), mode, limit: 50 })), mode).not.toContain('alpha secret');
+      // "note" is in b's own memory, so each mode has b's memory to find.
+      const found = await asB.search({ query: 'alpha secret plan note', embedding: v(0), mode, limit: 50 });
+      expect(found.map((h) => h.memory.content), mode).toContain('beta public note');
+      expect(JSON.stringify(found), mode).not.toContain('alpha secret');
     }
-    expect(JSON.stringify(await collect(asB.memories.all()))).not.toContain('alpha secret');
+    const listed = await collect(asB.memories.all());
+    expect(listed.map((m) => m.content)).toContain('beta public note');
+    expect(JSON.stringify(listed)).not.toContain('alpha secret');
   });
 });
 

@@ -63,4 +63,12 @@ describe('readSse', () => {
       { event: 'message', data: 'a\nb', id: '1' },
     ]);
   });
+
+  it('dispatches no event for a block with an id but no data, and tells its id (where a stream from latest starts)', async () => {
+    const bare: string[] = [];
+    const text = ': memspace change stream\n\nid: 41\n\nevent: x\n\nid: 42\nevent: memory.created\ndata: {}\n\n';
+    const messages = await collect(readSse(readLines(bytes(text)), (id) => bare.push(id)));
+    expect(bare).toEqual(['41']);
+    expect(messages).toEqual([{ event: 'memory.created', data: '{}', id: '42' }]);
+  });
 });

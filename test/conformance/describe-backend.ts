@@ -18,6 +18,7 @@ import type { MemspaceEngine } from '../../src/memspace.js';
 import type { Backend, BackendFactory, Spec, Suite } from './harness.js';
 import { accessSpec } from './specs/access.js';
 import { auditSpec } from './specs/audit.js';
+import { changeFeedSpec } from './specs/change-feed.js';
 import { contextsSpec } from './specs/contexts.js';
 import { isolationSpec } from './specs/isolation.js';
 import { memoriesSpec } from './specs/memories.js';
@@ -39,6 +40,7 @@ const SPECS: readonly Spec[] = [
   contextsSpec,
   auditSpec,
   quotasRetentionSpec,
+  changeFeedSpec,
   transferSpec,
   isolationSpec,
   accessSpec,

@@ -18,6 +18,7 @@ describe('error codes', () => {
       'QUOTA_EXCEEDED',
       'BACKEND_UNAVAILABLE',
       'INTERNAL',
+      'CURSOR_EXPIRED',
     ]);
   });
 
@@ -37,6 +38,7 @@ describe('error codes', () => {
       QUOTA_EXCEEDED: 429,
       BACKEND_UNAVAILABLE: 503,
       INTERNAL: 500,
+      CURSOR_EXPIRED: 410,
     });
   });
 

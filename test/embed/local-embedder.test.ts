@@ -117,6 +117,8 @@ describe('LocalEmbedder lifecycle and failures', () => {
   let dir: string;
   /** A stand-in worker speaking the pool protocol, so crashes can be triggered on demand. */
   let fakeWorker: URL;
+  /** A worker that starts and never reports its model loaded. */
+  let neverReady: URL;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'memspace-embed-'));
@@ -137,6 +139,9 @@ parentPort.on('message', ({ id, texts }) => {
 `,
     );
     fakeWorker = pathToFileURL(file);
+    const stuck = path.join(dir, 'never-ready.mjs');
+    await writeFile(stuck, 'setInterval(() => {}, 1_000);\n');
+    neverReady = pathToFileURL(stuck);
   });
 
   afterAll(async () => {
@@ -181,10 +186,27 @@ parentPort.on('message', ({ id, texts }) => {
   });
 
   it('times out a stuck worker instead of hanging', async () => {
-    const embedder = new LocalEmbedder({ poolSize: 1, workerUrl: fakeWorker, timeoutMs: 300 });
+    // The batch timeout alone is short: starting the worker (and its replacement) is bounded by
+    // loadTimeoutMs, whose default a busy machine meets, so only the hang can run out of time.
+    const embedder = new LocalEmbedder({ poolSize: 1, workerUrl: fakeWorker, timeoutMs: 1_000 });
     try {
-      await expectCode(embedder.embed(['hang']), 'BACKEND_UNAVAILABLE');
+      const error: unknown = await embedder.embed(['hang']).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(MemspaceError);
+      expect((error as MemspaceError).code).toBe('BACKEND_UNAVAILABLE');
+      expect((error as MemspaceError).message).toBe('local embedding worker failed: embedding worker took longer than 1000 ms embedding 1 texts');
       await expect(embedder.embed(['recovered'])).resolves.toHaveLength(1);
+    } finally {
+      await embedder.close();
+    }
+  });
+
+  it('gives up on a worker that never finishes loading once loadTimeoutMs has passed', async () => {
+    const embedder = new LocalEmbedder({ poolSize: 1, workerUrl: neverReady, loadTimeoutMs: 200 });
+    try {
+      const error: unknown = await embedder.embed(['hello']).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(MemspaceError);
+      expect((error as MemspaceError).code).toBe('BACKEND_UNAVAILABLE');
+      expect((error as MemspaceError).message).toBe('local embedding model failed to load: embedding worker took longer than 200 ms loading the model');
     } finally {
       await embedder.close();
     }
@@ -215,5 +237,6 @@ parentPort.on('message', ({ id, texts }) => {
   it('validates its options', () => {
     expect(() => new LocalEmbedder({ poolSize: 0 })).toThrow(MemspaceError);
     expect(() => new LocalEmbedder({ batchSize: 1.5 })).toThrow(MemspaceError);
+    expect(() => new LocalEmbedder({ loadTimeoutMs: 0 })).toThrow(MemspaceError);
   });
 });

@@ -269,6 +269,34 @@ describe('concurrency across processes', () => {
     }
   });
 
+  it('keeps a space quota across processes: two writers racing into one space never cross it, and every acknowledged memory is stored', async () => {
+    const ms = await fresh();
+    const QUOTA = 150;
+    await ms.spaces.create({ name: 'capped', embedder: 'none', dimension: DIM, quotas: { maxMemories: QUOTA } });
+    const outputs = await runTogether([1, 2].map((axis) => ['memories', ms.dataDir, 'capped', '100', String(axis)]));
+
+    const acknowledged: string[] = [];
+    let refused = 0;
+    for (const line of outputs.flat()) {
+      const [tag, value, ...rest] = line.split(' ');
+      expect((tag === 'ID' || tag === 'REFUSED') && value !== undefined && rest.length === 0, `line ${JSON.stringify(line)}`).toBe(true);
+      if (tag === 'ID') acknowledged.push(value!);
+      else refused += Number(value);
+    }
+    expect(acknowledged.length + refused).toBe(200); // every memory was either acknowledged or refused
+    expect(acknowledged.length).toBeLessThanOrEqual(QUOTA);
+    // A call is refused only when it would cross the quota, and calls hold at most 3 memories:
+    // once anything was refused, the space was within 2 of full, and it only grows.
+    expect(refused).toBeGreaterThan(0);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(QUOTA - 2);
+
+    const { byId, listed } = await allMemories(ms, 'capped');
+    expect(listed).toBe(acknowledged.length);
+    expect(acknowledged.filter((id) => !byId.has(id))).toEqual([]);
+    expect((await ms.spaces.get('capped')).stats.memories).toBe(acknowledged.length);
+    expect(await ms.registry.use('capped', async ({ store }) => store.integrityCheck())).toEqual([]);
+  });
+
   it('lets two processes create spaces on one fresh data directory at once; a shared name exists once', async () => {
     const dataDir = tempDir();
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));

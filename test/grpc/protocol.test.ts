@@ -36,12 +36,13 @@ describe('the gRPC protocol, memspace.v1', () => {
     for (const name of ['add', 'batchAdd', 'get', 'update', 'delete', 'search', 'history']) expect(memories[name], name).toEqual(unary);
   });
 
-  it('streams the change feed out of Events.Watch, resumable from a sequence', () => {
+  it('streams the change feed out of Events.Watch, resumable from a sequence or from the head', () => {
     expect(methods('Events')).toEqual({ watch: { requestStream: false, responseStream: true } });
     const watch = definition['memspace.v1.WatchRequest'] as { type: { field: { name: string; type: string }[] } };
     expect(watch.type.field.map((f) => [f.name, f.type])).toEqual([
       ['space', 'TYPE_STRING'],
       ['after', 'TYPE_UINT64'],
+      ['latest', 'TYPE_BOOL'],
     ]);
   });
 

@@ -76,16 +76,18 @@ describe('gRPC: spaces', () => {
 
 describe('gRPC: memories', () => {
   it('adds, gets, updates, searches, lists, tells the history of and deletes memories', async () => {
-    const added = await rpc(memories, 'Add', { space: 'alpha', content: 'the cat sat', tags: ['pets'], metadata: { fields: { n: { numberValue: 1 } } }, embedding: v(0), id: 'cat' });
+    // A space of its own, so the listing below holds this test's memories only, whatever ran before.
+    await ms.spaces.create({ name: 'animals', embedder: 'none', dimension: DIM });
+    const added = await rpc(memories, 'Add', { space: 'animals', content: 'the cat sat', tags: ['pets'], metadata: { fields: { n: { numberValue: 1 } } }, embedding: v(0), id: 'cat' });
     expect(added).toMatchObject({ id: 'cat', content: 'the cat sat' });
     expect(added).toMatchObject({ tags: ['pets'], kind: 'fact', importance: expect.any(Number), access_count: 0, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) });
     expect(fromStruct(added['metadata'] as ProtoStruct)).toEqual({ n: 1 });
     // What is null over REST is an empty string here.
     expect(added).toMatchObject({ user_id: '', expires_at: '' });
-    const view = await ms.memories.get('alpha', 'cat');
+    const view = await ms.memories.get('animals', 'cat');
     expect(added['updated_at']).toBe(view.updatedAt);
     const batch = await rpc(memories, 'BatchAdd', {
-      space: 'alpha',
+      space: 'animals',
       memories: [
         { content: 'a dog barked', embedding: v(1), fields: { fields: { userId: { stringValue: 'u1' } } } },
         { content: 'a bird sang', embedding: v(2) },
@@ -93,19 +95,19 @@ describe('gRPC: memories', () => {
     });
     expect((batch['memories'] as Json[]).map((m) => m['content'])).toEqual(['a dog barked', 'a bird sang']);
     expect((batch['memories'] as Json[]).map((m) => m['user_id'])).toEqual(['u1', '']);
-    expect((await rpc(memories, 'Get', { space: 'alpha', id: 'cat' }))['content']).toBe('the cat sat');
-    const updated = await rpc(memories, 'Update', { space: 'alpha', id: 'cat', changes: { fields: { content: { stringValue: 'the cat slept' } } }, embedding: v(0) });
+    expect((await rpc(memories, 'Get', { space: 'animals', id: 'cat' }))['content']).toBe('the cat sat');
+    const updated = await rpc(memories, 'Update', { space: 'animals', id: 'cat', changes: { fields: { content: { stringValue: 'the cat slept' } } }, embedding: v(0) });
     expect(updated['content']).toBe('the cat slept');
-    const found = await rpc(memories, 'Search', { space: 'alpha', embedding: v(0), mode: 'vector', limit: 2 });
+    const found = await rpc(memories, 'Search', { space: 'animals', embedding: v(0), mode: 'vector', limit: 2 });
     const results = found['results'] as Json[];
     expect((results[0]!['memory'] as Json)['id']).toBe('cat');
     expect(results[0]!['score']).toBeGreaterThan(0.9);
     expect((results[0]!['scores'] as Json)['vector']).toBeGreaterThan(0.9);
-    expect((await streamed('List', { space: 'alpha' })).map((m) => m['content'])).toEqual(['the cat slept', 'a dog barked', 'a bird sang']);
-    const history = (await rpc(memories, 'History', { space: 'alpha', id: 'cat' }))['entries'] as ProtoStruct[];
+    expect((await streamed('List', { space: 'animals' })).map((m) => m['content'])).toEqual(['the cat slept', 'a dog barked', 'a bird sang']);
+    const history = (await rpc(memories, 'History', { space: 'animals', id: 'cat' }))['entries'] as ProtoStruct[];
     expect(history.map((e) => fromStruct(e)!['action'])).toEqual(['create', 'update']);
-    expect(await rpc(memories, 'Delete', { space: 'alpha', id: 'cat' })).toEqual({ deleted: 1 });
-    expect(await failure(rpc(memories, 'Get', { space: 'alpha', id: 'cat' }))).toMatchObject({ code: status.NOT_FOUND, reason: 'NOT_FOUND' });
+    expect(await rpc(memories, 'Delete', { space: 'animals', id: 'cat' })).toEqual({ deleted: 1 });
+    expect(await failure(rpc(memories, 'Get', { space: 'animals', id: 'cat' }))).toMatchObject({ code: status.NOT_FOUND, reason: 'NOT_FOUND' });
   });
 
   it('streams a whole space across the listing pages, oldest first', async () => {
@@ -170,18 +172,28 @@ describe('gRPC: isolation between spaces', () => {
     const scopedId = (await ms.keys.list()).find((k) => k.name === 'beta reader')!.id;
     const added = await rpc(memories, 'Add', { space: 'beta', content: 'audited over gRPC', embedding: v(2) }, scoped);
     const beta = (await ms.spaces.audit('beta', { limit: 100 })).items;
-    expect(beta.at(-1)).toMatchObject({ actor: scopedId, ids: [added['id']] });
-    await failure(rpc(memories, 'Delete', { space: 'alpha', id: 'shared' }, scoped));
-    const denied = (await ms.spaces.audit('alpha', { action: 'request.denied' })).items;
-    expect(denied.at(-1)).toMatchObject({ action: 'request.denied', actor: scopedId, details: { rpc: 'memspace.v1.Memories/Delete', code: 'SPACE_NOT_FOUND' } });
+    // Found by its id, not as the newest entry, so what other tests wrote in beta does not matter.
+    expect(beta.filter((e) => e.ids.includes(added['id'] as string))).toEqual([expect.objectContaining({ action: 'memory.create', actor: scopedId })]);
+    // Refusals are counted per (key, space, method, code) and written as one entry, so one made in
+    // a space of this test's own is the only entry of that trail, whatever the other tests refused.
+    await ms.spaces.create({ name: 'audited', embedder: 'none', dimension: DIM });
+    await failure(rpc(memories, 'Delete', { space: 'audited', id: 'anything' }, scoped));
+    const denied = (await ms.spaces.audit('audited', { action: 'request.denied' })).items;
+    expect(denied).toEqual([
+      expect.objectContaining({ action: 'request.denied', actor: scopedId, details: expect.objectContaining({ rpc: 'memspace.v1.Memories/Delete', code: 'SPACE_NOT_FOUND', count: 1 }) }),
+    ]);
   });
 
-  it('never returns another space’s memory from search or listing, with the same id and text', async () => {
+  it('never returns another space’s memory from search or listing, with the same id and text, and returns the space its own', async () => {
     for (const mode of ['vector', 'keyword', 'hybrid']) {
-      const found = await rpc(memories, 'Search', { space: 'beta', query: 'alpha secret plan', embedding: v(0), mode, limit: 50 });
+      // "note" is in beta's own memory, so each mode has beta's memory to find.
+      const found = await rpc(memories, 'Search', { space: 'beta', query: 'alpha secret plan note', embedding: v(0), mode, limit: 50 });
+      expect((found['results'] as Json[]).map((h) => (h['memory'] as Json)['content']), mode).toContain('beta public note');
       expect(JSON.stringify(found), mode).not.toContain('alpha secret');
     }
-    expect(JSON.stringify(await streamed('List', { space: 'beta' }))).not.toContain('alpha secret');
+    const listed = await streamed('List', { space: 'beta' });
+    expect(listed.map((m) => m['content'])).toContain('beta public note');
+    expect(JSON.stringify(listed)).not.toContain('alpha secret');
   });
 });
 

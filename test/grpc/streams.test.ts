@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { type Client, credentials, loadPackageDefinition, type ServiceClientConstructor, type ServiceError, status } from '@grpc/grpc-js';
+import { type Client, credentials, loadPackageDefinition, type Metadata, type ServiceClientConstructor, type ServiceError, status } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGrpcServer, type MemspaceGrpcServer, MAX_MESSAGE_BYTES } from '../../src/grpc/grpc-server.js';
@@ -104,7 +104,7 @@ describe('gRPC Events.Watch', () => {
 
   it('ends with UNAUTHENTICATED as soon as its key is revoked', async () => {
     const reader = await ms.keys.create({ name: 'red reader', grants: [{ space: 'red', role: 'read' }] });
-    const watch = c.open(c.events, 'Watch', { space: 'red', after: 1_000_000 }, reader.key);
+    const watch = c.open(c.events, 'Watch', { space: 'red', latest: true }, reader.key);
     const ended = ending(watch);
     await ms.memories.add('red', { content: 'seen by nobody yet', embedding: v(3) }); // the stream is open and caught up
     await ms.keys.revoke(reader.id);
@@ -135,8 +135,58 @@ describe('gRPC Events.Watch', () => {
   });
 
   it('answers a deadline with DEADLINE_EXCEEDED', async () => {
-    const watch = c.open(c.events, 'Watch', { space: 'red', after: 1_000_000 }, root, { deadline: Date.now() + 300 });
+    const watch = c.open(c.events, 'Watch', { space: 'red', latest: true }, root, { deadline: Date.now() + 300 });
     expect(await ending(watch)).toMatchObject({ code: status.DEADLINE_EXCEEDED });
+  });
+});
+
+describe('gRPC Events.Watch and the feed horizon', () => {
+  const DAY = 86_400_000;
+  let clock = Date.parse('2026-06-01T00:00:00Z');
+  let feedMs: MemspaceEngine & { cleanup(): Promise<void> };
+  let feedServer: MemspaceGrpcServer;
+  let fc: GrpcTestClients;
+  let key: string;
+
+  beforeAll(async () => {
+    feedMs = await tempMemspace({ now: () => clock, config: { feedRetentionDays: 7, feedMinEvents: 2 } });
+    key = (await feedMs.keys.ensureRootKey())!;
+    feedServer = buildGrpcServer({ memspace: feedMs, eventPollMs: 3_600_000 });
+    fc = grpcTestClients(`127.0.0.1:${await feedServer.listen('127.0.0.1', 0)}`);
+    await feedMs.spaces.create({ name: 'old', embedder: 'none', dimension: DIM });
+    for (let i = 0; i < 5; i++) await feedMs.memories.add('old', { content: `old ${i}`, embedding: v(i) });
+    clock += 8 * DAY;
+    await feedMs.sweeper.sweepSpace('old'); // holds seqs 4 and 5
+  });
+  afterAll(async () => {
+    fc?.close();
+    await feedServer?.close();
+    await feedMs?.cleanup();
+  });
+
+  it('fails at once with OUT_OF_RANGE, reason CURSOR_EXPIRED and the oldest event held, for a position compacted away', async () => {
+    const expired = await failure(fc.streamed(fc.events, 'Watch', { space: 'old', after: 2 }, key));
+    expect(expired).toMatchObject({ code: status.OUT_OF_RANGE, reason: 'CURSOR_EXPIRED', details: { after: '2', oldest: '4', latest: '5' } });
+    const ahead = await failure(fc.streamed(fc.events, 'Watch', { space: 'old', after: 9 }, key));
+    expect(ahead).toMatchObject({ code: status.OUT_OF_RANGE, reason: 'CURSOR_EXPIRED', details: { after: '9', oldest: '4', latest: '5' } });
+    // After the last event compacted, and from nothing, the stream holds what the feed holds.
+    for (const after of [3, 0]) {
+      const watch = fc.open(fc.events, 'Watch', { space: 'old', after }, key);
+      expect((await take(watch, 2)).map((e) => e['seq'])).toEqual([4, 5]);
+      watch.cancel();
+    }
+  });
+
+  it('starts at the head with latest, saying where in the x-memspace-after header, and sends only later changes', async () => {
+    const watch = fc.open(fc.events, 'Watch', { space: 'old', latest: true }, key);
+    const headers = await new Promise<Metadata>((resolve) => watch.once('metadata', resolve));
+    expect(headers.get('x-memspace-after')).toEqual(['5']);
+    const next = take(watch, 1);
+    const added = await feedMs.memories.add('old', { content: 'new', embedding: v(1) });
+    expect((await next).map((e) => [e['seq'], e['id']])).toEqual([[6, added.id]]);
+    watch.cancel();
+    const both = await failure(fc.streamed(fc.events, 'Watch', { space: 'old', after: 3, latest: true }, key));
+    expect(both).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'VALIDATION_FAILED' });
   });
 });
 

@@ -6,31 +6,77 @@ import { SpaceGraph, type KnowledgeGraph } from '../../src/mcp/knowledge-graph.j
 import { connectHttp, fails, listenApp, ok, type ListeningApp } from '../support/mcp.js';
 import { tempMemspace } from '../support/temp-memspace.js';
 
-// The reference memory server's tools over Streamable HTTP, in a space with the local model
-// (entities are embedded, and search_nodes also matches by meaning).
+// The reference memory server's tools over Streamable HTTP, in spaces with the local model
+// (entities are embedded, and search_nodes also matches by meaning). Each test works in a space
+// of its own, made with the graph it starts from, so it passes alone and in any order.
 
 let ms: Awaited<ReturnType<typeof tempMemspace>>;
 let server: ListeningApp;
-let client: Client;
+let root: string;
+const clients: Client[] = [];
 
 beforeAll(async () => {
   ms = await tempMemspace({ config: { embedPoolSize: 1 } });
-  const root = (await ms.keys.ensureRootKey())!;
-  await ms.spaces.create({ name: 'kg' });
+  root = (await ms.keys.ensureRootKey())!;
   await ms.spaces.create({ name: 'race' });
   server = await listenApp(ms);
-  client = (await connectHttp(server.mcpUrl, root, 'kg')).client;
 });
 afterAll(async () => {
-  await client.close();
+  for (const client of clients) await client.close();
   await server.close();
   await ms.cleanup();
 });
 
-const graph = (): Promise<KnowledgeGraph> => ok<KnowledgeGraph>(client, 'read_graph');
+let spaces = 0;
+
+/** A client of a new, empty space of the test's own (with the local model). */
+async function newSpace(): Promise<Client> {
+  const name = `kg-${++spaces}`;
+  await ms.spaces.create({ name });
+  const { client } = await connectHttp(server.mcpUrl, root, name);
+  clients.push(client);
+  return client;
+}
+
+const ALICE = { name: 'Alice', entityType: 'person', observations: ['likes to meet before 10am', 'speaks Spanish'] };
+const ACME = { name: 'Acme Corp', entityType: 'company', observations: ['makes anvils'] };
+const BOB = { name: 'Bob', entityType: 'person', observations: ['plays the cello'] };
+
+/** A client of a new space holding Alice, Acme Corp and Bob, in that order, without relations. */
+async function withPeople(): Promise<Client> {
+  const client = await newSpace();
+  expect(await ok(client, 'create_entities', { entities: [ALICE, ACME, BOB] })).toEqual({ entities: [ALICE, ACME, BOB] });
+  return client;
+}
+
+/**
+ * A client of a new space holding the whole graph the tools build below: the three entities,
+ * an observation more for Alice and for Bob, and the relations Alice works at and founded Acme
+ * Corp, and Bob knows Alice.
+ */
+async function withGraph(): Promise<Client> {
+  const client = await withPeople();
+  await ok(client, 'add_observations', {
+    observations: [
+      { entityName: 'Alice', contents: ['owns a red bicycle'] },
+      { entityName: 'Bob', contents: ['lives in Lisbon'] },
+    ],
+  });
+  await ok(client, 'create_relations', {
+    relations: [
+      { from: 'Alice', to: 'Acme Corp', relationType: 'works at' },
+      { from: 'Alice', to: 'Acme Corp', relationType: 'founded' },
+      { from: 'Bob', to: 'Alice', relationType: 'knows' },
+    ],
+  });
+  return client;
+}
+
+const graph = (client: Client): Promise<KnowledgeGraph> => ok<KnowledgeGraph>(client, 'read_graph');
 
 describe('knowledge-graph tools (the reference memory server)', () => {
   it('create_entities creates new names only and returns those it created', async () => {
+    const client = await newSpace();
     const created = await ok(client, 'create_entities', {
       entities: [
         { name: 'Alice', entityType: 'person', observations: ['likes to meet before 10am', 'speaks Spanish'] },
@@ -51,13 +97,14 @@ describe('knowledge-graph tools (the reference memory server)', () => {
       ],
     });
     expect(again).toEqual({ entities: [{ name: 'Bob', entityType: 'person', observations: ['plays the cello'] }] });
-    expect((await graph()).entities.map((e) => e.name)).toEqual(['Alice', 'Acme Corp', 'Bob']);
+    expect((await graph(client)).entities.map((e) => e.name)).toEqual(['Alice', 'Acme Corp', 'Bob']);
     // The text content is the reference server's: the created entities as pretty JSON.
     const raw = await client.callTool({ name: 'create_entities', arguments: { entities: [] } });
     expect(raw.content).toEqual([{ type: 'text', text: '[]' }]);
   });
 
   it('entities are ordinary memories of the space, found by search_memories', async () => {
+    const client = await withPeople();
     const { results } = await ok<{ results: SearchHit[] }>(client, 'search_memories', { query: 'anvils', mode: 'keyword' });
     expect(results.map((h) => h.memory.id)).toEqual([entityId('Acme Corp')]);
     expect(results[0]!.memory).toMatchObject({ kind: 'entity', metadata: { entityName: 'Acme Corp', entityType: 'company', observations: ['makes anvils'] } });
@@ -65,6 +112,7 @@ describe('knowledge-graph tools (the reference memory server)', () => {
   });
 
   it('create_relations skips duplicates and refuses relations to missing entities, creating nothing', async () => {
+    const client = await withPeople();
     const created = await ok(client, 'create_relations', {
       relations: [
         { from: 'Alice', to: 'Acme Corp', relationType: 'works at' },
@@ -92,7 +140,7 @@ describe('knowledge-graph tools (the reference memory server)', () => {
       ],
     });
     expect(missing).toMatchObject({ code: 'NOT_FOUND', message: 'Entity with name Nobody not found', details: { entityName: 'Nobody' } });
-    expect((await graph()).relations).toEqual([
+    expect((await graph(client)).relations).toEqual([
       { from: 'Alice', to: 'Acme Corp', relationType: 'works at' },
       { from: 'Alice', to: 'Acme Corp', relationType: 'founded' },
       { from: 'Bob', to: 'Alice', relationType: 'knows' },
@@ -100,6 +148,7 @@ describe('knowledge-graph tools (the reference memory server)', () => {
   });
 
   it('add_observations adds what is new, and fails for a missing entity before changing any', async () => {
+    const client = await withPeople();
     const added = await ok(client, 'add_observations', {
       observations: [
         { entityName: 'Alice', contents: ['speaks Spanish', 'owns a red bicycle'] },
@@ -124,6 +173,7 @@ describe('knowledge-graph tools (the reference memory server)', () => {
   });
 
   it('search_nodes matches name, type and observations ignoring case, with the relations between the matches', async () => {
+    const client = await withGraph();
     expect((await ok<KnowledgeGraph>(client, 'search_nodes', { query: 'ACME' })).entities.map((e) => e.name)).toEqual(['Acme Corp']);
     expect((await ok<KnowledgeGraph>(client, 'search_nodes', { query: 'PERSON' })).entities.map((e) => e.name)).toEqual(['Alice', 'Bob']);
     const spanish = await ok<KnowledgeGraph>(client, 'search_nodes', { query: 'spanish' });
@@ -133,6 +183,7 @@ describe('knowledge-graph tools (the reference memory server)', () => {
   });
 
   it('search_nodes also finds entities by meaning, and not unrelated ones', async () => {
+    const client = await withGraph();
     // No word of these queries occurs in the entity it should find.
     const meet = await ok<KnowledgeGraph>(client, 'search_nodes', { query: 'when does she want to have meetings?' });
     expect(meet.entities.map((e) => e.name)).toContain('Alice');
@@ -146,6 +197,7 @@ describe('knowledge-graph tools (the reference memory server)', () => {
   });
 
   it('open_nodes returns the named entities that exist and the relations between them', async () => {
+    const client = await withGraph();
     const opened = await ok<KnowledgeGraph>(client, 'open_nodes', { names: ['Acme Corp', 'Alice', 'Nobody'] });
     expect(opened.entities.map((e) => e.name)).toEqual(['Alice', 'Acme Corp']);
     expect(opened.relations).toEqual([
@@ -156,6 +208,7 @@ describe('knowledge-graph tools (the reference memory server)', () => {
   });
 
   it('delete_observations, delete_relations and delete_entities delete what exists and report the rest', async () => {
+    const client = await withGraph();
     expect(await ok(client, 'delete_observations', { deletions: [{ entityName: 'Alice', observations: ['owns a red bicycle'] }] })).toEqual({
       success: true,
       message: 'Observations deleted successfully',
@@ -174,15 +227,16 @@ describe('knowledge-graph tools (the reference memory server)', () => {
     );
 
     expect((await ok(client, 'delete_entities', { entityNames: ['Acme Corp', 'Ghost'] }))['message']).toBe('Deleted 1 of 2 entities. Not found: Ghost');
-    const after = await graph();
+    const after = await graph(client);
     expect(after.entities.map((e) => e.name)).toEqual(['Alice', 'Bob']);
     // Its relations went with it.
     expect(after.relations).toEqual([{ from: 'Bob', to: 'Alice', relationType: 'knows' }]);
     expect(await ok(client, 'delete_entities', { entityNames: ['Bob'] })).toEqual({ success: true, message: 'Entities deleted successfully' });
-    expect(await graph()).toEqual({ entities: [expect.objectContaining({ name: 'Alice' })], relations: [] });
+    expect(await graph(client)).toEqual({ entities: [expect.objectContaining({ name: 'Alice' })], relations: [] });
   });
 
   it('validates arguments with stable codes', async () => {
+    const client = await newSpace();
     expect((await fails(client, 'create_entities', { entities: [{ name: 'X', entityType: 't' }] })).code).toBe('VALIDATION_FAILED');
     expect((await fails(client, 'create_relations', {})).code).toBe('VALIDATION_FAILED');
     expect((await fails(client, 'add_observations', { observations: [{ entityName: 'Alice', contents: 'not a list' }] })).code).toBe('VALIDATION_FAILED');
@@ -192,8 +246,10 @@ describe('knowledge-graph tools (the reference memory server)', () => {
   });
 
   it('a memory made to look like an entity is not one', async () => {
+    const client = await withPeople();
     await ok<Memory>(client, 'add_memory', { content: 'impostor', kind: 'entity', metadata: { entityName: 'Impostor', entityType: 'x', observations: [] } });
-    expect((await graph()).entities.map((e) => e.name)).not.toContain('Impostor');
+    // The space's real entities are still there, so the graph was read and left the impostor out.
+    expect((await graph(client)).entities.map((e) => e.name)).toEqual(['Alice', 'Acme Corp', 'Bob']);
   });
 });
 

@@ -113,18 +113,23 @@ async function add(base: string, space: string, n: number): Promise<string> {
   });
 
   it('resuming with Last-Event-ID on the first server after a disconnect loses and repeats nothing', async () => {
-    const history = await subscribe(`${servers[1]!.base}/v1/spaces/red/events`);
-    const written = (await history.next(8)).map((e) => e.data.id); // what the first test wrote
+    // A space of its own, with eight events written here, so the event ids below depend neither on
+    // what the other test wrote in red nor on whether it ran.
+    await servers[0]!.ms.spaces.create({ name: 'green', embedder: 'none', dimension: 4 });
+    const written: string[] = [];
+    for (let n = 0; n < 8; n++) written.push(await add(servers[0]!.base, 'green', n));
+    const history = await subscribe(`${servers[1]!.base}/v1/spaces/green/events`);
+    expect((await history.next(8)).map((e) => e.data.id)).toEqual(written);
     history.close();
-    const stream = await subscribe(`${servers[1]!.base}/v1/spaces/red/events?after=8`);
-    for (let n = 8; n < 11; n++) written.push(await add(servers[0]!.base, 'red', n));
+    const stream = await subscribe(`${servers[1]!.base}/v1/spaces/green/events?after=8`);
+    for (let n = 8; n < 11; n++) written.push(await add(servers[0]!.base, 'green', n));
     const first = await stream.next(3);
     stream.close(); // dropped mid-stream
     // Writes through both servers while nobody listens.
-    for (let n = 11; n < 15; n++) written.push(await add(servers[n % 2]!.base, 'red', n));
-    const resumed = await subscribe(`${servers[0]!.base}/v1/spaces/red/events`, { 'last-event-id': String(first.at(-1)!.id) });
+    for (let n = 11; n < 15; n++) written.push(await add(servers[n % 2]!.base, 'green', n));
+    const resumed = await subscribe(`${servers[0]!.base}/v1/spaces/green/events`, { 'last-event-id': String(first.at(-1)!.id) });
     const rest = await resumed.next(4);
-    written.push(await add(servers[1]!.base, 'red', 15)); // and one more, live, through the second
+    written.push(await add(servers[1]!.base, 'green', 15)); // and one more, live, through the second
     rest.push(...(await resumed.next(1)));
     resumed.close();
     const all = [...first, ...rest];

@@ -110,7 +110,7 @@ describe('change stream (SSE) and its key', () => {
     const url = await authed.listen({ host: '127.0.0.1', port: 0 });
     try {
       const reader = await ms.keys.create({ name: 'red reader', grants: [{ space: 'red', role: 'read' }] });
-      const res = await fetch(`${url}/v1/spaces/red/events?after=1000000`, { headers: { authorization: `Bearer ${reader.key}` } });
+      const res = await fetch(`${url}/v1/spaces/red/events?after=latest`, { headers: { authorization: `Bearer ${reader.key}` } });
       expect(res.status).toBe(200);
       const ended = untilEnd(res);
       await ms.keys.revoke(reader.id);
@@ -124,6 +124,127 @@ describe('change stream (SSE) and its key', () => {
       const gone = untilEnd(doomed);
       await ms.spaces.delete('doomed');
       expect(await gone).toContain('"code":"SPACE_NOT_FOUND"');
+    } finally {
+      await authed.close();
+    }
+  });
+});
+
+describe('change stream (SSE) and the feed horizon', () => {
+  const DAY = 86_400_000;
+  let clock = Date.parse('2026-06-01T00:00:00Z');
+  let feedMs: Awaited<ReturnType<typeof tempMemspace>>;
+  let feedApp: FastifyInstance;
+  let url: string;
+  /** Ids of the memories added to `old`, whose feed keeps only the newest two events after compaction. */
+  const added: string[] = [];
+
+  beforeAll(async () => {
+    feedMs = await tempMemspace({ now: () => clock, config: { feedRetentionDays: 7, feedMinEvents: 2 } });
+    feedApp = await buildApp({ memspace: feedMs, eventPollMs: 3_600_000, auth: false });
+    url = await feedApp.listen({ host: '127.0.0.1', port: 0 });
+    await feedMs.spaces.create({ name: 'old', embedder: 'none', dimension: 4 });
+    for (let i = 0; i < 5; i++) added.push((await feedMs.memories.add('old', { content: `old ${i}`, embedding: axisVector(4, i) })).id);
+    clock += 8 * DAY;
+    await feedMs.sweeper.sweepSpace('old'); // holds seqs 4 and 5
+  });
+  afterAll(async () => {
+    await feedApp.close();
+    await feedMs.cleanup();
+  });
+
+  /** What a stream sends until `done` accepts it, then the connection is dropped. */
+  async function streamText(path: string, headers: Record<string, string>, done: (text: string) => boolean, whileOpen?: () => Promise<unknown>): Promise<string> {
+    const abort = new AbortController();
+    const res = await fetch(`${url}${path}`, { headers, signal: abort.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const pending = whileOpen?.();
+    while (!done(text)) {
+      const { value, done: ended } = await reader.read();
+      if (ended) break;
+      text += value;
+    }
+    await pending;
+    abort.abort();
+    return text;
+  }
+  const ids = (text: string): number[] => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+
+  it('answers 410 CURSOR_EXPIRED with the oldest event held, as a status before any stream, for a position compacted away', async () => {
+    const asked: [string, Record<string, string>][] = [
+      ['/v1/spaces/old/events', { 'last-event-id': '2' }],
+      ['/v1/spaces/old/events?after=2', {}],
+    ];
+    for (const [path, headers] of asked) {
+      const res = await fetch(`${url}${path}`, { headers });
+      expect(res.status).toBe(410);
+      expect(res.headers.get('content-type')).toContain('application/json');
+      const body = (await res.json()) as { error: { code: string; message: string; details: Record<string, unknown> } };
+      expect(body.error).toMatchObject({ code: 'CURSOR_EXPIRED', details: { after: 2, oldest: 4, latest: 5 } });
+      expect(body.error.message).toContain('oldest event is 4');
+    }
+    // Resuming after the last event compacted loses nothing; no resume point starts at the oldest event held.
+    const resumed = await streamText('/v1/spaces/old/events', { 'last-event-id': '3' }, (t) => ids(t).length >= 2);
+    expect(ids(resumed)).toEqual([4, 5]);
+    const fromStart = await streamText('/v1/spaces/old/events', {}, (t) => ids(t).length >= 2);
+    expect(ids(fromStart)).toEqual([4, 5]);
+    expect(fromStart).toContain(added[4]!);
+  });
+
+  it('starts at the head with after=latest, telling where as the last event id, and sends only later changes', async () => {
+    let fresh = '';
+    const text = await streamText(
+      '/v1/spaces/old/events?after=latest',
+      {},
+      (t) => t.includes('event: memory.created'),
+      async () => {
+        fresh = (await feedMs.memories.add('old', { content: 'fresh', embedding: axisVector(4, 1) })).id;
+      },
+    );
+    // The position comes first, without data (no event), then the new change alone.
+    expect(text.startsWith(': memspace change stream\n\nid: 5\n\n')).toBe(true);
+    expect(ids(text)).toEqual([5, 6]);
+    expect(text).toContain(`"id":"${fresh}"`);
+    for (const id of added) expect(text).not.toContain(id);
+  });
+
+  it('refuses an after that is neither a sequence number nor latest with VALIDATION_FAILED', async () => {
+    for (const after of ['abc', '-1', '1.5', '', 'LATEST', '1e3', '1&after=2']) {
+      const res = await fetch(`${url}/v1/spaces/old/events?after=${after}`);
+      expect(res.status, after).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code, after).toBe('VALIDATION_FAILED');
+    }
+  });
+
+  it("reveals nothing of another space through its cursor: one past this feed's head is refused with this feed's bounds only", async () => {
+    await feedMs.spaces.create({ name: 'busy', embedder: 'none', dimension: 4 });
+    const busy: string[] = [];
+    for (let i = 0; i < 12; i++) busy.push((await feedMs.memories.add('busy', { content: `busy secret ${i}`, embedding: axisVector(4, i) })).id);
+    const reader = await feedMs.keys.create({ name: 'old reader', grants: [{ space: 'old', role: 'read' }] });
+    const authed = await buildApp({ memspace: feedMs, eventPollMs: 3_600_000 });
+    const authedUrl = await authed.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const auth = { authorization: `Bearer ${reader.key}` };
+      // A cursor of busy (seq 12) on old, whose newest event is 6.
+      const res = await fetch(`${authedUrl}/v1/spaces/old/events`, { headers: { ...auth, 'last-event-id': '12' } });
+      expect(res.status).toBe(410);
+      const text = await res.text();
+      expect(JSON.parse(text)).toMatchObject({ error: { code: 'CURSOR_EXPIRED', details: { after: 12, oldest: 4, latest: 6 } } });
+      expect(text).not.toContain('busy');
+      for (const id of busy) expect(text).not.toContain(id);
+      // The same key reads its own space from a position it holds, and sees old's changes only.
+      const own = await fetch(`${authedUrl}/v1/spaces/old/events`, { headers: { ...auth, 'last-event-id': '4' } });
+      expect(own.status).toBe(200);
+      const reader2 = own.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let stream = '';
+      while (!/^id: 6$/m.test(stream)) stream += (await reader2.read()).value ?? '';
+      await reader2.cancel();
+      expect(ids(stream)).toEqual([5, 6]);
+      for (const id of busy) expect(stream).not.toContain(id);
+      // busy itself stays out of this key's sight, whatever the cursor.
+      expect((await fetch(`${authedUrl}/v1/spaces/busy/events`, { headers: { ...auth, 'last-event-id': '1' } })).status).toBe(404);
     } finally {
       await authed.close();
     }

@@ -75,6 +75,13 @@ describe.each(BACKENDS)('isolation through HTTP on $name', ({ open }) => {
     return { status: r.statusCode, body: r.body === '' ? {} : (JSON.parse(r.body) as Json) };
   }
 
+  /** Adds a memory to `space`, which must be acknowledged; returns its id. */
+  async function plant(space: string, memory: Json): Promise<string> {
+    const r = await call('POST', `/v1/spaces/${space}/memories`, memory);
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return r.body['id'] as string;
+  }
+
   beforeAll(async () => {
     backend = await open();
     app = await buildApp({ memspace: backend.ms, auth: false });
@@ -82,10 +89,10 @@ describe.each(BACKENDS)('isolation through HTTP on $name', ({ open }) => {
       const r = await app.inject({ method: 'POST', url: '/v1/spaces', payload: { name, embedder: 'none', dimension: DIM } });
       expect(r.statusCode).toBe(201);
     }
-    alphaId = (await call('POST', '/v1/spaces/alpha/memories', { content: 'alpha secret plan', embedding: v(5), id: 'shared-id' })).body['id'] as string;
-    const other = (await call('POST', '/v1/spaces/alpha/memories', { content: 'alpha other', embedding: v(6) })).body['id'] as string;
+    alphaId = await plant('alpha', { content: 'alpha secret plan', embedding: v(5), id: 'shared-id' });
+    const other = await plant('alpha', { content: 'alpha other', embedding: v(6) });
     alphaRel = (await call('POST', '/v1/spaces/alpha/relations', { from: alphaId, to: other, type: 'x' })).body['id'] as string;
-    await call('POST', '/v1/spaces/beta/memories', { content: 'beta public note', embedding: v(5), id: 'shared-id' });
+    await plant('beta', { content: 'beta public note', embedding: v(5), id: 'shared-id' });
   }, 120_000);
   afterAll(async () => {
     await app?.close();
@@ -128,7 +135,7 @@ describe.each(BACKENDS)('isolation through HTTP on $name', ({ open }) => {
   });
 
   it("answers NOT_FOUND for another space's ids on every by-id route", async () => {
-    const other = (await call('POST', '/v1/spaces/alpha/memories', { content: 'alpha only', embedding: v(7) })).body['id'] as string;
+    const other = await plant('alpha', { content: 'alpha only', embedding: v(7) });
     const routes: [string, string, unknown?][] = [
       ['GET', `/v1/spaces/beta/memories/${other}`],
       ['PATCH', `/v1/spaces/beta/memories/${other}`, { importance: 1 }],
@@ -145,17 +152,31 @@ describe.each(BACKENDS)('isolation through HTTP on $name', ({ open }) => {
       expect(code(r.body), `${method} ${url}`).toBe('NOT_FOUND');
     }
     expect((await call('GET', `/v1/spaces/alpha/memories/${other}`)).body['content']).toBe('alpha only');
-    expect((await call('POST', '/v1/spaces/beta/memories/delete', { filter: { id: { in: [other, alphaId] } } })).body).toEqual({ deleted: 1 }); // only beta's shared-id
+    // A delete by filter naming ids of both spaces deletes beta's own twin only.
+    await plant('alpha', { content: 'alpha twin', embedding: v(7), id: 'twin' });
+    await plant('beta', { content: 'beta twin', embedding: v(7), id: 'twin' });
+    expect(await call('POST', '/v1/spaces/beta/memories/delete', { filter: { id: { in: [other, 'twin'] } } })).toEqual({ status: 200, body: { deleted: 1 } });
+    expect(code((await call('GET', '/v1/spaces/beta/memories/twin')).body)).toBe('NOT_FOUND');
+    expect((await call('GET', '/v1/spaces/alpha/memories/twin')).body['content']).toBe('alpha twin');
     expect((await call('GET', '/v1/spaces/alpha/memories/shared-id')).body['content']).toBe('alpha secret plan');
   });
 
-  it('never returns another space in search, listing or export', async () => {
+  it('never returns another space in search, listing or export, and returns the space its own', async () => {
+    // Beta's own look-alike: each answer below must hold it, and nothing of alpha's.
+    const own = await plant('beta', { content: 'beta secret plan', embedding: v(5) });
     for (const mode of ['keyword', 'vector', 'hybrid']) {
       const r = await call('POST', '/v1/spaces/beta/search', { query: 'alpha secret plan', embedding: v(5), mode, limit: 100 });
+      expect(r.status, mode).toBe(200);
+      expect((r.body['results'] as { memory: Json }[]).map((h) => h.memory['id']), mode).toContain(own);
       expect(JSON.stringify(r.body), mode).not.toContain('alpha');
     }
-    expect(JSON.stringify((await call('GET', '/v1/spaces/beta/memories?limit=1000')).body)).not.toContain('alpha');
+    const listed = await call('GET', '/v1/spaces/beta/memories?limit=1000');
+    expect(listed.status).toBe(200);
+    expect((listed.body['items'] as Json[]).map((m) => m['id'])).toContain(own);
+    expect(JSON.stringify(listed.body)).not.toContain('alpha');
     const exported = await app.inject({ method: 'GET', url: '/v1/spaces/beta/export' });
+    expect(exported.statusCode).toBe(200);
+    expect(exported.body).toContain('beta secret plan');
     expect(exported.body).not.toContain('alpha secret');
   });
 });

@@ -33,6 +33,8 @@ export async function startServeProcess(dataDir: string, args: string[], env: No
     env: { ...process.env, ...env },
   });
   started.add(child);
+  // Request logs go to stdout: read and dropped, or a full pipe would stall the server's writes.
+  child.stdout!.resume();
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let stderr = '';
   const line = await new Promise<RegExpExecArray>((resolve, reject) => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MemspaceError } from '../../core/errors.js';
+import { isMemspaceError, MemspaceError } from '../../core/errors.js';
 import { changeView, type ChangeEvent } from '../../core/views.js';
 import { CLI_CALL, type CliContext, type CliIO } from '../cli-context.js';
 import { toInt } from '../options.js';
@@ -8,10 +8,10 @@ import { toInt } from '../options.js';
 export function registerEvents(program: Command, ctx: CliContext): void {
   ctx
     .command(program, 'events <space>', "follow a space's change feed, one line per change (JSON Lines with --json), until Ctrl-C")
-    .option('--after <seq>', 'start after this sequence number, the last one seen (default: the start of the feed)', toInt, 0)
+    .option('--after <seq>', "start after this sequence number, the last one seen, or 'latest' for only the changes from now on (default: everything the feed holds)", toPosition, 0)
     .option('--limit <n>', 'exit after this many events (default: run until Ctrl-C)', toInt)
-    .action(async (space: string, o: { after: number; limit?: number }) => {
-      if (o.after < 0) throw new MemspaceError('VALIDATION_FAILED', '--after is a sequence number, 0 or more', { issues: [{ path: '--after', message: 'not negative' }] });
+    .action(async (space: string, o: { after: number | 'latest'; limit?: number }) => {
+      if (typeof o.after === 'number' && o.after < 0) throw new MemspaceError('VALIDATION_FAILED', '--after is a sequence number, 0 or more', { issues: [{ path: '--after', message: 'not negative' }] });
       if (o.limit !== undefined && o.limit < 1) throw new MemspaceError('VALIDATION_FAILED', '--limit is a number of events, 1 or more', { issues: [{ path: '--limit', message: 'at least 1' }] });
       const json = ctx.globals().json === true;
       const stop = interruption(ctx.io);
@@ -22,14 +22,28 @@ export function registerEvents(program: Command, ctx: CliContext): void {
           ctx.io.stdout.write(json ? `${JSON.stringify(event)}\n` : `${event.seq}  ${event.at}  ${event.op}  ${event.id}\n`);
           if (++printed === o.limit) break;
         }
+      } catch (error) {
+        throw isMemspaceError(error, 'CURSOR_EXPIRED') ? withRestartHint(error) : error;
       } finally {
         stop.dispose();
       }
     });
 }
 
+/** Commander's parser of `--after`: a sequence number, or `latest`. */
+function toPosition(value: string): number | 'latest' {
+  return value === 'latest' ? value : toInt(value);
+}
+
+/** A `CURSOR_EXPIRED` error that also says how to start again from the command line. */
+function withRestartHint(error: MemspaceError): MemspaceError {
+  const oldest = Number(error.details?.['oldest']);
+  const restart = Number.isSafeInteger(oldest) ? `--after ${oldest - 1} (everything the feed still holds) or --after latest` : '--after latest';
+  return new MemspaceError(error.code, `${error.message}; start again with ${restart}`, error.details, { cause: error });
+}
+
 /** The events of `space` after `after`: from the server of `--grpc`, else from the data directory. */
-async function* follow(ctx: CliContext, space: string, after: number, signal: AbortSignal): AsyncGenerator<ChangeEvent> {
+async function* follow(ctx: CliContext, space: string, after: number | 'latest', signal: AbortSignal): AsyncGenerator<ChangeEvent> {
   const remote = await ctx.remote();
   if (remote !== undefined) {
     yield* remote.events(space, { after, signal });

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { serve } from '../../server/serve.js';
 import type { CliContext } from '../cli-context.js';
-import { toInt } from '../options.js';
+import { toInt, toNumber } from '../options.js';
 
 interface ServeOptions {
   host?: string;
@@ -14,6 +14,12 @@ interface ServeOptions {
   llmBaseUrl?: string;
   llmModel?: string;
   workers?: number;
+  mcpIdleTimeoutMs?: number;
+  mcpSessionsPerKey?: number;
+  mcpAllowedOrigins?: string;
+  denialAuditIntervalMs?: number;
+  feedRetentionDays?: number;
+  feedMinEvents?: number;
 }
 
 /** Registers `serve`: the HTTP and gRPC APIs, until SIGTERM or SIGINT. */
@@ -30,11 +36,20 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--llm-base-url <url>', 'OpenAI-compatible chat endpoint for mem0-style fact extraction (default: $MEMSPACE_LLM_BASE_URL; key in $MEMSPACE_LLM_API_KEY)')
     .option('--llm-model <model>', 'chat model for fact extraction (default: $MEMSPACE_LLM_MODEL or gpt-4o-mini)')
     .option('--workers <n>', 'threads that run searches beside the one serving HTTP and writing; 1 searches on that one (default: $MEMSPACE_WORKERS or the number of CPUs)', toInt)
+    .option('--mcp-idle-timeout-ms <ms>', 'an MCP session without a request for this long ends (default: $MEMSPACE_MCP_IDLE_TIMEOUT_MS or 1800000)', toInt)
+    .option('--mcp-sessions-per-key <n>', 'most MCP sessions one API key holds open at once (default: $MEMSPACE_MCP_SESSIONS_PER_KEY or 16)', toInt)
+    .option('--mcp-allowed-origins <origins>', "comma-separated web origins whose pages may use /mcp besides this machine's own; * for any (default: $MEMSPACE_MCP_ALLOWED_ORIGINS)")
+    .option('--denial-audit-interval-ms <ms>', 'refused requests are written to the audit as one counted entry per key, space and request per this interval (default: $MEMSPACE_DENIAL_AUDIT_INTERVAL_MS or 60000)', toInt)
+    .option('--feed-retention-days <days>', "change-feed events younger than this are kept when sweeps compact a space's feed (default: $MEMSPACE_FEED_RETENTION_DAYS or 7)", toNumber)
+    .option('--feed-min-events <n>', "the newest events a space's change feed keeps however old (default: $MEMSPACE_FEED_MIN_EVENTS or 1000)", toInt)
     .action(async (o: ServeOptions) => {
-      const { host, port, grpcPort, backend, pgUrl, llmBaseUrl, llmModel, workers } = o;
+      const { host, port, grpcPort, backend, pgUrl, llmBaseUrl, llmModel, workers, mcpIdleTimeoutMs, mcpSessionsPerKey, mcpAllowedOrigins, denialAuditIntervalMs, feedRetentionDays, feedMinEvents } = o;
       // loadConfig drops undefined overrides. --no-auth can only turn authentication off:
       // without it, MEMSPACE_AUTH decides, so auth is not passed as true.
-      const config = loadConfig({ dataDir: ctx.globals().dataDir, host, port, grpcPort, backend, pgUrl, llmBaseUrl, llmModel, workers, auth: o.auth ? undefined : false }, io.env);
+      const config = loadConfig(
+        { dataDir: ctx.globals().dataDir, host, port, grpcPort, backend, pgUrl, llmBaseUrl, llmModel, workers, mcpIdleTimeoutMs, mcpSessionsPerKey, mcpAllowedOrigins, denialAuditIntervalMs, feedRetentionDays, feedMinEvents, auth: o.auth ? undefined : false },
+        io.env,
+      );
       const server = await serve(config, (key, given) => {
         io.stderr.write(given ? 'root key created from MEMSPACE_ROOT_KEY\n' : `root key, shown this once (store it now): ${key}\n`);
       });

@@ -1,3 +1,4 @@
+import type { FeedBounds } from '../feed-horizon.js';
 import type { FilterNode } from '../filter.js';
 import type {
   AuditEvent,
@@ -67,6 +68,13 @@ export interface SpaceReads {
   auditEntries(query: AuditQuery): Promise<AuditRecord[]>;
   /** Change-feed events after `afterSeq`, oldest first. */
   changes(afterSeq: number, limit: number): Promise<ChangeRecord[]>;
+  /** Where the change feed stands: the oldest event it still holds and the newest ever written. */
+  feedBounds(): Promise<FeedBounds>;
+  /**
+   * Seq of the first event the feed holds, in seq order, committed at or after `at`; undefined
+   * when none was. Reads from the oldest event on, which compaction keeps few of.
+   */
+  firstChangeSince(at: number): Promise<number | undefined>;
 }
 
 /**
@@ -126,6 +134,16 @@ export interface SpaceStore extends SpaceReads {
    * per call listing the ids. Deletes at most `limit` memories per call; returns the count.
    */
   sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: WriteContext): Promise<number>;
+
+  /**
+   * Compacts the change feed: deletes its oldest events, those with a seq below `before`, at most
+   * `limit` of them and never the newest, and returns how many went. Records nothing (no history,
+   * audit entry or change event): an event only tells of a change whose rows, history and audit
+   * stay. The engine decides `before` (core/feed-horizon.ts). Followers of the feed inside the
+   * store (vector copies, index files) that find events they had not applied compacted away
+   * start again from the rows.
+   */
+  compactChanges(before: number, limit: number): Promise<number>;
 
   /** Stores a context (compressed), with a `context.create` audit entry and change event; `CONFLICT` for an id present. */
   insertContext(context: ContextRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void>;

@@ -5,10 +5,19 @@ import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 
+/** A sequence number as a query string carries it: digits only, so that an empty `after=` is not 0. */
+const SeqParam = z.string().regex(/^\d+$/, 'a sequence number: digits only').transform(Number).pipe(z.number().max(Number.MAX_SAFE_INTEGER));
+
 const EventsQuery = z.strictObject({
   space: z.string().optional(),
-  /** Resume after this sequence (the `Last-Event-ID` header does the same and wins). */
-  after: z.coerce.number().int().min(0).optional(),
+  /** Where to start (the `Last-Event-ID` header resumes too, and wins). */
+  after: z
+    .union([z.literal('latest'), SeqParam])
+    .optional()
+    .describe(
+      'Resume after this event (as `Last-Event-ID` does, which wins); `latest`: only changes committed from now on; absent or 0: everything the feed holds. ' +
+        'A position the feed no longer holds (compacted) or never reached is `410 CURSOR_EXPIRED`, with `oldest` and `latest` in the details.',
+    ),
 });
 
 /** Seconds between keep-alive comments, so proxies do not close an idle stream. */
@@ -37,7 +46,7 @@ export function eventRoutes(ms: Memspace, streams: OpenStreams, options: { pollM
       path: '/events',
       scoped: true,
       tag: 'events',
-      summary: "The space's change stream (Server-Sent Events), resumable with Last-Event-ID",
+      summary: "The space's change stream (Server-Sent Events), resumable with Last-Event-ID, or from now on with after=latest",
       role: 'read',
       query: EventsQuery,
       produces: 'text/event-stream',
@@ -45,7 +54,7 @@ export function eventRoutes(ms: Memspace, streams: OpenStreams, options: { pollM
         const q = parseWith(EventsQuery, request.query, 'query');
         const after = lastEventId(request.headers['last-event-id']) ?? q.after ?? 0;
         const abort = new AbortController();
-        // An unknown space fails here, before the stream starts.
+        // An unknown space or a position the feed does not hold fails here, as a status, before the stream starts.
         const events = await ms.changes.follow(space, after, { signal: abort.signal, ...(options.pollMs && { pollMs: options.pollMs }) }, call);
         const untrack = streams.track(abort);
         request.raw.on('close', () => abort.abort());
@@ -58,6 +67,9 @@ export function eventRoutes(ms: Memspace, streams: OpenStreams, options: { pollM
           'x-request-id': request.id,
         });
         out.write(': memspace change stream\n\n');
+        // Where `latest` starts is known here only: told as the last event id (a block without data
+        // dispatches no event), so a reconnection before the first change resumes from it.
+        if (after === 'latest') out.write(`id: ${events.after}\n\n`);
         const heartbeat = setInterval(() => out.write(': ping\n\n'), HEARTBEAT_MS);
         try {
           for await (const event of events) {

@@ -45,7 +45,14 @@ export function transferRoutes(ms: Memspace): RouteSpec[] {
             issues: [{ path: 'content-type', message: 'expected application/x-ndjson' }],
           });
         }
-        return ms.transfer.importSpace(space, createInterface({ input: request.body, crlfDelay: Infinity }), undefined, call);
+        const body = request.body;
+        // The line reader starts when the importer first asks for a line, not before: one made
+        // at once would read the body while access is checked (round trips on PostgreSQL) and
+        // drop the lines no one was iterating yet, its end included, leaving the import hanging.
+        const lines = (async function* () {
+          yield* createInterface({ input: body, crlfDelay: Infinity });
+        })();
+        return ms.transfer.importSpace(space, lines, undefined, call);
       },
     },
   ];

@@ -4,6 +4,7 @@
  * its single reads to the backend's reads, access counts are noted in memory and saved before
  * a dump of memories, and the empty look-ups answer without touching the database.
  */
+import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ListOptions, Page, SpaceReads, SpaceStore } from '../../core/ports/space-store.js';
 import { runSearchPlan, type SearchPlan } from '../../core/search-plan.js';
@@ -15,7 +16,10 @@ import type { DumpPart } from './pages.js';
 
 /** The mutations of the port, as a backend's writes implement them. */
 export interface SpaceWrites
-  extends Pick<SpaceStore, 'insertMemories' | 'updateMemory' | 'deleteMemories' | 'sweepExpired' | 'insertContext' | 'deleteContext' | 'insertRelation' | 'deleteRelation' | 'appendAudit' | 'restore'> {
+  extends Pick<
+    SpaceStore,
+    'insertMemories' | 'updateMemory' | 'deleteMemories' | 'sweepExpired' | 'compactChanges' | 'insertContext' | 'deleteContext' | 'insertRelation' | 'deleteRelation' | 'appendAudit' | 'restore'
+  > {
   /** An empty write, which applies the pending access counts. */
   saveAccess(): Promise<void>;
 }
@@ -58,6 +62,10 @@ export abstract class SpaceStoreBase implements SpaceStore {
 
   sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: types.WriteContext): Promise<number> {
     return this.writes.sweepExpired(now, createdBefore, limit, ctx);
+  }
+
+  compactChanges(before: number, limit: number): Promise<number> {
+    return this.writes.compactChanges(before, limit);
   }
 
   insertContext(context: types.ContextRecord, ctx: types.WriteContext, limits?: types.StorageLimits): Promise<void> {
@@ -139,5 +147,13 @@ export abstract class SpaceStoreBase implements SpaceStore {
 
   changes(afterSeq: number, limit: number): Promise<types.ChangeRecord[]> {
     return this.readOnce((r) => r.changes(afterSeq, limit));
+  }
+
+  feedBounds(): Promise<FeedBounds> {
+    return this.readOnce((r) => r.feedBounds());
+  }
+
+  firstChangeSince(at: number): Promise<number | undefined> {
+    return this.readOnce((r) => r.firstChangeSince(at));
   }
 }

@@ -4,6 +4,7 @@
  */
 import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
+import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ListOptions, Page, SpaceReads } from '../../core/ports/space-store.js';
 import type { AuditQuery, AuditRecord, AuditVerification, ChangeRecord, ContextRecord, DumpChunk, HistoryRecord, MemoryRecord, RelationRecord, ScoredId } from '../../core/types.js';
@@ -158,6 +159,18 @@ export class PostgresSpaceReads implements SpaceReads {
   async changes(afterSeq: number, limit: number): Promise<ChangeRecord[]> {
     const sql = 'SELECT seq, at, op, id FROM changes WHERE space_id = $1 AND seq > $2 ORDER BY seq LIMIT $3';
     return (await this.db.query<ChangeRecord>(sql, [this.space.spaceId, afterSeq, limit])).rows;
+  }
+
+  /** The newest seq from the state row the session opened with, the oldest from the events, on one snapshot. */
+  async feedBounds(): Promise<FeedBounds> {
+    const latest = this.counters?.changeSeq ?? 0;
+    const oldest = (await this.db.query<{ oldest: number | null }>('SELECT min(seq) AS oldest FROM changes WHERE space_id = $1', [this.space.spaceId])).rows[0]?.oldest;
+    return { oldest: oldest ?? latest + 1, latest };
+  }
+
+  async firstChangeSince(at: number): Promise<number | undefined> {
+    const sql = 'SELECT seq FROM changes WHERE space_id = $1 AND at >= $2 ORDER BY seq LIMIT 1';
+    return (await this.db.query<{ seq: number }>(sql, [this.space.spaceId, at])).rows[0]?.seq;
   }
 
   /** Recomputes the whole audit chain. One statement reads one snapshot, so writers appending meanwhile cannot confuse the check. */

@@ -97,6 +97,16 @@ export class PostgresSpaceWrites implements SpaceWrites {
     });
   }
 
+  /** In a write, whose locked state row names the newest event: the one that always stays. */
+  async compactChanges(before: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    return this.o.tx.write({ actor: null, now: 0, requestId: null }, async (w) => {
+      const sql = `DELETE FROM changes WHERE space_id = $1 AND seq < least($2::bigint, $3::bigint,
+        (SELECT min(seq) FROM changes WHERE space_id = $1) + $4::bigint)`;
+      return (await w.db.query(sql, [this.spaceId, before, w.state.changeSeq, limit])).rowCount ?? 0;
+    });
+  }
+
   async insertContext(context: ContextRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
     this.o.tx.assertOpen();
     // Compressed before the transaction opens: the state row is not held locked while brotli runs.

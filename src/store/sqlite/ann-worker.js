@@ -47,7 +47,7 @@ function build({ dbFile, dir, uid, dimension, params, base }) {
     const index = newIndex(dimension, params);
     // One read transaction: the rows read and the sequence recorded are one consistent snapshot.
     const snapshot = db.transaction(() => {
-      const appliedSeq = base === undefined ? addAll(db, index, dimension) : applyChanges(db, index, dimension, dir, base);
+      const appliedSeq = base === undefined || compactedAfter(db, base.appliedSeq) ? addAll(db, index, dimension) : applyChanges(db, index, dimension, dir, base);
       return { appliedSeq, keys: Float64Array.from(db.prepare('SELECT seq FROM memories').pluck().all()) };
     })();
     return { meta: save(index, dir, { uid, dimension, params, ...snapshot }) };
@@ -70,6 +70,16 @@ function newIndex(dimension, params) {
 
 function lastChangeSeq(db) {
   return db.prepare(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)`).pluck().get();
+}
+
+/**
+ * True when compaction deleted change-feed events after `seq` (see SpaceStore.compactChanges):
+ * the changes since a generation built then can no longer be listed, so the next one is built
+ * from every row.
+ */
+function compactedAfter(db, seq) {
+  const oldest = db.prepare('SELECT min(seq) FROM changes').pluck().get();
+  return oldest !== null && oldest - 1 > seq;
 }
 
 /** A full build from every row of the database. */

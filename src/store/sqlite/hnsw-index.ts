@@ -31,6 +31,8 @@ export interface HnswIndexOptions {
   runner?: HnswJobRunner | undefined;
   /** Last change-feed sequence of the database, read now. */
   lastSeq: () => number;
+  /** Sequence of the oldest change-feed event the database still holds (see `SpaceStore.compactChanges`), read now. */
+  oldestSeq: () => number;
   /** Ids of the memories created, updated or deleted after change-feed sequence `seq`. */
   changedSince: (seq: number) => string[];
 }
@@ -104,6 +106,11 @@ export class HnswIndex {
     if (this.index === undefined) return;
     last ??= this.o.lastSeq();
     if (last <= this.seenSeq) return;
+    if (this.compactedAfter(this.seenSeq)) {
+      // Changes deleted from the feed unseen cannot be listed: searches are exact until a full build.
+      this.unmap();
+      return;
+    }
     for (const id of this.o.changedSince(this.seenSeq)) this.stale.add(id);
     this.seenSeq = last;
   }
@@ -223,6 +230,7 @@ export class HnswIndex {
   private adopt(meta: HnswMeta | undefined, owner = true): void {
     if (this.abort.signal.aborted) return;
     if (meta === undefined) throw new Error('index worker returned no index');
+    if (this.compactedAfter(meta.appliedSeq)) throw new Error('the change feed was compacted past this index generation');
     const index = new Index({
       metric: MetricKind.IP,
       dimensions: this.o.dimension,
@@ -255,12 +263,27 @@ export class HnswIndex {
         meta.params.connectivity === p.connectivity &&
         meta.params.expansionAdd === p.expansionAdd &&
         meta.appliedSeq <= this.o.lastSeq() && // an index from the future belongs to another database
+        !this.compactedAfter(meta.appliedSeq) && // the changes since it are no longer all in the feed
         statSync(join(this.o.dir, meta.file)).size === meta.bytes &&
         statSync(join(this.o.dir, meta.keysFile)).size === meta.count * 8;
       return fits ? { ...meta, params: p } : undefined;
     } catch {
       return undefined; // missing or unreadable: build
     }
+  }
+
+  /** True when compaction deleted change-feed events after `seq`: what changed since then can no longer be listed. */
+  private compactedAfter(seq: number): boolean {
+    return this.o.oldestSeq() - 1 > seq;
+  }
+
+  /** Stops searching the current generation; the next {@link maintain} builds one from the rows. */
+  private unmap(): void {
+    this.index = undefined;
+    this.meta = undefined;
+    this.stale = new Set();
+    this.seenSeq = 0;
+    this.state = 'none';
   }
 
   /** Deletes generations older than `meta` (another process may be writing a newer one). */

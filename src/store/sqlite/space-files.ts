@@ -13,7 +13,10 @@ export class SpaceFiles {
   /** `<data>/archive`: one `<Name>.tar.zst` per archived space. */
   readonly archiveDir: string;
 
-  constructor(dataDir: string) {
+  constructor(
+    /** The data directory, which also tells a worker thread where the files are. */
+    readonly dataDir: string,
+  ) {
     this.spacesDir = join(dataDir, 'spaces');
     this.archiveDir = join(dataDir, 'archive');
   }

@@ -5,12 +5,13 @@
  */
 import type Database from 'better-sqlite3';
 import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
+import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ListOptions, Page, SpaceReads } from '../../core/ports/space-store.js';
 import type { AuditQuery, AuditRecord, AuditVerification, ChangeRecord, ContextRecord, DumpChunk, HistoryRecord, MemoryRecord, RelationRecord, ScoredId } from '../../core/types.js';
 import { decodeDumpRows, type DumpPart, listAfter, memoryPage } from '../common/pages.js';
 import { readDumpPage } from './space-dump.js';
-import { type ContextRow, fromRow, type HistoryRow, type MemoryRow, type RelationRow, type SpaceStatements } from './space-rows.js';
+import { type ContextRow, feedBounds, fromRow, type HistoryRow, type MemoryRow, type RelationRow, type SpaceStatements } from './space-rows.js';
 import type { SpaceSearch } from './space-search.js';
 import type { SpaceReader } from './space-tx.js';
 import { readUsage, type Usage } from './space-usage.js';
@@ -107,6 +108,14 @@ export class SqliteSpaceReads implements SpaceReads {
 
   async changes(afterSeq: number, limit: number): Promise<ChangeRecord[]> {
     return this.o.tx.read(() => this.o.stmt.changesAfter.all(afterSeq, limit) as ChangeRecord[]);
+  }
+
+  async feedBounds(): Promise<FeedBounds> {
+    return this.o.tx.read(() => feedBounds(this.o.stmt));
+  }
+
+  async firstChangeSince(at: number): Promise<number | undefined> {
+    return this.o.tx.read(() => this.o.stmt.firstChangeSince.get(at) as number | undefined);
   }
 
   /** Recomputes the whole audit chain. One statement reads one snapshot, so writers appending meanwhile cannot confuse the check. */

@@ -4,6 +4,7 @@
  * its dump and its restore. The mapping back to records is common (common/space-rows.ts).
  */
 import type Database from 'better-sqlite3';
+import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { MemoryRecord } from '../../core/types.js';
 import * as common from '../common/space-rows.js';
 import { USAGE_SQL } from './space-usage.js';
@@ -103,6 +104,11 @@ const STATEMENT_SQL = {
   changesAfter: 'SELECT seq, at, op, id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?',
   lastSeq: `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) AS seq`,
   lastChange: 'SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1',
+  oldestChange: 'SELECT min(seq) FROM changes',
+  // Walks from the oldest event: compaction leaves few before the first recent one.
+  firstChangeSince: 'SELECT seq FROM changes WHERE at >= ? ORDER BY seq LIMIT 1',
+  // The oldest events below the first parameter, at most the second many (seqs are dense), never the newest.
+  compactChanges: 'DELETE FROM changes WHERE seq < min(?, (SELECT max(seq) FROM changes), (SELECT min(seq) FROM changes) + ?)',
   memoryChangesAfter: `SELECT c.seq AS cseq, c.id AS id, m.seq AS seq, m.expires_at AS expires_at, m.embedding AS embedding
     FROM changes c LEFT JOIN memories m ON m.id = c.id
     WHERE c.seq > ? AND c.op IN ('memory.created', 'memory.updated', 'memory.deleted') ORDER BY c.seq`,
@@ -134,7 +140,7 @@ const STATEMENT_SQL = {
 } as const;
 
 /** Statements whose rows are their first column's values (better-sqlite3's `pluck`). */
-const PLUCKED: ReadonlySet<string> = new Set(['lastSeq', 'memoryIdsChangedAfter', 'totalChanges', 'maxMemorySeq']);
+const PLUCKED: ReadonlySet<string> = new Set(['lastSeq', 'oldestChange', 'firstChangeSince', 'memoryIdsChangedAfter', 'totalChanges', 'maxMemorySeq']);
 
 /** The statements of an open space, prepared once per connection; see {@link prepareSpaceStatements}. */
 export type SpaceStatements = { readonly [K in keyof typeof STATEMENT_SQL]: Database.Statement };
@@ -143,4 +149,14 @@ export type SpaceStatements = { readonly [K in keyof typeof STATEMENT_SQL]: Data
 export function prepareSpaceStatements(db: Database.Database): SpaceStatements {
   const prepared = Object.entries(STATEMENT_SQL).map(([name, sql]) => [name, PLUCKED.has(name) ? db.prepare(sql).pluck() : db.prepare(sql)]);
   return Object.fromEntries(prepared) as SpaceStatements;
+}
+
+/**
+ * The change feed's bounds, read by two statements that must see one state: inside a
+ * transaction, or in one synchronous call on the connection that writes.
+ */
+export function feedBounds(stmt: SpaceStatements): FeedBounds {
+  const latest = stmt.lastSeq.get() as number;
+  const oldest = stmt.oldestChange.get() as number | null;
+  return { oldest: oldest ?? latest + 1, latest };
 }

@@ -7,6 +7,7 @@
  */
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
+import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ScoredId, VectorIndexStatus } from '../../core/types.js';
 import { annEnabled } from '../../core/vector-search.js';
@@ -14,7 +15,7 @@ import type { HnswJobRunner, HnswParams } from './ann-jobs.js';
 import { FlatVectorIndex } from './flat-vector-index.js';
 import { toFtsQuery } from './fts-query.js';
 import { HnswIndex, type HnswStatus } from './hnsw-index.js';
-import { type SpaceStatements, toVector } from './space-rows.js';
+import { feedBounds, type SpaceStatements, toVector } from './space-rows.js';
 import type { SpaceReader } from './space-tx.js';
 import { readUsage } from './space-usage.js';
 import { filterCondition } from './sqlite-filter-dialect.js';
@@ -108,6 +109,7 @@ export class SpaceSearch {
             params: o.ann.params,
             runner: o.ann.runner,
             lastSeq: () => o.stmt.lastSeq.get() as number,
+            oldestSeq: () => feedBounds(o.stmt).oldest,
             changedSince: (seq) => o.stmt.memoryIdsChangedAfter.all(seq) as string[],
           });
   }
@@ -301,6 +303,7 @@ export class SpaceSearch {
   /**
    * Brings the vector index up to the newest change. On first use it starts from the snapshot
    * file when one matches this database, else from every row; then it replays the change feed.
+   * A copy that fell behind compaction (events it never applied are gone) loads again the same way.
    */
   private catchUp(): void {
     const { tx, stmt } = this.o;
@@ -308,31 +311,35 @@ export class SpaceSearch {
     if (this.indexLoaded && tx.read(() => stmt.lastSeq.get() as number) <= this.index.appliedSeq) return;
     tx.read(() =>
       this.o.db.transaction(() => {
-        const last = stmt.lastSeq.get() as number;
-        if (!this.indexLoaded) this.load(last);
-        if (last <= this.index.appliedSeq) return;
+        const feed = feedBounds(stmt);
+        if (!this.indexLoaded || feed.oldest - 1 > this.index.appliedSeq) this.load(feed);
+        if (feed.latest <= this.index.appliedSeq) return;
         for (const row of stmt.memoryChangesAfter.iterate(this.index.appliedSeq) as Iterable<VectorRow>) {
           if (row.seq === null || row.embedding === null) this.index.remove(row.id);
           else this.index.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
         }
-        this.index.appliedSeq = last;
+        this.index.appliedSeq = feed.latest;
       })(),
     );
   }
 
-  /** First load, inside {@link catchUp}'s transaction: the snapshot if it is ours and not from the future, else every row. */
-  private load(lastSeq: number): void {
+  /**
+   * A load inside {@link catchUp}'s transaction: the snapshot if it is ours, not from the future
+   * and not older than what the change feed still holds, else every row.
+   */
+  private load(feed: FeedBounds): void {
     const snap = loadVectorSnapshot(this.snapshotFile, this.o.uid, this.index.dimension, this.index);
-    if (snap !== undefined && snap.appliedSeq <= lastSeq) {
+    if (snap !== undefined && snap.appliedSeq <= feed.latest && snap.appliedSeq >= feed.oldest - 1) {
       this.index.adopt(snap);
       this.savedSeq = snap.appliedSeq;
     } else {
-      if (snap !== undefined) removeVectorSnapshot(this.snapshotFile); // from the future: not ours
+      if (snap !== undefined) removeVectorSnapshot(this.snapshotFile); // from the future (not ours), or too old to catch up
+      this.index.clear();
       this.index.reserve(readUsage(this.o.stmt.usage).memories + 1);
       for (const row of this.o.stmt.allVectors.iterate() as Iterable<VectorRow & { seq: number; embedding: Buffer }>) {
         this.index.upsert(row.id, row.seq, toVector(row.embedding), row.expires_at);
       }
-      this.index.appliedSeq = lastSeq;
+      this.index.appliedSeq = feed.latest;
     }
     this.indexLoaded = true;
   }

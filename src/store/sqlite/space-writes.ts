@@ -92,6 +92,11 @@ export class SqliteSpaceWrites implements SpaceWrites {
     });
   }
 
+  async compactChanges(before: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    return this.o.tx.write(() => this.o.stmt.compactChanges.run(before, limit).changes);
+  }
+
   async insertContext(context: ContextRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
     this.o.tx.assertOpen();
     // Compressed before the transaction opens: the write lock is not held while brotli runs.

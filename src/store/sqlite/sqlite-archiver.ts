@@ -1,12 +1,10 @@
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { MemspaceError } from '../../core/errors.js';
 import type { Archiver } from '../../core/ports/archiver.js';
 import type { SpaceRecord } from '../../core/types.js';
-import { extractSpaceArchive, snapshotDatabase, writeSpaceArchive } from './space-archive.js';
-import { damagedError, fsyncPath, NEW_MARKER, SPACE_DB, type SpaceFiles } from './space-files.js';
-import { EMPTY_FIGURES } from './space-inspect.js';
-import { translateSqliteError } from './sqlite-errors.js';
+import type { ArchiveThread } from './archive-thread.js';
+import { damagedError, SPACE_DB, type SpaceFiles } from './space-files.js';
 import type { SqliteSpaceCatalog } from './sqlite-space-catalog.js';
 
 /**
@@ -14,7 +12,9 @@ import type { SqliteSpaceCatalog } from './sqlite-space-catalog.js';
  * under `archive/`, and back. Each step spans the catalogue and the files, so the row's
  * `state` is the commit point, and what an interrupted step left is cleaned by the next call.
  * They assume one process works on a given space at a time (the registry of that process
- * serialises them); two processes archiving the same space at once are not coordinated.
+ * serialises them); two processes archiving the same space at once are not coordinated. The
+ * heavy file steps (snapshot, compression, extraction, fsync) run in a worker thread
+ * (archive-thread.ts), so the server answers other requests meanwhile.
  */
 export class SqliteArchiver implements Archiver {
   constructor(
@@ -22,6 +22,8 @@ export class SqliteArchiver implements Archiver {
     private readonly files: SpaceFiles,
     /** Clock of the times archives record, in epoch milliseconds. */
     private readonly now: () => number,
+    /** Where the file steps run, off the event loop. */
+    private readonly thread: ArchiveThread,
   ) {}
 
   /**
@@ -35,31 +37,16 @@ export class SqliteArchiver implements Archiver {
    */
   async archive(name: string): Promise<{ bytes: number }> {
     const record = await this.requireSpace(name);
-    this.removeLeftovers(record);
+    await this.removeLeftovers(record);
     if (record.state === 'archived') throw new MemspaceError('CONFLICT', `space "${record.name}" is already archived`, { space: record.name });
-    const dbFile = this.files.db(record.name);
-    const hasDb = existsSync(dbFile);
+    const hasDb = existsSync(this.files.db(record.name));
     if (!hasDb && !existsSync(this.files.marker(record.name))) {
       throw damagedError(record.name, existsSync(this.files.dir(record.name)) ? `${SPACE_DB} is missing` : 'space directory is missing');
     }
-    mkdirSync(this.files.archiveDir, { recursive: true });
-    const snapshot = this.files.snapshotTemp(record.name);
-    const temp = this.files.archiveTemp(record.name);
-    const target = this.files.archive(record.name);
-    try {
-      const figures = hasDb ? snapshotDatabase(record.name, dbFile, snapshot) : EMPTY_FIGURES;
-      await writeSpaceArchive(temp, { name: record.name, snapshot: hasDb ? snapshot : null, figures, now: this.now() });
-      renameSync(temp, target);
-      fsyncPath(this.files.archiveDir);
-    } catch (error) {
-      this.files.removeTemps(record.name);
-      throw translateFsError(error);
-    } finally {
-      rmSync(snapshot, { force: true });
-    }
+    const { bytes } = await this.thread.run({ kind: 'pack', dataDir: this.files.dataDir, name: record.name, hasDb, now: this.now() });
     this.spaces.setState(record.name, 'archived');
-    rmSync(this.files.dir(record.name), { recursive: true, force: true });
-    return { bytes: statSync(target).size };
+    await rm(this.files.dir(record.name), { recursive: true, force: true });
+    return { bytes };
   }
 
   /**
@@ -71,27 +58,12 @@ export class SqliteArchiver implements Archiver {
    */
   async restore(name: string): Promise<void> {
     const record = await this.requireSpace(name);
-    this.removeLeftovers(record);
+    await this.removeLeftovers(record);
     if (record.state !== 'archived') throw new MemspaceError('CONFLICT', `space "${record.name}" is not archived`, { space: record.name });
-    const archive = this.files.archive(record.name);
-    if (!existsSync(archive)) throw damagedError(record.name, 'archive file is missing');
-    const temp = this.files.restoreTemp(record.name);
-    const dir = this.files.dir(record.name);
-    try {
-      mkdirSync(temp, { recursive: true });
-      const manifest = await extractSpaceArchive(record.name, archive, temp);
-      if (manifest.name.toLowerCase() !== record.name.toLowerCase()) throw damagedError(record.name, `the archive holds space "${manifest.name}"`);
-      if (manifest.database === null) writeFileSync(join(temp, NEW_MARKER), '');
-      fsyncPath(temp);
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(temp, dir);
-      fsyncPath(this.files.spacesDir);
-    } catch (error) {
-      rmSync(temp, { recursive: true, force: true });
-      throw translateFsError(error);
-    }
+    if (!existsSync(this.files.archive(record.name))) throw damagedError(record.name, 'archive file is missing');
+    await this.thread.run({ kind: 'unpack', dataDir: this.files.dataDir, name: record.name });
     this.spaces.setState(record.name, 'idle');
-    rmSync(archive, { force: true });
+    await rm(this.files.archive(record.name), { force: true });
   }
 
   private async requireSpace(name: string): Promise<SpaceRecord> {
@@ -105,19 +77,9 @@ export class SqliteArchiver implements Archiver {
    * files always; for an archived space its directory (the archive is complete); for any
    * other its archive (the space's directory is the truth).
    */
-  private removeLeftovers(record: SpaceRecord): void {
+  private async removeLeftovers(record: SpaceRecord): Promise<void> {
     this.files.removeTemps(record.name);
-    if (record.state === 'archived') rmSync(this.files.dir(record.name), { recursive: true, force: true });
-    else rmSync(this.files.archive(record.name), { force: true });
+    if (record.state === 'archived') await rm(this.files.dir(record.name), { recursive: true, force: true });
+    else await rm(this.files.archive(record.name), { force: true });
   }
-}
-
-/** File-system failures (disk full, read-only, permissions) mean the storage cannot serve now; other errors pass as they are. */
-function translateFsError(error: unknown): MemspaceError {
-  if (error instanceof MemspaceError) return error;
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-    return new MemspaceError('BACKEND_UNAVAILABLE', 'storage cannot serve this request; nothing was changed', { errno: code }, { cause: error });
-  }
-  return translateSqliteError(error);
 }

@@ -5,6 +5,7 @@ import { ChangeBell } from '../../core/change-bell.js';
 import type { Backend } from '../../core/ports/backend.js';
 import { annEnabled, effectiveAnnThreshold } from '../../core/vector-search.js';
 import { HnswJobRunner } from './ann-jobs.js';
+import { ArchiveThread } from './archive-thread.js';
 import { openCatalog } from './catalog-db.js';
 import type { SyncMode } from './space-database.js';
 import { SearchThreads } from './search-threads.js';
@@ -49,6 +50,7 @@ export class SqliteBackend implements Backend {
   private readonly catalog: Database.Database;
   private readonly files: SpaceFiles;
   private readonly threads: SearchThreads | undefined;
+  private readonly archiveThread = new ArchiveThread();
 
   constructor(options: SqliteBackendOptions) {
     const now = options.now ?? Date.now;
@@ -66,7 +68,7 @@ export class SqliteBackend implements Backend {
     this.spaces = new SqliteSpaceCatalog({ catalog, files, sync: options.sync ?? 'full', ann, threads: this.threads, now, changeBell: this.changeBell });
     this.keys = new SqliteKeyStore(catalog);
     this.shares = new SqliteShareStore(catalog);
-    this.archiver = new SqliteArchiver(this.spaces, files, now);
+    this.archiver = new SqliteArchiver(this.spaces, files, now, this.archiveThread);
   }
 
   /** Directory of a space's files; the name was validated, so it cannot leave `spaces/`. */
@@ -80,7 +82,7 @@ export class SqliteBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    await this.threads?.close();
+    await Promise.all([this.threads?.close(), this.archiveThread.close()]);
     if (this.catalog.open) this.catalog.close();
   }
 }

@@ -165,7 +165,7 @@ describe('MemspaceStore: search with filters and paging', () => {
   });
 
   it('keeps prefix boundaries exact: ["user1"] never reaches ["user10"]', async () => {
-    expect(await names(['user1'], { filter: { color: 'red' }, limit: 100 })).not.toContain('decoy');
+    expect(await names(['user1'], { filter: { color: 'red' }, limit: 100 })).toEqual(['apple', 'cherry', 'tomato']);
     expect(await names(['user10'], {})).toEqual(['decoy']);
     expect(await names([], { filter: { color: 'red' } })).toEqual(['apple', 'cherry', 'tomato', 'decoy']);
   });
@@ -204,6 +204,7 @@ describe('MemspaceStore: semantic search', () => {
     expect((await store.search(['docs'], { query: 'python tutorial', filter: { lang: 'fr' } })).map((r) => r.key)).toEqual(['py-fr']);
     const all = await store.search(['docs'], { query: 'python tutorial', limit: 10 });
     expect((await store.search(['docs'], { query: 'python tutorial', offset: 1, limit: 2 })).map((r) => r.key)).toEqual(all.slice(1, 3).map((r) => r.key));
+    expect(all.map((r) => r.key)).toEqual(expect.arrayContaining(['py', 'py-fr']));
     expect(all.map((r) => r.key)).not.toContain('decoy');
   });
 

@@ -88,13 +88,16 @@ describe('mem0ai 2.x MemoryClient', () => {
     const added = json<{ results: Json[] }>(await owner.add(bare('the alpha launch date is May 3'), { user_id: 'zed', infer: false }));
     const id = added.results[0]!['id'] as string;
     for (const b of [client(betaKey), client(server.root, 'beta')]) {
+      // Beta's own zed memory, a look-alike: beta's answers hold it and nothing of alpha's.
+      const own = json<{ results: Json[] }>(await b.add(bare('the beta launch date is June 9'), { user_id: 'zed', infer: false })).results[0]!['id'] as string;
       await expect(b.get(id)).rejects.toMatchObject({ name: 'MemoryNotFoundError' });
       await expect(b.update(id, { text: 'changed' })).rejects.toMatchObject({ name: 'MemoryNotFoundError' });
       await expect(b.delete(id)).rejects.toMatchObject({ name: 'MemoryNotFoundError' });
       await expect(b.history(id)).rejects.toMatchObject({ name: 'MemoryNotFoundError' });
-      expect(json<Json[]>(await b.search('launch date', { user_id: 'zed' }))).toEqual([]);
-      expect(json<Json[]>(await b.getAll({ user_id: 'zed' }))).toEqual([]);
-      expect(await b.deleteAll({ user_id: 'zed' })).toMatchObject({ deleted: 0 });
+      expect(json<Json[]>(await b.search('launch date', { user_id: 'zed' })).map((m) => [m['id'], m['memory']])).toEqual([[own, 'the beta launch date is June 9']]);
+      expect(json<Json[]>(await b.getAll({ user_id: 'zed' })).map((m) => m['id'])).toEqual([own]);
+      expect(json<Json>(await b.get(own))).toMatchObject({ memory: 'the beta launch date is June 9' });
+      expect(await b.deleteAll({ user_id: 'zed' })).toMatchObject({ deleted: 1 }); // its own, not alpha's
     }
     await expect(client(betaKey, 'alpha').getAll({ user_id: 'zed' })).rejects.toMatchObject({ message: expect.stringContaining('SPACE_NOT_FOUND') });
     await expect(client(betaKey).search('launch', { user_id: 'zed/alpha' })).rejects.toMatchObject({ message: expect.stringContaining('SPACE_NOT_FOUND') });

@@ -118,7 +118,10 @@ describe('mem0ai 3.x MemoryClient', () => {
     await expect(server.ms.memories.get('alpha', id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
     expect((await c.search('sailing', { filters: { user_id: 'carol/beta' } })).results.map((m) => m.id)).toEqual([id]);
-    expect((await c.search('sailing', { filters: { user_id: 'carol' } })).results).toEqual([]); // the key's default space: alpha
+    // Without a namespace, the key's default space: alpha's own carol memory, never beta's.
+    const inAlpha = ((await c.add([{ role: 'user', content: 'carol likes sailing in alpha' }], { userId: 'carol', infer: false })) as unknown as { results: Json[] }).results[0]!['id'] as string;
+    expect((await c.search('sailing', { filters: { user_id: 'carol' } })).results.map((m) => m.id)).toEqual([inAlpha]);
+    await c.delete(inAlpha);
     expect((await c.getAll({ filters: { OR: [{ user_id: 'carol/beta' }, { user_id: 'dave' }] } })).results.map((m) => m.id)).toEqual([id]);
 
     // A space the key cannot see and one that does not exist answer the same.
@@ -144,14 +147,17 @@ describe('mem0ai 3.x MemoryClient', () => {
 
     const attackers = [client(betaKey), client(betaKey, 'beta'), client(server.root, 'beta')];
     for (const b of attackers) {
+      // Beta's own eve memory, a look-alike: beta's answers hold it and nothing of alpha's.
+      const planted = (await b.add([{ role: 'user', content: 'the vault code in beta is 9999' }], { userId: 'eve', infer: false })) as unknown as { results: Json[] };
+      const own = planted.results[0]!['id'] as string;
       await expect(b.get(id)).rejects.toMatchObject({ name: 'MemoryNotFoundError' });
       await expect(b.update(id, { text: 'the vault code is 0000' })).rejects.toMatchObject({ name: 'MemoryNotFoundError' });
       await expect(b.history(id)).rejects.toMatchObject({ name: 'MemoryNotFoundError' });
       await expect(b.delete(id)).rejects.toMatchObject({ name: 'MemoryNotFoundError' });
-      expect((await b.search('vault code', { filters: { user_id: 'eve' } })).results).toEqual([]);
-      expect((await b.getAll({ filters: { user_id: 'eve' } })).results).toEqual([]);
-      expect((await b.users()).results.map((u) => u.name)).not.toContain('eve');
-      expect(await b.deleteAll({ userId: 'eve' })).toMatchObject({ deleted: 0 });
+      expect((await b.search('vault code', { filters: { user_id: 'eve' } })).results.map((m) => [m.id, m.memory])).toEqual([[own, 'the vault code in beta is 9999']]);
+      expect((await b.getAll({ filters: { user_id: 'eve' } })).results.map((m) => m.id)).toEqual([own]);
+      expect((await b.users()).results.filter((u) => u.name === 'eve')).toEqual([expect.objectContaining({ type: 'user', totalMemories: 1 })]);
+      expect(await b.deleteAll({ userId: 'eve' })).toMatchObject({ deleted: 1 }); // its own, not alpha's
     }
     // A key for beta naming alpha, by header or namespace, learns nothing: alpha "does not exist".
     const named = client(betaKey, 'alpha');

@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { AuditRecord } from '../../../src/core/types.js';
 import type { CallContext, Principal } from '../../../src/engine/access-guard.js';
+import type { MemspaceEngine } from '../../../src/memspace.js';
 import { axisVector } from '../../support/temp-memspace.js';
-import { code, twoSpaces, type Suite } from '../harness.js';
+import { code, failure, twoSpaces, type Suite } from '../harness.js';
 
 /**
  * The one access guard, through every service: a caller that names a space outside its
@@ -85,14 +87,68 @@ export function accessSpec(suite: Suite): void {
       const before = (await t.ms.spaces.audit(t.alpha, { action: 'request.denied' })).items.length;
       await expect(t.ms.memories.add(t.alpha, { content: 'x', embedding: v(1) }, outsider)).rejects.toThrowError(code('SPACE_NOT_FOUND'));
       await expect(t.ms.memories.delete(t.alpha, memoryId, { ...reader, via: { tool: 'delete_memory' } })).rejects.toThrowError(code('FORBIDDEN'));
+      // Reading the trail writes the refusals counted in it so far.
       const denied = (await t.ms.spaces.audit(t.alpha, { action: 'request.denied' })).items.slice(before);
+      const once = (requestId: string) => ({ count: 1, firstAt: expect.any(String), lastAt: expect.any(String), requestIds: [requestId] });
       expect(denied.map((e) => [e.actor, e.requestId, e.details])).toEqual([
-        ['key_outsider', 'req-key_outsider', { code: 'SPACE_NOT_FOUND' }],
-        ['key_reader', 'req-key_reader', { tool: 'delete_memory', code: 'FORBIDDEN' }],
+        ['key_outsider', 'req-key_outsider', { code: 'SPACE_NOT_FOUND', ...once('req-key_outsider') }],
+        ['key_reader', 'req-key_reader', { tool: 'delete_memory', code: 'FORBIDDEN', ...once('req-key_reader') }],
       ]);
       expect((await t.ms.spaces.verifyAudit(t.alpha)).ok).toBe(true);
       // The caller's own space heard nothing of it.
       expect((await t.ms.spaces.audit(t.beta, { action: 'request.denied' })).items).toEqual([]);
+    });
+
+    it('counts a key hammering a space it cannot see in memory: no audit write per refusal, then one entry with the count', async () => {
+      const own = await t.ms.memories.add(t.beta, { content: 'beta own', embedding: v(2) });
+      const before = await storedTrail(t.ms, t.alpha);
+      const missing = suite.name('missing');
+      for (let i = 0; i < 200; i++) {
+        const call = { ...outsider, requestId: `req-${i}` };
+        // Exactly what a missing space answers: the refusal reveals nothing, counted or not.
+        expect(await failure(t.ms.memories.list(t.alpha, {}, call))).toEqual({ code: 'SPACE_NOT_FOUND', details: { space: t.alpha } });
+        expect(await failure(t.ms.memories.list(missing, {}, call))).toEqual({ code: 'SPACE_NOT_FOUND', details: { space: missing } });
+      }
+      // Nothing durable per request: the trail is as it was (read from the store, which writes nothing).
+      expect(await storedTrail(t.ms, t.alpha)).toEqual(before);
+      await t.ms.guard.flushRefusals();
+      const after = await storedTrail(t.ms, t.alpha);
+      expect(after.slice(0, before.length)).toEqual(before);
+      expect(after.slice(before.length).map((e) => [e.action, e.actor, e.requestId, e.details])).toEqual([
+        [
+          'request.denied',
+          'key_outsider',
+          'req-0',
+          { code: 'SPACE_NOT_FOUND', count: 200, firstAt: expect.any(String), lastAt: expect.any(String), requestIds: Array.from({ length: 10 }, (_, i) => `req-${i}`) },
+        ],
+      ]);
+      expect((await t.ms.spaces.verifyAudit(t.alpha)).ok).toBe(true);
+      // The outsider's own space heard nothing of it, and its own data is there for it.
+      expect((await storedTrail(t.ms, t.beta)).filter((e) => e.action === 'request.denied')).toEqual([]);
+      expect((await t.ms.memories.list(t.beta, {}, outsider)).items.map((m) => m.id)).toEqual([own.id]);
+    });
+
+    it('writes the counts when their interval ends, without anyone reading the trail', async () => {
+      const ms = await suite.open({ config: { denialAuditIntervalMs: 200 } });
+      // Counted in one turn of the event loop, so all within one interval however loaded the machine.
+      const refused = await Promise.allSettled(Array.from({ length: 30 }, () => ms.memories.delete(t.alpha, memoryId, reader)));
+      expect(refused.map((r) => r.status === 'rejected' && (r.reason as { code?: string }).code)).toEqual(Array(30).fill('FORBIDDEN'));
+      await expect.poll(async () => (await storedTrail(ms, t.alpha)).filter((e) => e.action === 'request.denied').length, { timeout: 30_000 }).toBe(1);
+      const [entry] = (await storedTrail(ms, t.alpha)).filter((e) => e.action === 'request.denied');
+      expect(entry).toMatchObject({ actor: 'key_reader', details: { code: 'FORBIDDEN', count: 30 } });
+      expect((await t.ms.memories.get(t.alpha, memoryId)).content).toBe('alpha secret');
+    });
+
+    it('writes what it counted when memspace closes, for the next process to read', async () => {
+      const first = await suite.open();
+      for (let i = 0; i < 5; i++) await expect(first.spaces.delete(t.alpha, reader)).rejects.toThrowError(code('FORBIDDEN'));
+      expect((await storedTrail(first, t.alpha)).filter((e) => e.action === 'request.denied')).toEqual([]);
+      await first.close();
+      const next = await suite.open();
+      const denied = (await next.spaces.audit(t.alpha, { action: 'request.denied' })).items;
+      expect(denied).toEqual([expect.objectContaining({ actor: 'key_reader', details: expect.objectContaining({ code: 'FORBIDDEN', count: 5 }) })]);
+      expect((await next.spaces.verifyAudit(t.alpha)).ok).toBe(true);
+      expect((await next.spaces.get(t.alpha)).name).toBe(t.alpha); // refused, the space is still there
     });
 
     it('lists only the spaces a key can see, and creates only under its admin grants', async () => {
@@ -103,6 +159,11 @@ export function accessSpec(suite: Suite): void {
       await expect(t.ms.spaces.create({ name: own, embedder: 'none', dimension: DIM }, key('key_prefix', [{ prefix: `${t.beta}.`, role: 'admin' }]))).resolves.toMatchObject({ name: own });
     });
   });
+}
+
+/** A space's audit trail as stored, read through its store: unlike the service's reads, this writes no counted refusal first. */
+async function storedTrail(ms: MemspaceEngine, space: string): Promise<AuditRecord[]> {
+  return ms.registry.use(space, ({ store }) => store.auditEntries({ limit: 1000 }));
 }
 
 async function* lines(items: string[]): AsyncGenerator<string> {

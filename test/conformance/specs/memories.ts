@@ -215,10 +215,12 @@ export function memoriesSpec(suite: Suite): void {
         expect(events.every((e, i) => i === 0 || e.seq > events[i - 1]!.seq)).toBe(true);
         const after = await ms.registry.use(space, ({ store }) => store.changes(events[2]!.seq, 100));
         expect(after.map((e) => e.op)).toEqual(['memory.updated', 'relation.deleted', 'memory.deleted']);
-        // Another space's feed is its own.
+        // Another space's feed is its own: its one write, none of this space's.
         const other = `${space}-other`;
         await ms.spaces.create({ name: other, embedder: 'none', dimension: DIM });
-        expect(await ms.registry.use(other, ({ store }) => store.changes(0, 100))).toEqual([]);
+        const elsewhere = await ms.memories.add(other, { content: 'in the other space', embedding: v(1) });
+        expect((await ms.registry.use(other, ({ store }) => store.changes(0, 100))).map((e) => [e.op, e.id])).toEqual([['memory.created', elsewhere.id]]);
+        expect(await ms.registry.use(space, ({ store }) => store.changes(0, 100))).toEqual(events);
       });
     });
   });

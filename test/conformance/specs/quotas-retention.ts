@@ -22,6 +22,12 @@ export function quotasRetentionSpec(suite: Suite): void {
       names = new Map();
       clock = Date.parse('2026-06-01T00:00:00Z');
     });
+    /**
+     * Ids the space's keyword index matches for `word`, asked as of time 0 so that expiry hides
+     * nothing: only a memory gone from the index can be missing.
+     */
+    const keywordIds = async (ms: MemspaceEngine, space: string, word: string): Promise<string[]> =>
+      (await ms.registry.use(space, ({ store }) => store.keywordSearch(word, undefined, 10, 0))).map((h) => h.id);
 
     describe('quotas', () => {
       it('refuses a batch that would cross maxMemories, writing nothing, and names the quota', async () => {
@@ -75,9 +81,15 @@ export function quotasRetentionSpec(suite: Suite): void {
         await ms.spaces.create({ name: sp('notes'), embedder: 'none', dimension: DIM });
         const soon = await ms.memories.add(sp('notes'), { content: 'expires soon', embedding: v(0), expiresAt: new Date(clock + 1000).toISOString() });
         const kept = await ms.memories.add(sp('notes'), { content: 'kept', embedding: v(1) });
+        expect(await keywordIds(ms, sp('notes'), 'soon')).toEqual([soon.id]);
         clock += 2000;
         const feedBefore = await ms.registry.use(sp('notes'), ({ store }) => store.changes(0, 1000));
         expect(await ms.sweeper.sweepSpace(sp('notes'))).toBe(1);
+        // The keyword index forgot it too, while it still finds the memory kept.
+        expect(await keywordIds(ms, sp('notes'), 'soon')).toEqual([]);
+        expect(await keywordIds(ms, sp('notes'), 'kept')).toEqual([kept.id]);
+        const found = await ms.search.run(sp('notes'), { query: 'expires soon kept', mode: 'keyword' });
+        expect(found.results.map((h) => h.memory.id)).toEqual([kept.id]);
         const deleted = await ms.registry.use(sp('notes'), ({ store }) => store.getMemories([soon.id]));
         expect(deleted).toEqual([]); // gone from storage, not hidden
         expect((await ms.memories.history(sp('notes'), soon.id)).map((h) => h.action)).toEqual(['create', 'delete']);
@@ -97,8 +109,11 @@ export function quotasRetentionSpec(suite: Suite): void {
         clock += 10 * DAY;
         const recent = await ms.memories.add(sp('diary'), { content: 'recent entry', embedding: v(1) });
         clock += 25 * DAY; // old is 35 days old, recent 25
+        expect(await keywordIds(ms, sp('diary'), 'old')).toEqual([old.id]);
         expect(await ms.sweeper.sweepSpace(sp('diary'))).toBe(1);
         await expect(ms.memories.get(sp('diary'), old.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        expect(await keywordIds(ms, sp('diary'), 'old')).toEqual([]);
+        expect(await keywordIds(ms, sp('diary'), 'recent')).toEqual([recent.id]);
         await ms.spaces.update(sp('diary'), { retentionDays: 7 });
         await expect(ms.memories.get(sp('diary'), recent.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
         expect(ms.sweeper.stats().deleted).toBe(2);

@@ -328,10 +328,12 @@ describe('postgres space store: adversarial isolation', () => {
     expect((await a.getMemories(['same']))[0]?.content).toBe('alpha secret about zebras');
     expect((await b.getMemories(['same', 'only-a'])).map((m) => m.content)).toEqual(['beta note about lions']);
     expect(await b.keywordSearch('zebras secret alpha', undefined, 10, 5_000)).toEqual([]);
+    expect((await b.keywordSearch('zebras lions', undefined, 10, 5_000)).map((h) => h.id)).toEqual(['same']); // b's own
     expect((await b.vectorSearch(unit(1), undefined, 10, 5_000)).map((h) => h.id)).toEqual(['same']);
-    expect([...(await b.vectorScores(unit(1), ['only-a'])).keys()]).toEqual([]);
+    expect([...(await b.vectorScores(unit(1), ['only-a', 'same'])).keys()]).toEqual(['same']);
     expect(await b.listRelations(['same'], 'both', undefined)).toEqual([]);
     expect(await b.history('only-a')).toEqual([]);
+    expect((await b.history('same')).map((h) => [h.action, h.newContent])).toEqual([['create', 'beta note about lions']]);
     await expect(b.insertRelation({ id: 'x', from: 'same', to: 'only-a', type: 't', weight: 1, metadata: {}, createdAt: 1 }, writeCtx())).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await b.deleteRelation('r', writeCtx())).toBe(false);
     await expect(b.updateMemory(mem('only-a', 'hijack', 1), writeCtx())).rejects.toMatchObject({ code: 'NOT_FOUND' });

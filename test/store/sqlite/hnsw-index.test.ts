@@ -223,3 +223,60 @@ describe('HNSW index per space', () => {
     await expect(ms.search.run('big', { embedding: clustered(), exact: 'yes' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 });
+
+describe('vector search after change-feed compaction', () => {
+  // Its own memspace: a clock to age the feed, and a feed that keeps only its newest event once a day old.
+  let clock = Date.parse('2026-06-01T00:00:00Z');
+  let feedMs: Awaited<ReturnType<typeof tempMemspace>>;
+  beforeAll(async () => {
+    feedMs = await tempMemspace({ now: () => clock, config: { annThreshold: THRESHOLD, workers: 1, feedRetentionDays: 1, feedMinEvents: 1 } });
+  });
+  afterAll(async () => feedMs.cleanup());
+  const find = async (space: string, query: number[], exact = false): Promise<string[]> =>
+    ids((await feedMs.search.run(space, { embedding: query, mode: 'vector', limit: 10, exact })).results);
+  /** Ages every event of the feed past its retention and compacts it down to its newest event. */
+  const compact = async (space: string): Promise<void> => {
+    clock += 2 * 86_400_000;
+    await feedMs.sweeper.sweepSpace(space);
+    const bounds = await feedMs.registry.use(space, ({ store }) => store.feedBounds());
+    expect(bounds.oldest).toBe(bounds.latest);
+  };
+
+  it('drops an HNSW generation whose later changes were compacted unseen, stays exact, and builds a new one from the rows', async () => {
+    await feedMs.spaces.create({ name: 'indexed', embedder: 'none', dimension: DIM });
+    for (let start = 0; start < 500; start += 250) {
+      await feedMs.memories.addMany('indexed', Array.from({ length: 250 }, (_, i) => ({ id: `m${start + i}`, content: `memory ${start + i}`, embedding: clustered() })));
+    }
+    await feedMs.search.settleIndex('indexed');
+    const q = clustered();
+    await find('indexed', q); // the index has followed the feed so far
+    // Changes the index has not seen, then compacted away before any search could see them.
+    await feedMs.memories.update('indexed', 'm5', { embedding: q });
+    await feedMs.memories.add('indexed', { id: 'fresh', content: 'fresh', embedding: q.map((x) => x + 0.001) });
+    await compact('indexed');
+    const hits = await find('indexed', q);
+    expect(hits.slice(0, 2).sort()).toEqual(['fresh', 'm5']);
+    expect(hits).toEqual(await find('indexed', q, true));
+    await feedMs.search.settleIndex('indexed');
+    expect((await feedMs.spaces.get('indexed')).stats.vectorIndex).toMatchObject({ state: 'ready', indexed: 501, lag: 0 });
+    expect(await find('indexed', q)).toEqual(await find('indexed', q, true));
+  });
+
+  it('refuses a vector snapshot older than what the feed still holds, and loads the rows instead', async () => {
+    await feedMs.spaces.create({ name: 'small', embedder: 'none', dimension: DIM });
+    for (let i = 0; i < 20; i++) await feedMs.memories.add('small', { id: `s${i}`, content: `small ${i}`, embedding: clustered() });
+    const q = clustered();
+    await find('small', q); // loads the vectors, saved with the sequence they reached when the space closes
+    await feedMs.registry.closeSpace('small');
+    // Reopened by writes alone, which load no vectors: the snapshot on disk stays at the old sequence.
+    await feedMs.memories.update('small', 's3', { embedding: q });
+    await feedMs.memories.delete('small', 's4');
+    await feedMs.memories.add('small', { id: 'late', content: 'late', embedding: clustered() });
+    await compact('small');
+    await feedMs.registry.closeSpace('small');
+    const hits = await find('small', q);
+    expect(hits[0]).toBe('s3');
+    expect(hits).not.toContain('s4');
+    expect(hits).toEqual(await find('small', q, true));
+  });
+});

@@ -14,13 +14,16 @@ import { ctx, DIM, footprint, memory, unit } from './store-fixtures.js';
  * A full disk and read-only storage, for real. First choice: a 2 MiB tmpfs (needs root and a
  * kernel that lets this process mount). The disk-budget path (SQLite's max_page_count, which
  * makes SQLite itself return SQLITE_FULL) runs always, so at least one real failure path runs
- * wherever the suite does; where mounting works both run.
+ * wherever the suite does; where mounting works both run. In CI (CI=true) the tmpfs cases must
+ * run: there a mount that fails fails them, rather than a skip passing unnoticed.
  */
 
 const ROOT = mkdtempSync(join(tmpdir(), 'memspace-full-'));
 const MOUNT = join(ROOT, 'tmpfs');
 mkdirSync(MOUNT);
-const TMPFS = tryMount();
+const MOUNT_ERROR = tryMount();
+const TMPFS = MOUNT_ERROR === undefined;
+const IN_CI = process.env['CI'] === 'true';
 console.info(`storage-failure: ${TMPFS ? 'real 2 MiB tmpfs and SQLite max_page_count' : 'SQLite max_page_count only (tmpfs mount not permitted here)'}`);
 
 const stores: SqliteSpaceStore[] = [];
@@ -37,13 +40,19 @@ afterAll(async () => {
   rmSync(ROOT, { recursive: true, force: true });
 });
 
-function tryMount(): boolean {
+/** Mounts the tmpfs; returns why it could not, or undefined once mounted. */
+function tryMount(): string | undefined {
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', MOUNT], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
+}
+
+/** Fails a tmpfs case that runs without its tmpfs (in CI, where it is not skipped). */
+function requireTmpfs(): void {
+  if (!TMPFS) throw new Error(`CI=true: the tmpfs cases must run, but mounting a tmpfs failed (run as root where mount is permitted): ${MOUNT_ERROR}`);
 }
 
 function remount(options: string): void {
@@ -115,7 +124,8 @@ function emptyWal(file: string): void {
 }
 
 describe('storage failures', () => {
-  it.skipIf(!TMPFS)('on a real full tmpfs: every write fails whole as BACKEND_UNAVAILABLE, and the same store writes again once space returns', async () => {
+  it.skipIf(!TMPFS && !IN_CI)('on a real full tmpfs: every write fails whole as BACKEND_UNAVAILABLE, and the same store writes again once space returns', async () => {
+    requireTmpfs();
     const dir = join(MOUNT, 'space');
     mkdirSync(dir);
     const file = join(dir, 'space.db');
@@ -180,7 +190,8 @@ describe('storage failures', () => {
     expect(await store.verifyAudit()).toMatchObject({ ok: true });
   });
 
-  it.skipIf(!TMPFS)('on read-only tmpfs: opening or writing is BACKEND_UNAVAILABLE, and the space works again once writable', async () => {
+  it.skipIf(!TMPFS && !IN_CI)('on read-only tmpfs: opening or writing is BACKEND_UNAVAILABLE, and the space works again once writable', async () => {
+    requireTmpfs();
     for (const s of stores) await s.close(); // a file open for writing keeps the remount from happening
     const dir = join(MOUNT, 'ro');
     mkdirSync(dir);
