@@ -9,16 +9,24 @@ import type { CliContext } from './cli-context.js';
  * Runs `read` over the lines of `file`, or of `stdin` when `file` is `-`, and closes them
  * after. A file that does not exist is reported as NOT_FOUND, like any other missing thing,
  * rather than as an INTERNAL error.
+ *
+ * The input is opened when `read` first asks for a line, not before: a line reader made at once
+ * would read the input while the importer checks the space (round trips on PostgreSQL) and
+ * drop the lines no one was iterating yet.
  */
-async function withInputLines<T>(file: string, stdin: Readable, read: (lines: Interface) => Promise<T>): Promise<T> {
-  const lines = createInterface({ input: file === '-' ? stdin : createReadStream(file), crlfDelay: Infinity });
+async function withInputLines<T>(file: string, stdin: Readable, read: (lines: AsyncIterable<string>) => Promise<T>): Promise<T> {
+  let reader: Interface | undefined;
+  const lines = (async function* () {
+    reader = createInterface({ input: file === '-' ? stdin : createReadStream(file), crlfDelay: Infinity });
+    yield* reader;
+  })();
   try {
     return await read(lines);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MemspaceError('NOT_FOUND', `file ${file} not found`, { file });
     throw error;
   } finally {
-    lines.close();
+    reader?.close();
   }
 }
 
@@ -26,7 +34,7 @@ async function withInputLines<T>(file: string, stdin: Readable, read: (lines: In
  * The action of a command `<space> <file>` that imports the lines of `file` into `space`:
  * the memspace is opened first, then the file is read as {@link withInputLines} reads it.
  */
-export function importAction(ctx: CliContext, run: (ms: Memspace, space: string, lines: Interface) => Promise<void>): (space: string, file: string) => Promise<void> {
+export function importAction(ctx: CliContext, run: (ms: Memspace, space: string, lines: AsyncIterable<string>) => Promise<void>): (space: string, file: string) => Promise<void> {
   return async (space, file) => {
     const ms = await ctx.open();
     await withInputLines(file, ctx.io.stdin, (lines) => run(ms, space, lines));
