@@ -1,6 +1,6 @@
 /**
  * Sections of bench/RESULTS.md written by scripts other than `run.ts` (`compare.ts`,
- * `ann-ef.ts`), each between `<!-- NAME:start -->` and `<!-- NAME:end -->`: `run.ts`
+ * `ann-ef.ts`, `soak.ts`), each between `<!-- NAME:start -->` and `<!-- NAME:end -->`: `run.ts`
  * regenerates the rest of the file and keeps them.
  */
 import { readFile, writeFile } from 'node:fs/promises';
