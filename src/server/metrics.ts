@@ -76,6 +76,7 @@ export class HttpMetrics {
     total('memspace_space_open_failures_total', 'Space opens that failed (damaged or unreadable storage).', () => registry().openFailures);
     total('memspace_sweeps_total', 'Retention sweeps run.', () => sweeper().runs);
     total('memspace_swept_memories_total', 'Memories hard-deleted by retention sweeps (expired or past retention).', () => sweeper().deleted);
+    total('memspace_compacted_events_total', 'Change-feed events deleted by sweeps, past every feed horizon.', () => sweeper().compacted);
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 

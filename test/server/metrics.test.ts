@@ -67,6 +67,7 @@ describe('GET /metrics', () => {
     expect(value(text, 'memspace_space_open_failures_total')).toBe(0);
     expect(value(text, 'memspace_sweeps_total')).toBe(ms.sweeper.stats().runs);
     expect(value(text, 'memspace_swept_memories_total')).toBe(ms.sweeper.stats().deleted);
+    expect(value(text, 'memspace_compacted_events_total')).toBe(ms.sweeper.stats().compacted);
     expect(text).toContain('process_cpu_user_seconds_total');
   });
 
