@@ -275,15 +275,7 @@ class CalmPools extends Pools {
       fc.boolean().map((exists) => ({ 'metadata.note': { exists } })),
       fc.date({ min: new Date('2000-01-01Z'), max: new Date('2100-01-01Z'), noInvalidDate: true }).map((d) => ({ createdAt: { gte: d.toISOString() } })),
     );
-    return fc.letrec<{ node: unknown }>((tie) => ({
-      node: fc.oneof(
-        { depthSize: 'small', withCrossShrink: true },
-        leaf,
-        fc.array(tie('node'), { maxLength: 3 }).map((all) => ({ and: all })),
-        fc.array(tie('node'), { maxLength: 3 }).map((all) => ({ or: all })),
-        tie('node').map((one) => ({ not: one })),
-      ),
-    })).node;
+    return filterTree(leaf);
   }
   protected text() {
     return fc.oneof(fc.constantFrom('secret plan', 'plan', 'the attacker'), fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim() !== ''));
@@ -499,15 +491,7 @@ class HostilePools extends Pools {
     const operator = fc.constantFrom('eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'contains', 'exists', 'like', 'bogus');
     const scalar = fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.constantFrom('vic-user', 'atk-user', 'plans'));
     const leaf = fc.tuple(field, operator, fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }))).map(([f, op, value]) => ({ [f]: { [op]: value } }));
-    return fc.letrec<{ node: unknown }>((tie) => ({
-      node: fc.oneof(
-        { depthSize: 'small', withCrossShrink: true },
-        leaf,
-        fc.array(tie('node'), { maxLength: 3 }).map((all) => ({ and: all })),
-        fc.array(tie('node'), { maxLength: 3 }).map((all) => ({ or: all })),
-        tie('node').map((one) => ({ not: one })),
-      ),
-    })).node;
+    return filterTree(leaf);
   }
   protected text() {
     return fc.oneof(
@@ -545,4 +529,17 @@ export function describeRequest(request: RawRequest): string {
   const cut = (s: string): string => (s.length > 300 ? `${s.slice(0, 300)}… (${s.length} chars)` : s);
   const headers = request.headers.map(([n, v]) => `${n}: ${cut(typeof v === 'string' ? v : `<bytes ${v.toString('hex')}>`)}`);
   return [`${request.method} ${cut(request.target)}`, ...headers, request.body === undefined ? '(no body)' : cut(request.body.toString('utf8'))].join('\n');
+}
+
+/** Filters of `leaf` conditions joined by `and`, `or` and `not`, a few levels deep. */
+function filterTree(leaf: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+  return fc.letrec<{ node: unknown }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      leaf,
+      fc.array(tie('node'), { maxLength: 3 }).map((all) => ({ and: all })),
+      fc.array(tie('node'), { maxLength: 3 }).map((all) => ({ or: all })),
+      tie('node').map((one) => ({ not: one })),
+    ),
+  })).node;
 }
