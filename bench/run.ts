@@ -9,7 +9,8 @@
  * replaces the recorded full results. `--render` rewrites RESULTS.md from `bench/out/results.json`.
  * `--only lifecycle` (`npm run bench:lifecycle`, about 25 minutes) runs the many-spaces benchmark
  * alone and merges its figures into the saved run; `--only postgres` (`npm run bench:postgres`)
- * does the same for the PostgreSQL (PGlite) figures, and `--only grpc` (`npm run bench:grpc`) for
+ * does the same for the PostgreSQL (PGlite) figures, `--only encryption` (`npm run bench:encryption`)
+ * for a plain and an encrypted space side by side, and `--only grpc` (`npm run bench:grpc`) for
  * gRPC beside REST.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -28,6 +29,7 @@ import { benchLifecycle, type LifecycleResult } from './lifecycle.js';
 import { lifecycleMarkdown, lifecycleRows } from './lifecycle-report.js';
 import { benchPostgres, postgresMarkdown, postgresRows, type PostgresBenchResult } from './postgres.js';
 import { benchGrpc, grpcMarkdown, grpcRows, type GrpcBenchResult } from './grpc.js';
+import { benchEncryption, encryptionMarkdown, encryptionRows, type EncryptionBenchResult } from './encryption.js';
 import { keptSections } from './kept-sections.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -80,6 +82,8 @@ interface RunResults {
   postgres?: PostgresBenchResult | { error: string };
   /** gRPC beside REST on one server; absent in older results. */
   grpc?: (GrpcBenchResult & { date: string }) | { error: string };
+  /** A plain and an encrypted space side by side; absent in older results. */
+  encryption?: EncryptionBenchResult | { error: string };
   rows: Row[];
 }
 
@@ -87,22 +91,24 @@ const quick = process.argv.includes('--quick');
 // `--render` rewrites RESULTS.md from the last full run's bench/out/results.json (after a change to the report's wording; no figure changes).
 if (process.argv.includes('--render')) {
   const saved = JSON.parse(await readFile(join(OUT_DIR, 'results.json'), 'utf8')) as RunResults;
-  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres), ...grpcRows(saved.grpc)];
+  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres), ...grpcRows(saved.grpc), ...encryptionRows(saved.encryption)];
   await writeReport(join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
   progress('rewrote bench/RESULTS.md from bench/out/results.json');
   process.exit(0);
 }
 // `--only lifecycle|postgres|grpc` runs that benchmark alone and merges it into the saved full run.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only === 'lifecycle' || only === 'postgres' || only === 'grpc') {
+if (only === 'lifecycle' || only === 'postgres' || only === 'grpc' || only === 'encryption') {
   const file = join(OUT_DIR, quick ? 'results-quick.json' : 'results.json');
   const saved = JSON.parse(await readFile(file, 'utf8')) as RunResults;
   let part: { error: string } | object;
   if (only === 'lifecycle') part = saved.lifecycle = await attempt(() => benchLifecycle({ quick, progress }));
   else if (only === 'postgres') part = saved.postgres = await attempt(() => benchPostgres({ quick, progress }));
+  else if (only === 'encryption') part = saved.encryption = await attempt(() => benchEncryption({ quick, progress }));
   else part = saved.grpc = await attempt(async () => ({ ...(await benchGrpc({ quick, progress })), date: new Date().toISOString() }));
-  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres), ...grpcRows(saved.grpc)];
-  console.log(formatTable(only === 'lifecycle' ? lifecycleRows(saved.lifecycle) : only === 'postgres' ? postgresRows(saved.postgres) : grpcRows(saved.grpc)));
+  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres), ...grpcRows(saved.grpc), ...encryptionRows(saved.encryption)];
+  const partRows = { lifecycle: () => lifecycleRows(saved.lifecycle), postgres: () => postgresRows(saved.postgres), grpc: () => grpcRows(saved.grpc), encryption: () => encryptionRows(saved.encryption) };
+  console.log(formatTable(partRows[only]()));
   await writeFile(file, `${JSON.stringify(saved, null, 2)}\n`);
   await writeReport(quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
   progress(`merged the ${only} figures into ${relative(process.cwd(), file)} and rewrote the report`);
@@ -130,6 +136,8 @@ progress('PostgreSQL backend: real PostgreSQL 15, Citus and PGlite beside the em
 const postgres = await attempt(() => benchPostgres({ quick, progress }));
 progress('gRPC beside REST: one server, both protocols, the same loads...');
 const grpc = await attempt(async () => ({ ...(await benchGrpc({ quick, progress })), date: new Date().toISOString() }));
+progress('encryption at rest: a plain and an encrypted space, adds and searches turn about...');
+const encryption = await attempt(() => benchEncryption({ quick, progress }));
 
 const results: RunResults = {
   date: startedAt.toISOString(),
@@ -147,7 +155,8 @@ const results: RunResults = {
   lifecycle,
   postgres,
   grpc,
-  rows: [...rows(embedder, engine, floors, http), ...scaleRows(scale), ...lifecycleRows(lifecycle), ...postgresRows(postgres), ...grpcRows(grpc)],
+  encryption,
+  rows: [...rows(embedder, engine, floors, http), ...scaleRows(scale), ...lifecycleRows(lifecycle), ...postgresRows(postgres), ...grpcRows(grpc), ...encryptionRows(encryption)],
 };
 
 console.log(formatTable(results.rows));
@@ -332,6 +341,7 @@ function markdown(res: RunResults): string {
     ...lifecycleMarkdown(res.lifecycle),
     ...postgresMarkdown(res.postgres),
     ...grpcMarkdown(res.grpc, res.grpc !== undefined && 'date' in res.grpc ? res.grpc.date : undefined),
+    ...encryptionMarkdown(res.encryption),
     ...scaleWhyMissed(res.scale),
     ...whyMissed(res),
     '## Method',

@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_FEED_RETENTION } from './core/feed-horizon.js';
 import { webOrigin } from './core/origins.js';
@@ -14,6 +15,44 @@ const allowedOrigin = z.string().transform((value, ctx) => {
   const origin = value === '*' ? value : webOrigin(value);
   if (origin !== undefined) return origin;
   ctx.addIssue({ code: 'custom', message: `not a web origin (http[s]://host[:port]) nor *: ${value}` });
+  return z.NEVER;
+});
+
+/**
+ * A master key as given: 64 hex digits or the base64 of 32 bytes, surrounding white space
+ * ignored; kept as 64 lowercase hex digits. The value is never echoed in an error.
+ */
+const masterKeyText = z.string().transform((value, ctx) => {
+  const text = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return text.toLowerCase();
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(text)) {
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.length === 32) return bytes.toString('hex');
+  }
+  ctx.addIssue({ code: 'custom', message: 'a master key is 64 hex digits or the base64 of 32 bytes (e.g. `openssl rand -hex 32`)' });
+  return z.NEVER;
+});
+
+/**
+ * A file holding a master key, read at start. It must be readable by its owner only (mode
+ * 0600 or 0400), as SSH requires of private keys: a key others can read protects nothing.
+ */
+const masterKeyFile = z.string().min(1).transform((path, ctx) => {
+  let text: string;
+  try {
+    const mode = statSync(path).mode;
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+      ctx.addIssue({ code: 'custom', message: `${path} is readable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 it` });
+      return z.NEVER;
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` });
+    return z.NEVER;
+  }
+  const parsed = masterKeyText.safeParse(text);
+  if (parsed.success) return parsed.data;
+  ctx.addIssue({ code: 'custom', message: `${path} does not hold a master key (64 hex digits or the base64 of 32 bytes)` });
   return z.NEVER;
 });
 
@@ -48,6 +87,16 @@ export const ConfigSchema = z.object({
   pgPoolSize: positiveInt.default(10),
   /** Directory of the embedded backend. @default ./memspace-data */
   dataDir: z.string().min(1).default('./memspace-data'),
+  /**
+   * The master key that wraps the keys of encrypted spaces (docs/encryption.md), as 64
+   * lowercase hex digits; given as hex or base64. Needed to create or open encrypted spaces;
+   * with encrypted spaces in the data directory, the embedded backend refuses to start without it.
+   */
+  masterKey: masterKeyText.optional(),
+  /** A file holding the master key (mode 0600), instead of `masterKey`; read at start into `masterKey`'s form. */
+  masterKeyFile: masterKeyFile.optional(),
+  /** The new master key of `memspace keys rotate-master` (instead of `--new-key-file`). */
+  newMasterKey: masterKeyText.optional(),
   /** `full` fsyncs every acknowledged write; `normal` survives kill -9 but not power loss. @default full */
   sync: z.enum(['full', 'normal']).default('full'),
   /** Spaces with at least this many memories search through their HNSW index; 0 turns the index off. @default {@link DEFAULT_ANN_THRESHOLD} (10000) */
@@ -115,7 +164,8 @@ export const ConfigSchema = z.object({
   llmModel: z.string().min(1).default('gpt-4o-mini'),
   /** Limit of one chat call, in milliseconds. @default 60000 */
   llmTimeoutMs: positiveInt.default(60_000),
-}).refine((c) => c.backend !== 'postgres' || c.pgUrl !== undefined, { path: ['pgUrl'], message: 'the postgres backend needs pgUrl (MEMSPACE_PG_URL or --pg-url)' });
+}).refine((c) => c.backend !== 'postgres' || c.pgUrl !== undefined, { path: ['pgUrl'], message: 'the postgres backend needs pgUrl (MEMSPACE_PG_URL or --pg-url)' })
+  .refine((c) => c.masterKey === undefined || c.masterKeyFile === undefined, { path: ['masterKeyFile'], message: 'give the master key once: MEMSPACE_MASTER_KEY or MEMSPACE_MASTER_KEY_FILE, not both' });
 
 /** Parsed, frozen configuration. */
 export type Config = Readonly<z.output<typeof ConfigSchema>>;
@@ -135,6 +185,9 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_PG_URL: 'pgUrl',
   MEMSPACE_PG_POOL_SIZE: 'pgPoolSize',
   MEMSPACE_SYNC: 'sync',
+  MEMSPACE_MASTER_KEY: 'masterKey',
+  MEMSPACE_MASTER_KEY_FILE: 'masterKeyFile',
+  MEMSPACE_NEW_MASTER_KEY: 'newMasterKey',
   MEMSPACE_MAX_OPEN_SPACES: 'maxOpenSpaces',
   MEMSPACE_PINNED_SPACES: 'pinnedSpaces',
   MEMSPACE_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
@@ -158,6 +211,12 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_LLM_MODEL: 'llmModel',
   MEMSPACE_LLM_TIMEOUT_MS: 'llmTimeoutMs',
 };
+
+/** The master key of `config` (from `masterKey` or `masterKeyFile`) as bytes; undefined when none was given. */
+export function masterKeyOf(config: Config): Buffer | undefined {
+  const hex = config.masterKey ?? config.masterKeyFile;
+  return hex === undefined ? undefined : Buffer.from(hex, 'hex');
+}
 
 /** Reads the configuration from the environment, then `overrides` (command-line flags) on top. */
 export function loadConfig(overrides: Partial<z.input<typeof ConfigSchema>> = {}, env: NodeJS.ProcessEnv = process.env): Config {

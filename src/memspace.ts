@@ -1,13 +1,16 @@
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, masterKeyOf, type Config } from './config.js';
+import { MemspaceError } from './core/errors.js';
 import type { EmbedderProvider } from './core/ports/embedder.js';
 import { AccessGuard } from './engine/access-guard.js';
 import { ChangeFeed } from './engine/change-stream.js';
+import { FederationService } from './engine/federation-service.js';
 import { KeyService } from './engine/key-service.js';
 import { MemoryService } from './engine/memory-service.js';
 import { SearchService } from './engine/search-service.js';
 import { SpaceEmbeddings } from './engine/space-embeddings.js';
 import { SpaceGate } from './engine/space-gate.js';
 import { SpaceService } from './engine/space-service.js';
+import { ProjectService } from './engine/project-service.js';
 import { RetentionSweeper } from './engine/retention-sweeper.js';
 import { HealthService } from './engine/space-health.js';
 import { SpaceLifecycle } from './engine/space-lifecycle.js';
@@ -17,6 +20,7 @@ import { SpaceTransfer } from './engine/space-transfer.js';
 import { DefaultEmbedderProvider } from './embed/embedder-provider.js';
 import type { Backend } from './core/ports/backend.js';
 import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
+import { rotateMasterKeyOf } from './store/sqlite/space-keys.js';
 
 /**
  * An open memspace: the engine over a data directory (or a PostgreSQL database), with its
@@ -29,6 +33,8 @@ export interface Memspace {
   readonly guard: AccessGuard;
   /** Spaces themselves, and their audit trails. */
   readonly spaces: SpaceService;
+  /** Projects: named groups of spaces, their defaults, quotas and totals. */
+  readonly projects: ProjectService;
   /** Memories, their history and relations, and contexts. */
   readonly memories: MemoryService;
   /** Search in one space or across spaces. */
@@ -39,6 +45,8 @@ export interface Memspace {
   readonly keys: KeyService;
   /** Shares of spaces with other spaces' readers or keys. */
   readonly shares: ShareService;
+  /** Federations: differentially private insights across opted-in spaces. */
+  readonly federations: FederationService;
   /** The change streams of spaces. */
   readonly changes: ChangeFeed;
   /** Health figures of the process and of each space. */
@@ -99,7 +107,12 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
       ...(config.openaiBaseUrl !== undefined && { openai: { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey } }),
     });
   const embeddings = new SpaceEmbeddings(embedders);
-  const spaces = new SpaceService(gate, backend.spaces, embeddings, (space) => sweeper.sweepSpace(space));
+  const spaces = new SpaceService(gate, backend.spaces, embeddings, backend.projects, {
+    onRetentionShortened: (space) => sweeper.sweepSpace(space),
+    onIsolationChanged: (space, isolation) => federations.onIsolationChanged(space, isolation),
+    onDeleted: (space) => federations.onSpaceDeleted(space),
+  });
+  const federations = new FederationService(backend.federations, backend.spaces, gate);
   const memories = new MemoryService(gate, embeddings);
   const shares = new ShareService(backend.shares, backend.spaces, gate);
   const keys = new KeyService(backend.keys, now);
@@ -115,6 +128,8 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     transfer: new SpaceTransfer(gate, embeddings, spaces, memories),
     keys,
     shares,
+    projects: new ProjectService(gate, backend.projects, spaces),
+    federations,
     changes: new ChangeFeed(gate, backend.changeBell, keys),
     health: new HealthService(gate),
     sweeper,
@@ -135,5 +150,27 @@ async function openBackend(config: Config): Promise<Backend> {
     const { PostgresBackend } = await import('./store/postgres/postgres-backend.js');
     return PostgresBackend.connect({ url: config.pgUrl!, poolSize: config.pgPoolSize, annThreshold: config.annThreshold });
   }
-  return new SqliteBackend({ dataDir: config.dataDir, sync: config.sync, annThreshold: config.annThreshold, searchThreads: config.workers ?? 1 });
+  return new SqliteBackend({
+    dataDir: config.dataDir,
+    sync: config.sync,
+    annThreshold: config.annThreshold,
+    searchThreads: config.workers ?? 1,
+    masterKey: masterKeyOf(config),
+  });
+}
+
+/**
+ * Rewraps the key of every encrypted space from the configured master key to `newMasterKey`
+ * (64 hex digits or base64 of 32 bytes) in one catalogue transaction, touching no space's data
+ * (`memspace keys rotate-master`). Embedded backend only; refused (`CONFLICT`) while another
+ * process, such as a running server, has the data directory open.
+ */
+export async function rotateMasterKey(config: Config, newMasterKey: string): Promise<{ rewrapped: number }> {
+  if (config.backend === 'postgres') throw new MemspaceError('VALIDATION_FAILED', 'the PostgreSQL backend has no master key: per-space encryption is offered by the embedded backend only', { backend: 'postgres' });
+  const current = masterKeyOf(config);
+  if (current === undefined) throw new MemspaceError('VALIDATION_FAILED', 'rotating needs the current master key: set MEMSPACE_MASTER_KEY or MEMSPACE_MASTER_KEY_FILE', { variable: 'MEMSPACE_MASTER_KEY' });
+  const next = masterKeyOf(loadConfig({ masterKey: newMasterKey }, {}));
+  if (next === undefined) throw new MemspaceError('VALIDATION_FAILED', 'no new master key was given');
+  if (next.equals(current)) throw new MemspaceError('VALIDATION_FAILED', 'the new master key is the current one');
+  return rotateMasterKeyOf(config.dataDir, current, next);
 }

@@ -67,12 +67,14 @@ export function toNumber(value: string): number {
   return n;
 }
 
-/** `acme.*:write` is a prefix grant, `acme.sales:read` an exact one, `*:admin` everything. */
+/** `acme.*:write` is a prefix grant, `acme.sales:read` an exact one, `*:admin` everything, `project:acme:admin` a project. */
 export function parseGrant(text: string): Record<string, string> {
   const at = text.lastIndexOf(':');
-  if (at <= 0) throw new InvalidArgumentError(`a grant is SPACE:ROLE or PREFIX*:ROLE, got "${text}"`);
+  if (at <= 0) throw new InvalidArgumentError(`a grant is SPACE:ROLE, PREFIX*:ROLE or project:PROJECT:ROLE, got "${text}"`);
   const target = text.slice(0, at);
   const role = text.slice(at + 1);
+  // Space names hold no ":", so the word "project:" cannot start one.
+  if (target.startsWith('project:')) return { project: target.slice('project:'.length), role };
   return target.endsWith('*') ? { prefix: target.slice(0, -1), role } : { space: target, role };
 }
 

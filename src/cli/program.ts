@@ -7,10 +7,12 @@ import type { MemspaceGrpcClient } from '../client/grpc-client.js';
 import { registerAudit } from './commands/audit.js';
 import { registerEval } from './commands/eval.js';
 import { registerEvents } from './commands/events.js';
+import { registerFederations } from './commands/federations.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerMemories } from './commands/memories.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerProjects } from './commands/projects.js';
 import { registerRelations } from './commands/relations.js';
 import { registerServe } from './commands/serve.js';
 import { registerSpaces } from './commands/spaces.js';
@@ -32,6 +34,7 @@ const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] =
   registerServe,
   registerStatus,
   registerKeys,
+  registerProjects,
   registerSpaces,
   registerSweep,
   registerMigrate,
@@ -41,6 +44,7 @@ const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] =
   registerTransfer,
   registerMcp,
   registerAudit,
+  registerFederations,
   registerEval,
 ];
 

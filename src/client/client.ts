@@ -2,6 +2,8 @@ import { MemspaceError } from '../core/errors.js';
 import { METADATA_LIMITS } from '../core/json-limits.js';
 import { SPACE_HEADER } from '../core/space-name.js';
 import { checkJson } from '../core/validate.js';
+import { segment } from './path-segment.js';
+import { projectsClient, type ProjectsClient } from './projects.js';
 import type { AuditVerification } from '../core/types.js';
 import type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
 import {
@@ -31,6 +33,7 @@ import {
   SpaceResponse,
 } from './responses.js';
 import { followChangeEvents, type ChangeStreamSource } from './change-events.js';
+import { federationsApi, type FederationsApi } from './federations-client.js';
 import { ndjsonStream, readLines } from './streams.js';
 import { Transport, type Call, type Query } from './transport.js';
 import type {
@@ -85,6 +88,9 @@ export class MemspaceClient {
   private readonly http: Transport;
   private readonly space: string | undefined;
   private readonly fetchImpl: typeof globalThis.fetch;
+
+  /** Projects: named groups of spaces, with defaults their spaces inherit, quotas across them and totals. */
+  readonly projects: ProjectsClient;
 
   /** Spaces: create, list, get (with figures), update, delete. */
   readonly spaces: {
@@ -169,6 +175,8 @@ export class MemspaceClient {
     delete(shareId: string, options?: ScopedOptions): Promise<void>;
   };
 
+  /** Federations: differentially private insights across opted-in spaces (docs/federations.md). */
+  readonly federations: FederationsApi;
   /** API keys within the calling key's admin grants. */
   readonly keys: {
     /** Creates a key; its secret `key` is in the result and never shown again. */
@@ -192,6 +200,7 @@ export class MemspaceClient {
     const http = this.http;
     const space = (name: string): string => `/v1/spaces/${segment(name, 'space')}`;
 
+    this.projects = projectsClient(http, call);
     this.spaces = {
       create: async (input, o) => http.json({ method: 'POST', path: '/v1/spaces', json: input, ...call(o) }, SpaceResponse),
       list: async (query = {}, o) => http.json({ method: 'GET', path: '/v1/spaces', query: { ...query }, ...call(o) }, SpacePageResponse),
@@ -241,6 +250,7 @@ export class MemspaceClient {
       delete: async (shareId, o) => http.empty(this.scoped('DELETE', `/shares/${segment(shareId)}`, o)),
     };
 
+    this.federations = federationsApi(http, call, segment);
     this.keys = {
       create: async (input, o) => http.json({ method: 'POST', path: '/v1/keys', json: input, ...call(o) }, CreatedKeyResponse),
       list: async (o) => (await http.json({ method: 'GET', path: '/v1/keys', ...call(o) }, KeyListResponse)).items,
@@ -365,19 +375,6 @@ export class MemspaceClient {
 /** The per-call options a request carries. */
 function call(options: RequestOptions | undefined): Pick<Call, 'signal' | 'timeoutMs'> {
   return { ...(options?.signal !== undefined && { signal: options.signal }), ...(options?.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) };
-}
-
-/**
- * One path segment, encoded. A URL resolves `.` and `..` segments away (even as `%2E%2E`), which
- * would send the call to another route and another space, and an empty segment changes the
- * route too: those are refused here, with the code the server gives such names.
- */
-function segment(value: string, what: 'space' | 'id' = 'id'): string {
-  if (value === '' || value === '.' || value === '..') {
-    if (what === 'space') throw new MemspaceError('INVALID_SPACE', 'space name must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-", and not "." or ".."', { name: value });
-    throw new MemspaceError('VALIDATION_FAILED', `an id of ${JSON.stringify(value)} cannot be addressed in a URL`, { issues: [{ path: 'id', message: 'invalid id' }] });
-  }
-  return encodeURIComponent(value);
 }
 
 /** A memory listing as a query string: `tags` as repeated `tag`, `filter` as JSON. */

@@ -8,4 +8,4 @@ export { MemspaceError, ERROR_CODES, isMemspaceError } from '../core/errors.js';
 export type { ErrorCode, ErrorBody } from '../core/errors.js';
 export type { Grant, Role } from '../core/grants.js';
 export type { AuditVerification, ChangeOp, JsonObject, JsonValue } from '../core/types.js';
-export type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
+export type { AuditEntry, HistoryEntry, Memory, Project, ProjectInfo, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';

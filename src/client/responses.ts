@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AuditVerification } from '../core/types.js';
-import type { AuditEntry, Context, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
+import type { FederationView, ParticipationView, ReleaseView, SpaceFederationsView } from '../core/federation-views.js';
+import type { AuditEntry, Context, HistoryEntry, Memory, Project, ProjectInfo, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
 import type { ArchiveResult, ChangeEvent, CreatedKey, CrossSearchHit, ExportLine, Health, ImportSummary, KeyView, Page, ShareView, SpaceHealth } from './types.js';
 
 /*
@@ -41,6 +42,13 @@ export const SpaceResponse = typed<Space>(space);
 export const SpaceInfoResponse = typed<SpaceInfo>(space.extend({ stats: loose({ memories: z.number() }) }));
 /** A page of spaces. */
 export const SpacePageResponse = typed<Page<Space>>(page(space));
+const project = loose({ name: z.string(), owner: z.string(), defaults: loose({}), quotas: loose({}) });
+/** A project. */
+export const ProjectResponse = typed<Project>(project);
+/** A project with its totals. */
+export const ProjectInfoResponse = typed<ProjectInfo>(project.extend({ totals: loose({ memories: z.number(), payloadBytes: z.number(), diskBytes: z.number() }) }));
+/** A page of projects. */
+export const ProjectPageResponse = typed<Page<Project>>(page(project));
 /** A page of audit entries. */
 export const AuditPageResponse = typed<Page<AuditEntry>>(page(loose({ seq: z.number().int(), action: z.string(), hash: z.string() })));
 /** The outcome of an audit verification. */
@@ -73,3 +81,20 @@ export const ShareResponse = typed<ShareView>(share);
 export const ShareListResponse = typed<{ items: ShareView[] }>(loose({ items: z.array(share) }));
 /** The hits of a search over several spaces. */
 export const CrossSearchResponse = typed<{ results: CrossSearchHit[] }>(loose({ results: z.array(loose({ memory, score: z.number(), space: z.string() })) }));
+
+const reputation = loose({ contributions: z.number(), clipped: z.number(), clippedRate: z.number() });
+const participation = loose({ federation: z.string(), space: z.string(), epsilonBudget: z.number(), epsilonSpent: z.number(), status: z.string(), reputation });
+const federation = loose({ id: z.string(), topic: z.string(), mechanism: z.string(), participants: z.number().int(), releases: z.number().int() });
+const release = loose({ id: z.string(), seq: z.number().int(), kind: z.string(), state: z.string(), contributors: z.number().int(), result: z.record(z.string(), z.unknown()).nullable() });
+/** A federation. */
+export const FederationResponse = typed<FederationView>(federation);
+/** A page of federations. */
+export const FederationPageResponse = typed<Page<FederationView>>(page(federation));
+/** A space's participation in a federation. */
+export const ParticipationResponse = typed<ParticipationView>(participation);
+/** A release. */
+export const ReleaseResponse = typed<ReleaseView>(release);
+/** A page of releases. */
+export const ReleasePageResponse = typed<Page<ReleaseView>>(page(release));
+/** A space's participations. */
+export const SpaceFederationsResponse = typed<SpaceFederationsView>(loose({ space: z.string(), totalEpsilonSpent: z.number(), items: z.array(participation) }));

@@ -4,7 +4,9 @@
  * are the views every interface shows.
  */
 import type { z } from 'zod';
+import type { FederationCreateSchema, ParticipantJoinSchema, ReleaseRequestSchema } from '../core/federations.js';
 import type { KeyCreateSchema } from '../core/grants.js';
+import type { ProjectCreateSchema, ProjectListQuerySchema, ProjectPatchSchema } from '../core/project-schemas.js';
 import type {
   AuditQuerySchema,
   ContextInputSchema,
@@ -82,6 +84,13 @@ export type SpacePatchInput = z.input<typeof SpacePatchSchema>;
 /** Options of a space listing. */
 export type SpaceListQuery = z.input<typeof SpaceListQuerySchema>;
 
+/** A project, as created (`POST /v1/projects`). */
+export type ProjectCreateInput = z.input<typeof ProjectCreateSchema>;
+/** Changes to a project (`PATCH /v1/projects/{project}`): `defaults` and `quotas` merge, `null` removes. */
+export type ProjectPatchInput = z.input<typeof ProjectPatchSchema>;
+/** Options of a project listing. */
+export type ProjectListQuery = z.input<typeof ProjectListQuerySchema>;
+
 /** A memory to add. */
 export type MemoryCreateInput = z.input<typeof MemoryInputSchema>;
 /** Changes to a memory; `metadata` and `tags` replace the old values. */
@@ -147,4 +156,18 @@ export interface EventsOptions {
   minBackoffMs?: number;
   /** Longest wait before reconnecting. @default 5000 */
   maxBackoffMs?: number;
+}
+
+export type { FederationView, ParticipantView, ParticipationView, ReleaseView, ReputationView, SpaceFederationsView } from '../core/federation-views.js';
+
+/** A new federation, as `POST /v1/federations` takes it. */
+export type FederationCreateInput = z.input<typeof FederationCreateSchema>;
+/** A space opting in, as `POST /v1/federations/{id}/participants` takes it. */
+export type FederationJoinInput = z.input<typeof ParticipantJoinSchema>;
+/** A release request, as `POST /v1/federations/{id}/releases` takes it. */
+export type ReleaseRequestInput = z.input<typeof ReleaseRequestSchema>;
+/** Options of a federation or release listing. */
+export interface FederationPageQuery {
+  limit?: number;
+  cursor?: string;
 }

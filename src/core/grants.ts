@@ -6,8 +6,12 @@ export const ROLES = ['read', 'write', 'admin'] as const;
 /** One role. */
 export type Role = (typeof ROLES)[number];
 
-/** A grant: one space exactly, or every space whose name starts with a prefix (`""` is every space). */
-export type Grant = { space: string; role: Role } | { prefix: string; role: Role };
+/**
+ * A grant: one space exactly, every space whose name starts with a prefix (`""` is every space
+ * and every project), or a project: the project itself and exactly the spaces whose record
+ * names it, present and future.
+ */
+export type Grant = { space: string; role: Role } | { prefix: string; role: Role } | { project: string; role: Role };
 
 const spaceName = z.string().refine((s) => {
   try {
@@ -22,6 +26,7 @@ const spaceName = z.string().refine((s) => {
 export const GrantSchema = z.union([
   z.strictObject({ space: spaceName, role: z.enum(ROLES) }),
   z.strictObject({ prefix: z.string().regex(/^[a-zA-Z0-9_.-]{0,64}$/, 'a prefix holds the characters of space names'), role: z.enum(ROLES) }),
+  z.strictObject({ project: spaceName, role: z.enum(ROLES) }),
 ]);
 
 /** Options of a new key. */
@@ -40,18 +45,46 @@ function rank(role: Role): number {
   return ROLES.indexOf(role);
 }
 
-/** True when `grant` covers space `name`; names compare case-insensitively, as spaces do. */
-function coversSpace(grant: Grant, name: string): boolean {
-  return 'space' in grant ? spaceKey(grant.space) === spaceKey(name) : spaceKey(name).startsWith(spaceKey(grant.prefix));
+/**
+ * True when `grant` covers space `name` of project `project`; names compare case-insensitively,
+ * as spaces do. A project grant covers a space only when the space's project is known and equal.
+ */
+function coversSpace(grant: Grant, name: string, project: string | null | undefined): boolean {
+  if ('space' in grant) return spaceKey(grant.space) === spaceKey(name);
+  if ('prefix' in grant) return spaceKey(name).startsWith(spaceKey(grant.prefix));
+  return project !== null && project !== undefined && spaceKey(grant.project) === spaceKey(project);
 }
 
-/** The highest role the grants give in space `name`, or undefined when none covers it. */
-export function roleIn(grants: readonly Grant[], name: string): Role | undefined {
-  let best: Role | undefined;
+/** True when `grant` covers project `name`: its own project grant, or the grant of every name (prefix `""`). */
+function coversProject(grant: Grant, name: string): boolean {
+  if ('project' in grant) return spaceKey(grant.project) === spaceKey(name);
+  return 'prefix' in grant && grant.prefix === '';
+}
+
+function best(grants: readonly Grant[], covers: (grant: Grant) => boolean): Role | undefined {
+  let top: Role | undefined;
   for (const grant of grants) {
-    if (coversSpace(grant, name) && (best === undefined || rank(grant.role) > rank(best))) best = grant.role;
+    if (covers(grant) && (top === undefined || rank(grant.role) > rank(top))) top = grant.role;
   }
-  return best;
+  return top;
+}
+
+/**
+ * The highest role the grants give in space `name`, or undefined when none covers it.
+ * `project` is the space's project (from its record): project grants count only when it is given.
+ */
+export function roleIn(grants: readonly Grant[], name: string, project?: string | null): Role | undefined {
+  return best(grants, (g) => coversSpace(g, name, project));
+}
+
+/** The highest role the grants give on project `name` itself (view it, change it, create spaces in it). */
+export function roleInProject(grants: readonly Grant[], name: string): Role | undefined {
+  return best(grants, (g) => coversProject(g, name));
+}
+
+/** True when some grant is a project grant: only then does a space's project matter to access. */
+export function hasProjectGrant(grants: readonly Grant[]): boolean {
+  return grants.some((g) => 'project' in g);
 }
 
 /** True when `role` includes `needed`. */
@@ -61,12 +94,15 @@ export function allows(role: Role | undefined, needed: Role): boolean {
 
 /**
  * True when `grants` hold `target` whole: every space `target` reaches, with at least its role.
- * A key may only hand out (or see) grants its own admin grants hold.
+ * A key may only hand out (or see) grants its own admin grants hold. A project grant holds only
+ * grants on its own project: the spaces it reaches are decided by their records, not their
+ * names, so it holds no grant on a name (a space of that name may later be another project's).
  */
 export function holds(grants: readonly Grant[], target: Grant, role: Role = target.role): boolean {
   return grants.some((g) => {
     if (!allows(g.role, role)) return false;
-    if ('space' in target) return coversSpace(g, target.space);
+    if ('project' in target) return coversProject(g, target.project);
+    if ('space' in target) return coversSpace(g, target.space, undefined);
     return 'prefix' in g && spaceKey(target.prefix).startsWith(spaceKey(g.prefix));
   });
 }

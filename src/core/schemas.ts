@@ -40,23 +40,32 @@ export const VectorSchema = z.custom<number[]>(
   { message: 'embedding must be an array of 1 to 8192 finite numbers' },
 );
 
-/** Options recorded on a space at creation. */
+/**
+ * Options recorded on a space at creation. Isolation, sensitivity, retention, quotas and the
+ * embedder carry no default here: a space of a project takes the project's (core/space-settings.ts),
+ * any other the global one (`strict`, `medium`, kept forever, unlimited, `local:use-lite`).
+ */
 export const SpaceCreateSchema = z.strictObject({
   name: z.string(),
   description: z.string().max(2000).default(''),
-  isolation: z.enum(['strict', 'shared', 'federated']).default('strict'),
-  sensitivity: z.enum(['low', 'medium', 'high', 'highest']).default('medium'),
-  retentionDays: z.number().int().positive().max(36_500).nullable().default(null),
+  isolation: z.enum(['strict', 'shared', 'federated']).optional().describe('default: the project\'s, else strict'),
+  sensitivity: z.enum(['low', 'medium', 'high', 'highest']).optional().describe('default: the project\'s, else medium'),
+  retentionDays: z.number().int().positive().max(36_500).nullable().optional().describe('default: the project\'s, else null (kept forever)'),
   quotas: z
     .strictObject({
       maxMemories: z.number().int().positive().nullable().default(null),
       maxBytes: z.number().int().positive().nullable().default(null),
       maxRequestsPerSecond: z.number().positive().nullable().default(null),
     })
-    .default({ maxMemories: null, maxBytes: null, maxRequestsPerSecond: null }),
+    .optional()
+    .describe('default: the project\'s, else unlimited'),
   labels: z.record(z.string().min(1).max(64), z.string().max(256)).default({}),
-  embedder: z.string().regex(EMBEDDER_ID, 'embedder is local:use-lite, none or openai:<model>').default('local:use-lite'),
+  embedder: z.string().regex(EMBEDDER_ID, 'embedder is local:use-lite, none or openai:<model>').optional().describe('default: the project\'s, else local:use-lite'),
   dimension: z.number().int().min(1).max(8192).optional(),
+  /** The project the space joins; fixed from then on. */
+  project: z.string().optional(),
+  /** Encrypt the space's storage at rest with a key of its own; fixed from then on. */
+  encryption: z.boolean().optional(),
 });
 /** Parsed space-creation options. */
 export type SpaceCreate = z.output<typeof SpaceCreateSchema>;
@@ -75,6 +84,8 @@ export const SpacePatchSchema = z.strictObject({
     })
     .optional(),
   labels: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
+  /** Settings to take from the space's project again (and follow it from then on). */
+  inherit: z.array(z.enum(['isolation', 'sensitivity', 'retentionDays', 'quotas'])).min(1).max(4).optional(),
 });
 /** Parsed space update. */
 export type SpacePatch = z.output<typeof SpacePatchSchema>;
@@ -168,6 +179,8 @@ export type ListQuery = z.output<typeof ListQuerySchema>;
 /** Options of a space listing: names under a prefix, a page at a time after a cursor (the last name of the previous page). */
 export const SpaceListQuerySchema = z.strictObject({
   prefix: z.string().max(64).optional(),
+  /** Only the spaces of this project. */
+  project: z.string().max(64).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(64).optional(),
 });
@@ -237,6 +250,10 @@ export const ENGINE_AUDIT_ACTIONS: readonly EngineAuditAction[] = [
   'space.archive',
   'space.restore',
   'import',
+  'project.delete',
+  'federation.join',
+  'federation.withdraw',
+  'federation.release',
 ];
 
 const auditAction = z.string().max(64).regex(AUDIT_ACTION, 'action is dot-separated lower-case words, e.g. memory.create');

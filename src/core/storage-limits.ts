@@ -1,5 +1,5 @@
 import { MemspaceError } from './errors.js';
-import type { SpaceRecord, StorageLimits } from './types.js';
+import type { ProjectQuotas, SpaceRecord, StorageLimits } from './types.js';
 
 /** The figures of a space that quotas count. */
 export interface UsageFigures {
@@ -30,7 +30,36 @@ export function enforceLimits(before: UsageFigures, after: UsageFigures, limits:
   check('maxBytes', limits.maxBytes, before.payloadBytes, after.payloadBytes, 'payload bytes');
 }
 
-/** The storage quotas of a space, as its store enforces them inside the write transaction. */
+/**
+ * Throws `QUOTA_EXCEEDED` (`details.quota` `project.maxMemories` or `project.maxBytes`, with
+ * `project`) when a change that moves one of a project's spaces from `before` to `after` grows
+ * the project's total past its quotas; `others` is the total of its other spaces. Like
+ * {@link enforceLimits}, a change that does not grow a figure never fails on it. Stores call it
+ * inside the write transaction, holding what serialises the project's writers.
+ */
+export function enforceProjectLimits(project: string, quotas: ProjectQuotas, others: UsageFigures, before: UsageFigures, after: UsageFigures): void {
+  const check = (quota: 'maxMemories' | 'maxBytes', limit: number | null, figure: 'memories' | 'payloadBytes', unit: string): void => {
+    const requested = after[figure] - before[figure];
+    const current = others[figure] + before[figure];
+    if (limit === null || requested <= 0 || current + requested <= limit) return;
+    throw new MemspaceError('QUOTA_EXCEEDED', `this write would take project "${project}" to ${current + requested} ${unit}, above its quota of ${limit}`, {
+      quota: `project.${quota}`,
+      project,
+      limit,
+      current,
+      requested,
+    });
+  };
+  check('maxMemories', quotas.maxMemories, 'memories', 'memories');
+  check('maxBytes', quotas.maxBytes, 'payloadBytes', 'payload bytes');
+}
+
+/** True when a project's quotas limit anything, so that its writers must be counted together. */
+export function limitsProject(quotas: ProjectQuotas | undefined): quotas is ProjectQuotas {
+  return quotas !== undefined && (quotas.maxMemories !== null || quotas.maxBytes !== null);
+}
+
+/** The storage quotas of a space, as its store enforces them inside the write transaction, with its project's. */
 export function storageLimits(record: SpaceRecord): StorageLimits {
-  return { maxMemories: record.quotas.maxMemories, maxBytes: record.quotas.maxBytes };
+  return { maxMemories: record.quotas.maxMemories, maxBytes: record.quotas.maxBytes, project: record.project };
 }

@@ -21,12 +21,59 @@ export interface Quotas {
   maxRequestsPerSecond: number | null;
 }
 
-/** The storage quotas a store enforces inside the write transaction; `null` means unlimited. */
-export type StorageLimits = Pick<Quotas, 'maxMemories' | 'maxBytes'>;
+/**
+ * The storage quotas a store enforces inside the write transaction; `null` means unlimited.
+ * `project` names the project of the space, whose own quotas (totals across its spaces) the
+ * store reads and enforces in the same transaction.
+ */
+export type StorageLimits = Pick<Quotas, 'maxMemories' | 'maxBytes'> & { project?: string | null };
+
+/** A project's storage quotas: totals across all its spaces; `null` means unlimited. */
+export type ProjectQuotas = Pick<Quotas, 'maxMemories' | 'maxBytes'>;
+
+/**
+ * What a project's spaces take when they do not set it themselves. The inheritable settings
+ * ({@link InheritableSetting}) follow the project while a space inherits them; embedder,
+ * dimension and encryption apply once, at a space's creation. An absent key falls back to the
+ * global default.
+ */
+export interface ProjectDefaults {
+  embedder?: string;
+  /** The dimension going with `embedder`, for embedders that do not fix one (`none`, OpenAI-compatible). */
+  dimension?: number;
+  isolation?: Isolation;
+  sensitivity?: Sensitivity;
+  retentionDays?: number | null;
+  quotas?: Partial<Quotas>;
+  encryption?: boolean;
+}
+
+/** A project as recorded in the catalogue: a named group of spaces. Times are epoch milliseconds. */
+export interface ProjectRecord {
+  name: string;
+  description: string;
+  /** Key id of the creator; `local` for the holder of the data directory. */
+  owner: string;
+  labels: Record<string, string>;
+  defaults: ProjectDefaults;
+  quotas: ProjectQuotas;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Settings a space takes from its project unless it sets them itself. */
+export type InheritableSetting = 'isolation' | 'sensitivity' | 'retentionDays' | 'quotas';
 
 /** A space as recorded in the system catalogue. Times are epoch milliseconds. */
 export interface SpaceRecord {
   name: string;
+  /** The project the space belongs to, fixed at creation; null for a space of no project. */
+  project: string | null;
+  /**
+   * The settings whose value is the project's default, kept equal to it when the project's
+   * defaults change; a setting the space sets itself leaves this list.
+   */
+  inherited: InheritableSetting[];
   description: string;
   isolation: Isolation;
   sensitivity: Sensitivity;
@@ -35,6 +82,8 @@ export interface SpaceRecord {
   labels: Record<string, string>;
   embedder: string;
   dimension: number;
+  /** Whether the space's storage is encrypted at rest with a key of its own; fixed at creation. */
+  encryption: boolean;
   createdAt: number;
   updatedAt: number;
   state: SpaceState;
@@ -114,8 +163,8 @@ export interface WriteContext {
 }
 
 /**
- * Actions the engine and the stores write to the audit trail themselves, in the transaction of
- * the change they record; {@link AuditRecord.action} may also hold other actions recorded
+ * Actions the engine and the stores write to the audit trail themselves (in the transaction of
+ * the change they record, or for a project's or a federation's change that concerns the space); {@link AuditRecord.action} may also hold other actions recorded
  * through the engine (`request.denied`, `read.cross_space`, `share.create`, `share.delete`).
  */
 export type EngineAuditAction =
@@ -130,7 +179,11 @@ export type EngineAuditAction =
   | 'space.update'
   | 'space.archive'
   | 'space.restore'
-  | 'import';
+  | 'import'
+  | 'project.delete'
+  | 'federation.join'
+  | 'federation.withdraw'
+  | 'federation.release';
 
 /** What a caller asks to append to a space's audit trail; the store adds seq, time, actor, request id and hashes. */
 export interface AuditEvent {

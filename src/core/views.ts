@@ -1,5 +1,5 @@
 import type { Grant } from './grants.js';
-import type { AuditRecord, ChangeOp, ChangeRecord, ContextRecord, HistoryRecord, JsonObject, MemoryRecord, RelationRecord, SpaceRecord, SpaceStats } from './types.js';
+import type { AuditRecord, ChangeOp, ChangeRecord, ContextRecord, HistoryRecord, JsonObject, MemoryRecord, ProjectRecord, RelationRecord, SpaceRecord, SpaceStats } from './types.js';
 
 /** A memory as every interface shows it: times as ISO-8601 UTC strings. */
 export interface Memory extends Omit<MemoryRecord, 'createdAt' | 'updatedAt' | 'expiresAt' | 'lastAccessedAt' | 'embedding'> {
@@ -214,6 +214,36 @@ export function contextView(c: ContextRecord, options: { content?: boolean; embe
 
 /** The public view of a space record. */
 export function spaceView(r: SpaceRecord): Space {
+  return { ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
+}
+
+/** A project as every interface shows it. */
+export interface Project extends Omit<ProjectRecord, 'createdAt' | 'updatedAt'> {
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A project with its totals across its spaces (`GET /v1/projects/{project}`). */
+export interface ProjectInfo extends Project {
+  totals: {
+    /** Memories in all its spaces. */
+    memories: number;
+    /** Payload bytes (what `quotas.maxBytes` counts) in all its spaces. */
+    payloadBytes: number;
+    /** Bytes on disk (archives for archived spaces); damaged spaces count none. */
+    diskBytes: number;
+    /** Its spaces, by state. */
+    spaces: Record<SpaceRecord['state'], number> & { total: number };
+  };
+  /** How much of each project quota is used: `used` of `limit` (null: unlimited). */
+  quotaUse: {
+    maxMemories: { used: number; limit: number | null };
+    maxBytes: { used: number; limit: number | null };
+  };
+}
+
+/** The public view of a project record. */
+export function projectView(r: ProjectRecord): Project {
   return { ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
 }
 

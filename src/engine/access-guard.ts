@@ -1,5 +1,5 @@
 import { MemspaceError } from '../core/errors.js';
-import { allows, holds, roleIn, ROOT_GRANT, type Grant, type Role } from '../core/grants.js';
+import { allows, hasProjectGrant, holds, roleIn, roleInProject, ROOT_GRANT, type Grant, type Role } from '../core/grants.js';
 import type { JsonObject } from '../core/types.js';
 import { RefusalAudit, type RefusalAuditOptions } from './refusal-audit.js';
 import type { SpaceRegistry } from './space-registry.js';
@@ -49,23 +49,54 @@ export function principalOf(call: CallContext): Principal {
 export class AccessGuard {
   private readonly refusals: RefusalAudit;
 
-  constructor(registry: SpaceRegistry, refusals: RefusalAuditOptions = {}) {
+  constructor(
+    private readonly registry: SpaceRegistry,
+    refusals: RefusalAuditOptions = {},
+  ) {
     this.refusals = new RefusalAudit(registry, refusals);
   }
 
-  /** The highest role `principal` holds in `space`, or undefined when the space is invisible to it. */
-  roleIn(principal: Principal, space: string): Role | undefined {
-    return roleIn(principal.grants, space);
+  /**
+   * The highest role `principal` holds in `space`, or undefined when the space is invisible to
+   * it. `project` is the space's project, from its record: without it, project grants count for nothing.
+   */
+  roleIn(principal: Principal, space: string, project?: string | null): Role | undefined {
+    return roleIn(principal.grants, space, project);
   }
 
-  /** True when `principal` may see `space` at all. */
-  canSee(principal: Principal, space: string): boolean {
-    return roleIn(principal.grants, space) !== undefined;
+  /** True when `principal` may see `space` (of `project`, from its record) at all. */
+  canSee(principal: Principal, space: string, project?: string | null): boolean {
+    return roleIn(principal.grants, space, project) !== undefined;
+  }
+
+  /**
+   * {@link roleIn} for a space known by name only: its project is looked up (the registry's
+   * record) only when the principal holds a project grant, so other keys pay nothing for projects.
+   */
+  async roleOf(principal: Principal, space: string): Promise<Role | undefined> {
+    if (!hasProjectGrant(principal.grants)) return roleIn(principal.grants, space);
+    const direct = roleIn(principal.grants, space);
+    if (direct === 'admin') return direct;
+    const project = await this.registry.record(space).then(
+      (record) => record.project,
+      () => null, // invalid or missing: no project grant reaches it, and the caller learns that as usual
+    );
+    return roleIn(principal.grants, space, project);
+  }
+
+  /** {@link canSee} for a space known by name only (see {@link roleOf}). */
+  async canSeeSpace(principal: Principal, space: string): Promise<boolean> {
+    return (await this.roleOf(principal, space)) !== undefined;
+  }
+
+  /** The highest role `principal` holds on project `name` itself, or undefined when the project is invisible to it. */
+  roleInProject(principal: Principal, name: string): Role | undefined {
+    return roleInProject(principal.grants, name);
   }
 
   /** Resolves when `principal` may act on `space` with `needed`; otherwise counts the refusal for the audit and throws it. */
   async authorize(principal: Principal, space: string, needed: Role, context: CallContext = {}): Promise<void> {
-    const role = roleIn(principal.grants, space);
+    const role = await this.roleOf(principal, space);
     if (allows(role, needed)) return;
     const error =
       role === undefined
@@ -96,17 +127,25 @@ export class AccessGuard {
     return holds(principal.grants, ROOT_GRANT, 'read');
   }
 
-  /** True when `principal` may create a space named `name`: it holds admin over the name. */
-  canCreate(principal: Principal, name: string): boolean {
+  /**
+   * True when `principal` may create a space named `name` in `project` (none: undefined or
+   * null): admin over the project for a space of a project (any free name), else admin over the name.
+   */
+  canCreate(principal: Principal, name: string, project?: string | null): boolean {
+    if (project !== undefined && project !== null) return allows(roleInProject(principal.grants, project), 'admin');
     return allows(roleIn(principal.grants, name), 'admin');
   }
 
   /**
-   * Resolves when `principal` may create a space named `name` (admin over the name);
-   * `FORBIDDEN` otherwise, decided on the name alone so it reveals nothing of what exists.
+   * Resolves when `principal` may create a space named `name` in `project` ({@link canCreate});
+   * decided on the names alone, so it reveals nothing of what exists. A project the principal
+   * cannot see is `NOT_FOUND`, as a missing one; otherwise a refusal is `FORBIDDEN`.
    */
-  authorizeCreate(principal: Principal, name: string): void {
-    if (!this.canCreate(principal, name)) {
+  authorizeCreate(principal: Principal, name: string, project?: string | null): void {
+    if (project !== undefined && project !== null && roleInProject(principal.grants, project) === undefined) {
+      throw new MemspaceError('NOT_FOUND', `project "${project}" not found`, { project });
+    }
+    if (!this.canCreate(principal, name, project)) {
       throw new MemspaceError('FORBIDDEN', `this key may not create space "${name}"`, { space: name });
     }
   }

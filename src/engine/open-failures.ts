@@ -49,7 +49,7 @@ export class OpenFailures {
     const reason = (error as MemspaceError).details?.['reason'];
     return new MemspaceError(
       'BACKEND_UNAVAILABLE',
-      `space "${record.name}" cannot be opened: its storage is damaged`,
+      `space "${record.name}" cannot be opened: its storage is damaged${typeof reason === 'string' ? ` (${reason})` : ''}`,
       { space: record.name, damaged: true, ...(typeof reason === 'string' && { reason }) },
       { cause: error },
     );

@@ -77,12 +77,13 @@ export class ShareService {
    * can read. Neither is `SPACE_NOT_FOUND`, as for a space that does not exist.
    */
   async readAccess(principal: Principal, space: string): Promise<ReadAccess> {
-    if (allows(this.gate.guard.roleIn(principal, space), 'read')) return { via: null, tags: null };
+    if (allows(await this.gate.guard.roleOf(principal, space), 'read')) return { via: null, tags: null };
     const record = await this.spaces.get(space);
     if (record !== undefined && record.isolation !== 'strict') {
-      const usable = (await this.shares.list(record.name)).filter(
-        (s) => (s.toKey !== null && s.toKey === principal.keyId) || (s.toSpace !== null && this.gate.guard.canSee(principal, s.toSpace)),
-      );
+      const usable: ShareRecord[] = [];
+      for (const s of await this.shares.list(record.name)) {
+        if ((s.toKey !== null && s.toKey === principal.keyId) || (s.toSpace !== null && (await this.gate.guard.canSeeSpace(principal, s.toSpace)))) usable.push(s);
+      }
       // The widest share wins: one without tags reads everything.
       const open = usable.find((s) => s.tags === null);
       if (open) return { via: open, tags: null };

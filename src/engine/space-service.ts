@@ -2,10 +2,12 @@ import { canonicalJson } from '../core/audit.js';
 import { definedOnly } from '../core/defined.js';
 import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { MemspaceError } from '../core/errors.js';
+import type { ProjectStore } from '../core/ports/project-store.js';
 import type { SpaceCatalog } from '../core/ports/space-catalog.js';
 import { AuditEventSchema, AuditQuerySchema, SpaceCreateSchema, SpaceListQuerySchema, SpacePatchSchema } from '../core/schemas.js';
-import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
-import type { AuditVerification, JsonObject, SpaceRecord } from '../core/types.js';
+import { DEFAULT_SPACE, spaceKey, validateSpaceName } from '../core/space-name.js';
+import { INHERITABLE_SETTINGS, newSpaceSettings, projectValue } from '../core/space-settings.js';
+import type { AuditVerification, InheritableSetting, Isolation, JsonObject, ProjectRecord, SpaceRecord } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { auditView, iso, spaceView, type AuditEntry, type Page, type Space, type SpaceInfo } from '../core/views.js';
 import { principalOf, type CallContext } from './access-guard.js';
@@ -14,6 +16,16 @@ import type { SpaceGate } from './space-gate.js';
 
 /** Catalogue rows read per page while filtering a listing by the caller's grants. */
 const LIST_SCAN_PAGE = 1000;
+
+/** What other parts of the engine learn of changes to spaces, once the catalogue has them. */
+export interface SpaceHooks {
+  /** A space's retention was shortened or set, so that it applies at once (the sweeper). */
+  onRetentionShortened?: (space: string) => Promise<unknown>;
+  /** A space's isolation changed (a space no longer `federated` leaves its federations at once). */
+  onIsolationChanged?: (space: string, isolation: Isolation) => Promise<unknown>;
+  /** A space was deleted (its participations in federations go). */
+  onDeleted?: (space: string) => Promise<unknown>;
+}
 
 /**
  * Spaces themselves: create, list, describe, change and delete them, and read and verify their
@@ -24,8 +36,9 @@ export class SpaceService {
     private readonly gate: SpaceGate,
     private readonly catalog: SpaceCatalog,
     private readonly embeddings: SpaceEmbeddings,
-    /** Called after a space's retention was shortened or set, so that it applies at once (the sweeper). */
-    private readonly onRetentionChange?: (space: string) => Promise<unknown>,
+    /** The projects spaces belong to, whose defaults they inherit. */
+    private readonly projects: ProjectStore,
+    private readonly hooks: SpaceHooks = {},
   ) {}
 
   /** Creates the `default` space if it does not exist yet; opens nothing. */
@@ -38,30 +51,53 @@ export class SpaceService {
     }
   }
 
-  /** Creates a space, which takes admin over its name; its embedder and dimension are fixed from then on. */
+  /**
+   * Creates a space, which takes admin over its name (or over its project: any free name); its
+   * embedder and dimension are fixed from then on. A space of a project takes the project's
+   * defaults for what the request leaves out (core/space-settings.ts); a project that does not
+   * exist, or that the caller cannot see, is `NOT_FOUND`.
+   */
   async create(input: unknown, call: CallContext = {}): Promise<Space> {
     // Refused before anything is parsed or looked up, so a refusal reveals nothing.
-    const name = (input as { name?: unknown } | null)?.name;
-    if (typeof name === 'string') this.gate.guard.authorizeCreate(principalOf(call), name);
+    const raw = input as { name?: unknown; project?: unknown } | null;
+    const named = typeof raw?.project === 'string' ? raw.project : undefined;
+    if (typeof raw?.name === 'string') this.gate.guard.authorizeCreate(principalOf(call), raw.name, named);
     const spec = parseWith(SpaceCreateSchema, input, 'space');
     validateSpaceName(spec.name);
+    const project = spec.project === undefined ? undefined : await this.existingProject(spec.project);
+    const settings = newSpaceSettings(spec, project);
     const now = this.gate.now();
     const record: SpaceRecord = {
       name: spec.name,
       description: spec.description,
-      isolation: spec.isolation,
-      sensitivity: spec.sensitivity,
-      retentionDays: spec.retentionDays,
-      quotas: spec.quotas,
+      isolation: settings.isolation,
+      sensitivity: settings.sensitivity,
+      retentionDays: settings.retentionDays,
+      quotas: settings.quotas,
       labels: spec.labels,
-      embedder: spec.embedder,
-      dimension: this.dimensionOf(spec.embedder, spec.dimension),
+      embedder: settings.embedder,
+      dimension: this.dimensionOf(settings.embedder, settings.dimension),
+      project: project?.name ?? null,
+      inherited: settings.inherited,
+      encryption: settings.encryption,
       createdAt: now,
       updatedAt: now,
       state: 'idle',
     };
     await this.catalog.create(record);
+    if (project !== undefined && (await this.projects.get(project.name)) === undefined) {
+      // The project was deleted between the look-up and the insert: the space goes too.
+      await this.catalog.delete(record.name);
+      throw projectNotFound(project.name);
+    }
     return spaceView(record);
+  }
+
+  /** The record of a project a space is created in; `NOT_FOUND` when there is none. */
+  private async existingProject(name: string): Promise<ProjectRecord> {
+    const project = await this.projects.get(name);
+    if (project === undefined) throw projectNotFound(name);
+    return project;
   }
 
   /**
@@ -70,13 +106,17 @@ export class SpaceService {
    */
   async list(query: unknown = {}, call: CallContext = {}): Promise<Page<Space>> {
     const principal = principalOf(call);
-    const { prefix, limit, cursor } = parseWith(SpaceListQuerySchema, query, 'space listing');
+    const { prefix, project, limit, cursor } = parseWith(SpaceListQuerySchema, query, 'space listing');
     const items: Space[] = [];
     let after = cursor;
     for (;;) {
-      const rows = await this.catalog.list({ prefix, after, limit: LIST_SCAN_PAGE });
+      const rows =
+        project === undefined
+          ? await this.catalog.list({ prefix, after, limit: LIST_SCAN_PAGE })
+          : await this.projects.spaces(project, { after, limit: LIST_SCAN_PAGE });
       for (const record of rows) {
-        if (!this.gate.guard.canSee(principal, record.name)) continue;
+        if (prefix !== undefined && !spaceKey(record.name).startsWith(spaceKey(prefix))) continue;
+        if (!this.gate.guard.canSee(principal, record.name, record.project)) continue;
         // One visible space past the page says there is a next page; it is not shown.
         if (items.length === limit) return { items, nextCursor: items[limit - 1]!.name };
         items.push(this.withState(record));
@@ -96,7 +136,9 @@ export class SpaceService {
 
   /**
    * Changes a space's description, isolation, sensitivity, retention, quotas or labels, and
-   * records a `space.update` audit entry in that space naming the fields that changed.
+   * records a `space.update` audit entry in that space naming the fields that changed. A
+   * setting the patch sets stops following the space's project; `inherit` takes settings from
+   * the project again (and follows it from then on).
    */
   async update(name: string, input: unknown, call: CallContext = {}): Promise<Space> {
     await this.gate.authorize(name, 'admin', call);
@@ -106,22 +148,71 @@ export class SpaceService {
       ...current,
       ...definedOnly({ description: patch.description, isolation: patch.isolation, sensitivity: patch.sensitivity, retentionDays: patch.retentionDays, labels: patch.labels }),
       quotas: { ...current.quotas, ...patch.quotas },
+      inherited: current.inherited.filter((s) => patch[s] === undefined),
       updatedAt: this.gate.now(),
     };
+    if (patch.inherit !== undefined) await this.inherit(next, patch.inherit, patch);
+    return this.commit(current, next, call, {});
+  }
+
+  /**
+   * Brings the spaces of `project` that inherit a setting to the project's current defaults:
+   * each space that changes gets its `space.update` entry (with `details.project`), as a patch
+   * of the space would. Returns how many spaces changed. The caller decided access (admin of
+   * the project, which covers its spaces).
+   */
+  async followProject(project: ProjectRecord, call: CallContext = {}): Promise<number> {
+    let changed = 0;
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.projects.spaces(project.name, { after, limit: LIST_SCAN_PAGE });
+      for (const listed of page) {
+        const current = await this.gate.registry.record(listed.name).catch(() => undefined); // deleted meanwhile
+        if (current === undefined || current.inherited.length === 0) continue;
+        const next: SpaceRecord = { ...current, updatedAt: this.gate.now() };
+        for (const setting of current.inherited) Object.assign(next, { [setting]: projectValue(setting, project.defaults) });
+        if (INHERITABLE_SETTINGS.every((s) => canonicalJson(current[s]) === canonicalJson(next[s]))) continue;
+        await this.commit(current, next, call, { project: project.name });
+        changed += 1;
+      }
+      if (page.length < LIST_SCAN_PAGE) return changed;
+      after = page[page.length - 1]!.name;
+    }
+  }
+
+  /** Sets `settings` of `next` to its project's values and marks them inherited; refused for a space of no project or a setting also set. */
+  private async inherit(next: SpaceRecord, settings: readonly InheritableSetting[], patch: Partial<Record<InheritableSetting, unknown>>): Promise<void> {
+    const invalid = (message: string): MemspaceError => new MemspaceError('VALIDATION_FAILED', message, { issues: [{ path: 'inherit', message }] });
+    if (next.project === null) throw invalid('the space belongs to no project, so it has nothing to inherit');
+    const both = settings.filter((s) => patch[s] !== undefined);
+    if (both.length > 0) throw invalid(`${both.join(', ')} cannot be set and inherited at once`);
+    const project = await this.projects.get(next.project);
+    if (project === undefined) throw invalid(`the space's project "${next.project}" no longer exists`);
+    for (const setting of settings) Object.assign(next, { [setting]: projectValue(setting, project.defaults) });
+    next.inherited = INHERITABLE_SETTINGS.filter((s) => next.inherited.includes(s) || settings.includes(s));
+  }
+
+  /**
+   * Records a space's change: a `space.update` entry in its trail naming the fields that
+   * changed (with `extra` details), then the catalogue, the registry's copy, and the sweeper
+   * when retention got shorter.
+   */
+  private async commit(current: SpaceRecord, next: SpaceRecord, call: CallContext, extra: JsonObject): Promise<Space> {
     const fields: string[] = [
-      ...(['description', 'isolation', 'sensitivity', 'retentionDays', 'labels'] as const).filter((f) => canonicalJson(current[f]) !== canonicalJson(next[f])),
+      ...(['description', 'isolation', 'sensitivity', 'retentionDays', 'labels', 'inherited'] as const).filter((f) => canonicalJson(current[f]) !== canonicalJson(next[f])),
       ...(['maxMemories', 'maxBytes', 'maxRequestsPerSecond'] as const).filter((q) => current.quotas[q] !== next.quotas[q]).map((q) => `quotas.${q}`),
     ];
     // The catalogue and the space are two databases, so the entry cannot share the change's
     // transaction. It is written first: a crash in between leaves an entry for a change that did
     // not land, never a change without its entry.
-    await this.gate.open(name, ({ store }) =>
-      store.appendAudit({ action: 'space.update', ids: [], details: { fields } }, this.gate.writeContext(call, next.updatedAt)),
+    await this.gate.open(next.name, ({ store }) =>
+      store.appendAudit({ action: 'space.update', ids: [], details: { fields, ...extra } }, this.gate.writeContext(call, next.updatedAt)),
     );
     await this.catalog.update(next);
     this.gate.registry.refresh(next);
     const shorter = next.retentionDays !== null && (current.retentionDays === null || next.retentionDays < current.retentionDays);
-    if (shorter) await this.onRetentionChange?.(next.name);
+    if (shorter) await this.hooks.onRetentionShortened?.(next.name);
+    if (next.isolation !== current.isolation) await this.hooks.onIsolationChanged?.(next.name, next.isolation);
     return this.withState(next);
   }
 
@@ -136,6 +227,7 @@ export class SpaceService {
     if (!(await this.catalog.delete(record.name))) {
       throw new MemspaceError('SPACE_NOT_FOUND', `space "${name}" not found`, { space: name });
     }
+    await this.hooks.onDeleted?.(record.name);
   }
 
   /**
@@ -199,4 +291,9 @@ export class SpaceService {
     }
     return dimension;
   }
+}
+
+/** A project that does not exist, or that the caller cannot see: the same answer. */
+export function projectNotFound(name: string): MemspaceError {
+  return new MemspaceError('NOT_FOUND', `project "${name}" not found`, { project: name });
 }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { MemspaceError } from '../core/errors.js';
 import { validateId } from '../core/ids.js';
 import { normalize } from '../core/ranking.js';
-import type { AuditRecord, ContextRecord, DumpChunk, HistoryRecord, JsonObject, MemoryRecord, SpaceRecord, WriteContext } from '../core/types.js';
+import type { AuditRecord, ContextRecord, DumpChunk, HistoryRecord, JsonObject, MemoryRecord, SpaceRecord, StorageLimits, WriteContext } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { spaceView, type ExportLine, type ImportCounts, type ImportSummary } from '../core/views.js';
 import {
@@ -221,7 +221,7 @@ export class SpaceTransfer {
     }));
     if (summary.mode === 'restore') {
       checkRoom(handle.record, (await handle.store.stats()).memories, rows.length);
-      await handle.store.restore({ memories: rows }, ctx.now);
+      await handle.store.restore({ memories: rows }, ctx.now, projectLimits(handle.record));
     } else {
       await handle.store.insertMemories(rows, ctx, storageLimits(handle.record));
     }
@@ -246,8 +246,8 @@ export class SpaceTransfer {
       originalBytes: Buffer.byteLength(c.content),
       storedBytes: 0,
     }));
-    if (summary.mode === 'restore') await handle.store.restore({ contexts: rows }, ctx.now);
-    else for (const row of rows) await handle.store.insertContext(row, ctx, { maxMemories: null, maxBytes: handle.record.quotas.maxBytes });
+    if (summary.mode === 'restore') await handle.store.restore({ contexts: rows }, ctx.now, projectLimits(handle.record));
+    else for (const row of rows) await handle.store.insertContext(row, ctx, { maxMemories: null, maxBytes: handle.record.quotas.maxBytes, project: handle.record.project });
     summary.contexts.imported += rows.length;
   }
 
@@ -298,11 +298,19 @@ export class SpaceTransfer {
       await this.registry.record(space);
     } catch (error) {
       if (!(error instanceof MemspaceError && error.code === 'SPACE_NOT_FOUND')) throw error;
-      const keep = ['description', 'isolation', 'sensitivity', 'retentionDays', 'quotas', 'labels', 'embedder', 'dimension'];
+      const keep = ['description', 'isolation', 'sensitivity', 'retentionDays', 'quotas', 'labels', 'embedder', 'dimension', 'encryption'];
       const settings = Object.fromEntries(Object.entries(header).filter(([k]) => keep.includes(k)));
       await this.spaces.create({ ...settings, name: space }, call);
     }
   }
+}
+
+/**
+ * The limits a restore's batch is written under: its project's quotas only, checked in the
+ * transaction (the space's own memory quota is {@link checkRoom}'s, as it always was).
+ */
+function projectLimits(record: SpaceRecord): StorageLimits {
+  return { maxMemories: null, maxBytes: null, project: record.project };
 }
 
 /** A restore writes rows directly, so the memory quota is checked here, before the batch. */

@@ -17,7 +17,9 @@ import { relationRoutes } from './routes/relation-routes.js';
 import { searchRoutes } from './routes/search-routes.js';
 import { transferRoutes } from './routes/transfer-routes.js';
 import { shareRoutes } from './routes/share-routes.js';
+import { federationRoutes } from './routes/federation-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
+import { projectRoutes } from './routes/project-routes.js';
 import { contextRoutes } from './routes/context-routes.js';
 import { lifecycleRoutes } from './routes/lifecycle-routes.js';
 import { SPACE_HEADER } from '../core/space-name.js';
@@ -95,6 +97,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps): Promise<Rout
   const api = new RouteTable(ms.guard).add(
     ...healthRoutes(ms),
     ...spaceRoutes(ms),
+    ...projectRoutes(ms),
     ...memoryRoutes(ms),
     ...relationRoutes(ms),
     ...searchRoutes(ms),
@@ -103,6 +106,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps): Promise<Rout
     ...lifecycleRoutes(ms),
     ...auditRoutes(ms),
     ...shareRoutes(ms),
+    ...federationRoutes(ms),
     ...keyRoutes(ms.keys),
     ...eventRoutes(ms, streams, deps.eventPollMs === undefined ? {} : { pollMs: deps.eventPollMs }),
   );

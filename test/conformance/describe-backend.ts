@@ -20,8 +20,10 @@ import { accessSpec } from './specs/access.js';
 import { auditSpec } from './specs/audit.js';
 import { changeFeedSpec } from './specs/change-feed.js';
 import { contextsSpec } from './specs/contexts.js';
+import { federationsSpec } from './specs/federations.js';
 import { isolationSpec } from './specs/isolation.js';
 import { memoriesSpec } from './specs/memories.js';
+import { projectsSpec } from './specs/projects.js';
 import { quotasRetentionSpec } from './specs/quotas-retention.js';
 import { readSessionsSpec } from './specs/read-sessions.js';
 import { relationsSpec } from './specs/relations.js';
@@ -45,6 +47,8 @@ const SPECS: readonly Spec[] = [
   isolationSpec,
   accessSpec,
   readSessionsSpec,
+  federationsSpec,
+  projectsSpec,
 ];
 
 /** Registers the whole conformance suite against the backend `init` starts (once for the file). */

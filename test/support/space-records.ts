@@ -10,6 +10,8 @@ export const SMALL_DIM = 4;
 export function spaceRecord(name: string, over: Partial<SpaceRecord> = {}): SpaceRecord {
   return {
     name,
+    project: null,
+    inherited: [],
     description: '',
     isolation: 'strict',
     sensitivity: 'low',
@@ -18,6 +20,7 @@ export function spaceRecord(name: string, over: Partial<SpaceRecord> = {}): Spac
     labels: {},
     embedder: 'none',
     dimension: SMALL_DIM,
+    encryption: false,
     createdAt: 1_000,
     updatedAt: 1_000,
     state: 'idle',

@@ -30,6 +30,8 @@ interface CreateOptions extends QuotaFlags {
   label: string[];
   embedder?: string;
   dimension?: number;
+  project?: string;
+  encryption?: boolean;
 }
 
 function createCommand(spaces: Command, ctx: CliContext): void {
@@ -45,13 +47,17 @@ function createCommand(spaces: Command, ctx: CliContext): void {
     .option('--max-memories <n>', 'quota: most memories the space may hold', toInt)
     .option('--max-bytes <n>', 'quota: most payload bytes (content, metadata, tags, vectors, contexts)', toInt)
     .option('--max-rps <n>', 'quota: most requests per second', toNumber)
+    .option('--project <name>', 'the project the space joins (it inherits what is not set here)')
+    .option('--encryption', 'encrypt the space at rest with a key of its own (needs MEMSPACE_MASTER_KEY)')
     .action(async (name: string, o: CreateOptions) => {
       const ms = await ctx.open();
-      const { description, isolation, sensitivity, retentionDays, embedder, dimension } = o;
+      const { description, isolation, sensitivity, retentionDays, embedder, dimension, project, encryption } = o;
+      const quotas = quotaFields(o);
       const space = await ms.spaces.create({
-        quotas: quotaFields(o),
+        // Quotas not given are the project's (or none), so an empty object is not sent.
+        ...(Object.keys(quotas).length > 0 && { quotas }),
         name,
-        ...definedOnly({ description, isolation, sensitivity, retentionDays, embedder, dimension }),
+        ...definedOnly({ description, isolation, sensitivity, retentionDays, embedder, dimension, project, encryption }),
         labels: labelsOption(o.label),
       });
       ctx.print(space, () => `created space ${space.name} (embedder ${space.embedder}, ${space.dimension} dimensions, isolation ${space.isolation})\n`);
@@ -124,10 +130,12 @@ function lifecycleCommands(spaces: Command, ctx: CliContext): void {
 function spaceFields(s: SpaceInfo): string {
   return fields([
     ['name', s.name],
+    ...(s.project === null ? [] : ([['project', `${s.project}${s.inherited.length > 0 ? ` (inherits ${s.inherited.join(', ')})` : ''}`]] as const)),
     ['description', s.description],
     ['embedder', `${s.embedder} (${s.dimension} dimensions)`],
     ['isolation', s.isolation],
     ['sensitivity', s.sensitivity],
+    ['encryption', s.encryption ? 'on' : 'off'],
     ['retention', s.retentionDays === null ? 'none' : `${s.retentionDays} days`],
     ['labels', s.labels],
     ['memories', String(s.stats.memories)],

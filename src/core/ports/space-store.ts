@@ -161,9 +161,10 @@ export interface SpaceStore extends SpaceReads {
    * entries with their hashes), in one transaction. Memories, relations and contexts get
    * change events so indexes and subscribers follow; no history or audit is generated. Audit
    * entries must continue the space's chain (seq = head + 1, prevHash = head hash), else
-   * `CONFLICT` and nothing is written.
+   * `CONFLICT` and nothing is written. With `limits`, a chunk that would leave the space (or
+   * its project) above them writes nothing and is `QUOTA_EXCEEDED`, checked in the transaction.
    */
-  restore(chunk: DumpChunk, now: number): Promise<void>;
+  restore(chunk: DumpChunk, now: number, limits?: StorageLimits): Promise<void>;
 
   /** Waits until the approximate index has caught up with every change so far (tests, benchmarks). */
   settleIndex(): Promise<void>;

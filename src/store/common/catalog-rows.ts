@@ -18,6 +18,8 @@ export interface JsonColumn<J> {
 /** A `spaces` row. */
 export interface SpaceRow<J> {
   name: string;
+  project: string | null;
+  inherited: J;
   description: string;
   isolation: string;
   sensitivity: string;
@@ -26,6 +28,8 @@ export interface SpaceRow<J> {
   labels: J;
   embedder: string;
   dimension: number;
+  /** 1 or 0 on SQLite, a boolean on PostgreSQL. */
+  encryption: number | boolean;
   created_at: number;
   updated_at: number;
   state: string;
@@ -58,6 +62,8 @@ export interface ShareRow<J> {
 export function spaceColumns<J>(r: SpaceRecord, json: JsonColumn<J>): SpaceRow<J> {
   return {
     name: r.name,
+    project: r.project,
+    inherited: json.encode(r.inherited),
     description: r.description,
     isolation: r.isolation,
     sensitivity: r.sensitivity,
@@ -66,6 +72,7 @@ export function spaceColumns<J>(r: SpaceRecord, json: JsonColumn<J>): SpaceRow<J
     labels: json.encode(r.labels),
     embedder: r.embedder,
     dimension: r.dimension,
+    encryption: r.encryption ? 1 : 0,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
     state: r.state,
@@ -84,6 +91,9 @@ export function spaceFromRow<J>(r: SpaceRow<J>, json: JsonColumn<J>): SpaceRecor
     labels: json.decode(r.labels) as SpaceRecord['labels'],
     embedder: r.embedder,
     dimension: r.dimension,
+    project: r.project,
+    inherited: json.decode(r.inherited) as SpaceRecord['inherited'],
+    encryption: r.encryption === true || r.encryption === 1,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     state: r.state as SpaceRecord['state'],

@@ -88,8 +88,8 @@ export abstract class SpaceStoreBase implements SpaceStore {
     return this.writes.appendAudit(entry, ctx);
   }
 
-  restore(chunk: types.DumpChunk, now: number): Promise<void> {
-    return this.writes.restore(chunk, now);
+  restore(chunk: types.DumpChunk, now: number, limits?: types.StorageLimits): Promise<void> {
+    return this.writes.restore(chunk, now, limits);
   }
 
   /** Kept in memory and applied with the next write of this store: advisory, not durable. */

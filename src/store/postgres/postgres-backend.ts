@@ -5,9 +5,11 @@ import { effectiveAnnThreshold } from '../../core/vector-search.js';
 import { CatalogPool } from './catalog-db.js';
 import { ChangeListener } from './change-listener.js';
 import { translatePgError } from './postgres-errors.js';
+import { PostgresFederationStore } from './postgres-federation-store.js';
 import { PostgresKeyStore } from './postgres-key-store.js';
 import { PostgresShareStore } from './postgres-share-store.js';
 import { PostgresSpaceCatalog } from './postgres-space-catalog.js';
+import { PostgresProjectStore } from './postgres-project-store.js';
 import { PG_TYPES } from './space-rows.js';
 import { hasCitus, migrate } from './space-schema.js';
 import type { SpaceDatabase } from './space-tx.js';
@@ -40,6 +42,8 @@ export class PostgresBackend implements Backend {
   readonly spaces: PostgresSpaceCatalog;
   readonly keys: PostgresKeyStore;
   readonly shares: PostgresShareStore;
+  readonly projects: PostgresProjectStore;
+  readonly federations: PostgresFederationStore;
   private readonly catalog: CatalogPool;
 
   private constructor(
@@ -54,6 +58,8 @@ export class PostgresBackend implements Backend {
     this.spaces = new PostgresSpaceCatalog(this.catalog, { annThreshold, indexes: new VectorIndexes(pool) }, changeBell);
     this.keys = new PostgresKeyStore(this.catalog);
     this.shares = new PostgresShareStore(this.catalog);
+    this.projects = new PostgresProjectStore(this.catalog);
+    this.federations = new PostgresFederationStore(this.catalog);
   }
 
   /** Opens a pool on `url` and brings the schema to the newest version. */

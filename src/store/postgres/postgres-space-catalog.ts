@@ -25,7 +25,19 @@ export class PostgresSpaceCatalog implements SpaceCatalog {
     private readonly changeBell: ChangeBell,
   ) {}
 
+  /**
+   * An encrypted space is refused before anything is written: PostgreSQL keeps every space in
+   * shared tables, whose encryption at rest is the database's own (disk or TDE); per-space
+   * application encryption is offered by the embedded backend only (docs/encryption.md).
+   */
   async create(record: SpaceRecord): Promise<void> {
+    if (record.encryption) {
+      throw new MemspaceError(
+        'VALIDATION_FAILED',
+        'encryption: true is not offered on the PostgreSQL backend: it relies on the database\'s own encryption at rest (encrypted disks or TDE); per-space encryption is a feature of the embedded backend',
+        { field: 'encryption', backend: 'postgres', reason: 'per-space encryption is not offered on PostgreSQL' },
+      );
+    }
     const key = spaceIdOf(record.name);
     const r = spaceColumns(record, JSONB);
     // As the connecting role, but scoped: the space_state row is under the RLS policy too.
@@ -35,9 +47,10 @@ export class PostgresSpaceCatalog implements SpaceCatalog {
       async (db) => {
         const inserted = await db.query(
           `INSERT INTO spaces (name_key, name, description, isolation, sensitivity, retention_days, quotas, labels, embedder, dimension,
-             created_at, updated_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             created_at, updated_at, state, project, inherited, encryption) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
            ON CONFLICT (name_key) DO NOTHING`,
-          [key, r.name, r.description, r.isolation, r.sensitivity, r.retention_days, r.quotas, r.labels, r.embedder, r.dimension, r.created_at, r.updated_at, r.state],
+          [key, r.name, r.description, r.isolation, r.sensitivity, r.retention_days, r.quotas, r.labels, r.embedder, r.dimension, r.created_at, r.updated_at, r.state,
+            r.project, r.inherited, record.encryption],
         );
         if (inserted.rowCount === 0) {
           const taken = await db.query<{ name: string }>('SELECT name FROM spaces WHERE name_key = $1', [key]);
@@ -68,8 +81,8 @@ export class PostgresSpaceCatalog implements SpaceCatalog {
     const r = spaceColumns(record, JSONB);
     const result = await this.db.query(
       `UPDATE spaces SET description = $2, isolation = $3, sensitivity = $4, retention_days = $5, quotas = $6, labels = $7,
-         updated_at = $8, state = $9 WHERE name_key = $1`,
-      [spaceIdOf(record.name), r.description, r.isolation, r.sensitivity, r.retention_days, r.quotas, r.labels, r.updated_at, r.state],
+         updated_at = $8, state = $9, inherited = $10 WHERE name_key = $1`,
+      [spaceIdOf(record.name), r.description, r.isolation, r.sensitivity, r.retention_days, r.quotas, r.labels, r.updated_at, r.state, r.inherited],
     );
     if (result.rowCount === 0) throw new MemspaceError('SPACE_NOT_FOUND', `space "${record.name}" not found`);
   }

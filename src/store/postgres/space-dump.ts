@@ -9,6 +9,7 @@ import type { DumpChunk, MemoryRecord, StorageLimits } from '../../core/types.js
 import type { PreparedContext } from '../common/context-codec.js';
 import { checkDumpRequest, decodeDumpRows, type DumpPart, takePage } from '../common/pages.js';
 import { memoryPayloadBytes } from '../common/payload-bytes.js';
+import { enforceProjectQuota } from './project-quota.js';
 import { CONTEXT_COLUMNS, fromRow, insertMemoriesQuery, MEMORIES_PER_INSERT, MEMORY_COLUMNS, vectorParam } from './space-rows.js';
 import type { Db, SpaceWrite } from './space-tx.js';
 
@@ -48,8 +49,9 @@ export async function writeMemoryRows(w: SpaceWrite, memories: readonly MemoryRe
   s.memorySeq += memories.length;
   s.memories += memories.length;
   s.payloadBytes += sized.reduce((sum, m) => sum + m.payloadBytes, 0);
-  // The locked state row makes the figures exact.
+  // The locked state row makes the figures exact; the project's lock, its total.
   enforceLimits(before, s, limits);
+  await enforceProjectQuota(w, limits?.project, before, s);
   for (let start = 0; start < sized.length; start += MEMORIES_PER_INSERT) {
     const chunk = sized.slice(start, start + MEMORIES_PER_INSERT);
     const inserted = await w.db.query<{ id: string }>(insertMemoriesQuery(w.spaceId, chunk, firstSeq + start));

@@ -36,6 +36,7 @@
  * and with PGlite), so a keyword query of one space reads only that space's postings.
  */
 import type pg from 'pg';
+import { FEDERATION_TABLES } from './federation-schema.js';
 
 /** The role every space-store transaction runs as: cannot bypass RLS, cannot log in (except on Citus: distributeOnCitus). */
 export const APP_ROLE = 'memspace_app';
@@ -45,6 +46,8 @@ export const SPACE_TABLES = ['space_state', 'memories', 'history', 'relations', 
 
 /** Arbitrary key of the advisory lock that serialises migrations of servers starting together. */
 const MIGRATION_LOCK = 7_420_001;
+/** First key of the advisory locks (two keys: this, the hash of the project) that serialise a project's writers. */
+const PROJECT_LOCK_CLASS = 7_420_002;
 
 const rls = (table: string): string => `
   ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
@@ -258,10 +261,55 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE memories ALTER COLUMN embedding SET STORAGE MAIN;
   ALTER TABLE contexts ALTER COLUMN embedding SET STORAGE MAIN;
   `,
+  `
+  ALTER TABLE spaces ADD COLUMN project text;                              -- null: the space belongs to no project
+  ALTER TABLE spaces ADD COLUMN inherited jsonb NOT NULL DEFAULT '[]';     -- settings taken from the project
+  ALTER TABLE spaces ADD COLUMN encryption boolean NOT NULL DEFAULT false;
+  CREATE INDEX spaces_project ON spaces (lower(project), name_key);
+  `,
+  FEDERATION_TABLES, // federation-schema.ts
+  // Projects (postgres-project-store.ts). Project quotas are totals across spaces whose rows
+  // RLS hides from the app role, so a write reads them through one SECURITY DEFINER function
+  // owned by the migrating role, which also takes the project's advisory lock: writers of one
+  // project's spaces cross its quotas one at a time, on any server (project-quota.ts).
+  `
+  CREATE TABLE projects (
+    name_key text COLLATE "C" PRIMARY KEY,   -- lower(name): unique whatever the case
+    name text NOT NULL,
+    description text NOT NULL,
+    owner text NOT NULL,
+    labels jsonb NOT NULL,
+    defaults jsonb NOT NULL,
+    quotas jsonb NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  DO $$ BEGIN
+    -- RLS is forced on the owner too: the function (run as the owner) reads every state row.
+    EXECUTE format('CREATE POLICY space_state_project_totals ON space_state FOR SELECT TO %I USING (true)', current_user);
+  END $$;
+  CREATE FUNCTION memspace_project_usage(project_key text)
+    RETURNS TABLE (max_memories bigint, max_bytes bigint, memories bigint, payload_bytes bigint)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
+  DECLARE
+    q jsonb;
+  BEGIN
+    SELECT p.quotas INTO q FROM projects p WHERE p.name_key = project_key;
+    IF q IS NULL OR (q->>'maxMemories' IS NULL AND q->>'maxBytes' IS NULL) THEN RETURN; END IF;
+    PERFORM pg_advisory_xact_lock(${PROJECT_LOCK_CLASS}, hashtext(project_key));
+    -- A new statement, so a new snapshot: it sees every write committed before the lock was ours.
+    RETURN QUERY SELECT (q->>'maxMemories')::bigint, (q->>'maxBytes')::bigint,
+      coalesce(sum(st.memories), 0)::bigint, coalesce(sum(st.payload_bytes), 0)::bigint
+      FROM spaces s JOIN space_state st ON st.space_id = s.name_key WHERE lower(s.project) = project_key;
+  END
+  $fn$;
+  REVOKE ALL ON FUNCTION memspace_project_usage(text) FROM PUBLIC;
+  GRANT EXECUTE ON FUNCTION memspace_project_usage(text) TO ${APP_ROLE};
+  `,
 ];
 
 /** The catalogue: small, read by every request, so on a Citus cluster a copy lives on every node. */
-const CATALOGUE_TABLES = ['spaces', 'keys', 'shares'] as const;
+const CATALOGUE_TABLES = ['spaces', 'keys', 'shares', 'federations', 'federation_participants', 'federation_releases', 'projects'] as const;
 
 /** True when the database is a Citus coordinator: the `citus` extension is installed in it. */
 export async function hasCitus(db: Pick<pg.Pool, 'query'>): Promise<boolean> {

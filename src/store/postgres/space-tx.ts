@@ -140,12 +140,17 @@ export class SpaceWrite implements MutationSink {
   private readonly changes: { seq: number; op: ChangeOp; id: string }[] = [];
   private readonly audits: AuditRecord[] = [];
 
+  /** The space's figures as the transaction found them (committed), before any change of this write. */
+  readonly committed: { memories: number; payloadBytes: number };
+
   private constructor(
     readonly db: Db,
     readonly spaceId: string,
     readonly state: SpaceCounters,
     readonly ctx: WriteContext,
-  ) {}
+  ) {
+    this.committed = { memories: state.memories, payloadBytes: state.payloadBytes };
+  }
 
   /**
    * Starts collecting, with the state row as {@link LOCK_STATE_SQL} read it at the opening of the

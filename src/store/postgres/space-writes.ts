@@ -11,6 +11,7 @@ import { prepareContexts } from '../common/context-codec.js';
 import type { MutationRecorder, Removal } from '../common/mutation-recorder.js';
 import type { SpaceWrites } from '../common/space-store-base.js';
 import { memoryPayloadBytes } from '../common/payload-bytes.js';
+import { enforceProjectQuota } from './project-quota.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
 import { writeContextRow, writeDumpChunk, writeMemoryRows } from './space-dump.js';
 import { fromRow, MEMORY_COLUMNS, type MemoryRow, vectorParam } from './space-rows.js';
@@ -57,6 +58,7 @@ export class PostgresSpaceWrites implements SpaceWrites {
       const bytes = memoryPayloadBytes(next);
       s.payloadBytes += bytes - old.payload_bytes;
       enforceLimits(before, s, limits);
+      await enforceProjectQuota(w, limits?.project, before, s);
       // Scopes (user, agent, run) and creation time are fixed at creation, as in the embedded store.
       await w.db.query(
         `UPDATE memories SET content = $3, metadata = $4, tags = $5, kind = $6, importance = $7, updated_at = $8, expires_at = $9,
@@ -113,7 +115,9 @@ export class PostgresSpaceWrites implements SpaceWrites {
     const [prepared] = await prepareContexts([context]);
     await this.o.tx.write(ctx, async (w) => {
       const before = { memories: w.state.memories, payloadBytes: w.state.payloadBytes };
-      enforceLimits(before, { memories: before.memories, payloadBytes: before.payloadBytes + prepared!.payloadBytes }, limits);
+      const after = { memories: before.memories, payloadBytes: before.payloadBytes + prepared!.payloadBytes };
+      enforceLimits(before, after, limits);
+      await enforceProjectQuota(w, limits?.project, before, after);
       await writeContextRow(w, prepared!);
       this.o.recorder.contextCreated(w, context.id, prepared!.encoded);
     });
@@ -168,10 +172,20 @@ export class PostgresSpaceWrites implements SpaceWrites {
     await this.o.tx.write(ctx, async (w) => this.o.recorder.event(w, entry));
   }
 
-  async restore(chunk: DumpChunk, now: number): Promise<void> {
+  async restore(chunk: DumpChunk, now: number, limits?: StorageLimits): Promise<void> {
     this.o.tx.assertOpen();
     const contexts = await prepareContexts(chunk.contexts);
     await this.o.tx.write({ actor: null, now, requestId: null }, async (w) => {
+      // Checked before anything is written: on Citus, a transaction that wrote to a shard cannot
+      // read it again through the connection of another role (the project's usage function).
+      const before = { memories: w.state.memories, payloadBytes: w.state.payloadBytes };
+      const memories = chunk.memories ?? [];
+      const after = {
+        memories: before.memories + memories.length,
+        payloadBytes: before.payloadBytes + memories.reduce((sum, m) => sum + memoryPayloadBytes(m), 0) + contexts.reduce((sum, c) => sum + c.payloadBytes, 0),
+      };
+      enforceLimits(before, after, limits);
+      await enforceProjectQuota(w, limits?.project, before, after);
       await writeDumpChunk(w, chunk, contexts);
       this.o.recorder.restored(w, chunk);
     });

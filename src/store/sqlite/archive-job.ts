@@ -25,8 +25,8 @@ async function pack(files: SpaceFiles, job: ArchiveJob & { kind: 'pack' }): Prom
   const temp = files.archiveTemp(name);
   const target = files.archive(name);
   try {
-    const figures = job.hasDb ? snapshotDatabase(name, files.db(name), snapshot) : EMPTY_FIGURES;
-    await writeSpaceArchive(temp, { name, snapshot: job.hasDb ? snapshot : null, figures, now: job.now });
+    const figures = job.hasDb ? snapshotDatabase(name, files.db(name), snapshot, job.keys?.database) : EMPTY_FIGURES;
+    await writeSpaceArchive(temp, { name, snapshot: job.hasDb ? snapshot : null, figures, now: job.now, encrypted: job.keys !== undefined });
     renameSync(temp, target);
     fsyncPath(files.archiveDir);
   } catch (error) {

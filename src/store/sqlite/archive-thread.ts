@@ -8,11 +8,15 @@
  */
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, MemspaceError } from '../../core/errors.js';
+import type { SpaceFileKeys } from './space-keys.js';
 
 /** What the archive thread is asked to do, for the space `name` in the data directory `dataDir`. */
 export type ArchiveJob =
-  /** Snapshot the database (or none, `hasDb` false) and write, fsync and rename its archive into `archive/`. */
-  | { kind: 'pack'; dataDir: string; name: string; hasDb: boolean; now: number }
+  /**
+   * Snapshot the database (or none, `hasDb` false) and write, fsync and rename its archive into
+   * `archive/`; `keys` are an encrypted space's, sent in memory and never written.
+   */
+  | { kind: 'pack'; dataDir: string; name: string; hasDb: boolean; now: number; keys?: SpaceFileKeys | undefined }
   /** Extract and check the archive into a temporary directory, then rename it into `spaces/<name>`. */
   | { kind: 'unpack'; dataDir: string; name: string };
 

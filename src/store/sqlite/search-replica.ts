@@ -5,11 +5,13 @@
  * the loop that answers the owner's messages one at a time.
  */
 import { parentPort } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { toMemspaceError } from '../../core/errors.js';
 import { runSearchPlan, type SearchPlan } from '../../core/search-plan.js';
 import type { SearchHit } from '../../core/views.js';
 import type { HnswParams } from './ann-jobs.js';
+import { useDatabaseKey } from './space-database.js';
+import type { SpaceFileKeys } from './space-keys.js';
 import { SqliteSpaceReads } from './space-reads.js';
 import { prepareSpaceStatements } from './space-rows.js';
 import { SpaceSearch } from './space-search.js';
@@ -23,6 +25,8 @@ export interface ReplicaSpace {
   ann?: { threshold: number; params: HnswParams } | undefined;
   /** The HNSW generation the owner searches now; undefined for none (exact). */
   generation: string | undefined;
+  /** The keys of an encrypted space, sent in memory with each search and never written; undefined for a plain space. */
+  keys?: SpaceFileKeys | undefined;
 }
 
 /** What the owner asks a search thread. */
@@ -50,9 +54,15 @@ class Replica {
   constructor(space: ReplicaSpace) {
     const db = sqlite(() => new Database(space.file, { readonly: true, fileMustExist: true }));
     this.db = db;
+    try {
+      useDatabaseKey(db, space.keys?.database);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
     db.pragma('busy_timeout = 5000');
     const stmt = prepareSpaceStatements(db);
-    this.search = new SpaceSearch({ db, stmt, tx: reader, file: space.file, uid: space.uid, dimension: space.dimension, ann: space.ann });
+    this.search = new SpaceSearch({ db, stmt, tx: reader, file: space.file, uid: space.uid, dimension: space.dimension, ann: space.ann, snapshotKey: space.keys?.snapshot });
     this.reads = new SqliteSpaceReads({ db, stmt, tx: reader, search: this.search });
   }
 

@@ -3,11 +3,12 @@ import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { isMemspaceError, MemspaceError } from '../../core/errors.js';
 import tar from 'tar-stream';
 import { CompressStream, DecompressStream } from 'zstd-napi';
 import { damagedError, fsyncPath, isDamageCode, SPACE_DB, sqliteCodeOf } from './space-files.js';
+import { useDatabaseKey } from './space-database.js';
 import { type DatabaseFigures, readDatabaseFigures } from './space-inspect.js';
 import { translateSqliteError } from './sqlite-errors.js';
 
@@ -39,21 +40,26 @@ export interface ArchiveManifest {
   createdAt: string;
   /** The database snapshot, or null for a space that never had one (restored as new). */
   database: { file: string; bytes: number; sha256: string } | null;
-  /** The space's figures at archive time, so an archived space can be shown without unpacking it. */
+  /** The space's figures at archive time (counts, sizes, last write: never content), so an archived space can be shown without unpacking it. */
   figures: DatabaseFigures;
+  /** True when the database inside is encrypted (an encrypted space's); absent in archives of plain spaces. */
+  encrypted?: true;
 }
 
 /**
  * Writes a consistent copy of the database `dbFile` to `target` (which must not exist) with
- * `VACUUM INTO`, checks it and reads its figures. The source is opened read-write so that a WAL
+ * `VACUUM INTO`, checks it and reads its figures; with `key` (an encrypted space's), the copy
+ * is encrypted under the same key. The source is opened read-write so that a WAL
  * left by a crash is applied to the copy like any reader would see it. A source or copy that
  * is corrupt is `BACKEND_UNAVAILABLE` with `details.damaged`.
  */
-export function snapshotDatabase(name: string, dbFile: string, target: string): DatabaseFigures {
+export function snapshotDatabase(name: string, dbFile: string, target: string, key?: string): DatabaseFigures {
   rmSync(target, { force: true });
   try {
     const source = new Database(dbFile, { fileMustExist: true });
     try {
+      // An encrypted source writes its copy encrypted with the same key (SQLite3 Multiple Ciphers' VACUUM INTO).
+      useDatabaseKey(source, key);
       source.pragma('busy_timeout = 5000');
       source.prepare('VACUUM INTO ?').run(target);
     } finally {
@@ -62,6 +68,7 @@ export function snapshotDatabase(name: string, dbFile: string, target: string): 
     // The copy is in rollback-journal mode, so this read-only connection creates nothing beside it.
     const copy = new Database(target, { readonly: true, fileMustExist: true });
     try {
+      useDatabaseKey(copy, key);
       const problems = (copy.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check).filter((r) => r !== 'ok');
       if (problems.length > 0) throw damagedError(name, `integrity check failed: ${problems.slice(0, 3).join('; ')}`);
       return readDatabaseFigures(copy);
@@ -82,7 +89,7 @@ export function snapshotDatabase(name: string, dbFile: string, target: string): 
  */
 export async function writeSpaceArchive(
   target: string,
-  input: { name: string; snapshot: string | null; figures: DatabaseFigures; now: number },
+  input: { name: string; snapshot: string | null; figures: DatabaseFigures; now: number; encrypted?: boolean },
 ): Promise<ArchiveManifest> {
   const database = input.snapshot === null ? null : { file: SPACE_DB, ...(await digestFile(input.snapshot)) };
   const manifest: ArchiveManifest = {
@@ -92,6 +99,7 @@ export async function writeSpaceArchive(
     createdAt: new Date(input.now).toISOString(),
     database,
     figures: input.figures,
+    ...(input.encrypted === true && { encrypted: true as const }),
   };
   const pack = tar.pack();
   const writing = pipeline(pack, new CompressStream({ compressionLevel: 3, checksumFlag: true }), createWriteStream(target));

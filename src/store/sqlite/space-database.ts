@@ -3,8 +3,9 @@
  * identity, its disk budget and its size on disk.
  */
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { MemspaceError } from '../../core/errors.js';
+import { DATABASE_CIPHER } from './space-keys.js';
 import { migrateSpace } from './space-schema.js';
 import { directoryBytes, fileBytes } from './space-files.js';
 import { sqlite } from './sqlite-errors.js';
@@ -23,12 +24,30 @@ export interface SpaceDatabaseOptions {
   sync?: SyncMode;
   /** Create the database if missing (only when a space is created). @default false */
   create?: boolean;
+  /** The raw key of an encrypted space's database (space-keys.ts); undefined for a plain one. */
+  key?: string | undefined;
+}
+
+/**
+ * Makes a fresh connection read and write its database encrypted with `key` (64 hex digits):
+ * every page of the file and of its WAL, with SQLite3 Multiple Ciphers' {@link DATABASE_CIPHER}.
+ * Temporary tables and sort spills stay in memory, since SQLite's temporary files are not
+ * encrypted. Call before any other statement; a wrong key fails the first read with
+ * `SQLITE_NOTADB`. Nothing for a plain database (`key` undefined).
+ */
+export function useDatabaseKey(db: Database.Database, key: string | undefined): void {
+  if (key === undefined) return;
+  if (!/^[0-9a-f]{64}$/.test(key)) throw new Error('a database key is 64 lowercase hex digits');
+  db.pragma(`cipher = '${DATABASE_CIPHER}'`);
+  db.pragma(`key = "x'${key}'"`);
+  db.pragma('temp_store = MEMORY');
 }
 
 /** Opens (and migrates) a space database with the pragmas every connection needs. */
 export function openSpaceDatabase(file: string, options: SpaceDatabaseOptions = {}): Database.Database {
   const db = new Database(file, { fileMustExist: options.create !== true });
   try {
+    useDatabaseKey(db, options.key);
     db.pragma('busy_timeout = 5000'); // before anything that may wait for another process's lock
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);

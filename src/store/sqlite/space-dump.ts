@@ -3,7 +3,7 @@
  * sequence, and the same rows written back verbatim (ids, times, hashes). What a restore
  * records besides its rows (change events, history, audit) is the mutation recorder's.
  */
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { MemspaceError } from '../../core/errors.js';
 import type { DumpChunk } from '../../core/types.js';
 import type { PreparedContext } from '../common/context-codec.js';

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import type { ClosedSpaceStats } from '../../core/ports/space-catalog.js';
 import { USAGE_SQL } from './space-usage.js';
 

@@ -3,7 +3,7 @@
  * transaction), so it sees one snapshot without holding anything across an await; a read
  * session (`SpaceStore.read`) is these same reads while the store's writes wait (space-tx.ts).
  */
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
 import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';

@@ -3,7 +3,7 @@
  * text, vectors as float32 BLOBs) and the statements that write them, shared by the store,
  * its dump and its restore. The mapping back to records is common (common/space-rows.ts).
  */
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { MemoryRecord } from '../../core/types.js';
 import * as common from '../common/space-rows.js';

@@ -6,7 +6,7 @@
  * rescored exactly, so scores are exact cosines either way.
  */
 import { dirname, join } from 'node:path';
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ScoredId, VectorIndexStatus } from '../../core/types.js';
@@ -78,6 +78,8 @@ export interface SpaceSearchOptions {
   dimension: number;
   /** The HNSW index; without it every search is exact. */
   ann?: AnnOptions | undefined;
+  /** AES-256-GCM key of an encrypted space's `vectors.bin` (space-keys.ts); undefined for a plain space. */
+  snapshotKey?: string | undefined;
 }
 
 /** Search over one open space database. */
@@ -292,7 +294,7 @@ export class SpaceSearch {
     if (this.loading !== undefined) clearImmediate(this.loading);
     if (this.indexLoaded && this.index.appliedSeq !== this.savedSeq) {
       try {
-        saveVectorSnapshot(this.snapshotFile, this.index.snapshot(this.o.uid));
+        saveVectorSnapshot(this.snapshotFile, this.index.snapshot(this.o.uid), this.o.snapshotKey);
       } catch {
         // The snapshot only speeds up the next open; without it the index is rebuilt from the database.
       }
@@ -328,7 +330,7 @@ export class SpaceSearch {
    * and not older than what the change feed still holds, else every row.
    */
   private load(feed: FeedBounds): void {
-    const snap = loadVectorSnapshot(this.snapshotFile, this.o.uid, this.index.dimension, this.index);
+    const snap = loadVectorSnapshot(this.snapshotFile, this.o.uid, this.index.dimension, this.index, this.o.snapshotKey);
     if (snap !== undefined && snap.appliedSeq <= feed.latest && snap.appliedSeq >= feed.oldest - 1) {
       this.index.adopt(snap);
       this.savedSeq = snap.appliedSeq;

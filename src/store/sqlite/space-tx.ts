@@ -5,12 +5,14 @@
  * by every request of the process, and better-sqlite3 is synchronous, so a transaction never
  * spans an await.
  */
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { MemspaceError } from '../../core/errors.js';
 import type { AuditRecord, ChangeOp, JsonObject, WriteContext } from '../../core/types.js';
 import type { AccessCounter } from '../common/access-counter.js';
 import type { AuditHead, HistoryEntry, HistoryStamp, MutationSink } from '../common/mutation-recorder.js';
+import type { ProjectUsageLink } from './project-usage.js';
 import type { SpaceStatements } from './space-rows.js';
+import { readUsage } from './space-usage.js';
 import { sqlite, translateSqliteError } from './sqlite-errors.js';
 import type { WalCheckpointer } from './wal-checkpointer.js';
 
@@ -30,6 +32,8 @@ export interface SpaceTxOptions {
   wal: WalCheckpointer;
   /** Called after each committed transaction that changed rows (the change feed may have grown). */
   onWrite?: (() => void) | undefined;
+  /** For a space of a project: the ledger that reads this space's figures while it is open. */
+  projectUsage?: ProjectUsageLink | undefined;
 }
 
 /** What reads need of a transaction: driver errors translated (a search thread's read-only connection has no more). */
@@ -48,6 +52,7 @@ export class SpaceTx implements SpaceReader {
 
   constructor(private readonly o: SpaceTxOptions) {
     this.changesSeen = o.stmt.totalChanges.get() as number; // what migrations wrote, the checkpointer found in the WAL
+    o.projectUsage?.ledger.opened(o.projectUsage.space, () => readUsage(o.stmt.usage));
   }
 
   /** What the recorder writes through for `ctx`; only valid inside a write transaction, which holds the write lock. */
@@ -159,6 +164,7 @@ export class SpaceTx implements SpaceReader {
     } catch {
       // Access counts are advisory; a failure to save them must not keep a space from closing.
     }
+    this.o.projectUsage?.ledger.closing(this.o.projectUsage.space, () => readUsage(this.o.stmt.usage));
     this.closed = true;
   }
 

@@ -2,7 +2,7 @@
  * What a space holds, as the triggers of migration 3 keep it in the one-row `usage` table,
  * read inside a write transaction for the quota check.
  */
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 
 /** Counters of a space, read from its `usage` row. */
 export interface Usage {

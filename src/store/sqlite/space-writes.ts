@@ -2,14 +2,15 @@
  * The mutations of one space database: the SQL that changes rows, then the mutation recorder
  * for what each records (history, change events, audit), all in one write transaction.
  */
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { MemspaceError } from '../../core/errors.js';
 import type { FilterNode } from '../../core/filter.js';
-import { enforceLimits } from '../../core/storage-limits.js';
+import { enforceLimits, type UsageFigures } from '../../core/storage-limits.js';
 import type { AuditEvent, ContextRecord, DumpChunk, JsonObject, MemoryRecord, RelationRecord, StorageLimits, WriteContext } from '../../core/types.js';
 import { prepareContexts } from '../common/context-codec.js';
 import type { MutationRecorder, Removal } from '../common/mutation-recorder.js';
 import type { SpaceWrites } from '../common/space-store-base.js';
+import type { ProjectCheck, ProjectUsageLink } from './project-usage.js';
 import { conflictOr, writeContext, writeDumpChunk } from './space-dump.js';
 import { fromRow, type MemoryRow, type SpaceStatements, toRow } from './space-rows.js';
 import type { SpaceTx } from './space-tx.js';
@@ -29,6 +30,8 @@ export interface SqliteSpaceWritesOptions {
   stmt: SpaceStatements;
   tx: SpaceTx;
   recorder: MutationRecorder;
+  /** For a space of a project: the ledger its writes check the project's quotas against. */
+  projectUsage?: ProjectUsageLink | undefined;
 }
 
 /** The write SQL of one space database. */
@@ -42,7 +45,7 @@ export class SqliteSpaceWrites implements SpaceWrites {
    */
   insertMemories(rows: readonly MemoryRecord[], ctx: WriteContext, limits?: StorageLimits): Promise<void> {
     const { stmt } = this.o;
-    return this.o.tx.grouped(() => {
+    return this.withProjectCheck(limits, (project) => this.o.tx.grouped(() => {
       const before = readUsage(stmt.usage);
       const lastSeq = stmt.maxMemorySeq.get() as number;
       for (const row of rows) {
@@ -54,20 +57,20 @@ export class SqliteSpaceWrites implements SpaceWrites {
       }
       stmt.indexKeywordsAfter.run(lastSeq);
       this.o.recorder.memoriesCreated(this.o.tx.sink(ctx), rows);
-      enforceLimits(before, readUsage(stmt.usage), limits);
-    });
+      enforce(before, readUsage(stmt.usage), limits, project);
+    }));
   }
 
-  async updateMemory(next: MemoryRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
+  updateMemory(next: MemoryRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void> {
     const { stmt } = this.o;
-    await this.o.tx.write(() => {
+    return this.withProjectCheck(limits, (project) => this.o.tx.write(() => {
       const old = stmt.byId.get(next.id) as MemoryRow | undefined;
       if (old === undefined) throw new MemspaceError('NOT_FOUND', `memory ${next.id} not found in this space`, { id: next.id });
       const before = readUsage(stmt.usage);
       stmt.update.run(toRow(next));
-      enforceLimits(before, readUsage(stmt.usage), limits);
+      enforce(before, readUsage(stmt.usage), limits, project);
       this.o.recorder.memoryUpdated(this.o.tx.sink(ctx), fromRow.memory(old), next);
-    });
+    }));
   }
 
   async deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number> {
@@ -102,12 +105,12 @@ export class SqliteSpaceWrites implements SpaceWrites {
     // Compressed before the transaction opens: the write lock is not held while brotli runs.
     const [prepared] = await prepareContexts([context]);
     const { stmt } = this.o;
-    await this.o.tx.write(() => {
+    await this.withProjectCheck(limits, (project) => this.o.tx.write(() => {
       const before = readUsage(stmt.usage);
       writeContext(stmt.insertContext, prepared!);
-      enforceLimits(before, readUsage(stmt.usage), limits);
+      enforce(before, readUsage(stmt.usage), limits, project);
       this.o.recorder.contextCreated(this.o.tx.sink(ctx), context.id, prepared!.encoded);
-    });
+    }));
   }
 
   async deleteContext(id: string, ctx: WriteContext): Promise<boolean> {
@@ -151,13 +154,26 @@ export class SqliteSpaceWrites implements SpaceWrites {
     await this.o.tx.write(() => this.o.recorder.event(this.o.tx.sink(ctx), entry));
   }
 
-  async restore(chunk: DumpChunk, now: number): Promise<void> {
+  async restore(chunk: DumpChunk, now: number, limits?: StorageLimits): Promise<void> {
     this.o.tx.assertOpen();
     const contexts = await prepareContexts(chunk.contexts);
-    await this.o.tx.write(() => {
+    await this.withProjectCheck(limits, (project) => this.o.tx.write(() => {
+      const before = readUsage(this.o.stmt.usage);
       writeDumpChunk(this.o.db, chunk, contexts);
+      enforce(before, readUsage(this.o.stmt.usage), limits, project);
       this.o.recorder.restored(this.o.tx.sink({ actor: null, now, requestId: null }), chunk);
-    });
+    }));
+  }
+
+  /**
+   * Runs `write` with the check of its project's quotas, prepared before the transaction (the
+   * figures of the project's closed spaces may need reading first). A space of no project
+   * writes at once, without an await in between, as it always has.
+   */
+  private withProjectCheck<T>(limits: StorageLimits | undefined, write: (project: ProjectCheck | undefined) => Promise<T>): Promise<T> {
+    const link = this.o.projectUsage;
+    if (limits?.project === undefined || limits.project === null || link === undefined) return write(undefined);
+    return link.ledger.prepare(limits.project, link.space).then(write);
   }
 
   /** Saves the pending access counts with an empty write (best effort: they are advisory). */
@@ -181,4 +197,10 @@ export class SqliteSpaceWrites implements SpaceWrites {
     }
     return { memories: victims.map((v) => ({ id: v.id, content: v.content, metadata: JSON.parse(v.metadata) as JsonObject })), relations };
   }
+}
+
+/** The space's quotas, then its project's, on the figures before and after a write, inside its transaction. */
+function enforce(before: UsageFigures, after: UsageFigures, limits: StorageLimits | undefined, project: ProjectCheck | undefined): void {
+  enforceLimits(before, after, limits);
+  project?.(before, after);
 }

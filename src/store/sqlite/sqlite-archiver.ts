@@ -43,7 +43,8 @@ export class SqliteArchiver implements Archiver {
     if (!hasDb && !existsSync(this.files.marker(record.name))) {
       throw damagedError(record.name, existsSync(this.files.dir(record.name)) ? `${SPACE_DB} is missing` : 'space directory is missing');
     }
-    const { bytes } = await this.thread.run({ kind: 'pack', dataDir: this.files.dataDir, name: record.name, hasDb, now: this.now() });
+    const keys = this.spaces.fileKeys(record);
+    const { bytes } = await this.thread.run({ kind: 'pack', dataDir: this.files.dataDir, name: record.name, hasDb, now: this.now(), keys });
     this.spaces.setState(record.name, 'archived');
     await rm(this.files.dir(record.name), { recursive: true, force: true });
     return { bytes };

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { ChangeBell } from '../../core/change-bell.js';
 import type { Backend } from '../../core/ports/backend.js';
 import { annEnabled, effectiveAnnThreshold } from '../../core/vector-search.js';
@@ -10,10 +10,13 @@ import { openCatalog } from './catalog-db.js';
 import type { SyncMode } from './space-database.js';
 import { SearchThreads } from './search-threads.js';
 import { SpaceFiles } from './space-files.js';
+import { SpaceKeyring } from './space-keys.js';
 import { DEFAULT_HNSW_PARAMS } from './space-search.js';
 import { SqliteArchiver } from './sqlite-archiver.js';
 import { sqlite } from './sqlite-errors.js';
+import { SqliteFederationStore } from './sqlite-federation-store.js';
 import { SqliteKeyStore } from './sqlite-key-store.js';
+import { SqliteProjectStore } from './sqlite-project-store.js';
 import { SqliteShareStore } from './sqlite-share-store.js';
 import { SqliteSpaceCatalog } from './sqlite-space-catalog.js';
 
@@ -33,6 +36,12 @@ export interface SqliteBackendOptions {
   now?: () => number;
   /** Searches run in this many worker threads (search-threads.ts); 1 or less searches on the calling thread. @default 1 */
   searchThreads?: number;
+  /**
+   * The master key (32 bytes) that wraps the keys of encrypted spaces (space-keys.ts). Without
+   * it the backend refuses to open a data directory holding encrypted spaces, and creating one
+   * is `VALIDATION_FAILED`.
+   */
+  masterKey?: Buffer | undefined;
 }
 
 /**
@@ -44,6 +53,8 @@ export class SqliteBackend implements Backend {
   readonly spaces: SqliteSpaceCatalog;
   readonly keys: SqliteKeyStore;
   readonly shares: SqliteShareStore;
+  readonly projects: SqliteProjectStore;
+  readonly federations: SqliteFederationStore;
   readonly archiver: SqliteArchiver;
   /** One process owns a data directory, so its own writes are all the rings there are. */
   readonly changeBell = new ChangeBell();
@@ -65,9 +76,19 @@ export class SqliteBackend implements Backend {
     this.catalog = catalog;
     this.files = files;
     this.threads = (options.searchThreads ?? 1) > 1 ? new SearchThreads(options.searchThreads!) : undefined;
-    this.spaces = new SqliteSpaceCatalog({ catalog, files, sync: options.sync ?? 'full', ann, threads: this.threads, now, changeBell: this.changeBell });
+    const keyring = new SpaceKeyring(catalog, options.masterKey, now);
+    try {
+      keyring.assertUsable();
+    } catch (error) {
+      catalog.close();
+      void this.threads?.close();
+      throw error;
+    }
+    this.spaces = new SqliteSpaceCatalog({ catalog, files, sync: options.sync ?? 'full', ann, threads: this.threads, now, changeBell: this.changeBell, keyring });
     this.keys = new SqliteKeyStore(catalog);
     this.shares = new SqliteShareStore(catalog);
+    this.projects = new SqliteProjectStore(catalog);
+    this.federations = new SqliteFederationStore(catalog);
     this.archiver = new SqliteArchiver(this.spaces, files, now, this.archiveThread);
   }
 

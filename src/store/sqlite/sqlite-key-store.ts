@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import type { KeyRecord, KeyStore } from '../../core/ports/key-store.js';
 import { keyColumns, keyFromRow, type KeyRow } from '../common/catalog-rows.js';
 import { JSON_TEXT } from './catalog-db.js';

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import type { ShareRecord, ShareStore } from '../../core/ports/share-store.js';
 import { shareColumns, shareFromRow, type ShareRow } from '../common/catalog-rows.js';
 import { JSON_TEXT } from './catalog-db.js';

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import type { ChangeBell } from '../../core/change-bell.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { ClosedSpaceStats, SpaceCatalog } from '../../core/ports/space-catalog.js';
@@ -10,13 +10,15 @@ import type { SpaceRecord } from '../../core/types.js';
 import { prefixPattern, spaceColumns, spaceFromRow, type SpaceRow } from '../common/catalog-rows.js';
 import { JSON_TEXT } from './catalog-db.js';
 import { readArchiveManifest } from './space-archive.js';
-import type { SyncMode } from './space-database.js';
+import { type SyncMode, useDatabaseKey } from './space-database.js';
 import { damagedError, fileBytes, fsyncPath, isDamageCode, listFiles, NEW_MARKER, SPACE_DB, type SpaceFiles, sqliteCodeOf } from './space-files.js';
 import { EMPTY_FIGURES, readDatabaseFigures } from './space-inspect.js';
+import { type SpaceFileKeys, type SpaceKeyring, shredCatalogWal } from './space-keys.js';
 import type { SearchThreads } from './search-threads.js';
 import type { AnnOptions } from './space-search.js';
 import { sqlite, translateSqliteError } from './sqlite-errors.js';
 import { SqliteSpaceStore } from './sqlite-space-store.js';
+import { ProjectUsage } from './project-usage.js';
 
 /** What {@link SqliteSpaceCatalog} works on. */
 export interface SqliteSpaceCatalogOptions {
@@ -30,6 +32,8 @@ export interface SqliteSpaceCatalogOptions {
   now: () => number;
   /** Rung by a store's writes. */
   changeBell: ChangeBell;
+  /** The keys of encrypted spaces, under the configured master key (or none). */
+  keyring: SpaceKeyring;
 }
 
 /**
@@ -43,10 +47,13 @@ export interface SqliteSpaceCatalogOptions {
 export class SqliteSpaceCatalog implements SpaceCatalog {
   private readonly catalog: Database.Database;
   private readonly files: SpaceFiles;
+  /** Usage of every space that belongs to a project, for project quotas: open stores report to it. */
+  private readonly projectUsage: ProjectUsage;
 
   constructor(private readonly o: SqliteSpaceCatalogOptions) {
     this.catalog = o.catalog;
     this.files = o.files;
+    this.projectUsage = new ProjectUsage(o.catalog, (record) => this.inspect(record));
   }
 
   async create(record: SpaceRecord): Promise<void> {
@@ -55,6 +62,8 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
         .transaction(() => {
           const taken = this.catalog.prepare('SELECT name FROM spaces WHERE name = ?').get(record.name) as { name: string } | undefined;
           if (taken) throw new MemspaceError('CONFLICT', `space "${taken.name}" already exists`, { name: taken.name });
+          // First, so that a refusal (no usable master key) leaves nothing behind; committed with the row.
+          if (record.encryption) this.o.keyring.createKey(record.name);
           // A directory or archive without a catalogue row is what a crash mid-create or mid-delete leaves: garbage.
           const dir = this.files.dir(record.name);
           this.removeFiles(record.name);
@@ -63,8 +72,10 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
           // Durable before the row commits, so a listed space never lacks its directory after a power loss.
           fsyncPath(dir);
           fsyncPath(this.files.spacesDir);
-          this.catalog.prepare(`INSERT INTO spaces VALUES (@name, @description, @isolation, @sensitivity, @retention_days,
-            @quotas, @labels, @embedder, @dimension, @created_at, @updated_at, @state)`).run(spaceColumns(record, JSON_TEXT));
+          this.catalog.prepare(`INSERT INTO spaces (name, project, inherited, description, isolation, sensitivity,
+            retention_days, quotas, labels, embedder, dimension, encryption, created_at, updated_at, state) VALUES (@name, @project,
+            @inherited, @description, @isolation, @sensitivity, @retention_days, @quotas, @labels, @embedder, @dimension, @encryption,
+            @created_at, @updated_at, @state)`).run(spaceColumns(record, JSON_TEXT));
         })
         .immediate(),
     );
@@ -89,7 +100,8 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
     const result = sqlite(() =>
       this.catalog
         .prepare(`UPDATE spaces SET description = @description, isolation = @isolation, sensitivity = @sensitivity,
-          retention_days = @retention_days, quotas = @quotas, labels = @labels, updated_at = @updated_at, state = @state WHERE name = @name`)
+          retention_days = @retention_days, quotas = @quotas, labels = @labels, inherited = @inherited, updated_at = @updated_at, state = @state
+          WHERE name = @name`)
         .run(spaceColumns(record, JSON_TEXT)),
     );
     if (result.changes === 0) throw new MemspaceError('SPACE_NOT_FOUND', `space "${record.name}" not found`);
@@ -100,8 +112,22 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
    * process cannot have its fresh directory removed. Should the process die after the files
    * are gone but before the commit, the space remains listed with missing storage, and a
    * second delete finishes the job.
+   *
+   * An encrypted space's key goes first, in a transaction of its own that commits before any
+   * file is touched (crypto-shredding): from then on no copy of its files, wherever it was
+   * taken, can be read. `secure_delete` overwrites the key's bytes in the catalogue, and the
+   * checkpoint after it rewrites the catalogue's pages and empties its WAL.
    */
   async delete(name: string): Promise<boolean> {
+    const shredded = sqlite(() =>
+      this.catalog
+        .transaction(() => {
+          const row = this.catalog.prepare('SELECT name FROM spaces WHERE name = ?').get(name) as { name: string } | undefined;
+          return row !== undefined && this.o.keyring.deleteKey(row.name) > 0;
+        })
+        .immediate(),
+    );
+    if (shredded) shredCatalogWal(this.catalog);
     const deleted = sqlite(() =>
       this.catalog
         .transaction(() => {
@@ -136,6 +162,8 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
     if (!isNew && !existsSync(file)) {
       throw damagedError(record.name, existsSync(this.files.dir(record.name)) ? `${SPACE_DB} is missing` : 'space directory is missing');
     }
+    // Before any file is opened: a key that cannot be had makes this space damaged, no other.
+    const keys = record.encryption ? this.o.keyring.fileKeys(record.name) : undefined;
     let store: SqliteSpaceStore;
     try {
       const key = spaceKey(record.name);
@@ -144,8 +172,11 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
         create: isNew,
         now: this.o.now,
         onWrite: () => this.o.changeBell.ring(key),
-        ...(this.o.ann !== undefined && { ann: this.o.ann }),
+        // An encrypted space keeps no HNSW index file (usearch maps it from disk in plain): exact search.
+        ...(this.o.ann !== undefined && keys === undefined && { ann: this.o.ann }),
         ...(this.o.threads !== undefined && { threads: this.o.threads }),
+        keys,
+        ...(record.project !== null && { projectUsage: { ledger: this.projectUsage, space: record.name } }),
       });
     } catch (error) {
       const code = sqliteCodeOf(error);
@@ -187,7 +218,7 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
       if (files.has(NEW_MARKER)) return { ...EMPTY_FIGURES, bytes, walBytes, uncheckpointedSince: null };
       throw damagedError(record.name, `${SPACE_DB} is missing`);
     }
-    return { ...this.readFigures(record.name, wal !== undefined), bytes, walBytes, uncheckpointedSince };
+    return { ...this.readFigures(record, wal !== undefined), bytes, walBytes, uncheckpointedSince };
   }
 
   /** Sets a space's lifecycle state without touching the rest of its record (nor `updatedAt`). */
@@ -196,11 +227,22 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
     if (result.changes === 0) throw new MemspaceError('SPACE_NOT_FOUND', `space "${name}" not found`, { space: name });
   }
 
+  /**
+   * The keys of an encrypted space's files (undefined for a plain space), for the archive
+   * thread; `BACKEND_UNAVAILABLE` with `details.damaged` when they cannot be had.
+   */
+  fileKeys(record: SpaceRecord): SpaceFileKeys | undefined {
+    return record.encryption ? this.o.keyring.fileKeys(record.name) : undefined;
+  }
+
   /** The figures in a closed space's database rows; see {@link inspect} for how it is opened. */
-  private readFigures(name: string, hasWal: boolean): ReturnType<typeof readDatabaseFigures> {
+  private readFigures(record: SpaceRecord, hasWal: boolean): ReturnType<typeof readDatabaseFigures> {
+    const name = record.name;
+    const keys = this.fileKeys(record);
     let db: Database.Database | undefined;
     try {
       db = new Database(this.files.db(name), { readonly: hasWal, fileMustExist: true });
+      useDatabaseKey(db, keys?.database);
       db.pragma('busy_timeout = 5000');
       return readDatabaseFigures(db);
     } catch (error) {

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import type { SpaceReads } from '../../core/ports/space-store.js';
 import type { SearchPlan } from '../../core/search-plan.js';
 import type { AuditVerification, DumpChunk, SpaceStats } from '../../core/types.js';
@@ -7,6 +7,8 @@ import type { DumpPart } from '../common/pages.js';
 import { SpaceStoreBase } from '../common/space-store-base.js';
 import { databaseUid, openSpaceDatabase, setMaxPageCount, spaceFileBytes, type SpaceDatabaseOptions } from './space-database.js';
 import type { ReplicaSpace } from './search-replica.js';
+import type { SpaceFileKeys } from './space-keys.js';
+import type { ProjectUsageLink } from './project-usage.js';
 import type { SearchThreads } from './search-threads.js';
 import { SqliteSpaceReads } from './space-reads.js';
 import { prepareSpaceStatements } from './space-rows.js';
@@ -34,6 +36,14 @@ export interface SqliteSpaceOptions extends SpaceDatabaseOptions {
   onWrite?: () => void;
   /** Search threads to run searches in (search-threads.ts); without them searches run here. */
   threads?: SearchThreads;
+  /**
+   * The keys of an encrypted space (space-keys.ts): its database and WAL are encrypted with
+   * SQLite3 Multiple Ciphers and its vector snapshot with AES-256-GCM. Such a space keeps no
+   * HNSW index file: `ann` must be undefined. Undefined for a plain space.
+   */
+  keys?: SpaceFileKeys | undefined;
+  /** For a space of a project: the ledger its writes check the project's quotas against. */
+  projectUsage?: ProjectUsageLink;
 }
 
 /**
@@ -60,17 +70,18 @@ export class SqliteSpaceStore extends SpaceStoreBase {
   ) {
     super();
     this.threads = options.threads;
-    const db = sqlite(() => openSpaceDatabase(file, options));
+    if (options.keys !== undefined && options.ann !== undefined) throw new Error('an encrypted space keeps no HNSW index file');
+    const db = sqlite(() => openSpaceDatabase(file, { ...options, key: options.keys?.database }));
     this.db = db;
     if (options.maxPageCount !== undefined) this.setMaxPageCount(options.maxPageCount);
     this.wal = new WalCheckpointer(db, `${file}-wal`, options.now ?? Date.now);
     const stmt = prepareSpaceStatements(db);
-    this.tx = new SpaceTx({ db, stmt, access: this.access, wal: this.wal, onWrite: options.onWrite });
+    this.tx = new SpaceTx({ db, stmt, access: this.access, wal: this.wal, onWrite: options.onWrite, projectUsage: options.projectUsage });
     const uid = databaseUid(db);
-    this.vectors = new SpaceSearch({ db, stmt, tx: this.tx, file, uid, dimension, ann: options.ann });
-    this.replica = { file, uid, dimension, ann: options.ann && { threshold: options.ann.threshold, params: options.ann.params } };
+    this.vectors = new SpaceSearch({ db, stmt, tx: this.tx, file, uid, dimension, ann: options.ann, snapshotKey: options.keys?.snapshot });
+    this.replica = { file, uid, dimension, ann: options.ann && { threshold: options.ann.threshold, params: options.ann.params }, keys: options.keys };
     this.reads = new SqliteSpaceReads({ db, stmt, tx: this.tx, search: this.vectors });
-    this.writes = new SqliteSpaceWrites({ db, stmt, tx: this.tx, recorder: this.recorder });
+    this.writes = new SqliteSpaceWrites({ db, stmt, tx: this.tx, recorder: this.recorder, projectUsage: options.projectUsage });
   }
 
   /**

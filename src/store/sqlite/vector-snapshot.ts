@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 
 /** What a snapshot holds: the vector index of one space as of change-feed sequence `appliedSeq`. */
@@ -30,12 +31,21 @@ export interface SnapshotTarget {
 
 const MAGIC = 0x3156534d; // "MSV1" little-endian
 const HEADER = 48;
+/**
+ * An encrypted snapshot (an encrypted space's, `key` given): "MSE1", a random 12-byte IV, the
+ * AES-256-GCM tag, then the plain layout above encrypted. The GCM tag also replaces the
+ * checksum's job of catching torn or altered files before anything is parsed.
+ */
+const ENCRYPTED_MAGIC = Buffer.from('MSE1', 'latin1');
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const ENCRYPTED_AAD = Buffer.from('memspace vectors.bin v1', 'utf8');
 
 /**
  * Writes the snapshot next to the database, atomically (temporary file, then rename). It is
  * derived data: not fsynced, because a torn or stale file is detected and rebuilt.
  */
-export function saveVectorSnapshot(file: string, snap: VectorSnapshot): void {
+export function saveVectorSnapshot(file: string, snap: VectorSnapshot, key?: string): void {
   const count = snap.ids.length;
   const idsBytes = Buffer.from(JSON.stringify(snap.ids), 'utf8');
   const seqs = new Uint8Array(snap.seqs.buffer, snap.seqs.byteOffset, count * 8);
@@ -53,7 +63,8 @@ export function saveVectorSnapshot(file: string, snap: VectorSnapshot): void {
   header.writeDoubleLE(snap.appliedSeq, 36);
   // One temporary name per thread: search threads save their copies too (search-replica.ts).
   const tmp = `${file}.${threadId}.tmp`;
-  writeFileSync(tmp, Buffer.concat([header, seqs, expires, vectors, ...quantized, idsBytes]));
+  const parts = [header, seqs, expires, vectors, ...quantized, idsBytes];
+  writeFileSync(tmp, key === undefined ? Buffer.concat(parts) : encrypt(key, parts));
   renameSync(tmp, file);
 }
 
@@ -67,16 +78,18 @@ export function loadVectorSnapshot(
   uid: string,
   dimension: number,
   target: SnapshotTarget,
+  key?: string,
 ): Omit<VectorSnapshot, 'vectors' | 'vectorsChecksum' | 'quantized'> | undefined {
-  let fd: number;
+  let source: SnapshotSource | undefined;
   try {
-    fd = openSync(file, 'r');
+    source = key === undefined ? fileSource(file) : decryptedSource(file, key);
   } catch {
     return undefined;
   }
+  if (source === undefined) return undefined;
   try {
     const header = Buffer.alloc(HEADER);
-    if (readSync(fd, header, 0, HEADER, 0) !== HEADER) return undefined;
+    if (source.read(header, 0) !== HEADER) return undefined;
     if (header.readUInt32LE(0) !== MAGIC || header.readUInt32LE(4) !== dimension) return undefined;
     if (header.subarray(20, 36).toString('hex') !== uidHex(uid)) return undefined;
     const count = header.readUInt32LE(8);
@@ -95,10 +108,10 @@ export function loadVectorSnapshot(
     ];
     let at = HEADER;
     for (const part of parts) {
-      if (readSync(fd, part, 0, part.byteLength, at) !== part.byteLength) return undefined;
+      if (source.read(part, at) !== part.byteLength) return undefined;
       at += part.byteLength;
     }
-    if (readSync(fd, Buffer.alloc(1), 0, 1, at) !== 0) return undefined; // longer than it says
+    if (source.read(Buffer.alloc(1), at) !== 0) return undefined; // longer than it says
     const sum = combine(checksum([new Uint8Array(meta.buffer, 0, count * 8), new Uint8Array(meta.buffer, count * 8, count * 8), idsBytes]), target.rowsChecksum(count));
     if (sum !== header.readUInt32LE(16)) return undefined;
     const ids: unknown = JSON.parse(idsBytes.toString('utf8'));
@@ -107,8 +120,48 @@ export function loadVectorSnapshot(
   } catch {
     return undefined;
   } finally {
-    closeSync(fd);
+    source.close();
   }
+}
+
+/** Where a snapshot is read from: the file itself, or its decryption in memory. */
+interface SnapshotSource {
+  /** Fills `into` from byte `position` on, as far as the snapshot goes; returns the bytes read. */
+  read(into: Uint8Array, position: number): number;
+  close(): void;
+}
+
+function fileSource(file: string): SnapshotSource {
+  const fd = openSync(file, 'r');
+  return { read: (into, position) => readSync(fd, into, 0, into.byteLength, position), close: () => closeSync(fd) };
+}
+
+/** The whole file decrypted in memory; undefined when it is not an encrypted snapshot or does not authenticate under `key`. */
+function decryptedSource(file: string, key: string): SnapshotSource | undefined {
+  const sealed = readFileSync(file);
+  const start = ENCRYPTED_MAGIC.length + IV_BYTES + TAG_BYTES;
+  if (sealed.length < start || !sealed.subarray(0, ENCRYPTED_MAGIC.length).equals(ENCRYPTED_MAGIC)) return undefined;
+  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key, 'hex'), sealed.subarray(ENCRYPTED_MAGIC.length, ENCRYPTED_MAGIC.length + IV_BYTES));
+  decipher.setAAD(ENCRYPTED_AAD);
+  decipher.setAuthTag(sealed.subarray(ENCRYPTED_MAGIC.length + IV_BYTES, start));
+  const plain = Buffer.concat([decipher.update(sealed.subarray(start)), decipher.final()]);
+  return {
+    read: (into, position) => {
+      const n = Math.max(0, Math.min(into.byteLength, plain.length - position));
+      into.set(plain.subarray(position, position + n));
+      return n;
+    },
+    close: () => plain.fill(0),
+  };
+}
+
+function encrypt(key: string, parts: readonly Uint8Array[]): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', Buffer.from(key, 'hex'), iv);
+  cipher.setAAD(ENCRYPTED_AAD);
+  const body = parts.map((part) => cipher.update(part));
+  body.push(cipher.final());
+  return Buffer.concat([ENCRYPTED_MAGIC, iv, cipher.getAuthTag(), ...body]);
 }
 
 /** Removes a snapshot, e.g. when it no longer matches its database. */

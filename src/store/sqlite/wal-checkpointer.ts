@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { fileBytes } from './space-files.js';
 
 /** A write older than this is checkpointed into the database file. */

@@ -95,7 +95,7 @@ describe('memspace on a Citus cluster', () => {
       `SELECT logicalrelid::regclass::text AS name, partmethod AS method, colocationid AS colocation FROM pg_dist_partition ORDER BY 1`,
     );
     const tables = Object.fromEntries(rows.rows.map((r) => [r.name, r]));
-    for (const name of ['spaces', 'keys', 'shares']) expect(tables[name]?.method).toBe('n'); // reference
+    for (const name of ['spaces', 'keys', 'shares', 'federations', 'federation_participants', 'federation_releases']) expect(tables[name]?.method).toBe('n'); // reference
     const perSpace = ['space_state', 'memories', 'history', 'relations', 'contexts', 'audit', 'changes'];
     for (const name of perSpace) expect(tables[name]?.method).toBe('h'); // hash-distributed
     expect(new Set(perSpace.map((name) => tables[name]!.colocation)).size).toBe(1);

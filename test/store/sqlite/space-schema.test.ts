@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { columnCondition } from '../../../src/core/filter.js';
 import { migrate, SPACE_MIGRATIONS } from '../../../src/store/sqlite/space-schema.js';
