@@ -19,11 +19,8 @@ export interface ReputationView {
   lastContributionAt: string | null;
 }
 
-/** A participant as an operator sees it. */
-export interface ParticipantView {
-  /** The space's name, or its alias when it joined as `anonymized`. */
-  name: string;
-  anonymized: boolean;
+/** Where a participation stands: status, privacy budget and track record. */
+export interface ParticipationState {
   status: 'active' | 'withdrawn';
   withdrawReason: WithdrawReason | null;
   epsilonBudget: number;
@@ -34,22 +31,21 @@ export interface ParticipantView {
   reputation: ReputationView;
 }
 
+/** A participant as an operator sees it. */
+export interface ParticipantView extends ParticipationState {
+  /** The space's name, or its alias when it joined as `anonymized`. */
+  name: string;
+  anonymized: boolean;
+}
+
 /** One space's participation, as the space's admin sees it. */
-export interface ParticipationView {
+export interface ParticipationView extends ParticipationState {
   federation: string;
   topic: string;
   mechanism: Mechanism;
   epsilonPerRelease: number;
   space: string;
   privacy: ParticipantRecord['privacy'];
-  status: 'active' | 'withdrawn';
-  withdrawReason: WithdrawReason | null;
-  epsilonBudget: number;
-  epsilonSpent: number;
-  epsilonRemaining: number;
-  joinedAt: string;
-  withdrawnAt: string | null;
-  reputation: ReputationView;
 }
 
 /** A federation. `participantList` only for operators; `yours` only for participant admins. */

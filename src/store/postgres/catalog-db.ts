@@ -30,6 +30,33 @@ export class CatalogPool implements SpaceDatabase {
     }
   }
 
+  /** Runs `fn` in one transaction of the connecting role (the catalogue has no row-level security), with errors translated. */
+  async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw translatePgError(error);
+    }
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError; // the connection is unusable: the pool must drop it
+      }
+      throw translatePgError(error);
+    } finally {
+      client.release(broken === undefined ? undefined : (broken as Error));
+    }
+  }
+
   /** `BACKEND_UNAVAILABLE` once the backend is closed. */
   assertOpen(): void {
     if (this.closed) throw new MemspaceError('BACKEND_UNAVAILABLE', 'the postgres backend is closed');

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { MemspaceError } from '../../core/errors.js';
 import type {
   FederationRecord,
@@ -11,7 +10,6 @@ import type {
 } from '../../core/ports/federation-store.js';
 import { checkSpend, federationFromRow, participantFromRow, releaseFromRow, type FederationRow, type ParticipantRow, type ReleaseRow } from '../common/federation-rows.js';
 import { type CatalogPool, JSONB } from './catalog-db.js';
-import { translatePgError } from './postgres-errors.js';
 import { spaceIdOf } from './postgres-space-store.js';
 
 /**
@@ -52,7 +50,7 @@ export class PostgresFederationStore implements FederationStore {
 
   async join(r: ParticipantRecord): Promise<ParticipantRecord> {
     const key = spaceIdOf(r.space);
-    return this.transaction(async (client) => {
+    return this.db.transaction(async (client) => {
       const old = (await client.query<ParticipantRow>('SELECT * FROM federation_participants WHERE federation_id = $1 AND space_key = $2 FOR UPDATE', [r.federationId, key])).rows[0];
       if (old !== undefined && Number(old.space_created_at) === r.spaceCreatedAt) {
         if (old.withdrawn_at === null) throw new MemspaceError('CONFLICT', `space "${old.space}" participates in this federation already`, { space: old.space });
@@ -89,7 +87,7 @@ export class PostgresFederationStore implements FederationStore {
 
   async spend(spend: ReleaseSpend): Promise<ReleaseRecord> {
     const r = spend.release;
-    return this.transaction(async (client) => {
+    return this.db.transaction(async (client) => {
       // Updating the federation's row locks it until commit: releases of one federation queue here.
       const seq = (await client.query<{ release_seq: number }>('UPDATE federations SET release_seq = release_seq + 1 WHERE id = $1 RETURNING release_seq', [spend.federationId])).rows[0];
       if (seq === undefined) throw new MemspaceError('NOT_FOUND', `federation ${spend.federationId} not found`, { id: spend.federationId });
@@ -110,7 +108,7 @@ export class PostgresFederationStore implements FederationStore {
   }
 
   async complete(releaseId: string, outcome: ReleaseOutcome): Promise<void> {
-    await this.transaction(async (client) => {
+    await this.db.transaction(async (client) => {
       const release = (await client.query<{ federation_id: string }>('UPDATE federation_releases SET state = $2, result = $3 WHERE id = $1 RETURNING federation_id', [
         releaseId,
         outcome.state,
@@ -138,30 +136,4 @@ export class PostgresFederationStore implements FederationStore {
     return rows.map((row) => releaseFromRow(row, JSONB));
   }
 
-  /** Runs `fn` in one transaction of the connecting role (the catalogue has no row-level security). */
-  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    this.db.assertOpen();
-    let client: pg.PoolClient;
-    try {
-      client = await this.db.pool.connect();
-    } catch (error) {
-      throw translatePgError(error);
-    }
-    let broken: unknown;
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError;
-      }
-      throw translatePgError(error);
-    } finally {
-      client.release(broken === undefined ? undefined : (broken as Error));
-    }
-  }
 }

@@ -22,16 +22,22 @@ export interface HnswMeta {
   /** Last change-feed sequence reflected in the index. */
   appliedSeq: number;
   count: number;
-  /** Index file and key list (row seqs as float64) of this generation, in the space directory. */
+  /** Index file and key list (row seqs as float64) of this generation, in the index directory (index-dir.ts). */
   file: string;
   keysFile: string;
   bytes: number;
   crc32: number;
 }
 
-/** Work for the index worker: build a generation (from the database, on top of `base` if given) or check one against its metadata. */
+/**
+ * Work for the index worker: build a generation (from the database, on top of `base` if given)
+ * or check one against its metadata. `dir` is where the index files go (index-dir.ts). The
+ * database of an encrypted space is opened with `dbKey` (64 hex digits) and `dbCipher`
+ * (space-database.ts's `useDatabaseKey`); the key travels in the message, in memory, and is
+ * never written.
+ */
 export type HnswJob =
-  | { kind: 'build'; dbFile: string; dir: string; uid: string; dimension: number; params: HnswParams; base?: HnswMeta }
+  | { kind: 'build'; dbFile: string; dbKey?: string; dbCipher?: string; dir: string; uid: string; dimension: number; params: HnswParams; base?: HnswMeta }
   | { kind: 'verify'; dir: string; meta: HnswMeta };
 
 type JobReply = { ok: true; meta?: HnswMeta } | { ok: false; error: string };
@@ -45,12 +51,27 @@ const WORKER_URL = new URL('./ann-worker.js', import.meta.url);
 export class HnswJobRunner {
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Runs `job`; rejects with the worker's error. Aborting drops a queued job or stops a running one. */
+  /**
+   * Runs `job`; rejects with the worker's error. Settles only once the worker thread has exited,
+   * so when it has, nothing writes into the job's directory any more (the owner may remove it).
+   * Aborting rejects a queued job at once (it never starts) and stops a running one.
+   */
   run(job: HnswJob, signal: AbortSignal): Promise<HnswMeta | undefined> {
     if (job.kind === 'verify') return runInWorker(job, signal);
-    const result = this.queue.then(() => runInWorker(job, signal));
+    let started = false;
+    const result = this.queue.then(() => {
+      started = true;
+      return runInWorker(job, signal);
+    });
     this.queue = result.catch(() => undefined);
-    return result;
+    return new Promise((resolve, reject) => {
+      // A closing space must not wait for the builds of other spaces queued before its own.
+      const abort = (): void => {
+        if (!started) reject(new Error('aborted'));
+      };
+      signal.addEventListener('abort', abort, { once: true });
+      result.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+    });
   }
 }
 
@@ -58,27 +79,24 @@ function runInWorker(job: HnswJob, signal: AbortSignal): Promise<HnswMeta | unde
   if (signal.aborted) return Promise.reject(new Error('aborted'));
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_URL, { workerData: job });
-    const abort = (): void => {
-      void worker.terminate();
-      reject(new Error('aborted'));
-    };
+    let reply: JobReply | undefined;
+    let failure: unknown;
+    const abort = (): void => void worker.terminate();
     signal.addEventListener('abort', abort, { once: true });
-    const done = (): void => {
-      signal.removeEventListener('abort', abort);
+    worker.once('message', (message: JobReply) => {
+      reply = message;
       void worker.terminate();
-    };
-    worker.once('message', (reply: JobReply) => {
-      done();
-      if (reply.ok) resolve(reply.meta);
-      else reject(new Error(reply.error));
     });
     worker.once('error', (error) => {
-      done();
-      reject(error);
+      failure = error;
     });
+    // Settled here only: a terminated worker may still be inside a native call (an insert, a save).
     worker.once('exit', (code) => {
       signal.removeEventListener('abort', abort);
-      reject(new Error(`index worker exited with code ${code}`)); // no-op once settled
+      if (signal.aborted) reject(new Error('aborted'));
+      else if (reply?.ok === true) resolve(reply.meta);
+      else if (reply !== undefined) reject(new Error(reply.error));
+      else reject(failure ?? new Error(`index worker exited with code ${code}`));
     });
   });
 }

@@ -3,14 +3,16 @@
 // worker, so the same file runs from src/ (tests, tsx) and dist/.
 //
 // Protocol: the parent posts one job and the worker replies once, then the parent terminates it.
-//   { kind: 'build', dbFile, dir, uid, dimension, params, base? }
-//       Reads the space database (read-only, one snapshot), builds an index of every memory (or,
-//       with `base`, loads that index and applies what changed since), saves a new generation
-//       and points `vectors.hnsw.json` at it. Replies { ok: true, meta } or { ok: false, error }.
+//   { kind: 'build', dbFile, dbKey?, dbCipher?, dir, uid, dimension, params, base? }
+//       Reads the space database (read-only, one snapshot; an encrypted one with its key, which
+//       comes in the message and is never written), builds an index of every memory (or, with
+//       `base`, loads that index and applies what changed since), saves a new generation in
+//       `dir` (beside the database, or in RAM for an encrypted space: index-dir.ts) and points
+//       `vectors.hnsw.json` at it. Replies { ok: true, meta } or { ok: false, error }.
 //   { kind: 'verify', dir, meta }
 //       Checks that the index file named by `meta` has its recorded size and CRC-32.
 //       Replies { ok: true } or { ok: false, error }.
-import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -40,9 +42,10 @@ function verify({ dir, meta }) {
   return {};
 }
 
-function build({ dbFile, dir, uid, dimension, params, base }) {
+function build({ dbFile, dbKey, dbCipher, dir, uid, dimension, params, base }) {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
+    useKey(db, dbKey, dbCipher);
     db.pragma('busy_timeout = 5000');
     const index = newIndex(dimension, params);
     // One read transaction: the rows read and the sequence recorded are one consistent snapshot.
@@ -54,6 +57,19 @@ function build({ dbFile, dir, uid, dimension, params, base }) {
   } finally {
     db.close();
   }
+}
+
+/**
+ * What space-database.ts's useDatabaseKey does, for a worker that cannot load TypeScript: the
+ * cipher and raw key of an encrypted database, and temporary tables kept in memory, since
+ * SQLite's temporary files are not encrypted. Nothing for a plain database.
+ */
+function useKey(db, key, cipher) {
+  if (key === undefined) return;
+  if (!/^[0-9a-f]{64}$/.test(key) || !/^[a-z0-9]+$/.test(cipher ?? '')) throw new Error('invalid database key or cipher');
+  db.pragma(`cipher = '${cipher}'`);
+  db.pragma(`key = "x'${key}'"`);
+  db.pragma('temp_store = MEMORY');
 }
 
 function newIndex(dimension, params) {
@@ -149,8 +165,15 @@ function save(index, dir, { uid, dimension, params, appliedSeq, keys }) {
   const generation = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const file = `vectors-${generation}.usearch`;
   const keysFile = `vectors-${generation}.keys`;
-  index.save(join(dir, file));
-  writeFileSync(join(dir, keysFile), new Uint8Array(keys.buffer));
+  try {
+    index.save(join(dir, file));
+    writeFileSync(join(dir, keysFile), new Uint8Array(keys.buffer));
+  } catch (error) {
+    const free = freeSpace(dir); // before the removal below frees what was written
+    // A part-written file takes room (in RAM, for an encrypted space) until a later generation is adopted.
+    for (const name of [file, keysFile]) rmSync(join(dir, name), { force: true });
+    throw new Error(`cannot write the index to ${dir}${free}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   const bytes = readFileSync(join(dir, file));
   const meta = {
     format: 1,
@@ -168,6 +191,16 @@ function save(index, dir, { uid, dimension, params, appliedSeq, keys }) {
   writeFileSync(tmp, JSON.stringify(meta));
   renameSync(tmp, join(dir, META_FILE));
   return meta;
+}
+
+/** The free space of `dir`'s file system, to tell a full one (a small /dev/shm, say) from other failures. */
+function freeSpace(dir) {
+  try {
+    const fs = statfsSync(dir);
+    return ` (${fs.bavail * fs.bsize} bytes free there)`;
+  } catch {
+    return '';
+  }
 }
 
 // Last, once every declaration above is initialised.

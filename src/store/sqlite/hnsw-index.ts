@@ -2,8 +2,9 @@ import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Index, MetricKind, type ScalarKind } from 'usearch';
 import type { HnswJob, HnswJobRunner, HnswMeta, HnswParams } from './ann-jobs.js';
+import { DATABASE_CIPHER } from './space-keys.js';
 
-/** Name of the pointer file, in a space's directory, that says which HNSW generation is current (see ann-jobs.ts). */
+/** Name of the pointer file, in the index directory (index-dir.ts), that says which HNSW generation is current (see ann-jobs.ts). */
 export const HNSW_META_FILE = 'vectors.hnsw.json';
 
 /** Where the index of one space stands, for health and status. */
@@ -19,8 +20,18 @@ export interface HnswStatus {
 
 /** What an {@link HnswIndex} indexes, and how it learns what changed in the database. */
 export interface HnswIndexOptions {
+  /** Where the index files are (index-dir.ts): beside the database, or in RAM for an encrypted space. */
   dir: string;
+  /** Makes {@link dir} if it is missing, before each build (a RAM directory is made lazily). */
+  prepareDir?: (() => void) | undefined;
+  /**
+   * True when {@link dir} is in RAM: a generation that is replaced or closed is unmapped at once,
+   * since its pages are RAM itself while mapped. On disk the collector releases it, as it always has.
+   */
+  inRam?: boolean | undefined;
   dbFile: string;
+  /** The raw key of an encrypted space's database, sent to the worker that builds (space-keys.ts); undefined for a plain space. */
+  dbKey?: string | undefined;
   uid: string;
   dimension: number;
   params: HnswParams;
@@ -56,8 +67,24 @@ export function searchExpansion(count: number, base = 64): number {
 const RETRY_AFTER_MS = 60_000;
 
 /**
- * The HNSW index of one space, a derived file next to the database. It never blocks a write or
- * a search: generations are built and checked in a worker thread from the database itself, and
+ * Unmaps an index's file now rather than when the garbage collector finalizes the object, which
+ * may be long after: a replaced or closed generation's file keeps its pages (RAM itself, on a
+ * tmpfs) while it is mapped, even once unlinked. usearch has no close(), but `load` releases what
+ * the index holds before it reads, and reading a directory (`dir`, which exists) fails at once,
+ * leaving the index empty. (Not `view` of a missing file: usearch then closes file descriptor 0.)
+ * Only once nothing searches it: searches are synchronous, so any point of the event loop will do.
+ */
+function unmapIndex(index: Index | undefined, dir: string): void {
+  try {
+    index?.load(dir);
+  } catch {
+    // Expected: a directory is no index. Should `dir` be gone, nothing was released: the collector will.
+  }
+}
+
+/**
+ * The HNSW index of one space, a derived file in its index directory (next to the database, or
+ * in RAM for an encrypted space: index-dir.ts). It never blocks a write or a search: generations are built and checked in a worker thread from the database itself, and
  * the current one is memory-mapped read-only. Memories changed since that generation (the
  * `stale` set) are scored exactly by the caller, so results are always fresh; once enough have
  * changed, the next generation is built from the previous one plus the changes.
@@ -171,6 +198,14 @@ export class HnswIndex {
     while (this.job !== undefined) await this.job;
   }
 
+  /**
+   * After {@link close}: resolves once the worker of a build or check that was running has
+   * exited, so nothing writes into the directory any more and the owner may remove it.
+   */
+  async stopped(): Promise<void> {
+    await this.settle();
+  }
+
   /** Row seqs of about the `k` nearest vectors of the current generation (inner product). */
   search(query: Float32Array, k: number): number[] {
     const index = this.index;
@@ -179,9 +214,10 @@ export class HnswIndex {
     return Array.from(found.keys, Number);
   }
 
-  /** Stops background work; the mapped file is released with the index object. */
+  /** Stops background work and unmaps the current generation ({@link stopped} says when the work has stopped). */
   close(): void {
     this.abort.abort();
+    this.release(this.index);
     this.index = undefined;
   }
 
@@ -223,7 +259,17 @@ export class HnswIndex {
   }
 
   private buildJob(base?: HnswMeta): HnswJob {
-    return { kind: 'build', dbFile: this.o.dbFile, dir: this.o.dir, uid: this.o.uid, dimension: this.o.dimension, params: this.o.params, ...(base !== undefined && { base }) };
+    this.o.prepareDir?.();
+    return {
+      kind: 'build',
+      dbFile: this.o.dbFile,
+      ...(this.o.dbKey !== undefined && { dbKey: this.o.dbKey, dbCipher: DATABASE_CIPHER }),
+      dir: this.o.dir,
+      uid: this.o.uid,
+      dimension: this.o.dimension,
+      params: this.o.params,
+      ...(base !== undefined && { base }),
+    };
   }
 
   /** Maps the generation `meta` names and starts counting changes after it. */
@@ -244,6 +290,7 @@ export class HnswIndex {
     // Both reads in one turn of the event loop: no write of this process falls between them.
     this.seenSeq = this.o.lastSeq();
     this.stale = new Set(this.o.changedSince(meta.appliedSeq));
+    this.release(this.index);
     this.index = index;
     this.meta = meta;
     this.state = 'ready';
@@ -277,8 +324,14 @@ export class HnswIndex {
     return this.o.oldestSeq() - 1 > seq;
   }
 
+  /** Unmaps a generation no longer searched, when its file is in RAM ({@link HnswIndexOptions.inRam}). */
+  private release(index: Index | undefined): void {
+    if (this.o.inRam === true) unmapIndex(index, this.o.dir);
+  }
+
   /** Stops searching the current generation; the next {@link maintain} builds one from the rows. */
   private unmap(): void {
+    this.release(this.index);
     this.index = undefined;
     this.meta = undefined;
     this.stale = new Set();

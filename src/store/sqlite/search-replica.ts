@@ -22,7 +22,8 @@ export interface ReplicaSpace {
   file: string;
   uid: string;
   dimension: number;
-  ann?: { threshold: number; params: HnswParams } | undefined;
+  /** Its HNSW index, in the directory the owner chose (index-dir.ts: beside the database, or in RAM for an encrypted space). */
+  ann?: { threshold: number; params: HnswParams; dir: string; inRam: boolean | undefined } | undefined;
   /** The HNSW generation the owner searches now; undefined for none (exact). */
   generation: string | undefined;
   /** The keys of an encrypted space, sent in memory with each search and never written; undefined for a plain space. */

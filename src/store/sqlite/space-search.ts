@@ -15,19 +15,37 @@ import type { HnswJobRunner, HnswParams } from './ann-jobs.js';
 import { FlatVectorIndex } from './flat-vector-index.js';
 import { toFtsQuery } from './fts-query.js';
 import { HnswIndex, type HnswStatus } from './hnsw-index.js';
+import type { RamIndexRoot } from './index-dir.js';
 import { feedBounds, type SpaceStatements, toVector } from './space-rows.js';
 import type { SpaceReader } from './space-tx.js';
 import { readUsage } from './space-usage.js';
 import { filterCondition } from './sqlite-filter-dialect.js';
 import { loadVectorSnapshot, removeVectorSnapshot, saveVectorSnapshot } from './vector-snapshot.js';
 
-/** When and how a space searches through its HNSW index. */
+/** When and how the spaces of a backend search through their HNSW index. */
 export interface AnnOptions {
   /** Spaces with fewer memories are searched exactly (a scan is as fast there and always exact). */
   threshold: number;
   params: HnswParams;
   /** Builds and checks the index; absent in a search thread, which maps what the owner names. */
   runner?: HnswJobRunner | undefined;
+  /**
+   * Where encrypted spaces keep their index files, in RAM (index-dir.ts); without it, or when it
+   * is unavailable, an encrypted space keeps no index and is searched exactly.
+   */
+  ram?: RamIndexRoot | undefined;
+}
+
+/** The HNSW index of one space: {@link AnnOptions} with the directory index-dir.ts chose for it. */
+export interface SpaceAnnOptions extends Omit<AnnOptions, 'ram'> {
+  /** Where the index files are. */
+  dir: string;
+  /** Makes {@link dir} before a build when it is missing (a RAM directory is made lazily). */
+  prepareDir?: (() => void) | undefined;
+  /** True when {@link dir} is in RAM (index-dir.ts). */
+  inRam?: boolean | undefined;
+  /** The raw key of an encrypted space's database, for the worker that builds the index. */
+  dbKey?: string | undefined;
 }
 
 /** Default HNSW parameters (measured in bench/RESULTS.md). */
@@ -71,13 +89,15 @@ export interface SpaceSearchOptions {
   db: Database.Database;
   stmt: SpaceStatements;
   tx: SpaceReader;
-  /** The database file; the snapshot and HNSW files live next to it. */
+  /** The database file; the vector snapshot lives next to it. */
   file: string;
   /** The database's uid, which derived files must carry. */
   uid: string;
   dimension: number;
   /** The HNSW index; without it every search is exact. */
-  ann?: AnnOptions | undefined;
+  ann?: SpaceAnnOptions | undefined;
+  /** Why a space that would have an HNSW index has none (an encrypted space without RAM for it), shown in {@link SpaceSearch.status}. */
+  annUnavailable?: string | undefined;
   /** AES-256-GCM key of an encrypted space's `vectors.bin` (space-keys.ts); undefined for a plain space. */
   snapshotKey?: string | undefined;
 }
@@ -104,8 +124,11 @@ export class SpaceSearch {
       o.ann === undefined
         ? undefined
         : new HnswIndex({
-            dir: dirname(o.file),
+            dir: o.ann.dir,
+            prepareDir: o.ann.prepareDir,
+            inRam: o.ann.inRam,
             dbFile: o.file,
+            dbKey: o.ann.dbKey,
             uid: o.uid,
             dimension: o.dimension,
             params: o.ann.params,
@@ -253,6 +276,7 @@ export class SpaceSearch {
 
   /** Where the HNSW index of this space stands. */
   status(): VectorIndexStatus {
+    if (this.o.annUnavailable !== undefined) return { state: 'none', threshold: null, indexed: 0, lag: 0, resident: this.indexLoaded ? this.index.size : 0, error: this.o.annUnavailable };
     this.o.tx.read(() => this.hnsw?.follow());
     const status: HnswStatus = this.hnsw?.status() ?? { state: 'none', indexed: 0, lag: 0 };
     return { ...status, threshold: annEnabled(this.annThreshold) ? this.annThreshold : null, resident: this.indexLoaded ? this.index.size : 0 };
@@ -287,6 +311,14 @@ export class SpaceSearch {
   /** A search thread's step before a search: maps the generation its owner named. */
   followGeneration(file: string | undefined): void {
     if (file !== undefined) this.o.tx.read(() => this.hnsw?.followGeneration(file));
+  }
+
+  /**
+   * After {@link close}: resolves once an index build or check that was running has stopped, so
+   * nothing writes into the index directory any more.
+   */
+  async stopped(): Promise<void> {
+    await this.hnsw?.stopped();
   }
 
   /** Saves the in-memory copy for the next open when it changed since loaded (best effort) and stops the HNSW index. */

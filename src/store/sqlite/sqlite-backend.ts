@@ -10,6 +10,7 @@ import { openCatalog } from './catalog-db.js';
 import type { SyncMode } from './space-database.js';
 import { SearchThreads } from './search-threads.js';
 import { SpaceFiles } from './space-files.js';
+import { DEFAULT_RAM_BASE, RamIndexRoot } from './index-dir.js';
 import { SpaceKeyring } from './space-keys.js';
 import { DEFAULT_HNSW_PARAMS } from './space-search.js';
 import { SqliteArchiver } from './sqlite-archiver.js';
@@ -42,6 +43,12 @@ export interface SqliteBackendOptions {
    * is `VALIDATION_FAILED`.
    */
   masterKey?: Buffer | undefined;
+  /**
+   * The memory-backed file system where encrypted spaces keep their HNSW index (index-dir.ts);
+   * when it is missing or not tmpfs (or ramfs), they keep none and are searched exactly.
+   * Internal: tests point it elsewhere. @default '/dev/shm'
+   */
+  indexRamBase?: string;
 }
 
 /**
@@ -62,13 +69,17 @@ export class SqliteBackend implements Backend {
   private readonly files: SpaceFiles;
   private readonly threads: SearchThreads | undefined;
   private readonly archiveThread = new ArchiveThread();
+  private readonly ram: RamIndexRoot;
 
   constructor(options: SqliteBackendOptions) {
     const now = options.now ?? Date.now;
     const files = new SpaceFiles(options.dataDir);
     const threshold = effectiveAnnThreshold(options.annThreshold);
+    // Also removes what processes that died left in RAM, whether this one will index or not.
+    const ram = new RamIndexRoot(options.indexRamBase ?? DEFAULT_RAM_BASE);
+    this.ram = ram;
     // One job runner for every space: index builds take turns rather than fight for the cores.
-    const ann = annEnabled(threshold) ? { threshold, params: DEFAULT_HNSW_PARAMS, runner: new HnswJobRunner() } : undefined;
+    const ann = annEnabled(threshold) ? { threshold, params: DEFAULT_HNSW_PARAMS, runner: new HnswJobRunner(), ram } : undefined;
     const catalog = sqlite(() => {
       mkdirSync(files.spacesDir, { recursive: true });
       return openCatalog(join(options.dataDir, 'catalog.db'));
@@ -102,8 +113,15 @@ export class SqliteBackend implements Backend {
     return this.files.archive(name);
   }
 
+  /** The directory where this backend's encrypted spaces keep their HNSW index files in RAM, made by the first build. */
+  indexRamDir(): string {
+    return this.ram.path;
+  }
+
+  /** Stops the threads and closes the catalogue; removes the RAM index directory (its spaces are closed by then). */
   async close(): Promise<void> {
     await Promise.all([this.threads?.close(), this.archiveThread.close()]);
+    this.ram.close();
     if (this.catalog.open) this.catalog.close();
   }
 }

@@ -172,8 +172,8 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
         create: isNew,
         now: this.o.now,
         onWrite: () => this.o.changeBell.ring(key),
-        // An encrypted space keeps no HNSW index file (usearch maps it from disk in plain): exact search.
-        ...(this.o.ann !== undefined && keys === undefined && { ann: this.o.ann }),
+        // An encrypted space's index goes to RAM, or nowhere (index-dir.ts): never beside its database.
+        ...(this.o.ann !== undefined && { ann: this.o.ann }),
         ...(this.o.threads !== undefined && { threads: this.o.threads }),
         keys,
         ...(record.project !== null && { projectUsage: { ledger: this.projectUsage, space: record.name } }),

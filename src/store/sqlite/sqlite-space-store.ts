@@ -12,7 +12,8 @@ import type { ProjectUsageLink } from './project-usage.js';
 import type { SearchThreads } from './search-threads.js';
 import { SqliteSpaceReads } from './space-reads.js';
 import { prepareSpaceStatements } from './space-rows.js';
-import { type AnnOptions, SpaceSearch } from './space-search.js';
+import { type IndexDir, indexPlace } from './index-dir.js';
+import { type AnnOptions, SpaceSearch, type SpaceAnnOptions } from './space-search.js';
 import { SpaceTx } from './space-tx.js';
 import { SqliteSpaceWrites } from './space-writes.js';
 import { sqlite } from './sqlite-errors.js';
@@ -20,7 +21,10 @@ import { WalCheckpointer } from './wal-checkpointer.js';
 
 /** Options of a space database. */
 export interface SqliteSpaceOptions extends SpaceDatabaseOptions {
-  /** The HNSW index; without it every search is exact. */
+  /**
+   * The HNSW index; without it every search is exact. Where its files go, beside the database
+   * or in RAM for an encrypted space, is index-dir.ts's decision.
+   */
   ann?: AnnOptions;
   /** Clock of the store's own bookkeeping (when the WAL was last checkpointed). @default Date.now */
   now?: () => number;
@@ -38,8 +42,8 @@ export interface SqliteSpaceOptions extends SpaceDatabaseOptions {
   threads?: SearchThreads;
   /**
    * The keys of an encrypted space (space-keys.ts): its database and WAL are encrypted with
-   * SQLite3 Multiple Ciphers and its vector snapshot with AES-256-GCM. Such a space keeps no
-   * HNSW index file: `ann` must be undefined. Undefined for a plain space.
+   * SQLite3 Multiple Ciphers and its vector snapshot with AES-256-GCM; its HNSW index is kept in
+   * RAM only (`ann.ram`), or not at all. Undefined for a plain space.
    */
   keys?: SpaceFileKeys | undefined;
   /** For a space of a project: the ledger its writes check the project's quotas against. */
@@ -62,6 +66,8 @@ export class SqliteSpaceStore extends SpaceStoreBase {
   /** How search threads open this space, but for the generation, named at each search. */
   private readonly replica: Omit<ReplicaSpace, 'generation'>;
   private readonly threads: SearchThreads | undefined;
+  /** Where the HNSW files are; removed on close when in RAM. */
+  private readonly indexDir: IndexDir | undefined;
 
   constructor(
     private readonly file: string,
@@ -70,7 +76,6 @@ export class SqliteSpaceStore extends SpaceStoreBase {
   ) {
     super();
     this.threads = options.threads;
-    if (options.keys !== undefined && options.ann !== undefined) throw new Error('an encrypted space keeps no HNSW index file');
     const db = sqlite(() => openSpaceDatabase(file, { ...options, key: options.keys?.database }));
     this.db = db;
     if (options.maxPageCount !== undefined) this.setMaxPageCount(options.maxPageCount);
@@ -78,8 +83,17 @@ export class SqliteSpaceStore extends SpaceStoreBase {
     const stmt = prepareSpaceStatements(db);
     this.tx = new SpaceTx({ db, stmt, access: this.access, wal: this.wal, onWrite: options.onWrite, projectUsage: options.projectUsage });
     const uid = databaseUid(db);
-    this.vectors = new SpaceSearch({ db, stmt, tx: this.tx, file, uid, dimension, ann: options.ann, snapshotKey: options.keys?.snapshot });
-    this.replica = { file, uid, dimension, ann: options.ann && { threshold: options.ann.threshold, params: options.ann.params }, keys: options.keys };
+    const place = options.ann && indexPlace({ file, uid, encrypted: options.keys !== undefined }, options.ann.ram);
+    const dir = place?.dir;
+    this.indexDir = dir;
+    let ann: SpaceAnnOptions | undefined;
+    if (options.ann !== undefined && dir !== undefined) {
+      const { threshold, params, runner } = options.ann;
+      ann = { threshold, params, runner, dir: dir.path, prepareDir: () => dir.prepare(), inRam: dir.inRam, dbKey: options.keys?.database };
+    }
+    this.vectors = new SpaceSearch({ db, stmt, tx: this.tx, file, uid, dimension, ann, annUnavailable: place?.reason, snapshotKey: options.keys?.snapshot });
+    // The search threads map the generations built here, from the same directory.
+    this.replica = { file, uid, dimension, ann: ann && { threshold: ann.threshold, params: ann.params, dir: ann.dir, inRam: ann.inRam }, keys: options.keys };
     this.reads = new SqliteSpaceReads({ db, stmt, tx: this.tx, search: this.vectors });
     this.writes = new SqliteSpaceWrites({ db, stmt, tx: this.tx, recorder: this.recorder, projectUsage: options.projectUsage });
   }
@@ -145,7 +159,8 @@ export class SqliteSpaceStore extends SpaceStoreBase {
   /**
    * Closes in the order that loses nothing: pending inserts and access counts are written,
    * the vector snapshot saved and the HNSW index stopped, the WAL checkpointed, the database
-   * closed. Idempotent.
+   * closed. Returns once no index worker writes into the space's files; an index kept in RAM
+   * (an encrypted space's) is removed then. Idempotent.
    */
   async close(): Promise<void> {
     if (this.tx.isClosed) return;
@@ -154,5 +169,7 @@ export class SqliteSpaceStore extends SpaceStoreBase {
     this.vectors.close();
     this.wal.close();
     this.db.close();
+    await this.vectors.stopped(); // before the files may go, too
+    this.indexDir?.release();
   }
 }
