@@ -70,6 +70,16 @@ export class AccessGuard {
   }
 
   /**
+   * {@link canSee} for a space known by name only, without waiting (for what must not await, such
+   * as the labels of metrics): a space's project is known while the space is open in this
+   * process, so project grants count for open spaces only.
+   */
+  canSeeNow(principal: Principal, space: string): boolean {
+    const project = hasProjectGrant(principal.grants) ? this.registry.openRecord(space)?.project : undefined;
+    return roleIn(principal.grants, space, project) !== undefined;
+  }
+
+  /**
    * {@link roleIn} for a space known by name only: its project is looked up (the registry's
    * record) only when the principal holds a project grant, so other keys pay nothing for projects.
    */

@@ -143,6 +143,11 @@ export class SpaceRegistry {
     return this.failures.damagedCount();
   }
 
+  /** The record of a space while it is open in this process, without waiting; undefined otherwise. */
+  openRecord(name: string): SpaceRecord | undefined {
+    return this.open.get(spaceKey(name))?.record;
+  }
+
   /** The catalogue record of a space; `INVALID_SPACE` or `SPACE_NOT_FOUND` otherwise. */
   async record(name: string): Promise<SpaceRecord> {
     validateSpaceName(name, { allowSystem: true });

@@ -107,7 +107,7 @@ export class HttpMetrics {
     const principal = request.principal as FastifyRequest['principal'] | null;
     if (principal === null || reply.statusCode === 404) return undefined;
     const name = namedSpace(request);
-    if (name === undefined || !this.source.guard.canSee(principal, name)) return undefined;
+    if (name === undefined || !this.source.guard.canSeeNow(principal, name)) return undefined;
     const key = spaceKey(name);
     if (this.labelled.has(key)) return key;
     if (this.labelled.size >= this.spaceCap) return OTHER_SPACE;

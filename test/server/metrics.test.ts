@@ -102,3 +102,29 @@ describe('GET /metrics', () => {
     }
   });
 });
+
+describe('per-space labels for a key that holds a project grant', () => {
+  it('label the spaces of its project it uses, and no other', async () => {
+    const own = await tempMemspace({});
+    const ownApp = await buildApp({ memspace: own, metrics: { perSpace: true, spaceCap: 10 } });
+    try {
+      const admin = (await own.keys.ensureRootKey())!;
+      const send = (key: string, method: 'GET' | 'POST', url: string, payload?: unknown): Promise<{ statusCode: number }> =>
+        ownApp.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload !== undefined && { payload: payload as Json }) });
+      expect((await send(admin, 'POST', '/v1/projects', { name: 'acme' })).statusCode).toBe(201);
+      for (const [name, project] of [['in-acme', 'acme'], ['outside', undefined]] as const) {
+        expect((await send(admin, 'POST', '/v1/spaces', { name, embedder: 'none', dimension: 2, ...(project && { project }) })).statusCode).toBe(201);
+      }
+      const created = await ownApp.inject({ method: 'POST', url: '/v1/keys', headers: { authorization: `Bearer ${admin}` }, payload: { name: 'acme reader', grants: [{ project: 'acme', role: 'read' }] } });
+      const reader = (JSON.parse(created.body) as Json)['key'] as string;
+      expect((await send(reader, 'GET', '/v1/spaces/in-acme/memories')).statusCode).toBe(200);
+      expect((await send(reader, 'GET', '/v1/spaces/outside/memories')).statusCode).toBe(404);
+      const text = (await ownApp.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${admin}` } })).body;
+      expect(value(text, 'memspace_space_requests_total{space="in-acme"}')).toBe(1);
+      expect(text).not.toContain('space="outside"');
+    } finally {
+      await ownApp.close();
+      await own.cleanup();
+    }
+  });
+});
