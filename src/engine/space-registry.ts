@@ -26,10 +26,7 @@ export interface SpaceRegistryOptions {
   idleTimeoutMs?: number;
   /** Clock, in epoch milliseconds, for idleness. @default Date.now */
   now?: () => number;
-  /**
-   * Using an archived space restores it first instead of failing with `SPACE_ARCHIVED`.
-   * @default false
-   */
+  /** Using an archived space restores it first instead of failing with `SPACE_ARCHIVED`. @default false */
   autoRestore?: boolean;
   /**
    * Runs once each time a space's storage opens, before any caller uses it (for instance to
@@ -120,7 +117,7 @@ export class SpaceRegistry {
 
   /** True when the space's storage is open in this process. */
   isOpen(name: string): boolean {
-    return this.open.has(spaceKey(name));
+    return this.openRecord(name) !== undefined;
   }
 
   /** Names of the open spaces, least recently used first. */
@@ -151,9 +148,7 @@ export class SpaceRegistry {
   /** The catalogue record of a space; `INVALID_SPACE` or `SPACE_NOT_FOUND` otherwise. */
   async record(name: string): Promise<SpaceRecord> {
     validateSpaceName(name, { allowSystem: true });
-    const entry = this.open.get(spaceKey(name));
-    if (entry) return entry.record;
-    return this.lookup(name);
+    return this.openRecord(name) ?? this.lookup(name);
   }
 
   /**
@@ -175,9 +170,9 @@ export class SpaceRegistry {
   }
 
   /**
-   * Runs `fn` with the space only if its storage is open right now; otherwise returns
-   * undefined without opening it. Neither the LRU order nor the idle clock moves, so asking
-   * about a space (health, metrics) never keeps it open.
+   * Runs `fn` with the space only if its storage is open right now; otherwise returns undefined
+   * without opening it. Neither the LRU order nor the idle clock moves, so asking about a space
+   * (health, metrics) never keeps it open.
    */
   async ifOpen<T>(name: string, fn: (handle: SpaceHandle) => Promise<T> | T): Promise<T | undefined> {
     const entry = this.open.get(spaceKey(name));
