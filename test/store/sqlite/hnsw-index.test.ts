@@ -259,7 +259,12 @@ describe('vector search after change-feed compaction', () => {
     expect(hits).toEqual(await find('indexed', q, true));
     await feedMs.search.settleIndex('indexed');
     expect((await feedMs.spaces.get('indexed')).stats.vectorIndex).toMatchObject({ state: 'ready', indexed: 501, lag: 0 });
-    expect(await find('indexed', q)).toEqual(await find('indexed', q, true));
+    // Now through the new generation, which is approximate: the two changed memories lead, and
+    // the rest is what an HNSW search finds (its graph, built on several threads, varies by run).
+    const approximate = await find('indexed', q);
+    const exact = new Set(await find('indexed', q, true));
+    expect(approximate.slice(0, 2).sort()).toEqual(['fresh', 'm5']);
+    expect(approximate.filter((id) => exact.has(id)).length).toBeGreaterThanOrEqual(8);
   });
 
   it('refuses a vector snapshot older than what the feed still holds, and loads the rows instead', async () => {
