@@ -89,7 +89,9 @@ describe('HNSW index per space', () => {
     const hits = ids(await search('big', q));
     expect(hits.slice(0, 2).sort()).toEqual(['fresh', 'm5']);
     expect((await indexStatus('big')).lag).toBe(3);
-    expect(ids(await search('big', q))).toEqual(ids(await search('big', q, { exact: true })));
+    // The rest comes from the index, approximate: compared with the exact answer by recall.
+    const exact = new Set(ids(await search('big', q, { exact: true })));
+    expect(hits.filter((id) => exact.has(id)).length).toBeGreaterThanOrEqual(8);
   });
 
   it('builds the next generation from the last one once enough has changed, and drops the old files', async () => {
@@ -211,9 +213,21 @@ describe('HNSW index per space', () => {
     const to = join(ms.dataDir, 'spaces', 'twin');
     for (const f of readdirSync(to)) if (f.startsWith('vectors-') || f === 'vectors.hnsw.json') rmSync(join(to, f));
     for (const f of readdirSync(from)) if (f.startsWith('vectors-') || f === 'vectors.hnsw.json') copyFileSync(join(from, f), join(to, f));
-    expect(ids(await search('twin', q))).toEqual(ids(twinHits));
+    // Whatever answers (exact search, or its own index once rebuilt), it scores twin's own vectors.
+    // An HNSW answer is approximate (its graph is built on several threads and varies by run), so
+    // it is compared with the exact one by recall, not equality.
+    const ownAnswer = async (): Promise<void> => {
+      const hits = await search('twin', q);
+      for (const hit of hits) {
+        const own = (await ms.memories.get('twin', hit.memory.id, { includeEmbedding: true })).embedding!;
+        expect(hit.score).toBeCloseTo(cosine(q, own), 5);
+      }
+      const exact = new Set(ids(await search('twin', q, { exact: true })));
+      expect(ids(hits).filter((id) => exact.has(id)).length).toBeGreaterThanOrEqual(8);
+    };
+    await ownAnswer();
     await ms.search.settleIndex('twin');
-    expect(ids(await search('twin', q))).toEqual(ids(await search('twin', q, { exact: true })));
+    await ownAnswer();
     const pointer = (dir: string) => JSON.parse(readFileSync(join(dir, 'vectors.hnsw.json'), 'utf8')) as { uid: string; file: string };
     expect(pointer(to).uid).not.toBe(pointer(from).uid);
     expect(existsSync(join(to, pointer(to).file))).toBe(true);
