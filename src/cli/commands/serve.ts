@@ -53,9 +53,12 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const server = await serve(config, (key, given) => {
         io.stderr.write(given ? 'root key created from MEMSPACE_ROOT_KEY\n' : `root key, shown this once (store it now): ${key}\n`);
       });
+      // Handlers first: a supervisor may signal as soon as it reads the line below, and without a
+      // handler SIGTERM kills the process at once, skipping the graceful close.
+      const stopped = untilSignalled(() => server.close());
       const grpc = server.grpcAddress === undefined ? '' : `, gRPC on ${server.grpcAddress}`;
       io.stderr.write(`memspace listening on ${server.url} (API docs: ${server.url}/docs)${grpc}\n`);
-      await untilSignalled(() => server.close());
+      await stopped;
     });
 }
 
