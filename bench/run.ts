@@ -10,8 +10,9 @@
  * `--only lifecycle` (`npm run bench:lifecycle`, about 25 minutes) runs the many-spaces benchmark
  * alone and merges its figures into the saved run; `--only postgres` (`npm run bench:postgres`)
  * does the same for the PostgreSQL (PGlite) figures, `--only encryption` (`npm run bench:encryption`)
- * for a plain and an encrypted space side by side, and `--only grpc` (`npm run bench:grpc`) for
- * gRPC beside REST.
+ * for a plain and an encrypted space side by side, `--only grpc` (`npm run bench:grpc`) for
+ * gRPC beside REST, and `--only consolidation` (`npm run bench:consolidation`, about 10 minutes)
+ * for consolidation's rules, retrieval with repeats, pass throughput and adds during a pass.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -30,6 +31,7 @@ import { lifecycleMarkdown, lifecycleRows } from './lifecycle-report.js';
 import { benchPostgres, postgresMarkdown, postgresRows, type PostgresBenchResult } from './postgres.js';
 import { benchGrpc, grpcMarkdown, grpcRows, type GrpcBenchResult } from './grpc.js';
 import { benchEncryption, encryptionMarkdown, encryptionRows, type EncryptionBenchResult } from './encryption.js';
+import { benchConsolidation, consolidationMarkdown, consolidationRows, type ConsolidationBenchResult } from './consolidation.js';
 import { keptSections } from './kept-sections.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -84,6 +86,8 @@ interface RunResults {
   grpc?: (GrpcBenchResult & { date: string }) | { error: string };
   /** A plain and an encrypted space side by side; absent in older results. */
   encryption?: EncryptionBenchResult | { error: string };
+  /** Consolidation's rules, retrieval with repeats, pass throughput, adds during a pass; absent in older results. */
+  consolidation?: ConsolidationBenchResult | { error: string };
   rows: Row[];
 }
 
@@ -91,23 +95,24 @@ const quick = process.argv.includes('--quick');
 // `--render` rewrites RESULTS.md from the last full run's bench/out/results.json (after a change to the report's wording; no figure changes).
 if (process.argv.includes('--render')) {
   const saved = JSON.parse(await readFile(join(OUT_DIR, 'results.json'), 'utf8')) as RunResults;
-  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres), ...grpcRows(saved.grpc), ...encryptionRows(saved.encryption)];
+  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres), ...grpcRows(saved.grpc), ...encryptionRows(saved.encryption), ...consolidationRows(saved.consolidation)];
   await writeReport(join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
   progress('rewrote bench/RESULTS.md from bench/out/results.json');
   process.exit(0);
 }
 // `--only lifecycle|postgres|grpc` runs that benchmark alone and merges it into the saved full run.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only === 'lifecycle' || only === 'postgres' || only === 'grpc' || only === 'encryption') {
+if (only === 'lifecycle' || only === 'postgres' || only === 'grpc' || only === 'encryption' || only === 'consolidation') {
   const file = join(OUT_DIR, quick ? 'results-quick.json' : 'results.json');
   const saved = JSON.parse(await readFile(file, 'utf8')) as RunResults;
   let part: { error: string } | object;
   if (only === 'lifecycle') part = saved.lifecycle = await attempt(() => benchLifecycle({ quick, progress }));
   else if (only === 'postgres') part = saved.postgres = await attempt(() => benchPostgres({ quick, progress }));
   else if (only === 'encryption') part = saved.encryption = await attempt(() => benchEncryption({ quick, progress }));
+  else if (only === 'consolidation') part = saved.consolidation = await attempt(() => benchConsolidation({ quick, progress }));
   else part = saved.grpc = await attempt(async () => ({ ...(await benchGrpc({ quick, progress })), date: new Date().toISOString() }));
-  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres), ...grpcRows(saved.grpc), ...encryptionRows(saved.encryption)];
-  const partRows = { lifecycle: () => lifecycleRows(saved.lifecycle), postgres: () => postgresRows(saved.postgres), grpc: () => grpcRows(saved.grpc), encryption: () => encryptionRows(saved.encryption) };
+  saved.rows = [...rows(saved.embedder, saved.engine, saved.floors, saved.http), ...scaleRows(saved.scale), ...lifecycleRows(saved.lifecycle), ...postgresRows(saved.postgres), ...grpcRows(saved.grpc), ...encryptionRows(saved.encryption), ...consolidationRows(saved.consolidation)];
+  const partRows = { lifecycle: () => lifecycleRows(saved.lifecycle), postgres: () => postgresRows(saved.postgres), grpc: () => grpcRows(saved.grpc), encryption: () => encryptionRows(saved.encryption), consolidation: () => consolidationRows(saved.consolidation) };
   console.log(formatTable(partRows[only]()));
   await writeFile(file, `${JSON.stringify(saved, null, 2)}\n`);
   await writeReport(quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR, 'RESULTS.md'), markdown(saved));
@@ -138,6 +143,8 @@ progress('gRPC beside REST: one server, both protocols, the same loads...');
 const grpc = await attempt(async () => ({ ...(await benchGrpc({ quick, progress })), date: new Date().toISOString() }));
 progress('encryption at rest: a plain and an encrypted space, adds and searches turn about...');
 const encryption = await attempt(() => benchEncryption({ quick, progress }));
+progress(`consolidation: the rules on labelled pairs, retrieval with repeats, one pass at ${quick ? '10k' : '10k and 100k'}, adds during a pass...`);
+const consolidation = await attempt(() => benchConsolidation({ quick, progress }));
 
 const results: RunResults = {
   date: startedAt.toISOString(),
@@ -156,7 +163,8 @@ const results: RunResults = {
   postgres,
   grpc,
   encryption,
-  rows: [...rows(embedder, engine, floors, http), ...scaleRows(scale), ...lifecycleRows(lifecycle), ...postgresRows(postgres), ...grpcRows(grpc), ...encryptionRows(encryption)],
+  consolidation,
+  rows: [...rows(embedder, engine, floors, http), ...scaleRows(scale), ...lifecycleRows(lifecycle), ...postgresRows(postgres), ...grpcRows(grpc), ...encryptionRows(encryption), ...consolidationRows(consolidation)],
 };
 
 console.log(formatTable(results.rows));
@@ -342,6 +350,7 @@ function markdown(res: RunResults): string {
     ...postgresMarkdown(res.postgres),
     ...grpcMarkdown(res.grpc, res.grpc !== undefined && 'date' in res.grpc ? res.grpc.date : undefined),
     ...encryptionMarkdown(res.encryption),
+    ...consolidationMarkdown(res.consolidation),
     ...scaleWhyMissed(res.scale),
     ...whyMissed(res),
     '## Method',

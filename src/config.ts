@@ -114,6 +114,8 @@ export const ConfigSchema = z.object({
   autoRestore: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   /** How often the server sweeps expired memories out of open spaces; 0 turns background sweeps off. @default 60000 */
   sweepIntervalMs: z.coerce.number().int().min(0).default(60_000),
+  /** How often the server looks for spaces whose scheduled consolidation pass is due; 0: never. */
+  consolidationTickMs: z.coerce.number().int().min(0).default(60_000),
   /**
    * Sweeps compact each space's change feed, keeping every event younger than this many days
    * (fractions allowed) and, however old, the newest `feedMinEvents`. @default 7
@@ -154,13 +156,14 @@ export const ConfigSchema = z.object({
   key: z.string().min(1).optional(),
   /**
    * Base URL of an OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM). When set,
-   * the mem0-compatible API extracts facts from added messages (`infer: true`); when unset, it
-   * stores the messages as they are and says so.
+   * the mem0-compatible API extracts facts from added messages (`infer: true`), and consolidation
+   * passes ask it about supersession and write session summaries (docs/consolidation.md); when
+   * unset, mem0 stores the messages as they are and says so, and consolidation uses its rules only.
    */
   llmBaseUrl: z.url().optional(),
   /** Key for the chat endpoint, sent as `Authorization: Bearer`. */
   llmApiKey: z.string().min(1).optional(),
-  /** Chat model that extracts facts and decides memory updates. @default gpt-4o-mini */
+  /** Chat model that extracts facts, decides memory updates and supersessions, and writes summaries. @default gpt-4o-mini */
   llmModel: z.string().min(1).default('gpt-4o-mini'),
   /** Limit of one chat call, in milliseconds. @default 60000 */
   llmTimeoutMs: positiveInt.default(60_000),
@@ -193,6 +196,7 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
   MEMSPACE_AUTO_RESTORE: 'autoRestore',
   MEMSPACE_SWEEP_INTERVAL_MS: 'sweepIntervalMs',
+  MEMSPACE_CONSOLIDATION_TICK_MS: 'consolidationTickMs',
   MEMSPACE_FEED_RETENTION_DAYS: 'feedRetentionDays',
   MEMSPACE_FEED_MIN_EVENTS: 'feedMinEvents',
   MEMSPACE_DENIAL_AUDIT_INTERVAL_MS: 'denialAuditIntervalMs',

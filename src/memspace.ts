@@ -1,5 +1,6 @@
 import { loadConfig, masterKeyOf, type Config } from './config.js';
 import { MemspaceError } from './core/errors.js';
+import type { ChatModel } from './core/ports/chat-model.js';
 import type { EmbedderProvider } from './core/ports/embedder.js';
 import { AccessGuard } from './engine/access-guard.js';
 import { ChangeFeed } from './engine/change-stream.js';
@@ -14,10 +15,13 @@ import { ProjectService } from './engine/project-service.js';
 import { RetentionSweeper } from './engine/retention-sweeper.js';
 import { HealthService } from './engine/space-health.js';
 import { SpaceLifecycle } from './engine/space-lifecycle.js';
+import { ConsolidationScheduler } from './engine/consolidation-scheduler.js';
+import { ConsolidationService } from './engine/consolidation-service.js';
 import { ShareService } from './engine/share-service.js';
 import { SpaceRegistry } from './engine/space-registry.js';
 import { SpaceTransfer } from './engine/space-transfer.js';
 import { DefaultEmbedderProvider } from './embed/embedder-provider.js';
+import { OpenAIChatModel } from './embed/openai-chat-model.js';
 import type { Backend } from './core/ports/backend.js';
 import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
 import { rotateMasterKeyOf } from './store/sqlite/space-keys.js';
@@ -55,7 +59,16 @@ export interface Memspace {
   readonly sweeper: RetentionSweeper;
   /** Archive and restore of spaces, and closing idle ones. */
   readonly lifecycle: SpaceLifecycle;
-  /** Writes the refusals counted so far to their audit trails, then closes every space, the catalogue and the embedders. */
+  /** Consolidation passes (duplicates merged, facts superseded) and their undo. */
+  readonly consolidation: ConsolidationService;
+  /** Runs the passes of spaces whose consolidation is `enabled`; the server starts it. */
+  readonly consolidationSchedule: ConsolidationScheduler;
+  /**
+   * The configured chat model (`MEMSPACE_LLM_BASE_URL`), if any: consolidation asks it about
+   * supersession and summaries, the mem0-compatible API infers facts with it.
+   */
+  readonly chat: ChatModel | undefined;
+  /** Writes the refusals counted so far to their audit trails, then closes every space, the catalogue, the embedders and the chat model. */
   close(): Promise<void>;
 }
 
@@ -72,6 +85,8 @@ export interface MemspaceEngine extends Memspace {
 export interface OpenMemspaceOptions {
   /** Embedders to use instead of the default ones (local model, OpenAI-compatible). */
   embedders?: EmbedderProvider & { close?(): Promise<void> };
+  /** Chat model to use instead of the configured one (closed with the memspace). */
+  chat?: ChatModel;
   /** Clock, in epoch milliseconds. @default Date.now */
   now?: () => number;
 }
@@ -116,6 +131,13 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
   const memories = new MemoryService(gate, embeddings);
   const shares = new ShareService(backend.shares, backend.spaces, gate);
   const keys = new KeyService(backend.keys, now);
+  const chat = options.chat ?? chatModelOf(config);
+  const consolidation = new ConsolidationService(gate, { chat, embeddings });
+  const consolidationSchedule = new ConsolidationScheduler(
+    registry,
+    { run: (space) => consolidation.run(space, {}, { actor: 'scheduler' }), lastPassAt: (space) => consolidation.lastPassAt(space) },
+    now,
+  );
   await spaces.ensureDefault();
   return {
     config,
@@ -134,7 +156,13 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     health: new HealthService(gate),
     sweeper,
     lifecycle: new SpaceLifecycle(gate, backend),
+    consolidation,
+    consolidationSchedule,
+    chat,
     async close() {
+      // First: a pass waiting for the model gets its answer (an error) now, not after a timeout.
+      await chat?.close();
+      await consolidationSchedule.stop();
       await sweeper.stop();
       await guard.close(); // the refusals counted so far reach their trails before the spaces close
       await registry.close();
@@ -142,6 +170,12 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
       await embedders.close?.();
     },
   };
+}
+
+/** The OpenAI-compatible chat model the configuration names, if any. */
+function chatModelOf(config: Config): ChatModel | undefined {
+  if (config.llmBaseUrl === undefined) return undefined;
+  return new OpenAIChatModel({ baseUrl: config.llmBaseUrl, model: config.llmModel, apiKey: config.llmApiKey, timeoutMs: config.llmTimeoutMs });
 }
 
 /** The configured backend: the embedded one, or PostgreSQL (loaded only when chosen, so `pg` is never loaded otherwise). */

@@ -5,6 +5,7 @@ import { openMemspace, type Memspace } from '../memspace.js';
 import { cliContext, commandOutput, type CliContext, type CliIO, type GlobalOptions } from './cli-context.js';
 import type { MemspaceGrpcClient } from '../client/grpc-client.js';
 import { registerAudit } from './commands/audit.js';
+import { registerConsolidate } from './commands/consolidate.js';
 import { registerEval } from './commands/eval.js';
 import { registerEvents } from './commands/events.js';
 import { registerFederations } from './commands/federations.js';
@@ -37,6 +38,7 @@ const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] =
   registerProjects,
   registerSpaces,
   registerSweep,
+  registerConsolidate,
   registerMigrate,
   registerMemories,
   registerRelations,

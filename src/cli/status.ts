@@ -121,6 +121,21 @@ export function statusTable(rows: readonly SpaceHealth[], pressure: RegistryPres
   return `${body}${lines.join('\n')}\n`;
 }
 
+/**
+ * The consolidation figures of spaces (`status --space`): when the last pass ended, passes,
+ * memories merged, superseded and dropped by decay, the rate per minute over the last hour and
+ * the memories the next pass has not seen; dashes for a space whose figures cannot be read.
+ */
+export function consolidationTable(rows: readonly SpaceHealth[]): string {
+  return table(
+    ['CONSOLIDATION', 'LAST RUN', 'RUNS', 'MERGED', 'SUPERSEDED', 'DECAYED', 'RATE/MIN', 'PENDING'],
+    rows.map((h) => {
+      const c = h.consolidation;
+      return c === null ? [h.name, '-', '-', '-', '-', '-', '-', '-'] : [h.name, c.lastRunAt ?? '-', c.runs, c.merged, c.superseded, c.decayed, c.ratePerMinute, c.pending];
+    }),
+  );
+}
+
 /** Options of `memspace status`. */
 export interface StatusCommand {
   /** Only this space. @default every space the data directory holds or the key can see */
@@ -150,6 +165,7 @@ export async function runStatus(command: StatusCommand, stdout: TextSink, open: 
     return;
   }
   stdout.write(statusTable(rows, await source.pressure()));
+  if (command.space !== undefined) stdout.write(`\n${consolidationTable(rows)}`);
 }
 
 /** Bytes for people: B, KiB, MiB, GiB. */

@@ -4,6 +4,7 @@ import { SPACE_HEADER } from '../core/space-name.js';
 import { checkJson } from '../core/validate.js';
 import { segment } from './path-segment.js';
 import { projectsClient, type ProjectsClient } from './projects.js';
+import { consolidationClient, type ConsolidationClient } from './consolidation-client.js';
 import type { AuditVerification } from '../core/types.js';
 import type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
 import {
@@ -91,6 +92,8 @@ export class MemspaceClient {
 
   /** Projects: named groups of spaces, with defaults their spaces inherit, quotas across them and totals. */
   readonly projects: ProjectsClient;
+  /** Consolidation of a space (admin): merge repeats, supersede outdated facts, dry runs, undo. */
+  readonly consolidation: ConsolidationClient;
 
   /** Spaces: create, list, get (with figures), update, delete. */
   readonly spaces: {
@@ -201,6 +204,7 @@ export class MemspaceClient {
     const space = (name: string): string => `/v1/spaces/${segment(name, 'space')}`;
 
     this.projects = projectsClient(http, call);
+    this.consolidation = consolidationClient(http, call);
     this.spaces = {
       create: async (input, o) => http.json({ method: 'POST', path: '/v1/spaces', json: input, ...call(o) }, SpaceResponse),
       list: async (query = {}, o) => http.json({ method: 'GET', path: '/v1/spaces', query: { ...query }, ...call(o) }, SpacePageResponse),

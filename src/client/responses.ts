@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AuditVerification } from '../core/types.js';
 import type { FederationView, ParticipationView, ReleaseView, SpaceFederationsView } from '../core/federation-views.js';
-import type { AuditEntry, Context, HistoryEntry, Memory, Project, ProjectInfo, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
+import type { AuditEntry, ConsolidationReport, ConsolidationUndoResult, Context, HistoryEntry, Memory, Project, ProjectInfo, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
 import type { ArchiveResult, ChangeEvent, CreatedKey, CrossSearchHit, ExportLine, Health, ImportSummary, KeyView, Page, ShareView, SpaceHealth } from './types.js';
 
 /*
@@ -98,3 +98,11 @@ export const ReleaseResponse = typed<ReleaseView>(release);
 export const ReleasePageResponse = typed<Page<ReleaseView>>(page(release));
 /** A space's participations. */
 export const SpaceFederationsResponse = typed<SpaceFederationsView>(loose({ space: z.string(), totalEpsilonSpent: z.number(), items: z.array(participation) }));
+
+const consolidationGroup = loose({ kind: z.string(), keep: z.string(), ids: z.array(z.string()) });
+/** What a consolidation pass did, or would do (a dry run's groups). */
+export const ConsolidationReportResponse = typed<ConsolidationReport>(
+  loose({ runId: z.string(), dryRun: z.boolean(), examined: z.number().int(), merged: z.number().int(), superseded: z.number().int(), groups: z.array(consolidationGroup).optional() }),
+);
+/** What undoing a consolidation run put back. */
+export const ConsolidationUndoResponse = typed<ConsolidationUndoResult>(loose({ runId: z.string(), restored: z.number().int(), unsuperseded: z.number().int() }));

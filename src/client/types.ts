@@ -9,6 +9,7 @@ import type { KeyCreateSchema } from '../core/grants.js';
 import type { ProjectCreateSchema, ProjectListQuerySchema, ProjectPatchSchema } from '../core/project-schemas.js';
 import type {
   AuditQuerySchema,
+  ConsolidateRequestSchema,
   ContextInputSchema,
   ListQuerySchema,
   MemoryInputSchema,
@@ -25,6 +26,9 @@ import type { ExportLine, ServiceHealth } from '../core/views.js';
 export type {
   ArchiveResult,
   ChangeEvent,
+  ConsolidationGroup,
+  ConsolidationReport,
+  ConsolidationUndoResult,
   Context,
   CreatedKey,
   CrossSearchHit,
@@ -111,6 +115,8 @@ export type SearchInput = z.input<typeof SearchRequestSchema>;
 export type RelationCreateInput = z.input<typeof RelationInputSchema>;
 /** Options of a relation listing. */
 export type RelationListQuery = z.input<typeof RelationQuerySchema>;
+/** Options of a consolidation pass: `dryRun` and the thresholds (`minCosine`, `minOverlap`); omitted ones are the server's defaults. */
+export type ConsolidateInput = z.input<typeof ConsolidateRequestSchema>;
 /** Options of an audit listing; `since` is an ISO-8601 time. */
 export type AuditListQuery = z.input<typeof AuditQuerySchema>;
 /** Options of a new API key. */

@@ -6,7 +6,7 @@ export const FILTER_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'ni
 export type FilterOperator = (typeof FILTER_OPERATORS)[number];
 
 /** Top-level memory fields a filter may name; metadata is reached as `metadata.<path>`. */
-export const FILTER_COLUMNS = ['tags', 'userId', 'agentId', 'runId', 'kind', 'createdAt', 'updatedAt', 'expiresAt', 'importance', 'id'] as const;
+export const FILTER_COLUMNS = ['tags', 'userId', 'agentId', 'runId', 'kind', 'createdAt', 'updatedAt', 'expiresAt', 'importance', 'id', 'supersededBy'] as const;
 /** A top-level field a filter may name. */
 export type FilterColumn = (typeof FILTER_COLUMNS)[number];
 
@@ -28,7 +28,7 @@ export const MATCH_ALL: FilterNode = { kind: 'and', nodes: [] };
 
 const TIME_COLUMNS: ReadonlySet<string> = new Set(['createdAt', 'updatedAt', 'expiresAt']);
 const NUMERIC_COLUMNS: ReadonlySet<string> = new Set(['importance']);
-const TEXT_COLUMNS: ReadonlySet<string> = new Set(['userId', 'agentId', 'runId', 'kind', 'id']);
+const TEXT_COLUMNS: ReadonlySet<string> = new Set(['userId', 'agentId', 'runId', 'kind', 'id', 'supersededBy']);
 const METADATA_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_DEPTH = 16;
 const MAX_CONDITIONS = 256;

@@ -1,6 +1,7 @@
 /** zod schemas of projects at the edges: creation, update, listing and deletion options. */
 import { z } from 'zod';
-import { EMBEDDER_ID } from './schemas.js';
+import { definedOnly } from './defined.js';
+import { ConsolidationSettingsSchema, EMBEDDER_ID } from './schemas.js';
 import type { ProjectDefaults } from './types.js';
 
 const isolation = z.enum(['strict', 'shared', 'federated']);
@@ -33,6 +34,7 @@ const ProjectDefaultsSchema = z.strictObject({
     })
     .nullable()
     .optional(),
+  consolidation: ConsolidationSettingsSchema.nullable().optional(),
   encryption: z.boolean().nullable().optional(),
 });
 /** Parsed project defaults, as given (nulls still in). */
@@ -78,7 +80,8 @@ export const ProjectDeleteSchema = z.strictObject({
 
 /**
  * Defaults after a change: each key given replaces the current one, `null` removes it; the
- * quota defaults merge the same way, one quota at a time.
+ * quota defaults merge the same way, one quota at a time; the consolidation defaults merge one
+ * setting at a time, where `null` is a value (off) like in a space's settings.
  */
 export function mergeDefaults(current: ProjectDefaults, patch: ProjectDefaultsInput): ProjectDefaults {
   const next: Record<string, unknown> = { ...current };
@@ -93,6 +96,8 @@ export function mergeDefaults(current: ProjectDefaults, patch: ProjectDefaultsIn
       }
       if (Object.keys(quotas).length === 0) delete next['quotas'];
       else next['quotas'] = quotas;
+    } else if (key === 'consolidation') {
+      next['consolidation'] = { ...current.consolidation, ...definedOnly(value as Record<string, unknown>) };
     } else next[key] = value;
   }
   return next as ProjectDefaults;

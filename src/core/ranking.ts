@@ -99,6 +99,48 @@ export function rankHits(
     return { id, score, ...(vector !== undefined && { vector }), ...(keyword !== undefined && { keyword }) };
   });
   if (options.threshold !== undefined) ranked = ranked.filter((r) => r.score >= options.threshold!);
-  ranked.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  ranked.sort(byScore);
   return ranked.slice(0, options.limit);
+}
+
+/** The order of ranked hits: best score first, ties by id, so equal scores rank the same every time. */
+export function byScore(a: { id: string; score: number }, b: { id: string; score: number }): number {
+  return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * Weights of the signals a search may blend into its relevance (the request's `rank`), each in
+ * [0, 1] and together at most 1: `recency` of creation and decayed `importance` (core/decay.ts).
+ */
+export interface RankWeights {
+  recency: number;
+  importance: number;
+}
+
+/** A memory's signals for {@link blendScore}, each in [0, 1]. */
+export interface RankSignals {
+  /** `recencyScore` of core/decay.ts. */
+  recency: number;
+  /** `decayedImportance` of core/decay.ts. */
+  importance: number;
+}
+
+/**
+ * The weights of a request's `rank`, absent ones 0; undefined when none is above 0, so a search
+ * that does not ask for the blend ranks exactly as it always has.
+ */
+export function rankWeights(rank: Partial<RankWeights> | undefined): RankWeights | undefined {
+  const weights = { recency: rank?.recency ?? 0, importance: rank?.importance ?? 0 };
+  return weights.recency > 0 || weights.importance > 0 ? weights : undefined;
+}
+
+/**
+ * The final score of a hit of a search with `rank` weights: a convex blend,
+ * `(1 − wr − wi) × relevance + wr × recency + wi × importance`, where `relevance` is the score
+ * {@link rankHits} gave it. With weights summing to 1 relevance no longer counts (but still
+ * chose the candidates).
+ */
+export function blendScore(relevance: number, signals: RankSignals, weights: RankWeights): number {
+  const rest = Math.max(0, 1 - weights.recency - weights.importance);
+  return rest * relevance + weights.recency * signals.recency + weights.importance * signals.importance;
 }

@@ -41,6 +41,20 @@ export const VectorSchema = z.custom<number[]>(
 );
 
 /**
+ * A space's consolidation settings, each optional: at creation what is left out comes from the
+ * project, else the defaults (core/space-settings.ts); in an update what is left out stays.
+ */
+export const ConsolidationSettingsSchema = z.strictObject({
+  enabled: z.boolean().optional().describe('run passes on a schedule; default false'),
+  intervalMinutes: z.number().int().min(1).max(10_080).optional().describe('minutes between scheduled passes; default 60'),
+  minCosine: z.number().min(0).max(1).optional().describe('least cosine for the duplicate rule to compare two memories; default 0.6'),
+  minOverlap: z.number().min(0.5).max(1).optional().describe('least share of content words duplicates agree on; default 1'),
+  halfLifeDays: z.number().positive().max(36_500).optional().describe('days for an unused memory\'s importance to halve; default 30'),
+  importanceFloor: z.number().min(0).max(1).nullable().optional().describe('decayed importance under which retention drops a memory; default null (never)'),
+  summarizeAfterDays: z.number().int().positive().max(36_500).nullable().optional().describe('age after which sessions are summarised, with a chat model; default null (never)'),
+});
+
+/**
  * Options recorded on a space at creation. Isolation, sensitivity, retention, quotas and the
  * embedder carry no default here: a space of a project takes the project's (core/space-settings.ts),
  * any other the global one (`strict`, `medium`, kept forever, unlimited, `local:use-lite`).
@@ -59,6 +73,7 @@ export const SpaceCreateSchema = z.strictObject({
     })
     .optional()
     .describe('default: the project\'s, else unlimited'),
+  consolidation: ConsolidationSettingsSchema.optional().describe('default: the project\'s, else off (docs/consolidation.md)'),
   labels: z.record(z.string().min(1).max(64), z.string().max(256)).default({}),
   embedder: z.string().regex(EMBEDDER_ID, 'embedder is local:use-lite, none or openai:<model>').optional().describe('default: the project\'s, else local:use-lite'),
   dimension: z.number().int().min(1).max(8192).optional(),
@@ -83,9 +98,10 @@ export const SpacePatchSchema = z.strictObject({
       maxRequestsPerSecond: z.number().positive().nullable().optional(),
     })
     .optional(),
+  consolidation: ConsolidationSettingsSchema.optional(),
   labels: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
   /** Settings to take from the space's project again (and follow it from then on). */
-  inherit: z.array(z.enum(['isolation', 'sensitivity', 'retentionDays', 'quotas'])).min(1).max(4).optional(),
+  inherit: z.array(z.enum(['isolation', 'sensitivity', 'retentionDays', 'quotas', 'consolidation'])).min(1).max(5).optional(),
 });
 /** Parsed space update. */
 export type SpacePatch = z.output<typeof SpacePatchSchema>;
@@ -172,6 +188,8 @@ export const ListQuerySchema = z.strictObject({
   limit: z.number().int().min(1).max(MAX_LIMIT).default(100),
   cursor: z.string().max(200).optional(),
   order: z.enum(['asc', 'desc']).default('desc'),
+  /** Also list memories a newer one superseded (consolidation); left out by default. */
+  includeSuperseded: z.boolean().default(false),
 });
 /** Parsed listing options. */
 export type ListQuery = z.output<typeof ListQuerySchema>;
@@ -186,6 +204,18 @@ export const SpaceListQuerySchema = z.strictObject({
 });
 /** Parsed space listing options. */
 export type SpaceListQuery = z.output<typeof SpaceListQuerySchema>;
+
+/**
+ * A search's `rank`: weights, each 0 to 1 and together at most 1, of the recency of creation and
+ * of the decayed importance (core/decay.ts) in the final score (core/ranking.ts `blendScore`).
+ */
+export const SearchRankSchema = z
+  .strictObject({
+    recency: z.number().min(0).max(1).optional().describe('weight of recency, 2^(-age/halfLife) with age since creation; default 0'),
+    importance: z.number().min(0).max(1).optional().describe('weight of the decayed importance (docs/consolidation.md); default 0'),
+  })
+  // A little slack for weights meant to sum to 1 that floating point puts a hair above it.
+  .refine((r) => (r.recency ?? 0) + (r.importance ?? 0) <= 1 + 1e-9, 'rank weights recency and importance must sum to at most 1');
 
 /** A search request (docs/search.md). */
 export const SearchRequestSchema = z
@@ -204,11 +234,37 @@ export const SearchRequestSchema = z
     fusion: z.enum(['weighted', 'rrf']).default('weighted'),
     /** Scan every vector instead of using the space's HNSW index (slower; for checking recall). */
     exact: z.boolean().default(false),
+    /** Also find memories a newer one superseded (consolidation); left out by default. */
+    includeSuperseded: z.boolean().default(false),
+    /** Signals blended into the score besides relevance (core/ranking.ts `blendScore`); absent, rankings are as without. */
+    rank: SearchRankSchema.optional(),
   })
   .refine((r) => r.query !== undefined || r.embedding !== undefined, 'give a query, an embedding, or both')
   .refine((r) => r.mode !== 'keyword' || r.query !== undefined, 'keyword search needs a query');
 /** Parsed search request. */
 export type SearchRequest = z.output<typeof SearchRequestSchema>;
+
+/** A consolidation pass (`POST /v1/spaces/{space}/consolidate`); thresholds default to core/consolidation.ts's. */
+export const ConsolidateRequestSchema = z.strictObject({
+  /** Report what would change, change nothing. */
+  dryRun: z.boolean().default(false),
+  /** Least cosine similarity for two memories to be compared at all. */
+  minCosine: z.number().min(0).max(1).optional(),
+  /** Least overlap of content words; 1 is the measured identity rule, lower merges more and less safely. */
+  minOverlap: z.number().min(0.5).max(1).optional(),
+  /**
+   * Summarise sessions (needs a chat model): true or false overrides the space's
+   * `consolidation.summarizeAfterDays`; left out, the space's setting decides.
+   */
+  summarize: z.boolean().optional(),
+  /** Age in days after which a session is summarised, for this pass (implies `summarize` unless it is false). */
+  summarizeAfterDays: z.number().int().positive().max(36_500).optional(),
+});
+/** Parsed consolidation request. */
+export type ConsolidateRequest = z.output<typeof ConsolidateRequestSchema>;
+
+/** The undo of a consolidation run. */
+export const ConsolidationUndoSchema = z.strictObject({ runId: z.string().min(1).max(64) });
 
 /** A relation to add. */
 export const RelationInputSchema = z.strictObject({
@@ -244,6 +300,7 @@ export const ENGINE_AUDIT_ACTIONS: readonly EngineAuditAction[] = [
   'relation.create',
   'relation.delete',
   'memory.expire',
+  'memory.decay',
   'context.create',
   'context.delete',
   'space.update',
@@ -254,6 +311,8 @@ export const ENGINE_AUDIT_ACTIONS: readonly EngineAuditAction[] = [
   'federation.join',
   'federation.withdraw',
   'federation.release',
+  'consolidation.run',
+  'consolidation.undo',
 ];
 
 const auditAction = z.string().max(64).regex(AUDIT_ACTION, 'action is dot-separated lower-case words, e.g. memory.create');

@@ -4,11 +4,13 @@
  * {@link SpaceReads}, so a store may run it where its data is cheapest to reach (the embedded
  * backend, in a search thread of its own; see `SpaceStore.search`).
  */
-import type { FilterNode } from './filter.js';
+import { decayedImportance, recencyScore } from './decay.js';
+import { andFilters, columnCondition, type FilterNode } from './filter.js';
 import type { SpaceReads } from './ports/space-store.js';
-import { rankHits } from './ranking.js';
+import { blendScore, byScore, rankHits, rankWeights, type RankedHit, type RankWeights } from './ranking.js';
 import type { SearchRequest } from './schemas.js';
-import type { ScoredId } from './types.js';
+import { DEFAULT_CONSOLIDATION_SETTINGS } from './space-settings.js';
+import type { MemoryRecord, ScoredId } from './types.js';
 import { memoryView, relationView, type SearchHit } from './views.js';
 
 /** How many candidates each ranking contributes to hybrid fusion, per result asked for. */
@@ -22,14 +24,22 @@ export interface SearchPlan {
   vector: Float32Array | undefined;
   /** The request's filter, scopes and tags combined; undefined for none. Expiry is the store's. */
   filter: FilterNode | undefined;
-  /** Time the search runs at, in epoch ms (what has expired). */
+  /** Time the search runs at, in epoch ms (what has expired, how old a memory is). */
   now: number;
+  /** The space's `consolidation.halfLifeDays`, for the `rank` signals. @default DEFAULT_CONSOLIDATION_SETTINGS.halfLifeDays */
+  halfLifeDays?: number | undefined;
 }
 
 /** Runs `plan` over `reads`, which should see one snapshot of the space (a read session). */
-export async function runSearchPlan(reads: SpaceReads, { request: req, vector, filter, now }: SearchPlan): Promise<SearchHit[]> {
+export async function runSearchPlan(reads: SpaceReads, plan: SearchPlan): Promise<SearchHit[]> {
+  const { request: req, vector, filter: asked, now } = plan;
+  // Superseded memories are left out unless asked for; only a space that has some pays for the
+  // filter (an unfiltered search of the embedded backend scans no rows for its candidates).
+  const filter = !req.includeSuperseded && (await reads.hasSuperseded()) ? andFilters(asked, notSuperseded()) : asked;
   const useKeyword = req.mode !== 'vector' && req.query !== undefined;
-  const candidates = req.mode === 'hybrid' ? Math.max(req.limit * HYBRID_OVERFETCH, MIN_HYBRID_CANDIDATES) : req.limit;
+  // Blending in recency or importance may lift a memory from below the top `limit`: look deeper.
+  const weights = rankWeights(req.rank);
+  const candidates = req.mode === 'hybrid' || weights !== undefined ? Math.max(req.limit * HYBRID_OVERFETCH, MIN_HYBRID_CANDIDATES) : req.limit;
   const [vectorHits, keywordHits]: [ScoredId[], ScoredId[]] = await Promise.all([
     vector ? reads.vectorSearch(vector, filter, candidates, now, { exact: req.exact }) : [],
     useKeyword ? reads.keywordSearch(req.query!, filter, candidates, now) : [],
@@ -38,16 +48,55 @@ export async function runSearchPlan(reads: SpaceReads, { request: req, vector, f
   const vectorIds = new Set(vectorHits.map((h) => h.id));
   const unscored = keywordHits.filter((h) => !vectorIds.has(h.id)).map((h) => h.id);
   const cosines = vector && unscored.length > 0 ? await reads.vectorScores(vector, unscored) : new Map<string, number>();
-  const ranked = rankHits(vectorHits, useKeyword ? keywordHits : undefined, cosines, req);
-  // Only the hits returned are read in full.
+  // With weights every candidate is ranked and read: the threshold and the limit apply to the blend.
+  const options = weights === undefined ? req : { ...req, threshold: undefined, limit: candidates };
+  const ranked = rankHits(vectorHits, useKeyword ? keywordHits : undefined, cosines, options);
+  // Only the hits returned (or, to blend, ranked) are read in full.
   const byId = new Map((await reads.getMemories(ranked.map((r) => r.id), { embeddings: false })).map((m) => [m.id, m]));
-  const hits = ranked.flatMap((r): SearchHit[] => {
-    const memory = byId.get(r.id);
-    if (memory === undefined) return []; // deleted between ranking and reading
-    return [{ memory: memoryView(memory), score: r.score, scores: { ...(r.vector !== undefined && { vector: r.vector }), ...(r.keyword !== undefined && { keyword: r.keyword }) } }];
-  });
+  const found = ranked.filter((r) => byId.has(r.id)); // one deleted between ranking and reading is left out
+  const final = weights === undefined ? found.map((r) => ({ id: r.id, score: r.score, scores: partsOf(r) })) : blend(found, byId, weights, plan, req);
+  const hits = final.map((r): SearchHit => ({ memory: memoryView(byId.get(r.id)!), score: r.score, scores: r.scores }));
   if (req.expand) await expand(reads, hits);
   return hits;
+}
+
+/** A ranked hit with the parts of its score a result shows. */
+interface ScoredHit {
+  id: string;
+  score: number;
+  scores: SearchHit['scores'];
+}
+
+/** The parts of a hit's score as {@link rankHits} gave them. */
+function partsOf(r: RankedHit): SearchHit['scores'] {
+  return { ...(r.vector !== undefined && { vector: r.vector }), ...(r.keyword !== undefined && { keyword: r.keyword }) };
+}
+
+/**
+ * Rescores the ranked candidates with the request's `rank` weights ({@link blendScore}), then
+ * applies the threshold and the limit to the blend. Each hit shows its relevance and the signals
+ * whose weight is above 0.
+ */
+function blend(ranked: readonly RankedHit[], byId: ReadonlyMap<string, MemoryRecord>, weights: RankWeights, plan: SearchPlan, req: SearchRequest): ScoredHit[] {
+  const halfLife = plan.halfLifeDays ?? DEFAULT_CONSOLIDATION_SETTINGS.halfLifeDays;
+  let blended = ranked.map((r): ScoredHit => {
+    const memory = byId.get(r.id)!;
+    const signals = { recency: recencyScore(memory.createdAt, plan.now, halfLife), importance: decayedImportance(memory, plan.now, halfLife) };
+    const scores = {
+      ...partsOf(r),
+      relevance: r.score,
+      ...(weights.recency > 0 && { recency: signals.recency }),
+      ...(weights.importance > 0 && { importance: signals.importance }),
+    };
+    return { id: r.id, score: blendScore(r.score, signals, weights), scores };
+  });
+  if (req.threshold !== undefined) blended = blended.filter((h) => h.score >= req.threshold!);
+  return blended.sort(byScore).slice(0, req.limit);
+}
+
+/** Memories no newer memory supersedes (consolidation). */
+export function notSuperseded(): FilterNode {
+  return columnCondition('supersededBy', 'exists', false);
 }
 
 /** Attaches to each hit the memories one relation away, in either direction. */

@@ -28,6 +28,28 @@ export interface Quotas {
  */
 export type StorageLimits = Pick<Quotas, 'maxMemories' | 'maxBytes'> & { project?: string | null };
 
+/**
+ * How consolidation treats a space (docs/consolidation.md): whether passes run on a schedule and
+ * how often, the thresholds of the duplicate rule, the half-life of decaying importance and the
+ * floor under which retention drops a memory, and the age after which sessions are summarised
+ * (with a chat model only).
+ */
+export interface ConsolidationSettings {
+  /** Whether passes run on their own, every `intervalMinutes`; off by default. */
+  enabled: boolean;
+  intervalMinutes: number;
+  /** Least cosine similarity for the duplicate rule to compare two memories, in [0, 1]. */
+  minCosine: number;
+  /** Least share of content words two duplicates agree on, in [0.5, 1]; 1 is the identity. */
+  minOverlap: number;
+  /** Days for an unused memory's importance to halve (core/decay.ts). */
+  halfLifeDays: number;
+  /** Decayed importance under which retention drops a memory; null (the default) drops none. */
+  importanceFloor: number | null;
+  /** Age in days after which a session's memories are summarised, with a chat model; null: never. */
+  summarizeAfterDays: number | null;
+}
+
 /** A project's storage quotas: totals across all its spaces; `null` means unlimited. */
 export type ProjectQuotas = Pick<Quotas, 'maxMemories' | 'maxBytes'>;
 
@@ -45,6 +67,7 @@ export interface ProjectDefaults {
   sensitivity?: Sensitivity;
   retentionDays?: number | null;
   quotas?: Partial<Quotas>;
+  consolidation?: Partial<ConsolidationSettings>;
   encryption?: boolean;
 }
 
@@ -62,7 +85,7 @@ export interface ProjectRecord {
 }
 
 /** Settings a space takes from its project unless it sets them itself. */
-export type InheritableSetting = 'isolation' | 'sensitivity' | 'retentionDays' | 'quotas';
+export type InheritableSetting = 'isolation' | 'sensitivity' | 'retentionDays' | 'quotas' | 'consolidation';
 
 /** A space as recorded in the system catalogue. Times are epoch milliseconds. */
 export interface SpaceRecord {
@@ -79,6 +102,7 @@ export interface SpaceRecord {
   sensitivity: Sensitivity;
   retentionDays: number | null;
   quotas: Quotas;
+  consolidation: ConsolidationSettings;
   labels: Record<string, string>;
   embedder: string;
   dimension: number;
@@ -107,10 +131,21 @@ export interface MemoryRecord {
   embedding: Float32Array;
   accessCount: number;
   lastAccessedAt: number | null;
+  /**
+   * Id of the newer memory that states a changed value of the same fact (consolidation); a
+   * superseded memory stays, but searches and listings leave it out unless asked.
+   */
+  supersededBy: string | null;
 }
 
-/** What happened to a memory, as kept in its history. */
-export type HistoryAction = 'create' | 'update' | 'delete';
+/**
+ * What happened to a memory, as kept in its history. `supersede` records that consolidation
+ * marked the memory superseded (or, undone, no longer): its `newMetadata` is
+ * `{supersededBy, consolidationRun}`, content and metadata being unchanged. A memory merged
+ * into another is a `delete` whose `newMetadata` (otherwise null for a delete) is
+ * `{consolidatedInto, consolidationRun}`: see core/consolidation.ts.
+ */
+export type HistoryAction = 'create' | 'update' | 'delete' | 'supersede';
 
 /** One entry of a memory's history. */
 export interface HistoryRecord {
@@ -174,6 +209,7 @@ export type EngineAuditAction =
   | 'relation.create'
   | 'relation.delete'
   | 'memory.expire'
+  | 'memory.decay'
   | 'context.create'
   | 'context.delete'
   | 'space.update'
@@ -183,7 +219,9 @@ export type EngineAuditAction =
   | 'project.delete'
   | 'federation.join'
   | 'federation.withdraw'
-  | 'federation.release';
+  | 'federation.release'
+  | 'consolidation.run'
+  | 'consolidation.undo';
 
 /** What a caller asks to append to a space's audit trail; the store adds seq, time, actor, request id and hashes. */
 export interface AuditEvent {

@@ -53,11 +53,14 @@ export interface SpaceInfo extends Space {
   stats: Omit<SpaceStats, 'lastWriteAt'> & { lastWriteAt: string | null };
 }
 
-/** One search hit. `scores` holds the per-ranking scores the hit has. */
+/**
+ * One search hit. `scores` holds the per-ranking scores the hit has; with `rank` weights also the
+ * relevance they were blended with and the signals of each weight above 0 (core/ranking.ts `blendScore`).
+ */
 export interface SearchHit {
   memory: Memory;
   score: number;
-  scores: { vector?: number; keyword?: number };
+  scores: { vector?: number; keyword?: number; relevance?: number; recency?: number; importance?: number };
   /** Memories one relation away, when the search asked to expand. */
   related?: { relation: Relation; memory: Memory }[];
 }
@@ -172,6 +175,7 @@ export function memoryView(m: MemoryRecord, includeEmbedding = false): Memory {
     expiresAt: m.expiresAt === null ? null : iso(m.expiresAt),
     accessCount: m.accessCount,
     lastAccessedAt: m.lastAccessedAt === null ? null : iso(m.lastAccessedAt),
+    supersededBy: m.supersededBy,
   };
   if (includeEmbedding) view.embedding = Array.from(m.embedding);
   return view;
@@ -294,8 +298,31 @@ export interface SpaceHealth {
   registry: { open: number; cap: number } | null;
   quotas: SpaceRecord['quotas'];
   retentionDays: number | null;
+  /** What consolidation did and has left to do (core/consolidation-health.ts); null when the space's storage cannot be read (archived, damaged). */
+  consolidation: ConsolidationHealth | null;
   /** Why the space is damaged, when it is. */
   error?: string;
+}
+
+/**
+ * A space's consolidation figures in its health (docs/consolidation.md, "Watching it"). A pass
+ * counts once it completed; dry runs change nothing and count nowhere.
+ */
+export interface ConsolidationHealth {
+  /** ISO-8601 UTC end of the last completed pass (undone or not); null when none completed. */
+  lastRunAt: string | null;
+  /** Completed passes, undone ones included. */
+  runs: number;
+  /** Memories merged away by completed passes not undone. */
+  merged: number;
+  /** Memories superseded by completed passes not undone. */
+  superseded: number;
+  /** Memories retention dropped because their decayed importance fell under the space's floor. */
+  decayed: number;
+  /** Memories consolidated per minute over the last hour: merged or superseded by passes not undone, and dropped by decay. */
+  ratePerMinute: number;
+  /** Memories not expired that were created or updated after the last completed pass (all of them before the first). */
+  pending: number;
 }
 
 /** Liveness and readiness of the whole process (`GET /v1/health`). */
@@ -311,4 +338,44 @@ export interface ServiceHealth {
   maxOpenSpaces?: number;
   /** Spaces whose storage failed to open in this process. */
   damagedSpaces?: number;
+}
+
+/** One group a consolidation pass merged (or would merge): ids and the reason, never content. */
+export interface ConsolidationGroup {
+  kind: 'duplicate' | 'superseded' | 'summary';
+  /** The survivor of a merge; the newer memory of a supersession; empty for a summary (it does not exist yet). */
+  keep: string;
+  /** Memories merged into `keep`; the older memory a supersession marks; the memories a summary would summarise. */
+  ids: string[];
+  reason: string;
+}
+
+/** What a consolidation pass did (or, dry, would do): `POST /v1/spaces/{space}/consolidate`. */
+export interface ConsolidationReport {
+  runId: string;
+  dryRun: boolean;
+  examined: number;
+  merged: number;
+  superseded: number;
+  /** Summaries of sessions added (a chat model wrote them; none without one). A dry run: sessions that would be summarised. */
+  summarized: number;
+  /** Merges, supersessions and summaries left out because their memories changed while the pass ran. */
+  skipped: number;
+  /** Calls made to the chat model, when one is configured (absent otherwise). */
+  modelCalls?: number;
+  /** Of those, the calls that failed or whose answer could not be read: they decided nothing. */
+  modelErrors?: number;
+  /** Candidate pairs and sessions the pass left for a later one: past its bound of model calls, or after the model kept failing. */
+  modelPending?: number;
+  /** What would change: dry runs only. */
+  groups?: ConsolidationGroup[];
+}
+
+/** What undoing a consolidation run put back: memories re-created and supersessions cleared; summaries it made deleted. */
+export interface ConsolidationUndoResult {
+  runId: string;
+  restored: number;
+  unsuperseded: number;
+  /** Summaries the run added, deleted with their `summarizes` edges: present when the run added any. */
+  summariesDeleted?: number;
 }

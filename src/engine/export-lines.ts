@@ -27,6 +27,7 @@ export const MemoryLineSchema = z.object({
   expiresAt: time.nullable().default(null),
   accessCount: z.number().int().min(0).default(0),
   lastAccessedAt: time.nullable().default(null),
+  supersededBy: z.string().min(1).max(256).nullable().default(null),
   embedding: VectorSchema.optional(),
 });
 
@@ -57,7 +58,7 @@ export const ContextLineSchema = z.object({
 export const HistoryLineSchema = z.object({
   type: z.literal('history'),
   memoryId: z.string(),
-  action: z.enum(['create', 'update', 'delete']),
+  action: z.enum(['create', 'update', 'delete', 'supersede']),
   oldContent: z.string().nullable().default(null),
   newContent: z.string().nullable().default(null),
   oldMetadata: json.nullable().default(null),

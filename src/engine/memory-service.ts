@@ -17,6 +17,7 @@ import type { ContextRecord, JsonObject, MemoryRecord } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { contextView, historyView, memoryView, relationView, type Context, type HistoryEntry, type Memory, type Page, type Relation } from '../core/views.js';
 import type { CallContext } from './access-guard.js';
+import { notSuperseded } from '../core/search-plan.js';
 import { isExpired, notExpiredAt, scopeFilter, tagsFilter } from './memory-filters.js';
 import type { SpaceEmbeddings } from './space-embeddings.js';
 import { storageLimits } from '../core/storage-limits.js';
@@ -83,7 +84,7 @@ export class MemoryService {
   async list(space: string, query: unknown = {}, call: CallContext = {}): Promise<Page<Memory>> {
     const q = parseWith(ListQuerySchema, query, 'list query');
     const kind = q.kind === undefined ? undefined : columnCondition('kind', 'eq', q.kind);
-    const filter = andFilters(q.filter, scopeFilter(q), tagsFilter(q.tags, 'any'), kind, notExpiredAt(this.gate.now()));
+    const filter = andFilters(q.filter, scopeFilter(q), tagsFilter(q.tags, 'any'), kind, notExpiredAt(this.gate.now()), q.includeSuperseded ? undefined : notSuperseded());
     return this.gate.use(space, 'read', call, async ({ store }) => {
       const page = await store.listMemories({ filter, limit: q.limit, cursor: q.cursor, order: q.order });
       return { items: page.items.map((m) => memoryView(m)), nextCursor: page.nextCursor };
@@ -239,6 +240,7 @@ function newRecord(id: string, input: MemoryInput, now: number): MemoryRecord {
     embedding: new Float32Array(0),
     accessCount: 0,
     lastAccessedAt: null,
+    supersededBy: null,
   };
 }
 

@@ -1,15 +1,22 @@
 import { isMemspaceError } from '../core/errors.js';
 import { compactionHorizon, DEFAULT_FEED_RETENTION, type FeedRetention, retainedSince } from '../core/feed-horizon.js';
 import type { SpaceStore } from '../core/ports/space-store.js';
+import { spaceKey } from '../core/space-name.js';
 import type { SpaceRecord } from '../core/types.js';
 import { principalOf, type AccessGuard, type CallContext } from './access-guard.js';
 import type { SpaceHandle, SpaceRegistry } from './space-registry.js';
+import { BackgroundRounds } from './background-rounds.js';
 
 const DAY_MS = 86_400_000;
 /** Memories deleted per transaction: bounds how long one sweep holds a space's write lock. */
 const SWEEP_BATCH = 1000;
 /** Change-feed events deleted per transaction, for the same reason. */
 const COMPACT_BATCH = 10_000;
+/**
+ * Least time between two looks at a space's decay floor by the background sweeps: a decayed
+ * importance moves over days, and each look reads every memory of the space unread for a half-life.
+ */
+export const DECAY_SWEEP_EVERY_MS = 3_600_000;
 
 /** Closed spaces a background tick opens, sweeps and closes again: bounds the work of one tick. */
 export const CLOSED_PER_TICK = 100;
@@ -27,15 +34,19 @@ export interface SweepReport {
 /** Running totals, for metrics. */
 export interface SweeperStats {
   runs: number;
+  /** Memories hard-deleted, those under a decay floor included. */
   deleted: number;
+  /** Of `deleted`, memories whose decayed importance fell under their space's floor. */
+  decayed: number;
   /** Change-feed events deleted by compaction. */
   compacted: number;
   lastRunAt: number | null;
 }
 
 /**
- * Hard-deletes memories past their `expiresAt` or past their space's `retentionDays`, with the
- * audit entries and change events of a delete, then compacts the space's change feed down to
+ * Hard-deletes memories past their `expiresAt` or past their space's `retentionDays`, and those
+ * whose decayed importance fell under their space's `consolidation.importanceFloor` when it has
+ * one (core/decay.ts), with the audit entries and change events of a delete, then compacts the space's change feed down to
  * what its {@link FeedRetention} keeps (core/feed-horizon.ts). Reads never show expired
  * memories; retention is enforced at each sweep, so a memory past its space's retention may stay
  * visible until the next sweep of its space (at most one interval while the space is open, and
@@ -44,13 +55,14 @@ export interface SweeperStats {
  * order, each closed again at once), so expired data does not stay on disk in a space nobody opens.
  */
 export class RetentionSweeper {
-  private totals: SweeperStats = { runs: 0, deleted: 0, compacted: 0, lastRunAt: null };
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private totals: SweeperStats = { runs: 0, deleted: 0, decayed: 0, compacted: 0, lastRunAt: null };
+  private readonly rounds = new BackgroundRounds(() => this.tick());
   /** Memories deleted by the sweep of a space as it opened, until {@link sweepSpace} reports them. */
   private readonly sweptOnOpen = new WeakMap<object, number>();
   /** Where the background walk over closed spaces resumes (the last name visited). */
   private closedCursor: string | undefined;
+  /** When each space's decay floor was last applied, by {@link spaceKey}. */
+  private readonly decaySweptAt = new Map<string, number>();
 
   constructor(
     private readonly registry: SpaceRegistry,
@@ -65,8 +77,12 @@ export class RetentionSweeper {
     return { ...this.totals };
   }
 
-  /** Sweeps a space that is open already (the registry's open hook calls this). */
-  async sweepHandle({ record, store }: SpaceHandle): Promise<number> {
+  /**
+   * Sweeps a space that is open already (the registry's open hook calls this). Its decay floor is
+   * applied when `decay` is `always` (a sweep someone asked for) or, `due`, when it was not in the
+   * last {@link DECAY_SWEEP_EVERY_MS}.
+   */
+  async sweepHandle({ record, store }: SpaceHandle, decay: 'always' | 'due' = 'due'): Promise<number> {
     const now = this.now();
     const createdBefore = record.retentionDays === null ? null : now - record.retentionDays * DAY_MS;
     const ctx = { actor: 'sweeper', now, requestId: null };
@@ -76,9 +92,33 @@ export class RetentionSweeper {
       deleted += n;
       if (n < SWEEP_BATCH) break;
     }
+    const decayed = await this.sweepDecayed(store, record, now, decay);
+    deleted += decayed;
     this.totals.deleted += deleted;
+    this.totals.decayed += decayed;
     this.totals.compacted += await this.compactFeed(store, now);
     return deleted;
+  }
+
+  /**
+   * Drops the memories whose decayed importance fell under the space's floor
+   * (`consolidation.importanceFloor`, off when null: the default), a batch per transaction, after
+   * expiry took what it takes; returns how many (core/decay.ts `dropsByDecay`).
+   */
+  private async sweepDecayed(store: SpaceStore, record: SpaceRecord, now: number, when: 'always' | 'due'): Promise<number> {
+    const { importanceFloor: floor, halfLifeDays } = record.consolidation;
+    if (floor === null) return 0;
+    const key = spaceKey(record.name);
+    const last = this.decaySweptAt.get(key);
+    if (when === 'due' && last !== undefined && now - last < DECAY_SWEEP_EVERY_MS) return 0;
+    this.decaySweptAt.set(key, now);
+    const ctx = { actor: 'sweeper', now, requestId: null };
+    let decayed = 0;
+    for (;;) {
+      const n = await store.sweepDecayed(now, { floor, halfLifeDays }, SWEEP_BATCH, ctx);
+      decayed += n;
+      if (n < SWEEP_BATCH) return decayed;
+    }
   }
 
   /** Deletes the change-feed events below the space's horizon at `now`, a batch per transaction; returns how many. */
@@ -110,7 +150,7 @@ export class RetentionSweeper {
     return this.registry.use(name, async (handle) => {
       const onOpen = this.sweptOnOpen.get(handle.store) ?? 0;
       this.sweptOnOpen.delete(handle.store);
-      return onOpen + (await this.sweepHandle(handle));
+      return onOpen + (await this.sweepHandle(handle, 'always'));
     });
   }
 
@@ -174,19 +214,11 @@ export class RetentionSweeper {
 
   /** Runs {@link tick} every `intervalMs` in the background. */
   start(intervalMs: number): void {
-    void this.stop();
-    this.timer = setInterval(() => {
-      this.running ??= this.tick()
-        .catch(() => undefined) // a failed round is retried at the next interval
-        .finally(() => (this.running = undefined));
-    }, intervalMs);
-    this.timer.unref();
+    this.rounds.start(intervalMs);
   }
 
   /** Stops the background sweeps and waits for one in progress. */
-  async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 }

@@ -26,7 +26,9 @@ export class SearchService {
    * Searches one space. `vector` ranks by cosine similarity, `keyword` by BM25, `hybrid` by
    * `vectorWeight * cosine + (1 - vectorWeight) * keyword` over the union of both candidate
    * lists (or by weighted reciprocal rank fusion with `fusion: "rrf"`). Keyword scores are
-   * BM25 mapped to [0, 1) by `s / (1 + s)`. `threshold` applies to `score`.
+   * BM25 mapped to [0, 1) by `s / (1 + s)`. With `rank` weights the score blends that relevance
+   * with the memory's recency and decayed importance (core/ranking.ts `blendScore`, over the
+   * space's `consolidation.halfLifeDays`). `threshold` applies to `score`.
    */
   async run(space: string, request: unknown, call: CallContext = {}): Promise<{ results: SearchHit[] }> {
     const req = parseWith(SearchRequestSchema, request, 'search request');
@@ -81,7 +83,7 @@ export class SearchService {
     const filter: FilterNode | undefined = combined === MATCH_ALL || (combined.kind === 'and' && combined.nodes.length === 0) ? undefined : combined;
     const now = this.gate.now();
     const vector = req.mode === 'keyword' ? undefined : (await this.embeddings.vectorsFor(record, [{ text: req.query ?? '', given: req.embedding }]))[0]!;
-    const results = await store.search({ request: req, vector, filter, now });
+    const results = await store.search({ request: req, vector, filter, now, halfLifeDays: record.consolidation.halfLifeDays });
     store.recordAccess(results.map((r) => r.memory.id), now);
     return results;
   }

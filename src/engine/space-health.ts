@@ -1,3 +1,4 @@
+import { consolidationHealth } from '../core/consolidation-health.js';
 import { isMemspaceError } from '../core/errors.js';
 import type { SpaceRecord } from '../core/types.js';
 import { iso, type ServiceHealth, type SpaceHealth } from '../core/views.js';
@@ -7,7 +8,8 @@ import type { SpaceRegistry, SpaceRegistryStats } from './space-registry.js';
 
 /**
  * Health figures of spaces, for operators. Asking about an idle space never opens it: its
- * figures are read from its files, so a health check of every space costs no registry slot.
+ * figures, consolidation's among them, are read from its files, so a health check of every
+ * space costs no registry slot.
  */
 export class HealthService {
   private readonly registry: SpaceRegistry;
@@ -64,9 +66,13 @@ export class HealthService {
       quotas: record.quotas,
       retentionDays: record.retentionDays,
     };
-    const empty = { memories: null, bytes: null, payloadBytes: null, walBytes: null, walLagMs: null, indexLag: null, lastWriteAt: null };
+    const empty = { memories: null, bytes: null, payloadBytes: null, walBytes: null, walLagMs: null, indexLag: null, lastWriteAt: null, consolidation: null };
     if (record.state === 'archived') return { ...base, ...empty, state: 'archived', open: false };
-    const live = await this.registry.ifOpen(record.name, async ({ store }) => store.stats());
+    const now = this.now();
+    const live = await this.registry.ifOpen(record.name, async ({ store }) => ({
+      ...(await store.stats()),
+      consolidation: consolidationHealth(await store.consolidationStats(now), await store.decayedCount()),
+    }));
     if (live !== undefined) {
       return {
         ...base,
@@ -79,10 +85,12 @@ export class HealthService {
         walLagMs: this.walLag(live.uncheckpointedSince),
         indexLag: live.vectorIndex.lag,
         lastWriteAt: live.lastWriteAt === null ? null : iso(live.lastWriteAt),
+        consolidation: live.consolidation,
       };
     }
     try {
       const figures = await this.registry.backend.spaces.inspect(record);
+      const consolidation = await this.registry.backend.spaces.inspectConsolidation(record, now);
       return {
         ...base,
         state: this.closedState(record),
@@ -94,6 +102,7 @@ export class HealthService {
         walLagMs: this.walLag(figures.uncheckpointedSince),
         indexLag: null,
         lastWriteAt: figures.lastWriteAt === null ? null : iso(figures.lastWriteAt),
+        consolidation: consolidation === null ? null : consolidationHealth(consolidation, consolidation.decayed),
       };
     } catch (error) {
       const reason = isMemspaceError(error) ? error.message : 'storage cannot be read';

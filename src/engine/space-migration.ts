@@ -78,6 +78,7 @@ async function copyInto(from: MigrationEnd, to: MigrationEnd, name: string, targ
     sensitivity: header.sensitivity,
     retentionDays: header.retentionDays,
     quotas: header.quotas,
+    consolidation: header.consolidation,
     labels: { ...header.labels, [MIGRATION_LABEL]: 'in-progress' },
     embedder: header.embedder,
     dimension: header.dimension,

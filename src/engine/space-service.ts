@@ -7,7 +7,7 @@ import type { SpaceCatalog } from '../core/ports/space-catalog.js';
 import { AuditEventSchema, AuditQuerySchema, SpaceCreateSchema, SpaceListQuerySchema, SpacePatchSchema } from '../core/schemas.js';
 import { DEFAULT_SPACE, spaceKey, validateSpaceName } from '../core/space-name.js';
 import { INHERITABLE_SETTINGS, newSpaceSettings, projectValue } from '../core/space-settings.js';
-import type { AuditVerification, InheritableSetting, Isolation, JsonObject, ProjectRecord, SpaceRecord } from '../core/types.js';
+import type { AuditVerification, ConsolidationSettings, InheritableSetting, Isolation, JsonObject, ProjectRecord, SpaceRecord } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
 import { auditView, iso, spaceView, type AuditEntry, type Page, type Space, type SpaceInfo } from '../core/views.js';
 import { principalOf, type CallContext } from './access-guard.js';
@@ -74,6 +74,7 @@ export class SpaceService {
       sensitivity: settings.sensitivity,
       retentionDays: settings.retentionDays,
       quotas: settings.quotas,
+      consolidation: settings.consolidation,
       labels: spec.labels,
       embedder: settings.embedder,
       dimension: this.dimensionOf(settings.embedder, settings.dimension),
@@ -135,8 +136,8 @@ export class SpaceService {
   }
 
   /**
-   * Changes a space's description, isolation, sensitivity, retention, quotas or labels, and
-   * records a `space.update` audit entry in that space naming the fields that changed. A
+   * Changes a space's description, isolation, sensitivity, retention, quotas, consolidation
+   * settings or labels, and records a `space.update` audit entry in that space naming the fields that changed. A
    * setting the patch sets stops following the space's project; `inherit` takes settings from
    * the project again (and follows it from then on).
    */
@@ -148,6 +149,7 @@ export class SpaceService {
       ...current,
       ...definedOnly({ description: patch.description, isolation: patch.isolation, sensitivity: patch.sensitivity, retentionDays: patch.retentionDays, labels: patch.labels }),
       quotas: { ...current.quotas, ...patch.quotas },
+      consolidation: { ...current.consolidation, ...definedOnly(patch.consolidation ?? {}) },
       inherited: current.inherited.filter((s) => patch[s] === undefined),
       updatedAt: this.gate.now(),
     };
@@ -201,6 +203,9 @@ export class SpaceService {
     const fields: string[] = [
       ...(['description', 'isolation', 'sensitivity', 'retentionDays', 'labels', 'inherited'] as const).filter((f) => canonicalJson(current[f]) !== canonicalJson(next[f])),
       ...(['maxMemories', 'maxBytes', 'maxRequestsPerSecond'] as const).filter((q) => current.quotas[q] !== next.quotas[q]).map((q) => `quotas.${q}`),
+      ...Object.keys(next.consolidation)
+        .filter((k) => current.consolidation[k as keyof ConsolidationSettings] !== next.consolidation[k as keyof ConsolidationSettings])
+        .map((k) => `consolidation.${k}`),
     ];
     // The catalogue and the space are two databases, so the entry cannot share the change's
     // transaction. It is written first: a crash in between leaves an entry for a change that did

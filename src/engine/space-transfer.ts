@@ -218,6 +218,7 @@ export class SpaceTransfer {
       embedding: normalize(vectors[n]!),
       accessCount: i.accessCount,
       lastAccessedAt: i.lastAccessedAt,
+      supersededBy: i.supersededBy,
     }));
     if (summary.mode === 'restore') {
       checkRoom(handle.record, (await handle.store.stats()).memories, rows.length);
@@ -298,7 +299,7 @@ export class SpaceTransfer {
       await this.registry.record(space);
     } catch (error) {
       if (!(error instanceof MemspaceError && error.code === 'SPACE_NOT_FOUND')) throw error;
-      const keep = ['description', 'isolation', 'sensitivity', 'retentionDays', 'quotas', 'labels', 'embedder', 'dimension', 'encryption'];
+      const keep = ['description', 'isolation', 'sensitivity', 'retentionDays', 'quotas', 'consolidation', 'labels', 'embedder', 'dimension', 'encryption'];
       const settings = Object.fromEntries(Object.entries(header).filter(([k]) => keep.includes(k)));
       await this.spaces.create({ ...settings, name: space }, call);
     }

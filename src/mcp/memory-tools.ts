@@ -61,6 +61,10 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
       expand: z.boolean().optional().describe('attach the memories one relation away from each hit'),
       vectorWeight: z.number().optional(),
       fusion: z.enum(['weighted', 'rrf']).optional(),
+      rank: z
+        .strictObject({ recency: z.number().optional(), importance: z.number().optional() })
+        .optional()
+        .describe('blend recency and decayed importance into the score: weights 0 to 1, summing to at most 1; default none'),
     }),
     role: 'read',
     annotations: READ,

@@ -22,6 +22,7 @@ import { spaceRoutes } from './routes/space-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { contextRoutes } from './routes/context-routes.js';
 import { lifecycleRoutes } from './routes/lifecycle-routes.js';
+import { consolidationRoutes } from './routes/consolidation-routes.js';
 import { SPACE_HEADER } from '../core/space-name.js';
 import { McpSessions, mcpOriginCheck, mcpRoutes } from '../mcp/http-endpoint.js';
 import { mem0Api } from '../compat/mem0/routes.js';
@@ -104,6 +105,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps): Promise<Rout
     ...contextRoutes(ms),
     ...transferRoutes(ms),
     ...lifecycleRoutes(ms),
+    ...consolidationRoutes(ms),
     ...auditRoutes(ms),
     ...shareRoutes(ms),
     ...federationRoutes(ms),

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { MemspaceError } from '../core/errors.js';
 import { SPACE_HEADER, spaceKey, validateSpaceName } from '../core/space-name.js';
+import type { ConsolidationMeter, PassTotals } from '../engine/consolidation-meter.js';
 import type { Memspace } from '../memspace.js';
 
 /** Options of the Prometheus metrics of one app. */
@@ -14,8 +15,11 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
-/** What the metrics read: the registry's and the sweeper's running figures at scrape time, and who may see which space. */
-export type MetricsSource = Pick<Memspace, 'health' | 'sweeper' | 'guard'>;
+/**
+ * What the metrics read: the registry's, the sweeper's and consolidation's running figures at
+ * scrape time, each consolidation pass as it completes, and who may see which space.
+ */
+export type MetricsSource = Pick<Memspace, 'health' | 'sweeper' | 'guard' | 'consolidation'>;
 
 /** Label of requests that matched no route: raw URLs would give one series per URL anyone sends. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -24,6 +28,8 @@ export const OTHER_SPACE = '_other';
 
 /** Seconds; from sub-millisecond reads to slow imports. */
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Seconds; from a pass over a few memories to one over a large space, up to an hour. */
+const PASS_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
 /**
  * The Prometheus metrics of one HTTP app, in a registry of their own (never prom-client's global
@@ -36,6 +42,9 @@ export class HttpMetrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
   private readonly perSpace: Counter<'space'> | undefined;
+  private readonly passDuration: Histogram<'space'>;
+  /** Stops listening to consolidation passes. */
+  private readonly unlisten: () => void;
   /** Spaces that have a series of their own, by case-folded name. */
   private readonly labelled = new Set<string>();
   private readonly spaceCap: number;
@@ -77,6 +86,40 @@ export class HttpMetrics {
     total('memspace_sweeps_total', 'Retention sweeps run.', () => sweeper().runs);
     total('memspace_swept_memories_total', 'Memories hard-deleted by retention sweeps (expired or past retention).', () => sweeper().deleted);
     total('memspace_compacted_events_total', 'Change-feed events deleted by sweeps, past every feed horizon.', () => sweeper().compacted);
+    total('memspace_consolidation_decayed_total', 'Memories hard-deleted by retention sweeps because their decayed importance fell under their space\'s floor.', () => sweeper().decayed);
+
+    // Consolidation passes: per space only when per-space series are asked for, within the same cap.
+    const bySpace = options.perSpace === true;
+    const label = (space: string): string => this.capped(spaceKey(space));
+    const passes = (): ConsolidationMeter => this.source.consolidation.meter;
+    const passTotal = (name: string, help: string, pick: (t: PassTotals) => number): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: bySpace ? ['space'] : [],
+        registers,
+        collect() {
+          this.reset();
+          if (!bySpace) return void this.inc(pick(passes().totals()));
+          for (const [space, totals] of passes().bySpace()) this.inc({ space: label(space) }, pick(totals));
+        },
+      });
+    };
+    passTotal('memspace_consolidation_runs_total', 'Consolidation passes completed (dry runs excluded).', (t) => t.runs);
+    passTotal('memspace_consolidation_merged_total', 'Memories merged away by consolidation passes.', (t) => t.merged);
+    passTotal('memspace_consolidation_superseded_total', 'Memories superseded by consolidation passes.', (t) => t.superseded);
+    this.passDuration = new Histogram({
+      name: 'memspace_consolidation_run_duration_seconds',
+      help: 'Duration of completed consolidation passes in seconds, from the first read to the last commit.',
+      labelNames: bySpace ? ['space'] : [],
+      buckets: PASS_BUCKETS,
+      registers,
+    });
+    this.unlisten = passes().listen((pass) => {
+      const seconds = pass.durationMs / 1000;
+      if (bySpace) this.passDuration.observe({ space: label(pass.space) }, seconds);
+      else this.passDuration.observe(seconds);
+    });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -89,6 +132,11 @@ export class HttpMetrics {
       const space = this.spaceLabel(request, reply);
       if (space !== undefined) this.perSpace.inc({ space });
     }
+  }
+
+  /** Stops observing consolidation passes (the app closes). */
+  close(): void {
+    this.unlisten();
   }
 
   /** The metrics in Prometheus text format. */
@@ -108,7 +156,11 @@ export class HttpMetrics {
     if (principal === null || reply.statusCode === 404) return undefined;
     const name = namedSpace(request);
     if (name === undefined || !this.source.guard.canSeeNow(principal, name)) return undefined;
-    const key = spaceKey(name);
+    return this.capped(spaceKey(name));
+  }
+
+  /** The `space` label of a space key: its own while fewer than `spaceCap` spaces have one, else {@link OTHER_SPACE}. */
+  private capped(key: string): string {
     if (this.labelled.has(key)) return key;
     if (this.labelled.size >= this.spaceCap) return OTHER_SPACE;
     this.labelled.add(key);
@@ -146,6 +198,7 @@ function namedSpace(request: FastifyRequest): string | undefined {
 export function installMetrics(app: FastifyInstance, source: MetricsSource, options: MetricsOptions = {}): HttpMetrics {
   const metrics = new HttpMetrics(source, options);
   app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
+  app.addHook('onClose', async () => metrics.close());
   app.get('/metrics', async (request, reply) => {
     if (!source.guard.isOperator(request.principal)) {
       throw new MemspaceError('FORBIDDEN', 'metrics need a key whose grants cover every space');

@@ -57,6 +57,7 @@ export async function serve(config: Config, onRootKey: (key: string, given: bool
   // Background upkeep of a long-running process: idle spaces close, expired memories go.
   if (config.idleTimeoutMs > 0) memspace.lifecycle.startIdleClosing(Math.min(config.idleTimeoutMs, 30_000));
   if (config.sweepIntervalMs > 0) memspace.sweeper.start(config.sweepIntervalMs);
+  if (config.consolidationTickMs > 0) memspace.consolidationSchedule.start(config.consolidationTickMs);
   // Slow clients must not hold sockets forever.
   app.server.requestTimeout = 60_000;
   app.server.headersTimeout = 15_000;

@@ -37,6 +37,7 @@ export interface MemoryMessage {
   expires_at: string;
   access_count: number;
   last_accessed_at: string;
+  superseded_by: string;
 }
 
 /** `AddMemoryRequest`: typed fields for what every add has, a Struct for the rest of the REST body. */
@@ -106,6 +107,7 @@ export function memoryMessage(m: Memory): MemoryMessage {
     expires_at: m.expiresAt ?? '',
     access_count: m.accessCount,
     last_accessed_at: m.lastAccessedAt ?? '',
+    superseded_by: m.supersededBy ?? '',
   };
 }
 
@@ -127,5 +129,6 @@ export function memoryFromMessage(m: MemoryMessage): Record<string, unknown> {
     expiresAt: orNull(m.expires_at),
     accessCount: m.access_count,
     lastAccessedAt: orNull(m.last_accessed_at),
+    supersededBy: orNull(m.superseded_by),
   };
 }

@@ -22,8 +22,8 @@ describe('memspace projects', () => {
       'created project acme\n',
     );
     await ok(['spaces', 'create', 'acme.sales', '--project', 'acme']);
-    expect(await json(['spaces', 'info', 'acme.sales'])).toMatchObject({ project: 'acme', isolation: 'shared', embedder: 'none', dimension: 8, inherited: ['isolation', 'sensitivity', 'retentionDays', 'quotas'] });
-    expect(await ok(['spaces', 'info', 'acme.sales'])).toMatch(/project:\s+acme \(inherits isolation, sensitivity, retentionDays, quotas\)/);
+    expect(await json(['spaces', 'info', 'acme.sales'])).toMatchObject({ project: 'acme', isolation: 'shared', embedder: 'none', dimension: 8, inherited: ['isolation', 'sensitivity', 'retentionDays', 'quotas', 'consolidation'] });
+    expect(await ok(['spaces', 'info', 'acme.sales'])).toMatch(/project:\s+acme \(inherits isolation, sensitivity, retentionDays, quotas, consolidation\)/);
     await ok(['projects', 'set', 'acme', '--defaults', '{"retentionDays":30}']);
     expect(await json(['spaces', 'info', 'acme.sales'])).toMatchObject({ retentionDays: 30 });
     await ok(['add', 'acme.sales', 'one', '--embedding', JSON.stringify(axisVector(8, 1))]);

@@ -75,7 +75,7 @@ describe('the status table', () => {
     const broken: SpaceHealth = {
       name: 'broken', state: 'damaged', open: false, memories: null, bytes: null, payloadBytes: null, walBytes: null, walLagMs: null,
       indexLag: null, lastWriteAt: null, registry: { open: 1, cap: 4 }, quotas: { maxMemories: null, maxBytes: null, maxRequestsPerSecond: null },
-      retentionDays: null, error: 'space.db is not a database',
+      retentionDays: null, consolidation: null, error: 'space.db is not a database',
     };
     const text = statusTable([broken], { of: 'this process', open: 1, cap: 4, damaged: 1 });
     expect(text).toMatch(/\nbroken\s+damaged\s+no\s+-\s+-\s+-\s+-\s+-\s+-\n/);
@@ -126,5 +126,54 @@ describe('memspace status --url, from a running server', () => {
     const r = await cli(dir, ['status', '--url', 'http://127.0.0.1:9', '--space', '..']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: INVALID_SPACE: /);
+  });
+});
+
+describe('memspace status --space, consolidation figures', () => {
+  let own: string;
+  const ok = async (args: string[]): Promise<string> => {
+    const r = await cli(own, args);
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout;
+  };
+  beforeAll(async () => {
+    own = tempDir('memspace-status-consolidation-');
+    for (const name of ['notes', 'other']) await ok(['spaces', 'create', name, '--embedder', 'none', '--dimension', '2']);
+    for (const space of ['notes', 'other']) {
+      await ok(['add', space, 'The standup is at 9:30', '--embedding', '[1,0]']);
+      await ok(['add', space, 'Note: the standup is at 9:30', '--embedding', '[1,0]']);
+      await ok(['add', space, 'Dana lives in Utrecht', '--embedding', '[0,1]', '--meta', 'key=home']);
+      await ok(['add', space, 'Dana moved to Berlin', '--embedding', '[0,1]', '--meta', 'key=home']);
+    }
+  });
+  afterAll(() => rmSync(own, { recursive: true, force: true }));
+
+  it('shows a space never consolidated: no run, every memory pending', async () => {
+    const out = await ok(['status', '--space', 'notes']);
+    const block = out.slice(out.indexOf('\n\n') + 2).split('\n');
+    expect(block[0]).toMatch(/^CONSOLIDATION\s+LAST RUN\s+RUNS\s+MERGED\s+SUPERSEDED\s+DECAYED\s+RATE\/MIN\s+PENDING$/);
+    expect(block[1]).toMatch(/^notes\s+-\s+0\s+0\s+0\s+0\s+0\s+4$/);
+  });
+
+  it('shows the last pass, its counts, the rate and what is pending, from the space files (it opens no space)', async () => {
+    await ok(['consolidate', 'notes']);
+    await new Promise((done) => setTimeout(done, 5)); // the add is after the pass's end by the wall clock too
+    await ok(['add', 'notes', 'Standups are in room 4', '--embedding', '[1,1]']);
+    const out = await ok(['status', '--space', 'notes']);
+    expect(out.split('\n')[1]).toMatch(/^notes\s+idle\s+no\s/);
+    expect(out).toMatch(/\nnotes\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\s+1\s+1\s+1\s+0\s+0\.033\s+1\n$/);
+
+    const json = JSON.parse(await ok(['--json', 'status', '--space', 'notes'])) as SpaceHealth;
+    expect(json.consolidation).toEqual({ lastRunAt: expect.stringMatching(/^\d{4}-/), runs: 1, merged: 1, superseded: 1, decayed: 0, ratePerMinute: 0.033, pending: 1 });
+    // The other space's figures are its own.
+    const other = JSON.parse(await ok(['--json', 'status', '--space', 'other'])) as SpaceHealth;
+    expect(other.consolidation).toEqual({ lastRunAt: null, runs: 0, merged: 0, superseded: 0, decayed: 0, ratePerMinute: 0, pending: 4 });
+  });
+
+  it('prints no consolidation block without --space, and keeps it in every row of --json', async () => {
+    const out = await ok(['status']);
+    expect(out).not.toContain('CONSOLIDATION');
+    const rows = JSON.parse(await ok(['--json', 'status'])) as SpaceHealth[];
+    expect(rows.map((h) => [h.name, h.consolidation?.runs])).toEqual([['default', 0], ['notes', 1], ['other', 0]]);
   });
 });

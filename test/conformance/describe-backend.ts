@@ -19,7 +19,12 @@ import type { Backend, BackendFactory, Spec, Suite } from './harness.js';
 import { accessSpec } from './specs/access.js';
 import { auditSpec } from './specs/audit.js';
 import { changeFeedSpec } from './specs/change-feed.js';
+import { consolidationScheduleSpec } from './specs/consolidation-schedule.js';
+import { consolidationSpec } from './specs/consolidation.js';
+import { consolidationModelSpec } from './specs/consolidation-model.js';
+import { consolidationStatsSpec } from './specs/consolidation-stats.js';
 import { contextsSpec } from './specs/contexts.js';
+import { decaySpec } from './specs/decay.js';
 import { federationsSpec } from './specs/federations.js';
 import { isolationSpec } from './specs/isolation.js';
 import { memoriesSpec } from './specs/memories.js';
@@ -49,6 +54,11 @@ const SPECS: readonly Spec[] = [
   readSessionsSpec,
   federationsSpec,
   projectsSpec,
+  consolidationSpec,
+  consolidationModelSpec,
+  consolidationStatsSpec,
+  consolidationScheduleSpec,
+  decaySpec,
 ];
 
 /** Registers the whole conformance suite against the backend `init` starts (once for the file). */

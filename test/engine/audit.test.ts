@@ -127,9 +127,11 @@ describe('audit trail: tamper evidence', () => {
     const space = await newSpace('old');
     await ms.memories.add(space, { content: 'before', embedding: v(1) });
     await onDisk(space, (db) => {
-      // Back to release 1: what migrations 2 and 3 added goes (triggers and indexes go with their
-      // tables), and the keyword index's insert trigger, which migration 4 dropped, comes back.
-      db.exec(`CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+      // Back to release 1: what migrations 2, 3 and 5 to 7 added goes (triggers and indexes go
+      // with their tables), and the keyword index's insert trigger, which migration 4 dropped, comes back.
+      db.exec(`DROP INDEX memories_superseded; ALTER TABLE memories DROP COLUMN superseded_by;
+        DROP TABLE consolidation_runs; DROP TABLE consolidation_passes; DROP INDEX memories_updated;
+        CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
           INSERT INTO memories_fts(rowid, content, tags) VALUES (new.seq, new.content, new.tags);
         END;
         DROP TABLE contexts; DROP TABLE usage;

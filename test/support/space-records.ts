@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { columnCondition } from '../../src/core/filter.js';
 import type { SpaceStore } from '../../src/core/ports/space-store.js';
+import { DEFAULT_CONSOLIDATION_SETTINGS } from '../../src/core/space-settings.js';
 import type { ContextRecord, DumpChunk, MemoryRecord, SpaceRecord, WriteContext } from '../../src/core/types.js';
 
 /** Dimension of the vectors of the spaces these helpers make. */
@@ -17,6 +18,7 @@ export function spaceRecord(name: string, over: Partial<SpaceRecord> = {}): Spac
     sensitivity: 'low',
     retentionDays: null,
     quotas: { maxMemories: null, maxBytes: null, maxRequestsPerSecond: null },
+    consolidation: { ...DEFAULT_CONSOLIDATION_SETTINGS },
     labels: {},
     embedder: 'none',
     dimension: SMALL_DIM,
@@ -53,6 +55,7 @@ export function memoryRow(id: string, content: string, axis: number, at = 2_000)
     embedding: unit(axis),
     accessCount: 0,
     lastAccessedAt: null,
+    supersededBy: null,
   };
 }
 

@@ -72,11 +72,12 @@ function listCommand(program: Command, ctx: CliContext): void {
     .option('--filter <json>', 'a filter, e.g. \'{"metadata.topic":{"eq":"x"}}\'')
     .option('--limit <n>', 'most memories to show', toInt, 20)
     .option('--cursor <cursor>', 'continue from a previous page')
-    .action(async (space: string, o: ScopeFlags & { tag: string[]; filter?: string; limit: number; cursor?: string }) => {
+    .option('--include-superseded', 'also list memories a newer one superseded (consolidation)')
+    .action(async (space: string, o: ScopeFlags & { tag: string[]; filter?: string; limit: number; cursor?: string; includeSuperseded?: boolean }) => {
       const ms = await ctx.open();
       const page = await ms.memories.list(space, {
         ...scopeFields(o),
-        ...definedOnly({ tags: nonEmpty(o.tag), filter: optionalJson(o.filter, '--filter'), limit: o.limit, cursor: o.cursor }),
+        ...definedOnly({ tags: nonEmpty(o.tag), filter: optionalJson(o.filter, '--filter'), limit: o.limit, cursor: o.cursor, includeSuperseded: o.includeSuperseded }),
       });
       ctx.print(page, () => memoryTable(page.items) + nextPageHint(page.nextCursor));
     });
@@ -95,7 +96,8 @@ function searchCommand(program: Command, ctx: CliContext): void {
     .option('--filter <json>', 'a filter, e.g. \'{"metadata.topic":{"eq":"x"}}\'')
     .option('--expand', 'attach memories one relation away')
     .option('--exact', "scan every vector instead of the space's HNSW index")
-    .action(async (space: string, query: string, o: ScopeFlags & { limit: number; mode: string; threshold?: number; tag: string[]; filter?: string; expand?: boolean; exact?: boolean }) => {
+    .option('--include-superseded', 'also find memories a newer one superseded (consolidation)')
+    .action(async (space: string, query: string, o: ScopeFlags & { limit: number; mode: string; threshold?: number; tag: string[]; filter?: string; expand?: boolean; exact?: boolean; includeSuperseded?: boolean }) => {
       const request = {
         query,
         limit: o.limit,
@@ -104,6 +106,7 @@ function searchCommand(program: Command, ctx: CliContext): void {
         ...definedOnly({ threshold: o.threshold, tags: nonEmpty(o.tag) as string[] | undefined, filter: optionalJson(o.filter, '--filter') as SearchInput['filter'] }),
         expand: o.expand === true,
         exact: o.exact === true,
+        ...(o.includeSuperseded === true && { includeSuperseded: true }),
       };
       const remote = await ctx.remote();
       const results = remote === undefined ? (await (await ctx.open()).search.run(space, request)).results : await remote.search(request, { space });

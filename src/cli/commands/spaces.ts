@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
-import type { VectorIndexStatus } from '../../core/types.js';
+import type { ConsolidationSettings, VectorIndexStatus } from '../../core/types.js';
 import type { SpaceInfo } from '../../core/views.js';
 import { CLI_CALL, type CliContext } from '../cli-context.js';
 import { fields, nextPageHint, table } from '../format.js';
 import { definedOnly } from '../../core/defined.js';
-import { collect, labelsOption, quotaFields, toInt, toNumber, type QuotaFlags } from '../options.js';
+import { collect, labelsOption, optionalJson, quotaFields, toInt, toNumber, type QuotaFlags } from '../options.js';
 
 /** Registers `spaces create|list|info|set|archive|restore|delete`. */
 export function registerSpaces(program: Command, ctx: CliContext): void {
@@ -32,7 +32,10 @@ interface CreateOptions extends QuotaFlags {
   dimension?: number;
   project?: string;
   encryption?: boolean;
+  consolidation?: string;
 }
+
+const CONSOLIDATION_HELP = 'consolidation settings as JSON, e.g. \'{"enabled":true,"intervalMinutes":60}\' (docs/consolidation.md)';
 
 function createCommand(spaces: Command, ctx: CliContext): void {
   ctx
@@ -49,6 +52,7 @@ function createCommand(spaces: Command, ctx: CliContext): void {
     .option('--max-rps <n>', 'quota: most requests per second', toNumber)
     .option('--project <name>', 'the project the space joins (it inherits what is not set here)')
     .option('--encryption', 'encrypt the space at rest with a key of its own (needs MEMSPACE_MASTER_KEY)')
+    .option('--consolidation <json>', CONSOLIDATION_HELP)
     .action(async (name: string, o: CreateOptions) => {
       const ms = await ctx.open();
       const { description, isolation, sensitivity, retentionDays, embedder, dimension, project, encryption } = o;
@@ -58,6 +62,7 @@ function createCommand(spaces: Command, ctx: CliContext): void {
         ...(Object.keys(quotas).length > 0 && { quotas }),
         name,
         ...definedOnly({ description, isolation, sensitivity, retentionDays, embedder, dimension, project, encryption }),
+        ...definedOnly({ consolidation: optionalJson(o.consolidation, '--consolidation') }),
         labels: labelsOption(o.label),
       });
       ctx.print(space, () => `created space ${space.name} (embedder ${space.embedder}, ${space.dimension} dimensions, isolation ${space.isolation})\n`);
@@ -93,16 +98,18 @@ function infoCommand(spaces: Command, ctx: CliContext): void {
 
 function setCommand(spaces: Command, ctx: CliContext): void {
   ctx
-    .command(spaces, 'set <name>', "change a space's retention or quotas (0 removes a quota or the retention)")
+    .command(spaces, 'set <name>', "change a space's retention, quotas or consolidation settings (0 removes a quota or the retention)")
     .option('--retention-days <n>', 'hard-delete memories older than this', toInt)
     .option('--max-memories <n>', 'quota: most memories', toInt)
     .option('--max-bytes <n>', 'quota: most payload bytes', toInt)
     .option('--max-rps <n>', 'quota: most requests per second', toNumber)
     .option('--description <text>')
-    .action(async (name: string, o: QuotaFlags & { retentionDays?: number; description?: string }) => {
+    .option('--consolidation <json>', `${CONSOLIDATION_HELP}; the settings given change, the others stay`)
+    .action(async (name: string, o: QuotaFlags & { retentionDays?: number; description?: string; consolidation?: string }) => {
       const quotas = quotaFields(o);
       const update = definedOnly({
         description: o.description,
+        consolidation: optionalJson(o.consolidation, '--consolidation'),
         retentionDays: o.retentionDays === 0 ? null : o.retentionDays,
         quotas: Object.keys(quotas).length > 0 ? quotas : undefined,
       });
@@ -137,6 +144,7 @@ function spaceFields(s: SpaceInfo): string {
     ['sensitivity', s.sensitivity],
     ['encryption', s.encryption ? 'on' : 'off'],
     ['retention', s.retentionDays === null ? 'none' : `${s.retentionDays} days`],
+    ['consolidation', consolidationLine(s.consolidation)],
     ['labels', s.labels],
     ['memories', String(s.stats.memories)],
     ['relations', String(s.stats.relations)],
@@ -145,6 +153,14 @@ function spaceFields(s: SpaceInfo): string {
     ['last write', s.stats.lastWriteAt ?? 'never'],
     ['created', s.createdAt],
   ]);
+}
+
+/** One line on a space's consolidation settings for `spaces info`. */
+function consolidationLine(c: ConsolidationSettings): string {
+  const schedule = c.enabled ? `every ${c.intervalMinutes} minutes` : 'on request';
+  const floor = c.importanceFloor === null ? 'no importance floor' : `importance floor ${c.importanceFloor}`;
+  const summaries = c.summarizeAfterDays === null ? 'no summaries' : `summaries after ${c.summarizeAfterDays} days`;
+  return `${schedule}; duplicates at cosine ≥ ${c.minCosine}, overlap ≥ ${c.minOverlap}; half-life ${c.halfLifeDays} days, ${floor}; ${summaries}`;
 }
 
 /** One line on a space's HNSW index for `spaces info`. */

@@ -6,7 +6,7 @@ import { runStatus } from '../status.js';
 export function registerStatus(program: Command, ctx: CliContext): void {
   ctx
     .command(program, 'status', 'a table of spaces with their health figures, from a running server (--url) or straight from the data directory (opens no space)')
-    .option('--space <name>', 'only this space')
+    .option('--space <name>', 'only this space, and its consolidation figures')
     .option('--url <url>', 'a running memspace server, e.g. http://127.0.0.1:7420')
     .option('--key <key>', 'API key for --url')
     .action(async (o: { space?: string; url?: string; key?: string }) => {

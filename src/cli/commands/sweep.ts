@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { progressBar } from '../format.js';
 
-/** Registers `sweep`: hard-deletes what is expired or past retention, now rather than on the server's timer. */
+/** Registers `sweep`: hard-deletes what is expired, past retention or under the decay floor, now rather than on the server's timer. */
 export function registerSweep(program: Command, ctx: CliContext): void {
   ctx
-    .command(program, 'sweep', "hard-delete expired memories and those past their space's retention, in every space or one")
+    .command(program, 'sweep', "hard-delete expired memories, those past their space's retention and those under its decay floor, in every space or one")
     .option('--space <name>', 'only this space')
     .action(async (o: { space?: string }) => {
       const ms = await ctx.open();

@@ -67,7 +67,7 @@ export interface Mem0Entity {
   metadata: null;
 }
 
-const EVENT_OF: Readonly<Record<HistoryEntry['action'], Mem0HistoryEntry['event']>> = { create: 'ADD', update: 'UPDATE', delete: 'DELETE' };
+const EVENT_OF: Readonly<Record<HistoryEntry['action'], Mem0HistoryEntry['event']>> = { create: 'ADD', update: 'UPDATE', delete: 'DELETE', supersede: 'UPDATE' };
 const DAY_MS = 86_400_000;
 
 /** A memspace memory as mem0 shows it. */

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import type { ChatModel } from '../../core/ports/chat-model.js';
-import { OpenAIChatModel } from '../../embed/openai-chat-model.js';
 import type { Memspace } from '../../memspace.js';
 import { Mem0Handlers, type Mem0Request } from './handlers.js';
 import { Mem0AddSchema, Mem0ListBodySchema, Mem0ListQuerySchema, Mem0SearchSchema, Mem0UpdateSchema } from './schemas.js';
@@ -13,7 +12,7 @@ export interface Mem0ApiOptions {
   memspace: Memspace;
   /**
    * The chat model that infers facts on add.
-   * @default an OpenAI-compatible client when the configuration has `llmBaseUrl`, else none (messages are stored as they are)
+   * @default the memspace's configured chat model (`llmBaseUrl`), else none (messages are stored as they are)
    */
   chat?: ChatModel;
   /** Clock, in epoch ms (today's date in the extraction prompt). @default Date.now */
@@ -35,7 +34,7 @@ export interface Mem0Route {
 /** The mem0 API: its routes, and how to prepare the encapsulated scope they are registered in. */
 export interface Mem0Api {
   routes: Mem0Route[];
-  /** Installs on the scope what mem0's clients need: lenient JSON parsing, `detail` in error bodies, and closing the chat model. */
+  /** Installs on the scope what mem0's clients need: lenient JSON parsing and `detail` in error bodies. */
   prepare(scope: FastifyInstance): void;
 }
 
@@ -46,8 +45,8 @@ export interface Mem0Api {
  * mem0's `detail`, and answers are in mem0's snake_case shapes. docs/mem0.md is the reference.
  */
 export function mem0Api(options: Mem0ApiOptions): Mem0Api {
-  const owned = options.chat === undefined ? chatFromConfig(options.memspace) : undefined;
-  const h = new Mem0Handlers(options.memspace, options.chat ?? owned, options.now ?? Date.now);
+  // The memspace's chat model is the memspace's to close; one passed in is its caller's.
+  const h = new Mem0Handlers(options.memspace, options.chat ?? options.memspace.chat, options.now ?? Date.now);
   const route = (method: Mem0Route['method'], path: string, summary: string, handler: Mem0Route['handler'], schemas: { body?: z.ZodType; query?: z.ZodType } = {}): Mem0Route => ({
     method,
     path,
@@ -76,11 +75,10 @@ export function mem0Api(options: Mem0ApiOptions): Mem0Api {
     route('DELETE', '/v1/entities/:type/:name/', 'delete every memory of one user, agent or run', (r) => h.deleteEntity(r)),
     route('DELETE', '/v2/entities/:type/:name/', 'delete every memory of one user, agent or run', (r) => h.deleteEntity(r)),
   ];
-  return { routes, prepare: (scope) => prepareScope(scope, owned) };
+  return { routes, prepare: (scope) => prepareScope(scope) };
 }
 
-function prepareScope(scope: FastifyInstance, owned: ChatModel | undefined): void {
-  if (owned !== undefined) scope.addHook('onClose', async () => owned.close());
+function prepareScope(scope: FastifyInstance): void {
   // The mem0 clients send `Content-Type: application/json` on every request, DELETEs without a
   // body included: an empty body is no body here, anything else is parsed as the app parses JSON.
   const json = scope.getDefaultJsonParser('error', 'error');
@@ -100,11 +98,4 @@ function prepareScope(scope: FastifyInstance, owned: ChatModel | undefined): voi
     }
     return payload;
   });
-}
-
-/** The OpenAI-compatible chat model the configuration names, if any. */
-function chatFromConfig(ms: Memspace): ChatModel | undefined {
-  const c = ms.config;
-  if (c.llmBaseUrl === undefined) return undefined;
-  return new OpenAIChatModel({ baseUrl: c.llmBaseUrl, model: c.llmModel, apiKey: c.llmApiKey, timeoutMs: c.llmTimeoutMs });
 }

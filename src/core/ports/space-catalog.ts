@@ -1,8 +1,11 @@
 import type { SpaceRecord, SpaceStats } from '../types.js';
-import type { SpaceStore } from './space-store.js';
+import type { ConsolidationStats, SpaceStore } from './space-store.js';
 
 /** Figures of a closed space: those of {@link SpaceStats} that need no open index. */
 export type ClosedSpaceStats = Omit<SpaceStats, 'vectorIndex'>;
+
+/** The consolidation record of a closed space, with the count of memories decay dropped (`SpaceStore.decayedCount`). */
+export type ClosedConsolidationStats = ConsolidationStats & { decayed: number };
 
 /**
  * The catalogue of spaces plus the factory of their stores. Space names are compared
@@ -33,4 +36,11 @@ export interface SpaceCatalog {
    * `BACKEND_UNAVAILABLE` with `details.damaged: true` when its storage cannot be read.
    */
   inspect(record: SpaceRecord): Promise<ClosedSpaceStats>;
+  /**
+   * The consolidation record at `now` of a space that is not open in this process
+   * (`SpaceStore.consolidationStats` and `decayedCount`), read like {@link inspect}: nothing
+   * opened for use, nothing written. Null for an archived space (its record is in its archive);
+   * `BACKEND_UNAVAILABLE` with `details.damaged: true` when its storage cannot be read.
+   */
+  inspectConsolidation(record: SpaceRecord, now: number): Promise<ClosedConsolidationStats | null>;
 }

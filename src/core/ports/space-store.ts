@@ -1,3 +1,4 @@
+import type { DecayFloor } from '../decay.js';
 import type { FeedBounds } from '../feed-horizon.js';
 import type { FilterNode } from '../filter.js';
 import type {
@@ -20,6 +21,100 @@ import type { SearchPlan } from '../search-plan.js';
 import type { Page, SearchHit } from '../views.js';
 
 export type { Page };
+
+/**
+ * One batch of a consolidation pass (core/consolidation.ts), applied in one transaction: the
+ * memories as the pass read them, so the store can skip a merge whose memories changed since.
+ */
+export interface ConsolidationBatch {
+  runId: string;
+  /** 0, 1, ... in the order the pass writes them. */
+  batch: number;
+  merges: { survivor: MemoryRecord; merged: MemoryRecord[] }[];
+  /** Older memory `id` superseded by the newer `by`. */
+  supersessions: { id: string; by: string }[];
+  /**
+   * Summaries to add (a chat model wrote them): each a new memory of kind `summary` and its
+   * `summarizes` edges to `sources`. Skipped whole when a source is gone or was summarised since.
+   */
+  summaries?: { memory: MemoryRecord; sources: string[]; relations: RelationRecord[] }[] | undefined;
+  /** The pass's one audit entry, written with its last batch. */
+  audit?: AuditEvent | undefined;
+  /**
+   * The pass's totals, given with its last batch only: the store keeps them as the record of a
+   * completed pass ({@link SpaceStore.consolidationStats}), finished at the batch's time.
+   */
+  pass?: ConsolidationPassSummary | undefined;
+}
+
+/** The totals of one completed consolidation pass, as its last batch hands them to the store. */
+export interface ConsolidationPassSummary {
+  /** When the pass started (its first read), epoch milliseconds. */
+  startedAt: number;
+  examined: number;
+  merged: number;
+  superseded: number;
+}
+
+/**
+ * A space's consolidation record (core/consolidation-health.ts turns it into the health view).
+ * A pass counts once it completed: an interrupted pass (killed before its last batch) is no
+ * run, though its batches stay undoable. Dry runs write nothing and so are never counted.
+ */
+export interface ConsolidationStats {
+  /** When the last completed pass finished (undone or not), epoch milliseconds; null when none did. */
+  lastRunAt: number | null;
+  /** Completed passes, undone ones included: an undo puts memories back, it does not unmake the pass. */
+  runs: number;
+  /** Memories merged away by completed passes that were not undone. */
+  merged: number;
+  /** Memories superseded by completed passes that were not undone. */
+  superseded: number;
+  /**
+   * Memories consolidated in the rate's window before `now` (`CONSOLIDATION_RATE_WINDOW_MS` of
+   * core/consolidation-health.ts), the numerator of the health's `ratePerMinute`: those merged or
+   * superseded by passes not undone that finished in it, and those {@link SpaceStore.sweepDecayed}
+   * dropped in it (the `count` of its `memory.decay` audit entries).
+   */
+  recent: number;
+  /**
+   * Memories not expired at `now` that were created or updated after the last completed pass
+   * finished (work the next pass has not seen), or every one not expired when no pass completed.
+   */
+  pending: number;
+}
+
+/**
+ * A pass that wrote batches but never its last one (its process was killed half-way), as its
+ * batches tell: what it changed is in the space with its history, and undoable.
+ */
+export interface UnfinishedConsolidationRun {
+  runId: string;
+  /** Times of its first and last batch, epoch milliseconds. */
+  startedAt: number;
+  lastAt: number;
+  batches: number;
+  /** Whether it was undone since. */
+  undone: boolean;
+  merged: number;
+  superseded: number;
+  summarized: number;
+}
+
+/** What a batch did: memories merged away, memories superseded, summaries added, merges, supersessions and summaries skipped. */
+export interface ConsolidationBatchResult {
+  merged: number;
+  superseded: number;
+  summarized: number;
+  skipped: number;
+}
+
+/** What an undo put back: memories re-created, supersessions cleared, and (when the run made any) summaries deleted. */
+export interface ConsolidationUndone {
+  restored: number;
+  unsuperseded: number;
+  summariesDeleted?: number;
+}
 
 /** What a listing asks a store for; filters are already parsed and include scopes and tags. */
 export interface ListOptions {
@@ -75,6 +170,8 @@ export interface SpaceReads {
    * when none was. Reads from the oldest event on, which compaction keeps few of.
    */
   firstChangeSince(at: number): Promise<number | undefined>;
+  /** True when some memory of the space is superseded (an indexed look-up): searches filter them out only then. */
+  hasSuperseded(): Promise<boolean>;
 }
 
 /**
@@ -124,6 +221,33 @@ export interface SpaceStore extends SpaceReads {
    * Audit: one `memory.delete` entry listing the ids, none when nothing matched.
    */
   deleteMemories(filter: FilterNode, ctx: WriteContext): Promise<number>;
+  /**
+   * Applies one batch of a consolidation pass in one transaction (store/common/consolidation-writes.ts):
+   * merged memories deleted with a `delete` history row naming their survivor, survivors
+   * rewritten, edges re-pointed, supersessions set, and the batch's record kept under its run
+   * so that {@link undoConsolidation} can put it back. A merge or supersession whose memories
+   * changed since the pass read them is skipped. With `audit`, appends the pass's entry.
+   */
+  consolidate(batch: ConsolidationBatch, ctx: WriteContext): Promise<ConsolidationBatchResult>;
+  /**
+   * Undoes every batch of a run in one transaction and marks it undone, with a
+   * `consolidation.undo` audit entry. `NOT_FOUND` for a run this space never had, `CONFLICT`
+   * for one undone already or whose survivors changed since.
+   */
+  undoConsolidation(runId: string, ctx: WriteContext): Promise<ConsolidationUndone>;
+  /**
+   * The space's consolidation record at `now` ({@link ConsolidationStats}); cheap: an aggregate
+   * over one row per completed pass and an indexed count of the memories changed since the last.
+   * The record of a pass is kept by its last batch (`batch.pass`) and marked undone by
+   * {@link undoConsolidation}.
+   */
+  consolidationStats(now: number): Promise<ConsolidationStats>;
+  /**
+   * The passes of this space that wrote batches and never completed ({@link UnfinishedConsolidationRun}),
+   * oldest first. A pass running now is among them until its last batch: the caller decides
+   * which are over. A pass completes an unfinished run by writing the run's last batch with `pass`.
+   */
+  unfinishedConsolidationRuns(): Promise<UnfinishedConsolidationRun[]>;
   /** Notes that memories were read, for access counts; may be applied lazily and is not durable. */
   recordAccess(ids: readonly string[], at: number): void;
 
@@ -134,6 +258,16 @@ export interface SpaceStore extends SpaceReads {
    * per call listing the ids. Deletes at most `limit` memories per call; returns the count.
    */
   sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: WriteContext): Promise<number>;
+  /**
+   * Hard-deletes the memories not expired at `now` that `dropsByDecay` (core/decay.ts) drops
+   * under `rule`, at most `limit` per call, like {@link sweepExpired} (relations, a `delete`
+   * history row and a `memory.deleted` change event each) but with one `memory.decay` audit entry
+   * (`details: {count, floor, halfLifeDays}`) and adding the count to {@link decayedCount}, in
+   * the same transaction. Returns the count.
+   */
+  sweepDecayed(now: number, rule: DecayFloor, limit: number, ctx: WriteContext): Promise<number>;
+  /** How many memories {@link sweepDecayed} dropped in this space, ever (kept with the space's counters). */
+  decayedCount(): Promise<number>;
 
   /**
    * Compacts the change feed: deletes its oldest events, those with a seq below `before`, at most

@@ -28,7 +28,7 @@ export function healthRoutes(ms: Pick<Memspace, 'health'>): RouteSpec[] {
       path: '/spaces/:space/health',
       scoped: false,
       tag: 'operations',
-      summary: "A space's health: memories, bytes on disk, state, open, WAL bytes and lag, index lag, last write, registry pressure",
+      summary: "A space's health: memories, bytes on disk, state, open, WAL bytes and lag, index lag, last write, registry pressure, consolidation figures",
       role: 'read',
       handler: ({ space, call }) => ms.health.spaceHealth(space, call),
     },

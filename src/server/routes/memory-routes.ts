@@ -19,6 +19,8 @@ const ListQueryString = z.strictObject({
   cursor: z.string().optional(),
   order: z.enum(['asc', 'desc']).optional(),
   filter: z.string().optional(),
+  /** Text, as every query parameter: only `true` and `false`, so a typo is refused rather than read as true. */
+  includeSuperseded: z.enum(['true', 'false']).optional(),
 });
 
 /** Query string of routes that take nothing but the space. */
@@ -67,8 +69,12 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       role: 'read',
       query: ListQueryString,
       handler: ({ request, space, call }) => {
-        const { space: _space, tag, filter, ...q } = parseWith(ListQueryString, request.query, 'query');
-        const query = { ...definedOnly(q), ...definedOnly({ tags: tag === undefined ? undefined : [tag].flat(), filter: filter === undefined ? undefined : jsonParameter(filter, 'filter') }) };
+        const { space: _space, tag, filter, includeSuperseded, ...q } = parseWith(ListQueryString, request.query, 'query');
+        const query = {
+          ...definedOnly(q),
+          ...definedOnly({ tags: tag === undefined ? undefined : [tag].flat(), filter: filter === undefined ? undefined : jsonParameter(filter, 'filter') }),
+          ...(includeSuperseded !== undefined && { includeSuperseded: includeSuperseded === 'true' }),
+        };
         return ms.memories.list(space, query, call);
       },
     },

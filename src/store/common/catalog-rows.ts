@@ -5,6 +5,7 @@
  */
 import type { KeyRecord } from '../../core/ports/key-store.js';
 import type { ShareRecord } from '../../core/ports/share-store.js';
+import { DEFAULT_CONSOLIDATION_SETTINGS } from '../../core/space-settings.js';
 import type { SpaceRecord } from '../../core/types.js';
 
 /** How a driver returns a JSON column (`J`) and takes one. */
@@ -25,6 +26,8 @@ export interface SpaceRow<J> {
   sensitivity: string;
   retention_days: number | null;
   quotas: J;
+  /** The settings a space set or inherited, over {@link DEFAULT_CONSOLIDATION_SETTINGS}. */
+  consolidation: J;
   labels: J;
   embedder: string;
   dimension: number;
@@ -69,6 +72,7 @@ export function spaceColumns<J>(r: SpaceRecord, json: JsonColumn<J>): SpaceRow<J
     sensitivity: r.sensitivity,
     retention_days: r.retentionDays,
     quotas: json.encode(r.quotas),
+    consolidation: json.encode(r.consolidation),
     labels: json.encode(r.labels),
     embedder: r.embedder,
     dimension: r.dimension,
@@ -88,6 +92,8 @@ export function spaceFromRow<J>(r: SpaceRow<J>, json: JsonColumn<J>): SpaceRecor
     sensitivity: r.sensitivity as SpaceRecord['sensitivity'],
     retentionDays: r.retention_days,
     quotas: json.decode(r.quotas) as SpaceRecord['quotas'],
+    // Rows from before consolidation settings existed hold '{}': the defaults.
+    consolidation: { ...DEFAULT_CONSOLIDATION_SETTINGS, ...(json.decode(r.consolidation) as Partial<SpaceRecord['consolidation']>) },
     labels: json.decode(r.labels) as SpaceRecord['labels'],
     embedder: r.embedder,
     dimension: r.dimension,

@@ -73,6 +73,7 @@ const COLUMNS: Readonly<Record<Exclude<FilterColumn, 'tags'>, { sql: string; typ
   createdAt: { sql: 'm.created_at', type: 'integer' },
   updatedAt: { sql: 'm.updated_at', type: 'integer' },
   expiresAt: { sql: 'm.expires_at', type: 'integer' },
+  supersededBy: { sql: 'm.superseded_by', type: 'text' },
 };
 
 const COMPARISONS: Readonly<Partial<Record<FilterOperator, SqlComparison>>> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };

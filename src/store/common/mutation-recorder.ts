@@ -5,9 +5,11 @@
  * its own tables; its SQL writes the rows and then hands the recorder what it changed.
  */
 import { GENESIS_HASH, changedMemoryFields, sealAuditEntry } from '../../core/audit.js';
+import type { DecayFloor } from '../../core/decay.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { AuditEvent, AuditRecord, ChangeOp, DumpChunk, HistoryRecord, JsonObject, MemoryRecord, RelationRecord, WriteContext } from '../../core/types.js';
 import type { AccessCounter } from './access-counter.js';
+import type { ConsolidationChanges } from './consolidation-writes.js';
 
 /** A history row to append; the sink gives it the next history seq, an actor and a time. */
 export type HistoryEntry = Omit<HistoryRecord, 'seq' | 'actor' | 'at'>;
@@ -112,6 +114,17 @@ export class MutationRecorder {
     this.audit(sink, { action: 'memory.expire', ids, details: { count: ids.length, reason } });
   }
 
+  /**
+   * Memories retention dropped because their importance decayed under the space's floor
+   * (core/decay.ts): one `memory.decay` entry with the rule, none when nothing was taken.
+   */
+  memoriesDecayed(sink: MutationSink, removal: Removal, rule: DecayFloor): void {
+    if (removal.memories.length === 0) return;
+    this.removed(sink, removal);
+    const ids = removal.memories.map((m) => m.id);
+    this.audit(sink, { action: 'memory.decay', ids, details: { count: ids.length, floor: rule.floor, halfLifeDays: rule.halfLifeDays } });
+  }
+
   /** An edge added. */
   relationCreated(sink: MutationSink, relation: Pick<RelationRecord, 'id' | 'from' | 'to' | 'type'>): void {
     sink.change('relation.created', relation.id);
@@ -134,6 +147,43 @@ export class MutationRecorder {
   contextDeleted(sink: MutationSink, id: string, sizes: ContextSizes): void {
     sink.change('context.deleted', id);
     this.audit(sink, { action: 'context.delete', ids: [id], details: { originalBytes: sizes.originalBytes, storedBytes: sizes.storedBytes } });
+  }
+
+  /**
+   * A consolidation batch or its undo (core/consolidation.ts explains the rows): a memory merged
+   * away gets a `delete` row whose `newMetadata` is `{consolidatedInto, consolidationRun}`, a
+   * rewritten survivor an `update` row, a memory re-created by an undo (or a summary added by
+   * a pass) a `create` row, a summary an undo deleted a `delete` row whose `newMetadata` is
+   * `{consolidationRun}`, a supersession set or cleared a `supersede` row with `newMetadata`
+   * `{supersededBy, consolidationRun}`; each its change event, a moved edge a deletion and a creation. The
+   * pass's audit entry, `audit`, comes with its last batch only: one entry per pass.
+   */
+  consolidated(sink: MutationSink, c: ConsolidationChanges, audit?: AuditEvent): void {
+    const run = c.runId;
+    for (const id of [...c.relationsDeleted, ...c.relationsMoved]) sink.change('relation.deleted', id);
+    for (const m of c.recreated) {
+      sink.history({ memoryId: m.id, action: 'create', oldContent: null, newContent: m.content, oldMetadata: null, newMetadata: m.metadata });
+      sink.change('memory.created', m.id);
+    }
+    for (const { old, next } of c.rewritten) {
+      sink.history({ memoryId: next.id, action: 'update', oldContent: old.content, newContent: next.content, oldMetadata: old.metadata, newMetadata: next.metadata });
+      sink.change('memory.updated', next.id);
+    }
+    for (const { memory, into } of c.merged) {
+      sink.history({ memoryId: memory.id, action: 'delete', oldContent: memory.content, newContent: null, oldMetadata: memory.metadata, newMetadata: { consolidatedInto: into, consolidationRun: run } });
+      sink.change('memory.deleted', memory.id);
+    }
+    for (const memory of c.deleted) {
+      sink.history({ memoryId: memory.id, action: 'delete', oldContent: memory.content, newContent: null, oldMetadata: memory.metadata, newMetadata: { consolidationRun: run } });
+      sink.change('memory.deleted', memory.id);
+    }
+    this.access.forget([...c.merged.map((m) => m.memory.id), ...c.deleted.map((m) => m.id)]);
+    for (const { id, by } of c.superseded) {
+      sink.history({ memoryId: id, action: 'supersede', oldContent: null, newContent: null, oldMetadata: null, newMetadata: { supersededBy: by, consolidationRun: run } });
+      sink.change('memory.updated', id);
+    }
+    for (const id of [...c.relationsMoved, ...c.relationsCreated]) sink.change('relation.created', id);
+    if (audit !== undefined) this.audit(sink, audit);
   }
 
   /** An event that is not a mutation of the store (a denied request, a share change), on its own. */

@@ -41,6 +41,7 @@ export interface MemoryRow<J, V> {
   embedding: V | null;
   access_count: number;
   last_accessed_at: number | null;
+  superseded_by: string | null;
 }
 
 /** A `history` row. */
@@ -114,6 +115,7 @@ export function memoryColumns<J, V>(m: MemoryRecord, encode: ColumnEncoder<J, V>
     embedding: encode.vector(m.embedding),
     access_count: m.accessCount,
     last_accessed_at: m.lastAccessedAt,
+    superseded_by: m.supersededBy,
   };
 }
 
@@ -138,6 +140,8 @@ export function rowMappers<J, V>(decode: ColumnDecoder<J, V>): RowMappers<J, V> 
       embedding: r.embedding === null ? NO_VECTOR : decode.vector(r.embedding),
       accessCount: r.access_count,
       lastAccessedAt: r.last_accessed_at,
+      // Absent from rows of a query that predates the column (none should): not superseded.
+      supersededBy: r.superseded_by ?? null,
     }),
     history: (r) => ({
       seq: r.seq,

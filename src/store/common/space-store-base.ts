@@ -4,9 +4,10 @@
  * its single reads to the backend's reads, access counts are noted in memory and saved before
  * a dump of memories, and the empty look-ups answer without touching the database.
  */
+import type { DecayFloor } from '../../core/decay.js';
 import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
-import type { ListOptions, Page, SpaceReads, SpaceStore } from '../../core/ports/space-store.js';
+import type { ConsolidationBatch, ConsolidationBatchResult, ConsolidationUndone, ConsolidationStats, ListOptions, UnfinishedConsolidationRun, Page, SpaceReads, SpaceStore } from '../../core/ports/space-store.js';
 import { runSearchPlan, type SearchPlan } from '../../core/search-plan.js';
 import type * as types from '../../core/types.js';
 import type { SearchHit } from '../../core/views.js';
@@ -18,7 +19,7 @@ import type { DumpPart } from './pages.js';
 export interface SpaceWrites
   extends Pick<
     SpaceStore,
-    'insertMemories' | 'updateMemory' | 'deleteMemories' | 'sweepExpired' | 'compactChanges' | 'insertContext' | 'deleteContext' | 'insertRelation' | 'deleteRelation' | 'appendAudit' | 'restore'
+    'insertMemories' | 'updateMemory' | 'deleteMemories' | 'sweepExpired' | 'sweepDecayed' | 'compactChanges' | 'insertContext' | 'deleteContext' | 'insertRelation' | 'deleteRelation' | 'appendAudit' | 'restore' | 'consolidate' | 'undoConsolidation'
   > {
   /** An empty write, which applies the pending access counts. */
   saveAccess(): Promise<void>;
@@ -45,6 +46,9 @@ export abstract class SpaceStoreBase implements SpaceStore {
   abstract settleIndex(): Promise<void>;
   abstract verifyAudit(): Promise<types.AuditVerification>;
   abstract stats(): Promise<types.SpaceStats>;
+  abstract decayedCount(): Promise<number>;
+  abstract consolidationStats(now: number): Promise<ConsolidationStats>;
+  abstract unfinishedConsolidationRuns(): Promise<UnfinishedConsolidationRun[]>;
   abstract integrityCheck(): Promise<string[]>;
   abstract close(): Promise<void>;
 
@@ -62,6 +66,10 @@ export abstract class SpaceStoreBase implements SpaceStore {
 
   sweepExpired(now: number, createdBefore: number | null, limit: number, ctx: types.WriteContext): Promise<number> {
     return this.writes.sweepExpired(now, createdBefore, limit, ctx);
+  }
+
+  sweepDecayed(now: number, rule: DecayFloor, limit: number, ctx: types.WriteContext): Promise<number> {
+    return this.writes.sweepDecayed(now, rule, limit, ctx);
   }
 
   compactChanges(before: number, limit: number): Promise<number> {
@@ -90,6 +98,14 @@ export abstract class SpaceStoreBase implements SpaceStore {
 
   restore(chunk: types.DumpChunk, now: number, limits?: types.StorageLimits): Promise<void> {
     return this.writes.restore(chunk, now, limits);
+  }
+
+  consolidate(batch: ConsolidationBatch, ctx: types.WriteContext): Promise<ConsolidationBatchResult> {
+    return this.writes.consolidate(batch, ctx);
+  }
+
+  undoConsolidation(runId: string, ctx: types.WriteContext): Promise<ConsolidationUndone> {
+    return this.writes.undoConsolidation(runId, ctx);
   }
 
   /** Kept in memory and applied with the next write of this store: advisory, not durable. */
@@ -155,5 +171,9 @@ export abstract class SpaceStoreBase implements SpaceStore {
 
   firstChangeSince(at: number): Promise<number | undefined> {
     return this.readOnce((r) => r.firstChangeSince(at));
+  }
+
+  hasSuperseded(): Promise<boolean> {
+    return this.readOnce((r) => r.hasSuperseded());
   }
 }

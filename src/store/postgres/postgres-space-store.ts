@@ -1,7 +1,9 @@
-import type { SpaceReads } from '../../core/ports/space-store.js';
+import type { ConsolidationStats, SpaceReads, UnfinishedConsolidationRun } from '../../core/ports/space-store.js';
 import type { AuditVerification, DumpChunk, SpaceStats } from '../../core/types.js';
 import type { DumpPart } from '../common/pages.js';
 import { SpaceStoreBase } from '../common/space-store-base.js';
+import { readConsolidationStats, readUnfinishedRuns } from './consolidation-stats.js';
+import { readDecayed } from './decay-sweep.js';
 import { indexDue, PostgresSpaceReads, type SessionSpace, type VectorSearchSettings } from './space-reads.js';
 import { stateFigures } from './space-state.js';
 import { type SpaceDatabase, SpaceTx } from './space-tx.js';
@@ -72,6 +74,18 @@ export class PostgresSpaceStore extends SpaceStoreBase {
   async stats(): Promise<SpaceStats> {
     const figures = stateFigures(await this.session((r) => r.state()));
     return { ...figures, vectorIndex: { state: 'none', threshold: null, indexed: 0, lag: 0, resident: 0 } };
+  }
+
+  consolidationStats(now: number): Promise<ConsolidationStats> {
+    return this.tx.read((db) => readConsolidationStats(db, this.spaceId, now));
+  }
+
+  unfinishedConsolidationRuns(): Promise<UnfinishedConsolidationRun[]> {
+    return this.tx.read((db) => readUnfinishedRuns(db, this.spaceId));
+  }
+
+  decayedCount(): Promise<number> {
+    return this.tx.read((db) => readDecayed(db, this.spaceId));
   }
 
   /** PostgreSQL checks its own pages; there is nothing per space to check. */

@@ -173,6 +173,11 @@ export class PostgresSpaceReads implements SpaceReads {
     return (await this.db.query<{ seq: number }>(sql, [this.space.spaceId, at])).rows[0]?.seq;
   }
 
+  async hasSuperseded(): Promise<boolean> {
+    const sql = 'SELECT EXISTS (SELECT 1 FROM memories WHERE space_id = $1 AND superseded_by IS NOT NULL) AS found';
+    return (await this.db.query<{ found: boolean }>(sql, [this.space.spaceId])).rows[0]?.found === true;
+  }
+
   /** Recomputes the whole audit chain. One statement reads one snapshot, so writers appending meanwhile cannot confuse the check. */
   async verifyAudit(): Promise<AuditVerification> {
     const verifier = new AuditChainVerifier();

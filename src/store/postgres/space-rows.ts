@@ -53,7 +53,7 @@ export const fromRow: common.RowMappers<unknown, string> = common.rowMappers<unk
 
 /** Columns of a memory, with the vector as text (or NULL when left out). */
 export const MEMORY_COLUMNS = `m.seq, m.id, m.content, m.metadata, m.tags, m.user_id, m.agent_id, m.run_id, m.kind, m.importance,
-  m.created_at, m.updated_at, m.expires_at, m.access_count, m.last_accessed_at, m.payload_bytes`;
+  m.created_at, m.updated_at, m.expires_at, m.access_count, m.last_accessed_at, m.payload_bytes, m.superseded_by`;
 
 /** Columns of a context, with the vector as text. */
 export const CONTEXT_COLUMNS = 'seq, id, content, summary, metadata, embedding::text AS embedding, created_at, original_bytes, stored_bytes';
@@ -97,12 +97,12 @@ export function insertMemoriesQuery(spaceId: string, memories: readonly SizedMem
   const vectors = memories.map((_, i) => `$${i + 3}::vector`).join(', ');
   return {
     text: `INSERT INTO memories (space_id, seq, id, content, metadata, tags, user_id, agent_id, run_id, kind, importance,
-       created_at, updated_at, expires_at, dimension, embedding, access_count, last_accessed_at, payload_bytes)
+       created_at, updated_at, expires_at, dimension, embedding, access_count, last_accessed_at, payload_bytes, superseded_by)
      SELECT s.space_id, r.seq, r.id, r.content, r.metadata, r.tags, r.user_id, r.agent_id, r.run_id, r.kind, r.importance,
-       r.created_at, r.updated_at, r.expires_at, r.dimension, (ARRAY[${vectors}])[r.position], r.access_count, r.last_accessed_at, r.payload_bytes
+       r.created_at, r.updated_at, r.expires_at, r.dimension, (ARRAY[${vectors}])[r.position], r.access_count, r.last_accessed_at, r.payload_bytes, r.superseded_by
      ${fromRowsInSpace(`jsonb_to_recordset($2::jsonb) AS r(seq bigint, position integer, id text, content text, metadata jsonb, tags jsonb, user_id text,
        agent_id text, run_id text, kind text, importance double precision, created_at bigint, updated_at bigint, expires_at bigint, dimension integer,
-       access_count bigint, last_accessed_at bigint, payload_bytes bigint)`)}
+       access_count bigint, last_accessed_at bigint, payload_bytes bigint, superseded_by text)`)}
      ON CONFLICT (space_id, id) DO NOTHING RETURNING id`,
     values: [spaceId, JSON.stringify(json), ...memories.map((m) => vectorParam(m.memory.embedding))],
   };

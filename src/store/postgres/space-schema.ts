@@ -36,13 +36,16 @@
  * and with PGlite), so a keyword query of one space reads only that space's postings.
  */
 import type pg from 'pg';
+import { consolidationPassesMigration } from './consolidation-stats.js';
 import { FEDERATION_TABLES } from './federation-schema.js';
 
 /** The role every space-store transaction runs as: cannot bypass RLS, cannot log in (except on Citus: distributeOnCitus). */
 export const APP_ROLE = 'memspace_app';
 
 /** Tables holding rows of many spaces, each guarded by the RLS policy on `space_id`. */
-export const SPACE_TABLES = ['space_state', 'memories', 'history', 'relations', 'contexts', 'audit', 'changes'] as const;
+export const SPACE_TABLES = ['space_state', 'memories', 'history', 'relations', 'contexts', 'audit', 'changes', 'consolidation_runs', 'consolidation_passes'] as const;
+/** The per-space tables of the first migration, which must stay as released (later tables enable RLS in their own migration). */
+const FIRST_SPACE_TABLES = ['space_state', 'memories', 'history', 'relations', 'contexts', 'audit', 'changes'] as const;
 
 /** Arbitrary key of the advisory lock that serialises migrations of servers starting together. */
 const MIGRATION_LOCK = 7_420_001;
@@ -245,7 +248,7 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (space_id, seq)
   );
 
-  ${SPACE_TABLES.map(rls).join('\n')}
+  ${FIRST_SPACE_TABLES.map(rls).join('\n')}
 
   GRANT SELECT, INSERT, UPDATE, DELETE ON space_state, memories, history, relations, contexts, changes TO ${APP_ROLE};
   -- Append-only for the server: the audit trail is never updated or deleted through it.
@@ -306,6 +309,30 @@ export const PG_MIGRATIONS: readonly string[] = [
   REVOKE ALL ON FUNCTION memspace_project_usage(text) FROM PUBLIC;
   GRANT EXECUTE ON FUNCTION memspace_project_usage(text) TO ${APP_ROLE};
   `,
+  // Consolidation (core/consolidation.ts): a superseded memory names its successor (searches
+  // ask through the partial index whether a space has any before filtering), and a run keeps,
+  // per batch written, what it changed and what was there before, so it can be undone.
+  `
+  ALTER TABLE memories ADD COLUMN superseded_by text;
+  CREATE INDEX memories_superseded ON memories (space_id) WHERE superseded_by IS NOT NULL;
+  CREATE TABLE consolidation_runs (
+    space_id text COLLATE "C" NOT NULL,
+    run_id text NOT NULL,
+    batch integer NOT NULL,
+    at bigint NOT NULL,
+    actor text,
+    data jsonb NOT NULL,
+    undone_at bigint,
+    PRIMARY KEY (space_id, run_id, batch)
+  );
+  ${rls('consolidation_runs')}
+  GRANT SELECT, INSERT, UPDATE ON consolidation_runs TO ${APP_ROLE};
+  `,
+  // A space's consolidation settings (core/types.ts ConsolidationSettings); '{}' is the defaults.
+  `ALTER TABLE spaces ADD COLUMN consolidation jsonb NOT NULL DEFAULT '{}';`,
+  consolidationPassesMigration(rls, APP_ROLE), // completed consolidation passes (consolidation-stats.ts)
+  // Memories retention dropped as their importance decayed under the floor, ever (decay-sweep.ts).
+  'ALTER TABLE space_state ADD COLUMN decayed bigint NOT NULL DEFAULT 0',
 ];
 
 /** The catalogue: small, read by every request, so on a Citus cluster a copy lives on every node. */

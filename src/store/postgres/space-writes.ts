@@ -3,18 +3,23 @@
  * then the mutation recorder for what each records (history, change events, audit), all in
  * one write transaction that holds the space's state row locked.
  */
+import type { DecayFloor } from '../../core/decay.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { FilterNode } from '../../core/filter.js';
 import { enforceLimits } from '../../core/storage-limits.js';
 import type { AuditEvent, ContextRecord, DumpChunk, JsonObject, MemoryRecord, RelationRecord, StorageLimits, WriteContext } from '../../core/types.js';
 import { prepareContexts } from '../common/context-codec.js';
+import type { ConsolidationBatch, ConsolidationBatchResult, ConsolidationUndone } from '../../core/ports/space-store.js';
+import { batchTouches, type ConsolidationOps, decodeBatchRecord, encodeBatchRecord, planBatch, planUndo, summariesOf, undoTouches } from '../common/consolidation-writes.js';
 import type { MutationRecorder, Removal } from '../common/mutation-recorder.js';
+import { insertPass, markPassUndone } from './consolidation-stats.js';
 import type { SpaceWrites } from '../common/space-store-base.js';
 import { memoryPayloadBytes } from '../common/payload-bytes.js';
+import { countDecayed, decayVictims } from './decay-sweep.js';
 import { enforceProjectQuota } from './project-quota.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
 import { writeContextRow, writeDumpChunk, writeMemoryRows } from './space-dump.js';
-import { fromRow, MEMORY_COLUMNS, type MemoryRow, vectorParam } from './space-rows.js';
+import { fromRow, MEMORY_COLUMNS, type MemoryRow, type RelationRow, vectorParam } from './space-rows.js';
 import type { SpaceTx, SpaceWrite } from './space-tx.js';
 
 /** A memory being deleted, as `DELETE ... RETURNING` gives it. */
@@ -95,6 +100,18 @@ export class PostgresSpaceWrites implements SpaceWrites {
       if (expired.length + retained.length === 0) return 0;
       const removal = await this.deleteRows(w, [...expired, ...retained]);
       this.o.recorder.memoriesExpired(w, removal, expired.length);
+      return removal.memories.length;
+    });
+  }
+
+  async sweepDecayed(now: number, rule: DecayFloor, limit: number, ctx: WriteContext): Promise<number> {
+    if (limit <= 0) return 0;
+    return this.o.tx.write(ctx, async (w) => {
+      const ids = await decayVictims(w.db, this.spaceId, now, rule, limit);
+      if (ids.length === 0) return 0;
+      const removal = await this.deleteRows(w, ids);
+      this.o.recorder.memoriesDecayed(w, removal, rule);
+      await countDecayed(w.db, this.spaceId, removal.memories.length);
       return removal.memories.length;
     });
   }
@@ -189,6 +206,92 @@ export class PostgresSpaceWrites implements SpaceWrites {
       await writeDumpChunk(w, chunk, contexts);
       this.o.recorder.restored(w, chunk);
     });
+  }
+
+  async consolidate(batch: ConsolidationBatch, ctx: WriteContext): Promise<ConsolidationBatchResult> {
+    return this.o.tx.write(ctx, async (w) => {
+      const ids = batchTouches(batch);
+      const current = await this.memoriesById(w, ids);
+      const relationSql = 'SELECT * FROM relations WHERE space_id = $1 AND (from_id = ANY($2::text[]) OR to_id = ANY($2::text[]))';
+      const relations = (await w.db.query<RelationRow>(relationSql, [this.spaceId, ids])).rows.map(fromRow.relation);
+      const plan = planBatch(batch, current, relations, ctx.now);
+      await this.applyConsolidation(w, plan.ops);
+      this.o.recorder.consolidated(w, plan.changes, batch.audit);
+      // Kept even when the batch changed nothing, so the run is known (its undo restores nothing).
+      await w.db.query('INSERT INTO consolidation_runs (space_id, run_id, batch, at, actor, data) VALUES ($1, $2, $3, $4, $5, $6)', [
+        this.spaceId,
+        batch.runId,
+        batch.batch,
+        ctx.now,
+        ctx.actor,
+        JSON.stringify(encodeBatchRecord(plan.record)),
+      ]);
+      if (batch.pass !== undefined) await insertPass(w.db, this.spaceId, batch.runId, batch.pass, ctx.now);
+      return plan.result;
+    });
+  }
+
+  async undoConsolidation(runId: string, ctx: WriteContext): Promise<ConsolidationUndone> {
+    return this.o.tx.write(ctx, async (w) => {
+      const sql = 'SELECT data, undone_at FROM consolidation_runs WHERE space_id = $1 AND run_id = $2 ORDER BY batch';
+      const rows = (await w.db.query<{ data: unknown; undone_at: number | null }>(sql, [this.spaceId, runId])).rows;
+      if (rows.length === 0) throw new MemspaceError('NOT_FOUND', `consolidation run ${runId} not found in this space`, { runId });
+      if (rows.some((r) => r.undone_at !== null)) throw new MemspaceError('CONFLICT', `consolidation run ${runId} was undone already`, { runId });
+      const records = rows.map((r) => decodeBatchRecord(r.data));
+      const current = await this.memoriesById(w, undoTouches(records));
+      // The edges of the summaries the run added go with them.
+      const summaries = summariesOf(records);
+      const relationSql = 'SELECT * FROM relations WHERE space_id = $1 AND (from_id = ANY($2::text[]) OR to_id = ANY($2::text[]))';
+      const summaryRelations = summaries.length === 0 ? [] : (await w.db.query<RelationRow>(relationSql, [this.spaceId, summaries])).rows.map(fromRow.relation);
+      const { ops, changes } = planUndo(runId, records, current, summaryRelations);
+      await this.applyConsolidation(w, ops);
+      await w.db.query('UPDATE consolidation_runs SET undone_at = $3 WHERE space_id = $1 AND run_id = $2', [this.spaceId, runId, ctx.now]);
+      await markPassUndone(w.db, this.spaceId, runId, ctx.now);
+      const result: ConsolidationUndone = { restored: changes.recreated.length, unsuperseded: changes.superseded.length, ...(changes.deleted.length > 0 && { summariesDeleted: changes.deleted.length }) };
+      const ids = [...changes.recreated, ...changes.deleted].map((m) => m.id);
+      this.o.recorder.consolidated(w, changes, { action: 'consolidation.undo', ids, details: { runId, ...result } });
+      return result;
+    });
+  }
+
+  /** Memories by id with their vectors, as the write's transaction sees them. */
+  private async memoriesById(w: SpaceWrite, ids: readonly string[]): Promise<Map<string, MemoryRecord>> {
+    const sql = `SELECT ${MEMORY_COLUMNS}, m.embedding::text AS embedding FROM memories m WHERE m.space_id = $1 AND m.id = ANY($2::text[])`;
+    const rows = (await w.db.query<MemoryRow>(sql, [this.spaceId, [...ids]])).rows;
+    return new Map(rows.map((r) => [r.id, fromRow.memory(r)]));
+  }
+
+  /** The ops of a consolidation batch or undo, in their order (see {@link ConsolidationOps}), with the state row's figures. */
+  private async applyConsolidation(w: SpaceWrite, ops: ConsolidationOps): Promise<void> {
+    const id = this.spaceId;
+    if (ops.deleteRelations.length > 0) {
+      const gone = await w.db.query('DELETE FROM relations WHERE space_id = $1 AND id = ANY($2::text[])', [id, ops.deleteRelations]);
+      w.state.relations -= gone.rowCount ?? 0;
+    }
+    if (ops.insertMemories.length + ops.insertRelations.length > 0) await writeDumpChunk(w, { memories: ops.insertMemories, relations: ops.insertRelations }, []);
+    for (const r of ops.updateRelations) {
+      await w.db.query('UPDATE relations SET from_id = $3, to_id = $4 WHERE space_id = $1 AND id = $2', [id, r.id, r.from, r.to]);
+    }
+    if (ops.deleteMemories.length > 0) {
+      const sql = 'DELETE FROM memories WHERE space_id = $1 AND id = ANY($2::text[]) RETURNING payload_bytes';
+      for (const v of (await w.db.query<{ payload_bytes: number }>(sql, [id, ops.deleteMemories])).rows) {
+        w.state.memories -= 1;
+        w.state.payloadBytes -= v.payload_bytes;
+      }
+    }
+    for (const m of ops.writeMemories) {
+      const bytes = memoryPayloadBytes(m);
+      const old = await w.db.query<{ payload_bytes: number }>('SELECT payload_bytes FROM memories WHERE space_id = $1 AND id = $2', [id, m.id]);
+      w.state.payloadBytes += bytes - (old.rows[0]?.payload_bytes ?? bytes);
+      await w.db.query(
+        `UPDATE memories SET content = $3, metadata = $4, tags = $5, kind = $6, importance = $7, created_at = $8, updated_at = $9, expires_at = $10,
+           dimension = $11, embedding = $12::vector, access_count = $13, last_accessed_at = $14, superseded_by = $15, payload_bytes = $16
+         WHERE space_id = $1 AND id = $2`,
+        [id, m.id, m.content, JSON.stringify(m.metadata), JSON.stringify(m.tags), m.kind, m.importance, m.createdAt, m.updatedAt, m.expiresAt,
+          m.embedding.length, vectorParam(m.embedding), m.accessCount, m.lastAccessedAt, m.supersededBy, bytes],
+      );
+    }
+    for (const s of ops.supersede) await w.db.query('UPDATE memories SET superseded_by = $3 WHERE space_id = $1 AND id = $2', [id, s.id, s.by]);
   }
 
   /** Saves the pending access counts with an empty write; it records nothing, so no time is needed. */

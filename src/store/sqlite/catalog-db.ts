@@ -123,6 +123,10 @@ const CATALOG_MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // A space's consolidation settings (core/types.ts ConsolidationSettings); '{}' is the defaults.
+  `
+  ALTER TABLE spaces ADD COLUMN consolidation TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
 
 /**

@@ -118,6 +118,10 @@ export class SqliteSpaceReads implements SpaceReads {
     return this.o.tx.read(() => this.o.stmt.firstChangeSince.get(at) as number | undefined);
   }
 
+  async hasSuperseded(): Promise<boolean> {
+    return this.o.tx.read(() => this.o.stmt.hasSuperseded.get() === 1);
+  }
+
   /** Recomputes the whole audit chain. One statement reads one snapshot, so writers appending meanwhile cannot confuse the check. */
   verifyAudit(): AuditVerification {
     const verifier = new AuditChainVerifier();

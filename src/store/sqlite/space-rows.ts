@@ -40,9 +40,9 @@ export function toVector(blob: Buffer): Float32Array {
 
 /** Inserts a memory with every field, bound by the names of {@link toRow}. */
 export const INSERT_MEMORY_SQL = `INSERT INTO memories (id, content, metadata, tags, user_id, agent_id, run_id, kind, importance,
-  created_at, updated_at, expires_at, embedding, access_count, last_accessed_at)
+  created_at, updated_at, expires_at, embedding, access_count, last_accessed_at, superseded_by)
   VALUES (@id, @content, @metadata, @tags, @user_id, @agent_id, @run_id, @kind, @importance,
-  @created_at, @updated_at, @expires_at, @embedding, @access_count, @last_accessed_at)`;
+  @created_at, @updated_at, @expires_at, @embedding, @access_count, @last_accessed_at, @superseded_by)`;
 
 /**
  * Every write that inserts memories inserts them with {@link INSERT_MEMORY_SQL}, then indexes
@@ -95,7 +95,7 @@ const STATEMENT_SQL = {
   byId: 'SELECT * FROM memories WHERE id = ?',
   byIds: 'SELECT m.* FROM json_each(?) j JOIN memories m ON m.id = j.value',
   byIdsWithoutEmbedding: `SELECT m.seq, m.id, m.content, m.metadata, m.tags, m.user_id, m.agent_id, m.run_id, m.kind,
-    m.importance, m.created_at, m.updated_at, m.expires_at, NULL AS embedding, m.access_count, m.last_accessed_at
+    m.importance, m.created_at, m.updated_at, m.expires_at, NULL AS embedding, m.access_count, m.last_accessed_at, m.superseded_by
     FROM json_each(?) j JOIN memories m ON m.id = j.value`,
   deleteById: 'DELETE FROM memories WHERE id = ?',
   historyOf: 'SELECT * FROM history WHERE memory_id = ? ORDER BY seq',
@@ -137,10 +137,22 @@ const STATEMENT_SQL = {
   contextSizes: 'SELECT original_bytes AS originalBytes, stored_bytes AS storedBytes FROM contexts WHERE id = ?',
   deleteContext: 'DELETE FROM contexts WHERE id = ?',
   totalChanges: 'SELECT total_changes()',
+  // Through the partial index memories_superseded: answers without a scan.
+  hasSuperseded: 'SELECT EXISTS (SELECT 1 FROM memories WHERE superseded_by IS NOT NULL)',
+  relationsTouching: `SELECT r.* FROM relations r WHERE r.from_id IN (SELECT value FROM json_each(@ids)) OR r.to_id IN (SELECT value FROM json_each(@ids))`,
+  moveRelation: 'UPDATE relations SET from_id = ?, to_id = ? WHERE id = ?',
+  // Every field a consolidation may change, and nothing of the scopes: a survivor's, or one restored by an undo.
+  rewriteMemory: `UPDATE memories SET content = @content, metadata = @metadata, tags = @tags, kind = @kind, importance = @importance,
+    created_at = @created_at, updated_at = @updated_at, expires_at = @expires_at, embedding = @embedding, access_count = @access_count,
+    last_accessed_at = @last_accessed_at, superseded_by = @superseded_by WHERE id = @id`,
+  supersede: 'UPDATE memories SET superseded_by = ? WHERE id = ?',
+  insertRunBatch: 'INSERT INTO consolidation_runs (run_id, batch, at, actor, data) VALUES (?, ?, ?, ?, ?)',
+  runBatches: 'SELECT data, undone_at FROM consolidation_runs WHERE run_id = ? ORDER BY batch',
+  markRunUndone: 'UPDATE consolidation_runs SET undone_at = ? WHERE run_id = ?',
 } as const;
 
 /** Statements whose rows are their first column's values (better-sqlite3's `pluck`). */
-const PLUCKED: ReadonlySet<string> = new Set(['lastSeq', 'oldestChange', 'firstChangeSince', 'memoryIdsChangedAfter', 'totalChanges', 'maxMemorySeq']);
+const PLUCKED: ReadonlySet<string> = new Set(['lastSeq', 'oldestChange', 'firstChangeSince', 'memoryIdsChangedAfter', 'totalChanges', 'maxMemorySeq', 'hasSuperseded']);
 
 /** The statements of an open space, prepared once per connection; see {@link prepareSpaceStatements}. */
 export type SpaceStatements = { readonly [K in keyof typeof STATEMENT_SQL]: Database.Statement };

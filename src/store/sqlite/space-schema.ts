@@ -182,6 +182,42 @@ export const SPACE_MIGRATIONS: readonly string[] = [
   `
   DROP TRIGGER IF EXISTS memories_fts_insert;
   `,
+  // 5: consolidation (core/consolidation.ts). A superseded memory names its successor; searches
+  // ask whether any memory is superseded through the partial index before adding the filter.
+  // A run keeps, per batch written, what it changed and what was there before, so it can be undone.
+  `
+  ALTER TABLE memories ADD COLUMN superseded_by TEXT;
+  CREATE INDEX memories_superseded ON memories(superseded_by) WHERE superseded_by IS NOT NULL;
+  CREATE TABLE consolidation_runs (
+    run_id TEXT NOT NULL,
+    batch INTEGER NOT NULL,                  -- 0, 1, ... in the order the pass wrote them
+    at INTEGER NOT NULL,
+    actor TEXT,
+    data TEXT NOT NULL,                      -- JSON: ConsolidationBatchRecord (store/common/consolidation-rows.ts)
+    undone_at INTEGER,
+    PRIMARY KEY (run_id, batch)
+  ) WITHOUT ROWID;
+  `,
+  // 6: the record of completed consolidation passes, one row each, kept by a pass's last batch
+  // (health's consolidation figures, store/sqlite/consolidation-stats.ts); memories by update
+  // time, so the memories a pass has not seen yet are an indexed count.
+  `
+  CREATE TABLE consolidation_passes (
+    run_id TEXT PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    examined INTEGER NOT NULL,
+    merged INTEGER NOT NULL,
+    superseded INTEGER NOT NULL,
+    undone_at INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX memories_updated ON memories(updated_at);
+  `,
+  // 7: how many memories retention dropped because their importance decayed under the space's
+  // floor (core/decay.ts), ever: a counter beside the usage figures (store/sqlite/decay-sweep.ts).
+  `
+  ALTER TABLE usage ADD COLUMN decayed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Brings a space database to the newest schema, in one immediate transaction. */

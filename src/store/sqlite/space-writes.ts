@@ -3,16 +3,21 @@
  * for what each records (history, change events, audit), all in one write transaction.
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
+import type { DecayFloor } from '../../core/decay.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { FilterNode } from '../../core/filter.js';
 import { enforceLimits, type UsageFigures } from '../../core/storage-limits.js';
 import type { AuditEvent, ContextRecord, DumpChunk, JsonObject, MemoryRecord, RelationRecord, StorageLimits, WriteContext } from '../../core/types.js';
 import { prepareContexts } from '../common/context-codec.js';
+import type { ConsolidationBatch, ConsolidationBatchResult, ConsolidationUndone } from '../../core/ports/space-store.js';
+import { batchTouches, type ConsolidationOps, decodeBatchRecord, encodeBatchRecord, planBatch, planUndo, summariesOf, undoTouches } from '../common/consolidation-writes.js';
 import type { MutationRecorder, Removal } from '../common/mutation-recorder.js';
 import type { SpaceWrites } from '../common/space-store-base.js';
+import { insertPass, markPassUndone } from './consolidation-stats.js';
+import { countDecayed, decayVictims } from './decay-sweep.js';
 import type { ProjectCheck, ProjectUsageLink } from './project-usage.js';
 import { conflictOr, writeContext, writeDumpChunk } from './space-dump.js';
-import { fromRow, type MemoryRow, type SpaceStatements, toRow } from './space-rows.js';
+import { fromRow, type MemoryRow, type RelationRow, type SpaceStatements, toRow } from './space-rows.js';
 import type { SpaceTx } from './space-tx.js';
 import { readUsage } from './space-usage.js';
 import { filterCondition } from './sqlite-filter-dialect.js';
@@ -91,6 +96,17 @@ export class SqliteSpaceWrites implements SpaceWrites {
       const retained = createdBefore === null || expired.length >= limit ? [] : (stmt.retained.all(createdBefore, now, limit - expired.length) as Victim[]);
       const victims = [...expired, ...retained];
       this.o.recorder.memoriesExpired(this.o.tx.sink(ctx), this.deleteRows(victims), expired.length);
+      return victims.length;
+    });
+  }
+
+  async sweepDecayed(now: number, rule: DecayFloor, limit: number, ctx: WriteContext): Promise<number> {
+    if (limit <= 0) return 0;
+    return this.o.tx.write(() => {
+      const victims = decayVictims(this.o.db, now, rule, limit);
+      if (victims.length === 0) return 0;
+      this.o.recorder.memoriesDecayed(this.o.tx.sink(ctx), this.deleteRows(victims), rule);
+      countDecayed(this.o.db, victims.length);
       return victims.length;
     });
   }
@@ -174,6 +190,54 @@ export class SqliteSpaceWrites implements SpaceWrites {
     const link = this.o.projectUsage;
     if (limits?.project === undefined || limits.project === null || link === undefined) return write(undefined);
     return link.ledger.prepare(limits.project, link.space).then(write);
+  }
+
+  async consolidate(batch: ConsolidationBatch, ctx: WriteContext): Promise<ConsolidationBatchResult> {
+    const { stmt } = this.o;
+    return this.o.tx.write(() => {
+      const ids = JSON.stringify(batchTouches(batch));
+      const current = new Map((stmt.byIds.all(ids) as MemoryRow[]).map((r) => [r.id, fromRow.memory(r)]));
+      const relations = (stmt.relationsTouching.all({ ids }) as RelationRow[]).map(fromRow.relation);
+      const plan = planBatch(batch, current, relations, ctx.now);
+      this.applyConsolidation(plan.ops);
+      this.o.recorder.consolidated(this.o.tx.sink(ctx), plan.changes, batch.audit);
+      // Kept even when the batch changed nothing, so the run is known (its undo restores nothing).
+      stmt.insertRunBatch.run(batch.runId, batch.batch, ctx.now, ctx.actor, JSON.stringify(encodeBatchRecord(plan.record)));
+      if (batch.pass !== undefined) insertPass(this.o.db, batch.runId, batch.pass, ctx.now);
+      return plan.result;
+    });
+  }
+
+  async undoConsolidation(runId: string, ctx: WriteContext): Promise<ConsolidationUndone> {
+    const { stmt } = this.o;
+    return this.o.tx.write(() => {
+      const rows = stmt.runBatches.all(runId) as { data: string; undone_at: number | null }[];
+      if (rows.length === 0) throw new MemspaceError('NOT_FOUND', `consolidation run ${runId} not found in this space`, { runId });
+      if (rows.some((r) => r.undone_at !== null)) throw new MemspaceError('CONFLICT', `consolidation run ${runId} was undone already`, { runId });
+      const records = rows.map((r) => decodeBatchRecord(JSON.parse(r.data)));
+      const current = new Map((stmt.byIds.all(JSON.stringify(undoTouches(records))) as MemoryRow[]).map((r) => [r.id, fromRow.memory(r)]));
+      const summaries = JSON.stringify(summariesOf(records));
+      const summaryRelations = (stmt.relationsTouching.all({ ids: summaries }) as RelationRow[]).map(fromRow.relation);
+      const { ops, changes } = planUndo(runId, records, current, summaryRelations);
+      this.applyConsolidation(ops);
+      stmt.markRunUndone.run(ctx.now, runId);
+      markPassUndone(this.o.db, runId, ctx.now);
+      const result: ConsolidationUndone = { restored: changes.recreated.length, unsuperseded: changes.superseded.length, ...(changes.deleted.length > 0 && { summariesDeleted: changes.deleted.length }) };
+      const ids = [...changes.recreated, ...changes.deleted].map((m) => m.id);
+      this.o.recorder.consolidated(this.o.tx.sink(ctx), changes, { action: 'consolidation.undo', ids, details: { runId, ...result } });
+      return result;
+    });
+  }
+
+  /** The ops of a consolidation batch or undo, in their order (see {@link ConsolidationOps}), inside the caller's transaction. */
+  private applyConsolidation(ops: ConsolidationOps): void {
+    const { stmt, db } = this.o;
+    for (const id of ops.deleteRelations) stmt.deleteRelation.run(id);
+    if (ops.insertMemories.length + ops.insertRelations.length > 0) writeDumpChunk(db, { memories: ops.insertMemories, relations: ops.insertRelations }, []);
+    for (const r of ops.updateRelations) stmt.moveRelation.run(r.from, r.to, r.id);
+    for (const id of ops.deleteMemories) stmt.deleteById.run(id);
+    for (const m of ops.writeMemories) stmt.rewriteMemory.run(toRow(m));
+    for (const s of ops.supersede) stmt.supersede.run(s.by, s.id);
   }
 
   /** Saves the pending access counts with an empty write (best effort: they are advisory). */

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import type { ChangeBell } from '../../core/change-bell.js';
 import { MemspaceError } from '../../core/errors.js';
-import type { ClosedSpaceStats, SpaceCatalog } from '../../core/ports/space-catalog.js';
+import type { ClosedConsolidationStats, ClosedSpaceStats, SpaceCatalog } from '../../core/ports/space-catalog.js';
 import type { SpaceStore } from '../../core/ports/space-store.js';
 import { spaceKey } from '../../core/space-name.js';
 import type { SpaceRecord } from '../../core/types.js';
 import { prefixPattern, spaceColumns, spaceFromRow, type SpaceRow } from '../common/catalog-rows.js';
 import { JSON_TEXT } from './catalog-db.js';
+import { NO_CONSOLIDATION, readClosedConsolidation } from './consolidation-stats.js';
 import { readArchiveManifest } from './space-archive.js';
 import { type SyncMode, useDatabaseKey } from './space-database.js';
 import { damagedError, fileBytes, fsyncPath, isDamageCode, listFiles, NEW_MARKER, SPACE_DB, type SpaceFiles, sqliteCodeOf } from './space-files.js';
@@ -73,9 +74,9 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
           fsyncPath(dir);
           fsyncPath(this.files.spacesDir);
           this.catalog.prepare(`INSERT INTO spaces (name, project, inherited, description, isolation, sensitivity,
-            retention_days, quotas, labels, embedder, dimension, encryption, created_at, updated_at, state) VALUES (@name, @project,
+            retention_days, quotas, labels, embedder, dimension, encryption, consolidation, created_at, updated_at, state) VALUES (@name, @project,
             @inherited, @description, @isolation, @sensitivity, @retention_days, @quotas, @labels, @embedder, @dimension, @encryption,
-            @created_at, @updated_at, @state)`).run(spaceColumns(record, JSON_TEXT));
+            @consolidation, @created_at, @updated_at, @state)`).run(spaceColumns(record, JSON_TEXT));
         })
         .immediate(),
     );
@@ -100,8 +101,8 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
     const result = sqlite(() =>
       this.catalog
         .prepare(`UPDATE spaces SET description = @description, isolation = @isolation, sensitivity = @sensitivity,
-          retention_days = @retention_days, quotas = @quotas, labels = @labels, inherited = @inherited, updated_at = @updated_at, state = @state
-          WHERE name = @name`)
+          retention_days = @retention_days, quotas = @quotas, labels = @labels, inherited = @inherited, consolidation = @consolidation,
+          updated_at = @updated_at, state = @state WHERE name = @name`)
         .run(spaceColumns(record, JSON_TEXT)),
     );
     if (result.changes === 0) throw new MemspaceError('SPACE_NOT_FOUND', `space "${record.name}" not found`);
@@ -221,6 +222,18 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
     return { ...this.readFigures(record, wal !== undefined), bytes, walBytes, uncheckpointedSince };
   }
 
+  /** The consolidation record of a closed space, from its database opened as {@link inspect} opens it. */
+  async inspectConsolidation(record: SpaceRecord, now: number): Promise<ClosedConsolidationStats | null> {
+    if (record.state === 'archived') return null;
+    const files = listFiles(this.files.dir(record.name));
+    if (files === undefined) throw damagedError(record.name, 'space directory is missing');
+    if (!files.has(SPACE_DB)) {
+      if (files.has(NEW_MARKER)) return NO_CONSOLIDATION;
+      throw damagedError(record.name, `${SPACE_DB} is missing`);
+    }
+    return this.readClosed(record, files.has(`${SPACE_DB}-wal`), (db) => readClosedConsolidation(db, now));
+  }
+
   /** Sets a space's lifecycle state without touching the rest of its record (nor `updatedAt`). */
   setState(name: string, state: SpaceRecord['state']): void {
     const result = sqlite(() => this.catalog.prepare('UPDATE spaces SET state = ? WHERE name = ?').run(state, name));
@@ -237,6 +250,11 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
 
   /** The figures in a closed space's database rows; see {@link inspect} for how it is opened. */
   private readFigures(record: SpaceRecord, hasWal: boolean): ReturnType<typeof readDatabaseFigures> {
+    return this.readClosed(record, hasWal, readDatabaseFigures);
+  }
+
+  /** Runs `read` on a closed space's database, opened as {@link inspect} explains; damage is `BACKEND_UNAVAILABLE`. */
+  private readClosed<T>(record: SpaceRecord, hasWal: boolean, read: (db: Database.Database) => T): T {
     const name = record.name;
     const keys = this.fileKeys(record);
     let db: Database.Database | undefined;
@@ -244,7 +262,7 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
       db = new Database(this.files.db(name), { readonly: hasWal, fileMustExist: true });
       useDatabaseKey(db, keys?.database);
       db.pragma('busy_timeout = 5000');
-      return readDatabaseFigures(db);
+      return read(db);
     } catch (error) {
       const code = sqliteCodeOf(error);
       if (isDamageCode(code)) throw damagedError(name, `database cannot be read (${code})`, error);

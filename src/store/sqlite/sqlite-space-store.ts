@@ -1,10 +1,12 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
-import type { SpaceReads } from '../../core/ports/space-store.js';
+import type { ConsolidationStats, SpaceReads, UnfinishedConsolidationRun } from '../../core/ports/space-store.js';
 import type { SearchPlan } from '../../core/search-plan.js';
 import type { AuditVerification, DumpChunk, SpaceStats } from '../../core/types.js';
 import type { SearchHit } from '../../core/views.js';
 import type { DumpPart } from '../common/pages.js';
 import { SpaceStoreBase } from '../common/space-store-base.js';
+import { readConsolidationStats, readUnfinishedRuns } from './consolidation-stats.js';
+import { readDecayed } from './decay-sweep.js';
 import { databaseUid, openSpaceDatabase, setMaxPageCount, spaceFileBytes, type SpaceDatabaseOptions } from './space-database.js';
 import type { ReplicaSpace } from './search-replica.js';
 import type { SpaceFileKeys } from './space-keys.js';
@@ -150,6 +152,19 @@ export class SqliteSpaceStore extends SpaceStoreBase {
       lastSeq: last?.seq ?? 0,
       vectorIndex: this.vectors.status(),
     };
+  }
+
+  async consolidationStats(now: number): Promise<ConsolidationStats> {
+    return this.tx.read(() => readConsolidationStats(this.db, now));
+  }
+
+  async unfinishedConsolidationRuns(): Promise<UnfinishedConsolidationRun[]> {
+    return this.tx.read(() => readUnfinishedRuns(this.db));
+  }
+
+  async decayedCount(): Promise<number> {
+    this.tx.assertOpen();
+    return readDecayed(this.db);
   }
 
   async integrityCheck(): Promise<string[]> {

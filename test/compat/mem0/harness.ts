@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,57 +84,5 @@ export async function startMem0Server(options: { spaces?: string[]; config?: Non
   };
 }
 
-/** One chat-completion request as the fake LLM saw it. */
-export interface ChatRequest {
-  authorization: string | undefined;
-  model: string;
-  responseFormat: unknown;
-  system: string;
-  user: string;
-}
-
-/** A fake OpenAI-protocol chat server: `answer` maps each request to the assistant's text, or to an HTTP status. */
-export interface FakeLlm {
-  url: string;
-  requests: ChatRequest[];
-  close(): Promise<void>;
-}
-
-/** Starts a real HTTP server on 127.0.0.1 speaking `POST /v1/chat/completions`, answering deterministically. */
-export async function startFakeLlm(answer: (request: ChatRequest) => string | number): Promise<FakeLlm> {
-  const requests: ChatRequest[] = [];
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (raw += chunk));
-    req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
-        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"no such route"}}');
-        return;
-      }
-      const body = JSON.parse(raw) as { model: string; response_format?: unknown; messages: { role: string; content: string }[] };
-      const request: ChatRequest = {
-        authorization: req.headers.authorization,
-        model: body.model,
-        responseFormat: body.response_format,
-        system: body.messages.find((m) => m.role === 'system')?.content ?? '',
-        user: body.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n'),
-      };
-      requests.push(request);
-      const content = answer(request);
-      if (typeof content === 'number') {
-        res.writeHead(content, { 'content-type': 'application/json' }).end('{"error":{"message":"model overloaded"}}');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', model: body.model, choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }] }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
-  };
-}
+/** The OpenAI-protocol chat stand-in the mem0 tests use (test/support/fake-llm.ts). */
+export { startFakeLlm, type FakeLlm, type SeenChat as ChatRequest } from '../../support/fake-llm.js';

@@ -65,10 +65,10 @@ export function projectsSpec(suite: Suite): void {
         const follows = await ms().spaces.create({ name: suite.name('follows'), project });
         expect(follows).toMatchObject({ project, isolation: 'shared', sensitivity: 'medium', retentionDays: 30, embedder: 'none', dimension: DIM });
         expect(follows.quotas).toEqual({ maxMemories: 100, maxBytes: null, maxRequestsPerSecond: null });
-        expect(follows.inherited).toEqual(['isolation', 'sensitivity', 'retentionDays', 'quotas']);
+        expect(follows.inherited).toEqual(['isolation', 'sensitivity', 'retentionDays', 'quotas', 'consolidation']);
         const own = await ms().spaces.create({ name: suite.name('own'), project, isolation: 'strict', quotas: { maxMemories: 5 } });
         expect(own).toMatchObject({ isolation: 'strict', quotas: { maxMemories: 5, maxBytes: null, maxRequestsPerSecond: null }, retentionDays: 30 });
-        expect(own.inherited).toEqual(['sensitivity', 'retentionDays']);
+        expect(own.inherited).toEqual(['sensitivity', 'retentionDays', 'consolidation']);
         const alone = await ms().spaces.create({ name: suite.name('alone'), embedder: 'none', dimension: DIM });
         expect(alone).toMatchObject({ project: null, inherited: [], isolation: 'strict', sensitivity: 'medium', retentionDays: null });
       });

@@ -112,7 +112,7 @@ describe('memspace on a Citus cluster', () => {
       const search = exactVectorQuery(space, Float32Array.from(axisVector(DIM, 0)), undefined, 10, Date.now());
       const now = Date.now();
       const fields = { id: 'planned', content: 'planned', metadata: {}, tags: [], userId: null, agentId: null, runId: null, kind: 'fact', importance: 0.5 };
-      const memory = { ...fields, createdAt: now, updatedAt: now, expiresAt: null, embedding: Float32Array.from(axisVector(DIM, 0)), accessCount: 0, lastAccessedAt: null };
+      const memory = { ...fields, createdAt: now, updatedAt: now, expiresAt: null, embedding: Float32Array.from(axisVector(DIM, 0)), accessCount: 0, lastAccessedAt: null, supersededBy: null };
       const insert = insertMemoriesQuery(space, [{ memory, payloadBytes: 0 }], 100);
       for (const query of [search, insert]) {
         const plan = await inSpace(backend().database, space, async (db) =>

@@ -63,6 +63,7 @@ export function memory(id: string, overrides: Partial<MemoryRecord> = {}): Memor
     embedding: unit(id.length + id.charCodeAt(id.length - 1)),
     accessCount: 0,
     lastAccessedAt: null,
+    supersededBy: null,
     ...overrides,
   };
 }
