@@ -21,6 +21,7 @@ import type { ConsolidationReport } from '../src/core/views.js';
 import { openEngine, type MemspaceEngine } from '../src/memspace.js';
 import { Corpus, DIMENSION, type LatencyFigures, summarize } from './engine.js';
 import { serverFigures, ServerProcess } from './http.js';
+import { mulberry32 } from './prng.js';
 
 /** The shape of a synthetic space. */
 export interface SyntheticShape {
@@ -321,16 +322,6 @@ function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-/** mulberry32: small, fast, deterministic. */
-export function mulberry32(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal (Box-Muller). */
 function gaussian(random: () => number): number {

@@ -27,7 +27,7 @@ import { loadConfig } from '../src/config.js';
 import { readEvalSet, type EvalMemory, type EvalSet } from '../src/eval/eval-set.js';
 import { NDCG_K, ndcgAt, recallAt } from '../src/eval/metrics.js';
 import { openMemspace, type Memspace } from '../src/memspace.js';
-import { mulberry32 } from './consolidation-load.js';
+import { mulberry32 } from './prng.js';
 
 const EVAL_SET = join(dirname(fileURLToPath(import.meta.url)), 'data', 'eval-set.jsonl');
 const MODES = ['hybrid', 'vector', 'keyword'] as const;

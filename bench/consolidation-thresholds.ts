@@ -35,6 +35,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// The normalisation the engine's rule uses (core/consolidation-rule.ts): the study compares rules built on it.
+import { clean, CURRENCIES, DATE_ABBREVIATIONS, isIdentifier, isNumberish, NEGATIONS, numbersOf, stem, STOPWORDS, USER, USER_WORDS } from '../src/core/consolidation-rule.js';
 import { LOCAL_EMBEDDER_ID, LocalEmbedder } from '../src/embed/index.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -71,114 +73,8 @@ progress(`${pairs.length} pairs: ${byLabel('duplicate').length} duplicate, ${byL
 
 // ---- lexical analysis -----------------------------------------------------------------------
 
-const STOPWORDS = new Set(
-  (
-    'a an the and or but if so as of to in on at by for with about than then there here this that these those ' +
-    'is are was were be been being am has have had having do does did will would shall should can could may might must ' +
-    'i me my mine we us our ours you your yours he him his she her hers it its they them their theirs ' +
-    'what which who whom whose when where why how all any each every both some such own same other just also very really ' +
-    'too per via e g etc s re ll ve d m'
-  ).split(' '),
-);
-const NEGATIONS = new Set(['not', 'no', 'never', 'none', 'nobody', 'nothing', 'neither', 'nor', 'without', 'cannot']);
 /** Words whose meaning turns a statement negative: counted with negations by the polarity guard. */
 const NEGATIVE_STEMS = ['dislik', 'hate', 'avoid', 'refus', 'stopp', 'quit', 'cancel', 'fail', 'reject', 'against', 'lack', 'skipp', 'gave up'];
-const NUMBER_WORDS: Record<string, number> = {
-  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
-  thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19, twenty: 20, thirty: 30,
-  forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90, hundred: 100, dozen: 12, once: 1, twice: 2,
-  first: 1, second: 2, third: 3, fourth: 4, fifth: 5, sixth: 6, seventh: 7, eighth: 8, ninth: 9, tenth: 10,
-};
-const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
-/** Abbreviations, matched only when capitalised ("Sat", not "sat"; "May", not "may"). */
-const DATE_ABBREVIATIONS: Record<string, string> = {
-  Mon: 'monday', Tue: 'tuesday', Tues: 'tuesday', Wed: 'wednesday', Thu: 'thursday', Thurs: 'thursday', Fri: 'friday', Sat: 'saturday', Sun: 'sunday',
-  Jan: 'january', Feb: 'february', Mar: 'march', Apr: 'april', May: 'may', Jun: 'june', Jul: 'july', Aug: 'august', Sep: 'september', Sept: 'september', Oct: 'october', Nov: 'november', Dec: 'december',
-};
-const CURRENCY = /^(?:eur|euros?|usd|dollars?|gbp|pounds?)$/i;
-
-/** Lead-ins that say nothing about the fact ("Note:", "FYI", "Remember that"). */
-const LEAD_IN = /^\s*(?:note|reminder|fyi|memory|important|remember(?: that)?|don'?t forget)\b\s*[:,-]?\s*/i;
-
-/** Currency words and symbols, one token per currency, so "£950", "950 pounds" and "950 GBP" say the same. */
-const CURRENCIES: [RegExp, string][] = [
-  [/£|\b(?:gbp|pounds?)\b/gi, ' gbp '],
-  [/€|\b(?:eur|euros?)\b/gi, ' eur '],
-  [/\$|\b(?:usd|dollars?)\b/gi, ' usd '],
-];
-
-/** Lead-ins dropped, contractions expanded, possessives dropped, curly quotes straightened. */
-function clean(text: string): string {
-  return text
-    .replace(LEAD_IN, '')
-    .replace(/[‘’]/g, "'")
-    .replace(/\bcan't\b/gi, 'can not')
-    .replace(/\bwon't\b/gi, 'will not')
-    .replace(/n't\b/gi, ' not')
-    .replace(/'(s|re|m|ll|ve|d)\b/gi, '')
-    .replace(/s'(?=\s|$)/g, 's');
-}
-
-/** Words for the user, who is an entity of their own: "I'm allergic" and "The user is allergic" name the same person. */
-const USER_WORDS = new Set(['user', 'i', 'me', 'my', 'mine', 'myself']);
-const USER = '@user';
-const UNIT_SUFFIX = /^\d+(?:k|km|kg|mg|am|pm|st|nd|rd|th|s|h|m|x)$/i;
-/** A code such as "4B", "XC40", "1Password" or "LEDG-2291" (not "5k", "10mg" or "12th", which are numbers). */
-const isIdentifier = (w: string): boolean => (/^[A-Za-z0-9]+$/.test(w) && /\d/.test(w) && /[A-Za-z]/.test(w) && !UNIT_SUFFIX.test(w)) || /^[A-Z]{2,}-\d+$/.test(w);
-
-/** A crude suffix stemmer: enough to meet "likes" with "like" and "flights" with "flight". */
-function stem(word: string): string {
-  let w = word.toLowerCase();
-  if (w.length > 4 && w.endsWith('ies')) w = `${w.slice(0, -3)}y`;
-  else if (w.length > 3 && w.endsWith('s') && !/(ss|us|is)$/.test(w)) w = w.slice(0, -1);
-  // "-ing" goes ("is staying" meets "stays"); "-ed" stays, as tense is information ("saved", "is saving").
-  if (w.length > 5 && w.endsWith('ing')) w = w.slice(0, -3);
-  if (w.length > 3 && w.endsWith('e')) w = w.slice(0, -1);
-  return w;
-}
-
-/**
- * Numbers and dates of a text, normalised: "3pm", "3 p.m." and "15:00" are `15:00`; "1,200",
- * "£1,200" and "1200 GBP" are `1200`; "€85k" is `85000`; "twelve" and "12th" are `12`; day
- * and month names (and capitalised abbreviations) are the full lower-case name.
- */
-function numbersOf(text: string): Set<string> {
-  const out = new Set<string>();
-  let t = clean(text);
-  for (const [abbr, full] of Object.entries(DATE_ABBREVIATIONS)) t = t.replace(new RegExp(`\\b${abbr}\\b\\.?`, 'g'), full);
-  t = t.toLowerCase();
-  for (const word of [...DAYS, ...MONTHS]) {
-    if (new RegExp(`\\b${word}s?\\b`).test(t)) out.add(word);
-  }
-  t = t.replace(/\bnoon\b/g, '12:00').replace(/\bmidnight\b/g, '00:00');
-  // Times with am/pm, then 24-hour times.
-  t = t.replace(/\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\b\.?/g, (_, h: string, m: string | undefined, ap: string) => {
-    let hour = Number(h) % 12;
-    if (ap === 'p') hour += 12;
-    out.add(`${String(hour).padStart(2, '0')}:${m ?? '00'}`);
-    return ' ';
-  });
-  t = t.replace(/\b(\d{1,2}):(\d{2})\b/g, (_, h: string, m: string) => {
-    out.add(`${h.padStart(2, '0')}:${m}`);
-    return ' ';
-  });
-  // Amounts with a thousands suffix: "€85k", "14k USD"; a bare "5k" (a run) stays 5.
-  t = t.replace(/([$€£]?)(\d+(?:\.\d+)?)k\b(\s+\w+)?/g, (_, cur: string, n: string, next: string | undefined) => {
-    const money = cur !== '' || (next !== undefined && CURRENCY.test(next.trim()));
-    out.add(String(Number(n) * (money ? 1000 : 1)));
-    return ` ${next ?? ''}`;
-  });
-  t = t.replace(/\d+(?:,\d{3})*(?:\.\d+)?/g, (n) => {
-    out.add(String(Number(n.replace(/,/g, ''))));
-    return ' ';
-  });
-  for (const word of t.split(/[^a-z]+/)) {
-    const value = NUMBER_WORDS[word];
-    if (value !== undefined) out.add(String(value));
-  }
-  return out;
-}
 
 interface Analysis {
   /** Stemmed content words, numbers and dates. */
@@ -222,7 +118,6 @@ function analyse(text: string): Analysis {
   const wordText = CURRENCIES.reduce((t, [pattern, token]) => t.replace(pattern, token), cleaned.replace(/\b([ap])\.?m\b\.?/gi, ' '));
   const tokens = wordText.match(/[A-Za-z0-9][A-Za-z0-9-]*/g) ?? [];
   const lower = tokens.map((t) => t.toLowerCase());
-  const isNumberish = (w: string): boolean => /^\d/.test(w) || NUMBER_WORDS[w] !== undefined || DAYS.includes(w.replace(/s$/, '')) || MONTHS.includes(w);
   const words = new Set(
     tokens
       .filter((t) => isIdentifier(t) || (DATE_ABBREVIATIONS[t] === undefined && !isNumberish(t.toLowerCase())))

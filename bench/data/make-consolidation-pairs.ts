@@ -17,6 +17,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../prng.js';
 
 /** The three labels of the set. */
 export type PairLabel = 'duplicate' | 'different' | 'update';
@@ -37,18 +38,8 @@ export interface ConsolidationPair {
 
 const SEED = 0x19c0de;
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const random = prng(SEED);
+const random = mulberry32(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const chance = (p: number): boolean => random() < p;
 function shuffled<T>(items: readonly T[]): T[] {

@@ -13,7 +13,8 @@
  * left to a chat model.
  */
 
-const STOPWORDS = new Set(
+/** Words that carry no content of their own; left out of the words two statements are compared on. */
+export const STOPWORDS = new Set(
   (
     'a an the and or but if so as of to in on at by for with about than then there here this that these those ' +
     'is are was were be been being am has have had having do does did will would shall should can could may might must ' +
@@ -22,7 +23,8 @@ const STOPWORDS = new Set(
     'too per via e g etc s re ll ve d m'
   ).split(' '),
 );
-const NEGATIONS = new Set(['not', 'no', 'never', 'none', 'nobody', 'nothing', 'neither', 'nor', 'without', 'cannot']);
+/** Words that negate a statement: two statements agree only when both or neither is negated. */
+export const NEGATIONS = new Set(['not', 'no', 'never', 'none', 'nobody', 'nothing', 'neither', 'nor', 'without', 'cannot']);
 const NUMBER_WORDS: Readonly<Record<string, number>> = {
   zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
   thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19, twenty: 20, thirty: 30,
@@ -32,7 +34,7 @@ const NUMBER_WORDS: Readonly<Record<string, number>> = {
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 /** Abbreviations, matched only when capitalised ("Sat", not "sat"; "May", not "may"). */
-const DATE_ABBREVIATIONS: Readonly<Record<string, string>> = {
+export const DATE_ABBREVIATIONS: Readonly<Record<string, string>> = {
   Mon: 'monday', Tue: 'tuesday', Tues: 'tuesday', Wed: 'wednesday', Thu: 'thursday', Thurs: 'thursday', Fri: 'friday', Sat: 'saturday', Sun: 'sunday',
   Jan: 'january', Feb: 'february', Mar: 'march', Apr: 'april', May: 'may', Jun: 'june', Jul: 'july', Aug: 'august', Sep: 'september', Sept: 'september', Oct: 'october', Nov: 'november', Dec: 'december',
 };
@@ -40,23 +42,24 @@ const CURRENCY = /^(?:eur|euros?|usd|dollars?|gbp|pounds?)$/i;
 /** Lead-ins that say nothing about the fact ("Note:", "FYI", "Remember that"). */
 const LEAD_IN = /^\s*(?:note|reminder|fyi|memory|important|remember(?: that)?|don'?t forget)\b\s*[:,-]?\s*/i;
 /** Currency words and symbols, one token per currency, so "£950", "950 pounds" and "950 GBP" say the same. */
-const CURRENCIES: readonly [RegExp, string][] = [
+export const CURRENCIES: readonly [RegExp, string][] = [
   [/£|\b(?:gbp|pounds?)\b/gi, ' gbp '],
   [/€|\b(?:eur|euros?)\b/gi, ' eur '],
   [/\$|\b(?:usd|dollars?)\b/gi, ' usd '],
 ];
 /** Words for the user, who is an entity of their own: "I'm allergic" and "The user is allergic" name the same person. */
-const USER_WORDS = new Set(['user', 'i', 'me', 'my', 'mine', 'myself']);
-const USER = '@user';
+export const USER_WORDS = new Set(['user', 'i', 'me', 'my', 'mine', 'myself']);
+/** The token every word of {@link USER_WORDS} becomes. */
+export const USER = '@user';
 const UNIT_SUFFIX = /^\d+(?:k|km|kg|mg|am|pm|st|nd|rd|th|s|h|m|x)$/i;
 
 /** A code such as "4B", "XC40", "1Password" or "LEDG-2291" (not "5k", "10mg" or "12th", which are numbers). */
-function isIdentifier(w: string): boolean {
+export function isIdentifier(w: string): boolean {
   return (/^[A-Za-z0-9]+$/.test(w) && /\d/.test(w) && /[A-Za-z]/.test(w) && !UNIT_SUFFIX.test(w)) || /^[A-Z]{2,}-\d+$/.test(w);
 }
 
 /** Lead-ins dropped, contractions expanded, possessives dropped, curly quotes straightened. */
-function clean(text: string): string {
+export function clean(text: string): string {
   return text
     .replace(LEAD_IN, '')
     .replace(/[‘’]/g, "'")
@@ -68,7 +71,7 @@ function clean(text: string): string {
 }
 
 /** A crude suffix stemmer: enough to meet "likes" with "like" and "flights" with "flight". */
-function stem(word: string): string {
+export function stem(word: string): string {
   let w = word.toLowerCase();
   if (w.length > 4 && w.endsWith('ies')) w = `${w.slice(0, -3)}y`;
   else if (w.length > 3 && w.endsWith('s') && !/(ss|us|is)$/.test(w)) w = w.slice(0, -1);
@@ -78,14 +81,15 @@ function stem(word: string): string {
   return w;
 }
 
-const isNumberish = (w: string): boolean => /^\d/.test(w) || NUMBER_WORDS[w] !== undefined || DAYS.includes(w.replace(/s$/, '')) || MONTHS.includes(w);
+/** Whether a word is a number, a number word, a day or a month: those compare as values, not as words. */
+export const isNumberish = (w: string): boolean => /^\d/.test(w) || NUMBER_WORDS[w] !== undefined || DAYS.includes(w.replace(/s$/, '')) || MONTHS.includes(w);
 
 /**
  * Numbers and dates of a text, normalised: "3pm", "3 p.m." and "15:00" are `15:00`; "1,200",
  * "£1,200" and "1200 GBP" are `1200`; "€85k" is `85000`; "twelve" and "12th" are `12`; day
  * and month names (and capitalised abbreviations) are the full lower-case name.
  */
-function numbersOf(text: string): Set<string> {
+export function numbersOf(text: string): Set<string> {
   const out = new Set<string>();
   let t = clean(text);
   for (const [abbr, full] of Object.entries(DATE_ABBREVIATIONS)) t = t.replace(new RegExp(`\\b${abbr}\\b\\.?`, 'g'), full);

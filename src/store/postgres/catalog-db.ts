@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { MemspaceError } from '../../core/errors.js';
 import type { JsonColumn } from '../common/catalog-rows.js';
 import { translatePgError } from './postgres-errors.js';
-import type { SpaceDatabase } from './space-tx.js';
+import { inTransaction, type SpaceDatabase } from './space-tx.js';
 
 /** JSON columns of the catalogue are `jsonb`: the pool returns them parsed and takes their JSON text. */
 export const JSONB: JsonColumn<unknown> = { decode: (value) => value, encode: (value) => JSON.stringify(value) };
@@ -33,28 +33,10 @@ export class CatalogPool implements SpaceDatabase {
   /** Runs `fn` in one transaction of the connecting role (the catalogue has no row-level security), with errors translated. */
   async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     this.assertOpen();
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw translatePgError(error);
-    }
-    let broken: unknown;
-    try {
+    return inTransaction(this.pool, async (client) => {
       await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError; // the connection is unusable: the pool must drop it
-      }
-      throw translatePgError(error);
-    } finally {
-      client.release(broken === undefined ? undefined : (broken as Error));
-    }
+      return fn(client);
+    });
   }
 
   /** `BACKEND_UNAVAILABLE` once the backend is closed. */

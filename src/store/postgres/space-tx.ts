@@ -78,14 +78,7 @@ export async function inSpace<T>(
   fn: (db: pg.PoolClient, lead: Record<string, unknown>[]) => Promise<T>,
   options: InSpaceOptions = {},
 ): Promise<T> {
-  let client: pg.PoolClient;
-  try {
-    client = await database.pool.connect();
-  } catch (error) {
-    throw translatePgError(error);
-  }
-  let broken: unknown;
-  try {
+  return inTransaction(database.pool, async (client) => {
     const begin = options.snapshot === true ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN';
     const role = options.role === false ? '' : `; SET LOCAL ROLE ${APP_ROLE}`;
     const space = client.escapeLiteral(spaceId);
@@ -102,14 +95,32 @@ export async function inSpace<T>(
       const results = (await client.query(`${begin}${role}; ${settings}; ${options.lead.replaceAll('$1', space)}`)) as unknown as pg.QueryResult[];
       lead = results[results.length - 1]!.rows;
     }
-    const result = await fn(client, lead);
+    return fn(client, lead);
+  });
+}
+
+/**
+ * Runs `work` on a connection of `pool`: `work` begins the transaction (its own way), which is
+ * committed when `work` resolves and rolled back when it throws; driver errors are translated.
+ * A connection whose rollback failed is unusable and dropped from the pool.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw translatePgError(error);
+  }
+  let broken: unknown;
+  try {
+    const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
     try {
       await client.query('ROLLBACK');
     } catch (rollbackError) {
-      broken = rollbackError; // the connection is unusable: the pool must drop it
+      broken = rollbackError;
     }
     throw translatePgError(error);
   } finally {
