@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_FEED_RETENTION } from './core/feed-horizon.js';
 import { webOrigin } from './core/origins.js';
+import { DEFAULT_RERANK_TOP_N, MAX_LIMIT } from './core/schemas.js';
 import { parseWith } from './core/validate.js';
 import { DEFAULT_ANN_THRESHOLD } from './core/vector-search.js';
 
@@ -167,7 +168,22 @@ export const ConfigSchema = z.object({
   llmModel: z.string().min(1).default('gpt-4o-mini'),
   /** Limit of one chat call, in milliseconds. @default 60000 */
   llmTimeoutMs: positiveInt.default(60_000),
+  /**
+   * Root of a reranking endpoint, `POST <root>/rerank` as Cohere, Jina and vLLM serve it (e.g.
+   * `https://api.jina.ai/v1`). When set, a search may ask `rerank: true` (docs/search.md); when
+   * unset, such a search is `VALIDATION_FAILED`.
+   */
+  rerankBaseUrl: z.url().optional(),
+  /** Key for the rerank endpoint, sent as `Authorization: Bearer`. */
+  rerankApiKey: z.string().min(1).optional(),
+  /** Reranking model; required with `rerankBaseUrl`, as every hosted reranker needs one named. */
+  rerankModel: z.string().min(1).optional(),
+  /** Candidates of the first stage a reranked search sends, at least (a higher `limit` sends that many). @default 50 */
+  rerankTopN: z.coerce.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_RERANK_TOP_N),
+  /** Limit of one rerank call, in milliseconds; a reranked search waits this long at most for it. @default 10000 */
+  rerankTimeoutMs: positiveInt.default(10_000),
 }).refine((c) => c.backend !== 'postgres' || c.pgUrl !== undefined, { path: ['pgUrl'], message: 'the postgres backend needs pgUrl (MEMSPACE_PG_URL or --pg-url)' })
+  .refine((c) => c.rerankBaseUrl === undefined || c.rerankModel !== undefined, { path: ['rerankModel'], message: 'a rerank endpoint needs a model: set MEMSPACE_RERANK_MODEL' })
   .refine((c) => c.masterKey === undefined || c.masterKeyFile === undefined, { path: ['masterKeyFile'], message: 'give the master key once: MEMSPACE_MASTER_KEY or MEMSPACE_MASTER_KEY_FILE, not both' });
 
 /** Parsed, frozen configuration. */
@@ -214,6 +230,11 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_LLM_API_KEY: 'llmApiKey',
   MEMSPACE_LLM_MODEL: 'llmModel',
   MEMSPACE_LLM_TIMEOUT_MS: 'llmTimeoutMs',
+  MEMSPACE_RERANK_BASE_URL: 'rerankBaseUrl',
+  MEMSPACE_RERANK_API_KEY: 'rerankApiKey',
+  MEMSPACE_RERANK_MODEL: 'rerankModel',
+  MEMSPACE_RERANK_TOP_N: 'rerankTopN',
+  MEMSPACE_RERANK_TIMEOUT_MS: 'rerankTimeoutMs',
 };
 
 /** The master key of `config` (from `masterKey` or `masterKeyFile`) as bytes; undefined when none was given. */

@@ -27,6 +27,7 @@ export { MemspaceError, ERROR_CODES, HTTP_STATUS, isMemspaceError } from './core
 export type { ErrorCode, ErrorBody } from './core/errors.js';
 export { validateSpaceName, DEFAULT_SPACE } from './core/space-name.js';
 export type { Embedder, EmbedderProvider } from './core/ports/embedder.js';
+export type { Reranker } from './core/ports/reranker.js';
 export type {
   ArchiveResult,
   AuditEntry,

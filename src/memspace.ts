@@ -2,11 +2,13 @@ import { loadConfig, masterKeyOf, type Config } from './config.js';
 import { MemspaceError } from './core/errors.js';
 import type { ChatModel } from './core/ports/chat-model.js';
 import type { EmbedderProvider } from './core/ports/embedder.js';
+import type { Reranker } from './core/ports/reranker.js';
 import { AccessGuard } from './engine/access-guard.js';
 import { ChangeFeed } from './engine/change-stream.js';
 import { FederationService } from './engine/federation-service.js';
 import { KeyService } from './engine/key-service.js';
 import { MemoryService } from './engine/memory-service.js';
+import { RerankStage } from './engine/rerank-stage.js';
 import { SearchService } from './engine/search-service.js';
 import { SpaceEmbeddings } from './engine/space-embeddings.js';
 import { SpaceGate } from './engine/space-gate.js';
@@ -21,6 +23,7 @@ import { ShareService } from './engine/share-service.js';
 import { SpaceRegistry } from './engine/space-registry.js';
 import { SpaceTransfer } from './engine/space-transfer.js';
 import { DefaultEmbedderProvider } from './embed/embedder-provider.js';
+import { HttpReranker } from './embed/http-reranker.js';
 import { OpenAIChatModel } from './embed/openai-chat-model.js';
 import type { Backend } from './core/ports/backend.js';
 import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
@@ -68,7 +71,9 @@ export interface Memspace {
    * supersession and summaries, the mem0-compatible API infers facts with it.
    */
   readonly chat: ChatModel | undefined;
-  /** Writes the refusals counted so far to their audit trails, then closes every space, the catalogue, the embedders and the chat model. */
+  /** The configured reranker (`MEMSPACE_RERANK_BASE_URL`), if any: searches asking `rerank: true` use it. */
+  readonly reranker: Reranker | undefined;
+  /** Writes the refusals counted so far to their audit trails, then closes every space, the catalogue, the embedders, the chat model and the reranker. */
   close(): Promise<void>;
 }
 
@@ -87,6 +92,8 @@ export interface OpenMemspaceOptions {
   embedders?: EmbedderProvider & { close?(): Promise<void> };
   /** Chat model to use instead of the configured one (closed with the memspace). */
   chat?: ChatModel;
+  /** Reranker to use instead of the configured one (closed with the memspace). */
+  reranker?: Reranker;
   /** Clock, in epoch milliseconds. @default Date.now */
   now?: () => number;
 }
@@ -132,6 +139,7 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
   const shares = new ShareService(backend.shares, backend.spaces, gate);
   const keys = new KeyService(backend.keys, now);
   const chat = options.chat ?? chatModelOf(config);
+  const reranker = options.reranker ?? rerankerOf(config);
   const consolidation = new ConsolidationService(gate, { chat, embeddings });
   const consolidationSchedule = new ConsolidationScheduler(
     registry,
@@ -146,7 +154,7 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     guard,
     spaces,
     memories,
-    search: new SearchService(gate, embeddings, shares),
+    search: new SearchService(gate, embeddings, shares, new RerankStage(reranker, config.rerankTopN)),
     transfer: new SpaceTransfer(gate, embeddings, spaces, memories),
     keys,
     shares,
@@ -159,9 +167,11 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     consolidation,
     consolidationSchedule,
     chat,
+    reranker,
     async close() {
-      // First: a pass waiting for the model gets its answer (an error) now, not after a timeout.
+      // First: a pass waiting for the model, or a search for the reranker, gets its answer (an error) now, not after a timeout.
       await chat?.close();
+      await reranker?.close();
       await consolidationSchedule.stop();
       await sweeper.stop();
       await guard.close(); // the refusals counted so far reach their trails before the spaces close
@@ -176,6 +186,12 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
 function chatModelOf(config: Config): ChatModel | undefined {
   if (config.llmBaseUrl === undefined) return undefined;
   return new OpenAIChatModel({ baseUrl: config.llmBaseUrl, model: config.llmModel, apiKey: config.llmApiKey, timeoutMs: config.llmTimeoutMs });
+}
+
+/** The reranker the configuration names, if any (the configuration requires its model). */
+function rerankerOf(config: Config): Reranker | undefined {
+  if (config.rerankBaseUrl === undefined) return undefined;
+  return new HttpReranker({ baseUrl: config.rerankBaseUrl, model: config.rerankModel!, apiKey: config.rerankApiKey, timeoutMs: config.rerankTimeoutMs });
 }
 
 /** The configured backend: the embedded one, or PostgreSQL (loaded only when chosen, so `pg` is never loaded otherwise). */

@@ -217,6 +217,9 @@ export const SearchRankSchema = z
   // A little slack for weights meant to sum to 1 that floating point puts a hair above it.
   .refine((r) => (r.recency ?? 0) + (r.importance ?? 0) <= 1 + 1e-9, 'rank weights recency and importance must sum to at most 1');
 
+/** How many first-stage candidates a search with `rerank` sends at least, unless configured (`MEMSPACE_RERANK_TOP_N`). */
+export const DEFAULT_RERANK_TOP_N = 50;
+
 /** A search request (docs/search.md). */
 export const SearchRequestSchema = z
   .strictObject({
@@ -238,9 +241,14 @@ export const SearchRequestSchema = z
     includeSuperseded: z.boolean().default(false),
     /** Signals blended into the score besides relevance (core/ranking.ts `blendScore`); absent, rankings are as without. */
     rank: SearchRankSchema.optional(),
+    /** Reorder the candidates with the configured reranker (engine/rerank-stage.ts); needs a query. */
+    rerank: z.boolean().default(false),
   })
   .refine((r) => r.query !== undefined || r.embedding !== undefined, 'give a query, an embedding, or both')
-  .refine((r) => r.mode !== 'keyword' || r.query !== undefined, 'keyword search needs a query');
+  .refine((r) => r.mode !== 'keyword' || r.query !== undefined, 'keyword search needs a query')
+  .refine((r) => !r.rerank || r.query !== undefined, { path: ['rerank'], message: 'rerank needs a query: the reranker reads it with each candidate' })
+  // A reranker's scores are on its model's scale, not relevance's: blending them with recency and importance would weigh unlike things.
+  .refine((r) => !r.rerank || r.rank === undefined, { path: ['rerank'], message: 'rerank and rank weights cannot be combined: the reranker decides the order alone' });
 /** Parsed search request. */
 export type SearchRequest = z.output<typeof SearchRequestSchema>;
 

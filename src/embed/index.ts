@@ -7,3 +7,5 @@ export { OpenAIEmbedder } from './openai-embedder.js';
 export type { OpenAIEmbedderOptions } from './openai-embedder.js';
 export { OpenAIChatModel } from './openai-chat-model.js';
 export type { OpenAIChatModelOptions } from './openai-chat-model.js';
+export { HttpReranker } from './http-reranker.js';
+export type { HttpRerankerOptions } from './http-reranker.js';

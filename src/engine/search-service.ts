@@ -5,6 +5,7 @@ import { parseWith } from '../core/validate.js';
 import type { CrossSearchHit, SearchHit } from '../core/views.js';
 import { principalOf, type CallContext } from './access-guard.js';
 import { scopeFilter, tagsFilter } from './memory-filters.js';
+import { RerankStage } from './rerank-stage.js';
 import type { SpaceEmbeddings } from './space-embeddings.js';
 import type { SpaceGate } from './space-gate.js';
 import type { SpaceHandle } from './space-registry.js';
@@ -20,6 +21,7 @@ export class SearchService {
     private readonly gate: SpaceGate,
     private readonly embeddings: SpaceEmbeddings,
     private readonly shares: ShareService,
+    private readonly rerank: RerankStage = new RerankStage(undefined),
   ) {}
 
   /**
@@ -28,7 +30,8 @@ export class SearchService {
    * lists (or by weighted reciprocal rank fusion with `fusion: "rrf"`). Keyword scores are
    * BM25 mapped to [0, 1) by `s / (1 + s)`. With `rank` weights the score blends that relevance
    * with the memory's recency and decayed importance (core/ranking.ts `blendScore`, over the
-   * space's `consolidation.halfLifeDays`). `threshold` applies to `score`.
+   * space's `consolidation.halfLifeDays`). With `rerank` the configured reranker orders the
+   * candidates instead ({@link RerankStage}). `threshold` applies to `score`.
    */
   async run(space: string, request: unknown, call: CallContext = {}): Promise<{ results: SearchHit[] }> {
     const req = parseWith(SearchRequestSchema, request, 'search request');
@@ -75,15 +78,18 @@ export class SearchService {
 
   /**
    * One search of an open space: embed the query (here, where the embedders and their cache
-   * live), then let the store run the plan in one read session (see `SpaceStore.search`).
+   * live), then let the store run the plan in one read session (see `SpaceStore.search`), and
+   * rerank its candidates when asked (here, outside the read session: the reranker is a remote call).
    */
   private async searchOpen({ record, store }: SpaceHandle, req: SearchRequest): Promise<SearchHit[]> {
+    const firstStage = this.rerank.firstStage(req); // refuses an unconfigured rerank before any embedding work
     const combined = andFilters(req.filter, scopeFilter(req), tagsFilter(req.tags, req.tagsMatch));
     // Expiry is left to the store, which checks it without scanning every row.
     const filter: FilterNode | undefined = combined === MATCH_ALL || (combined.kind === 'and' && combined.nodes.length === 0) ? undefined : combined;
     const now = this.gate.now();
     const vector = req.mode === 'keyword' ? undefined : (await this.embeddings.vectorsFor(record, [{ text: req.query ?? '', given: req.embedding }]))[0]!;
-    const results = await store.search({ request: req, vector, filter, now, halfLifeDays: record.consolidation.halfLifeDays });
+    const candidates = await store.search({ request: firstStage, vector, filter, now, halfLifeDays: record.consolidation.halfLifeDays });
+    const results = await this.rerank.reorder(req, candidates);
     store.recordAccess(results.map((r) => r.memory.id), now);
     return results;
   }

@@ -65,6 +65,7 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
         .strictObject({ recency: z.number().optional(), importance: z.number().optional() })
         .optional()
         .describe('blend recency and decayed importance into the score: weights 0 to 1, summing to at most 1; default none'),
+      rerank: z.boolean().optional().describe("reorder the candidates with the server's reranker (needs a query; not with rank; an error when none is configured)"),
     }),
     role: 'read',
     annotations: READ,

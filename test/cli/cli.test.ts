@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { axisVector, tempDir } from '../support/temp-memspace.js';
 import { cli, cliProcess } from '../support/run-cli.js';
+import { scoreByWords, startFakeReranker } from '../support/fake-reranker.js';
 
 const vec = (axis: number): string => JSON.stringify(axisVector(8, axis));
 /** This test's own data directory: no test depends on what another left behind. */
@@ -85,6 +86,41 @@ describe('memspace CLI', () => {
     expect((await cli(dir, ['delete', 'work', id])).stdout).toBe(`deleted ${id}\n`);
     expect(((await json(['history', 'work', id])) as { action: string }[]).map((h) => h.action)).toEqual(['create', 'delete']);
     expect(await json(['delete', 'work', '--filter', '{"kind":"episode"}'])).toEqual({ deleted: 1 });
+  });
+
+  it('search --rerank orders by the configured reranker (MEMSPACE_RERANK_*), and is refused without one', async () => {
+    await vectorSpace('work');
+    for (const text of ['deploy notes from monday', 'deploy pipeline runs nightly', 'deploy freeze over the holidays']) {
+      expect((await cli(dir, ['add', 'work', text, '--embedding', vec(1)])).code).toBe(0);
+    }
+    const reranker = await startFakeReranker(scoreByWords({ freeze: 0.8, pipeline: 0.6 }, 0.1));
+    try {
+      const env = { MEMSPACE_RERANK_BASE_URL: reranker.url, MEMSPACE_RERANK_MODEL: 'fake-reranker', MEMSPACE_RERANK_API_KEY: 'cli-key' };
+      const r = await cli(dir, ['--json', 'search', 'work', 'deploy', '--mode', 'keyword', '--limit', '2', '--rerank'], '', env);
+      expect(r.code, r.stderr).toBe(0);
+      const { results } = JSON.parse(r.stdout) as { results: { memory: { content: string }; score: number }[] };
+      expect(results.map((h) => [h.memory.content, h.score])).toEqual([
+        ['deploy freeze over the holidays', 0.8],
+        ['deploy pipeline runs nightly', 0.6],
+      ]);
+      expect(reranker.requests).toMatchObject([{ query: 'deploy', model: 'fake-reranker', authorization: 'Bearer cli-key' }]);
+      expect(reranker.requests[0]!.documents).toHaveLength(3);
+      const refused = await cli(dir, ['search', 'work', 'deploy', '--mode', 'keyword', '--rerank']);
+      expect([refused.code, refused.stderr]).toEqual([1, expect.stringMatching(/^error: VALIDATION_FAILED: rerank needs a reranker/)]);
+      expect(reranker.requests).toHaveLength(1);
+      // A configuration that could only fail at search time fails at start instead.
+      for (const [broken, message] of [
+        [{ MEMSPACE_RERANK_BASE_URL: reranker.url }, /MEMSPACE_RERANK_MODEL/],
+        [{ ...env, MEMSPACE_RERANK_TOP_N: '0' }, /rerankTopN/],
+        [{ ...env, MEMSPACE_RERANK_BASE_URL: 'not a url' }, /rerankBaseUrl/],
+      ] as const) {
+        const r = await cli(dir, ['search', 'work', 'deploy', '--mode', 'keyword'], '', broken);
+        expect([r.code, r.stderr], JSON.stringify(broken)).toEqual([1, expect.stringMatching(message)]);
+      }
+      expect(reranker.requests).toHaveLength(1);
+    } finally {
+      await reranker.close();
+    }
   });
 
   it('exits 1 with the error code on bad input and 2 on usage errors', async () => {

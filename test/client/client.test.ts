@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemspaceClient, MemspaceError, type ChangeEvent, type ErrorCode, type ExportLine } from '../../src/client/index.js';
 import { buildApp } from '../../src/server/app.js';
+import { scoreByWords, startFakeReranker } from '../support/fake-reranker.js';
 import { axisVector, tempMemspace } from '../support/temp-memspace.js';
 
 const DIM = 4;
@@ -406,5 +407,35 @@ describe('MemspaceClient.events', () => {
   it('throws when the server refuses the stream, instead of retrying', async () => {
     await failure(client.events('nowhere').next(), 'SPACE_NOT_FOUND');
     await failure(new MemspaceClient({ baseUrl, apiKey: 'msk_forged' }).events('ev').next(), 'UNAUTHENTICATED');
+  });
+});
+
+describe('MemspaceClient search with rerank', () => {
+  it('sends rerank: the hits come back in the order of the server\'s reranker, with its scores', async () => {
+    const reranker = await startFakeReranker(scoreByWords({ coffee: 0.9, tea: 0.4 }, 0.1));
+    const own = await tempMemspace({ config: { rerankBaseUrl: reranker.url, rerankModel: 'fake-reranker' } });
+    const ownApp = await buildApp({ memspace: own });
+    try {
+      const ownClient = new MemspaceClient({ baseUrl: await ownApp.listen({ host: '127.0.0.1', port: 0 }), apiKey: (await own.keys.ensureRootKey())! });
+      await ownClient.spaces.create({ name: 'drinks', embedder: 'none', dimension: DIM });
+      for (const [content, axis] of [['Alice drinks tea', 0], ['Bob drinks water', 1], ['Carol drinks coffee', 2]] as const) {
+        await ownClient.memories.add({ content, embedding: v(axis) }, { space: 'drinks' });
+      }
+      const hits = await ownClient.search({ query: 'who drinks what', embedding: v(0), limit: 2, rerank: true }, { space: 'drinks' });
+      expect(hits.map((h) => [h.memory.content, h.score, h.scores.rerank])).toEqual([
+        ['Carol drinks coffee', 0.9, 0.9],
+        ['Alice drinks tea', 0.4, 0.4],
+      ]);
+      expect(reranker.requests.map((r) => r.query)).toEqual(['who drinks what']);
+      const across = await ownClient.searchAcross(['drinks'], { query: 'who drinks what', embedding: v(0), limit: 1, rerank: true });
+      expect(across.map((h) => [h.space, h.memory.content])).toEqual([['drinks', 'Carol drinks coffee']]);
+      // Without a reranker on the server the request is refused, not searched as if rerank were absent.
+      const refused = await failure(client.search({ query: 'tea', embedding: v(0), rerank: true }, { space: 'a' }), 'VALIDATION_FAILED');
+      expect(refused.message).toMatch(/rerank needs a reranker/);
+    } finally {
+      await ownApp.close();
+      await own.cleanup();
+      await reranker.close();
+    }
   });
 });

@@ -2,7 +2,8 @@ import { type Client, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemspaceEngine } from '../../src/memspace.js';
 import { buildGrpcServer, type MemspaceGrpcServer } from '../../src/grpc/grpc-server.js';
-import { fromStruct, type ProtoStruct } from '../../src/wire/struct.js';
+import { fromStruct, type ProtoStruct, toStruct } from '../../src/wire/struct.js';
+import { startFakeReranker, type RerankAnswer, type SeenRerank } from '../support/fake-reranker.js';
 import { failure, fieldsOf, type GrpcTestClients, grpcTestClients, type Json } from '../support/grpc.js';
 import { axisVector, tempMemspace } from '../support/temp-memspace.js';
 
@@ -194,6 +195,35 @@ describe('gRPC: isolation between spaces', () => {
     const listed = await streamed('List', { space: 'beta' });
     expect(listed.map((m) => m['content'])).toContain('beta public note');
     expect(JSON.stringify(listed)).not.toContain('alpha secret');
+  });
+});
+
+describe('gRPC: search with rerank', () => {
+  it('takes rerank in the options: the reranker orders the hits and its score shows in scores; its failure is UNAVAILABLE', async () => {
+    let answer: (r: SeenRerank) => RerankAnswer = (r) => r.documents.map((d) => (d.includes('bird') ? 0.9 : 0.2));
+    const reranker = await startFakeReranker((r) => answer(r));
+    const own = await tempMemspace({ config: { rerankBaseUrl: reranker.url, rerankModel: 'fake-reranker' } });
+    const ownServer = buildGrpcServer({ memspace: own, auth: false });
+    const ownClients = grpcTestClients(`127.0.0.1:${await ownServer.listen('127.0.0.1', 0)}`);
+    try {
+      await own.spaces.create({ name: 'animals', embedder: 'none', dimension: DIM });
+      for (const [content, axis] of [['the cat sat', 0], ['a dog barked', 1], ['a bird sang', 2]] as const) await own.memories.add('animals', { content, embedding: v(axis) });
+      const search = { space: 'animals', query: 'which animal?', embedding: v(0), mode: 'vector', limit: 2, options: toStruct({ rerank: true }) };
+      const results = (await ownClients.rpc(ownClients.memories, 'Search', search, null))['results'] as Json[];
+      expect(results.map((r) => [(r['memory'] as Json)['content'], r['score']])).toEqual([
+        ['a bird sang', 0.9],
+        ['the cat sat', 0.2],
+      ]);
+      expect(results[0]!['scores']).toMatchObject({ rerank: 0.9, relevance: expect.any(Number), vector: expect.any(Number) });
+      expect(reranker.requests.map((r) => r.query)).toEqual(['which animal?']);
+      answer = () => 500;
+      expect(await failure(ownClients.rpc(ownClients.memories, 'Search', search, null))).toMatchObject({ code: status.UNAVAILABLE, reason: 'BACKEND_UNAVAILABLE' });
+    } finally {
+      ownClients.close();
+      await ownServer.close();
+      await own.cleanup();
+      await reranker.close();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEntry, Memory, Relation, SearchHit } from '../../src/core/views.js';
+import { scoreByWords, startFakeReranker } from '../support/fake-reranker.js';
 import { connectHttp, fails, listenApp, ok, type ListeningApp } from '../support/mcp.js';
 import { tempMemspace } from '../support/temp-memspace.js';
 
@@ -136,5 +137,30 @@ describe('memspace MCP tools', () => {
     expect((await fails(client, 'create_entities', { entities: 'Alice' })).code).toBe('VALIDATION_FAILED');
     // Still serving.
     expect((await ok<Memory>(client, 'get_memory', { id: 'twice' })).content).toBe('twice');
+  });
+});
+
+describe('search_memories with rerank', () => {
+  it('passes rerank to the engine: the server\'s reranker orders the results; without one it is VALIDATION_FAILED', async () => {
+    const reranker = await startFakeReranker(scoreByWords({ nightly: 0.7, deploy: 0.3 }, 0.05));
+    const own = await tempMemspace({ config: { rerankBaseUrl: reranker.url, rerankModel: 'fake-reranker' } });
+    await own.spaces.create({ name: 'notes', embedder: 'none', dimension: 4 });
+    const ownServer = await listenApp(own);
+    const ownClient = (await connectHttp(ownServer.mcpUrl, (await own.keys.ensureRootKey())!, 'notes')).client;
+    try {
+      for (const content of ['the deploy went fine', 'builds run nightly', 'lunch is at noon']) await ok(ownClient, 'add_memory', { content, embedding: [1, 0, 0, 0] });
+      const { results } = await ok<{ results: SearchHit[] }>(ownClient, 'search_memories', { query: 'when do builds run?', embedding: [1, 0, 0, 0], limit: 2, rerank: true });
+      expect(results.map((r) => [r.memory.content, r.score, r.scores.rerank])).toEqual([
+        ['builds run nightly', 0.7, 0.7],
+        ['the deploy went fine', 0.3, 0.3],
+      ]);
+      expect(reranker.requests.map((r) => r.query)).toEqual(['when do builds run?']);
+      expect(await fails(client, 'search_memories', { query: 'x', embedding: [1, 0, 0, 0], rerank: true })).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/rerank needs a reranker/) });
+    } finally {
+      await ownClient.close();
+      await ownServer.close();
+      await own.cleanup();
+      await reranker.close();
+    }
   });
 });

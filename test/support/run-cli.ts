@@ -10,15 +10,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI in this process against `dataDir`, capturing its output. */
-export async function cli(dataDir: string, args: string[], stdin = ''): Promise<CliResult> {
+/** Runs the CLI in this process against `dataDir`, capturing its output; `env` is all the environment it sees. */
+export async function cli(dataDir: string, args: string[], stdin = '', env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(['--data-dir', dataDir, ...args], {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
     stdin: Readable.from([stdin]),
-    env: {},
+    env,
   });
   return { code, stdout, stderr };
 }

@@ -97,7 +97,8 @@ function searchCommand(program: Command, ctx: CliContext): void {
     .option('--expand', 'attach memories one relation away')
     .option('--exact', "scan every vector instead of the space's HNSW index")
     .option('--include-superseded', 'also find memories a newer one superseded (consolidation)')
-    .action(async (space: string, query: string, o: ScopeFlags & { limit: number; mode: string; threshold?: number; tag: string[]; filter?: string; expand?: boolean; exact?: boolean; includeSuperseded?: boolean }) => {
+    .option('--rerank', 'reorder the candidates with the configured reranker (MEMSPACE_RERANK_BASE_URL)')
+    .action(async (space: string, query: string, o: ScopeFlags & { limit: number; mode: string; threshold?: number; tag: string[]; filter?: string; expand?: boolean; exact?: boolean; includeSuperseded?: boolean; rerank?: boolean }) => {
       const request = {
         query,
         limit: o.limit,
@@ -107,6 +108,7 @@ function searchCommand(program: Command, ctx: CliContext): void {
         expand: o.expand === true,
         exact: o.exact === true,
         ...(o.includeSuperseded === true && { includeSuperseded: true }),
+        ...(o.rerank === true && { rerank: true }),
       };
       const remote = await ctx.remote();
       const results = remote === undefined ? (await (await ctx.open()).search.run(space, request)).results : await remote.search(request, { space });
