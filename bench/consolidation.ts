@@ -18,8 +18,8 @@ import { performance } from 'node:perf_hooks';
 import { benchAddsUnderPass, benchThroughput, DEFAULT_SHAPE, type AddsUnderPassFigures, type ThroughputFigures } from './consolidation-load.js';
 import { benchRuleQuality, type DuplicateFigures, type Share, type SupersessionFigures } from './consolidation-quality.js';
 import { benchRetrieval, type RetrievalFigures, type RetrievalScores } from './consolidation-retrieval.js';
+import { partRunner, type Part, type PartLoad } from './parts.js';
 
-type Part<T> = T | { error: string };
 
 /** Figures reported by {@link benchConsolidation}. */
 export interface ConsolidationBenchResult {
@@ -28,7 +28,7 @@ export interface ConsolidationBenchResult {
   durationSec: number;
   loadAverage: { start: number; end: number };
   /** 1-minute load average when each part started and ended: other work on the machine skews its figures. */
-  loadByPart: { part: string; start: number; end: number; sec: number }[];
+  loadByPart: PartLoad[];
   rules: Part<{ duplicates: DuplicateFigures; supersession: SupersessionFigures }>;
   retrieval: Part<RetrievalFigures>;
   /** One pass per space size. */
@@ -44,16 +44,7 @@ export async function benchConsolidation(options: { quick?: boolean; progress?: 
   const quick = options.quick === true;
   const progress = options.progress;
   const started = performance.now();
-  const loadStart = loadavg()[0] ?? Number.NaN;
-  const loadByPart: ConsolidationBenchResult['loadByPart'] = [];
-  const part = async <T>(name: string, fn: () => Promise<T>): Promise<Part<T>> => {
-    progress?.(`consolidation: ${name}...`);
-    const start = loadavg()[0] ?? Number.NaN;
-    const at = performance.now();
-    const result = await attempt(fn);
-    loadByPart.push({ part: name, start, end: loadavg()[0] ?? Number.NaN, sec: (performance.now() - at) / 1000 });
-    return result;
-  };
+  const { run: part, loadByPart, loadStart } = partRunner('consolidation', progress);
   const rules = await part('the duplicate and supersession rules on labelled pairs', () => benchRuleQuality({ progress }));
   const retrieval = await part('retrieval on the eval set with repeats, before and after a pass', () => benchRetrieval({ progress }));
   const throughput: Part<ThroughputFigures>[] = [];
@@ -95,15 +86,6 @@ function stallNote(a: AddsUnderPassFigures, f: (x: number | undefined, digits?: 
 function mergesToShow(precision: number): number {
   const z2 = 1.959964 ** 2;
   return Math.ceil((precision * z2) / (1 - precision));
-}
-
-async function attempt<T>(fn: () => Promise<T>): Promise<Part<T>> {
-  try {
-    return await fn();
-  } catch (error) {
-    console.error(error);
-    return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-  }
 }
 
 const ok = <T extends object>(part: Part<T> | undefined): T | undefined => (part === undefined || 'error' in part ? undefined : (part as T));

@@ -3,18 +3,10 @@
  * words, without stop words and without anything that looks like an identifier, a number, an
  * e-mail address, a URL or a secret, so that what a release can name is ordinary vocabulary.
  */
+import { FUNCTION_WORDS } from './query-terms.js';
 
-/** Common English words that say nothing of a topic. */
-const STOP_WORDS: ReadonlySet<string> = new Set(
-  (
-    'a about above after again against all also am an and any are as at be because been before being below between both but by can ' +
-    'could did do does doing down during each few for from further had has have having he her here hers herself him himself his how i ' +
-    'if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours ourselves out over own ' +
-    'same she should so some such than that the their theirs them themselves then there these they this those through to too under ' +
-    'until up very was we were what when where which while who whom why will with would you your yours yourself yourselves ' +
-    'get got like one two use used using via per yes ok'
-  ).split(' '),
-);
+/** Words that say nothing of a topic: function words, and a few common verbs and fillers. */
+const STOP_WORDS: ReadonlySet<string> = new Set([...FUNCTION_WORDS, ...'also now get got like one two use used using via per yes ok'.split(' ')]);
 
 /** Shortest and longest word counted. */
 const MIN_LENGTH = 3;

@@ -241,6 +241,10 @@ export const SearchRequestSchema = z
     includeSuperseded: z.boolean().default(false),
     /** Signals blended into the score besides relevance (core/ranking.ts `blendScore`); absent, rankings are as without. */
     rank: SearchRankSchema.optional(),
+    /** Lift the run neighbours of the best hits (core/search-signals.ts); off, only the rankings decide. */
+    neighbors: z.boolean().default(true),
+    /** Favour memories dated in the span a date in the query names (core/search-signals.ts). */
+    dates: z.boolean().default(true),
     /** Reorder the candidates with the configured reranker (engine/rerank-stage.ts); needs a query. */
     rerank: z.boolean().default(false),
   })

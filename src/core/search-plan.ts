@@ -1,14 +1,17 @@
 /**
  * One search of one space once access, embedding and filters are settled: fetch both candidate
- * lists, rank them, read the hits (and, with `expand`, their neighbours). It runs over any
- * {@link SpaceReads}, so a store may run it where its data is cheapest to reach (the embedded
- * backend, in a search thread of its own; see `SpaceStore.search`).
+ * lists, rank them, add the signals of core/search-signals.ts, read the hits (and, with
+ * `expand`, their relations). It runs over any {@link SpaceReads}, so a store may run it where
+ * its data is cheapest to reach (the embedded backend, in a search thread of its own; see
+ * `SpaceStore.search`).
  */
 import { decayedImportance, recencyScore } from './decay.js';
 import { andFilters, columnCondition, type FilterNode } from './filter.js';
 import type { SpaceReads } from './ports/space-store.js';
-import { blendScore, byScore, rankHits, rankWeights, type RankedHit, type RankWeights } from './ranking.js';
+import { memoryDate, queryDateRange } from './query-dates.js';
+import { blendScore, byScore, rankHits, rankWeights, type RankWeights } from './ranking.js';
 import type { SearchRequest } from './schemas.js';
+import { boostDates, liftNeighbors, neighborSeeds, type SignalledHit } from './search-signals.js';
 import { DEFAULT_CONSOLIDATION_SETTINGS } from './space-settings.js';
 import type { MemoryRecord, ScoredId } from './types.js';
 import { memoryView, relationView, type SearchHit } from './views.js';
@@ -37,9 +40,11 @@ export async function runSearchPlan(reads: SpaceReads, plan: SearchPlan): Promis
   // filter (an unfiltered search of the embedded backend scans no rows for its candidates).
   const filter = !req.includeSuperseded && (await reads.hasSuperseded()) ? andFilters(asked, notSuperseded()) : asked;
   const useKeyword = req.mode !== 'vector' && req.query !== undefined;
-  // Blending in recency or importance may lift a memory from below the top `limit`: look deeper.
   const weights = rankWeights(req.rank);
-  const candidates = req.mode === 'hybrid' || weights !== undefined ? Math.max(req.limit * HYBRID_OVERFETCH, MIN_HYBRID_CANDIDATES) : req.limit;
+  const range = req.dates && req.query !== undefined ? queryDateRange(req.query, now) : undefined;
+  // Fusion, and signals that may lift a memory from below the top `limit`, look deeper.
+  const deep = req.mode === 'hybrid' || weights !== undefined || range !== undefined;
+  const candidates = deep ? Math.max(req.limit * HYBRID_OVERFETCH, MIN_HYBRID_CANDIDATES) : req.limit;
   const [vectorHits, keywordHits]: [ScoredId[], ScoredId[]] = await Promise.all([
     vector ? reads.vectorSearch(vector, filter, candidates, now, { exact: req.exact }) : [],
     useKeyword ? reads.keywordSearch(req.query!, filter, candidates, now) : [],
@@ -48,16 +53,28 @@ export async function runSearchPlan(reads: SpaceReads, plan: SearchPlan): Promis
   const vectorIds = new Set(vectorHits.map((h) => h.id));
   const unscored = keywordHits.filter((h) => !vectorIds.has(h.id)).map((h) => h.id);
   const cosines = vector && unscored.length > 0 ? await reads.vectorScores(vector, unscored) : new Map<string, number>();
-  // With weights every candidate is ranked and read: the threshold and the limit apply to the blend.
-  const options = weights === undefined ? req : { ...req, threshold: undefined, limit: candidates };
-  const ranked = rankHits(vectorHits, useKeyword ? keywordHits : undefined, cosines, options);
+  let ranked: SignalledHit[] = rankHits(vectorHits, useKeyword ? keywordHits : undefined, cosines, { ...req, threshold: undefined, limit: candidates });
+  const byId = new Map<string, MemoryRecord>();
+  if (range !== undefined) {
+    await readInto(reads, byId, ranked.map((r) => r.id));
+    ranked = boostDates(ranked, range, (id) => (byId.has(id) ? memoryDate(byId.get(id)!) : undefined));
+  }
+  if (req.neighbors) ranked = liftNeighbors(ranked, await reads.runNeighbors(neighborSeeds(ranked), filter, now));
+  // The threshold and the limit apply to the final score: here, or after the blend with weights.
+  if (weights === undefined) ranked = ranked.filter((r) => req.threshold === undefined || r.score >= req.threshold).slice(0, req.limit);
   // Only the hits returned (or, to blend, ranked) are read in full.
-  const byId = new Map((await reads.getMemories(ranked.map((r) => r.id), { embeddings: false })).map((m) => [m.id, m]));
+  await readInto(reads, byId, ranked.map((r) => r.id));
   const found = ranked.filter((r) => byId.has(r.id)); // one deleted between ranking and reading is left out
   const final = weights === undefined ? found.map((r) => ({ id: r.id, score: r.score, scores: partsOf(r) })) : blend(found, byId, weights, plan, req);
   const hits = final.map((r): SearchHit => ({ memory: memoryView(byId.get(r.id)!), score: r.score, scores: r.scores }));
   if (req.expand) await expand(reads, hits);
   return hits;
+}
+
+/** Reads into `byId` the memories of `ids` it does not hold yet (without their vectors). */
+async function readInto(reads: SpaceReads, byId: Map<string, MemoryRecord>, ids: readonly string[]): Promise<void> {
+  const missing = ids.filter((id) => !byId.has(id));
+  for (const m of await reads.getMemories(missing, { embeddings: false })) byId.set(m.id, m);
 }
 
 /** A ranked hit with the parts of its score a result shows. */
@@ -67,9 +84,14 @@ interface ScoredHit {
   scores: SearchHit['scores'];
 }
 
-/** The parts of a hit's score as {@link rankHits} gave them. */
-function partsOf(r: RankedHit): SearchHit['scores'] {
-  return { ...(r.vector !== undefined && { vector: r.vector }), ...(r.keyword !== undefined && { keyword: r.keyword }) };
+/** The parts of a hit's score as {@link rankHits} and the signals gave them. */
+function partsOf(r: SignalledHit): SearchHit['scores'] {
+  return {
+    ...(r.vector !== undefined && { vector: r.vector }),
+    ...(r.keyword !== undefined && { keyword: r.keyword }),
+    ...(r.neighbor !== undefined && { neighbor: r.neighbor }),
+    ...(r.date !== undefined && { date: r.date }),
+  };
 }
 
 /**
@@ -77,7 +99,7 @@ function partsOf(r: RankedHit): SearchHit['scores'] {
  * applies the threshold and the limit to the blend. Each hit shows its relevance and the signals
  * whose weight is above 0.
  */
-function blend(ranked: readonly RankedHit[], byId: ReadonlyMap<string, MemoryRecord>, weights: RankWeights, plan: SearchPlan, req: SearchRequest): ScoredHit[] {
+function blend(ranked: readonly SignalledHit[], byId: ReadonlyMap<string, MemoryRecord>, weights: RankWeights, plan: SearchPlan, req: SearchRequest): ScoredHit[] {
   const halfLife = plan.halfLifeDays ?? DEFAULT_CONSOLIDATION_SETTINGS.halfLifeDays;
   let blended = ranked.map((r): ScoredHit => {
     const memory = byId.get(r.id)!;

@@ -56,12 +56,13 @@ export interface SpaceInfo extends Space {
 /**
  * One search hit. `scores` holds the per-ranking scores the hit has; with `rank` weights also the
  * relevance they were blended with and the signals of each weight above 0 (core/ranking.ts `blendScore`);
- * with `rerank`, the reranker's score (which `score` then is) and the first-stage `relevance`.
+ * with `rerank`, the reranker's score (which `score` then is) and the first-stage `relevance`;
+ * `neighbor` and `date` when those signals lifted the hit (core/search-signals.ts).
  */
 export interface SearchHit {
   memory: Memory;
   score: number;
-  scores: { vector?: number; keyword?: number; relevance?: number; recency?: number; importance?: number; rerank?: number };
+  scores: { vector?: number; keyword?: number; neighbor?: number; date?: number; relevance?: number; recency?: number; importance?: number; rerank?: number };
   /** Memories one relation away, when the search asked to expand. */
   related?: { relation: Relation; memory: Memory }[];
 }

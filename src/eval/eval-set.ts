@@ -168,16 +168,19 @@ class EvalSetReader {
 
 /** Reads and parses an evaluation set file; a missing file is `NOT_FOUND`. */
 export async function readEvalSet(file: string): Promise<EvalSet> {
-  let text: string;
+  return parseEvalSet(await readInputFile(file), file);
+}
+
+/** The text of a file an evaluation reads: a missing file is `NOT_FOUND`, a directory `VALIDATION_FAILED`. */
+export async function readInputFile(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new MemspaceError('NOT_FOUND', `file ${file} not found`, { file });
     if (code === 'EISDIR') throw new MemspaceError('VALIDATION_FAILED', `${file} is a directory`, { issues: [{ path: 'file', message: 'a directory' }] });
     throw error;
   }
-  return parseEvalSet(text, file);
 }
 
 function zodIssues(line: number, error: z.ZodError): ValidationIssue[] {

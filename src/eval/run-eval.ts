@@ -1,12 +1,9 @@
 import { definedOnly } from '../core/defined.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '../config.js';
 import { MemspaceError } from '../core/errors.js';
 import type { EmbedderProvider } from '../core/ports/embedder.js';
 import { MAX_LIMIT, SearchRequestSchema } from '../core/schemas.js';
-import { openMemspace } from '../memspace.js';
+import type { Memspace } from '../memspace.js';
+import { withEvalMemspace } from './eval-memspace.js';
 import { readEvalSet, type EvalSet } from './eval-set.js';
 import { firstRelevantRank, NDCG_K, summarize, type MetricSummary, type RankedQuery } from './metrics.js';
 
@@ -29,8 +26,9 @@ export interface EvaluationOptions {
   /** Also evaluate hybrid search at every vector weight of {@link SWEEP_WEIGHTS}, with each fusion. @default false */
   sweep?: boolean;
   /**
-   * Data directory to load the set into; a space named `eval-<time>` is created there and kept.
-   * @default a fresh temporary directory, removed afterwards
+   * Data directory to load the set into; the space `eval-<time>` is created there and kept.
+   * @default a fresh temporary directory, removed afterwards, with the space deleted (it lives in
+   * the database when the backend is PostgreSQL)
    */
   dataDir?: string;
   /** Memories per `addMemories` call. @default 64 */
@@ -104,50 +102,46 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   const specs = rowSpecs(modes, options.sweep === true);
   const now = options.now ?? Date.now;
 
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'memspace-eval-')));
-  const space = options.dataDir === undefined ? 'eval' : `eval-${now().toString(36)}`;
-  // A temporary directory need not survive power loss; a caller's directory keeps the default.
-  const config = loadConfig({ dataDir, ...(options.dataDir === undefined && { sync: 'normal' as const }) }, options.env);
-  // Memspace closes the embedders it was given; a caller's provider must outlive this run.
-  const given = options.embedders;
-  const embedders = given && { get: (id: string, dim: number) => given.get(id, dim), dimensionOf: (id: string) => given.dimensionOf(id) };
-  try {
-    const ms = await openMemspace(config, embedders ? { embedders } : {});
+  const space = `eval-${now().toString(36)}`;
+  return withEvalMemspace(options, 'memspace-eval-', async (ms) => {
+    await ms.spaces.create({ name: space, description: `retrieval evaluation of ${options.file}` });
     try {
-      await ms.spaces.create({ name: space, description: `retrieval evaluation of ${options.file}` });
-      let started = now();
-      await load(set, batchSize, (batch) => ms.memories.addMany(space, batch), options.onProgress);
-      const loadMs = now() - started;
-
-      started = now();
-      const total = specs.length * set.queries.length;
-      let done = 0;
-      const rows: EvaluationRow[] = [];
-      for (const spec of specs) {
-        const ranked: (RankedQuery & { id: string })[] = [];
-        for (const q of set.queries) {
-          const { results } = await ms.search.run(space, { query: q.query, mode: spec.mode, limit, ...definedOnly({ fusion: spec.fusion, vectorWeight: spec.vectorWeight }) });
-          ranked.push({ id: q.id, ranked: results.map((r) => r.memory.id), relevant: q.relevant });
-          options.onProgress?.('search', ++done, total);
-        }
-        const hybrid = spec.mode === 'hybrid';
-        rows.push({
-          label: spec.label,
-          mode: spec.mode,
-          fusion: hybrid ? (spec.fusion ?? defaults.fusion) : null,
-          vectorWeight: hybrid ? (spec.vectorWeight ?? defaults.vectorWeight) : null,
-          sweep: spec.sweep,
-          metrics: summarize(ranked, ks),
-          firstRelevantRank: Object.fromEntries(ranked.map((r) => [r.id, firstRelevantRank(r.ranked, r.relevant)])),
-        });
-      }
-      const searchMs = now() - started;
-      return { file: options.file, memories: set.memories.length, queries: set.queries.length, ks, limit, defaults, rows, timings: { loadMs, searchMs } };
+      return await measure(ms, space);
     } finally {
-      await ms.close();
+      // A run without a data directory of its own leaves nothing behind, on a PostgreSQL backend too.
+      if (options.dataDir === undefined) await ms.spaces.delete(space);
     }
-  } finally {
-    if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function measure(ms: Memspace, space: string): Promise<EvaluationResult> {
+    let started = now();
+    await load(set, batchSize, (batch) => ms.memories.addMany(space, batch), options.onProgress);
+    const loadMs = now() - started;
+
+    started = now();
+    const total = specs.length * set.queries.length;
+    let done = 0;
+    const rows: EvaluationRow[] = [];
+    for (const spec of specs) {
+      const ranked: (RankedQuery & { id: string })[] = [];
+      for (const q of set.queries) {
+        const { results } = await ms.search.run(space, { query: q.query, mode: spec.mode, limit, ...definedOnly({ fusion: spec.fusion, vectorWeight: spec.vectorWeight }) });
+        ranked.push({ id: q.id, ranked: results.map((r) => r.memory.id), relevant: q.relevant });
+        options.onProgress?.('search', ++done, total);
+      }
+      const hybrid = spec.mode === 'hybrid';
+      rows.push({
+        label: spec.label,
+        mode: spec.mode,
+        fusion: hybrid ? (spec.fusion ?? defaults.fusion) : null,
+        vectorWeight: hybrid ? (spec.vectorWeight ?? defaults.vectorWeight) : null,
+        sweep: spec.sweep,
+        metrics: summarize(ranked, ks),
+        firstRelevantRank: Object.fromEntries(ranked.map((r) => [r.id, firstRelevantRank(r.ranked, r.relevant)])),
+      });
+    }
+    const searchMs = now() - started;
+    return { file: options.file, memories: set.memories.length, queries: set.queries.length, ks, limit, defaults, rows, timings: { loadMs, searchMs } };
   }
 }
 
@@ -182,7 +176,8 @@ function searchDefaults(): { fusion: Fusion; vectorWeight: number } {
   return { fusion, vectorWeight };
 }
 
-function checkKs(ks: readonly number[]): number[] {
+/** The cut-offs of recall@k, checked (integers from 1 to the search limit), without repeats, ascending. */
+export function checkKs(ks: readonly number[]): number[] {
   if (ks.length === 0) throw invalid('ks', 'give at least one k');
   for (const k of ks) {
     if (!Number.isInteger(k) || k < 1 || k > MAX_LIMIT) throw invalid('ks', `k must be an integer from 1 to ${MAX_LIMIT}, got ${k}`);
@@ -198,6 +193,7 @@ function checkModes(modes: readonly SearchMode[]): SearchMode[] {
   return [...new Set(modes)];
 }
 
-function invalid(path: string, message: string): MemspaceError {
+/** A `VALIDATION_FAILED` of one option. */
+export function invalid(path: string, message: string): MemspaceError {
   return new MemspaceError('VALIDATION_FAILED', `${path}: ${message}`, { issues: [{ path, message }] });
 }

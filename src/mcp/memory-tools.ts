@@ -65,6 +65,8 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
         .strictObject({ recency: z.number().optional(), importance: z.number().optional() })
         .optional()
         .describe('blend recency and decayed importance into the score: weights 0 to 1, summing to at most 1; default none'),
+      neighbors: z.boolean().optional().describe('lift the memories written just before and after the best hits in their run (default true)'),
+      dates: z.boolean().optional().describe('favour memories dated in a time the query names, such as "in May 2023" or "last week" (default true)'),
       rerank: z.boolean().optional().describe("reorder the candidates with the server's reranker (needs a query; not with rank; an error when none is configured)"),
     }),
     role: 'read',

@@ -88,6 +88,25 @@ describe('memspace CLI', () => {
     expect(await json(['delete', 'work', '--filter', '{"kind":"episode"}'])).toEqual({ deleted: 1 });
   });
 
+  it('search lifts run neighbours and dated memories unless --no-neighbors or --no-dates', async () => {
+    await vectorSpace('chat');
+    const add = async (...args: string[]): Promise<string> => (await cli(dir, ['add', 'chat', ...args, '--embedding', vec(1)])).stdout.trim();
+    const question = await add('Sam: which band played the deploy party?', '--run', 'party');
+    const answer = await add('Kim: Matt Patterson did', '--run', 'party');
+    const dated = await add('the deploy of the ledger', '--meta', 'date=2023-05-03');
+    const search = async (...flags: string[]) =>
+      ((await json(['search', 'chat', 'deploy in May 2023', '--mode', 'keyword', ...flags])) as { results: { memory: { id: string }; scores: Record<string, number> }[] }).results;
+
+    const both = await search();
+    expect(both.map((h) => h.memory.id)).toEqual([dated, question, answer]);
+    expect(both[0]!.scores['date']).toBe(0.2);
+    expect(both[2]!.scores['neighbor']).toBeGreaterThan(0);
+    expect((await search('--no-neighbors')).map((h) => h.memory.id)).toEqual([dated, question]);
+    const undated = await search('--no-dates', '--no-neighbors');
+    expect(undated.map((h) => h.memory.id).sort()).toEqual([dated, question].sort());
+    expect(undated.every((h) => h.scores['date'] === undefined)).toBe(true);
+  });
+
   it('search --rerank orders by the configured reranker (MEMSPACE_RERANK_*), and is refused without one', async () => {
     await vectorSpace('work');
     for (const text of ['deploy notes from monday', 'deploy pipeline runs nightly', 'deploy freeze over the holidays']) {

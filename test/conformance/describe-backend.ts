@@ -33,6 +33,7 @@ import { quotasRetentionSpec } from './specs/quotas-retention.js';
 import { readSessionsSpec } from './specs/read-sessions.js';
 import { relationsSpec } from './specs/relations.js';
 import { searchSpec } from './specs/search.js';
+import { searchSignalsSpec } from './specs/search-signals.js';
 import { spacesSpec } from './specs/spaces.js';
 import { transferSpec } from './specs/transfer.js';
 
@@ -43,6 +44,7 @@ const SPECS: readonly Spec[] = [
   spacesSpec,
   memoriesSpec,
   searchSpec,
+  searchSignalsSpec,
   relationsSpec,
   contextsSpec,
   auditSpec,

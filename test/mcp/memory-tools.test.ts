@@ -140,6 +140,18 @@ describe('memspace MCP tools', () => {
   });
 });
 
+describe('search_memories with the signals turned off', () => {
+  it('passes neighbors and dates to the engine', async () => {
+    await ok(client, 'add_memory', { content: 'Sam: who played the theremin?', runId: 'party', embedding: [1, 0, 0, 0] });
+    await ok(client, 'add_memory', { content: 'Kim: Matt Patterson', runId: 'party', embedding: [0, 1, 0, 0] });
+    const search = async (extra: Record<string, unknown>) =>
+      (await ok<{ results: SearchHit[] }>(client, 'search_memories', { query: 'theremin', mode: 'keyword', ...extra })).results.map((r) => r.memory.content);
+    expect(await search({})).toEqual(['Sam: who played the theremin?', 'Kim: Matt Patterson']);
+    expect(await search({ neighbors: false })).toEqual(['Sam: who played the theremin?']);
+    expect(await fails(client, 'search_memories', { query: 'theremin', dates: 'no' })).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});
+
 describe('search_memories with rerank', () => {
   it('passes rerank to the engine: the server\'s reranker orders the results; without one it is VALIDATION_FAILED', async () => {
     const reranker = await startFakeReranker(scoreByWords({ nightly: 0.7, deploy: 0.3 }, 0.05));

@@ -98,7 +98,9 @@ function searchCommand(program: Command, ctx: CliContext): void {
     .option('--exact', "scan every vector instead of the space's HNSW index")
     .option('--include-superseded', 'also find memories a newer one superseded (consolidation)')
     .option('--rerank', 'reorder the candidates with the configured reranker (MEMSPACE_RERANK_BASE_URL)')
-    .action(async (space: string, query: string, o: ScopeFlags & { limit: number; mode: string; threshold?: number; tag: string[]; filter?: string; expand?: boolean; exact?: boolean; includeSuperseded?: boolean; rerank?: boolean }) => {
+    .option('--no-neighbors', 'do not lift the memories written just before and after the best hits in their run')
+    .option('--no-dates', 'do not favour memories dated in a time the query names ("in May 2023", "last week")')
+    .action(async (space: string, query: string, o: SearchFlags) => {
       const request = {
         query,
         limit: o.limit,
@@ -109,11 +111,29 @@ function searchCommand(program: Command, ctx: CliContext): void {
         exact: o.exact === true,
         ...(o.includeSuperseded === true && { includeSuperseded: true }),
         ...(o.rerank === true && { rerank: true }),
+        // Commander's --no-X gives X true unless turned off; only a turned-off signal is sent.
+        ...(!o.neighbors && { neighbors: false }),
+        ...(!o.dates && { dates: false }),
       };
       const remote = await ctx.remote();
       const results = remote === undefined ? (await (await ctx.open()).search.run(space, request)).results : await remote.search(request, { space });
       ctx.print({ results }, () => searchTable(results));
     });
+}
+
+/** The flags of `search`. */
+interface SearchFlags extends ScopeFlags {
+  limit: number;
+  mode: string;
+  threshold?: number;
+  tag: string[];
+  filter?: string;
+  expand?: boolean;
+  exact?: boolean;
+  includeSuperseded?: boolean;
+  rerank?: boolean;
+  neighbors: boolean;
+  dates: boolean;
 }
 
 function deleteCommand(program: Command, ctx: CliContext): void {

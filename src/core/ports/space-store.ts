@@ -117,6 +117,13 @@ export interface ConsolidationUndone {
 }
 
 /** What a listing asks a store for; filters are already parsed and include scopes and tags. */
+/** One memory's neighbours in its run ({@link SpaceReads.runNeighbors}). */
+export interface RunNeighbors {
+  id: string;
+  before: string | null;
+  after: string | null;
+}
+
 export interface ListOptions {
   filter: FilterNode;
   limit: number;
@@ -153,6 +160,13 @@ export interface SpaceReads {
    * approximate index unless `exact` is set; scores are exact cosines either way.
    */
   vectorSearch(vector: Float32Array, filter: FilterNode | undefined, limit: number, now: number, options?: { exact?: boolean }): Promise<ScoredId[]>;
+  /**
+   * The memories written just before and just after each of `ids` in its run (same `runId`, by
+   * insertion order), among those matching `filter` (all when undefined) and not expired at
+   * `now`: a turn's neighbours in a conversation. Ids without a run are left out; a side without
+   * such a memory is null.
+   */
+  runNeighbors(ids: readonly string[], filter: FilterNode | undefined, now: number): Promise<RunNeighbors[]>;
   /** Cosine similarity of the unit vector `vector` with each of these memories; ids not found are left out. */
   vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>>;
   /** Edges touching any of `memoryIds` in the given direction, optionally of one type. */

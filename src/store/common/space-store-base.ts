@@ -7,7 +7,7 @@
 import type { DecayFloor } from '../../core/decay.js';
 import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
-import type { ConsolidationBatch, ConsolidationBatchResult, ConsolidationUndone, ConsolidationStats, ListOptions, UnfinishedConsolidationRun, Page, SpaceReads, SpaceStore } from '../../core/ports/space-store.js';
+import type { ConsolidationBatch, ConsolidationBatchResult, ConsolidationUndone, ConsolidationStats, ListOptions, UnfinishedConsolidationRun, Page, RunNeighbors, SpaceReads, SpaceStore } from '../../core/ports/space-store.js';
 import { runSearchPlan, type SearchPlan } from '../../core/search-plan.js';
 import type * as types from '../../core/types.js';
 import type { SearchHit } from '../../core/views.js';
@@ -150,6 +150,10 @@ export abstract class SpaceStoreBase implements SpaceStore {
 
   vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
     return this.readOnce((r) => r.vectorScores(vector, ids));
+  }
+
+  runNeighbors(ids: readonly string[], filter: FilterNode | undefined, now: number): Promise<RunNeighbors[]> {
+    return this.readOnce((r) => r.runNeighbors(ids, filter, now));
   }
 
   async listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<types.RelationRecord[]> {

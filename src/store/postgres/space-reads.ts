@@ -6,13 +6,13 @@ import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow
 import { MemspaceError } from '../../core/errors.js';
 import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
-import type { ListOptions, Page, SpaceReads } from '../../core/ports/space-store.js';
+import type { ListOptions, Page, RunNeighbors, SpaceReads } from '../../core/ports/space-store.js';
 import type { AuditQuery, AuditRecord, AuditVerification, ChangeRecord, ContextRecord, DumpChunk, HistoryRecord, MemoryRecord, RelationRecord, ScoredId } from '../../core/types.js';
 import { type DumpPart, listAfter, memoryPage } from '../common/pages.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
 import { readDumpPage } from './space-dump.js';
 import { CONTEXT_COLUMNS, type ContextRow, fromRow, type HistoryRow, MEMORY_COLUMNS, type MemoryRow, type RelationRow } from './space-rows.js';
-import { type HitRows, keywordSearch, prepareVectorSearch, vectorScores, vectorSearch } from './space-search.js';
+import { type HitRows, keywordSearch, prepareVectorSearch, runNeighbors, vectorScores, vectorSearch } from './space-search.js';
 import type { SpaceCounters } from './space-state.js';
 import type { Db } from './space-tx.js';
 import { MAX_HNSW_DIMENSION, type VectorIndexes } from './vector-index.js';
@@ -128,6 +128,10 @@ export class PostgresSpaceReads implements SpaceReads {
   async vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
     this.checkDimension(vector);
     return vectorScores(this.db, this.space.spaceId, vector, ids);
+  }
+
+  async runNeighbors(ids: readonly string[], filter: FilterNode | undefined, now: number): Promise<RunNeighbors[]> {
+    return runNeighbors(this.db, this.space.spaceId, ids, filter, now);
   }
 
   async listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<RelationRecord[]> {

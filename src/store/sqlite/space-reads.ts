@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3-multiple-ciphers';
 import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
 import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
-import type { ListOptions, Page, SpaceReads } from '../../core/ports/space-store.js';
+import type { ListOptions, Page, RunNeighbors, SpaceReads } from '../../core/ports/space-store.js';
 import type { AuditQuery, AuditRecord, AuditVerification, ChangeRecord, ContextRecord, DumpChunk, HistoryRecord, MemoryRecord, RelationRecord, ScoredId } from '../../core/types.js';
 import { decodeDumpRows, type DumpPart, listAfter, memoryPage } from '../common/pages.js';
 import { readDumpPage } from './space-dump.js';
@@ -74,6 +74,17 @@ export class SqliteSpaceReads implements SpaceReads {
 
   async vectorScores(vector: Float32Array, ids: readonly string[]): Promise<Map<string, number>> {
     return this.o.search.vectorScores(vector, ids);
+  }
+
+  async runNeighbors(ids: readonly string[], filter: FilterNode | undefined, now: number): Promise<RunNeighbors[]> {
+    if (ids.length === 0) return [];
+    const where = filter === undefined ? { sql: '1', params: [] } : filterCondition(filter);
+    // memories_run indexes (run_id, seq): each side is one step of that index.
+    const side = (op: '<' | '>', order: 'DESC' | 'ASC'): string =>
+      `(SELECT m.id FROM memories m WHERE m.run_id = s.run_id AND m.seq ${op} s.seq AND (m.expires_at IS NULL OR m.expires_at > ?) AND ${where.sql} ORDER BY m.seq ${order} LIMIT 1)`;
+    const sql = `SELECT s.id AS id, ${side('<', 'DESC')} AS "before", ${side('>', 'ASC')} AS "after"
+      FROM memories s WHERE s.id IN (SELECT value FROM json_each(?)) AND s.run_id IS NOT NULL`;
+    return this.o.tx.read(() => this.o.db.prepare(sql).all(now, ...where.params, now, ...where.params, JSON.stringify(ids)) as RunNeighbors[]);
   }
 
   async listRelations(memoryIds: readonly string[], direction: 'out' | 'in' | 'both', type: string | undefined): Promise<RelationRecord[]> {

@@ -1,0 +1,46 @@
+/**
+ * A benchmark made of parts, each of which may fail without failing the others, and each timed
+ * with the machine's load average at its start and end (other work on the machine skews a part's
+ * figures). Shared by the benchmarks that report per part (consolidation.ts, retrieval.ts).
+ */
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+
+/** A part's figures, or why it failed. */
+export type Part<T> = T | { error: string };
+
+/** One part's timing: its name, the 1-minute load average at its start and end, its seconds. */
+export interface PartLoad {
+  part: string;
+  start: number;
+  end: number;
+  sec: number;
+}
+
+/** Runs `fn`; its error, logged, becomes the part's `{error}`. */
+export async function attempt<T>(fn: () => Promise<T>): Promise<Part<T>> {
+  try {
+    return await fn();
+  } catch (error) {
+    console.error(error);
+    return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
+}
+
+/**
+ * A runner of parts that says each part as it starts (`<prefix>: <name>...`) and records its
+ * load in `loadByPart`; `loadStart` is the load when the runner was made.
+ */
+export function partRunner(prefix: string, progress: ((line: string) => void) | undefined) {
+  const loadByPart: PartLoad[] = [];
+  const loadStart = loadavg()[0] ?? Number.NaN;
+  const run = async <T>(name: string, fn: () => Promise<T>): Promise<Part<T>> => {
+    progress?.(`${prefix}: ${name}...`);
+    const start = loadavg()[0] ?? Number.NaN;
+    const at = performance.now();
+    const result = await attempt(fn);
+    loadByPart.push({ part: name, start, end: loadavg()[0] ?? Number.NaN, sec: (performance.now() - at) / 1000 });
+    return result;
+  };
+  return { run, loadByPart, loadStart };
+}
