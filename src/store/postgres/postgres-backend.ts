@@ -11,7 +11,8 @@ import { PostgresShareStore } from './postgres-share-store.js';
 import { PostgresSpaceCatalog } from './postgres-space-catalog.js';
 import { PostgresProjectStore } from './postgres-project-store.js';
 import { PG_TYPES } from './space-rows.js';
-import { hasCitus, migrate } from './space-schema.js';
+import { hasCitus } from './citus.js';
+import { migrate } from './space-schema.js';
 import type { SpaceDatabase } from './space-tx.js';
 import { VectorIndexes } from './vector-index.js';
 

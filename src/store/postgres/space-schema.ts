@@ -38,6 +38,7 @@
 import type pg from 'pg';
 import { consolidationPassesMigration } from './consolidation-stats.js';
 import { FEDERATION_TABLES } from './federation-schema.js';
+import { distributeOnCitus } from './citus.js';
 
 /** The role every space-store transaction runs as: cannot bypass RLS, cannot log in (except on Citus: distributeOnCitus). */
 export const APP_ROLE = 'memspace_app';
@@ -333,42 +334,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   consolidationPassesMigration(rls, APP_ROLE), // completed consolidation passes (consolidation-stats.ts)
   // Memories retention dropped as their importance decayed under the floor, ever (decay-sweep.ts).
   'ALTER TABLE space_state ADD COLUMN decayed bigint NOT NULL DEFAULT 0',
+  // A run in insertion order, so a search steps to a hit's run neighbours (space-search.ts runNeighbors); it serves run filters too.
+  // One statement per migration: Citus sends a distributed table's DDL to the workers one statement at a time.
+  'CREATE INDEX memories_run_seq ON memories (space_id, run_id, seq) WHERE run_id IS NOT NULL',
+  'DROP INDEX memories_run',
 ];
-
-/** The catalogue: small, read by every request, so on a Citus cluster a copy lives on every node. */
-const CATALOGUE_TABLES = ['spaces', 'keys', 'shares', 'federations', 'federation_participants', 'federation_releases', 'projects'] as const;
-
-/** True when the database is a Citus coordinator: the `citus` extension is installed in it. */
-export async function hasCitus(db: Pick<pg.Pool, 'query'>): Promise<boolean> {
-  return ((await db.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`)).rowCount ?? 0) > 0;
-}
-
-/**
- * On a Citus coordinator (the `citus` extension installed in this database), makes the schema
- * a distributed one: the catalogue as reference tables, every per-space table distributed by
- * `space_id` and co-located with `space_state`, so all rows of a space live on one worker and a
- * space's transaction (its relations' foreign keys included) runs there alone. The coordinator
- * reaches the workers as the current role, which inside a space transaction is {@link APP_ROLE}:
- * that role must be able to log in there (the workers' authentication decides who may; it still
- * cannot bypass RLS). Checked at every start, so a database that gets Citus later is
- * distributed on the next start, its rows moved to the workers. Does nothing without Citus.
- */
-async function distributeOnCitus(client: pg.PoolClient): Promise<void> {
-  if (!(await hasCitus(client))) return;
-  const done = await client.query<{ name: string }>('SELECT logicalrelid::regclass::text AS name FROM pg_dist_partition');
-  const distributed = new Set(done.rows.map((r) => r.name));
-  for (const table of CATALOGUE_TABLES) {
-    if (!distributed.has(table)) await client.query(`SELECT create_reference_table('${table}')`);
-  }
-  // SPACE_TABLES lists memories before relations, whose foreign keys need it distributed first.
-  for (const table of SPACE_TABLES) {
-    if (distributed.has(table)) continue;
-    const colocation = table === 'space_state' ? '' : `, colocate_with => 'space_state'`;
-    await client.query(`SELECT create_distributed_table('${table}', 'space_id'${colocation})`);
-  }
-  const role = await client.query<{ login: boolean }>('SELECT rolcanlogin AS login FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
-  if (role.rows[0]?.login === false) await client.query(`ALTER ROLE ${APP_ROLE} LOGIN`);
-}
 
 /**
  * Brings the database to the newest schema in one transaction, under a transaction-level
@@ -387,7 +357,7 @@ export async function migrate(pool: pg.Pool, migrations: readonly string[] = PG_
       await client.query(migrations[v]!);
       await client.query('INSERT INTO memspace_migrations (version) VALUES ($1)', [v + 1]);
     }
-    await distributeOnCitus(client);
+    await distributeOnCitus(client, SPACE_TABLES, APP_ROLE);
     await client.query('COMMIT');
     return Math.max(0, migrations.length - current);
   } catch (error) {

@@ -162,7 +162,7 @@ export async function vectorScores(db: Db, spaceId: string, vector: Float32Array
   return new Map(result.rows.map((r) => [r.id, r.score]));
 }
 
-/** `SpaceReads.runNeighbors` in SQL: two steps along `memories_run` per id. */
+/** `SpaceReads.runNeighbors` in SQL: two steps along `memories_run_seq` per id. */
 export async function runNeighbors(db: Db, spaceId: string, ids: readonly string[], filter: FilterNode | undefined, now: number): Promise<RunNeighbors[]> {
   if (ids.length === 0) return [];
   const params = new NumberedParams([spaceId, now, [...ids]]);

@@ -79,7 +79,7 @@ export class SqliteSpaceReads implements SpaceReads {
   async runNeighbors(ids: readonly string[], filter: FilterNode | undefined, now: number): Promise<RunNeighbors[]> {
     if (ids.length === 0) return [];
     const where = filter === undefined ? { sql: '1', params: [] } : filterCondition(filter);
-    // memories_run indexes (run_id, seq): each side is one step of that index.
+    // memories_run indexes run_id, and with it the rowid (seq): each side is one step of that index.
     const side = (op: '<' | '>', order: 'DESC' | 'ASC'): string =>
       `(SELECT m.id FROM memories m WHERE m.run_id = s.run_id AND m.seq ${op} s.seq AND (m.expires_at IS NULL OR m.expires_at > ?) AND ${where.sql} ORDER BY m.seq ${order} LIMIT 1)`;
     const sql = `SELECT s.id AS id, ${side('<', 'DESC')} AS "before", ${side('>', 'ASC')} AS "after"
