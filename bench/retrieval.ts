@@ -272,6 +272,17 @@ function machine(): string {
   return `${cpu}, ${availableParallelism()} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
 }
 
+/** Runs the benchmark and, unless `quick`, writes its section of bench/RESULTS.md; returns the section. */
+export async function recordRetrieval(options: { quick: boolean; progress: (line: string) => void }): Promise<string> {
+  const result = await benchConversationRetrieval(options);
+  const section = retrievalMarkdown(result).join('\n');
+  if (!result.quick) {
+    await writeKeptSection(join(dirname(fileURLToPath(import.meta.url)), 'RESULTS.md'), 'retrieval', section);
+    options.progress('wrote the retrieval section of bench/RESULTS.md');
+  }
+  return section;
+}
+
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const progress = (line: string): void => console.error(line);
   try {
@@ -280,11 +291,5 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     progress((error as Error).message);
     process.exit(2);
   }
-  const result = await benchConversationRetrieval({ quick: process.argv.includes('--quick'), progress });
-  const section = retrievalMarkdown(result).join('\n');
-  console.log(section);
-  if (!result.quick) {
-    await writeKeptSection(join(dirname(fileURLToPath(import.meta.url)), 'RESULTS.md'), 'retrieval', section);
-    progress('wrote the retrieval section of bench/RESULTS.md');
-  }
+  console.log(await recordRetrieval({ quick: process.argv.includes('--quick'), progress }));
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { memoryDate, queryDateRange } from '../../src/core/query-dates.js';
-import { keywordTerms } from '../../src/core/query-terms.js';
 
 const NOW = Date.parse('2026-12-09T15:30:00Z'); // a Wednesday
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`);
@@ -52,18 +51,5 @@ describe('memoryDate', () => {
     expect(memoryDate({ metadata: { date: '2023-05-08' }, createdAt })).toBe(day('2023-05-08'));
     for (const date of ['8 May 2023', '2023-13-45', 20230508, null, ['2023-05-08']]) expect(memoryDate({ metadata: { date }, createdAt }), String(date)).toBe(createdAt);
     expect(memoryDate({ metadata: {}, createdAt })).toBe(createdAt);
-  });
-});
-
-describe('keywordTerms', () => {
-  it('keeps the telling words of a question, once each, lower case', () => {
-    expect(keywordTerms('What did Caroline paint? Paint!')).toEqual(['caroline', 'paint']);
-    expect(keywordTerms('Would Melanie go camping in May 2023?')).toEqual(['melanie', 'go', 'camping', 'may', '2023']);
-  });
-
-  it('keeps stop words when nothing else is left, and nothing when there is no word', () => {
-    expect(keywordTerms('who is it')).toEqual(['who', 'is', 'it']);
-    expect(keywordTerms('?!')).toEqual([]);
-    expect(keywordTerms(Array.from({ length: 100 }, (_, i) => `w${i}`).join(' '))).toHaveLength(64);
   });
 });
