@@ -35,8 +35,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The normalisation the engine's rule uses (core/consolidation-rule.ts): the study compares rules built on it.
-import { clean, CURRENCIES, DATE_ABBREVIATIONS, isIdentifier, isNumberish, NEGATIONS, numbersOf, stem, STOPWORDS, USER, USER_WORDS } from '../src/core/consolidation-rule.js';
+// The engine's analysis of a text (core/consolidation-rule.ts): the study compares rules built on it.
+import { analyseText, capitalisationOf, clean, jaccard, NEGATIONS, sameOrder, USER, wordTokens, type TextAnalysis } from '../src/core/consolidation-rule.js';
 import { LOCAL_EMBEDDER_ID, LocalEmbedder } from '../src/embed/index.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -76,99 +76,33 @@ progress(`${pairs.length} pairs: ${byLabel('duplicate').length} duplicate, ${byL
 /** Words whose meaning turns a statement negative: counted with negations by the polarity guard. */
 const NEGATIVE_STEMS = ['dislik', 'hate', 'avoid', 'refus', 'stopp', 'quit', 'cancel', 'fail', 'reject', 'against', 'lack', 'skipp', 'gave up'];
 
-interface Analysis {
-  /** Stemmed content words, numbers and dates. */
-  content: Set<string>;
-  /** Stemmed content words only (no numbers, dates or number words). */
-  words: Set<string>;
-  /** Content words (and the user) in the order they first appear; numbers and dates keep no position. */
-  sequence: string[];
-  /** Every token, lower case and stemmed, for the entity check. */
-  all: Set<string>;
-  numbers: Set<string>;
-  negated: boolean;
+/** The engine's analysis of a text, with what only the study's rules read. */
+interface Analysis extends TextAnalysis {
+  /** Stemmed content words only (no numbers, dates or number words, not the user). */
+  words: ReadonlySet<string>;
   /** Negations plus negative words, counted. */
   negativeCount: number;
-  /** Capitalised words not at the start of a sentence (or rare ones that are), and identifiers like "4B". */
-  entities: Set<string>;
-  /** The entities in order of first appearance. */
-  entityOrder: string[];
 }
 
-/**
- * What the texts themselves say about capitals (a consolidation pass has the space's texts the
- * same way): a word seen in lower case inside a sentence is a common word; one seen capitalised
- * inside a sentence is a name. A capitalised first word counts as an entity only when it is a
- * name and never a common word ("Alice's flight", not "Schedule meetings").
- */
-const commonWords = new Set<string>();
-const properNouns = new Set<string>();
-for (const text of new Set(pairs.flatMap((p) => [p.a, p.b]))) {
-  if (text === text.toLowerCase()) continue;
-  for (const sentence of clean(text).split(/[.:;!?(]\s*/)) {
-    const words = sentence.match(/[A-Za-z][A-Za-z-]*/g) ?? [];
-    for (const w of words.slice(1)) (w === w.toLowerCase() ? commonWords : properNouns).add(w.toLowerCase());
-  }
-}
+/** What the texts themselves say about capitals, as a consolidation pass reads the texts it examines. */
+const capitals = capitalisationOf(pairs.flatMap((p) => [p.a, p.b]));
 
 function analyse(text: string): Analysis {
-  const cleaned = clean(text);
-  const numbers = numbersOf(text);
-  // Times are numbers already: their "p.m." must not leave a word "p" behind.
-  const wordText = CURRENCIES.reduce((t, [pattern, token]) => t.replace(pattern, token), cleaned.replace(/\b([ap])\.?m\b\.?/gi, ' '));
-  const tokens = wordText.match(/[A-Za-z0-9][A-Za-z0-9-]*/g) ?? [];
-  const lower = tokens.map((t) => t.toLowerCase());
-  const words = new Set(
-    tokens
-      .filter((t) => isIdentifier(t) || (DATE_ABBREVIATIONS[t] === undefined && !isNumberish(t.toLowerCase())))
-      .map((t) => t.toLowerCase())
-      .filter((w) => !STOPWORDS.has(w) && !NEGATIONS.has(w) && !USER_WORDS.has(w) && !/^(am|pm)$/.test(w))
-      .map((w) => (isIdentifier(w) ? w : stem(w))),
-  );
-  const content = new Set([...words, ...[...numbers].map((n) => `#${n}`), ...(lower.some((w) => USER_WORDS.has(w)) ? [USER] : [])]);
-  // The order of the content words, for the strict order check (numbers and dates keep no position).
-  const sequence: string[] = [];
-  for (const t of tokens) {
-    const w = t.toLowerCase();
-    const item = USER_WORDS.has(w) ? USER : isIdentifier(t) ? w : stem(w);
-    if ((item === USER || words.has(item)) && !sequence.includes(item)) sequence.push(item);
-  }
-  const negated = lower.some((w) => NEGATIONS.has(w));
+  const rule = analyseText(text, capitals);
+  const lower = wordTokens(clean(text)).map((t) => t.toLowerCase());
   const l = ` ${lower.join(' ')} `;
   const negativeCount = lower.filter((w) => NEGATIONS.has(w)).length + NEGATIVE_STEMS.filter((s) => (s.includes(' ') ? l.includes(` ${s} `) : lower.some((w) => w.startsWith(s)))).length;
-  // Entities: capitalised words, sentence-initial ones only when never seen as a common word.
-  const entities = new Set<string>();
-  const entityOrder: string[] = [];
-  for (const sentence of cleaned.split(/(?<=[.:;!?])\s+|\(|\)/)) {
-    const words = sentence.match(/[A-Za-z0-9][A-Za-z0-9-]*/g) ?? [];
-    words.forEach((w, i) => {
-      const lowerWord = w.toLowerCase();
-      const identifier = isIdentifier(w);
-      const e = USER_WORDS.has(lowerWord) ? USER : identifier ? lowerWord : stem(w);
-      if (e !== USER && !identifier) {
-        if (STOPWORDS.has(lowerWord) || NEGATIONS.has(lowerWord) || isNumberish(lowerWord) || DATE_ABBREVIATIONS[w] !== undefined) return;
-        if (!/^[A-Z]/.test(w)) return;
-        if (i === 0 && (commonWords.has(lowerWord) || !properNouns.has(lowerWord))) return;
-      }
-      entities.add(e);
-      if (!entityOrder.includes(e)) entityOrder.push(e);
-    });
-  }
-  return { content, words, sequence, all: new Set(lower.map(stem)), numbers, negated, negativeCount, entities, entityOrder };
+  const words = new Set([...rule.content].filter((w) => w !== USER && !w.startsWith('#')));
+  return { ...rule, words, negativeCount };
 }
 
-const jaccard = (x: Set<string>, y: Set<string>): number => {
-  const inter = [...x].filter((v) => y.has(v)).length;
-  const union = x.size + y.size - inter;
-  return union === 0 ? 1 : inter / union;
-};
-const containment = (x: Set<string>, y: Set<string>): number => {
+const containment = (x: ReadonlySet<string>, y: ReadonlySet<string>): number => {
   const inter = [...x].filter((v) => y.has(v)).length;
   const smaller = Math.min(x.size, y.size);
   return smaller === 0 ? 1 : inter / smaller;
 };
-const sameSet = (x: Set<string>, y: Set<string>): boolean => x.size === y.size && [...x].every((v) => y.has(v));
-const minus = (x: Set<string>, y: Set<string>): string[] => [...x].filter((v) => !y.has(v));
+const sameSet = (x: ReadonlySet<string>, y: ReadonlySet<string>): boolean => x.size === y.size && [...x].every((v) => y.has(v));
+const minus = (x: ReadonlySet<string>, y: ReadonlySet<string>): string[] => [...x].filter((v) => !y.has(v));
 
 // ---- embeddings -----------------------------------------------------------------------------
 
@@ -257,17 +191,11 @@ const texts = [...new Set([...pairs.flatMap((p) => [p.a, p.b]), ...edits.flatMap
 const vectors = await embedAll(texts);
 const vectorOf = (text: string): Float32Array => vectors.get(text) ?? (() => { throw new Error(`no vector for ${text}`); })();
 
-/** The entities both lists hold come in the same order in each. */
-function sameOrder(x: string[], y: string[]): boolean {
-  const shared = x.filter((e) => y.includes(e));
-  return shared.join('\u0000') === y.filter((e) => shared.includes(e)).join('\u0000');
-}
-
 const features: Features[] = pairs.map((pair, i) => {
   const x = analysisOf(pair.a);
   const y = analysisOf(pair.b);
   const { onlyA, onlyB } = edits[i]!;
-  const entityIn = (ents: Set<string>, other: Analysis): boolean => [...ents].every((e) => other.all.has(e) || other.entities.has(e));
+  const entityIn = (ents: ReadonlySet<string>, other: Analysis): boolean => [...ents].every((e) => other.all.has(e) || other.entities.has(e));
   const family = /^(\S+?)\/(\S+)/.exec(pair.note ?? '');
   const group = family?.[2] === 'hand' ? `hand-${Number(pair.id.replace(/\D/g, '')) % 4}` : (family?.[0] ?? pair.id);
   return {

@@ -12,23 +12,15 @@
  *
  * Each part reports an error of its own instead of failing the others.
  */
-import { loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
-
 import { benchAddsUnderPass, benchThroughput, DEFAULT_SHAPE, type AddsUnderPassFigures, type ThroughputFigures } from './consolidation-load.js';
 import { benchRuleQuality, type DuplicateFigures, type Share, type SupersessionFigures } from './consolidation-quality.js';
 import { benchRetrieval, type RetrievalFigures, type RetrievalScores } from './consolidation-retrieval.js';
-import { partRunner, type Part, type PartLoad } from './parts.js';
+import { partRunner, type Part, type PartsSummary } from './parts.js';
 
 
 /** Figures reported by {@link benchConsolidation}. */
-export interface ConsolidationBenchResult {
+export interface ConsolidationBenchResult extends PartsSummary {
   quick: boolean;
-  date: string;
-  durationSec: number;
-  loadAverage: { start: number; end: number };
-  /** 1-minute load average when each part started and ended: other work on the machine skews its figures. */
-  loadByPart: PartLoad[];
   rules: Part<{ duplicates: DuplicateFigures; supersession: SupersessionFigures }>;
   retrieval: Part<RetrievalFigures>;
   /** One pass per space size. */
@@ -43,8 +35,7 @@ export const MIN_MERGE_PRECISION = 0.98;
 export async function benchConsolidation(options: { quick?: boolean; progress?: (line: string) => void } = {}): Promise<ConsolidationBenchResult> {
   const quick = options.quick === true;
   const progress = options.progress;
-  const started = performance.now();
-  const { run: part, loadByPart, loadStart } = partRunner('consolidation', progress);
+  const { run: part, summary } = partRunner('consolidation', progress);
   const rules = await part('the duplicate and supersession rules on labelled pairs', () => benchRuleQuality({ progress }));
   const retrieval = await part('retrieval on the eval set with repeats, before and after a pass', () => benchRetrieval({ progress }));
   const throughput: Part<ThroughputFigures>[] = [];
@@ -54,10 +45,7 @@ export async function benchConsolidation(options: { quick?: boolean; progress?: 
   const adds = await part('single adds over HTTP with and without a pass running (10k)', () => benchAddsUnderPass({ memories: 10_000, rounds: quick ? 1 : 3, baseline: quick ? 300 : 1_000, progress }));
   return {
     quick,
-    date: new Date().toISOString(),
-    durationSec: (performance.now() - started) / 1000,
-    loadAverage: { start: loadStart, end: loadavg()[0] ?? Number.NaN },
-    loadByPart,
+    ...summary(),
     rules,
     retrieval,
     throughput,

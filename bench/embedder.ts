@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 
 import { LocalEmbedder } from '../src/embed/index.js';
+import { percentile } from '../src/eval/metrics.js';
 
 /** Figures reported by {@link benchEmbedder}. */
 export interface EmbedderBenchResult {
@@ -77,10 +78,6 @@ export async function benchEmbedder(options: EmbedderBenchOptions = {}): Promise
   }
 }
 
-/** Nearest-rank percentile of an ascending list. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
-}
 
 /**
  * Varied, realistic memory-like sentences from templates and a seeded PRNG, so runs are

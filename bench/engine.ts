@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 
 import { loadConfig } from '../src/config.js';
 import { openEngine, type MemspaceEngine } from '../src/memspace.js';
+import { percentile } from '../src/eval/metrics.js';
 
 /** Dimension of every vector in this benchmark (that of the default model, USE-lite). */
 export const DIMENSION = 512;
@@ -270,10 +271,6 @@ function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
 
-/** Nearest-rank percentile of an ascending list (the same definition as bench/embedder.ts). */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
-}
 
 /** Percentiles, mean and maximum of a series of latencies in milliseconds. */
 export function summarize(latencies: readonly number[]): LatencyFigures {

@@ -27,13 +27,23 @@ export async function attempt<T>(fn: () => Promise<T>): Promise<Part<T>> {
   }
 }
 
+/** When a run of parts ended, how long it took, and the load over it and over each part. */
+export interface PartsSummary {
+  date: string;
+  durationSec: number;
+  loadAverage: { start: number; end: number };
+  /** 1-minute load average when each part started and ended: other work on the machine skews its figures. */
+  loadByPart: PartLoad[];
+}
+
 /**
  * A runner of parts that says each part as it starts (`<prefix>: <name>...`) and records its
- * load in `loadByPart`; `loadStart` is the load when the runner was made.
+ * load; `summary()` gives the run's {@link PartsSummary}.
  */
 export function partRunner(prefix: string, progress: ((line: string) => void) | undefined) {
   const loadByPart: PartLoad[] = [];
   const loadStart = loadavg()[0] ?? Number.NaN;
+  const started = performance.now();
   const run = async <T>(name: string, fn: () => Promise<T>): Promise<Part<T>> => {
     progress?.(`${prefix}: ${name}...`);
     const start = loadavg()[0] ?? Number.NaN;
@@ -42,5 +52,11 @@ export function partRunner(prefix: string, progress: ((line: string) => void) | 
     loadByPart.push({ part: name, start, end: loadavg()[0] ?? Number.NaN, sec: (performance.now() - at) / 1000 });
     return result;
   };
-  return { run, loadByPart, loadStart };
+  const summary = (): PartsSummary => ({
+    date: new Date().toISOString(),
+    durationSec: (performance.now() - started) / 1000,
+    loadAverage: { start: loadStart, end: loadavg()[0] ?? Number.NaN },
+    loadByPart,
+  });
+  return { run, summary };
 }

@@ -16,20 +16,20 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, totalmem, tmpdir } from 'node:os';
+import { availableParallelism, cpus, totalmem, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 import { loadConfig } from '../src/config.js';
 import { CATEGORIES } from '../src/eval/conversation-set.js';
-import { percentile } from '../src/eval/evidence-recall.js';
+import { percentile } from '../src/eval/metrics.js';
 import { runConversationBenchmark, type ConversationBenchmarkResult, type ConversationBenchmarkRow } from '../src/eval/run-conversation-benchmark.js';
 import { openEngine } from '../src/memspace.js';
 import { Corpus, DIMENSION } from './engine.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { writeKeptSection } from './kept-sections.js';
-import { partRunner, type Part, type PartLoad } from './parts.js';
+import { partRunner, type Part, type PartsSummary } from './parts.js';
 
 
 /** The environment variable naming the benchmark file. */
@@ -64,15 +64,10 @@ export interface SignalLatencyFigures {
 }
 
 /** Figures reported by {@link benchConversationRetrieval}. */
-export interface RetrievalBenchResult {
+export interface RetrievalBenchResult extends PartsSummary {
   quick: boolean;
-  date: string;
-  durationSec: number;
-  loadAverage: { start: number; end: number };
-  /** 1-minute load average when each part started and ended: other work on the machine skews its figures. */
-  loadByPart: PartLoad[];
   conversations: Part<ConversationFigures>;
-  /** The same benchmark on a real PostgreSQL 15 server (pgvector), without the ablation. */
+  /** The same benchmark, ablation included, on a real PostgreSQL 15 server (pgvector). */
   postgres: Part<ConversationFigures>;
   latency: Part<SignalLatencyFigures>;
 }
@@ -98,24 +93,20 @@ export async function benchConversationRetrieval(options: { quick?: boolean; pro
   const quick = options.quick === true;
   const progress = options.progress;
   const file = benchmarkFile(options.env);
-  const started = performance.now();
-  const { run: part, loadByPart, loadStart } = partRunner('retrieval', progress);
+  const { run: part, summary } = partRunner('retrieval', progress);
   const conversations = await part(`the conversation benchmark ${basename(file)}, every mode and the ablation`, () => benchConversations(file, progress));
   const postgres = await part(`the conversation benchmark ${basename(file)} on PostgreSQL 15`, () => benchConversationsOnPostgres(file, progress));
   const latency = await part(`hybrid search with and without the signals at ${LATENCY_MEMORIES.toLocaleString('en-US')} memories`, () => benchSignalLatency(quick ? { queries: 100, warmUp: 20 } : { queries: 300, warmUp: 50 }));
   return {
     quick,
-    date: new Date().toISOString(),
-    durationSec: (performance.now() - started) / 1000,
-    loadAverage: { start: loadStart, end: loadavg()[0] ?? Number.NaN },
-    loadByPart,
+    ...summary(),
     conversations,
     postgres,
     latency,
   };
 }
 
-/** The benchmark on a throwaway PostgreSQL 15 server (test/support/postgres-server.ts), every mode, no ablation. */
+/** The benchmark on a throwaway PostgreSQL 15 server (test/support/postgres-server.ts), every mode and the ablation. */
 async function benchConversationsOnPostgres(file: string, progress: ((line: string) => void) | undefined): Promise<ConversationFigures> {
   const server = await startPostgres({});
   try {
@@ -131,7 +122,7 @@ async function benchConversations(file: string, progress: ((line: string) => voi
   let phase = '';
   const result = await runConversationBenchmark({
     file,
-    ablation: env['MEMSPACE_BACKEND'] === undefined,
+    ablation: true,
     env,
     onProgress: (next, done, total) => {
       if (next !== phase || done === total) progress?.(`retrieval: ${next === 'load' ? 'storing turns' : 'searching'} ${done}/${total}`);
@@ -241,7 +232,7 @@ function postgresSection(part: Part<ConversationFigures>, f: (x: number | null |
   return [
     title,
     '',
-    `The same file and protocol on a throwaway PostgreSQL 15 server with pgvector (\`MEMSPACE_BACKEND=postgres\`): the same embedder and vectors, keyword ranking by \`ts_rank\` over an English \`tsvector\` instead of FTS5's BM25, so only the keyword and hybrid rows differ from the embedded ones. Latency includes a round trip to the server on this machine.`,
+    `The same file and protocol on a throwaway PostgreSQL 15 server with pgvector (\`MEMSPACE_BACKEND=postgres\`): the same embedder and vectors, keyword ranking by \`ts_rank\` over an English \`tsvector\` instead of FTS5's BM25, so only the keyword and hybrid rows differ from the embedded ones. Latency includes the round trips to the server on this machine; the ablation rows show what the signals cost there (the neighbour lookup is one more statement per search).`,
     '',
     ...recallTable(part, f),
   ];

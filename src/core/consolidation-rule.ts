@@ -166,13 +166,18 @@ export interface TextAnalysis {
   entityOrder: readonly string[];
 }
 
+/** The word tokens of a {@link clean}ed text, currencies as tokens of their own. */
+export function wordTokens(cleaned: string): string[] {
+  // Times are numbers already: their "p.m." must not leave a word "p" behind.
+  const wordText = CURRENCIES.reduce((t, [pattern, token]) => t.replace(pattern, token), cleaned.replace(/\b([ap])\.?m\b\.?/gi, ' '));
+  return wordText.match(/[A-Za-z0-9][A-Za-z0-9-]*/g) ?? [];
+}
+
 /** Analyses `text` for {@link sameStatement}, with the capitals of the texts it is compared among. */
 export function analyseText(text: string, capitals: Capitalisation): TextAnalysis {
   const cleaned = clean(text);
   const numbers = numbersOf(text);
-  // Times are numbers already: their "p.m." must not leave a word "p" behind.
-  const wordText = CURRENCIES.reduce((t, [pattern, token]) => t.replace(pattern, token), cleaned.replace(/\b([ap])\.?m\b\.?/gi, ' '));
-  const tokens = wordText.match(/[A-Za-z0-9][A-Za-z0-9-]*/g) ?? [];
+  const tokens = wordTokens(cleaned);
   const lower = tokens.map((t) => t.toLowerCase());
   const words = new Set(
     tokens
@@ -248,7 +253,7 @@ function sameSet(x: ReadonlySet<string>, y: ReadonlySet<string>): boolean {
 }
 
 /** The items both lists hold come in the same order in each. */
-function sameOrder(x: readonly string[], y: readonly string[]): boolean {
+export function sameOrder(x: readonly string[], y: readonly string[]): boolean {
   const shared = x.filter((e) => y.includes(e));
   return shared.join('\u0000') === y.filter((e) => shared.includes(e)).join('\u0000');
 }

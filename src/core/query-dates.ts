@@ -69,8 +69,16 @@ function relativeRange(text: string, now: number): DateRange | undefined {
   return undefined;
 }
 
+/** A month's 0-based index from its name or a prefix of at least three letters (`Sep`, `Sept`); undefined for none. */
+export function monthIndex(name: string): number | undefined {
+  const lower = name.toLowerCase();
+  const index = lower.length < 3 ? -1 : MONTHS.findIndex((m) => m.startsWith(lower));
+  return index < 0 ? undefined : index;
+}
+
+/** {@link monthIndex} of a name the patterns matched, which is always one. */
 function month(name: string): number {
-  return MONTHS.findIndex((m) => m.startsWith(name.slice(0, 3)));
+  return monthIndex(name)!;
 }
 
 /** One calendar day; undefined for a date that does not exist (31 June). */

@@ -55,9 +55,3 @@ export function evidenceRecall(questions: readonly RankedQuestion[], ks: readonl
   ) as Record<CategoryName, RecallAtK | null>;
   return { all: atEveryK(questions), byCategory };
 }
-
-/** Nearest-rank percentile (`p` from 0 to 1) of a list of numbers; NaN for none. */
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
-}

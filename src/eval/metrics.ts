@@ -90,3 +90,9 @@ function isRelevant(relevant: Labels, id: string): boolean {
 function dcg(gains: readonly number[]): number {
   return gains.reduce((sum, gain, i) => sum + gain / Math.log2(i + 2), 0);
 }
+
+/** Nearest-rank percentile (`p` from 0 to 1) of a list of numbers; NaN for none. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
+}

@@ -4,7 +4,8 @@ import { MAX_BATCH } from '../core/schemas.js';
 import type { Memspace } from '../memspace.js';
 import { readConversationSet, sumSkipped, CATEGORIES, type CategoryName, type Conversation, type ConversationQuestion, type ConversationSet, type SkippedCounts } from './conversation-set.js';
 import { withEvalMemspace, type EvalStorageOptions } from './eval-memspace.js';
-import { evidenceRecall, meanRecallAt, percentile, type EvidenceRecall, type RankedQuestion } from './evidence-recall.js';
+import { evidenceRecall, meanRecallAt, type EvidenceRecall, type RankedQuestion } from './evidence-recall.js';
+import { percentile } from './metrics.js';
 import { checkKs, invalid, type SearchMode } from './run-eval.js';
 
 /** Options of {@link runConversationBenchmark}. */

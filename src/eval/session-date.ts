@@ -5,8 +5,7 @@
  * date-time. The files give no time zone, so times are read as UTC: what matters to the engine is
  * the day and the order of sessions, which a zone would not change between them.
  */
-
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+import { monthIndex } from '../core/query-dates.js';
 
 /** `[time [am|pm] [on]] day[st|nd|rd|th] month[.][,] year`. */
 const SPOKEN = /^(?:(\d{1,2})[:.](\d{2})\s*(?:([ap])\.?\s*m\.?)?\s*(?:on\s+)?)?(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?\s*,?\s*(\d{4})$/i;
@@ -28,7 +27,7 @@ function spokenDate(text: string): number | undefined {
   const m = SPOKEN.exec(text);
   if (m === null) return undefined;
   const [, hourText, minuteText, half, dayText, monthText, yearText] = m;
-  const month = monthOf(monthText!);
+  const month = monthIndex(monthText!);
   if (month === undefined) return undefined;
   let hour = hourText === undefined ? 0 : Number(hourText);
   if (half !== undefined) {
@@ -49,14 +48,6 @@ function isoDate(text: string): number | undefined {
   const digits = zone.slice(1).replace(':', '');
   const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
   return local - sign * offsetMinutes * 60_000;
-}
-
-/** A full month name or a prefix of at least three letters (`Sep`, `Sept`), as a 0-based month. */
-function monthOf(name: string): number | undefined {
-  const lower = name.toLowerCase();
-  if (lower.length < 3) return undefined;
-  const index = MONTHS.findIndex((m) => m.startsWith(lower));
-  return index < 0 ? undefined : index;
 }
 
 /** Epoch milliseconds of a UTC date-time, or undefined when a field is out of range (Date.UTC would roll 31 April into May). */

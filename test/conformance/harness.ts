@@ -45,6 +45,9 @@ export interface Suite {
 /** Registers a spec module's `describe` blocks. */
 export type Spec = (suite: Suite) => void;
 
+/** A 4-dimensional unit vector whose cosine with the query [1, 0, 0, 0] is `cos`. */
+export const atCosine = (cos: number): number[] => [cos, Math.sqrt(1 - cos * cos), 0, 0];
+
 /** An asymmetric matcher for a `MemspaceError` of this code. */
 export const code = (c: string) => expect.objectContaining({ code: c });
 

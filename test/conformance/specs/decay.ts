@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MemspaceEngine } from '../../../src/memspace.js';
-import { failure, type Suite } from '../harness.js';
+import { atCosine, failure, type Suite } from '../harness.js';
 
 /**
  * Importance that decays (core/decay.ts): the `rank` weights of a search (recency, decayed
@@ -17,8 +17,7 @@ export function decaySpec(suite: Suite): void {
     afterEach(() => {
       clock = START;
     });
-    /** A unit vector whose cosine with the query [1, 0, 0, 0] is `cos`. */
-    const at = (cos: number): number[] => [cos, Math.sqrt(1 - cos * cos), 0, 0];
+    const at = atCosine;
     const query = [1, 0, 0, 0];
     const decayed = (ms: MemspaceEngine, space: string): Promise<number> => ms.registry.use(space, ({ store }) => store.decayedCount());
 

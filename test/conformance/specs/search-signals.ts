@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MemspaceEngine } from '../../../src/memspace.js';
 import { DATE_BOOST, NEIGHBOR_SHARE } from '../../../src/core/search-signals.js';
-import type { Suite } from '../harness.js';
+import { atCosine, type Suite } from '../harness.js';
 
 /**
  * The signals a search adds to its rankings (core/search-signals.ts): run neighbours of the
@@ -17,8 +17,7 @@ export function searchSignalsSpec(suite: Suite): void {
     afterEach(() => {
       clock = START;
     });
-    /** A unit vector whose cosine with the query [1, 0, 0, 0] is `cos`. */
-    const at = (cos: number): number[] => [cos, Math.sqrt(1 - cos * cos), 0, 0];
+    const at = atCosine;
     const query = [1, 0, 0, 0];
     const newSpace = async (ms: MemspaceEngine, prefix: string): Promise<string> => {
       const space = suite.name(prefix);
