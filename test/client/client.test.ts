@@ -150,6 +150,25 @@ describe('MemspaceClient against a live server', () => {
     expect(vector.map((h) => h.memory.content)).toEqual(['Alice prefers green tea']);
   });
 
+  it('turns the run-neighbour and date signals off per search', async () => {
+    const space = await ownSpace('signals');
+    await client.memories.addBatch(
+      [
+        { content: 'Sam: which band played the party?', embedding: v(0), runId: 'chat', metadata: { date: '2023-05-20' } },
+        { content: 'Kim: Matt Patterson', embedding: v(1), runId: 'chat' },
+      ],
+      { space },
+    );
+    const search = (extra: { neighbors?: boolean; dates?: boolean }) => client.search({ query: 'the party in May 2023', embedding: v(0), mode: 'vector', limit: 2, ...extra }, { space });
+    const both = await search({});
+    expect(both.map((h) => [h.memory.content, h.scores.date, h.scores.neighbor !== undefined])).toEqual([
+      ['Sam: which band played the party?', 0.2, false],
+      ['Kim: Matt Patterson', undefined, true],
+    ]);
+    const off = await search({ neighbors: false, dates: false });
+    expect(off.every((h) => h.scores.date === undefined && h.scores.neighbor === undefined)).toBe(true);
+  });
+
   it('adds, lists and deletes relations', async () => {
     const space = await ownSpace('related');
     const [x, y] = await client.memories.addBatch([{ content: 'x', embedding: v(0) }, { content: 'y', embedding: v(1) }], { space });

@@ -198,6 +198,24 @@ describe('gRPC: isolation between spaces', () => {
   });
 });
 
+describe('gRPC: search signals', () => {
+  it('lifts run neighbours and dated memories, and takes neighbors and dates off in the options', async () => {
+    await ms.spaces.create({ name: 'chat', embedder: 'none', dimension: DIM });
+    await ms.memories.addMany('chat', [
+      { content: 'Sam: which band played the party?', embedding: v(0), runId: 'party', metadata: { date: '2023-05-20' } },
+      { content: 'Kim: Matt Patterson', embedding: v(1), runId: 'party' },
+    ]);
+    const search = async (options: Json) => {
+      const found = await rpc(memories, 'Search', { space: 'chat', query: 'the party in May 2023', embedding: v(0), mode: 'vector', limit: 2, options: toStruct(options) });
+      return (found['results'] as Json[]).map((h) => h['scores'] as Json);
+    };
+    const [first, second] = await search({});
+    expect(first).toMatchObject({ date: 0.2 });
+    expect(second).toMatchObject({ neighbor: expect.any(Number) });
+    expect((await search({ neighbors: false, dates: false })).some((scores) => 'neighbor' in scores || 'date' in scores)).toBe(false);
+  });
+});
+
 describe('gRPC: search with rerank', () => {
   it('takes rerank in the options: the reranker orders the hits and its score shows in scores; its failure is UNAVAILABLE', async () => {
     let answer: (r: SeenRerank) => RerankAnswer = (r) => r.documents.map((d) => (d.includes('bird') ? 0.9 : 0.2));
