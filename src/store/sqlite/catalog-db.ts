@@ -1,6 +1,7 @@
 /** The catalogue database of the embedded backend: its tables and how it is opened. */
 import Database from 'better-sqlite3-multiple-ciphers';
 import type { JsonColumn } from '../common/catalog-rows.js';
+import { useWal } from './space-database.js';
 import { migrate } from './space-schema.js';
 
 /** JSON columns of the catalogue are text. */
@@ -145,7 +146,7 @@ export function openCatalog(file: string, options: { exclusive?: boolean } = {})
       // holding the catalogue makes it busy at once.
       db.pragma(`busy_timeout = ${exclusive ? 0 : 5000}`);
       if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = WAL');
+      useWal(db);
       db.pragma('synchronous = FULL');
       // A deleted space key's bytes are overwritten, not left in free pages (crypto-shredding).
       db.pragma('secure_delete = ON');

@@ -49,7 +49,7 @@ export function openSpaceDatabase(file: string, options: SpaceDatabaseOptions = 
   try {
     useDatabaseKey(db, options.key);
     db.pragma('busy_timeout = 5000'); // before anything that may wait for another process's lock
-    db.pragma('journal_mode = WAL');
+    useWal(db);
     db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = ON');
     // The store checkpoints after the acknowledgement (WalCheckpointer), not inside a commit.
@@ -61,6 +61,15 @@ export function openSpaceDatabase(file: string, options: SpaceDatabaseOptions = 
     db.close();
     throw error;
   }
+}
+
+/**
+ * Puts a database in WAL mode. Setting the journal mode may answer SQLITE_BUSY at once, without
+ * waiting for the busy timeout, while another process has the database open: so only a database
+ * not yet in WAL (a new one) sets it.
+ */
+export function useWal(db: Database.Database): void {
+  if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') db.pragma('journal_mode = WAL');
 }
 
 /** The database's unique id (set by its first migration), which derived index files must match; empty when absent. */
