@@ -13,8 +13,9 @@
  * for a plain and an encrypted space side by side, `--only grpc` (`npm run bench:grpc`) for
  * gRPC beside REST, and `--only consolidation` (`npm run bench:consolidation`, about 10 minutes)
  * for consolidation's rules, retrieval with repeats, pass throughput and adds during a pass.
- * A full run ends with the conversation benchmark of bench/retrieval.ts when
- * `MEMSPACE_CONVERSATION_BENCHMARK` names its file (`npm run bench:retrieval` runs it alone).
+ * A full run ends with the conversation benchmark of bench/retrieval.ts and the feedback
+ * simulation of bench/feedback.ts when `MEMSPACE_CONVERSATION_BENCHMARK` names its file
+ * (`npm run bench:retrieval` and `npm run bench:feedback` run them alone).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -35,6 +36,7 @@ import { benchGrpc, grpcMarkdown, grpcRows, type GrpcBenchResult } from './grpc.
 import { benchEncryption, encryptionMarkdown, encryptionRows, type EncryptionBenchResult } from './encryption.js';
 import { benchConsolidation, consolidationMarkdown, consolidationRows, type ConsolidationBenchResult } from './consolidation.js';
 import { keptSections } from './kept-sections.js';
+import { recordFeedback } from './feedback.js';
 import { BENCHMARK_FILE_VARIABLE, recordRetrieval } from './retrieval.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -180,10 +182,13 @@ const markdownFile = quick ? join(OUT_DIR, 'RESULTS-quick.md') : join(BENCH_DIR,
 await writeReport(markdownFile, markdown(results));
 progress(`wrote ${relative(process.cwd(), resultsFile)} and ${relative(process.cwd(), markdownFile)}`);
 if ('error' in embedder || 'error' in engine || 'error' in http || 'error' in scale) process.exitCode = 1;
-// The conversation benchmark needs a file this repository does not ship (bench/retrieval.ts): it runs when one is named.
-if (quick) progress('retrieval: left to npm run bench:retrieval');
-else if (process.env[BENCHMARK_FILE_VARIABLE]) await recordRetrieval({ quick, progress });
-else progress(`retrieval: skipped, ${BENCHMARK_FILE_VARIABLE} is not set (npm run bench:retrieval runs it alone)`);
+// The conversation benchmark needs a file this repository does not ship (bench/retrieval.ts): it,
+// and the feedback simulation over it (bench/feedback.ts), run when one is named.
+if (quick) progress('retrieval and feedback: left to npm run bench:retrieval and bench:feedback');
+else if (process.env[BENCHMARK_FILE_VARIABLE]) {
+  await recordRetrieval({ quick, progress });
+  await recordFeedback({ progress });
+} else progress(`retrieval and feedback: skipped, ${BENCHMARK_FILE_VARIABLE} is not set (npm run bench:retrieval and bench:feedback run them alone)`);
 
 // ---- figures ----------------------------------------------------------------------------
 

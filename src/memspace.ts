@@ -9,6 +9,7 @@ import { FederationService } from './engine/federation-service.js';
 import { KeyService } from './engine/key-service.js';
 import { MemoryService } from './engine/memory-service.js';
 import { RerankStage } from './engine/rerank-stage.js';
+import { FeedbackService } from './engine/feedback-service.js';
 import { SearchService } from './engine/search-service.js';
 import { SpaceEmbeddings } from './engine/space-embeddings.js';
 import { SpaceGate } from './engine/space-gate.js';
@@ -46,6 +47,8 @@ export interface Memspace {
   readonly memories: MemoryService;
   /** Search in one space or across spaces. */
   readonly search: SearchService;
+  /** Feedback that shapes ranking per space, and the rerank of a caller's documents with it. */
+  readonly feedback: FeedbackService;
   /** Export and import of whole spaces. */
   readonly transfer: SpaceTransfer;
   /** API keys, kept in the catalogue. */
@@ -155,6 +158,7 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     spaces,
     memories,
     search: new SearchService(gate, embeddings, shares, new RerankStage(reranker, config.rerankTopN)),
+    feedback: new FeedbackService(gate, embeddings),
     transfer: new SpaceTransfer(gate, embeddings, spaces, memories),
     keys,
     shares,

@@ -14,7 +14,7 @@ import type { CliContext } from './cli-context.js';
  * would read the input while the importer checks the space (round trips on PostgreSQL) and
  * drop the lines no one was iterating yet.
  */
-async function withInputLines<T>(file: string, stdin: Readable, read: (lines: AsyncIterable<string>) => Promise<T>): Promise<T> {
+export async function withInputLines<T>(file: string, stdin: Readable, read: (lines: AsyncIterable<string>) => Promise<T>): Promise<T> {
   let reader: Interface | undefined;
   const lines = (async function* () {
     reader = createInterface({ input: file === '-' ? stdin : createReadStream(file), crlfDelay: Infinity });

@@ -9,6 +9,7 @@ import { registerConsolidate } from './commands/consolidate.js';
 import { registerEval } from './commands/eval.js';
 import { registerEvents } from './commands/events.js';
 import { registerFederations } from './commands/federations.js';
+import { registerFeedback } from './commands/feedback.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerMemories } from './commands/memories.js';
@@ -41,6 +42,7 @@ const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] =
   registerConsolidate,
   registerMigrate,
   registerMemories,
+  registerFeedback,
   registerRelations,
   registerEvents,
   registerTransfer,

@@ -1,10 +1,10 @@
 import { MemspaceError } from '../core/errors.js';
-import { METADATA_LIMITS } from '../core/json-limits.js';
 import { SPACE_HEADER } from '../core/space-name.js';
-import { checkJson } from '../core/validate.js';
 import { segment } from './path-segment.js';
+import { listQuery, withCheckedMetadata } from './request-shapes.js';
 import { projectsClient, type ProjectsClient } from './projects.js';
 import { consolidationClient, type ConsolidationClient } from './consolidation-client.js';
+import { feedbackCalls, type FeedbackCalls } from './feedback-client.js';
 import type { AuditVerification } from '../core/types.js';
 import type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
 import {
@@ -36,7 +36,7 @@ import {
 import { followChangeEvents, type ChangeStreamSource } from './change-events.js';
 import { federationsApi, type FederationsApi } from './federations-client.js';
 import { ndjsonStream, readLines } from './streams.js';
-import { Transport, type Call, type Query } from './transport.js';
+import { Transport, type Call } from './transport.js';
 import type {
   ArchiveResult,
   AuditListQuery,
@@ -94,6 +94,12 @@ export class MemspaceClient {
   readonly projects: ProjectsClient;
   /** Consolidation of a space (admin): merge repeats, supersede outdated facts, dry runs, undo. */
   readonly consolidation: ConsolidationClient;
+  /** Reports results of a space as used, helpful or wrong (role write); see {@link FeedbackCalls.feedback}. */
+  readonly feedback: FeedbackCalls['feedback'];
+  /** Forgets every reinforcement and the narrative of a space (role admin). */
+  readonly resetFeedback: FeedbackCalls['resetFeedback'];
+  /** Orders documents that are not stored for a query with the space's feedback (role read); see {@link FeedbackCalls.rerank}. */
+  readonly rerank: FeedbackCalls['rerank'];
 
   /** Spaces: create, list, get (with figures), update, delete. */
   readonly spaces: {
@@ -205,6 +211,7 @@ export class MemspaceClient {
 
     this.projects = projectsClient(http, call);
     this.consolidation = consolidationClient(http, call);
+    ({ feedback: this.feedback, resetFeedback: this.resetFeedback, rerank: this.rerank } = feedbackCalls(http, call));
     this.spaces = {
       create: async (input, o) => http.json({ method: 'POST', path: '/v1/spaces', json: input, ...call(o) }, SpaceResponse),
       list: async (query = {}, o) => http.json({ method: 'GET', path: '/v1/spaces', query: { ...query }, ...call(o) }, SpacePageResponse),
@@ -379,19 +386,4 @@ export class MemspaceClient {
 /** The per-call options a request carries. */
 function call(options: RequestOptions | undefined): Pick<Call, 'signal' | 'timeoutMs'> {
   return { ...(options?.signal !== undefined && { signal: options.signal }), ...(options?.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) };
-}
-
-/** A memory listing as a query string: `tags` as repeated `tag`, `filter` as JSON. */
-/**
- * `input`, once its metadata is checked by the limits the server holds it to
- * ({@link METADATA_LIMITS}): refused here, nothing is sent. `path` names it in the request body.
- */
-function withCheckedMetadata<T extends { metadata?: unknown }>(input: T, path = 'metadata'): T {
-  if (typeof input.metadata === 'object' && input.metadata !== null) checkJson(input.metadata, 'input', path, METADATA_LIMITS);
-  return input;
-}
-
-function listQuery(query: MemoryListQuery): Query {
-  const { tags, filter, ...rest } = query;
-  return { ...rest, ...(tags !== undefined && { tag: tags }), ...(filter !== undefined && { filter: JSON.stringify(filter) }) };
 }

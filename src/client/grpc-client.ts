@@ -7,9 +7,14 @@ import {
   addMemoryRequest,
   changeEvent,
   createSpaceRequest,
+  feedbackRequest,
+  feedbackResetView,
+  feedbackResultView,
   historyEntries,
   memoryView,
   memoryViews,
+  rerankRequest,
+  rerankResultView,
   searchHits,
   searchRequest,
   spaceHealthView,
@@ -29,7 +34,22 @@ import type {
   GrpcSpaceListQuery,
   MemspaceGrpcClientOptions,
 } from './grpc-types.js';
-import type { ChangeEvent, MemoryCreateInput, MemoryScanQuery, MemoryPatchInput, Page, SearchInput, SpaceCreateInput, SpaceHealth, SpacePatchInput } from './types.js';
+import type {
+  ChangeEvent,
+  FeedbackInput,
+  FeedbackReset,
+  FeedbackResult,
+  MemoryCreateInput,
+  MemoryScanQuery,
+  MemoryPatchInput,
+  Page,
+  RerankInput,
+  RerankResult,
+  SearchInput,
+  SpaceCreateInput,
+  SpaceHealth,
+  SpacePatchInput,
+} from './types.js';
 
 /**
  * A typed client of the memspace gRPC API (`memspace/client/grpc`, proto/memspace/v1), with the
@@ -154,6 +174,25 @@ export class MemspaceGrpcClient {
   async search(input: SearchInput, options?: GrpcScopedOptions): Promise<SearchHit[]> {
     const space = options?.space === undefined ? '' : named(options.space);
     return searchHits(await this.grpc.unary<{ results: SearchResultMessage[] }>('Memories', 'Search', searchRequest(input, space), space, options));
+  }
+
+  /**
+   * Reports results of `space` as used, helpful or wrong (`Feedback.Record`, role write), as
+   * `feedback` of the HTTP client: reinforcements decaying with the space's half-life, and the
+   * narrative moved by helpful ones. A memory id the space does not hold is `NOT_FOUND`.
+   */
+  async feedback(space: string, input: FeedbackInput, options?: GrpcRequestOptions): Promise<FeedbackResult> {
+    return feedbackResultView(await this.grpc.unary<ProtoStruct>('Feedback', 'Record', feedbackRequest(input, named(space)), null, options));
+  }
+
+  /** Forgets every reinforcement and the narrative of `space` (`Feedback.Reset`, role admin). */
+  async resetFeedback(space: string, options?: GrpcRequestOptions): Promise<FeedbackReset> {
+    return feedbackResetView(await this.grpc.unary<ProtoStruct>('Feedback', 'Reset', { space: named(space) }, null, options));
+  }
+
+  /** Orders documents that are not stored for a query with the feedback of `space` (`Feedback.Rerank`, role read), as `rerank` of the HTTP client. */
+  async rerank(space: string, input: RerankInput, options?: GrpcRequestOptions): Promise<RerankResult> {
+    return rerankResultView(await this.grpc.unary<ProtoStruct>('Feedback', 'Rerank', rerankRequest(input, named(space)), null, options));
   }
 
   /**

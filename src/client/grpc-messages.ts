@@ -10,11 +10,15 @@
 import type { z } from 'zod';
 import { MemspaceError } from '../core/errors.js';
 import type { HistoryEntry, Memory, SearchHit, Space, SpaceInfo } from '../core/views.js';
+import type { FeedbackReset, FeedbackResult, RerankResult } from '../core/feedback-api.js';
 import {
   ChangeEventResponse,
+  FeedbackResetResponse,
+  FeedbackResultResponse,
   HistoryResponse,
   MemoryListResponse,
   MemoryResponse,
+  RerankResultResponse,
   SearchResponse,
   SpaceHealthResponse,
   SpaceInfoResponse,
@@ -23,7 +27,7 @@ import {
 } from './responses.js';
 import { type AddMemoryRequest, type EventMessage, memoryFromMessage, type MemoryMessage, type SearchResultMessage, spaceFromMessage, type SpaceMessage } from '../wire/messages.js';
 import { fromStruct, type ProtoStruct, toStruct } from '../wire/struct.js';
-import type { ChangeEvent, MemoryCreateInput, MemoryPatchInput, Page, SearchInput, SpaceCreateInput, SpaceHealth } from './types.js';
+import type { ChangeEvent, FeedbackInput, MemoryCreateInput, MemoryPatchInput, Page, RerankInput, SearchInput, SpaceCreateInput, SpaceHealth } from './types.js';
 
 // ---- requests ----------------------------------------------------------------------------
 
@@ -111,6 +115,44 @@ export function searchRequest(input: SearchInput, space: string): object {
   };
 }
 
+/** Whether `v` is an object with string fields `required` and at most the non-empty string fields `optional` besides: what a repeated message carries as given. */
+const exactly =
+  (required: readonly string[], optional: readonly string[] = []) =>
+  (v: unknown): boolean =>
+    object(v) &&
+    required.every((key) => typeof v[key] === 'string') &&
+    Object.entries(v).every(([key, value]) => required.includes(key) || (optional.includes(key) && (value === undefined || text(value))));
+const feedbackItems = (v: unknown): v is object[] => Array.isArray(v) && v.length > 0 && v.every(exactly(['id', 'signal'], ['kind', 'text']));
+const documents = (v: unknown): v is object[] => Array.isArray(v) && v.length > 0 && v.every(exactly(['id', 'text']));
+// A weight of 0 would read as unset.
+const weight = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v !== 0;
+
+/** `memspace.v1.FeedbackRequest` of a REST feedback body. */
+export function feedbackRequest(input: FeedbackInput, space: string): object {
+  const all = input as Record<string, unknown>;
+  const options = { ...all };
+  return {
+    space,
+    query: typed(all, options, 'query', text, ''),
+    results: typed(all, options, 'results', feedbackItems, []),
+    weight: typed(all, options, 'weight', weight, 0),
+    options: toStruct(options),
+  };
+}
+
+/** `memspace.v1.RerankRequest` of a REST rerank body; `rank` travels in the Struct. */
+export function rerankRequest(input: RerankInput, space: string): object {
+  const all = input as Record<string, unknown>;
+  const options = { ...all };
+  return {
+    space,
+    query: typed(all, options, 'query', text, ''),
+    documents: typed(all, options, 'documents', documents, []),
+    limit: typed(all, options, 'limit', count, 0),
+    options: toStruct(options),
+  };
+}
+
 // ---- responses ---------------------------------------------------------------------------
 
 /** `value` checked with `schema`, as the HTTP client checks its responses: `INTERNAL` when it does not fit. */
@@ -170,4 +212,19 @@ export function historyEntries(r: { entries: ProtoStruct[] }): HistoryEntry[] {
 /** The REST view of an `Event`, as the SSE stream gives it. */
 export function changeEvent(e: EventMessage): ChangeEvent {
   return checked(ChangeEventResponse, { seq: e.seq, op: e.op, id: e.id, at: e.at }, 'event');
+}
+
+/** The REST answer of `Feedback.Record`. */
+export function feedbackResultView(s: ProtoStruct): FeedbackResult {
+  return checked(FeedbackResultResponse, fromStruct(s) ?? {}, 'feedback result');
+}
+
+/** The REST answer of `Feedback.Reset`. */
+export function feedbackResetView(s: ProtoStruct): FeedbackReset {
+  return checked(FeedbackResetResponse, fromStruct(s) ?? {}, 'feedback reset');
+}
+
+/** The REST answer of `Feedback.Rerank`. */
+export function rerankResultView(s: ProtoStruct): RerankResult {
+  return checked(RerankResultResponse, fromStruct(s) ?? {}, 'rerank result');
 }

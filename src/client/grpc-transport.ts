@@ -32,7 +32,7 @@ function cancelOn(signal: AbortSignal | undefined, call: { cancel(): void }): ()
   return () => signal.removeEventListener('abort', cancel);
 }
 
-/** The calls of the gRPC client, on one channel shared by the three services. */
+/** The calls of the gRPC client, on one channel shared by the services. */
 export class GrpcTransport {
   private readonly clients: Record<ServiceName, Client>;
   private readonly apiKey: string | undefined;
@@ -48,11 +48,12 @@ export class GrpcTransport {
     this.space = options.space;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     const spaces = new services.Spaces(options.address, options.credentials ?? credentials.createInsecure(), options.channelOptions ?? {});
-    // One connection for all three services.
+    // One connection for all the services.
     const channelOverride = spaces.getChannel();
     this.clients = {
       Spaces: spaces,
       Memories: new services.Memories(options.address, options.credentials ?? credentials.createInsecure(), { channelOverride }),
+      Feedback: new services.Feedback(options.address, options.credentials ?? credentials.createInsecure(), { channelOverride }),
       Events: new services.Events(options.address, options.credentials ?? credentials.createInsecure(), { channelOverride }),
     };
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FeedbackReset, FeedbackResult, RerankResult } from '../core/feedback-api.js';
 import type { AuditVerification } from '../core/types.js';
 import type { FederationView, ParticipationView, ReleaseView, SpaceFederationsView } from '../core/federation-views.js';
 import type { AuditEntry, ConsolidationReport, ConsolidationUndoResult, Context, HistoryEntry, Memory, Project, ProjectInfo, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
@@ -106,3 +107,17 @@ export const ConsolidationReportResponse = typed<ConsolidationReport>(
 );
 /** What undoing a consolidation run put back. */
 export const ConsolidationUndoResponse = typed<ConsolidationUndoResult>(loose({ runId: z.string(), restored: z.number().int(), unsuperseded: z.number().int() }));
+
+/** What a feedback call left: the targets' levels and the narrative. */
+export const FeedbackResultResponse = typed<FeedbackResult>(
+  loose({ recorded: z.number().int(), pheromones: z.array(loose({ id: z.string(), level: z.number() })), narrative: loose({ updates: z.number().int(), updatedAt: z.string() }).nullable() }),
+);
+/** What a feedback reset deleted. */
+export const FeedbackResetResponse = typed<FeedbackReset>(loose({ pheromones: z.number().int(), narrative: z.boolean() }));
+/** A rerank's documents, best first, with the weights it used. */
+export const RerankResultResponse = typed<RerankResult>(
+  loose({
+    results: z.array(loose({ id: z.string(), index: z.number().int(), score: z.number(), scores: loose({ similarity: z.number(), feedback: z.number(), narrative: z.number() }) })),
+    weights: loose({ feedback: z.number(), narrative: z.number() }),
+  }),
+);

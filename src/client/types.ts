@@ -21,6 +21,7 @@ import type {
   SpaceListQuerySchema,
   SpacePatchSchema,
 } from '../core/schemas.js';
+import type { FeedbackRequestSchema, RerankRequestSchema } from '../core/feedback-api.js';
 import type { ExportLine, ServiceHealth } from '../core/views.js';
 
 export type {
@@ -40,6 +41,7 @@ export type {
   ShareView,
   SpaceHealth,
 } from '../core/views.js';
+export type { FeedbackReset, FeedbackResult, RerankedDocument, RerankResult } from '../core/feedback-api.js';
 
 /** Options of a {@link MemspaceClient}. */
 export interface MemspaceClientOptions {
@@ -117,6 +119,14 @@ export type RelationCreateInput = z.input<typeof RelationInputSchema>;
 export type RelationListQuery = z.input<typeof RelationQuerySchema>;
 /** Options of a consolidation pass: `dryRun` and the thresholds (`minCosine`, `minOverlap`); omitted ones are the server's defaults. */
 export type ConsolidateInput = z.input<typeof ConsolidateRequestSchema>;
+/**
+ * A feedback call (`POST /v1/spaces/{space}/feedback`): each result `used`, `helpful` or `wrong`,
+ * a memory of the space unless `kind: 'document'`; `query` (and a helpful document's `text`)
+ * feed the space's narrative; `weight` multiplies every deposit (default 1).
+ */
+export type FeedbackInput = z.input<typeof FeedbackRequestSchema>;
+/** A rerank (`POST /v1/spaces/{space}/rerank`): documents not stored, ordered for `query`; `rank` weighs feedback and narrative. */
+export type RerankInput = z.input<typeof RerankRequestSchema>;
 /** Options of an audit listing; `since` is an ISO-8601 time. */
 export type AuditListQuery = z.input<typeof AuditQuerySchema>;
 /** Options of a new API key. */

@@ -93,7 +93,7 @@ function idleSince(memory: DecayInput, now: number): number {
 }
 
 /** `2^(−elapsed / halfLife)`: 1 at once, ½ after one half-life, 0 after forever. */
-function halving(elapsedMs: number, halfLifeDays: number): number {
+export function halving(elapsedMs: number, halfLifeDays: number): number {
   checkHalfLife(halfLifeDays);
   return Math.pow(2, -elapsedMs / (halfLifeDays * DAY_MS));
 }

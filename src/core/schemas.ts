@@ -54,6 +54,23 @@ export const ConsolidationSettingsSchema = z.strictObject({
   summarizeAfterDays: z.number().int().positive().max(36_500).nullable().optional().describe('age after which sessions are summarised, with a chat model; default null (never)'),
 });
 
+/** Weights of the feedback signals in a score (core/feedback.ts), each 0 to 1 and together at most 1. */
+const adaptiveWeight = {
+  feedback: z.number().min(0).max(1).optional().describe('weight of the memory\'s reinforcement from feedback (docs/feedback.md); default the space\'s, else 0'),
+  narrative: z.number().min(0).max(1).optional().describe('weight of the likeness to the space\'s narrative (docs/feedback.md); default the space\'s, else 0'),
+};
+const adaptiveSum = (r: { feedback?: number | undefined; narrative?: number | undefined }): boolean => (r.feedback ?? 0) + (r.narrative ?? 0) <= 1 + 1e-9;
+const ADAPTIVE_SUM_MESSAGE = 'rank weights feedback and narrative must sum to at most 1';
+/** The weights a rerank applies (`POST …/rerank`), absent ones the space's. */
+export const AdaptiveWeightsSchema = z.strictObject(adaptiveWeight).refine(adaptiveSum, ADAPTIVE_SUM_MESSAGE);
+
+/** A space's feedback settings, each optional: left out at creation, the defaults (core/feedback.ts); in an update, unchanged. */
+export const FeedbackSettingsSchema = z.strictObject({
+  halfLifeDays: z.number().positive().max(36_500).optional().describe('days for a reinforcement, and the narrative\'s pull, to halve; default 7'),
+  narrativeRate: z.number().positive().max(1).optional().describe('share each helpful vector takes in the narrative; default 0.1'),
+  rank: AdaptiveWeightsSchema.optional().describe('weights searches of the space use when they set none; default 0 and 0'),
+});
+
 /**
  * Options recorded on a space at creation. Isolation, sensitivity, retention, quotas and the
  * embedder carry no default here: a space of a project takes the project's (core/space-settings.ts),
@@ -74,6 +91,7 @@ export const SpaceCreateSchema = z.strictObject({
     .optional()
     .describe('default: the project\'s, else unlimited'),
   consolidation: ConsolidationSettingsSchema.optional().describe('default: the project\'s, else off (docs/consolidation.md)'),
+  feedback: FeedbackSettingsSchema.optional().describe('default: a half-life of 7 days, no effect on searches (docs/feedback.md)'),
   labels: z.record(z.string().min(1).max(64), z.string().max(256)).default({}),
   embedder: z.string().regex(EMBEDDER_ID, 'embedder is local:use-lite, none or openai:<model>').optional().describe('default: the project\'s, else local:use-lite'),
   dimension: z.number().int().min(1).max(8192).optional(),
@@ -99,6 +117,7 @@ export const SpacePatchSchema = z.strictObject({
     })
     .optional(),
   consolidation: ConsolidationSettingsSchema.optional(),
+  feedback: FeedbackSettingsSchema.optional(),
   labels: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
   /** Settings to take from the space's project again (and follow it from then on). */
   inherit: z.array(z.enum(['isolation', 'sensitivity', 'retentionDays', 'quotas', 'consolidation'])).min(1).max(5).optional(),
@@ -207,15 +226,19 @@ export type SpaceListQuery = z.output<typeof SpaceListQuerySchema>;
 
 /**
  * A search's `rank`: weights, each 0 to 1 and together at most 1, of the recency of creation and
- * of the decayed importance (core/decay.ts) in the final score (core/ranking.ts `blendScore`).
+ * of the decayed importance (core/decay.ts) in the final score (core/ranking.ts `blendScore`);
+ * and, apart, the weights of feedback and narrative (core/feedback.ts `adaptiveBoost`), also
+ * together at most 1.
  */
 export const SearchRankSchema = z
   .strictObject({
     recency: z.number().min(0).max(1).optional().describe('weight of recency, 2^(-age/halfLife) with age since creation; default 0'),
     importance: z.number().min(0).max(1).optional().describe('weight of the decayed importance (docs/consolidation.md); default 0'),
+    ...adaptiveWeight,
   })
   // A little slack for weights meant to sum to 1 that floating point puts a hair above it.
-  .refine((r) => (r.recency ?? 0) + (r.importance ?? 0) <= 1 + 1e-9, 'rank weights recency and importance must sum to at most 1');
+  .refine((r) => (r.recency ?? 0) + (r.importance ?? 0) <= 1 + 1e-9, 'rank weights recency and importance must sum to at most 1')
+  .refine(adaptiveSum, ADAPTIVE_SUM_MESSAGE);
 
 /** How many first-stage candidates a search with `rerank` sends at least, unless configured (`MEMSPACE_RERANK_TOP_N`). */
 export const DEFAULT_RERANK_TOP_N = 50;
@@ -325,6 +348,9 @@ export const ENGINE_AUDIT_ACTIONS: readonly EngineAuditAction[] = [
   'federation.release',
   'consolidation.run',
   'consolidation.undo',
+  'feedback.record',
+  'feedback.reset',
+  'feedback.expire',
 ];
 
 const auditAction = z.string().max(64).regex(AUDIT_ACTION, 'action is dot-separated lower-case words, e.g. memory.create');

@@ -6,6 +6,7 @@
  * `SpaceStore.search`).
  */
 import { decayedImportance, recencyScore } from './decay.js';
+import { adaptiveBoost, adaptiveWeights, DEFAULT_FEEDBACK_SETTINGS, feedbackSignal, narrativeSignal, narrativeStrength, pheromoneLevel, type AdaptiveWeights } from './feedback.js';
 import { andFilters, columnCondition, type FilterNode } from './filter.js';
 import type { SpaceReads } from './ports/space-store.js';
 import { memoryDate, queryDateRange } from './query-dates.js';
@@ -31,6 +32,8 @@ export interface SearchPlan {
   now: number;
   /** The space's `consolidation.halfLifeDays`, for the `rank` signals. @default DEFAULT_CONSOLIDATION_SETTINGS.halfLifeDays */
   halfLifeDays?: number | undefined;
+  /** The space's feedback half-life and default weights (core/feedback.ts). @default DEFAULT_FEEDBACK_SETTINGS */
+  feedback?: { halfLifeDays: number; rank: AdaptiveWeights } | undefined;
 }
 
 /** Runs `plan` over `reads`, which should see one snapshot of the space (a read session). */
@@ -41,9 +44,11 @@ export async function runSearchPlan(reads: SpaceReads, plan: SearchPlan): Promis
   const filter = !req.includeSuperseded && (await reads.hasSuperseded()) ? andFilters(asked, notSuperseded()) : asked;
   const useKeyword = req.mode !== 'vector' && req.query !== undefined;
   const weights = rankWeights(req.rank);
+  const adaptive = adaptiveWeights(req.rank, (plan.feedback ?? DEFAULT_FEEDBACK_SETTINGS).rank);
+  const rescored = weights !== undefined || adaptive !== undefined;
   const range = req.dates && req.query !== undefined ? queryDateRange(req.query, now) : undefined;
   // Fusion, and signals that may lift a memory from below the top `limit`, look deeper.
-  const deep = req.mode === 'hybrid' || weights !== undefined || range !== undefined;
+  const deep = req.mode === 'hybrid' || rescored || range !== undefined;
   const candidates = deep ? Math.max(req.limit * HYBRID_OVERFETCH, MIN_HYBRID_CANDIDATES) : req.limit;
   const [vectorHits, keywordHits]: [ScoredId[], ScoredId[]] = await Promise.all([
     vector ? reads.vectorSearch(vector, filter, candidates, now, { exact: req.exact }) : [],
@@ -60,12 +65,13 @@ export async function runSearchPlan(reads: SpaceReads, plan: SearchPlan): Promis
     ranked = boostDates(ranked, range, (id) => (byId.has(id) ? memoryDate(byId.get(id)!) : undefined));
   }
   if (req.neighbors) ranked = liftNeighbors(ranked, await reads.runNeighbors(neighborSeeds(ranked), filter, now));
-  // The threshold and the limit apply to the final score: here, or after the blend with weights.
-  if (weights === undefined) ranked = ranked.filter((r) => req.threshold === undefined || r.score >= req.threshold).slice(0, req.limit);
+  // The threshold and the limit apply to the final score: here, or after the rescoring with weights.
+  if (!rescored) ranked = ranked.filter((r) => req.threshold === undefined || r.score >= req.threshold).slice(0, req.limit);
   // Only the hits returned (or, to blend, ranked) are read in full.
   await readInto(reads, byId, ranked.map((r) => r.id));
   const found = ranked.filter((r) => byId.has(r.id)); // one deleted between ranking and reading is left out
-  const final = weights === undefined ? found.map((r) => ({ id: r.id, score: r.score, scores: partsOf(r) })) : blend(found, byId, weights, plan, req);
+  const learned = adaptive === undefined ? undefined : await adaptiveSignals(reads, found.map((r) => r.id), plan);
+  const final = !rescored ? found.map((r) => ({ id: r.id, score: r.score, scores: partsOf(r) })) : rescore(found, byId, { weights, adaptive, learned }, plan, req);
   const hits = final.map((r): SearchHit => ({ memory: memoryView(byId.get(r.id)!), score: r.score, scores: r.scores }));
   if (req.expand) await expand(reads, hits);
   return hits;
@@ -94,23 +100,48 @@ function partsOf(r: SignalledHit): SearchHit['scores'] {
   };
 }
 
+/** The weights a search rescores with, and the feedback signals of its candidates. */
+interface Rescoring {
+  weights: RankWeights | undefined;
+  adaptive: AdaptiveWeights | undefined;
+  learned: ReadonlyMap<string, { feedback: number; narrative: number }> | undefined;
+}
+
 /**
- * Rescores the ranked candidates with the request's `rank` weights ({@link blendScore}), then
- * applies the threshold and the limit to the blend. Each hit shows its relevance and the signals
- * whose weight is above 0.
+ * The feedback and narrative signals (core/feedback.ts) of the candidates `ids`, from the
+ * space's pheromones and narrative as this read session sees them; 0 where there is none.
  */
-function blend(ranked: readonly SignalledHit[], byId: ReadonlyMap<string, MemoryRecord>, weights: RankWeights, plan: SearchPlan, req: SearchRequest): ScoredHit[] {
+async function adaptiveSignals(reads: SpaceReads, ids: readonly string[], plan: SearchPlan): Promise<Map<string, { feedback: number; narrative: number }>> {
+  const halfLife = (plan.feedback ?? DEFAULT_FEEDBACK_SETTINGS).halfLifeDays;
+  const [pheromones, narrative] = await Promise.all([reads.pheromones(ids), reads.narrative()]);
+  const levels = new Map(pheromones.map((p) => [p.id, pheromoneLevel(p, plan.now, halfLife)]));
+  const cosines = narrative === undefined ? new Map<string, number>() : await reads.vectorScores(narrative.vector, ids);
+  const strength = narrative === undefined ? 0 : narrativeStrength(narrative, plan.now, halfLife);
+  return new Map(ids.map((id) => [id, { feedback: feedbackSignal(levels.get(id) ?? 0), narrative: narrativeSignal(cosines.get(id) ?? 0, strength) }]));
+}
+
+/**
+ * Rescores the ranked candidates: the blend of the request's `rank` weights ({@link blendScore}),
+ * plus what feedback and the narrative add (core/feedback.ts `adaptiveBoost`); then applies the
+ * threshold and the limit. Each hit shows its relevance and the signals whose weight is above 0.
+ */
+function rescore(ranked: readonly SignalledHit[], byId: ReadonlyMap<string, MemoryRecord>, how: Rescoring, plan: SearchPlan, req: SearchRequest): ScoredHit[] {
   const halfLife = plan.halfLifeDays ?? DEFAULT_CONSOLIDATION_SETTINGS.halfLifeDays;
+  const { weights, adaptive, learned } = how;
   let blended = ranked.map((r): ScoredHit => {
     const memory = byId.get(r.id)!;
     const signals = { recency: recencyScore(memory.createdAt, plan.now, halfLife), importance: decayedImportance(memory, plan.now, halfLife) };
+    const own = learned?.get(r.id) ?? { feedback: 0, narrative: 0 };
     const scores = {
       ...partsOf(r),
       relevance: r.score,
-      ...(weights.recency > 0 && { recency: signals.recency }),
-      ...(weights.importance > 0 && { importance: signals.importance }),
+      ...(weights !== undefined && weights.recency > 0 && { recency: signals.recency }),
+      ...(weights !== undefined && weights.importance > 0 && { importance: signals.importance }),
+      ...(adaptive !== undefined && adaptive.feedback > 0 && { feedback: own.feedback }),
+      ...(adaptive !== undefined && adaptive.narrative > 0 && { narrative: own.narrative }),
     };
-    return { id: r.id, score: blendScore(r.score, signals, weights), scores };
+    const base = weights === undefined ? r.score : blendScore(r.score, signals, weights);
+    return { id: r.id, score: base + (adaptive === undefined ? 0 : adaptiveBoost(own, adaptive)), scores };
   });
   if (req.threshold !== undefined) blended = blended.filter((h) => h.score >= req.threshold!);
   return blended.sort(byScore).slice(0, req.limit);

@@ -1,3 +1,5 @@
+import type { NarrativeRecord, PheromoneRecord } from './feedback.js';
+
 /** A JSON object, as stored in `metadata`. */
 export type JsonObject = { [key: string]: JsonValue };
 /** Any JSON value. */
@@ -48,6 +50,16 @@ export interface ConsolidationSettings {
   importanceFloor: number | null;
   /** Age in days after which a session's memories are summarised, with a chat model; null: never. */
   summarizeAfterDays: number | null;
+}
+
+/** How a space learns from feedback (core/feedback.ts, docs/feedback.md). */
+export interface FeedbackSettings {
+  /** Days for a pheromone, and the narrative's pull, to halve without new feedback. */
+  halfLifeDays: number;
+  /** Share each new vector takes in the narrative, in (0, 1]. */
+  narrativeRate: number;
+  /** The weights a search of the space uses when it sets none (`rank.feedback`, `rank.narrative`); 0 and 0 by default. */
+  rank: { feedback: number; narrative: number };
 }
 
 /** A project's storage quotas: totals across all its spaces; `null` means unlimited. */
@@ -103,6 +115,7 @@ export interface SpaceRecord {
   retentionDays: number | null;
   quotas: Quotas;
   consolidation: ConsolidationSettings;
+  feedback: FeedbackSettings;
   labels: Record<string, string>;
   embedder: string;
   dimension: number;
@@ -179,7 +192,9 @@ export type ChangeOp =
   | 'relation.created'
   | 'relation.deleted'
   | 'context.created'
-  | 'context.deleted';
+  | 'context.deleted'
+  | 'feedback.recorded'
+  | 'feedback.reset';
 
 /** One event of a space's change feed; `seq` increases monotonically within the space. */
 export interface ChangeRecord {
@@ -221,7 +236,10 @@ export type EngineAuditAction =
   | 'federation.withdraw'
   | 'federation.release'
   | 'consolidation.run'
-  | 'consolidation.undo';
+  | 'consolidation.undo'
+  | 'feedback.record'
+  | 'feedback.reset'
+  | 'feedback.expire';
 
 /** What a caller asks to append to a space's audit trail; the store adds seq, time, actor, request id and hashes. */
 export interface AuditEvent {
@@ -320,6 +338,10 @@ export interface DumpChunk {
   relations?: RelationRecord[];
   contexts?: ContextRecord[];
   audit?: AuditRecord[];
+  /** The space's reinforcements (core/feedback.ts). */
+  pheromones?: PheromoneRecord[];
+  /** The space's narrative: none or one. */
+  narrative?: NarrativeRecord[];
 }
 
 /** Where the approximate (HNSW) vector index of a space stands. */

@@ -1,3 +1,4 @@
+import type { FeedbackHealth } from './feedback-api.js';
 import type { Grant } from './grants.js';
 import type { AuditRecord, ChangeOp, ChangeRecord, ContextRecord, HistoryRecord, JsonObject, MemoryRecord, ProjectRecord, RelationRecord, SpaceRecord, SpaceStats } from './types.js';
 
@@ -62,7 +63,7 @@ export interface SpaceInfo extends Space {
 export interface SearchHit {
   memory: Memory;
   score: number;
-  scores: { vector?: number; keyword?: number; neighbor?: number; date?: number; relevance?: number; recency?: number; importance?: number; rerank?: number };
+  scores: { vector?: number; keyword?: number; neighbor?: number; date?: number; relevance?: number; recency?: number; importance?: number; feedback?: number; narrative?: number; rerank?: number };
   /** Memories one relation away, when the search asked to expand. */
   related?: { relation: Relation; memory: Memory }[];
 }
@@ -115,7 +116,9 @@ export type ExportLine =
   | ({ type: 'relation'; relationType: string } & Omit<Relation, 'type'>)
   | ({ type: 'context' } & Context)
   | ({ type: 'history' } & HistoryEntry)
-  | ({ type: 'audit' } & AuditEntry);
+  | ({ type: 'audit' } & AuditEntry)
+  | { type: 'pheromone'; id: string; level: number; updatedAt: string }
+  | { type: 'narrative'; vector: number[]; updatedAt: string; updates: number };
 
 /** Lines of one kind an import wrote, and those it left because they were there already (or cannot merge). */
 export interface ImportCounts {
@@ -136,6 +139,9 @@ export interface ImportSummary {
   contexts: ImportCounts;
   history: ImportCounts;
   audit: ImportCounts;
+  /** The feedback state (docs/feedback.md): kept by a restore, skipped by a merge. */
+  pheromones: ImportCounts;
+  narrative: ImportCounts;
 }
 
 /** What archiving a space did. */
@@ -302,6 +308,8 @@ export interface SpaceHealth {
   retentionDays: number | null;
   /** What consolidation did and has left to do (core/consolidation-health.ts); null when the space's storage cannot be read (archived, damaged). */
   consolidation: ConsolidationHealth | null;
+  /** Pheromones held and the narrative's age (docs/feedback.md); null unless the space is open. */
+  feedback: FeedbackHealth | null;
   /** Why the space is damaged, when it is. */
   error?: string;
 }

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { MAX_CONTENT_CHARS, MAX_CONTEXT_CHARS, VectorSchema } from '../core/schemas.js';
 import type { DumpChunk } from '../core/types.js';
-import { auditView, contextView, historyView, memoryView, relationView, type ExportLine } from '../core/views.js';
+import { MAX_PHEROMONE } from '../core/feedback.js';
+import { auditView, contextView, historyView, iso, memoryView, relationView, type ExportLine } from '../core/views.js';
 
 const time = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 const json = z.record(z.string(), z.unknown());
@@ -81,17 +82,41 @@ export const AuditLineSchema = z.object({
   hash: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
+/** A pheromone line (core/feedback.ts): a restore keeps it, a merge skips it. */
+export const PheromoneLineSchema = z.object({
+  type: z.literal('pheromone'),
+  id: z.string().min(1).max(256),
+  level: z.number().min(-MAX_PHEROMONE).max(MAX_PHEROMONE),
+  updatedAt: time,
+});
+
+/** The narrative line (core/feedback.ts), at most one: a restore keeps it, a merge skips it. */
+export const NarrativeLineSchema = z.object({
+  type: z.literal('narrative'),
+  vector: VectorSchema,
+  updatedAt: time,
+  updates: z.number().int().positive(),
+});
+
 /** A memory line as parsed. */
 export type MemoryLine = z.output<typeof MemoryLineSchema>;
 /** A context line as parsed. */
 export type ContextLine = z.output<typeof ContextLineSchema>;
 
 /** The kinds of a dump, in the order an export writes them and an import needs them. */
-export const PARTS = ['memories', 'relations', 'contexts', 'history', 'audit'] as const;
+export const PARTS = ['memories', 'relations', 'contexts', 'history', 'audit', 'pheromones', 'narrative'] as const;
 /** One kind of row. */
 export type Part = (typeof PARTS)[number];
 /** The part of an export line's `type`. */
-export const PART_OF: Readonly<Record<string, Part>> = { memory: 'memories', relation: 'relations', context: 'contexts', history: 'history', audit: 'audit' };
+export const PART_OF: Readonly<Record<string, Part>> = {
+  memory: 'memories',
+  relation: 'relations',
+  context: 'contexts',
+  history: 'history',
+  audit: 'audit',
+  pheromone: 'pheromones',
+  narrative: 'narrative',
+};
 
 /** The schema of each part's lines. */
 export const LINE_SCHEMAS: Readonly<Record<Part, z.ZodType>> = {
@@ -100,6 +125,8 @@ export const LINE_SCHEMAS: Readonly<Record<Part, z.ZodType>> = {
   contexts: ContextLineSchema,
   history: HistoryLineSchema,
   audit: AuditLineSchema,
+  pheromones: PheromoneLineSchema,
+  narrative: NarrativeLineSchema,
 };
 
 /** The export lines of one dump page. */
@@ -113,6 +140,8 @@ export function linesOf(chunk: DumpChunk): ExportLine[] {
   for (const c of chunk.contexts ?? []) out.push({ type: 'context', ...contextView(c, { embedding: true }) });
   for (const h of chunk.history ?? []) out.push({ type: 'history', ...historyView(h) });
   for (const a of chunk.audit ?? []) out.push({ type: 'audit', ...auditView(a) });
+  for (const p of chunk.pheromones ?? []) out.push({ type: 'pheromone', id: p.id, level: p.level, updatedAt: iso(p.updatedAt) });
+  for (const n of chunk.narrative ?? []) out.push({ type: 'narrative', vector: Array.from(n.vector), updatedAt: iso(n.updatedAt), updates: n.updates });
   return out;
 }
 

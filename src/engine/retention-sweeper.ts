@@ -47,7 +47,8 @@ export interface SweeperStats {
  * Hard-deletes memories past their `expiresAt` or past their space's `retentionDays`, and those
  * whose decayed importance fell under their space's `consolidation.importanceFloor` when it has
  * one (core/decay.ts), with the audit entries and change events of a delete, then compacts the space's change feed down to
- * what its {@link FeedRetention} keeps (core/feed-horizon.ts). Reads never show expired
+ * what its {@link FeedRetention} keeps (core/feed-horizon.ts), and deletes the feedback state that
+ * decayed to nothing (core/feedback.ts). Reads never show expired
  * memories; retention is enforced at each sweep, so a memory past its space's retention may stay
  * visible until the next sweep of its space (at most one interval while the space is open, and
  * before first use when it opens: the registry sweeps a space as it opens). Closed spaces are
@@ -97,7 +98,14 @@ export class RetentionSweeper {
     this.totals.deleted += deleted;
     this.totals.decayed += decayed;
     this.totals.compacted += await this.compactFeed(store, now);
+    await this.sweepFeedback(store, record, now);
     return deleted;
+  }
+
+  /** Deletes the pheromones (and narrative) whose pull fell under core/feedback.ts's floor, a batch per transaction. */
+  private async sweepFeedback(store: SpaceStore, record: SpaceRecord, now: number): Promise<void> {
+    const ctx = { actor: 'sweeper', now, requestId: null };
+    while ((await store.sweepFeedback(now, record.feedback.halfLifeDays, SWEEP_BATCH, ctx)) === SWEEP_BATCH);
   }
 
   /**

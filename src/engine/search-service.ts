@@ -88,7 +88,8 @@ export class SearchService {
     const filter: FilterNode | undefined = combined === MATCH_ALL || (combined.kind === 'and' && combined.nodes.length === 0) ? undefined : combined;
     const now = this.gate.now();
     const vector = req.mode === 'keyword' ? undefined : (await this.embeddings.vectorsFor(record, [{ text: req.query ?? '', given: req.embedding }]))[0]!;
-    const candidates = await store.search({ request: firstStage, vector, filter, now, halfLifeDays: record.consolidation.halfLifeDays });
+    const feedback = { halfLifeDays: record.feedback.halfLifeDays, rank: record.feedback.rank };
+    const candidates = await store.search({ request: firstStage, vector, filter, now, halfLifeDays: record.consolidation.halfLifeDays, feedback });
     const results = await this.rerank.reorder(req, candidates);
     store.recordAccess(results.map((r) => r.memory.id), now);
     return results;

@@ -1,4 +1,5 @@
 import { consolidationHealth } from '../core/consolidation-health.js';
+import { feedbackHealth } from '../core/feedback-api.js';
 import { isMemspaceError } from '../core/errors.js';
 import type { SpaceRecord } from '../core/types.js';
 import { iso, type ServiceHealth, type SpaceHealth } from '../core/views.js';
@@ -66,12 +67,13 @@ export class HealthService {
       quotas: record.quotas,
       retentionDays: record.retentionDays,
     };
-    const empty = { memories: null, bytes: null, payloadBytes: null, walBytes: null, walLagMs: null, indexLag: null, lastWriteAt: null, consolidation: null };
+    const empty = { memories: null, bytes: null, payloadBytes: null, walBytes: null, walLagMs: null, indexLag: null, lastWriteAt: null, consolidation: null, feedback: null };
     if (record.state === 'archived') return { ...base, ...empty, state: 'archived', open: false };
     const now = this.now();
     const live = await this.registry.ifOpen(record.name, async ({ store }) => ({
       ...(await store.stats()),
       consolidation: consolidationHealth(await store.consolidationStats(now), await store.decayedCount()),
+      feedback: feedbackHealth(await store.feedbackStats(), now),
     }));
     if (live !== undefined) {
       return {
@@ -86,6 +88,7 @@ export class HealthService {
         indexLag: live.vectorIndex.lag,
         lastWriteAt: live.lastWriteAt === null ? null : iso(live.lastWriteAt),
         consolidation: live.consolidation,
+        feedback: live.feedback,
       };
     }
     try {
@@ -103,6 +106,8 @@ export class HealthService {
         indexLag: null,
         lastWriteAt: figures.lastWriteAt === null ? null : iso(figures.lastWriteAt),
         consolidation: consolidation === null ? null : consolidationHealth(consolidation, consolidation.decayed),
+        // Read when the space is open only: a closed space's state is not worth opening it for.
+        feedback: null,
       };
     } catch (error) {
       const reason = isMemspaceError(error) ? error.message : 'storage cannot be read';

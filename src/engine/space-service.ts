@@ -6,6 +6,7 @@ import type { ProjectStore } from '../core/ports/project-store.js';
 import type { SpaceCatalog } from '../core/ports/space-catalog.js';
 import { AuditEventSchema, AuditQuerySchema, SpaceCreateSchema, SpaceListQuerySchema, SpacePatchSchema } from '../core/schemas.js';
 import { DEFAULT_SPACE, spaceKey, validateSpaceName } from '../core/space-name.js';
+import { DEFAULT_FEEDBACK_SETTINGS, withFeedbackSettings } from '../core/feedback.js';
 import { INHERITABLE_SETTINGS, newSpaceSettings, projectValue } from '../core/space-settings.js';
 import type { AuditVerification, ConsolidationSettings, InheritableSetting, Isolation, JsonObject, ProjectRecord, SpaceRecord } from '../core/types.js';
 import { parseWith } from '../core/validate.js';
@@ -75,6 +76,7 @@ export class SpaceService {
       retentionDays: settings.retentionDays,
       quotas: settings.quotas,
       consolidation: settings.consolidation,
+      feedback: withFeedbackSettings(DEFAULT_FEEDBACK_SETTINGS, spec.feedback),
       labels: spec.labels,
       embedder: settings.embedder,
       dimension: this.dimensionOf(settings.embedder, settings.dimension),
@@ -136,8 +138,8 @@ export class SpaceService {
   }
 
   /**
-   * Changes a space's description, isolation, sensitivity, retention, quotas, consolidation
-   * settings or labels, and records a `space.update` audit entry in that space naming the fields that changed. A
+   * Changes a space's description, isolation, sensitivity, retention, quotas, consolidation or
+   * feedback settings or labels, and records a `space.update` audit entry in that space naming the fields that changed. A
    * setting the patch sets stops following the space's project; `inherit` takes settings from
    * the project again (and follows it from then on).
    */
@@ -150,6 +152,7 @@ export class SpaceService {
       ...definedOnly({ description: patch.description, isolation: patch.isolation, sensitivity: patch.sensitivity, retentionDays: patch.retentionDays, labels: patch.labels }),
       quotas: { ...current.quotas, ...patch.quotas },
       consolidation: { ...current.consolidation, ...definedOnly(patch.consolidation ?? {}) },
+      feedback: withFeedbackSettings(current.feedback, patch.feedback),
       inherited: current.inherited.filter((s) => patch[s] === undefined),
       updatedAt: this.gate.now(),
     };
@@ -206,6 +209,7 @@ export class SpaceService {
       ...Object.keys(next.consolidation)
         .filter((k) => current.consolidation[k as keyof ConsolidationSettings] !== next.consolidation[k as keyof ConsolidationSettings])
         .map((k) => `consolidation.${k}`),
+      ...(['halfLifeDays', 'narrativeRate', 'rank'] as const).filter((k) => canonicalJson(current.feedback[k]) !== canonicalJson(next.feedback[k])).map((k) => `feedback.${k}`),
     ];
     // The catalogue and the space are two databases, so the entry cannot share the change's
     // transaction. It is written first: a crash in between leaves an entry for a change that did

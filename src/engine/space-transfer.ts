@@ -14,7 +14,9 @@ import {
   type ContextLine,
   type HistoryLineSchema,
   type MemoryLine,
+  type NarrativeLineSchema,
   type Part,
+  type PheromoneLineSchema,
   type RelationLineSchema,
 } from './export-lines.js';
 import { principalOf, type CallContext } from './access-guard.js';
@@ -81,7 +83,7 @@ export class SpaceTransfer {
   async importSpace(space: string, lines: AsyncIterable<string>, onProgress?: ProgressFn, caller: CallContext = {}): Promise<ImportSummary> {
     await this.authorizeImport(space, caller);
     const counts = (): ImportCounts => ({ imported: 0, skipped: 0 });
-    const summary: ImportSummary = { mode: 'merge', memories: counts(), relations: counts(), contexts: counts(), history: counts(), audit: counts() };
+    const summary: ImportSummary = { mode: 'merge', memories: counts(), relations: counts(), contexts: counts(), history: counts(), audit: counts(), pheromones: counts(), narrative: counts() };
     const call: CallContext = { ...caller, actor: actorOf(caller) ?? 'import' };
     let admitted = false;
     const admit = async (): Promise<void> => {
@@ -189,11 +191,9 @@ export class SpaceTransfer {
         summary[part].skipped += rows.length;
         return;
       }
-      const chunk: DumpChunk =
-        part === 'history'
-          ? { history: (rows as z.output<typeof HistoryLineSchema>[]).map(({ type: _type, ...h }) => ({ ...h, seq: 0 }) as HistoryRecord) }
-          : { audit: (rows as z.output<typeof AuditLineSchema>[]).map(({ type: _type, ...a }) => a as AuditRecord) };
-      await handle.store.restore(chunk, this.now());
+      // The narrative's vector is checked against the space's dimension and made unit length as a memory's is.
+      const vectors = part === 'narrative' ? await this.embeddings.vectorsFor(handle.record, (rows as z.output<typeof NarrativeLineSchema>[]).map((n) => ({ text: '', given: n.vector }))) : [];
+      await handle.store.restore(restoredChunk(part, rows, vectors), this.now());
       summary[part].imported += rows.length;
     });
   }
@@ -319,5 +319,21 @@ function checkRoom(record: SpaceRecord, current: number, requested: number): voi
   const limit = record.quotas.maxMemories;
   if (limit !== null && current + requested > limit) {
     throw new MemspaceError('QUOTA_EXCEEDED', `space "${record.name}" may hold at most ${limit} memories`, { quota: 'maxMemories', limit, current, requested });
+  }
+}
+
+/** The dump chunk of a batch of lines a restore keeps as they are: history, audit, or the feedback state. */
+function restoredChunk(part: 'history' | 'audit' | 'pheromones' | 'narrative', rows: unknown[], vectors: readonly Float32Array[]): DumpChunk {
+  switch (part) {
+    case 'history':
+      return { history: (rows as z.output<typeof HistoryLineSchema>[]).map(({ type: _type, ...h }) => ({ ...h, seq: 0 }) as HistoryRecord) };
+    case 'audit':
+      return { audit: (rows as z.output<typeof AuditLineSchema>[]).map(({ type: _type, ...a }) => a as AuditRecord) };
+    case 'pheromones':
+      return { pheromones: (rows as z.output<typeof PheromoneLineSchema>[]).map(({ id, level, updatedAt }) => ({ id, level, updatedAt })) };
+    case 'narrative':
+      return {
+        narrative: (rows as z.output<typeof NarrativeLineSchema>[]).map((n, i) => ({ vector: vectors[i]!, updatedAt: n.updatedAt, updates: n.updates })),
+      };
   }
 }

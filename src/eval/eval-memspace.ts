@@ -18,6 +18,11 @@ export interface EvalStorageOptions {
   embedders?: EmbedderProvider;
 }
 
+/** What an evaluation may set beyond its storage: a clock it moves itself (the feedback simulation). */
+export interface EvalOpenOptions {
+  now?: () => number;
+}
+
 /**
  * Runs `work` on a memspace opened for an evaluation, and closes it afterwards. Without a
  * `dataDir` it opens a fresh temporary directory, removed afterwards, with sync `normal`: a
@@ -25,14 +30,14 @@ export interface EvalStorageOptions {
  * configured sync.
  * @param prefix - Of the temporary directory's name, e.g. `memspace-eval-`.
  */
-export async function withEvalMemspace<T>(options: EvalStorageOptions, prefix: string, work: (ms: Memspace) => Promise<T>): Promise<T> {
+export async function withEvalMemspace<T>(options: EvalStorageOptions, prefix: string, work: (ms: Memspace) => Promise<T>, open: EvalOpenOptions = {}): Promise<T> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), prefix)));
   const config = loadConfig({ dataDir, ...(options.dataDir === undefined && { sync: 'normal' as const }) }, options.env);
   // Memspace closes the embedders it was given; a caller's provider must outlive this run.
   const given = options.embedders;
   const embedders = given && { get: (id: string, dim: number) => given.get(id, dim), dimensionOf: (id: string) => given.dimensionOf(id) };
   try {
-    const ms = await openMemspace(config, embedders ? { embedders } : {});
+    const ms = await openMemspace(config, { ...(embedders && { embedders }), ...(open.now && { now: open.now }) });
     try {
       return await work(ms);
     } finally {

@@ -1,7 +1,7 @@
 /**
- * The gRPC front end (proto/memspace/v1/memspace.proto): the Spaces, Memories and Events
- * services over the same engine as the REST API, beside the standard health service and server
- * reflection. Every call goes through `grpc-calls.ts`: the key of its metadata, its space as
+ * The gRPC front end (proto/memspace/v1/memspace.proto): the Spaces, Memories, Feedback and
+ * Events services over the same engine as the REST API, beside the standard health service and
+ * server reflection. Every call goes through `grpc-calls.ts`: the key of its metadata, its space as
  * REST resolves it, its errors as statuses with memspace's ErrorInfo.
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
@@ -10,6 +10,7 @@ import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
 import type { Memspace } from '../memspace.js';
 import { memspaceDefinition, memspaceServices, PROTO_PACKAGE } from '../wire/proto.js';
 import { eventsService } from './events-service.js';
+import { feedbackService } from './feedback-service.js';
 import { type GrpcContext, tolerantDecoding } from './grpc-calls.js';
 import { memoriesService } from './memories-service.js';
 import { spacesService } from './spaces-service.js';
@@ -52,6 +53,7 @@ export function buildGrpcServer(deps: GrpcServerDeps): MemspaceGrpcServer {
   const server = new Server({ 'grpc.max_receive_message_length': limit });
   server.addService(tolerantDecoding(services.Spaces.service), spacesService(ctx));
   server.addService(tolerantDecoding(services.Memories.service), memoriesService(ctx));
+  server.addService(tolerantDecoding(services.Feedback.service), feedbackService(ctx));
   server.addService(tolerantDecoding(services.Events.service), eventsService(ctx, deps.eventPollMs === undefined ? {} : { pollMs: deps.eventPollMs }));
   // The whole server ('') and each service by its full name, as health checkers ask for them.
   const serving: ServingStatusMap = Object.fromEntries(['', ...Object.keys(services).map((name) => `${PROTO_PACKAGE}.${name}`)].map((name) => [name, 'SERVING']));

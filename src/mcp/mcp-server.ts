@@ -29,7 +29,8 @@ export function createMcpServer(session: McpSession): McpServer {
     capabilities: { tools: {} },
     instructions:
       `Long-term memory in the memspace space "${session.space}". Store what you learn with add_memory (or as a knowledge graph ` +
-      'with create_entities, create_relations and add_observations) and recall it with search_memories or search_nodes.',
+      'with create_entities, create_relations and add_observations) and recall it with search_memories or search_nodes; ' +
+      'tell it which results helped, or were wrong, with give_feedback.',
   });
   const byName = new Map(TOOLS.map((tool) => [tool.name, tool]));
   for (const tool of TOOLS) {

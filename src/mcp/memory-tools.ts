@@ -62,9 +62,11 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
       vectorWeight: z.number().optional(),
       fusion: z.enum(['weighted', 'rrf']).optional(),
       rank: z
-        .strictObject({ recency: z.number().optional(), importance: z.number().optional() })
+        .strictObject({ recency: z.number().optional(), importance: z.number().optional(), feedback: z.number().optional(), narrative: z.number().optional() })
         .optional()
-        .describe('blend recency and decayed importance into the score: weights 0 to 1, summing to at most 1; default none'),
+        .describe(
+          'blend recency and decayed importance into the score (weights 0 to 1, summing to at most 1; default none), and apart the feedback given with give_feedback and the likeness to what helped lately (also summing to at most 1; default the space\'s)',
+        ),
       neighbors: z.boolean().optional().describe('lift the memories written just before and after the best hits in their run (default true)'),
       dates: z.boolean().optional().describe('favour memories dated in a time the query names, such as "in May 2023" or "last week" (default true)'),
       rerank: z.boolean().optional().describe("reorder the candidates with the server's reranker (needs a query; not with rank; an error when none is configured)"),
@@ -72,6 +74,49 @@ export const MEMORY_TOOLS: readonly ToolSpec[] = [
     role: 'read',
     annotations: READ,
     run: async (args, s) => ({ structured: await s.engine.search.run(s.space, args, s.call) }),
+  }),
+  defineTool({
+    name: 'give_feedback',
+    title: 'Give feedback on results',
+    description:
+      'Tell this space which results (of search_memories, or documents ranked with rerank_documents) were helpful, used or wrong: ' +
+      'searches that weigh feedback rank them higher or lower from then on, fading over days. Returns each one\'s level now.',
+    input: z.strictObject({
+      query: z.string().optional().describe('the query the results answered; with a helpful result, it teaches the space what matters lately'),
+      results: z
+        .array(
+          z.strictObject({
+            id: z.string().min(1).describe('a memory id of this space, or a document id with kind "document"'),
+            signal: z.enum(['helpful', 'used', 'wrong']),
+            kind: z.enum(['memory', 'document']).optional().describe('default memory'),
+            text: z.string().optional().describe('a document\'s text (documents only)'),
+          }),
+        )
+        .describe('1 to 256 results'),
+      weight: z.number().optional().describe('multiplies each signal, above 0 and up to 10 (default 1)'),
+    }),
+    role: 'write',
+    annotations: WRITE,
+    run: async (args, s) => ({ structured: { ...(await s.engine.feedback.record(s.space, args, s.call)) } }),
+  }),
+  defineTool({
+    name: 'rerank_documents',
+    title: 'Rerank documents',
+    description:
+      'Order documents that are not stored (from a web search, a file, another tool) for a query: by similarity, plus the feedback ' +
+      'given on their ids and the likeness to what helped lately in this space. Returns {results:[{id, index, score, scores}], weights}.',
+    input: z.strictObject({
+      query: z.string().describe('what the documents should answer'),
+      documents: z.array(z.strictObject({ id: z.string().min(1), text: z.string() })).describe('1 to 256 documents, each with an id of the caller\'s choosing'),
+      limit: z.number().int().optional().describe('most documents to return (default all)'),
+      rank: z
+        .strictObject({ feedback: z.number().optional(), narrative: z.number().optional() })
+        .optional()
+        .describe('weights 0 to 1, summing to at most 1; default the space\'s, else 0.5 and 0.5'),
+    }),
+    role: 'read',
+    annotations: READ,
+    run: async (args, s) => ({ structured: { ...(await s.engine.feedback.rerank(s.space, args, s.call)) } }),
   }),
   defineTool({
     name: 'get_memory',

@@ -5,7 +5,7 @@ import type { CallContext, Principal } from '../engine/access-guard.js';
 import type { Memspace } from '../memspace.js';
 
 /** The parts of the engine an MCP connection uses. */
-export type McpEngine = Pick<Memspace, 'guard' | 'spaces' | 'memories' | 'search'>;
+export type McpEngine = Pick<Memspace, 'guard' | 'spaces' | 'memories' | 'search' | 'feedback'>;
 
 /**
  * One MCP connection (a stdio process, or a Streamable HTTP session): who is calling, and the

@@ -22,6 +22,7 @@ import { spaceRoutes } from './routes/space-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { contextRoutes } from './routes/context-routes.js';
 import { lifecycleRoutes } from './routes/lifecycle-routes.js';
+import { feedbackRoutes } from './routes/feedback-routes.js';
 import { consolidationRoutes } from './routes/consolidation-routes.js';
 import { SPACE_HEADER } from '../core/space-name.js';
 import { McpSessions, mcpOriginCheck, mcpRoutes } from '../mcp/http-endpoint.js';
@@ -106,6 +107,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps): Promise<Rout
     ...transferRoutes(ms),
     ...lifecycleRoutes(ms),
     ...consolidationRoutes(ms),
+    ...feedbackRoutes(ms),
     ...auditRoutes(ms),
     ...shareRoutes(ms),
     ...federationRoutes(ms),

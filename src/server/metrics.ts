@@ -17,9 +17,10 @@ export interface MetricsOptions {
 
 /**
  * What the metrics read: the registry's, the sweeper's and consolidation's running figures at
- * scrape time, each consolidation pass as it completes, and who may see which space.
+ * scrape time, each consolidation pass as it completes, each feedback call's signals, and who
+ * may see which space.
  */
-export type MetricsSource = Pick<Memspace, 'health' | 'sweeper' | 'guard' | 'consolidation'>;
+export type MetricsSource = Pick<Memspace, 'health' | 'sweeper' | 'guard' | 'consolidation' | 'feedback'>;
 
 /** Label of requests that matched no route: raw URLs would give one series per URL anyone sends. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -43,8 +44,8 @@ export class HttpMetrics {
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
   private readonly perSpace: Counter<'space'> | undefined;
   private readonly passDuration: Histogram<'space'>;
-  /** Stops listening to consolidation passes. */
-  private readonly unlisten: () => void;
+  /** Stops listening to consolidation passes and feedback calls. */
+  private readonly unlisten: (() => void)[];
   /** Spaces that have a series of their own, by case-folded name. */
   private readonly labelled = new Set<string>();
   private readonly spaceCap: number;
@@ -115,12 +116,26 @@ export class HttpMetrics {
       buckets: PASS_BUCKETS,
       registers,
     });
-    this.unlisten = passes().listen((pass) => {
-      const seconds = pass.durationMs / 1000;
-      if (bySpace) this.passDuration.observe({ space: label(pass.space) }, seconds);
-      else this.passDuration.observe(seconds);
-    });
+    this.unlisten = [
+      passes().listen((pass) => {
+        const seconds = pass.durationMs / 1000;
+        if (bySpace) this.passDuration.observe({ space: label(pass.space) }, seconds);
+        else this.passDuration.observe(seconds);
+      }),
+      this.countFeedback(bySpace ? label : undefined),
+    ];
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts each feedback call's signals, by space too when `label` is given; returns what stops it. */
+  private countFeedback(label: ((space: string) => string) | undefined): () => void {
+    const signals = new Counter({
+      name: 'memspace_feedback_signals_total',
+      help: 'Feedback signals recorded (used, helpful, wrong; docs/feedback.md).',
+      labelNames: label === undefined ? ['signal'] : ['signal', 'space'],
+      registers: [this.registry],
+    });
+    return this.source.feedback.onSignals((space, signal, count) => signals.inc(label === undefined ? { signal } : { signal, space: label(space) }, count));
   }
 
   /** Records one finished request. */
@@ -134,9 +149,9 @@ export class HttpMetrics {
     }
   }
 
-  /** Stops observing consolidation passes (the app closes). */
+  /** Stops observing consolidation passes and feedback (the app closes). */
   close(): void {
-    this.unlisten();
+    for (const unlisten of this.unlisten) unlisten();
   }
 
   /** The metrics in Prometheus text format. */

@@ -29,6 +29,8 @@ export interface RouteSpec {
   scoped: boolean;
   /** A scoped route registered only as `/v1/spaces/{space}<path>` (another spec serves `/v1<path>`). */
   pathFormOnly?: boolean;
+  /** Further headers (lower case) that name the space on this scoped route, read as `X-Memory-Space` is. */
+  spaceHeaders?: readonly string[];
   /**
    * The role the request needs in the space it reaches: the resolved space of a scoped route,
    * or the `{space}` path parameter of a route on a space itself. The engine guard checks it
@@ -79,7 +81,7 @@ export class RouteTable {
             const call = callOf(request);
             const authorize = (space: string, role: Role): Promise<void> => this.guard.authorize(request.principal, space, role, call);
             let space = '';
-            if (spec.scoped) space = resolveSpace(request, request.principal.defaultSpace ?? undefined);
+            if (spec.scoped) space = resolveSpace(request, request.principal.defaultSpace ?? undefined, spec.spaceHeaders);
             else if ((request.params as { space?: unknown } | undefined)?.space !== undefined) {
               space = validateSpaceName((request.params as { space: unknown }).space);
             }
@@ -106,7 +108,7 @@ export class RouteTable {
         const path = url.replace(/:([A-Za-z]+)/g, '{$1}');
         const params = [...url.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
         if (spec.scoped && !url.includes(':space')) {
-          params.push({ name: 'X-Memory-Space', in: 'header', required: false, schema: { type: 'string' } });
+          for (const name of ['X-Memory-Space', ...(spec.spaceHeaders ?? [])]) params.push({ name, in: 'header', required: false, schema: { type: 'string' } });
         }
         const query = spec.query === undefined ? [] : queryParameters(spec.query);
         (paths[path] ??= {})[spec.method.toLowerCase()] = {

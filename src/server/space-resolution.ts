@@ -2,10 +2,11 @@ import type { FastifyRequest } from 'fastify';
 import { pickSpace, SPACE_HEADER } from '../core/space-name.js';
 
 /**
- * The space a request addresses: the path, then the `X-Memory-Space` header, then the `space`
- * query parameter, then a `space` field of the JSON body, with the rules of `pickSpace`.
+ * The space a request addresses: the path, then the `X-Memory-Space` header (and the route's
+ * further `aliases` of it), then the `space` query parameter, then a `space` field of the JSON
+ * body, with the rules of `pickSpace`.
  */
-export function resolveSpace(request: FastifyRequest, fallback?: string): string {
+export function resolveSpace(request: FastifyRequest, fallback?: string, aliases: readonly string[] = []): string {
   const params = request.params as Record<string, unknown> | undefined;
   const query = request.query as Record<string, unknown> | undefined;
   const body = request.body;
@@ -13,6 +14,7 @@ export function resolveSpace(request: FastifyRequest, fallback?: string): string
     [
       ['path', params?.['space']],
       ['header', request.headers[SPACE_HEADER]],
+      ...aliases.map((name): [string, unknown] => [`header ${name}`, request.headers[name]]),
       ['query', query?.['space']],
       ['body', isObject(body) ? body['space'] : undefined],
     ],

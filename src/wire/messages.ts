@@ -58,6 +58,32 @@ export interface SearchResultMessage {
   scores: Record<string, number> | null;
 }
 
+/** `FeedbackItem`: one result a feedback call reports on; empty `kind` and `text` are unset. */
+export interface FeedbackItemMessage {
+  id: string;
+  signal: string;
+  kind: string;
+  text: string;
+}
+
+/** `FeedbackRequest`: typed fields for what every call has, a Struct for the rest of the REST body. */
+export interface FeedbackRequestMessage {
+  space: string;
+  query: string;
+  results: FeedbackItemMessage[];
+  weight: number;
+  options: ProtoStruct | null;
+}
+
+/** `RerankRequest`: typed fields for the query and documents, a Struct for the rest (`rank`). */
+export interface RerankRequestMessage {
+  space: string;
+  query: string;
+  documents: { id: string; text: string }[];
+  limit: number;
+  options: ProtoStruct | null;
+}
+
 /** `Event`: the REST view of a change, `at` as ISO-8601. */
 export interface EventMessage {
   seq: number;

@@ -16,7 +16,7 @@ export const PROTO_OPTIONS = { keepCase: true, longs: Number, enums: String, def
 export const PROTO_PACKAGE = 'memspace.v1';
 
 /** The services of memspace.v1. */
-export type ServiceName = 'Spaces' | 'Memories' | 'Events';
+export type ServiceName = 'Spaces' | 'Memories' | 'Feedback' | 'Events';
 
 let definition: PackageDefinition | undefined;
 
@@ -29,5 +29,5 @@ export function memspaceDefinition(): PackageDefinition {
 /** The services of memspace.v1 as grpc-js constructors (clients), with their definitions (`.service`). */
 export function memspaceServices(): Record<ServiceName, ServiceClientConstructor> {
   const v1 = (loadPackageDefinition(memspaceDefinition()) as unknown as { memspace: { v1: Record<ServiceName, ServiceClientConstructor> } }).memspace.v1;
-  return { Spaces: v1.Spaces, Memories: v1.Memories, Events: v1.Events };
+  return { Spaces: v1.Spaces, Memories: v1.Memories, Feedback: v1.Feedback, Events: v1.Events };
 }

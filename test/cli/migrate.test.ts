@@ -54,6 +54,8 @@ async function populate(ms: MemspaceEngine, name: string): Promise<void> {
   await ms.memories.relate(name, { from: a!.id, to: b!.id, type: 'knows' });
   await ms.memories.delete(name, c!.id);
   await ms.memories.addContext(name, { content: 'a long chat '.repeat(200), summary: 'chat', embedding: v(3) });
+  // The feedback state travels too: reinforcements of a memory and of a reranked document, and the narrative.
+  await ms.feedback.record(name, { results: [{ id: a!.id, signal: 'helpful' }, { id: 'doc-1', kind: 'document', signal: 'wrong' }] });
 }
 
 /** The PostgreSQL side of each migration: PGlite, and a Citus cluster (into which memspace distributes what it receives). */

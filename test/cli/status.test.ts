@@ -75,7 +75,7 @@ describe('the status table', () => {
     const broken: SpaceHealth = {
       name: 'broken', state: 'damaged', open: false, memories: null, bytes: null, payloadBytes: null, walBytes: null, walLagMs: null,
       indexLag: null, lastWriteAt: null, registry: { open: 1, cap: 4 }, quotas: { maxMemories: null, maxBytes: null, maxRequestsPerSecond: null },
-      retentionDays: null, consolidation: null, error: 'space.db is not a database',
+      retentionDays: null, consolidation: null, feedback: null, error: 'space.db is not a database',
     };
     const text = statusTable([broken], { of: 'this process', open: 1, cap: 4, damaged: 1 });
     expect(text).toMatch(/\nbroken\s+damaged\s+no\s+-\s+-\s+-\s+-\s+-\s+-\n/);

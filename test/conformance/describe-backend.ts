@@ -26,6 +26,7 @@ import { consolidationStatsSpec } from './specs/consolidation-stats.js';
 import { contextsSpec } from './specs/contexts.js';
 import { decaySpec } from './specs/decay.js';
 import { federationsSpec } from './specs/federations.js';
+import { feedbackSpec } from './specs/feedback.js';
 import { isolationSpec } from './specs/isolation.js';
 import { memoriesSpec } from './specs/memories.js';
 import { projectsSpec } from './specs/projects.js';
@@ -45,6 +46,7 @@ const SPECS: readonly Spec[] = [
   memoriesSpec,
   searchSpec,
   searchSignalsSpec,
+  feedbackSpec,
   relationsSpec,
   contextsSpec,
   auditSpec,

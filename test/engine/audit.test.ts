@@ -127,7 +127,7 @@ describe('audit trail: tamper evidence', () => {
     const space = await newSpace('old');
     await ms.memories.add(space, { content: 'before', embedding: v(1) });
     await onDisk(space, (db) => {
-      // Back to release 1: what migrations 2, 3 and 5 to 7 added goes (triggers and indexes go
+      // Back to release 1: what migrations 2, 3 and 5 to 8 added goes (triggers and indexes go
       // with their tables), and the keyword index's insert trigger, which migration 4 dropped, comes back.
       db.exec(`DROP INDEX memories_superseded; ALTER TABLE memories DROP COLUMN superseded_by;
         DROP TABLE consolidation_runs; DROP TABLE consolidation_passes; DROP INDEX memories_updated;
@@ -138,7 +138,7 @@ describe('audit trail: tamper evidence', () => {
         DROP TRIGGER memories_usage_insert; DROP TRIGGER memories_usage_delete; DROP TRIGGER memories_usage_update;
         DROP TRIGGER relations_usage_insert; DROP TRIGGER relations_usage_delete;
         DROP INDEX memories_created; DROP INDEX relations_seq; ALTER TABLE relations DROP COLUMN seq;
-        DROP TABLE audit;`);
+        DROP TABLE audit; DROP TABLE pheromones; DROP TABLE narrative;`);
       db.pragma('user_version = 1');
     });
     expect(await ms.spaces.verifyAudit(space)).toEqual({ ok: true, entries: 0 });

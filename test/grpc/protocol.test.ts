@@ -36,6 +36,14 @@ describe('the gRPC protocol, memspace.v1', () => {
     for (const name of ['add', 'batchAdd', 'get', 'update', 'delete', 'search', 'history']) expect(memories[name], name).toEqual(unary);
   });
 
+  it('names the Feedback methods, all unary, each answering a Struct as REST answers', () => {
+    const feedback = methods('Feedback');
+    expect(Object.keys(feedback).sort()).toEqual(['record', 'rerank', 'reset']);
+    for (const shape of Object.values(feedback)) expect(shape).toEqual(unary);
+    const service = definition['memspace.v1.Feedback'] as Record<string, { responseType: { type: { name: string } } }>;
+    for (const method of Object.values(service)) expect(method.responseType.type.name).toBe('Struct');
+  });
+
   it('streams the change feed out of Events.Watch, resumable from a sequence or from the head', () => {
     expect(methods('Events')).toEqual({ watch: { requestStream: false, responseStream: true } });
     const watch = definition['memspace.v1.WatchRequest'] as { type: { field: { name: string; type: string }[] } };
@@ -47,7 +55,7 @@ describe('the gRPC protocol, memspace.v1', () => {
   });
 
   it('carries the space on every request that acts on one', () => {
-    for (const message of ['SpaceRef', 'UpdateSpaceRequest', 'MemoryRef', 'AddMemoryRequest', 'BatchAddRequest', 'UpdateMemoryRequest', 'ListMemoriesRequest', 'SearchRequest', 'WatchRequest']) {
+    for (const message of ['SpaceRef', 'UpdateSpaceRequest', 'MemoryRef', 'AddMemoryRequest', 'BatchAddRequest', 'UpdateMemoryRequest', 'ListMemoriesRequest', 'SearchRequest', 'FeedbackRequest', 'RerankRequest', 'WatchRequest']) {
       const type = (definition[`memspace.v1.${message}`] as { type: { field: { name: string; number: number }[] } }).type;
       expect(type.field.find((f) => f.name === 'space'), message).toMatchObject({ number: 1 });
     }

@@ -273,7 +273,7 @@ describe('gRPC standard services, limits and undecodable messages', () => {
   it('answers grpc.health.v1.Health for the server and each memspace service', async () => {
     const health = standardClient('node_modules/grpc-health-check/proto/health/v1/health.proto', 'grpc.health.v1.Health');
     try {
-      for (const service of ['', 'memspace.v1.Spaces', 'memspace.v1.Memories', 'memspace.v1.Events']) {
+      for (const service of ['', 'memspace.v1.Spaces', 'memspace.v1.Memories', 'memspace.v1.Feedback', 'memspace.v1.Events']) {
         expect(await c.rpc(health, 'Check', { service }, null), service).toEqual({ status: 'SERVING' });
       }
       expect(await failure(c.rpc(health, 'Check', { service: 'memspace.v9.Nothing' }, null))).toMatchObject({ code: status.NOT_FOUND });
@@ -292,7 +292,7 @@ describe('gRPC standard services, limits and undecodable messages', () => {
       const [listed, file] = await answers;
       call.end();
       const names = ((listed!['list_services_response'] as Json)['service'] as Json[]).map((s) => s['name']);
-      expect(names).toEqual(expect.arrayContaining(['memspace.v1.Spaces', 'memspace.v1.Memories', 'memspace.v1.Events']));
+      expect(names).toEqual(expect.arrayContaining(['memspace.v1.Spaces', 'memspace.v1.Memories', 'memspace.v1.Feedback', 'memspace.v1.Events']));
       expect(((file!['file_descriptor_response'] as Json)['file_descriptor_proto'] as Buffer[]).length).toBeGreaterThan(0);
     } finally {
       reflection.close();

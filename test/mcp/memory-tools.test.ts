@@ -31,6 +31,8 @@ describe('memspace MCP tools', () => {
     expect(tools.map((t) => t.name)).toEqual([
       'add_memory',
       'search_memories',
+      'give_feedback',
+      'rerank_documents',
       'get_memory',
       'update_memory',
       'delete_memory',

@@ -69,7 +69,7 @@ describe('memspace mcp (stdio)', () => {
   it('serves the --space space: memory tools, graph tools, and errors as tool errors', async () => {
     const client = await connect(['--space', 'work']);
     try {
-      expect((await client.listTools()).tools).toHaveLength(18);
+      expect((await client.listTools()).tools).toHaveLength(20);
       expect((await ok(client, 'list_spaces'))['current']).toBe('work');
       const m = await ok<Memory>(client, 'add_memory', { content: 'The deploy pipeline runs nightly at 2am', tags: ['infra'] });
       expect((await ok<Memory>(client, 'get_memory', { id: m.id })).tags).toEqual(['infra']);

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { columnCondition } from '../../src/core/filter.js';
 import type { SpaceStore } from '../../src/core/ports/space-store.js';
+import { DEFAULT_FEEDBACK_SETTINGS } from '../../src/core/feedback.js';
 import { DEFAULT_CONSOLIDATION_SETTINGS } from '../../src/core/space-settings.js';
 import type { ContextRecord, DumpChunk, MemoryRecord, SpaceRecord, WriteContext } from '../../src/core/types.js';
 
@@ -19,6 +20,7 @@ export function spaceRecord(name: string, over: Partial<SpaceRecord> = {}): Spac
     retentionDays: null,
     quotas: { maxMemories: null, maxBytes: null, maxRequestsPerSecond: null },
     consolidation: { ...DEFAULT_CONSOLIDATION_SETTINGS },
+    feedback: DEFAULT_FEEDBACK_SETTINGS,
     labels: {},
     embedder: 'none',
     dimension: SMALL_DIM,
@@ -84,7 +86,7 @@ export async function fillSpace(store: SpaceStore, memories = 5): Promise<void> 
 
 /** Every part of a store's dump, all pages. */
 export async function fullDump(store: SpaceStore): Promise<Required<DumpChunk>> {
-  const out: Required<DumpChunk> = { memories: [], history: [], relations: [], contexts: [], audit: [] };
+  const out: Required<DumpChunk> = { memories: [], history: [], relations: [], contexts: [], audit: [], pheromones: [], narrative: [] };
   for (const part of Object.keys(out) as (keyof DumpChunk)[]) {
     let after = 0;
     for (;;) {

@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runEvaluation, type EvaluationResult } from '../../eval/run-eval.js';
 import { runConversationBenchmark, type ConversationBenchmarkResult } from '../../eval/run-conversation-benchmark.js';
 import { CATEGORIES } from '../../eval/conversation-set.js';
+import { feedbackTables, simulateFeedback, TABLE_HEADERS, type FeedbackSimulationResult } from '../../eval/feedback-simulation.js';
 import type { CliContext, CliIO } from '../cli-context.js';
 import { progressBar, table } from '../format.js';
 import { definedOnly } from '../../core/defined.js';
@@ -13,11 +14,12 @@ interface EvalFlags {
   conversationBenchmark?: string;
   ablation?: boolean;
   rerank?: boolean;
+  feedback?: boolean;
   conversations?: string[];
 }
 
 /** The flags that only a conversation benchmark takes, as commander names them and as the user typed them. */
-const BENCHMARK_ONLY = [['ablation', '--ablation'], ['rerank', '--rerank'], ['conversations', '--conversations']] as const;
+const BENCHMARK_ONLY = [['ablation', '--ablation'], ['rerank', '--rerank'], ['feedback', '--feedback'], ['conversations', '--conversations']] as const;
 
 /** Registers `eval`: search quality on a labelled set, or evidence recall on a conversation benchmark, measured per mode. */
 export function registerEval(program: Command, ctx: CliContext): void {
@@ -29,6 +31,7 @@ export function registerEval(program: Command, ctx: CliContext): void {
     .option('--conversation-benchmark <file>', 'instead, measure evidence recall on a LoCoMo-shaped JSON file: a space per conversation, a memory per turn, a search per question')
     .option('--ablation', 'with --conversation-benchmark: also hybrid search without neighbouring turns, without dates, and without both')
     .option('--rerank', 'with --conversation-benchmark: also hybrid search reranked by the configured reranker (MEMSPACE_RERANK_*)')
+    .addOption(new Option('--feedback', 'with --conversation-benchmark: instead, a scripted user gives feedback on half the questions; recall before, after and once it faded (src/eval/feedback-simulation.ts)').conflicts(['ablation', 'rerank']))
     .option('--conversations <ids>', 'with --conversation-benchmark: only these sample ids, comma-separated', toNameList)
     .action(async (file: string | undefined, o: EvalFlags) => {
       if (o.conversationBenchmark === undefined) {
@@ -38,7 +41,7 @@ export function registerEval(program: Command, ctx: CliContext): void {
         await evaluateLabelledSet(ctx, file!, o);
       } else {
         if (file !== undefined) command.error('error: give a labelled set FILE or --conversation-benchmark FILE, not both');
-        await benchmarkConversations(ctx, o.conversationBenchmark, o);
+        await (o.feedback === true ? simulateConversationFeedback : benchmarkConversations)(ctx, o.conversationBenchmark, o);
       }
     });
 }
@@ -67,6 +70,13 @@ async function benchmarkConversations(ctx: CliContext, file: string, o: EvalFlag
   const { rows, ...rest } = result;
   // As above: the rank of each evidence turn stays in the library result.
   ctx.print({ ...rest, rows: rows.map(({ evidenceRanks: _ranks, ...row }) => row) }, () => conversationReport(result));
+}
+
+async function simulateConversationFeedback(ctx: CliContext, file: string, o: EvalFlags): Promise<void> {
+  const progress = progressReporter(ctx.io);
+  const result = await simulateFeedback({ file, ks: o.k, ...definedOnly({ conversations: o.conversations, dataDir: ctx.globals().dataDir }), env: ctx.io.env, onProgress: progress.update });
+  progress.done();
+  ctx.print(result, () => feedbackReport(result));
 }
 
 /** Progress bars on stderr, one per phase (storing, then searching), shown on a terminal only. */
@@ -145,5 +155,21 @@ function conversationReport(r: ConversationBenchmarkResult): string {
     `recall: evidence turns found in the top k over all evidence turns (pooled); MACRO@10: recall@10 averaged over questions\n`,
     `${conversations} conversations, ${memories} turns stored in ${(r.timings.loadMs / 1000).toFixed(1)} s; ${q.all} questions (${perCategory}) with ${evidence.all} evidence turns; ${r.searches} searches in ${(r.timings.searchMs / 1000).toFixed(1)} s\n`,
     `skipped: ${s.adversarial} adversarial questions, ${s.noEvidence} without evidence; evidence ids: ${s.malformedEvidence} malformed, ${s.unknownEvidence} naming no turn\n`,
+  ].join('');
+}
+
+/** A table per k (pooled recall before, after and faded, and the changes), then the signals given and the control spaces' digests. */
+function feedbackReport(r: FeedbackSimulationResult): string {
+  const tables = feedbackTables(r).map((t) => `recall@${t.k}\n${table(TABLE_HEADERS, t.rows)}`);
+  const { conversations, memories, questions: q, evidence: e } = r.counts;
+  const policies = r.policies.map((p) => {
+    const s = p.signals;
+    return `${p.policy.name}: ${s.calls} feedback calls (${s.helpful} helpful, ${s.wrong} wrong; ${s.silent} train searches found nothing to report); control spaces byte-identical before and after: ${p.identicalControls} of ${p.controls.length}\n`;
+  });
+  return [
+    ...tables,
+    `recall: evidence turns found in the top k over all evidence turns (pooled); RANK F/N: search weights of feedback and narrative; faded: ${r.clock.fadeDays} days (${r.clock.fadeHalfLives} half-lives) later; Δ 0 is exact\n`,
+    ...policies,
+    `${conversations} conversations, ${memories} turns stored twice in ${(r.timings.loadMs / 1000).toFixed(1)} s; train ${q.train} questions (${e.train} evidence turns), test ${q.test} (${e.test}); ${r.searches} searches in ${(r.timings.simulateMs / 1000).toFixed(1)} s\n`,
   ].join('');
 }

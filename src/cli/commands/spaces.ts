@@ -33,8 +33,10 @@ interface CreateOptions extends QuotaFlags {
   project?: string;
   encryption?: boolean;
   consolidation?: string;
+  feedback?: string;
 }
 
+const FEEDBACK_HELP = 'feedback settings as JSON, e.g. \'{"rank":{"feedback":0.3,"narrative":0.2}}\' for searches to weigh it (docs/feedback.md)';
 const CONSOLIDATION_HELP = 'consolidation settings as JSON, e.g. \'{"enabled":true,"intervalMinutes":60}\' (docs/consolidation.md)';
 
 function createCommand(spaces: Command, ctx: CliContext): void {
@@ -53,6 +55,7 @@ function createCommand(spaces: Command, ctx: CliContext): void {
     .option('--project <name>', 'the project the space joins (it inherits what is not set here)')
     .option('--encryption', 'encrypt the space at rest with a key of its own (needs MEMSPACE_MASTER_KEY)')
     .option('--consolidation <json>', CONSOLIDATION_HELP)
+    .option('--feedback <json>', FEEDBACK_HELP)
     .action(async (name: string, o: CreateOptions) => {
       const ms = await ctx.open();
       const { description, isolation, sensitivity, retentionDays, embedder, dimension, project, encryption } = o;
@@ -62,7 +65,7 @@ function createCommand(spaces: Command, ctx: CliContext): void {
         ...(Object.keys(quotas).length > 0 && { quotas }),
         name,
         ...definedOnly({ description, isolation, sensitivity, retentionDays, embedder, dimension, project, encryption }),
-        ...definedOnly({ consolidation: optionalJson(o.consolidation, '--consolidation') }),
+        ...definedOnly({ consolidation: optionalJson(o.consolidation, '--consolidation'), feedback: optionalJson(o.feedback, '--feedback') }),
         labels: labelsOption(o.label),
       });
       ctx.print(space, () => `created space ${space.name} (embedder ${space.embedder}, ${space.dimension} dimensions, isolation ${space.isolation})\n`);
@@ -98,18 +101,20 @@ function infoCommand(spaces: Command, ctx: CliContext): void {
 
 function setCommand(spaces: Command, ctx: CliContext): void {
   ctx
-    .command(spaces, 'set <name>', "change a space's retention, quotas or consolidation settings (0 removes a quota or the retention)")
+    .command(spaces, 'set <name>', "change a space's retention, quotas, consolidation or feedback settings (0 removes a quota or the retention)")
     .option('--retention-days <n>', 'hard-delete memories older than this', toInt)
     .option('--max-memories <n>', 'quota: most memories', toInt)
     .option('--max-bytes <n>', 'quota: most payload bytes', toInt)
     .option('--max-rps <n>', 'quota: most requests per second', toNumber)
     .option('--description <text>')
     .option('--consolidation <json>', `${CONSOLIDATION_HELP}; the settings given change, the others stay`)
-    .action(async (name: string, o: QuotaFlags & { retentionDays?: number; description?: string; consolidation?: string }) => {
+    .option('--feedback <json>', `${FEEDBACK_HELP}; the settings given change, the others stay`)
+    .action(async (name: string, o: QuotaFlags & { retentionDays?: number; description?: string; consolidation?: string; feedback?: string }) => {
       const quotas = quotaFields(o);
       const update = definedOnly({
         description: o.description,
         consolidation: optionalJson(o.consolidation, '--consolidation'),
+        feedback: optionalJson(o.feedback, '--feedback'),
         retentionDays: o.retentionDays === 0 ? null : o.retentionDays,
         quotas: Object.keys(quotas).length > 0 ? quotas : undefined,
       });

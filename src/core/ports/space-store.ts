@@ -1,4 +1,5 @@
 import type { DecayFloor } from '../decay.js';
+import type { FeedbackOutcome, FeedbackStats, FeedbackWrite, NarrativeRecord, PheromoneRecord } from '../feedback.js';
 import type { FeedBounds } from '../feed-horizon.js';
 import type { FilterNode } from '../filter.js';
 import type {
@@ -186,6 +187,10 @@ export interface SpaceReads {
   firstChangeSince(at: number): Promise<number | undefined>;
   /** True when some memory of the space is superseded (an indexed look-up): searches filter them out only then. */
   hasSuperseded(): Promise<boolean>;
+  /** The stored pheromones of these targets (memory or document ids), undecayed; ids without one are left out. */
+  pheromones(ids: readonly string[]): Promise<PheromoneRecord[]>;
+  /** The space's narrative, or undefined when feedback never gave it a vector (or it was reset or swept). */
+  narrative(): Promise<NarrativeRecord | undefined>;
 }
 
 /**
@@ -292,6 +297,30 @@ export interface SpaceStore extends SpaceReads {
    * start again from the rows.
    */
   compactChanges(before: number, limit: number): Promise<number>;
+
+  /**
+   * Applies one feedback call in one transaction ({@link FeedbackWrite}): each deposit lands on
+   * its target's pheromone as core/feedback.ts `reinforce` says, the narrative takes in the
+   * vectors (`blendNarrative`), with one `feedback.recorded` change event and the call's audit
+   * entry. A `memory` target this space does not hold is `NOT_FOUND` and the call writes
+   * nothing; so is a call that would leave more than `MAX_PHEROMONES` pheromones
+   * (`QUOTA_EXCEEDED`, `details.quota: "pheromones"`).
+   */
+  recordFeedback(write: FeedbackWrite, ctx: WriteContext): Promise<FeedbackOutcome>;
+  /**
+   * Deletes every pheromone and the narrative, with a `feedback.reset` change event and audit
+   * entry (`details: {pheromones, narrative}`); returns what went. Nothing to delete still records.
+   */
+  resetFeedback(ctx: WriteContext): Promise<{ pheromones: number; narrative: boolean }>;
+  /**
+   * Retention of the feedback state: deletes at most `limit` pheromones whose level, decayed with
+   * `halfLifeDays`, is under `FEEDBACK_FLOOR` at `now`, and the narrative when its pull is, with
+   * one `feedback.expire` audit entry (`details: {pheromones, narrative}`) when anything went.
+   * Returns how many pheromones went.
+   */
+  sweepFeedback(now: number, halfLifeDays: number, limit: number, ctx: WriteContext): Promise<number>;
+  /** The figures of the feedback state ({@link FeedbackStats}). */
+  feedbackStats(): Promise<FeedbackStats>;
 
   /** Stores a context (compressed), with a `context.create` audit entry and change event; `CONFLICT` for an id present. */
   insertContext(context: ContextRecord, ctx: WriteContext, limits?: StorageLimits): Promise<void>;

@@ -3,6 +3,7 @@
  * The tables have the same columns everywhere; a backend says how its driver returns and takes
  * a JSON column (text for SQLite, parsed `jsonb` for PostgreSQL).
  */
+import { DEFAULT_FEEDBACK_SETTINGS, withFeedbackSettings } from '../../core/feedback.js';
 import type { KeyRecord } from '../../core/ports/key-store.js';
 import type { ShareRecord } from '../../core/ports/share-store.js';
 import { DEFAULT_CONSOLIDATION_SETTINGS } from '../../core/space-settings.js';
@@ -28,6 +29,8 @@ export interface SpaceRow<J> {
   quotas: J;
   /** The settings a space set or inherited, over {@link DEFAULT_CONSOLIDATION_SETTINGS}. */
   consolidation: J;
+  /** The space's feedback settings over {@link DEFAULT_FEEDBACK_SETTINGS}; '{}' in rows from before they existed. */
+  feedback: J;
   labels: J;
   embedder: string;
   dimension: number;
@@ -73,6 +76,7 @@ export function spaceColumns<J>(r: SpaceRecord, json: JsonColumn<J>): SpaceRow<J
     retention_days: r.retentionDays,
     quotas: json.encode(r.quotas),
     consolidation: json.encode(r.consolidation),
+    feedback: json.encode(r.feedback),
     labels: json.encode(r.labels),
     embedder: r.embedder,
     dimension: r.dimension,
@@ -94,6 +98,7 @@ export function spaceFromRow<J>(r: SpaceRow<J>, json: JsonColumn<J>): SpaceRecor
     quotas: json.decode(r.quotas) as SpaceRecord['quotas'],
     // Rows from before consolidation settings existed hold '{}': the defaults.
     consolidation: { ...DEFAULT_CONSOLIDATION_SETTINGS, ...(json.decode(r.consolidation) as Partial<SpaceRecord['consolidation']>) },
+    feedback: withFeedbackSettings(DEFAULT_FEEDBACK_SETTINGS, json.decode(r.feedback) as Partial<SpaceRecord['feedback']>),
     labels: json.decode(r.labels) as SpaceRecord['labels'],
     embedder: r.embedder,
     dimension: r.dimension,

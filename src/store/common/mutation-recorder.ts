@@ -59,6 +59,12 @@ export interface Removal {
   relations: readonly string[];
 }
 
+/** What a reset or a sweep of the feedback state deleted. */
+export interface FeedbackCleared {
+  pheromones: number;
+  narrative: boolean;
+}
+
 /** The sizes of a context as stored, which its audit entries carry. */
 export interface ContextSizes {
   originalBytes: number;
@@ -184,6 +190,24 @@ export class MutationRecorder {
     }
     for (const id of [...c.relationsMoved, ...c.relationsCreated]) sink.change('relation.created', id);
     if (audit !== undefined) this.audit(sink, audit);
+  }
+
+  /** A feedback call applied (core/feedback.ts): its change event, named by the call's id, and its entry (counts, not content). */
+  feedbackRecorded(sink: MutationSink, id: string, audit: AuditEvent): void {
+    sink.change('feedback.recorded', id);
+    this.audit(sink, audit);
+  }
+
+  /** The feedback state deleted on request: a `feedback.reset` event (named by `id`) and entry with what went. */
+  feedbackReset(sink: MutationSink, id: string, cleared: FeedbackCleared): void {
+    sink.change('feedback.reset', id);
+    this.audit(sink, { action: 'feedback.reset', ids: [], details: { pheromones: cleared.pheromones, narrative: cleared.narrative } });
+  }
+
+  /** Spent feedback state retention deleted: one `feedback.expire` entry, none when nothing went. */
+  feedbackExpired(sink: MutationSink, cleared: FeedbackCleared): void {
+    if (cleared.pheromones === 0 && !cleared.narrative) return;
+    this.audit(sink, { action: 'feedback.expire', ids: [], details: { pheromones: cleared.pheromones, narrative: cleared.narrative } });
   }
 
   /** An event that is not a mutation of the store (a denied request, a share change), on its own. */

@@ -8,12 +8,12 @@ import { MemspaceError } from '../../core/errors.js';
 import { type AuditTextRow, auditFromTextRow } from '../../core/audit.js';
 import type { ListOptions, Page } from '../../core/ports/space-store.js';
 import type { DumpChunk, MemoryRecord } from '../../core/types.js';
-import type { ContextRow, HistoryRow, MemoryRow, RelationRow, RowMappers } from './space-rows.js';
+import type { ContextRow, HistoryRow, MemoryRow, NarrativeRow, PheromoneRow, RelationRow, RowMappers } from './space-rows.js';
 
 /** One part of a dump. */
 export type DumpPart = keyof DumpChunk;
 
-const DUMP_PARTS: ReadonlySet<string> = new Set<DumpPart>(['memories', 'history', 'relations', 'contexts', 'audit']);
+const DUMP_PARTS: ReadonlySet<string> = new Set<DumpPart>(['memories', 'history', 'relations', 'contexts', 'audit', 'pheromones', 'narrative']);
 
 /** Rows of a page and the seq a next page starts after, null on the last page. */
 export interface RowPage<R> {
@@ -60,5 +60,9 @@ export async function decodeDumpRows<J, V>(part: DumpPart, rows: readonly unknow
       return { audit: (rows as AuditTextRow[]).map(auditFromTextRow) };
     case 'contexts':
       return { contexts: await Promise.all((rows as ContextRow<J, V>[]).map(fromRow.context)) };
+    case 'pheromones':
+      return { pheromones: (rows as PheromoneRow[]).map(fromRow.pheromone) };
+    case 'narrative':
+      return { narrative: (rows as NarrativeRow<V>[]).map(fromRow.narrative) };
   }
 }

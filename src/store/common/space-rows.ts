@@ -4,6 +4,7 @@
  * for SQLite, parsed `jsonb` for PostgreSQL) and vectors (a float32 BLOB, pgvector's text), so
  * a backend gives a {@link ColumnDecoder} and gets its {@link RowMappers}.
  */
+import type { NarrativeRecord, PheromoneRecord } from '../../core/feedback.js';
 import type { ContextRecord, HistoryRecord, JsonObject, MemoryRecord, RelationRecord } from '../../core/types.js';
 import { decodeContext } from './context-codec.js';
 
@@ -82,6 +83,23 @@ export interface ContextRow<J, V> {
   stored_bytes: number;
 }
 
+/** A `pheromones` row (core/feedback.ts); `half_lives` is `halfLivesLeft(level)`, which retention compares. */
+export interface PheromoneRow {
+  seq: number;
+  id: string;
+  level: number;
+  updated_at: number;
+  half_lives: number;
+}
+
+/** The `narrative` row of a space, when it has one. */
+export interface NarrativeRow<V> {
+  seq: number;
+  vector: V;
+  updated_at: number;
+  updates: number;
+}
+
 /** The records of a backend's rows. */
 export interface RowMappers<J, V> {
   /** The memory a row holds; an empty `embedding` when the row was read without its vector. */
@@ -92,6 +110,10 @@ export interface RowMappers<J, V> {
   relation(r: RelationRow<J>): RelationRecord;
   /** The context a row holds, decompressed (off the event loop). */
   context(r: ContextRow<J, V>): Promise<ContextRecord>;
+  /** The pheromone a row holds. */
+  pheromone(r: PheromoneRow): PheromoneRecord;
+  /** The narrative a row holds. */
+  narrative(r: NarrativeRow<V>): NarrativeRecord;
 }
 
 /** The embedding of a record read without its vector. */
@@ -165,5 +187,8 @@ export function rowMappers<J, V>(decode: ColumnDecoder<J, V>): RowMappers<J, V> 
       originalBytes: r.original_bytes,
       storedBytes: r.stored_bytes,
     }),
+    // Drivers return BIGINT columns as strings or numbers; times and counts are safe integers.
+    pheromone: (r) => ({ id: r.id, level: Number(r.level), updatedAt: Number(r.updated_at) }),
+    narrative: (r) => ({ vector: decode.vector(r.vector), updatedAt: Number(r.updated_at), updates: Number(r.updates) }),
   };
 }

@@ -5,6 +5,7 @@
  * a dump of memories, and the empty look-ups answer without touching the database.
  */
 import type { DecayFloor } from '../../core/decay.js';
+import type { FeedbackOutcome, FeedbackStats, FeedbackWrite, NarrativeRecord, PheromoneRecord } from '../../core/feedback.js';
 import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ConsolidationBatch, ConsolidationBatchResult, ConsolidationUndone, ConsolidationStats, ListOptions, UnfinishedConsolidationRun, Page, RunNeighbors, SpaceReads, SpaceStore } from '../../core/ports/space-store.js';
@@ -19,7 +20,23 @@ import type { DumpPart } from './pages.js';
 export interface SpaceWrites
   extends Pick<
     SpaceStore,
-    'insertMemories' | 'updateMemory' | 'deleteMemories' | 'sweepExpired' | 'sweepDecayed' | 'compactChanges' | 'insertContext' | 'deleteContext' | 'insertRelation' | 'deleteRelation' | 'appendAudit' | 'restore' | 'consolidate' | 'undoConsolidation'
+    | 'insertMemories'
+    | 'updateMemory'
+    | 'deleteMemories'
+    | 'sweepExpired'
+    | 'sweepDecayed'
+    | 'compactChanges'
+    | 'insertContext'
+    | 'deleteContext'
+    | 'insertRelation'
+    | 'deleteRelation'
+    | 'appendAudit'
+    | 'restore'
+    | 'consolidate'
+    | 'undoConsolidation'
+    | 'recordFeedback'
+    | 'resetFeedback'
+    | 'sweepFeedback'
   > {
   /** An empty write, which applies the pending access counts. */
   saveAccess(): Promise<void>;
@@ -47,6 +64,7 @@ export abstract class SpaceStoreBase implements SpaceStore {
   abstract verifyAudit(): Promise<types.AuditVerification>;
   abstract stats(): Promise<types.SpaceStats>;
   abstract decayedCount(): Promise<number>;
+  abstract feedbackStats(): Promise<FeedbackStats>;
   abstract consolidationStats(now: number): Promise<ConsolidationStats>;
   abstract unfinishedConsolidationRuns(): Promise<UnfinishedConsolidationRun[]>;
   abstract integrityCheck(): Promise<string[]>;
@@ -106,6 +124,18 @@ export abstract class SpaceStoreBase implements SpaceStore {
 
   undoConsolidation(runId: string, ctx: types.WriteContext): Promise<ConsolidationUndone> {
     return this.writes.undoConsolidation(runId, ctx);
+  }
+
+  recordFeedback(write: FeedbackWrite, ctx: types.WriteContext): Promise<FeedbackOutcome> {
+    return this.writes.recordFeedback(write, ctx);
+  }
+
+  resetFeedback(ctx: types.WriteContext): Promise<{ pheromones: number; narrative: boolean }> {
+    return this.writes.resetFeedback(ctx);
+  }
+
+  sweepFeedback(now: number, halfLifeDays: number, limit: number, ctx: types.WriteContext): Promise<number> {
+    return this.writes.sweepFeedback(now, halfLifeDays, limit, ctx);
   }
 
   /** Kept in memory and applied with the next write of this store: advisory, not durable. */
@@ -179,5 +209,14 @@ export abstract class SpaceStoreBase implements SpaceStore {
 
   hasSuperseded(): Promise<boolean> {
     return this.readOnce((r) => r.hasSuperseded());
+  }
+
+  async pheromones(ids: readonly string[]): Promise<PheromoneRecord[]> {
+    if (ids.length === 0) return [];
+    return this.readOnce((r) => r.pheromones(ids));
+  }
+
+  narrative(): Promise<NarrativeRecord | undefined> {
+    return this.readOnce((r) => r.narrative());
   }
 }

@@ -13,7 +13,7 @@ import { type SpaceCounters, STATE_SQL, stateFigures } from './space-state.js';
 import { CHANGES_CHANNEL, inSpace } from './space-tx.js';
 
 /** Per-space tables in the order a space's rows are deleted (relations before the memories they reference). */
-const DELETE_ORDER = ['relations', 'memories', 'history', 'contexts', 'audit', 'changes', 'consolidation_runs', 'consolidation_passes', 'space_state'] as const;
+const DELETE_ORDER = ['relations', 'memories', 'history', 'contexts', 'audit', 'changes', 'consolidation_runs', 'consolidation_passes', 'pheromones', 'narrative', 'space_state'] as const;
 
 /**
  * The spaces of the PostgreSQL backend. A space has no storage of its own to create or open:
@@ -49,10 +49,11 @@ export class PostgresSpaceCatalog implements SpaceCatalog {
       async (db) => {
         const inserted = await db.query(
           `INSERT INTO spaces (name_key, name, description, isolation, sensitivity, retention_days, quotas, labels, embedder, dimension,
-             created_at, updated_at, state, project, inherited, encryption, consolidation) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+             created_at, updated_at, state, project, inherited, encryption, consolidation, feedback)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
            ON CONFLICT (name_key) DO NOTHING`,
           [key, r.name, r.description, r.isolation, r.sensitivity, r.retention_days, r.quotas, r.labels, r.embedder, r.dimension, r.created_at, r.updated_at, r.state,
-            r.project, r.inherited, record.encryption, r.consolidation],
+            r.project, r.inherited, record.encryption, r.consolidation, r.feedback],
         );
         if (inserted.rowCount === 0) {
           const taken = await db.query<{ name: string }>('SELECT name FROM spaces WHERE name_key = $1', [key]);
@@ -83,8 +84,8 @@ export class PostgresSpaceCatalog implements SpaceCatalog {
     const r = spaceColumns(record, JSONB);
     const result = await this.db.query(
       `UPDATE spaces SET description = $2, isolation = $3, sensitivity = $4, retention_days = $5, quotas = $6, labels = $7,
-         updated_at = $8, state = $9, inherited = $10, consolidation = $11 WHERE name_key = $1`,
-      [spaceIdOf(record.name), r.description, r.isolation, r.sensitivity, r.retention_days, r.quotas, r.labels, r.updated_at, r.state, r.inherited, r.consolidation],
+         updated_at = $8, state = $9, inherited = $10, consolidation = $11, feedback = $12 WHERE name_key = $1`,
+      [spaceIdOf(record.name), r.description, r.isolation, r.sensitivity, r.retention_days, r.quotas, r.labels, r.updated_at, r.state, r.inherited, r.consolidation, r.feedback],
     );
     if (result.rowCount === 0) throw new MemspaceError('SPACE_NOT_FOUND', `space "${record.name}" not found`);
   }

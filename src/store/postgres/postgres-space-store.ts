@@ -1,9 +1,11 @@
+import type { FeedbackStats } from '../../core/feedback.js';
 import type { ConsolidationStats, SpaceReads, UnfinishedConsolidationRun } from '../../core/ports/space-store.js';
 import type { AuditVerification, DumpChunk, SpaceStats } from '../../core/types.js';
 import type { DumpPart } from '../common/pages.js';
 import { SpaceStoreBase } from '../common/space-store-base.js';
 import { readConsolidationStats, readUnfinishedRuns } from './consolidation-stats.js';
 import { readDecayed } from './decay-sweep.js';
+import { readFeedbackStats } from './feedback-state.js';
 import { indexDue, PostgresSpaceReads, type SessionSpace, type VectorSearchSettings } from './space-reads.js';
 import { stateFigures } from './space-state.js';
 import { type SpaceDatabase, SpaceTx } from './space-tx.js';
@@ -86,6 +88,10 @@ export class PostgresSpaceStore extends SpaceStoreBase {
 
   decayedCount(): Promise<number> {
     return this.tx.read((db) => readDecayed(db, this.spaceId));
+  }
+
+  feedbackStats(): Promise<FeedbackStats> {
+    return this.tx.read((db) => readFeedbackStats(db, this.spaceId));
   }
 
   /** PostgreSQL checks its own pages; there is nothing per space to check. */

@@ -9,6 +9,7 @@ import type { DumpChunk, MemoryRecord, StorageLimits } from '../../core/types.js
 import type { PreparedContext } from '../common/context-codec.js';
 import { checkDumpRequest, decodeDumpRows, type DumpPart, takePage } from '../common/pages.js';
 import { memoryPayloadBytes } from '../common/payload-bytes.js';
+import { FEEDBACK_PAGE_SQL, putFeedback } from './feedback-state.js';
 import { enforceProjectQuota } from './project-quota.js';
 import { CONTEXT_COLUMNS, fromRow, insertMemoriesQuery, MEMORIES_PER_INSERT, MEMORY_COLUMNS, vectorParam } from './space-rows.js';
 import type { Db, SpaceWrite } from './space-tx.js';
@@ -20,6 +21,7 @@ const PAGE_SQL: Readonly<Record<DumpPart, string>> = {
   relations: 'SELECT * FROM relations WHERE space_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
   contexts: `SELECT ${CONTEXT_COLUMNS} FROM contexts WHERE space_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
   audit: 'SELECT * FROM audit WHERE space_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+  ...FEEDBACK_PAGE_SQL,
 };
 
 /** Reads and decodes rows of `part` after seq `after`, oldest first, in one statement (one snapshot). */
@@ -79,8 +81,8 @@ export async function writeContextRow(w: SpaceWrite, c: PreparedContext): Promis
 
 /**
  * Writes a chunk's rows verbatim inside the caller's write: memories, then relations (whose
- * ends must exist), then contexts. Any failure throws, and the transaction takes every row of
- * the chunk back.
+ * ends must exist), then contexts, then the feedback state (over what the space holds). Any
+ * failure throws, and the transaction takes every row of the chunk back.
  */
 export async function writeDumpChunk(w: SpaceWrite, chunk: DumpChunk, contexts: readonly PreparedContext[]): Promise<void> {
   await writeMemoryRows(w, chunk.memories ?? []);
@@ -96,4 +98,5 @@ export async function writeDumpChunk(w: SpaceWrite, chunk: DumpChunk, contexts: 
     w.state.relations += 1;
   }
   for (const c of contexts) await writeContextRow(w, c);
+  await putFeedback(w.db, w.spaceId, chunk.pheromones ?? [], chunk.narrative ?? []);
 }

@@ -4,11 +4,13 @@
  */
 import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
 import { MemspaceError } from '../../core/errors.js';
+import type { NarrativeRecord, PheromoneRecord } from '../../core/feedback.js';
 import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ListOptions, Page, RunNeighbors, SpaceReads } from '../../core/ports/space-store.js';
 import type { AuditQuery, AuditRecord, AuditVerification, ChangeRecord, ContextRecord, DumpChunk, HistoryRecord, MemoryRecord, RelationRecord, ScoredId } from '../../core/types.js';
 import { type DumpPart, listAfter, memoryPage } from '../common/pages.js';
+import { readNarrative, readPheromones } from './feedback-state.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
 import { readDumpPage } from './space-dump.js';
 import { CONTEXT_COLUMNS, type ContextRow, fromRow, type HistoryRow, MEMORY_COLUMNS, type MemoryRow, type RelationRow } from './space-rows.js';
@@ -180,6 +182,14 @@ export class PostgresSpaceReads implements SpaceReads {
   async hasSuperseded(): Promise<boolean> {
     const sql = 'SELECT EXISTS (SELECT 1 FROM memories WHERE space_id = $1 AND superseded_by IS NOT NULL) AS found';
     return (await this.db.query<{ found: boolean }>(sql, [this.space.spaceId])).rows[0]?.found === true;
+  }
+
+  async pheromones(ids: readonly string[]): Promise<PheromoneRecord[]> {
+    return readPheromones(this.db, this.space.spaceId, ids);
+  }
+
+  async narrative(): Promise<NarrativeRecord | undefined> {
+    return readNarrative(this.db, this.space.spaceId);
   }
 
   /** Recomputes the whole audit chain. One statement reads one snapshot, so writers appending meanwhile cannot confuse the check. */

@@ -37,6 +37,7 @@
  */
 import type pg from 'pg';
 import { consolidationPassesMigration } from './consolidation-stats.js';
+import { feedbackTablesMigration } from './feedback-state.js';
 import { FEDERATION_TABLES } from './federation-schema.js';
 import { distributeOnCitus } from './citus.js';
 
@@ -44,7 +45,7 @@ import { distributeOnCitus } from './citus.js';
 export const APP_ROLE = 'memspace_app';
 
 /** Tables holding rows of many spaces, each guarded by the RLS policy on `space_id`. */
-export const SPACE_TABLES = ['space_state', 'memories', 'history', 'relations', 'contexts', 'audit', 'changes', 'consolidation_runs', 'consolidation_passes'] as const;
+export const SPACE_TABLES = ['space_state', 'memories', 'history', 'relations', 'contexts', 'audit', 'changes', 'consolidation_runs', 'consolidation_passes', 'pheromones', 'narrative'] as const;
 /** The per-space tables of the first migration, which must stay as released (later tables enable RLS in their own migration). */
 const FIRST_SPACE_TABLES = ['space_state', 'memories', 'history', 'relations', 'contexts', 'audit', 'changes'] as const;
 
@@ -338,6 +339,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   // One statement per migration: Citus sends a distributed table's DDL to the workers one statement at a time.
   'CREATE INDEX memories_run_seq ON memories (space_id, run_id, seq) WHERE run_id IS NOT NULL',
   'DROP INDEX memories_run',
+  feedbackTablesMigration(rls, APP_ROLE), // feedback: pheromones and narrative (feedback-state.ts)
+  // The last seq given a pheromone of the space (feedback-state.ts).
+  'ALTER TABLE space_state ADD COLUMN pheromone_seq bigint NOT NULL DEFAULT 0',
+  // A space's feedback settings (core/types.ts FeedbackSettings); '{}' is the defaults.
+  `ALTER TABLE spaces ADD COLUMN feedback jsonb NOT NULL DEFAULT '{}'`,
 ];
 
 /**

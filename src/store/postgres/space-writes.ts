@@ -5,17 +5,20 @@
  */
 import type { DecayFloor } from '../../core/decay.js';
 import { MemspaceError } from '../../core/errors.js';
+import type { FeedbackOutcome, FeedbackWrite } from '../../core/feedback.js';
 import type { FilterNode } from '../../core/filter.js';
+import { uuidv7 } from '../../core/ids.js';
 import { enforceLimits } from '../../core/storage-limits.js';
 import type { AuditEvent, ContextRecord, DumpChunk, JsonObject, MemoryRecord, RelationRecord, StorageLimits, WriteContext } from '../../core/types.js';
 import { prepareContexts } from '../common/context-codec.js';
 import type { ConsolidationBatch, ConsolidationBatchResult, ConsolidationUndone } from '../../core/ports/space-store.js';
 import { batchTouches, type ConsolidationOps, decodeBatchRecord, encodeBatchRecord, planBatch, planUndo, summariesOf, undoTouches } from '../common/consolidation-writes.js';
-import type { MutationRecorder, Removal } from '../common/mutation-recorder.js';
+import type { FeedbackCleared, MutationRecorder, Removal } from '../common/mutation-recorder.js';
 import { insertPass, markPassUndone } from './consolidation-stats.js';
 import type { SpaceWrites } from '../common/space-store-base.js';
 import { memoryPayloadBytes } from '../common/payload-bytes.js';
 import { countDecayed, decayVictims } from './decay-sweep.js';
+import { clearFeedback, sweepSpentFeedback, writeFeedback } from './feedback-state.js';
 import { enforceProjectQuota } from './project-quota.js';
 import { filterCondition, NumberedParams } from './postgres-filter-dialect.js';
 import { writeContextRow, writeDumpChunk, writeMemoryRows } from './space-dump.js';
@@ -251,6 +254,30 @@ export class PostgresSpaceWrites implements SpaceWrites {
       const ids = [...changes.recreated, ...changes.deleted].map((m) => m.id);
       this.o.recorder.consolidated(w, changes, { action: 'consolidation.undo', ids, details: { runId, ...result } });
       return result;
+    });
+  }
+
+  async recordFeedback(write: FeedbackWrite, ctx: WriteContext): Promise<FeedbackOutcome> {
+    return this.o.tx.write(ctx, async (w) => {
+      const outcome = await writeFeedback(w.db, this.spaceId, write, ctx.now);
+      this.o.recorder.feedbackRecorded(w, write.id, write.audit);
+      return outcome;
+    });
+  }
+
+  async resetFeedback(ctx: WriteContext): Promise<FeedbackCleared> {
+    return this.o.tx.write(ctx, async (w) => {
+      const cleared = await clearFeedback(w.db, this.spaceId);
+      this.o.recorder.feedbackReset(w, uuidv7(ctx.now), cleared);
+      return cleared;
+    });
+  }
+
+  async sweepFeedback(now: number, halfLifeDays: number, limit: number, ctx: WriteContext): Promise<number> {
+    return this.o.tx.write(ctx, async (w) => {
+      const cleared = await sweepSpentFeedback(w.db, this.spaceId, now, halfLifeDays, limit);
+      this.o.recorder.feedbackExpired(w, cleared);
+      return cleared.pheromones;
     });
   }
 

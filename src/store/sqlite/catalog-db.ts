@@ -1,7 +1,7 @@
 /** The catalogue database of the embedded backend: its tables and how it is opened. */
 import Database from 'better-sqlite3-multiple-ciphers';
 import type { JsonColumn } from '../common/catalog-rows.js';
-import { useWal } from './space-database.js';
+import { useWal, whileBusy } from './space-database.js';
 import { migrate } from './space-schema.js';
 
 /** JSON columns of the catalogue are text. */
@@ -128,6 +128,10 @@ const CATALOG_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE spaces ADD COLUMN consolidation TEXT NOT NULL DEFAULT '{}';
   `,
+  // A space's feedback settings (core/types.ts FeedbackSettings); '{}' is the defaults.
+  `
+  ALTER TABLE spaces ADD COLUMN feedback TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
 
 /**
@@ -158,23 +162,4 @@ export function openCatalog(file: string, options: { exclusive?: boolean } = {})
     }
   };
   return exclusive ? open() : whileBusy(open);
-}
-
-/**
- * Runs `fn` again while SQLite reports the database busy, for up to about five seconds. Two
- * processes opening one fresh data directory can meet a lock that SQLite does not wait for
- * itself (while the other turns the new file into WAL mode), so a second try is the fix.
- */
-function whileBusy<T>(fn: () => T): T {
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return fn();
-    } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      const busy = typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-      if (!busy || attempt >= 50) throw error;
-      Atomics.wait(pause, 0, 0, 100); // a synchronous sleep: the constructor cannot await
-    }
-  }
 }

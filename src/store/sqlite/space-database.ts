@@ -43,8 +43,12 @@ export function useDatabaseKey(db: Database.Database, key: string | undefined): 
   db.pragma('temp_store = MEMORY');
 }
 
-/** Opens (and migrates) a space database with the pragmas every connection needs. */
+/** Opens (and migrates) a space database with the pragmas every connection needs; see {@link whileBusy}. */
 export function openSpaceDatabase(file: string, options: SpaceDatabaseOptions = {}): Database.Database {
+  return whileBusy(() => openOnce(file, options));
+}
+
+function openOnce(file: string, options: SpaceDatabaseOptions): Database.Database {
   const db = new Database(file, { fileMustExist: options.create !== true });
   try {
     useDatabaseKey(db, options.key);
@@ -90,4 +94,24 @@ export function setMaxPageCount(db: Database.Database, pages: number): number {
 /** Bytes of every file of the space (database, WAL, index files) and of its WAL alone. */
 export function spaceFileBytes(file: string): { bytes: number; walBytes: number } {
   return { bytes: directoryBytes(dirname(file)), walBytes: fileBytes(`${file}-wal`) };
+}
+
+/**
+ * Runs `fn` again while SQLite reports the database busy, for up to about five seconds. Two
+ * processes opening one fresh database (the catalogue of a new data directory, a space's file
+ * made on its first use) can meet a lock that SQLite does not wait for itself (while the other
+ * turns the new file into WAL mode), so a second try is the fix.
+ */
+export function whileBusy<T>(fn: () => T): T {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return fn();
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      const busy = typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+      if (!busy || attempt >= 50) throw error;
+      Atomics.wait(pause, 0, 0, 100); // a synchronous sleep: the constructor cannot await
+    }
+  }
 }

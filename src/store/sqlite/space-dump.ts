@@ -10,6 +10,7 @@ import type { PreparedContext } from '../common/context-codec.js';
 import { checkDumpRequest, type DumpPart, type RowPage, takePage } from '../common/pages.js';
 import { INSERT_CONTEXT_SQL, INSERT_FTS_AFTER_SQL, INSERT_MEMORY_SQL, INSERT_RELATION_SQL, MAX_MEMORY_SEQ_SQL, toRow, vectorBlob } from './space-rows.js';
 import { translateSqliteError } from './sqlite-errors.js';
+import { putFeedback } from './feedback-state.js';
 
 /**
  * Reads rows of `part` after seq `after`, oldest first, in one statement (one snapshot); every
@@ -33,7 +34,7 @@ export function writeContext(insert: Database.Statement, c: PreparedContext): vo
 
 /**
  * Writes a chunk's rows verbatim inside the caller's transaction: memories, then relations
- * (whose ends must exist), then contexts. Any failure throws, and the caller's transaction
+ * (whose ends must exist), then contexts, then the feedback state (over what the space holds). Any failure throws, and the caller's transaction
  * takes every row of the chunk back.
  */
 export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts: readonly PreparedContext[]): void {
@@ -57,6 +58,7 @@ export function writeDumpChunk(db: Database.Database, chunk: DumpChunk, contexts
   }
   const context = db.prepare(INSERT_CONTEXT_SQL);
   for (const c of contexts) writeContext(context, c);
+  putFeedback(db, chunk.pheromones ?? [], chunk.narrative ?? []);
 }
 
 /** A uniqueness violation as `CONFLICT` naming the row; any other error translated as usual. */

@@ -5,11 +5,13 @@
  */
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { AuditChainVerifier, type AuditTextRow, auditFromTextRow, storedAuditRow } from '../../core/audit.js';
+import type { NarrativeRecord, PheromoneRecord } from '../../core/feedback.js';
 import type { FeedBounds } from '../../core/feed-horizon.js';
 import type { FilterNode } from '../../core/filter.js';
 import type { ListOptions, Page, RunNeighbors, SpaceReads } from '../../core/ports/space-store.js';
 import type { AuditQuery, AuditRecord, AuditVerification, ChangeRecord, ContextRecord, DumpChunk, HistoryRecord, MemoryRecord, RelationRecord, ScoredId } from '../../core/types.js';
 import { decodeDumpRows, type DumpPart, listAfter, memoryPage } from '../common/pages.js';
+import { readNarrative, readPheromones } from './feedback-state.js';
 import { readDumpPage } from './space-dump.js';
 import { type ContextRow, feedBounds, fromRow, type HistoryRow, type MemoryRow, type RelationRow, type SpaceStatements } from './space-rows.js';
 import type { SpaceSearch } from './space-search.js';
@@ -131,6 +133,14 @@ export class SqliteSpaceReads implements SpaceReads {
 
   async hasSuperseded(): Promise<boolean> {
     return this.o.tx.read(() => this.o.stmt.hasSuperseded.get() === 1);
+  }
+
+  async pheromones(ids: readonly string[]): Promise<PheromoneRecord[]> {
+    return this.o.tx.read(() => readPheromones(this.o.db, ids));
+  }
+
+  async narrative(): Promise<NarrativeRecord | undefined> {
+    return this.o.tx.read(() => readNarrative(this.o.db));
   }
 
   /** Recomputes the whole audit chain. One statement reads one snapshot, so writers appending meanwhile cannot confuse the check. */

@@ -218,6 +218,23 @@ export const SPACE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE usage ADD COLUMN decayed INTEGER NOT NULL DEFAULT 0;
   `,
+  // 8: feedback (core/feedback.ts). A pheromone per reinforced memory or document, with the
+  // half-lives its level lasts (retention's test is arithmetic); the narrative is one row.
+  `
+  CREATE TABLE pheromones (
+    seq INTEGER PRIMARY KEY,                 -- dump order
+    id TEXT NOT NULL UNIQUE,                 -- a memory id, or a document id a caller reranks
+    level REAL NOT NULL,
+    updated_at INTEGER NOT NULL,
+    half_lives REAL NOT NULL
+  );
+  CREATE TABLE narrative (
+    seq INTEGER PRIMARY KEY CHECK (seq = 1),
+    vector BLOB NOT NULL,                    -- float32, the space's dimension, unit length
+    updated_at INTEGER NOT NULL,
+    updates INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Brings a space database to the newest schema, in one immediate transaction. */

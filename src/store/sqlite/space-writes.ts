@@ -5,15 +5,18 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { DecayFloor } from '../../core/decay.js';
 import { MemspaceError } from '../../core/errors.js';
+import type { FeedbackOutcome, FeedbackWrite } from '../../core/feedback.js';
+import { uuidv7 } from '../../core/ids.js';
 import type { FilterNode } from '../../core/filter.js';
 import { enforceLimits, type UsageFigures } from '../../core/storage-limits.js';
 import type { AuditEvent, ContextRecord, DumpChunk, JsonObject, MemoryRecord, RelationRecord, StorageLimits, WriteContext } from '../../core/types.js';
 import { prepareContexts } from '../common/context-codec.js';
 import type { ConsolidationBatch, ConsolidationBatchResult, ConsolidationUndone } from '../../core/ports/space-store.js';
 import { batchTouches, type ConsolidationOps, decodeBatchRecord, encodeBatchRecord, planBatch, planUndo, summariesOf, undoTouches } from '../common/consolidation-writes.js';
-import type { MutationRecorder, Removal } from '../common/mutation-recorder.js';
+import type { FeedbackCleared, MutationRecorder, Removal } from '../common/mutation-recorder.js';
 import type { SpaceWrites } from '../common/space-store-base.js';
 import { insertPass, markPassUndone } from './consolidation-stats.js';
+import { clearFeedback, sweepSpentFeedback, writeFeedback } from './feedback-state.js';
 import { countDecayed, decayVictims } from './decay-sweep.js';
 import type { ProjectCheck, ProjectUsageLink } from './project-usage.js';
 import { conflictOr, writeContext, writeDumpChunk } from './space-dump.js';
@@ -241,6 +244,30 @@ export class SqliteSpaceWrites implements SpaceWrites {
   }
 
   /** Saves the pending access counts with an empty write (best effort: they are advisory). */
+  async recordFeedback(write: FeedbackWrite, ctx: WriteContext): Promise<FeedbackOutcome> {
+    return this.o.tx.write(() => {
+      const outcome = writeFeedback(this.o.db, write, ctx.now);
+      this.o.recorder.feedbackRecorded(this.o.tx.sink(ctx), write.id, write.audit);
+      return outcome;
+    });
+  }
+
+  async resetFeedback(ctx: WriteContext): Promise<FeedbackCleared> {
+    return this.o.tx.write(() => {
+      const cleared = clearFeedback(this.o.db);
+      this.o.recorder.feedbackReset(this.o.tx.sink(ctx), uuidv7(ctx.now), cleared);
+      return cleared;
+    });
+  }
+
+  async sweepFeedback(now: number, halfLifeDays: number, limit: number, ctx: WriteContext): Promise<number> {
+    return this.o.tx.write(() => {
+      const cleared = sweepSpentFeedback(this.o.db, now, halfLifeDays, limit);
+      this.o.recorder.feedbackExpired(this.o.tx.sink(ctx), cleared);
+      return cleared.pheromones;
+    });
+  }
+
   async saveAccess(): Promise<void> {
     await this.o.tx.write(() => undefined);
   }

@@ -74,9 +74,9 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
           fsyncPath(dir);
           fsyncPath(this.files.spacesDir);
           this.catalog.prepare(`INSERT INTO spaces (name, project, inherited, description, isolation, sensitivity,
-            retention_days, quotas, labels, embedder, dimension, encryption, consolidation, created_at, updated_at, state) VALUES (@name, @project,
+            retention_days, quotas, labels, embedder, dimension, encryption, consolidation, feedback, created_at, updated_at, state) VALUES (@name, @project,
             @inherited, @description, @isolation, @sensitivity, @retention_days, @quotas, @labels, @embedder, @dimension, @encryption,
-            @consolidation, @created_at, @updated_at, @state)`).run(spaceColumns(record, JSON_TEXT));
+            @consolidation, @feedback, @created_at, @updated_at, @state)`).run(spaceColumns(record, JSON_TEXT));
         })
         .immediate(),
     );
@@ -101,7 +101,7 @@ export class SqliteSpaceCatalog implements SpaceCatalog {
     const result = sqlite(() =>
       this.catalog
         .prepare(`UPDATE spaces SET description = @description, isolation = @isolation, sensitivity = @sensitivity,
-          retention_days = @retention_days, quotas = @quotas, labels = @labels, inherited = @inherited, consolidation = @consolidation,
+          retention_days = @retention_days, quotas = @quotas, labels = @labels, inherited = @inherited, consolidation = @consolidation, feedback = @feedback,
           updated_at = @updated_at, state = @state WHERE name = @name`)
         .run(spaceColumns(record, JSON_TEXT)),
     );

@@ -1,3 +1,5 @@
+import type { FeedbackStats } from '../../core/feedback.js';
+import { readFeedbackStats } from './feedback-state.js';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { ConsolidationStats, SpaceReads, UnfinishedConsolidationRun } from '../../core/ports/space-store.js';
 import type { SearchPlan } from '../../core/search-plan.js';
@@ -165,6 +167,10 @@ export class SqliteSpaceStore extends SpaceStoreBase {
   async decayedCount(): Promise<number> {
     this.tx.assertOpen();
     return readDecayed(this.db);
+  }
+
+  async feedbackStats(): Promise<FeedbackStats> {
+    return this.tx.read(() => readFeedbackStats(this.db));
   }
 
   async integrityCheck(): Promise<string[]> {

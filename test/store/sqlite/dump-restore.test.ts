@@ -5,12 +5,12 @@ import type { DumpChunk } from '../../../src/core/types.js';
 import type { SqliteSpaceStore } from '../../../src/store/sqlite/sqlite-space-store.js';
 import { ctx, footprint, memory, newStore, unit } from './store-fixtures.js';
 
-const PARTS = ['memories', 'relations', 'contexts', 'history', 'audit'] as const;
+const PARTS = ['memories', 'relations', 'contexts', 'history', 'audit', 'pheromones', 'narrative'] as const;
 
 /** Every row of every part, read in pages of `pageSize`, with the number of pages read. */
 async function dumpAll(store: SqliteSpaceStore, pageSize: number): Promise<{ chunks: DumpChunk[]; all: Required<DumpChunk> }> {
   const chunks: DumpChunk[] = [];
-  const all: Required<DumpChunk> = { memories: [], relations: [], contexts: [], history: [], audit: [] };
+  const all: Required<DumpChunk> = { memories: [], relations: [], contexts: [], history: [], audit: [], pheromones: [], narrative: [] };
   for (const part of PARTS) {
     let after = 0;
     for (;;) {
