@@ -87,7 +87,8 @@ describe.each(TARGETS)('postgres feedback state ($name)', (target) => {
     expect((await rows('pheromones', name)).map((r) => [r.id, Number(r.seq), r.half_lives])).toEqual([['m0', 1, halfLivesLeft(1)], ['d1', 2, halfLivesLeft(1)]]);
   });
 
-  it.runIf(target.concurrent)('loses no deposit of concurrent calls on one target', async () => {
+  // Registered only where it can run: a skipped test would count as neither a pass nor a failure.
+  if (target.concurrent) it('loses no deposit of concurrent calls on one target', async () => {
     const { store } = await newSpace();
     const calls = Array.from({ length: 12 }, (_, i) => store.recordFeedback(call(`c${i}`, [doc('hot', 0.25), doc(`own${i}`, 1)], [unit(i)]), writeCtx(5_000)));
     await Promise.all(calls);
