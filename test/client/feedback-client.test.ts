@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemspaceClient, MemspaceError, type ErrorCode } from '../../src/client/index.js';
+import { MemspaceClient } from '../../src/client/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { tempMemspace } from '../support/temp-memspace.js';
 import { WordsEmbedder, wordsProvider } from '../support/words-embedder.js';
+import { failure } from '../support/rejects-with.js';
 
 // The feedback calls of the SDK (client.feedback, client.resetFeedback, client.rerank) against a
 // listening server. The spaces embed with a bag-of-words stand-in for a model, so the rerank
@@ -30,17 +31,6 @@ afterAll(async () => {
   await app.close();
   await ms.cleanup();
 });
-
-/** The MemspaceError a call fails with; fails the test if it succeeds or fails otherwise. */
-async function failure(promise: Promise<unknown>, code: ErrorCode): Promise<MemspaceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(MemspaceError);
-  expect((error as MemspaceError).code, (error as Error).message).toBe(code);
-  return error as MemspaceError;
-}
 
 describe('client.feedback, client.rerank and client.resetFeedback', () => {
   it('records signals on memories, and a search weighing feedback lifts the helpful one', async () => {

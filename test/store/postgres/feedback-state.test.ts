@@ -7,6 +7,7 @@ import { PostgresBackend } from '../../../src/store/postgres/postgres-backend.js
 import { startPglite } from '../../support/pglite.js';
 import { adminPool, startPostgres } from '../../support/postgres-server.js';
 import { memoryRow, spaceRecord, unit, writeCtx } from '../../support/space-records.js';
+import { statementsOf } from '../../support/statement-log.js';
 
 /**
  * The feedback state on PostgreSQL beyond what the conformance specs see: its rows scoped and
@@ -136,19 +137,7 @@ describe.each(TARGETS)('postgres feedback state ($name)', (target) => {
 
   it('names the space in every statement on the feedback tables', async () => {
     const { store } = await newSpace();
-    const pool = backend.connectionPool;
-    const statements: string[] = [];
-    const original = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
-    (pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
-      const client = await original();
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-        if (typeof args[0] === 'string') statements.push(args[0]);
-        return query(...args);
-      };
-      return client;
-    };
-    try {
+    const statements = await statementsOf(backend.connectionPool, async () => {
       await store.recordFeedback(call('c1', [{ id: 'm0', deposit: 1, kind: 'memory' }, doc('d', 1)], [unit(0)]), writeCtx());
       await store.pheromones(['d']);
       await store.narrative();
@@ -157,9 +146,7 @@ describe.each(TARGETS)('postgres feedback state ($name)', (target) => {
       await store.dump('narrative', 0, 10);
       await store.sweepFeedback(3_000, 1, 10, writeCtx(3_000));
       await store.resetFeedback(writeCtx(3_000));
-    } finally {
-      (pool as unknown as { connect: typeof original }).connect = original;
-    }
+    });
     const touching = statements.filter((sql) => /\b(pheromones|narrative)\b/.test(sql));
     expect(touching.length).toBeGreaterThan(10);
     for (const sql of touching) expect(sql, sql).toMatch(/space_id = \$1|\(space_id[^)]*\)\s*VALUES \(\$1[,)]/);

@@ -5,6 +5,7 @@ import { PostgresBackend } from '../../../src/store/postgres/postgres-backend.js
 import { APP_ROLE, migrate, PG_MIGRATIONS, SPACE_TABLES } from '../../../src/store/postgres/space-schema.js';
 import { startPglite, type PgliteServer } from '../../support/pglite.js';
 import { memoryRow, spaceRecord, unit, writeCtx } from '../../support/space-records.js';
+import { statementsOf } from '../../support/statement-log.js';
 
 let server: PgliteServer;
 let backend: PostgresBackend;
@@ -133,19 +134,7 @@ describe('row-level security', () => {
   });
 
   it('the store never issues a statement on a per-space table without a space_id condition', async () => {
-    const pool = backend.connectionPool;
-    const statements: string[] = [];
-    const original = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
-    (pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
-      const client = await original();
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-        if (typeof args[0] === 'string') statements.push(args[0]);
-        return query(...args);
-      };
-      return client;
-    };
-    try {
+    const statements = await statementsOf(backend.connectionPool, async () => {
       const b = await backend.spaces.open(spaceRecord('beta'));
       await b.insertMemories([memoryRow('n1', 'beta two', 1), memoryRow('n2', 'beta three', 3)], writeCtx());
       await b.updateMemory({ ...memoryRow('n1', 'beta two changed', 1), updatedAt: 3_000 }, writeCtx(3_000));
@@ -163,9 +152,7 @@ describe('row-level security', () => {
       await b.deleteMemories(columnCondition('id', 'eq', 'n1'), writeCtx());
       await b.sweepExpired(10_000, 0, 10, writeCtx());
       await b.stats();
-    } finally {
-      (pool as unknown as { connect: typeof original }).connect = original;
-    }
+    });
     const perSpace = new RegExp(`\\b(${SPACE_TABLES.join('|')})\\b`);
     const touching = statements.filter((s) => perSpace.test(s) && !/^\s*(BEGIN|COMMIT|ROLLBACK)/.test(s));
     expect(touching.length).toBeGreaterThan(15);
