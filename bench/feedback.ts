@@ -12,14 +12,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { availableParallelism, cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { feedbackTables, HELPFUL_AND_WRONG, HELPFUL_ONLY, simulateFeedback, type FeedbackPolicy, type FeedbackSimulationResult } from '../src/eval/feedback-simulation.js';
 import { writeKeptSection } from './kept-sections.js';
-import { partRunner, type Part, type PartsSummary } from './parts.js';
-import { BENCHMARK_FILE_VARIABLE, benchmarkFile } from './retrieval.js';
+import { loadSentence, partRunner, type Part, type PartsSummary } from './parts.js';
+import { BENCHMARK_FILE_VARIABLE, benchmarkFile, runWithBenchmarkFile } from './retrieval.js';
 
 /** The policies measured, each on fresh feedback state over the same spaces. */
 const POLICIES: readonly FeedbackPolicy[] = [HELPFUL_ONLY, HELPFUL_AND_WRONG, { name: 'helpful, 2 rounds', wrongTop: 0, rounds: 2 }];
@@ -66,12 +65,11 @@ type Report = FeedbackBenchResult | { error: string };
 export function feedbackMarkdown(res: Report): string[] {
   const title = '## Feedback on a conversation benchmark';
   if ('error' in res) return [title, '', `Failed: ${res.error}`, ''];
-  const f = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '-');
   const n = (x: number): string => Math.round(x).toLocaleString('en-US');
   const head = [
     title,
     '',
-    `Measured by \`bench/feedback.ts\` (\`npm run bench:feedback\`) on ${res.date}, in ${n(res.durationSec)} s. Load average ${f(res.loadAverage.start)} at the start, ${f(res.loadAverage.end)} at the end (${machine()}); by part, at its start and end: ${res.loadByPart.map((p) => `${p.part} ${f(p.start)} and ${f(p.end)} (${n(p.sec)} s)`).join('; ')}. The benchmark itself accounts for about 1 (2 while it embeds); more means other work shared the CPUs.`,
+    `Measured by \`bench/feedback.ts\` (\`npm run bench:feedback\`) on ${res.date}, in ${n(res.durationSec)} s. ${loadSentence(res)}`,
     '',
   ];
   const part = res.simulation;
@@ -111,11 +109,6 @@ function outcome(r: FeedbackFigures): string[] {
   return ['#### Signals given and isolation', '', ...lines, '', `${r.searches.toLocaleString('en-US')} searches; storing the turns twice took ${(r.timings.loadMs / 1000).toFixed(0)} s, the simulation ${(r.timings.simulateMs / 1000).toFixed(0)} s.`, ''];
 }
 
-/** The machine the figures were measured on. */
-function machine(): string {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  return `${cpu}, ${availableParallelism()} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
-}
 
 /** Runs the benchmark and writes its section of bench/RESULTS.md; returns the section. */
 export async function recordFeedback(options: { conversations?: string[]; progress: (line: string) => void }): Promise<string> {
@@ -126,15 +119,8 @@ export async function recordFeedback(options: { conversations?: string[]; progre
   return section;
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const progress = (line: string): void => console.error(line);
-  try {
-    benchmarkFile();
-  } catch (error) {
-    progress((error as Error).message);
-    process.exit(2);
-  }
+await runWithBenchmarkFile(import.meta.url, (progress) => {
   const at = process.argv.indexOf('--conversations');
-  const conversations = at > 0 ? process.argv[at + 1]?.split(',').map((s) => s.trim()) : undefined;
-  console.log(await recordFeedback({ ...(conversations !== undefined && { conversations }), progress }));
-}
+  const conversations = at > 0 ? process.argv[at + 1]?.split(',').map((sample) => sample.trim()) : undefined;
+  return recordFeedback({ ...(conversations !== undefined && { conversations }), progress });
+});

@@ -3,7 +3,7 @@
  * with the machine's load average at its start and end (other work on the machine skews a part's
  * figures). Shared by the benchmarks that report per part (consolidation.ts, retrieval.ts).
  */
-import { loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 /** A part's figures, or why it failed. */
@@ -59,4 +59,17 @@ export function partRunner(prefix: string, progress: ((line: string) => void) | 
     loadByPart,
   });
   return { run, summary };
+}
+
+/** The machine a run measured on: CPU model and count, memory, Node and platform. */
+export function machineLine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpu}, ${availableParallelism()} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
+}
+
+/** The sentence of a results section that says on what machine and under what load a run of parts measured. */
+export function loadSentence(run: PartsSummary): string {
+  const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '-');
+  const parts = run.loadByPart.map((p) => `${p.part} ${f(p.start)} and ${f(p.end)} (${Math.round(p.sec).toLocaleString('en-US')} s)`).join('; ');
+  return `Load average ${f(run.loadAverage.start)} at the start, ${f(run.loadAverage.end)} at the end (${machineLine()}); by part, at its start and end: ${parts}. The benchmark itself accounts for about 1 (2 while it embeds); more means other work shared the CPUs.`;
 }

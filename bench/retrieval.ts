@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { availableParallelism, cpus, totalmem, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -29,7 +29,7 @@ import { openEngine } from '../src/memspace.js';
 import { Corpus, DIMENSION } from './engine.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { writeKeptSection } from './kept-sections.js';
-import { partRunner, type Part, type PartsSummary } from './parts.js';
+import { loadSentence, partRunner, type Part, type PartsSummary } from './parts.js';
 
 
 /** The environment variable naming the benchmark file. */
@@ -188,7 +188,7 @@ export function retrievalMarkdown(res: Report): string[] {
   const lines: string[] = [
     title,
     '',
-    `Measured by \`bench/retrieval.ts\` (\`npm run bench:retrieval\`${res.quick ? ', `--quick`' : ''}) on ${res.date}, in ${n(res.durationSec)} s. Load average ${f(res.loadAverage.start, 2)} at the start, ${f(res.loadAverage.end, 2)} at the end (${machine()}); by part, at its start and end: ${res.loadByPart.map((p) => `${p.part} ${f(p.start, 2)} and ${f(p.end, 2)} (${n(p.sec)} s)`).join('; ')}. The benchmark itself accounts for about 1 (2 while it embeds); more means other work shared the CPUs.`,
+    `Measured by \`bench/retrieval.ts\` (\`npm run bench:retrieval\`${res.quick ? ', `--quick`' : ''}) on ${res.date}, in ${n(res.durationSec)} s. ${loadSentence(res)}`,
     '',
     ...conversationSection(res.conversations, f, n),
     ...postgresSection(res.postgres, f),
@@ -257,11 +257,6 @@ function latencySection(part: Part<SignalLatencyFigures>, f: (x: number | null |
   ];
 }
 
-/** The machine the figures were measured on. */
-function machine(): string {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  return `${cpu}, ${availableParallelism()} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
-}
 
 /** Runs the benchmark and, unless `quick`, writes its section of bench/RESULTS.md; returns the section. */
 export async function recordRetrieval(options: { quick: boolean; progress: (line: string) => void }): Promise<string> {
@@ -274,7 +269,12 @@ export async function recordRetrieval(options: { quick: boolean; progress: (line
   return section;
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+/**
+ * Runs a benchmark over the conversation benchmark when `moduleUrl` is the script Node started:
+ * without the file named it exits 2 saying what to set; else it prints the section `record` wrote.
+ */
+export async function runWithBenchmarkFile(moduleUrl: string, record: (progress: (line: string) => void) => Promise<string>): Promise<void> {
+  if (process.argv[1] === undefined || fileURLToPath(moduleUrl) !== process.argv[1]) return;
   const progress = (line: string): void => console.error(line);
   try {
     benchmarkFile();
@@ -282,5 +282,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     progress((error as Error).message);
     process.exit(2);
   }
-  console.log(await recordRetrieval({ quick: process.argv.includes('--quick'), progress }));
+  console.log(await record(progress));
 }
+
+await runWithBenchmarkFile(import.meta.url, (progress) => recordRetrieval({ quick: process.argv.includes('--quick'), progress }));

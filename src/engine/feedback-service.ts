@@ -107,17 +107,18 @@ export class FeedbackService {
   }
 
   /**
-   * The vectors the narrative takes in: each helpful memory's embedding (read from the space:
-   * one it does not hold is `NOT_FOUND`), each helpful document's text embedded, then the query
-   * when anything was helpful. A space without an embedder takes in the memories' vectors only.
+   * The vectors the narrative takes in: each helpful memory's embedding, each helpful document's
+   * text embedded, then the query when anything was helpful. A space without an embedder takes
+   * in the memories' vectors only. Only helpful memories are read (their vectors are needed);
+   * that every memory named exists the store checks in its transaction.
    */
   private async narrativeVectors({ record, store }: SpaceHandle, req: FeedbackRequest): Promise<Float32Array[]> {
-    const memoryIds = [...new Set(req.results.filter((r) => r.kind === 'memory').map((r) => r.id))];
+    const helpful = req.results.filter((r) => r.signal === 'helpful');
+    if (helpful.length === 0) return [];
+    const memoryIds = [...new Set(helpful.filter((r) => r.kind === 'memory').map((r) => r.id))];
     const memories = new Map((await store.getMemories(memoryIds)).map((m) => [m.id, m]));
     const missing = memoryIds.find((id) => !memories.has(id));
     if (missing !== undefined) throw new MemspaceError('NOT_FOUND', `memory ${missing} not found in this space`, { id: missing });
-    const helpful = req.results.filter((r) => r.signal === 'helpful');
-    if (helpful.length === 0) return [];
     const texts = [...helpful.flatMap((r) => (r.kind === 'document' && r.text !== undefined ? [r.text] : [])), ...(req.query === undefined ? [] : [req.query])];
     const embedded = texts.length === 0 || record.embedder === 'none' ? [] : await this.embeddings.vectorsFor(record, texts.map((text) => ({ text, given: undefined })));
     return [...helpful.flatMap((r) => (r.kind === 'memory' ? [memories.get(r.id)!.embedding] : [])), ...embedded];
