@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_FEED_RETENTION } from './core/feed-horizon.js';
 import { webOrigin } from './core/origins.js';
@@ -134,6 +135,11 @@ export const ConfigSchema = z.object({
   /** Most spaces with a series of their own in `/metrics`; requests of further spaces count as `_other`. @default 100 */
   metricsSpaceCap: z.coerce.number().int().min(0).default(100),
   /**
+   * How `memspace serve` writes its logs on standard output: `human` lines, `json` (one object
+   * per line, for collectors), or `auto`: human on a terminal, JSON otherwise. @default auto
+   */
+  logFormat: z.enum(['auto', 'human', 'json']).default('auto'),
+  /**
    * Threads that run searches on the embedded backend (search-threads.ts), beside the main
    * thread that serves HTTP and writes; 1 searches on the main thread. @default 1 in the library,
    * the number of CPUs for `memspace serve`
@@ -155,6 +161,16 @@ export const ConfigSchema = z.object({
   grpc: z.string().min(1).optional(),
   /** API key the command line sends to that server (`--key`). */
   key: z.string().min(1).optional(),
+  /**
+   * Base URL of a memspace HTTP server that the command line talks to instead of the data
+   * directory (`--url`, docs/cli.md); commands with no API behind them refuse to run with it.
+   */
+  url: z.url().optional(),
+  /**
+   * The command line's own settings file (`memspace use`): the current space and server.
+   * @default $XDG_CONFIG_HOME/memspace/cli.json, else ~/.config/memspace/cli.json
+   */
+  cliConfig: z.string().min(1).optional(),
   /**
    * Base URL of an OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM). When set,
    * the mem0-compatible API extracts facts from added messages (`infer: true`), and consolidation
@@ -182,6 +198,36 @@ export const ConfigSchema = z.object({
   rerankTopN: z.coerce.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_RERANK_TOP_N),
   /** Limit of one rerank call, in milliseconds; a reranked search waits this long at most for it. @default 10000 */
   rerankTimeoutMs: positiveInt.default(10_000),
+  /**
+   * `OTEL_SDK_DISABLED`: `true` turns tracing off whatever else is set (docs/tracing.md); any
+   * other value, as the OpenTelemetry specification says, leaves it as the other settings decide. @default false
+   */
+  otelSdkDisabled: z.union([z.boolean(), z.string().transform((v) => v.trim().toLowerCase() === 'true')]).default(false),
+  /**
+   * `OTEL_TRACES_EXPORTER`: where spans go, comma-separated: `otlp` (OTLP over HTTP), `console`
+   * (standard output) or `none`. Unset, tracing is on only when an OTLP endpoint is set. @default none
+   */
+  otelTracesExporter: z.union([z.array(z.string()), commaList]).pipe(z.array(z.enum(['otlp', 'console', 'none']))).optional(),
+  /** `OTEL_EXPORTER_OTLP_ENDPOINT`: the collector's base URL; spans are sent to `<it>/v1/traces`. @default http://localhost:4318 */
+  otelExporterOtlpEndpoint: z.url().optional(),
+  /** `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`: the full URL spans are sent to, instead of the base one's `/v1/traces`. */
+  otelExporterOtlpTracesEndpoint: z.url().optional(),
+  /** `OTEL_EXPORTER_OTLP_HEADERS`: headers of every export, `name=value` pairs, comma-separated, values percent-encoded. */
+  otelExporterOtlpHeaders: z.string().optional(),
+  /** `OTEL_EXPORTER_OTLP_TRACES_HEADERS`: further headers of span exports, over those of `OTEL_EXPORTER_OTLP_HEADERS`. */
+  otelExporterOtlpTracesHeaders: z.string().optional(),
+  /** `OTEL_EXPORTER_OTLP_TIMEOUT`: longest time one export may take, retries included, in milliseconds. @default 10000 */
+  otelExporterOtlpTimeout: positiveInt.default(10_000),
+  /** `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`: the same for span exports, over `OTEL_EXPORTER_OTLP_TIMEOUT`. */
+  otelExporterOtlpTracesTimeout: positiveInt.optional(),
+  /** `OTEL_SERVICE_NAME`: the `service.name` of every span's resource. @default memspace */
+  otelServiceName: z.string().min(1).default('memspace'),
+  /** `OTEL_TRACES_SAMPLER`: which traces are recorded. @default parentbased_always_on */
+  otelTracesSampler: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .default('parentbased_always_on'),
+  /** `OTEL_TRACES_SAMPLER_ARG`: the share of traces the `traceidratio` samplers record, 0 to 1. @default 1 */
+  otelTracesSamplerArg: z.coerce.number().min(0).max(1).default(1),
 }).refine((c) => c.backend !== 'postgres' || c.pgUrl !== undefined, { path: ['pgUrl'], message: 'the postgres backend needs pgUrl (MEMSPACE_PG_URL or --pg-url)' })
   .refine((c) => c.rerankBaseUrl === undefined || c.rerankModel !== undefined, { path: ['rerankModel'], message: 'a rerank endpoint needs a model: set MEMSPACE_RERANK_MODEL' })
   .refine((c) => c.masterKey === undefined || c.masterKeyFile === undefined, { path: ['masterKeyFile'], message: 'give the master key once: MEMSPACE_MASTER_KEY or MEMSPACE_MASTER_KEY_FILE, not both' });
@@ -219,6 +265,7 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_ANN_THRESHOLD: 'annThreshold',
   MEMSPACE_METRICS_PER_SPACE: 'metricsPerSpace',
   MEMSPACE_METRICS_SPACE_CAP: 'metricsSpaceCap',
+  MEMSPACE_LOG_FORMAT: 'logFormat',
   MEMSPACE_EMBED_POOL_SIZE: 'embedPoolSize',
   MEMSPACE_WORKERS: 'workers',
   MEMSPACE_OPENAI_BASE_URL: 'openaiBaseUrl',
@@ -226,6 +273,8 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_SPACE: 'space',
   MEMSPACE_GRPC: 'grpc',
   MEMSPACE_KEY: 'key',
+  MEMSPACE_URL: 'url',
+  MEMSPACE_CONFIG: 'cliConfig',
   MEMSPACE_LLM_BASE_URL: 'llmBaseUrl',
   MEMSPACE_LLM_API_KEY: 'llmApiKey',
   MEMSPACE_LLM_MODEL: 'llmModel',
@@ -235,12 +284,39 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_RERANK_MODEL: 'rerankModel',
   MEMSPACE_RERANK_TOP_N: 'rerankTopN',
   MEMSPACE_RERANK_TIMEOUT_MS: 'rerankTimeoutMs',
+  OTEL_SDK_DISABLED: 'otelSdkDisabled',
+  OTEL_TRACES_EXPORTER: 'otelTracesExporter',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'otelExporterOtlpEndpoint',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'otelExporterOtlpTracesEndpoint',
+  OTEL_EXPORTER_OTLP_HEADERS: 'otelExporterOtlpHeaders',
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'otelExporterOtlpTracesHeaders',
+  OTEL_EXPORTER_OTLP_TIMEOUT: 'otelExporterOtlpTimeout',
+  OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: 'otelExporterOtlpTracesTimeout',
+  OTEL_SERVICE_NAME: 'otelServiceName',
+  OTEL_TRACES_SAMPLER: 'otelTracesSampler',
+  OTEL_TRACES_SAMPLER_ARG: 'otelTracesSamplerArg',
 };
 
 /** The master key of `config` (from `masterKey` or `masterKeyFile`) as bytes; undefined when none was given. */
 export function masterKeyOf(config: Config): Buffer | undefined {
   const hex = config.masterKey ?? config.masterKeyFile;
   return hex === undefined ? undefined : Buffer.from(hex, 'hex');
+}
+
+/**
+ * Where the command line keeps its settings (`memspace use`): `cliConfig` when given, else
+ * `cli.json` under `$XDG_CONFIG_HOME/memspace`, else under `~/.config/memspace` (the XDG base
+ * directory rule); undefined when the environment names no home at all.
+ */
+export function cliConfigPath(config: Pick<Config, 'cliConfig'>, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (config.cliConfig !== undefined) return config.cliConfig;
+  const home = nonEmptyEnv(env['HOME']) ?? nonEmptyEnv(env['USERPROFILE']);
+  const base = nonEmptyEnv(env['XDG_CONFIG_HOME']) ?? (home === undefined ? undefined : join(home, '.config'));
+  return base === undefined ? undefined : join(base, 'memspace', 'cli.json');
+}
+
+function nonEmptyEnv(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
 }
 
 /** Reads the configuration from the environment, then `overrides` (command-line flags) on top. */

@@ -14,6 +14,8 @@ export { ChangeFeed } from './engine/change-stream.js';
 export type { ChangeStream } from './engine/change-stream.js';
 export type { FeedRetention } from './core/feed-horizon.js';
 export { SpaceTransfer } from './engine/space-transfer.js';
+export { SpaceSplitService } from './engine/space-split.js';
+export type { JobProgress, JobView, MergeReport, MoveGroup, SplitReport } from './core/space-moves-api.js';
 export { RetentionSweeper } from './engine/retention-sweeper.js';
 export type { SweepReport, SweeperStats } from './engine/retention-sweeper.js';
 export { HealthService } from './engine/space-health.js';

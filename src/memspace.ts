@@ -11,6 +11,7 @@ import { MemoryService } from './engine/memory-service.js';
 import { RerankStage } from './engine/rerank-stage.js';
 import { FeedbackService } from './engine/feedback-service.js';
 import { SearchService } from './engine/search-service.js';
+import { RouteService } from './engine/route-service.js';
 import { SpaceEmbeddings } from './engine/space-embeddings.js';
 import { SpaceGate } from './engine/space-gate.js';
 import { SpaceService } from './engine/space-service.js';
@@ -23,12 +24,17 @@ import { ConsolidationService } from './engine/consolidation-service.js';
 import { ShareService } from './engine/share-service.js';
 import { SpaceRegistry } from './engine/space-registry.js';
 import { SpaceTransfer } from './engine/space-transfer.js';
+import { SpaceSplitService } from './engine/space-split.js';
 import { DefaultEmbedderProvider } from './embed/embedder-provider.js';
 import { HttpReranker } from './embed/http-reranker.js';
 import { OpenAIChatModel } from './embed/openai-chat-model.js';
 import type { Backend } from './core/ports/backend.js';
 import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
 import { rotateMasterKeyOf } from './store/sqlite/space-keys.js';
+import type { Tracer } from './core/ports/tracer.js';
+import { GUARD_SPANS, tracedBackend, tracedServices } from './telemetry/engine-spans.js';
+import { traced } from './telemetry/traced.js';
+import { tracerOf } from './telemetry/tracing-config.js';
 
 /**
  * An open memspace: the engine over a data directory (or a PostgreSQL database), with its
@@ -51,6 +57,8 @@ export interface Memspace {
   readonly feedback: FeedbackService;
   /** Export and import of whole spaces. */
   readonly transfer: SpaceTransfer;
+  /** Splits of a space by tag or metadata and merges of spaces, resumable, run as jobs (docs/split-merge.md). */
+  readonly splits: SpaceSplitService;
   /** API keys, kept in the catalogue. */
   readonly keys: KeyService;
   /** Shares of spaces with other spaces' readers or keys. */
@@ -61,6 +69,8 @@ export interface Memspace {
   readonly changes: ChangeFeed;
   /** Health figures of the process and of each space. */
   readonly health: HealthService;
+  /** Routing suggestions: which visible space a text fits best (docs/routing.md). */
+  readonly route: RouteService;
   /** Hard-deletes expired memories and those past their space's retention. */
   readonly sweeper: RetentionSweeper;
   /** Archive and restore of spaces, and closing idle ones. */
@@ -76,6 +86,8 @@ export interface Memspace {
   readonly chat: ChatModel | undefined;
   /** The configured reranker (`MEMSPACE_RERANK_BASE_URL`), if any: searches asking `rerank: true` use it. */
   readonly reranker: Reranker | undefined;
+  /** Where spans go (docs/tracing.md): OpenTelemetry when the `OTEL_*` settings turn it on, else a tracer that does nothing. */
+  readonly tracer: Tracer;
   /** Writes the refusals counted so far to their audit trails, then closes every space, the catalogue, the embedders, the chat model and the reranker. */
   close(): Promise<void>;
 }
@@ -99,6 +111,8 @@ export interface OpenMemspaceOptions {
   reranker?: Reranker;
   /** Clock, in epoch milliseconds. @default Date.now */
   now?: () => number;
+  /** Tracer to use instead of the configured one (tests); flushed, not shut down, on close. @default from the `OTEL_*` settings */
+  tracer?: Tracer;
 }
 
 /**
@@ -111,7 +125,7 @@ export async function openMemspace(config: Config = loadConfig(), options: OpenM
 
 /** {@link openMemspace} with the engine's parts exposed, for tests and benchmarks. */
 export async function openEngine(config: Config = loadConfig(), options: OpenMemspaceOptions = {}): Promise<MemspaceEngine> {
-  const backend = await openBackend(config);
+  const { tracer, backend } = await tracedBackendOf(config, options.tracer);
   const now = options.now ?? Date.now;
   // A space is swept as it opens, so whatever expired while it was closed is gone before anyone reads it.
   const registry: SpaceRegistry = new SpaceRegistry(backend, {
@@ -122,7 +136,7 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     now,
     onOpen: (handle) => sweeper.sweepOnOpen(handle),
   });
-  const guard = new AccessGuard(registry, { intervalMs: config.denialAuditIntervalMs, now });
+  const guard = traced(tracer, new AccessGuard(registry, { intervalMs: config.denialAuditIntervalMs, now }), 'guard', GUARD_SPANS);
   const gate = new SpaceGate(registry, guard, now);
   const sweeper = new RetentionSweeper(registry, guard, now, { days: config.feedRetentionDays, minEvents: config.feedMinEvents });
   const embedders =
@@ -140,7 +154,7 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
   const federations = new FederationService(backend.federations, backend.spaces, gate);
   const memories = new MemoryService(gate, embeddings);
   const shares = new ShareService(backend.shares, backend.spaces, gate);
-  const keys = new KeyService(backend.keys, now);
+  const keys = new KeyService(backend.keys, { gate, list: (query, call) => spaces.list(query, call) }, now);
   const chat = options.chat ?? chatModelOf(config);
   const reranker = options.reranker ?? rerankerOf(config);
   const consolidation = new ConsolidationService(gate, { chat, embeddings });
@@ -150,7 +164,7 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     now,
   );
   await spaces.ensureDefault();
-  return {
+  return tracedServices(tracer, {
     config,
     registry,
     backend,
@@ -160,12 +174,14 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     search: new SearchService(gate, embeddings, shares, new RerankStage(reranker, config.rerankTopN)),
     feedback: new FeedbackService(gate, embeddings),
     transfer: new SpaceTransfer(gate, embeddings, spaces, memories),
+    splits: new SpaceSplitService(gate, embeddings, spaces),
     keys,
     shares,
     projects: new ProjectService(gate, backend.projects, spaces),
     federations,
     changes: new ChangeFeed(gate, backend.changeBell, keys),
     health: new HealthService(gate),
+    route: new RouteService(gate, backend.spaces, embeddings),
     sweeper,
     lifecycle: new SpaceLifecycle(gate, backend),
     consolidation,
@@ -182,8 +198,20 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
       await registry.close();
       await backend.close();
       await embedders.close?.();
+      await (options.tracer === undefined ? tracer.shutdown() : tracer.flush()); // last, so closing's spans go too; a given tracer is its giver's to stop
     },
-  };
+    tracer,
+  });
+}
+
+/**
+ * The tracer (the one given, else as the `OTEL_*` settings say) and the configured backend with
+ * its stores traced: spans wrap the stores and services here, at composition, so the engine
+ * never names a tracer.
+ */
+async function tracedBackendOf(config: Config, given: Tracer | undefined): Promise<{ tracer: Tracer; backend: Backend }> {
+  const tracer = given ?? (await tracerOf(config));
+  return { tracer, backend: tracedBackend(tracer, await openBackend(config)) };
 }
 
 /** The OpenAI-compatible chat model the configuration names, if any. */

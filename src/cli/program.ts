@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
-import { loadConfig } from '../config.js';
-import { toMemspaceError } from '../core/errors.js';
-import { openMemspace, type Memspace } from '../memspace.js';
+import { isMemspaceError, toMemspaceError } from '../core/errors.js';
+import { LOCAL_PRINCIPAL } from '../engine/access-guard.js';
 import { cliContext, commandOutput, type CliContext, type CliIO, type GlobalOptions } from './cli-context.js';
-import type { MemspaceGrpcClient } from '../client/grpc-client.js';
+import { cliRuntime } from './runtime.js';
+import { fillCurrentSpace } from './cli-settings.js';
+import { forCliUser } from './remote-errors.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConsolidate } from './commands/consolidate.js';
 import { registerEval } from './commands/eval.js';
@@ -16,17 +17,17 @@ import { registerMemories } from './commands/memories.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerProjects } from './commands/projects.js';
 import { registerRelations } from './commands/relations.js';
+import { registerRoute } from './commands/route.js';
 import { registerServe } from './commands/serve.js';
 import { registerSpaces } from './commands/spaces.js';
 import { registerStatus } from './commands/status.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerTransfer } from './commands/transfer.js';
-import { refuseRemote, remoteConnection } from './remote.js';
+import { registerUse } from './commands/use.js';
+import { refuseRemote } from './remote.js';
+import { TargetConflict } from './target.js';
 
 export type { CliIO } from './cli-context.js';
-
-/** How commands reach the gRPC server of `--grpc`, when one is named. */
-type CliRemote = (options: GlobalOptions) => Promise<MemspaceGrpcClient | undefined>;
 
 /** Exit codes: success, an error with a code, a usage error. */
 export const EXIT = { OK: 0, ERROR: 1, USAGE: 2 } as const;
@@ -35,6 +36,7 @@ export const EXIT = { OK: 0, ERROR: 1, USAGE: 2 } as const;
 const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerServe,
   registerStatus,
+  registerUse,
   registerKeys,
   registerProjects,
   registerSpaces,
@@ -44,6 +46,7 @@ const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] =
   registerMemories,
   registerFeedback,
   registerRelations,
+  registerRoute,
   registerEvents,
   registerTransfer,
   registerMcp,
@@ -57,13 +60,10 @@ const COMMAND_GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] =
  * `error: CODE: message` on stderr.
  */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
-  let opened: Memspace | undefined;
-  const open = async (options: GlobalOptions): Promise<Memspace> => {
-    opened ??= await openMemspace(loadConfig({ dataDir: options.dataDir }, io.env));
-    return opened;
-  };
-  const remote = remoteConnection(io);
-  const program = buildProgram(io, open, remote.connect);
+  // The runtime reads the options once an action runs, from the program it is part of.
+  const built: { program?: Command } = {};
+  const runtime = cliRuntime(io, () => built.program?.opts<GlobalOptions>() ?? {});
+  const program = (built.program = buildProgram(io, runtime));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT.OK;
@@ -71,27 +71,54 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    reportError(error, io, program.opts<GlobalOptions>().json === true);
+    reportError(forCliUser(await explained(error, runtime), runtime.resolved()), io, program.opts<GlobalOptions>().json === true);
     return EXIT.ERROR;
   } finally {
-    remote.close();
-    await opened?.close();
+    await runtime.close();
   }
 }
 
-function buildProgram(io: CliIO, open: (options: GlobalOptions) => Promise<Memspace>, remote: CliRemote): Command {
+/**
+ * `error` with what to do next when it is a `SPACE_NOT_FOUND` on the data directory: the
+ * closest space name and how to create it, as the guard tells every interface
+ * (`guard.explain`, as the local operator, who sees every space). Over `--url` the server has
+ * already explained it to the key. Only the engine's bare refusal is explained: a command that
+ * words its own (`mcp --no-create`) keeps its words.
+ */
+async function explained(error: unknown, runtime: ReturnType<typeof cliRuntime>): Promise<unknown> {
+  if (!isMemspaceError(error, 'SPACE_NOT_FOUND') || runtime.resolved()?.kind !== 'data-dir') return error;
+  if (error.message !== `space "${String(error.details?.['space'])}" not found`) return error;
+  try {
+    // The engine answered SPACE_NOT_FOUND, so the memspace is open: this is the same opening.
+    return await (await runtime.open()).guard.explain(error, LOCAL_PRINCIPAL);
+  } catch {
+    return error;
+  }
+}
+
+function buildProgram(io: CliIO, runtime: ReturnType<typeof cliRuntime>): Command {
   const program = commandOutput(
     new Command('memspace')
       .description('Isolated memory spaces for AI agents: store memories, search them by meaning and keywords.')
       .option('--data-dir <dir>', 'data directory (default: $MEMSPACE_DATA_DIR or ./memspace-data)')
+      .option('--url <url>', 'a memspace HTTP server to work on instead of the data directory, e.g. http://127.0.0.1:7420 (default: $MEMSPACE_URL)')
+      .option('--key <key>', 'API key for --url or --grpc (default: $MEMSPACE_KEY)')
       .option('--json', 'print JSON for scripts instead of tables')
-      .option('--grpc <host:port>', 'run spaces list, add, search and events against a memspace gRPC server instead of the data directory (default: $MEMSPACE_GRPC)')
-      .option('--key <key>', 'API key for --grpc (default: $MEMSPACE_KEY)'),
+      .option('--grpc <host:port>', 'run spaces list, add, search and events against a memspace gRPC server instead of the data directory (default: $MEMSPACE_GRPC)'),
     io,
   ).showHelpAfterError('(run with --help for usage)');
   // Checked before any action runs, so that no command quietly works on the data directory while a server is named.
-  program.hook('preAction', (_program, action) => refuseRemote(action, program.opts<GlobalOptions>(), io.env));
-  const ctx = cliContext(program, io, open, remote);
+  program.hook('preAction', (_program, action) => {
+    try {
+      refuseRemote(action, runtime.target(), (command) => runtime.hasApi(command));
+    } catch (error) {
+      // Two targets named at once is a mistake in the command line itself: a usage error.
+      if (error instanceof TargetConflict) action.error(`error: ${error.message}`, { exitCode: EXIT.USAGE, code: 'memspace.targetConflict' });
+      throw error;
+    }
+    fillCurrentSpace(action, io.env);
+  });
+  const ctx = cliContext(program, io, runtime);
   for (const register of COMMAND_GROUPS) register(program, ctx);
   return program;
 }

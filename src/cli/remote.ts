@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { MemspaceGrpcClient } from '../client/grpc-client.js';
-import { loadConfig } from '../config.js';
 import { MemspaceError } from '../core/errors.js';
-import type { CliIO, GlobalOptions } from './cli-context.js';
+import type { CliTarget } from './target.js';
 
 /**
  * The commands that run against a memspace gRPC server under `--grpc` (or `MEMSPACE_GRPC`),
@@ -11,46 +10,43 @@ import type { CliIO, GlobalOptions } from './cli-context.js';
  */
 export const GRPC_COMMANDS: readonly string[] = ['spaces list', 'add', 'search', 'events'];
 
-/** The server and key the command line talks to: the flags, else MEMSPACE_GRPC and MEMSPACE_KEY. */
-function remoteOf(options: GlobalOptions, env: NodeJS.ProcessEnv): { grpc: string | undefined; key: string | undefined } {
-  const { grpc, key } = loadConfig({ grpc: options.grpc, key: options.key }, env);
-  return { grpc, key };
-}
-
 /** A command's name below the root, as `memspace help` shows it: `spaces list`, `add`. */
-function commandPath(command: Command): string {
+export function commandPath(command: Command): string {
   const names: string[] = [];
   for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
   return names.join(' ');
 }
 
 /**
- * Throws when a server is named (`--grpc`, `MEMSPACE_GRPC`) and `command` cannot run against
- * one: it would work on the local data directory, which the caller did not mean.
+ * Throws when a server is named and `command` cannot run against it: it would work on the
+ * local data directory, which the caller did not mean. Over HTTP, the commands with an API
+ * behind them run (`hasApi`); over gRPC, those of {@link GRPC_COMMANDS}.
  */
-export function refuseRemote(command: Command, options: GlobalOptions, env: NodeJS.ProcessEnv): void {
+export function refuseRemote(command: Command, target: CliTarget, hasApi: (command: Command) => boolean): void {
   const name = commandPath(command);
-  if (GRPC_COMMANDS.includes(name)) return;
-  if (remoteOf(options, env).grpc === undefined) return;
-  const given = options.grpc !== undefined ? '--grpc' : 'MEMSPACE_GRPC';
+  if (target.kind === 'url' && !hasApi(command)) {
+    throw new MemspaceError('VALIDATION_FAILED', `"${name}" works on a data directory only (it has no HTTP API); drop ${target.urlFrom}`, {
+      issues: [{ path: target.urlFrom, message: `not supported by "${name}"` }],
+    });
+  }
+  if (target.kind !== 'grpc' || GRPC_COMMANDS.includes(name)) return;
   const supported = `${GRPC_COMMANDS.slice(0, -1).join(', ')} and ${GRPC_COMMANDS.at(-1)!}`;
-  throw new MemspaceError('VALIDATION_FAILED', `"${name}" works on a data directory only; ${given} is for ${supported}`, {
-    issues: [{ path: given, message: `not supported by "${name}"` }],
+  throw new MemspaceError('VALIDATION_FAILED', `"${name}" works on a data directory only; ${target.from} is for ${supported}`, {
+    issues: [{ path: target.from, message: `not supported by "${name}"` }],
   });
 }
 
 /**
- * The way `runCli` connects to the named server: `connect` makes the gRPC client on first use,
- * `close` closes it.
+ * The way `runCli` connects to a gRPC server: `connect` makes the client on first use, `close`
+ * closes it.
  */
-export function remoteConnection(io: CliIO): { connect(options: GlobalOptions): Promise<MemspaceGrpcClient | undefined>; close(): void } {
+export function remoteConnection(): { connect(target: CliTarget): Promise<MemspaceGrpcClient | undefined>; close(): void } {
   let client: MemspaceGrpcClient | undefined;
   return {
-    async connect(options) {
-      const { grpc, key } = remoteOf(options, io.env);
-      if (grpc === undefined) return undefined;
+    async connect(target) {
+      if (target.kind !== 'grpc') return undefined;
       const { MemspaceGrpcClient } = await import('../client/grpc-client.js');
-      client ??= new MemspaceGrpcClient({ address: grpc, ...(key !== undefined && { apiKey: key }) });
+      client ??= new MemspaceGrpcClient({ address: target.address, ...(target.key !== undefined && { apiKey: target.key }) });
       return client;
     },
     close: () => client?.close(),

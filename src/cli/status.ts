@@ -1,4 +1,4 @@
-import { MemspaceClient } from '../client/client.js';
+import type { MemspaceClient } from '../client/client.js';
 import { isMemspaceError } from '../core/errors.js';
 import { validateSpaceName } from '../core/space-name.js';
 import type { SpaceHealth } from '../core/views.js';
@@ -140,31 +140,25 @@ export function consolidationTable(rows: readonly SpaceHealth[]): string {
 export interface StatusCommand {
   /** Only this space. @default every space the data directory holds or the key can see */
   space?: string | undefined;
-  /** A running server; without it, the data directory is read. @default undefined */
-  url?: string | undefined;
-  /** API key for `url`. @default undefined (a server started with --no-auth) */
-  key?: string | undefined;
   /** Print JSON (an array of space health, one object with `space`) instead of a table. @default false */
   json: boolean;
 }
 
 /**
- * Runs `memspace status`: from the server at `url` when given, else from the data directory
- * `open` opens. Failures are thrown as {@link MemspaceError}s for the command line to report.
+ * Runs `memspace status` on the figures of `source` (a data directory's or a server's, made
+ * only once the space name is known valid). Failures are thrown as {@link MemspaceError}s for
+ * the command line to report.
  */
-export async function runStatus(command: StatusCommand, stdout: TextSink, open: () => Promise<Memspace>): Promise<void> {
+export async function runStatus(command: StatusCommand, stdout: TextSink, source: () => StatusSource): Promise<void> {
   // An invalid name is refused before anything is opened or sent.
   if (command.space !== undefined) validateSpaceName(command.space, { allowSystem: true });
-  const source =
-    command.url === undefined
-      ? localSource(await open())
-      : remoteSource(new MemspaceClient({ baseUrl: command.url, ...definedOnly({ apiKey: command.key }) }), command.url);
-  const rows = command.space === undefined ? await collectHealth(source) : [await source.spaceHealth(command.space)];
+  const figures = source();
+  const rows = command.space === undefined ? await collectHealth(figures) : [await figures.spaceHealth(command.space)];
   if (command.json) {
     stdout.write(`${JSON.stringify(command.space === undefined ? rows : rows[0], null, 2)}\n`);
     return;
   }
-  stdout.write(statusTable(rows, await source.pressure()));
+  stdout.write(statusTable(rows, await figures.pressure()));
   if (command.space !== undefined) stdout.write(`\n${consolidationTable(rows)}`);
 }
 

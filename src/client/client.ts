@@ -4,7 +4,10 @@ import { segment } from './path-segment.js';
 import { listQuery, withCheckedMetadata } from './request-shapes.js';
 import { projectsClient, type ProjectsClient } from './projects.js';
 import { consolidationClient, type ConsolidationClient } from './consolidation-client.js';
+import { jobsClient, spaceMoveCalls, type JobsClient, type SpaceMoveCalls } from './jobs-client.js';
 import { feedbackCalls, type FeedbackCalls } from './feedback-client.js';
+import { keysClient, whoamiCall, type KeysClient } from './keys-client.js';
+import { routeCalls, type RouteCalls } from './route-client.js';
 import type { AuditVerification } from '../core/types.js';
 import type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
 import {
@@ -12,14 +15,12 @@ import {
   AuditPageResponse,
   ContextResponse,
   AuditVerificationResponse,
-  CreatedKeyResponse,
   CrossSearchResponse,
   DeletedResponse,
   ExportLineResponse,
   HealthResponse,
   HistoryResponse,
   ImportSummaryResponse,
-  KeyListResponse,
   MemoryListResponse,
   MemoryPageResponse,
   MemoryResponse,
@@ -43,7 +44,6 @@ import type {
   Context,
   ContextInput,
   ChangeEvent,
-  CreatedKey,
   CrossSearchHit,
   ShareInput,
   ShareView,
@@ -52,8 +52,6 @@ import type {
   Health,
   ImportLine,
   ImportSummary,
-  KeyCreateInput,
-  KeyView,
   MemoryCreateInput,
   MemoryListQuery,
   MemoryPatchInput,
@@ -69,6 +67,7 @@ import type {
   SpaceListQuery,
   SpaceHealth,
   SpacePatchInput,
+  WhoAmI,
 } from './types.js';
 
 /**
@@ -94,15 +93,19 @@ export class MemspaceClient {
   readonly projects: ProjectsClient;
   /** Consolidation of a space (admin): merge repeats, supersede outdated facts, dry runs, undo. */
   readonly consolidation: ConsolidationClient;
+  /** Jobs (splits and merges of spaces) with their progress; `waitForJob` polls one to its end. */
+  readonly jobs: JobsClient;
   /** Reports results of a space as used, helpful or wrong (role write); see {@link FeedbackCalls.feedback}. */
   readonly feedback: FeedbackCalls['feedback'];
   /** Forgets every reinforcement and the narrative of a space (role admin). */
   readonly resetFeedback: FeedbackCalls['resetFeedback'];
   /** Orders documents that are not stored for a query with the space's feedback (role read); see {@link FeedbackCalls.rerank}. */
   readonly rerank: FeedbackCalls['rerank'];
+  /** Suggests the spaces a text belongs in, among those the key can read; see {@link RouteCalls.route}. */
+  readonly route: RouteCalls['route'];
 
-  /** Spaces: create, list, get (with figures), update, delete. */
-  readonly spaces: {
+  /** Spaces: create, list, get (with figures), update, delete; split and merge (jobs). */
+  readonly spaces: SpaceMoveCalls & {
     /** Creates a space (`POST /v1/spaces`); `CONFLICT` if the name is taken, in any case. */
     create(input: SpaceCreateInput, options?: RequestOptions): Promise<Space>;
     /** A page of the spaces the key can see, by name. */
@@ -186,15 +189,10 @@ export class MemspaceClient {
 
   /** Federations: differentially private insights across opted-in spaces (docs/federations.md). */
   readonly federations: FederationsApi;
-  /** API keys within the calling key's admin grants. */
-  readonly keys: {
-    /** Creates a key; its secret `key` is in the result and never shown again. */
-    create(input: KeyCreateInput, options?: RequestOptions): Promise<CreatedKey>;
-    /** The keys the calling key administers, oldest first. */
-    list(options?: RequestOptions): Promise<KeyView[]>;
-    /** Revokes a key at once. */
-    revoke(id: string, options?: RequestOptions): Promise<void>;
-  };
+  /** API keys within the calling key's admin grants, and a key's current space ({@link KeysClient.update}). */
+  readonly keys: KeysClient;
+  /** The calling key (`GET /v1/whoami`): id, name, grants, default ("current") space, how many spaces it sees. */
+  readonly whoami: (options?: RequestOptions) => Promise<WhoAmI>;
 
   /** A client of the server at `options.baseUrl`; nothing is sent until a method is called. */
   constructor(options: MemspaceClientOptions) {
@@ -211,8 +209,11 @@ export class MemspaceClient {
 
     this.projects = projectsClient(http, call);
     this.consolidation = consolidationClient(http, call);
+    this.jobs = jobsClient(http, call);
     ({ feedback: this.feedback, resetFeedback: this.resetFeedback, rerank: this.rerank } = feedbackCalls(http, call));
+    ({ route: this.route } = routeCalls(http, call));
     this.spaces = {
+      ...spaceMoveCalls(http, call),
       create: async (input, o) => http.json({ method: 'POST', path: '/v1/spaces', json: input, ...call(o) }, SpaceResponse),
       list: async (query = {}, o) => http.json({ method: 'GET', path: '/v1/spaces', query: { ...query }, ...call(o) }, SpacePageResponse),
       get: async (name, o) => http.json({ method: 'GET', path: space(name), ...call(o) }, SpaceInfoResponse),
@@ -262,11 +263,8 @@ export class MemspaceClient {
     };
 
     this.federations = federationsApi(http, call, segment);
-    this.keys = {
-      create: async (input, o) => http.json({ method: 'POST', path: '/v1/keys', json: input, ...call(o) }, CreatedKeyResponse),
-      list: async (o) => (await http.json({ method: 'GET', path: '/v1/keys', ...call(o) }, KeyListResponse)).items,
-      revoke: async (id, o) => http.empty({ method: 'DELETE', path: `/v1/keys/${segment(id)}`, ...call(o) }),
-    };
+    this.keys = keysClient(http, call);
+    this.whoami = whoamiCall(http, call);
   }
 
   /** Liveness and readiness (`GET /v1/health`, no key needed); a server not ready is `BACKEND_UNAVAILABLE`. */

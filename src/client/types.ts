@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { FederationCreateSchema, ParticipantJoinSchema, ReleaseRequestSchema } from '../core/federations.js';
-import type { KeyCreateSchema } from '../core/grants.js';
+import type { KeyCreateSchema, KeyPatchSchema } from '../core/grants.js';
 import type { ProjectCreateSchema, ProjectListQuerySchema, ProjectPatchSchema } from '../core/project-schemas.js';
 import type {
   AuditQuerySchema,
@@ -187,3 +187,24 @@ export interface FederationPageQuery {
   limit?: number;
   cursor?: string;
 }
+
+export type { RouteAnswer, RouteSuggestion, RouteTop } from '../core/routing.js';
+
+/** Options of a routing suggestion (`client.route(text, options)`). */
+export interface RouteOptions {
+  /** Suggestions to return, best first. @default 5 (at most 50) */
+  limit?: number;
+  /** Weigh only these spaces, each readable by the key. @default every readable space */
+  spaces?: string[];
+  /** Weigh only the readable spaces whose name starts with this. @default no prefix */
+  prefix?: string;
+  /** The text's vector, used for spaces of its dimension instead of their embedder. @default none */
+  embedding?: number[];
+}
+
+/** A change of a key (`client.keys.update`): its default ("current") space, or null for `default`. */
+export type KeyPatchInput = z.input<typeof KeyPatchSchema>;
+export type { WhoAmI } from '../core/grants.js';
+
+export type { MergeInput, SplitInput, WaitOptions } from './jobs-client.js';
+export type { DroppedRelation, JobProgress, JobView, MergeReport, MoveGroup, SplitReport } from '../core/space-moves-api.js';

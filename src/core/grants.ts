@@ -38,6 +38,28 @@ export const KeyCreateSchema = z.strictObject({
 /** Parsed key options. */
 export type KeyCreate = z.output<typeof KeyCreateSchema>;
 
+/**
+ * A change of a key (`PATCH /v1/keys/{id}`): its default ("current") space, the space its
+ * requests reach when they name none; null goes back to the space named `default`.
+ */
+export const KeyPatchSchema = z.strictObject({
+  defaultSpace: spaceName.nullable(),
+});
+/** Parsed key change. */
+export type KeyPatch = z.output<typeof KeyPatchSchema>;
+
+/** The calling key as `GET /v1/whoami` shows it. */
+export interface WhoAmI {
+  /** The key's id (`key_…`); `local` for whoever holds the data directory or a server without authentication. */
+  id: string;
+  name: string;
+  grants: Grant[];
+  /** The space requests that name none reach; null for the space named `default`. */
+  defaultSpace: string | null;
+  /** How many spaces the key can see (exactly those a space listing shows it). */
+  visibleSpaces: number;
+}
+
 /** The grant that lets a key do anything anywhere: the root key's. */
 export const ROOT_GRANT: Grant = { prefix: '', role: 'admin' };
 

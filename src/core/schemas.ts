@@ -327,7 +327,7 @@ export const MAX_AUDIT_IDS = 1000;
 export const MAX_AUDIT_DETAILS_BYTES = 8 * 1024;
 /** An audit action: dot-separated lower-case words, e.g. `memory.create`, `read.cross_space`. */
 export const AUDIT_ACTION = /^[a-z][a-z0-9_]{0,31}(\.[a-z][a-z0-9_]{0,31}){0,3}$/;
-/** Actions only the engine writes, in the transaction of the change; callers cannot record them. */
+/** Actions only the engine writes (a mutation's in its own transaction); callers cannot record them. */
 export const ENGINE_AUDIT_ACTIONS: readonly EngineAuditAction[] = [
   'memory.create',
   'memory.update',
@@ -351,6 +351,11 @@ export const ENGINE_AUDIT_ACTIONS: readonly EngineAuditAction[] = [
   'feedback.record',
   'feedback.reset',
   'feedback.expire',
+  'key.update',
+  'space.split',
+  'space.split.in',
+  'space.merge',
+  'space.merge.in',
 ];
 
 const auditAction = z.string().max(64).regex(AUDIT_ACTION, 'action is dot-separated lower-case words, e.g. memory.create');

@@ -10,6 +10,41 @@ export const DEFAULT_SPACE = 'default';
 export const SPACE_HEADER = 'x-memory-space';
 
 /**
+ * An alias of {@link SPACE_HEADER} (lower case), for clients whose other memory stores speak of
+ * namespaces: read wherever `X-Memory-Space` is, with the same precedence; the two naming
+ * different spaces is `SPACE_CONFLICT`.
+ */
+export const NAMESPACE_HEADER = 'x-namespace';
+
+/** The headers (and gRPC metadata keys) that name a space, in the order they are read. */
+export const SPACE_HEADERS = [SPACE_HEADER, NAMESPACE_HEADER] as const;
+
+/**
+ * What the space headers of a request give, labelled for {@link pickSpace} (what a conflict's
+ * details name them: `header` and `header x-namespace` by default, as other alias headers are);
+ * `read` returns a header's value, undefined when absent.
+ */
+export function spaceHeaderEntries(
+  read: (name: string) => unknown,
+  labels: readonly [string, string] = ['header', `header ${NAMESPACE_HEADER}`],
+): [where: string, value: unknown][] {
+  return [
+    [labels[0], read(SPACE_HEADER)],
+    [labels[1], read(NAMESPACE_HEADER)],
+  ];
+}
+
+/**
+ * The space the space headers of a request name, validated, or undefined when none is given:
+ * for the front ends that read only headers (MCP over HTTP, the mem0 API). An invalid name is
+ * `INVALID_SPACE`, two headers naming different spaces (or one header given twice) `SPACE_CONFLICT`.
+ */
+export function spaceOfHeaders(read: (name: string) => unknown): string | undefined {
+  const given = spaceHeaderEntries(read);
+  return given.every(([, value]) => value === undefined) ? undefined : pickSpace(given);
+}
+
+/**
  * The one validation of space names; every interface calls it before anything else.
  * Returns the name unchanged when valid, throws `INVALID_SPACE` otherwise.
  * Rules: `^[a-zA-Z0-9_.-]{1,64}$`, not `.` or `..`; names starting with `_` are reserved for

@@ -239,7 +239,12 @@ export type EngineAuditAction =
   | 'consolidation.undo'
   | 'feedback.record'
   | 'feedback.reset'
-  | 'feedback.expire';
+  | 'feedback.expire'
+  | 'key.update'
+  | 'space.split'
+  | 'space.split.in'
+  | 'space.merge'
+  | 'space.merge.in';
 
 /** What a caller asks to append to a space's audit trail; the store adds seq, time, actor, request id and hashes. */
 export interface AuditEvent {

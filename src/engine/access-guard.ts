@@ -3,6 +3,7 @@ import { allows, hasProjectGrant, holds, roleIn, roleInProject, ROOT_GRANT, type
 import type { JsonObject } from '../core/types.js';
 import { RefusalAudit, type RefusalAuditOptions } from './refusal-audit.js';
 import type { SpaceRegistry } from './space-registry.js';
+import { explainNotFound, SpaceSuggestions } from './space-suggestions.js';
 
 /** Who makes a request: a key's id, name, grants and default space. */
 export interface Principal {
@@ -48,12 +49,30 @@ export function principalOf(call: CallContext): Principal {
  */
 export class AccessGuard {
   private readonly refusals: RefusalAudit;
+  private readonly suggestions: SpaceSuggestions;
 
   constructor(
     private readonly registry: SpaceRegistry,
     refusals: RefusalAuditOptions = {},
   ) {
     this.refusals = new RefusalAudit(registry, refusals);
+    this.suggestions = new SpaceSuggestions(registry.backend);
+  }
+
+  /**
+   * `error` with what to do next when it is `SPACE_NOT_FOUND`: the closest name among the
+   * spaces `principal` may see ("did you mean"), never another, and how to create the space
+   * (engine/space-suggestions.ts). Any other error is returned as it is. The guard answers its
+   * own refusals so; the gate and the front ends pass what reaches them through it, so that a
+   * space missing from the catalogue gets the same answer as one hidden by the grants.
+   */
+  explain(error: unknown, principal: Principal): Promise<unknown> {
+    return explainNotFound(
+      error,
+      (space) => this.suggestions.closest(space, principal.grants, (r) => this.canSee(principal, r.name, r.project)),
+      // Creating a space takes admin by the grants on its name (a project grant needs the space's record, which a missing space has not).
+      (space) => roleIn(principal.grants, space) === 'admin',
+    );
   }
 
   /**
@@ -113,7 +132,7 @@ export class AccessGuard {
         ? new MemspaceError('SPACE_NOT_FOUND', `space "${space}" not found`, { space })
         : new MemspaceError('FORBIDDEN', `this key may ${role} in space "${space}" but not ${needed}`, { space, role, needed });
     await this.refusals.count({ keyId: principal.keyId, space, via: context.via, code: error.code, requestId: context.requestId });
-    throw error;
+    throw await this.explain(error, principal);
   }
 
   /**

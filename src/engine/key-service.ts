@@ -1,15 +1,27 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ChangeBell } from '../core/change-bell.js';
-import { MemspaceError } from '../core/errors.js';
-import { holds, KeyCreateSchema, ROOT_GRANT, type Grant } from '../core/grants.js';
+import { isMemspaceError, MemspaceError } from '../core/errors.js';
+import { allows, holds, KeyCreateSchema, KeyPatchSchema, ROOT_GRANT, type Grant, type WhoAmI } from '../core/grants.js';
 import { uuidv7 } from '../core/ids.js';
 import type { KeyRecord, KeyStore } from '../core/ports/key-store.js';
 import { parseWith } from '../core/validate.js';
-import { iso, type CreatedKey, type KeyView } from '../core/views.js';
+import { iso, type CreatedKey, type KeyView, type Page, type Space } from '../core/views.js';
 import { principalOf, type CallContext, type Principal } from './access-guard.js';
+import type { SpaceGate } from './space-gate.js';
 
 /** Shortest secret accepted as a root key given by the operator. */
 const MIN_SECRET_LENGTH = 24;
+
+/** Spaces per page when {@link KeyService.whoami} counts the visible ones: the listing's largest page. */
+const COUNT_PAGE = 1000;
+
+/** What keys need of spaces: a key's default space must be one its grants reach, and whoami counts what it sees. */
+export interface KeySpaces {
+  /** The guard, the registry (does a space exist) and the audit trails of spaces. */
+  readonly gate: SpaceGate;
+  /** A page of the spaces the caller can see: the space listing, whose rules whoami counts with. */
+  list(query: unknown, call: CallContext): Promise<Page<Space>>;
+}
 
 /**
  * API keys: random secrets shown once and stored as SHA-256 hashes. A key may create, list and
@@ -21,6 +33,7 @@ export class KeyService {
 
   constructor(
     private readonly keys: KeyStore,
+    private readonly spaces: KeySpaces,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -71,6 +84,73 @@ export class KeyService {
     this.revocations.ring(id);
   }
 
+  /**
+   * Changes a key's default ("current") space: the space its requests reach when they name none.
+   * A key may change its own, and a key may change those it administers. The new default must
+   * exist and be readable by the changed key's own grants: a space the caller cannot see is
+   * `SPACE_NOT_FOUND` exactly as a missing one, and a space the caller sees but the changed key
+   * does not is `FORBIDDEN`. A revoked or unknown key, or one the caller may not change, is
+   * `NOT_FOUND`. The change is recorded (`key.update`, old and new default) in the audit trails
+   * of the old and the new default space, and the next request with the key sees it.
+   */
+  async update(id: string, input: unknown, call: CallContext = {}): Promise<KeyView> {
+    const by = principalOf(call);
+    const patch = parseWith(KeyPatchSchema, input, 'key update');
+    const key = await this.keys.findById(id);
+    if (key === undefined || key.revokedAt !== null || (key.id !== by.keyId && !administers(by, key))) {
+      throw new MemspaceError('NOT_FOUND', `key ${id} not found`, { id });
+    }
+    const to = patch.defaultSpace === null ? null : await this.reachableDefault(key, patch.defaultSpace, call);
+    if (!(await this.keys.setDefaultSpace(key.id, to))) throw new MemspaceError('NOT_FOUND', `key ${id} not found`, { id });
+    const from = key.defaultSpace;
+    if (from !== to) {
+      const event = { action: 'key.update', ids: [key.id], details: { key: key.id, name: key.name, defaultSpace: { from, to } } };
+      // The trails of both spaces: the owner of each learns that a key's requests now land there, or no longer do.
+      for (const space of new Set([from, to].filter((s): s is string => s !== null))) await this.recordIn(space, event, call);
+    }
+    return view({ ...key, defaultSpace: to });
+  }
+
+  /**
+   * The calling key (`GET /v1/whoami`): id, name, grants, default space, and how many spaces it
+   * can see, counted with the listing's own rules, so it never counts a space it could not list.
+   */
+  async whoami(call: CallContext = {}): Promise<WhoAmI> {
+    const by = principalOf(call);
+    let visibleSpaces = 0;
+    let cursor: string | null = null;
+    do {
+      const page: Page<Space> = await this.spaces.list({ limit: COUNT_PAGE, ...(cursor !== null && { cursor }) }, call);
+      visibleSpaces += page.items.length;
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return { id: by.keyId, name: by.name, grants: [...by.grants], defaultSpace: by.defaultSpace, visibleSpaces };
+  }
+
+  /**
+   * `name` as the catalogue spells it, once the caller may see it (the guard decides, before
+   * anything is looked up, and counts a refusal as every refusal), the key's own grants read it,
+   * and it exists.
+   */
+  private async reachableDefault(key: KeyRecord, name: string, call: CallContext): Promise<string> {
+    const gate = this.spaces.gate;
+    await gate.authorize(name, 'read', call);
+    if (key.id !== principalOf(call).keyId && !allows(await gate.guard.roleOf(principalOfKey(key), name), 'read')) {
+      throw new MemspaceError('FORBIDDEN', `key ${key.id} has no grant that reads space "${name}": it cannot be its default space`, { id: key.id, space: name });
+    }
+    return (await gate.registry.record(name)).name;
+  }
+
+  /** Appends `event` to a space's trail when it still has one: a space deleted or archived since has nobody to tell. */
+  private async recordIn(space: string, event: { action: string; ids: string[]; details: KeyUpdateDetails }, call: CallContext): Promise<void> {
+    try {
+      const record = await this.spaces.gate.registry.record(space);
+      if (record.state !== 'archived') await this.spaces.gate.record(record.name, event, call);
+    } catch (error) {
+      if (!isMemspaceError(error) || !['SPACE_NOT_FOUND', 'SPACE_ARCHIVED', 'INVALID_SPACE'].includes(error.code)) throw error;
+    }
+  }
+
   /** Calls `fn` when this process revokes the key `keyId`, until the returned function is called. */
   onRevoked(keyId: string, fn: () => void): () => void {
     return this.revocations.listen(keyId, fn);
@@ -95,7 +175,7 @@ export class KeyService {
     if (key === undefined || key.revokedAt !== null || !timingSafeEqual(Buffer.from(key.hash, 'hex'), Buffer.from(hash, 'hex'))) {
       throw new MemspaceError('UNAUTHENTICATED', 'unknown or revoked API key');
     }
-    return { keyId: key.id, name: key.name, grants: key.grants, defaultSpace: key.defaultSpace };
+    return principalOfKey(key);
   }
 
   private async store(spec: { name: string; grants: Grant[]; defaultSpace?: string | undefined }, secret: string): Promise<KeyRecord> {
@@ -112,6 +192,14 @@ export class KeyService {
     return record;
   }
 }
+
+/** What a key's requests carry: read from the catalogue on every request, so a changed default applies to the next one. */
+function principalOfKey(key: KeyRecord): Principal {
+  return { keyId: key.id, name: key.name, grants: key.grants, defaultSpace: key.defaultSpace };
+}
+
+/** What a `key.update` entry records. */
+type KeyUpdateDetails = { key: string; name: string; defaultSpace: { from: string | null; to: string | null } };
 
 function administers(by: Principal, key: KeyRecord): boolean {
   return key.grants.every((g) => holds(by.grants, g, 'admin'));

@@ -246,7 +246,12 @@ function newRecord(id: string, input: MemoryInput, now: number): MemoryRecord {
 
 function checkSizes(content: string, metadata: unknown): void {
   if (content.length > MAX_CONTENT_CHARS) {
-    throw new MemspaceError('PAYLOAD_TOO_LARGE', `content is longer than ${MAX_CONTENT_CHARS} characters`, { field: 'content', limit: MAX_CONTENT_CHARS, unit: 'characters' });
+    throw new MemspaceError('PAYLOAD_TOO_LARGE', `content is ${content.length} characters, longer than the limit of ${MAX_CONTENT_CHARS}: split it into several memories, or store it as a context`, {
+      field: 'content',
+      limit: MAX_CONTENT_CHARS,
+      actual: content.length,
+      unit: 'characters',
+    });
   }
   const bytes = Buffer.byteLength(JSON.stringify(metadata));
   if (bytes > MAX_METADATA_BYTES) {

@@ -26,7 +26,19 @@ export class SpaceGate {
    */
   async use<T>(space: string, role: Role, call: CallContext, fn: (handle: SpaceHandle) => Promise<T>): Promise<T> {
     await this.authorize(space, role, call);
-    return this.open(space, fn);
+    return this.explained(call, () => this.open(space, fn));
+  }
+
+  /**
+   * Runs `work`; a `SPACE_NOT_FOUND` it throws says what to do next as the caller of `call` may
+   * be told ({@link AccessGuard.explain}): the closest space it can see, how to create one.
+   */
+  async explained<T>(call: CallContext, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw await this.guard.explain(error, principalOf(call));
+    }
   }
 
   /** Asks the guard whether the caller of `call` may act on `space` with `role`; a refusal is audited and thrown. */

@@ -24,7 +24,7 @@ export class SpaceLifecycle {
   /** Archives a space (admins only): `SPACE_ARCHIVED` for requests until restored (or auto-restore). */
   async archive(name: string, call: CallContext = {}): Promise<ArchiveResult> {
     await this.gate.authorize(name, 'admin', call);
-    const record = await this.registry.record(name);
+    const record = await this.gate.explained(call, () => this.registry.record(name));
     archiverOf(this.backend, 'archive', record.name); // refused before the trail says it was attempted
     // The refusals counted in the space go into the archive with the rest of its trail.
     await this.gate.guard.flushRefusals(record.name);
@@ -38,7 +38,7 @@ export class SpaceLifecycle {
   /** Restores an archived space into its directory (admins only); the space is `idle` until used. */
   async restore(name: string, call: CallContext = {}): Promise<Space> {
     await this.gate.authorize(name, 'admin', call);
-    archiverOf(this.backend, 'restore', (await this.registry.record(name)).name);
+    archiverOf(this.backend, 'restore', (await this.gate.explained(call, () => this.registry.record(name))).name);
     await this.registry.restore(name);
     await this.gate.record(name, { action: 'space.restore', ids: [], details: null }, call);
     return spaceView(await this.registry.record(name));

@@ -2,6 +2,7 @@ import { MemspaceError } from '../core/errors.js';
 import type { Backend } from '../core/ports/backend.js';
 import type { SpaceStore } from '../core/ports/space-store.js';
 import { DEFAULT_SPACE, spaceKey, validateSpaceName } from '../core/space-name.js';
+import { AUTO_RESTORE_SETTING, restoreSpaceHint, spaceArchivedMessage } from '../core/suggest.js';
 import type { SpaceRecord } from '../core/types.js';
 import { archiverOf } from './archiving.js';
 import { OpenFailures } from './open-failures.js';
@@ -299,7 +300,7 @@ export class SpaceRegistry {
       const record = await this.lookup(name);
       if (this.busy.has(key) || this.open.has(key)) continue; // the world moved while we looked
       if (record.state === 'archived') {
-        if (!this.autoRestore) throw new MemspaceError('SPACE_ARCHIVED', `space "${record.name}" is archived`, { space: record.name });
+        if (!this.autoRestore) throw new MemspaceError('SPACE_ARCHIVED', spaceArchivedMessage(record.name), { space: record.name, hint: restoreSpaceHint(record.name), setting: AUTO_RESTORE_SETTING });
         await this.exclusive(key, async () => {
           const current = await this.lookup(record.name);
           if (current.state === 'archived') await archiverOf(this.backend, 'restore', current.name).restore(current.name);

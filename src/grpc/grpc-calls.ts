@@ -1,7 +1,7 @@
 /**
  * How one gRPC call reaches the engine, for every method of every service: the caller's key
  * authenticated from the `authorization` metadata, the space resolved from the request's field
- * and the `x-memory-space` metadata with the REST rules, and any failure answered as a status
+ * and the `x-memory-space` metadata (or its alias `x-namespace`) with the REST rules, and any failure answered as a status
  * with memspace's ErrorInfo. Cancellation (the client's, or a deadline passing) aborts the
  * call's signal, which the engine's long work (streams) stops on.
  */
@@ -19,7 +19,8 @@ import {
   status,
 } from '@grpc/grpc-js';
 import { MemspaceError } from '../core/errors.js';
-import { pickSpace, SPACE_HEADER } from '../core/space-name.js';
+import { NO_TRACER, outcomeOf, type ActiveSpan } from '../core/ports/tracer.js';
+import { pickSpace, spaceHeaderEntries } from '../core/space-name.js';
 import { type CallContext, LOCAL_PRINCIPAL, type Principal } from '../engine/access-guard.js';
 import { keyOfAuthorization } from '../engine/key-service.js';
 import type { Memspace } from '../memspace.js';
@@ -39,7 +40,7 @@ export interface GrpcContext {
 /** The caller of one gRPC call, as the engine's services take it. */
 export interface Caller {
   call: CallContext & { principal: Principal };
-  /** The space the call addresses: its `space` field, the `x-memory-space` metadata, or the key's default space. */
+  /** The space the call addresses: its `space` field, the `x-memory-space` (or `x-namespace`) metadata, or the key's default space. */
   space(field: string): string;
 }
 
@@ -51,16 +52,17 @@ async function callerOf(ctx: GrpcContext, metadata: Metadata, rpc: string): Prom
     if (typeof authorization !== 'string') throw new MemspaceError('UNAUTHENTICATED', 'send an API key: authorization: Bearer <key>');
     principal = await ctx.memspace.keys.authenticate(keyOfAuthorization(authorization));
   }
-  const named = metadata.get(SPACE_HEADER);
+  // `x-namespace` is an alias of `x-memory-space`, as the header is over HTTP.
+  const named = spaceHeaderEntries((key) => {
+    const values = metadata.get(key);
+    return values.length === 0 ? undefined : values.length === 1 ? String(values[0]) : values.map(String);
+  }, ['x-memory-space metadata', 'x-namespace metadata']);
   const call = { principal, requestId: randomUUID(), via: { rpc } };
   return {
     call,
     space: (field) =>
       pickSpace(
-        [
-          ['space field', field === '' ? undefined : field],
-          ['x-memory-space metadata', named.length === 0 ? undefined : named.length === 1 ? String(named[0]) : named.map(String)],
-        ],
+        [['space field', field === '' ? undefined : field], ...named],
         principal.defaultSpace ?? undefined,
       ),
   };
@@ -112,20 +114,73 @@ function cancellation(call: ServerReadableStream<unknown, unknown> | ServerWrita
 
 export function unary<Req, Res>(ctx: GrpcContext, rpc: string, fn: (request: Req, caller: Caller) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    callerOf(ctx, call.metadata, rpc)
-      .then((caller) => fn(decoded(call.request), caller))
-      .then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(failed(ctx, rpc, error)),
-      );
+    const span = callSpan(ctx, rpc, call.metadata);
+    span.run(() =>
+      callerOf(ctx, call.metadata, rpc)
+        .then((caller) => explainedTo(ctx, caller, () => fn(decoded(call.request), caller)))
+        .then(
+          (response) => {
+            succeeded(span, call.cancelled);
+            callback(null, response);
+          },
+          (error: unknown) => callback(failed(ctx, rpc, error, span)),
+        ),
+    );
   };
 }
 
+/**
+ * Runs the work of a call; a `SPACE_NOT_FOUND` it throws gains what to do next (the closest
+ * space name the caller may see, how to create one), as the guard explains it over HTTP. The
+ * caller's principal decides the suggestion: a key never hears of a space outside its grants.
+ */
+async function explainedTo<T>(ctx: GrpcContext, caller: Caller, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    // A memspace built by hand (tests) may have no guard: the error goes as it is.
+    const guard = (ctx.memspace as Partial<Memspace>).guard;
+    throw guard === undefined ? error : await guard.explain(error, caller.call.principal);
+  }
+}
+
 /** The status a failure answers with; an internal one is also told to the server's log. */
-function failed(ctx: GrpcContext, rpc: string, error: unknown): Partial<ServiceError> {
+function failed(ctx: GrpcContext, rpc: string, error: unknown, span: ActiveSpan): Partial<ServiceError> {
   const answer = toGrpcError(error);
   if (answer.code === status.INTERNAL) ctx.onInternalError(error, rpc);
+  span.set({ 'rpc.grpc.status_code': answer.code });
+  span.end(outcomeOf(error));
   return answer;
+}
+
+/**
+ * The span of one call (docs/tracing.md): `rpc.service` and `rpc.method`, its status code and
+ * outcome; the engine's spans nest under it, and a `traceparent` in the metadata is its parent.
+ */
+function callSpan(ctx: GrpcContext, rpc: string, metadata: Metadata): ActiveSpan {
+  // A memspace built by hand (tests) may have no tracer: that is tracing off too.
+  const tracer = (ctx.memspace as Partial<Memspace>).tracer ?? NO_TRACER;
+  if (!tracer.enabled) return NO_TRACER.start(UNTRACED);
+  const slash = rpc.lastIndexOf('/');
+  const text = (key: string): string | undefined => {
+    const [value] = metadata.get(key);
+    return typeof value === 'string' ? value : undefined;
+  };
+  return tracer.start({
+    name: rpc,
+    operation: 'grpc.call',
+    kind: 'server',
+    attributes: { 'rpc.system': 'grpc', 'rpc.service': rpc.slice(0, slash), 'rpc.method': rpc.slice(slash + 1) },
+    remoteParent: { traceparent: text('traceparent'), tracestate: text('tracestate') },
+  });
+}
+
+const UNTRACED = { name: '', operation: '' };
+
+/** Ends the span of a call that returned: `ok`, or `cancelled` when the client had gone. */
+function succeeded(span: ActiveSpan, cancelled: boolean): void {
+  span.set({ 'rpc.grpc.status_code': cancelled ? status.CANCELLED : status.OK });
+  span.end(cancelled ? 'cancelled' : 'ok');
 }
 
 /**
@@ -149,12 +204,18 @@ export function serverStream<Req, Res>(
       for (const [key, value] of Object.entries(values)) metadata.set(key, value);
       call.sendMetadata(metadata);
     };
-    callerOf(ctx, call.metadata, rpc)
-      .then((caller) => fn(decoded(call.request), caller, write, signal, headers))
-      .then(
-        () => call.end(),
-        (error: unknown) => call.emit('error', failed(ctx, rpc, error)),
-      );
+    const span = callSpan(ctx, rpc, call.metadata);
+    span.run(() =>
+      callerOf(ctx, call.metadata, rpc)
+        .then((caller) => explainedTo(ctx, caller, () => fn(decoded(call.request), caller, write, signal, headers)))
+        .then(
+          () => {
+            succeeded(span, signal.aborted);
+            call.end();
+          },
+          (error: unknown) => call.emit('error', failed(ctx, rpc, error, span)),
+        ),
+    );
   };
 }
 
@@ -166,12 +227,18 @@ export function clientStream<Req, Res>(ctx: GrpcContext, rpc: string, fn: (reque
   return (call, callback) => {
     // A cancelled call never ends its readable side: fail the reader instead of leaving it waiting.
     call.once('cancelled', () => call.destroy(new MemspaceError('VALIDATION_FAILED', 'the client cancelled the stream')));
-    callerOf(ctx, call.metadata, rpc)
-      .then((caller) => fn(decodedEach(call as AsyncIterable<Req>), caller))
-      .then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(failed(ctx, rpc, error)),
-      );
+    const span = callSpan(ctx, rpc, call.metadata);
+    span.run(() =>
+      callerOf(ctx, call.metadata, rpc)
+        .then((caller) => explainedTo(ctx, caller, () => fn(decodedEach(call as AsyncIterable<Req>), caller)))
+        .then(
+          (response) => {
+            succeeded(span, call.cancelled);
+            callback(null, response);
+          },
+          (error: unknown) => callback(failed(ctx, rpc, error, span)),
+        ),
+    );
   };
 }
 

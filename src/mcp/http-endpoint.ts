@@ -3,12 +3,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { MemspaceError } from '../core/errors.js';
+import { MemspaceError, type ErrorCode } from '../core/errors.js';
 import { isAllowedOrigin } from '../core/origins.js';
-import { DEFAULT_SPACE, SPACE_HEADER, spaceKey, validateSpaceName } from '../core/space-name.js';
+import { DEFAULT_SPACE, spaceKey, spaceOfHeaders } from '../core/space-name.js';
 import type { CallContext, Principal } from '../engine/access-guard.js';
 import type { Memspace } from '../memspace.js';
 import { createMcpServer } from './mcp-server.js';
+import { seesSeveralSpaces } from './route-tools.js';
 
 /** Path of the Streamable HTTP endpoint. */
 export const MCP_PATH = '/mcp';
@@ -42,8 +43,35 @@ export interface McpRoute {
   scoped: false;
   tag: string;
   summary: string;
+  /** Error codes beyond those of any keyed route (the space a session opens in, an unknown session); documents them. */
+  errors: readonly ErrorCode[];
+  /** What OpenAPI cannot derive: the JSON-RPC body, the session header, the statuses and streams the MCP SDK answers with. */
+  openapi: Record<string, unknown>;
   handler(ctx: McpRequest): Promise<unknown>;
 }
+
+/** The session header, as a documented parameter. */
+const SESSION_PARAMETER = { name: 'Mcp-Session-Id', in: 'header', required: false, schema: { type: 'string' }, description: 'the session, from the answer to initialize; required after it' };
+/** The space header, as a documented parameter: read by initialize only. */
+const SPACE_PARAMETER = { name: 'X-Memory-Space', in: 'header', required: false, schema: { type: 'string' }, description: "initialize: the session's space (else the key's default space, else `default`); later: must name the session's space if given" };
+/** `X-Namespace`, the alias of `X-Memory-Space`, read alike. */
+const NAMESPACE_PARAMETER = { ...SPACE_PARAMETER, name: 'X-Namespace', description: 'an alias of X-Memory-Space, read alike (the two naming different spaces is SPACE_CONFLICT)' };
+/** A JSON-RPC 2.0 message (or a batch of them), as MCP's Streamable HTTP carries it. */
+const JSON_RPC = {
+  oneOf: [
+    { $ref: '#/components/schemas/JsonRpcMessage' },
+    { type: 'array', items: { $ref: '#/components/schemas/JsonRpcMessage' } },
+  ],
+};
+/** What the MCP SDK answers a message with: JSON, or an SSE stream of JSON-RPC messages, as the client's Accept allows. */
+const MCP_ANSWERS = {
+  '200': {
+    description: 'the JSON-RPC response (initialize: with the Mcp-Session-Id header)',
+    content: { 'application/json': { schema: JSON_RPC }, 'text/event-stream': { schema: { type: 'string', description: 'SSE whose data are JSON-RPC messages' } } },
+  },
+  '202': { description: 'a notification or a response, accepted: no body' },
+  '406': { description: 'the Accept header does not allow application/json and text/event-stream', content: { 'application/json': { schema: { $ref: '#/components/schemas/JsonRpcMessage' } } } },
+};
 
 /**
  * MCP over Streamable HTTP at `/mcp` on the HTTP API, authenticated by the same API keys
@@ -51,7 +79,7 @@ export interface McpRoute {
  * neither a foreign web page nor an unknown or revoked key ever reaches this code).
  *
  * Stateful: `initialize` opens a session in one space, chosen as on every other route without a
- * path segment (the `X-Memory-Space` header, else the key's default space, else `default`); an
+ * path segment (the `X-Memory-Space` header or its alias `X-Namespace`, else the key's default space, else `default`); an
  * invalid name is `INVALID_SPACE` and a space the key cannot see is `SPACE_NOT_FOUND`, as if it
  * did not exist. Later requests carry `Mcp-Session-Id`. A session id presented with another
  * key is `NOT_FOUND` exactly like an unknown one: ids do not travel between keys, and a
@@ -62,11 +90,26 @@ export function mcpRoutes(sessions: McpSessions): McpRoute[] {
     await sessions.handle(request, reply, call);
     return reply;
   };
-  const route = (method: McpRoute['method'], summary: string): McpRoute => ({ method, path: MCP_PATH, scoped: false, tag: 'mcp', summary, handler });
+  const errors: ErrorCode[] = ['INVALID_SPACE', 'SPACE_CONFLICT', 'SPACE_NOT_FOUND', 'SPACE_ARCHIVED', 'NOT_FOUND'];
+  const route = (method: McpRoute['method'], summary: string, openapi: Record<string, unknown>): McpRoute => ({
+    method,
+    path: MCP_PATH,
+    scoped: false,
+    tag: 'mcp',
+    summary,
+    errors,
+    openapi: { parameters: [SESSION_PARAMETER, SPACE_PARAMETER, NAMESPACE_PARAMETER], ...openapi },
+    handler,
+  });
   return [
-    route('POST', 'MCP Streamable HTTP: a JSON-RPC message (initialize opens a session in one space; later messages carry Mcp-Session-Id)'),
-    route('GET', "MCP Streamable HTTP: the session's server-to-client stream"),
-    route('DELETE', 'MCP Streamable HTTP: end the session'),
+    route('POST', 'MCP Streamable HTTP: a JSON-RPC message (initialize opens a session in one space; later messages carry Mcp-Session-Id)', {
+      requestBody: { required: true, content: { 'application/json': { schema: JSON_RPC } } },
+      responses: MCP_ANSWERS,
+    }),
+    route('GET', "MCP Streamable HTTP: the session's server-to-client stream", {
+      responses: { '200': { description: 'SSE stream of JSON-RPC messages', content: { 'text/event-stream': { schema: { type: 'string' } } } }, '406': MCP_ANSWERS['406'] },
+    }),
+    route('DELETE', 'MCP Streamable HTTP: end the session', { responses: { '200': { description: 'the session ended' } } }),
   ];
 }
 
@@ -165,6 +208,7 @@ export class McpSessions {
     const principal = call.principal;
     // Reading the space is the session's first call, and what its refusal records names it.
     const info = await this.ms.spaces.get(space, { ...call, via: { ...call.via, tool: 'initialize' } });
+    const several = await seesSeveralSpaces(this.ms, call);
     // No await from this check until the session counts, so concurrent initializes cannot overshoot a limit.
     this.checkRoom(principal.keyId);
     // The session's calls are not the initialize request: they carry no request id of their own.
@@ -173,6 +217,7 @@ export class McpSessions {
       engine: this.ms,
       space: info.name,
       semantic: info.embedder !== 'none',
+      seesSeveralSpaces: several,
       call: sessionCall,
       onInternalError: (tool, error) => this.options.onInternalError?.(error, tool, info.name),
     });
@@ -246,12 +291,9 @@ export class McpSessions {
   }
 }
 
-/** The space the `X-Memory-Space` header names, validated (an invalid name never falls back). */
+/** The space the `X-Memory-Space` header (or its alias `X-Namespace`) names, validated (an invalid name never falls back). */
 function requestedSpace(request: FastifyRequest): string | undefined {
-  const value = request.headers[SPACE_HEADER];
-  if (value === undefined) return undefined;
-  if (Array.isArray(value)) throw new MemspaceError('SPACE_CONFLICT', 'the header names more than one space', { header: value });
-  return validateSpaceName(value);
+  return spaceOfHeaders((name) => request.headers[name]);
 }
 
 function singleHeader(request: FastifyRequest, name: string): string | undefined {

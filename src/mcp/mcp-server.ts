@@ -4,14 +4,15 @@ import { MemspaceError, toMemspaceError } from '../core/errors.js';
 import { parseWith } from '../core/validate.js';
 import { GRAPH_TOOLS } from './graph-tools.js';
 import { MEMORY_TOOLS } from './memory-tools.js';
-import { toolError, toolResult } from './tool-results.js';
+import { ROUTE_TOOLS } from './route-tools.js';
+import { explainedTo, toolError, toolResult } from './tool-results.js';
 import type { McpSession, ToolSpec } from './tool-spec.js';
 
 /** Name and version the server gives clients in the initialize handshake. */
 const SERVER_INFO = { name: 'memspace', version: '0.1.0' } as const;
 
 /** Every tool a connection offers: memspace's own, then the reference memory server's. */
-export const TOOLS: readonly ToolSpec[] = [...MEMORY_TOOLS, ...GRAPH_TOOLS];
+export const TOOLS: readonly ToolSpec[] = [...MEMORY_TOOLS, ...ROUTE_TOOLS, ...GRAPH_TOOLS];
 
 /**
  * An MCP server for one connection, every tool bound to the session's principal and space.
@@ -32,8 +33,10 @@ export function createMcpServer(session: McpSession): McpServer {
       'with create_entities, create_relations and add_observations) and recall it with search_memories or search_nodes; ' +
       'tell it which results helped, or were wrong, with give_feedback.',
   });
-  const byName = new Map(TOOLS.map((tool) => [tool.name, tool]));
-  for (const tool of TOOLS) {
+  // A tool a connection does not offer is neither listed nor answered (suggest_space: a key that sees one space).
+  const offered = TOOLS.filter((tool) => tool.offered?.(session) ?? true);
+  const byName = new Map(offered.map((tool) => [tool.name, tool]));
+  for (const tool of offered) {
     server.registerTool(
       tool.name,
       {
@@ -72,6 +75,6 @@ async function answer(tool: ToolSpec, args: unknown, session: McpSession): Promi
   } catch (error) {
     const e = toMemspaceError(error);
     if (e.code === 'INTERNAL') session.onInternalError?.(tool.name, error);
-    return toolError(e);
+    return toolError(await explainedTo(session, e));
   }
 }

@@ -1,15 +1,20 @@
 import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { isMemspaceError } from '../core/errors.js';
 import { DEFAULT_SPACE, validateSpaceName } from '../core/space-name.js';
-import { LOCAL_PRINCIPAL } from '../engine/access-guard.js';
+import type { SpaceInfo } from '../core/views.js';
+import { LOCAL_PRINCIPAL, type CallContext } from '../engine/access-guard.js';
 import type { Memspace } from '../memspace.js';
 import { createMcpServer } from './mcp-server.js';
+import { seesSeveralSpaces } from './route-tools.js';
 import { InFlight } from './tool-spec.js';
 
 /** A running stdio MCP server. */
 export interface StdioMcpServer {
   /** The space it serves, as the catalogue spells it. */
   readonly space: string;
+  /** True when the space was missing and this server created it ({@link StdioOptions.create}). */
+  readonly created: boolean;
   /** Resolves when the connection ends: stdin closed, or {@link StdioMcpServer.close}. */
   readonly closed: Promise<void>;
   /** Ends the connection. */
@@ -20,6 +25,12 @@ export interface StdioMcpServer {
 export interface StdioOptions {
   /** Space served. @default "default" */
   space?: string | undefined;
+  /**
+   * Create the space, with the defaults of new spaces, when it does not exist: the first use of
+   * a space from an MCP client needs no step before. Otherwise a missing space is `SPACE_NOT_FOUND`.
+   * @default false
+   */
+  create?: boolean;
   stdin: Readable;
   /** Carries nothing but protocol messages. */
   stdout: Writable;
@@ -30,17 +41,19 @@ export interface StdioOptions {
 /**
  * Serves one space of the data directory to the MCP client at the other end of stdin and
  * stdout (the client started this process). Whoever runs the process holds the data directory,
- * so the caller is the local principal; the space must exist (`SPACE_NOT_FOUND` before anything
- * is served, so a misconfigured client fails at once and visibly).
+ * so the caller is the local principal; the space is created when missing if `create` says so,
+ * else it must exist (`SPACE_NOT_FOUND` before anything is served, so a misconfigured client
+ * fails at once and visibly).
  */
 export async function serveStdio(ms: Memspace, options: StdioOptions): Promise<StdioMcpServer> {
   const call = { principal: LOCAL_PRINCIPAL, actor: 'mcp' };
   const inFlight = new InFlight();
-  const space = await ms.spaces.get(validateSpaceName(options.space ?? DEFAULT_SPACE), call);
+  const { space, created } = await spaceToServe(ms, validateSpaceName(options.space ?? DEFAULT_SPACE), options.create === true, call);
   const server = createMcpServer({
     engine: ms,
     space: space.name,
     semantic: space.embedder !== 'none',
+    seesSeveralSpaces: await seesSeveralSpaces(ms, call),
     call,
     inFlight,
     onInternalError: (tool, error) => options.log?.(`mcp: ${tool} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
@@ -63,9 +76,28 @@ export async function serveStdio(ms: Memspace, options: StdioOptions): Promise<S
   if (options.stdin.readableEnded || options.stdin.destroyed) end();
   return {
     space: space.name,
+    created,
     closed,
     async close() {
       await server.close();
     },
   };
+}
+
+/** The space `name`, created first when missing and `create` is set; `created` says whether this call made it. */
+async function spaceToServe(ms: Memspace, name: string, create: boolean, call: CallContext): Promise<{ space: SpaceInfo; created: boolean }> {
+  try {
+    return { space: await ms.spaces.get(name, call), created: false };
+  } catch (error) {
+    if (!create || !isMemspaceError(error, 'SPACE_NOT_FOUND')) throw error;
+  }
+  let created = true;
+  try {
+    await ms.spaces.create({ name }, call);
+  } catch (error) {
+    // Another process (a second MCP client starting at the same moment) created it first: serve that one.
+    if (!isMemspaceError(error, 'CONFLICT')) throw error;
+    created = false;
+  }
+  return { space: await ms.spaces.get(name, call), created };
 }

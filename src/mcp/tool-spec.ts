@@ -5,7 +5,7 @@ import type { CallContext, Principal } from '../engine/access-guard.js';
 import type { Memspace } from '../memspace.js';
 
 /** The parts of the engine an MCP connection uses. */
-export type McpEngine = Pick<Memspace, 'guard' | 'spaces' | 'memories' | 'search' | 'feedback'>;
+export type McpEngine = Pick<Memspace, 'guard' | 'spaces' | 'memories' | 'search' | 'feedback' | 'route'>;
 
 /**
  * One MCP connection (a stdio process, or a Streamable HTTP session): who is calling, and the
@@ -18,6 +18,8 @@ export interface McpSession {
   readonly space: string;
   /** False for spaces with embedder `none`: their searches can only match words, having no embedder for the query. */
   readonly semantic: boolean;
+  /** True when the key sees more than one space (route-tools.ts `seesSeveralSpaces`): `suggest_space` is offered only then. @default false */
+  readonly seesSeveralSpaces?: boolean;
   /**
    * The caller, passed to the engine with every tool call: whose grants apply, the actor of
    * every write, and what a refused call records in the space's audit trail (the tool's name is added).
@@ -69,6 +71,8 @@ export interface ToolSpec<S extends z.ZodObject = z.ZodObject> {
   output?: z.ZodObject;
   /** The role the key needs in the session's space; null for tools that check access themselves. */
   role: Role | null;
+  /** Whether a connection offers the tool (lists it and answers it). @default always */
+  offered?: (session: McpSession) => boolean;
   annotations: ToolAnnotations;
   /** Pretty-printed JSON text, as the reference memory server writes it. @default false */
   pretty?: boolean;

@@ -1,12 +1,13 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import type { LoggerOptions } from 'pino';
+import type { DestinationStream, LoggerOptions } from 'pino';
 import { definedOnly } from '../core/defined.js';
 import { uuidv7 } from '../core/ids.js';
 import type { Memspace } from '../memspace.js';
 import { installAuth } from './auth.js';
 import { docsPage } from './docs-page.js';
-import { answerClientError, answerFrameworkError, installErrorHandling, MAX_PARAM_LENGTH } from './http-errors.js';
+import { answerClientError, answerFrameworkError, installErrorHandling, installJsonParser, MAX_PARAM_LENGTH } from './http-errors.js';
 import { installMetrics, type MetricsOptions } from './metrics.js';
+import { installTracing } from './tracing.js';
 import { openApiDocument, RouteTable } from './route-table.js';
 import { eventRoutes, OpenStreams } from './routes/event-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -24,6 +25,8 @@ import { contextRoutes } from './routes/context-routes.js';
 import { lifecycleRoutes } from './routes/lifecycle-routes.js';
 import { feedbackRoutes } from './routes/feedback-routes.js';
 import { consolidationRoutes } from './routes/consolidation-routes.js';
+import { jobRoutes } from './routes/job-routes.js';
+import { routeRoutes } from './routes/route-routes.js';
 import { SPACE_HEADER } from '../core/space-name.js';
 import { McpSessions, mcpOriginCheck, mcpRoutes } from '../mcp/http-endpoint.js';
 import { mem0Api } from '../compat/mem0/routes.js';
@@ -31,8 +34,8 @@ import { mem0Api } from '../compat/mem0/routes.js';
 /** What the HTTP app is built from. */
 export interface AppDeps {
   memspace: Memspace;
-  /** pino options, or false for no logs (tests). @default false */
-  logger?: LoggerOptions | false;
+  /** pino options, with the stream the lines go to (server/log-format.ts), or false for no logs (tests). @default false */
+  logger?: (LoggerOptions & { stream?: DestinationStream }) | false;
   /** Largest JSON body in bytes. @default 4 MiB */
   bodyLimit?: number;
   /** Longest wait of an idle change stream between looks at its feed when no wake-up came first, in ms. @default 1000 */
@@ -67,12 +70,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
-  installErrorHandling(app);
+  installErrorHandling(app, (error, request) => deps.memspace.guard.explain(error, request.principal));
+  // First of the request hooks: a request's span holds its authentication and everything after.
+  installTracing(app, deps.memspace.tracer);
   // Before authentication, so a foreign web page is refused at /mcp whatever key it holds.
   app.addHook('onRequest', mcpOriginCheck(deps.memspace.config.mcpAllowedOrigins));
   installAuth(app, { keys: deps.auth === false ? undefined : deps.memspace.keys, ...definedOnly({ rateLimit: deps.keyRateLimit, now: deps.now }) });
   // JSON only: without this, Fastify would hand plain text to handlers.
   app.removeContentTypeParser('text/plain');
+  // An empty JSON body (what `curl -X POST -H 'content-type: application/json'` sends) is no body.
+  installJsonParser(app);
 
   // Imports stream: the body is handed over unread, however large.
   app.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
@@ -107,7 +114,9 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps): Promise<Rout
     ...transferRoutes(ms),
     ...lifecycleRoutes(ms),
     ...consolidationRoutes(ms),
+    ...jobRoutes(ms),
     ...feedbackRoutes(ms),
+    ...routeRoutes(ms),
     ...auditRoutes(ms),
     ...shareRoutes(ms),
     ...federationRoutes(ms),

@@ -2,6 +2,7 @@ import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HTTP_STATUS, MemspaceError, toMemspaceError } from '../core/errors.js';
+import type { Principal } from '../engine/access-guard.js';
 
 /**
  * Longest path parameter the router accepts, in characters as sent. The longest name a path
@@ -14,10 +15,10 @@ export const MAX_PARAM_LENGTH = 4096;
  * Translates Fastify's own failures (bad JSON, wrong content type, body too large) into the
  * error codes (docs/http.md, "Errors"); anything unknown becomes INTERNAL with its message hidden.
  */
-function fromFastify(error: FastifyError, bodyLimit: number | undefined): MemspaceError {
+function fromFastify(error: FastifyError, bodyLimit: number | undefined, request: FastifyRequest): MemspaceError {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new MemspaceError('PAYLOAD_TOO_LARGE', `request body is larger than ${bodyLimit} bytes`, { limit: bodyLimit, unit: 'bytes' });
+      return bodyTooLarge(bodyLimit, request.headers['content-length']);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return notJson();
@@ -32,15 +33,54 @@ function fromFastify(error: FastifyError, bodyLimit: number | undefined): Memspa
   }
 }
 
+/**
+ * `PAYLOAD_TOO_LARGE` for a body over the limit, in bytes, with the size the request declared
+ * when it did (a chunked body is cut off at the limit, its size unknown).
+ */
+function bodyTooLarge(limit: number | undefined, declared: string | undefined): MemspaceError {
+  const actual = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
+  const size = actual === undefined ? '' : ` (this one is ${actual} bytes)`;
+  const hint = 'send less per request: batches in several parts, large documents as contexts or through import';
+  return new MemspaceError('PAYLOAD_TOO_LARGE', `request body is larger than the limit of ${limit} bytes${size}; ${hint}`, {
+    limit,
+    ...(actual !== undefined && { actual }),
+    unit: 'bytes',
+  });
+}
+
+/** The answer to a route that needs a body and got none (an empty JSON body is none). */
+export function bodyRequired(): MemspaceError {
+  return new MemspaceError('VALIDATION_FAILED', 'a JSON body is required', { issues: [{ path: 'body', message: 'required' }] });
+}
+
+/**
+ * Parses JSON bodies as Fastify does (prototype poisoning refused), except that an empty body,
+ * or one of white space only, is no body: what `curl -X POST -H 'content-type: application/json'`
+ * sends to a route that takes none. A route that needs a body refuses it ({@link bodyRequired}).
+ */
+export function installJsonParser(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined);
+    return json(request, body as string, done);
+  });
+}
+
 /** The answer to a body a JSON route cannot read: sent as another content type. */
 export function notJson(): MemspaceError {
   return new MemspaceError('VALIDATION_FAILED', 'send the body as application/json', { issues: [{ path: 'content-type', message: 'expected application/json' }] });
 }
 
-/** Installs the one error handler and the not-found handler: every failure is `{error:{code,message,details?}}`. */
-export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const e = error instanceof MemspaceError ? error : fromFastify(error, request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit);
+/**
+ * Installs the one error handler and the not-found handler: every failure is
+ * `{error:{code,message,details?}}`. `explain` adds what to do next to an error the caller may
+ * be told more of (the engine's "did you mean" for `SPACE_NOT_FOUND`, as its principal may see).
+ */
+export function installErrorHandling(app: FastifyInstance, explain?: (error: MemspaceError, request: FastifyRequest & { principal: Principal | null }) => Promise<unknown>): void {
+  app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    let e = error instanceof MemspaceError ? error : fromFastify(error, request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit, request);
+    if (explain !== undefined && e.code === 'SPACE_NOT_FOUND' && request.principal) e = toMemspaceError(await explain(e, request));
     const status = HTTP_STATUS[e.code];
     if (status >= 500) {
       request.log.error({ err: e.cause ?? error, code: e.code }, 'request failed');

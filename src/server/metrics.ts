@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { MemspaceError } from '../core/errors.js';
-import { SPACE_HEADER, spaceKey, validateSpaceName } from '../core/space-name.js';
+import { NAMESPACE_HEADER, SPACE_HEADER, spaceKey, validateSpaceName } from '../core/space-name.js';
 import type { ConsolidationMeter, PassTotals } from '../engine/consolidation-meter.js';
 import type { Memspace } from '../memspace.js';
 
@@ -191,6 +191,7 @@ function namedSpace(request: FastifyRequest): string | undefined {
   const candidates = [
     params?.['space'],
     request.headers[SPACE_HEADER],
+    request.headers[NAMESPACE_HEADER],
     query?.['space'],
     typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['space'] : undefined,
   ];

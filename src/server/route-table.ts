@@ -1,11 +1,15 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Role } from '../core/grants.js';
 import { validateSpaceName } from '../core/space-name.js';
 import type { AccessGuard, CallContext, Principal } from '../engine/access-guard.js';
-import { notJson } from './http-errors.js';
+import type { ErrorCode } from '../core/errors.js';
+import { bodyRequired, notJson } from './http-errors.js';
+import { operationOf } from './openapi-document.js';
 import { resolveSpace } from './space-resolution.js';
+
+export { openApiDocument } from './openapi-document.js';
 
 /** What a handler gets: the request, the reply, the caller, and the space the request addresses (if scoped). */
 export interface RouteContext {
@@ -49,6 +53,17 @@ export interface RouteSpec {
   status?: number;
   /** Response content type when not JSON. */
   produces?: string;
+  /**
+   * The zod schema of a success's body (of one item of a stream when `produces` is set); documents
+   * it. The SDK parses answers with the same schemas (core/response-schemas.ts).
+   */
+  response?: z.ZodType;
+  /** Request content type when the body is not JSON (an import's JSON Lines); documents it. */
+  consumes?: string;
+  /** Error codes this route answers beyond those its kind of route does (openapi-document.ts `errorCodesOf`); documents them. */
+  errors?: readonly ErrorCode[];
+  /** Further OpenAPI operation fields (a description, a request body the table does not validate, more responses), merged into the generated operation. */
+  openapi?: Record<string, unknown>;
   handler(ctx: RouteContext): Promise<unknown>;
 }
 
@@ -73,6 +88,8 @@ export class RouteTable {
   /** Registers every route on `app` (or on an encapsulated scope of it). */
   register(app: FastifyInstance): void {
     for (const spec of this.specs) {
+      // A body is needed when its schema refuses `{}`; then none (or an empty JSON one) is refused plainly.
+      const needsBody = spec.body !== undefined && !spec.body.safeParse({}).success;
       for (const url of this.urls(spec)) {
         app.route({
           method: spec.method,
@@ -90,6 +107,7 @@ export class RouteTable {
             if (spec.role !== undefined) await authorize(space, spec.role);
             // JSON Lines arrive as a stream (for imports); a JSON route would validate the stream object itself.
             if (spec.body !== undefined && request.body instanceof Readable) throw notJson();
+            if (needsBody && request.body === undefined) throw bodyRequired();
             const result = await spec.handler({ request, reply, space, call, authorize });
             if (reply.sent) return reply;
             reply.status(spec.status ?? 200);
@@ -100,31 +118,11 @@ export class RouteTable {
     }
   }
 
-  /** The OpenAPI path items of every route, generated from the schemas that validate requests. */
+  /** The OpenAPI path items of every route, generated from the schemas that validate requests and those the SDK parses answers with. */
   paths(): Record<string, Record<string, unknown>> {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const spec of this.specs) {
-      for (const url of this.urls(spec)) {
-        const path = url.replace(/:([A-Za-z]+)/g, '{$1}');
-        const params = [...url.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-        if (spec.scoped && !url.includes(':space')) {
-          for (const name of ['X-Memory-Space', ...(spec.spaceHeaders ?? [])]) params.push({ name, in: 'header', required: false, schema: { type: 'string' } });
-        }
-        const query = spec.query === undefined ? [] : queryParameters(spec.query);
-        (paths[path] ??= {})[spec.method.toLowerCase()] = {
-          summary: spec.summary,
-          tags: [spec.tag],
-          parameters: [...params, ...query],
-          ...(spec.role !== undefined && { 'x-memspace-role': spec.role }),
-          ...(spec.body !== undefined && {
-            requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } },
-          }),
-          responses: {
-            [String(spec.status ?? 200)]: { description: 'success', ...(spec.produces && { content: { [spec.produces]: {} } }) },
-            default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-          },
-        };
-      }
+      for (const url of this.urls(spec)) (paths[url.replace(/:([A-Za-z]+)/g, '{$1}')] ??= {})[spec.method.toLowerCase()] = operationOf(spec, url);
     }
     return paths;
   }
@@ -144,44 +142,4 @@ function callOf(request: FastifyRequest): CallContext & { principal: Principal }
     requestId: request.id,
     via: { method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0]! },
   };
-}
-
-/** One OpenAPI 3.1 document describing every route of `tables`. */
-export function openApiDocument(info: { title: string; version: string }, tables: readonly RouteTable[]): Record<string, unknown> {
-  return {
-    openapi: '3.1.0',
-    info,
-    paths: mergePaths(tables.map((t) => t.paths())),
-    components: {
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              required: ['code', 'message'],
-              properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
-            },
-          },
-        },
-      },
-    },
-  };
-}
-
-function mergePaths(all: readonly Record<string, Record<string, unknown>>[]): Record<string, Record<string, unknown>> {
-  const merged: Record<string, Record<string, unknown>> = {};
-  for (const paths of all) for (const [path, operations] of Object.entries(paths)) Object.assign((merged[path] ??= {}), operations);
-  return merged;
-}
-
-function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
-}
-
-function queryParameters(schema: z.ZodType): Record<string, unknown>[] {
-  const json = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
-  return Object.entries(json.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: json.required?.includes(name) ?? false, schema: s }));
 }

@@ -6,6 +6,7 @@ import { isLoopback } from '../core/origins.js';
 import { openMemspace } from '../memspace.js';
 import { buildGrpcServer } from '../grpc/grpc-server.js';
 import { buildApp } from './app.js';
+import { logDestination, resolveLogFormat } from './log-format.js';
 
 /** A listening server. */
 export interface RunningServer {
@@ -23,10 +24,16 @@ export interface RunningServer {
 
 /**
  * Opens memspace on the configured data directory and listens. With authentication on (the
- * default), the first start creates the root key and hands it to `onRootKey` once; with it
- * off, only loopback addresses are accepted, so nothing unauthenticated is ever exposed.
+ * default), the first start creates the root key and hands it to `onRootKey` once, and a later
+ * start, which finds keys, calls `onKeysExist`; with it off, only loopback addresses are
+ * accepted, so nothing unauthenticated is ever exposed. Logs go to standard output in
+ * `config.logFormat` (`auto`: human lines on a terminal, JSON otherwise).
  */
-export async function serve(config: Config, onRootKey: (key: string, given: boolean) => void = () => {}): Promise<RunningServer> {
+export async function serve(
+  config: Config,
+  onRootKey: (key: string, given: boolean) => void = () => {},
+  onKeysExist: () => void = () => {},
+): Promise<RunningServer> {
   if (!config.auth && !isLoopback(config.host)) {
     throw new MemspaceError('VALIDATION_FAILED', `refusing to listen on ${config.host} without authentication: --no-auth is for loopback addresses only`, {
       issues: [{ path: 'host', message: 'use 127.0.0.1, ::1 or localhost, or keep authentication on' }],
@@ -40,8 +47,10 @@ export async function serve(config: Config, onRootKey: (key: string, given: bool
       throw error;
     });
     if (root !== undefined) onRootKey(root, config.rootKey !== undefined);
+    else onKeysExist();
   }
-  const app = await buildApp({ memspace, logger: { level: 'info' }, auth: config.auth, keyRateLimit: config.keyRateLimit });
+  const stream = logDestination(resolveLogFormat(config.logFormat, process.stdout.isTTY === true));
+  const app = await buildApp({ memspace, logger: { level: 'info', stream }, auth: config.auth, keyRateLimit: config.keyRateLimit });
   const grpc =
     config.grpcPort === 0 ? undefined : buildGrpcServer({ memspace, auth: config.auth, onInternalError: (error, rpc) => app.log.error({ err: error, rpc }, 'gRPC call failed') });
   let grpcPort: number | undefined;

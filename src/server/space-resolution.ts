@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
-import { pickSpace, SPACE_HEADER } from '../core/space-name.js';
+import { pickSpace, spaceHeaderEntries } from '../core/space-name.js';
 
 /**
- * The space a request addresses: the path, then the `X-Memory-Space` header (and the route's
- * further `aliases` of it), then the `space` query parameter, then a `space` field of the JSON
- * body, with the rules of `pickSpace`.
+ * The space a request addresses: the path, then the `X-Memory-Space` header and its alias
+ * `X-Namespace` (and the route's further `aliases`), then the `space` query parameter, then a
+ * `space` field of the JSON body, with the rules of `pickSpace`: all given must agree.
  */
 export function resolveSpace(request: FastifyRequest, fallback?: string, aliases: readonly string[] = []): string {
   const params = request.params as Record<string, unknown> | undefined;
@@ -13,7 +13,7 @@ export function resolveSpace(request: FastifyRequest, fallback?: string, aliases
   return pickSpace(
     [
       ['path', params?.['space']],
-      ['header', request.headers[SPACE_HEADER]],
+      ...spaceHeaderEntries((name) => request.headers[name]),
       ...aliases.map((name): [string, unknown] => [`header ${name}`, request.headers[name]]),
       ['query', query?.['space']],
       ['body', isObject(body) ? body['space'] : undefined],

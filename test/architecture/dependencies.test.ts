@@ -111,7 +111,7 @@ describe('dependency direction (docs/architecture.md)', () => {
     expect(checking).toEqual([]);
   });
 
-  it('memspace/client never loads the gRPC transport: @grpc/* and protobufjs stay behind memspace/client/grpc', () => {
+  it('memspace/client never loads the gRPC transport (@grpc/* and protobufjs stay behind memspace/client/grpc), nor a Node built-in through core', () => {
     // Value imports only, followed file to file from the entry point: what loading it loads.
     const files = new Set<string>();
     const packages = new Set<string>();
@@ -128,6 +128,8 @@ describe('dependency direction (docs/architecture.md)', () => {
     expect(files.has('client/client.ts')).toBe(true);
     expect([...files].filter((f) => /grpc/.test(f))).toEqual([]);
     expect([...packages].filter((p) => p.startsWith('@grpc/') || p === 'protobufjs')).toEqual([]);
+    // The light client package (@memspace/client) compiles what this entry point loads: a core file that needs Node would break it off Node.
+    expect([...packages].filter((p) => p.startsWith('node:') || ['fs', 'http', 'https', 'net', 'stream', 'path', 'crypto'].includes(p))).toEqual([]);
   });
 
   it('wire, the gRPC protocol both ends share, imports only core and itself, and no Node built-in', () => {
@@ -136,6 +138,24 @@ describe('dependency direction (docs/architecture.md)', () => {
     expect(wire.filter(([, to]) => !['core', 'wire'].includes(layer(to)))).toEqual([]);
     const files = readdirSync(join(SRC, 'wire')).filter((name) => name.endsWith('.ts'));
     expect(files.filter((name) => /from '(node:[^']+|fs|http|https|net|stream|path|crypto)'/.test(readFileSync(join(SRC, 'wire', name), 'utf8')))).toEqual([]);
+  });
+
+  it('telemetry imports only core, itself and the configuration type; OpenTelemetry is imported there only, and loaded only when tracing is on', () => {
+    const telemetry = all.filter(([from]) => layer(from) === 'telemetry');
+    expect(telemetry.length).toBeGreaterThan(0);
+    expect(telemetry.filter(([, to]) => !['core', 'telemetry'].includes(layer(to)) && to !== 'config.js')).toEqual([]);
+    const sources = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => {
+        const path = join(dir, name);
+        return statSync(path).isDirectory() ? sources(path) : /\.ts$/.test(name) ? [relative(SRC, path)] : [];
+      });
+    const files = sources(SRC);
+    const text = (file: string): string => readFileSync(join(SRC, file), 'utf8');
+    expect(files.filter((file) => layer(file) !== 'telemetry' && /from '@opentelemetry\//.test(text(file)))).toEqual([]);
+    // The adapter files (otel-*) are reached by a dynamic import only: a static one would load the SDK in every process.
+    const staticOtel = files.filter((file) => !/^telemetry\/otel-/.test(file) && /^import (?!type )[^;]*from '[./]*(?:telemetry\/)?otel-[^']*'/m.test(text(file)));
+    expect(staticOtel).toEqual([]);
+    expect(files.filter((file) => layer(file) === 'telemetry' && text(file).includes("import('./otel-setup.js')"))).toEqual(['telemetry/tracing-config.ts']);
   });
 
   it('client imports only core, wire (for its gRPC client) and itself, and no Node built-in, so it runs wherever fetch does', () => {

@@ -146,7 +146,7 @@ describe('memspace --grpc', () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/^error: BACKEND_UNAVAILABLE: cannot reach memspace \(Spaces\/List at 127\.0\.0\.1:1\)/);
     const tail = await run(['--grpc', address, '--key', root, 'events', 'nowhere']).done;
-    expect([tail.code, tail.stderr]).toEqual([1, 'error: SPACE_NOT_FOUND: space "nowhere" not found\n']);
+    expect([tail.code, tail.stderr]).toEqual([1, 'error: SPACE_NOT_FOUND: space "nowhere" not found. To create it: memspace spaces create nowhere (or POST /v1/spaces {"name":"nowhere"})\n']);
   });
 
   it('refuses what the protocol cannot do rather than doing something else: --prefix, --expand', async () => {
@@ -195,7 +195,7 @@ describe('memspace events on a data directory', () => {
     expect(JSON.parse((await json.done).stdout)).toEqual({ seq: 2, op: 'memory.deleted', id: 'one', at: expect.any(String) });
 
     const missing = await cli(dir, ['events', 'nowhere']);
-    expect([missing.code, missing.stderr]).toEqual([1, 'error: SPACE_NOT_FOUND: space "nowhere" not found\n']);
+    expect([missing.code, missing.stderr]).toEqual([1, 'error: SPACE_NOT_FOUND: space "nowhere" not found. To create it: memspace spaces create nowhere (or POST /v1/spaces {"name":"nowhere"})\n']);
     expect((await cli(dir, ['events', 'feed', '--after', '-1'])).code).toBe(1);
     expect((await cli(dir, ['events', 'feed', '--limit', '0'])).code).toBe(1);
     expect((await cli(dir, ['events', 'feed', '--limit', '2'])).stdout).toMatch(/^1 {2}\S+ {2}memory\.created {2}one\n2 {2}\S+ {2}memory\.deleted {2}one\n$/);

@@ -1,11 +1,11 @@
 import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStatus, statusTable } from '../../src/cli/status.js';
+import { localSource, runStatus, statusTable } from '../../src/cli/status.js';
 import type { SpaceHealth } from '../../src/core/views.js';
 import { LOCAL_PRINCIPAL } from '../../src/engine/access-guard.js';
 import { buildApp } from '../../src/server/app.js';
-import { cli } from '../support/run-cli.js';
+import { cli, cliRaw } from '../support/run-cli.js';
 import { tempDir, tempMemspace } from '../support/temp-memspace.js';
 
 const HEADER = /^NAME\s+STATE\s+OPEN\s+MEMORIES\s+BYTES\s+WAL\s+WAL LAG MS\s+INDEX LAG\s+LAST WRITE$/;
@@ -54,14 +54,14 @@ describe('memspace status, from a data directory', () => {
     expect(bad.stdout).toBe('');
     const missing = await cli(dir, ['status', '--space', 'nowhere']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe('error: SPACE_NOT_FOUND: space "nowhere" not found\n');
+    expect(missing.stderr).toMatch(/^error: SPACE_NOT_FOUND: space "nowhere" not found\b/);
   });
 
   it('opens no space, however many it reports', async () => {
     const ms = await tempMemspace({ dataDir: dir });
     try {
       let out = '';
-      await runStatus({ json: true }, { write: (s: string) => (out += s) }, async () => ms);
+      await runStatus({ json: true }, { write: (s: string) => (out += s) }, () => localSource(ms));
       expect((JSON.parse(out) as SpaceHealth[]).length).toBe(3);
       expect(ms.registry.openCount).toBe(0);
     } finally {
@@ -105,7 +105,7 @@ describe('memspace status --url, from a running server', () => {
   });
 
   it('shows the spaces a root key sees, with live figures of open spaces', async () => {
-    const r = await cli(dir, ['status', '--url', url, '--key', root]);
+    const r = await cliRaw(['status', '--url', url, '--key', root]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n')[0]).toMatch(HEADER);
     expect(r.stdout).toMatch(/\nalpha\s+active\s+yes\s+1\s/);
@@ -114,16 +114,16 @@ describe('memspace status --url, from a running server', () => {
   });
 
   it('shows a scoped key only its own spaces, and refuses the others as not found', async () => {
-    const r = await cli(dir, ['--json', 'status', '--url', url, '--key', scoped]);
+    const r = await cliRaw(['--json', 'status', '--url', url, '--key', scoped]);
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as SpaceHealth[]).map((h) => h.name)).toEqual(['alpha']);
-    const hidden = await cli(dir, ['status', '--url', url, '--key', scoped, '--space', 'secret']);
+    const hidden = await cliRaw(['status', '--url', url, '--key', scoped, '--space', 'secret']);
     expect(hidden.code).toBe(1);
-    expect(hidden.stderr).toBe('error: SPACE_NOT_FOUND: space "secret" not found\n');
+    expect(hidden.stderr).toMatch(/^error: SPACE_NOT_FOUND: space "secret" not found\b/);
   });
 
   it('refuses an invalid name before sending anything', async () => {
-    const r = await cli(dir, ['status', '--url', 'http://127.0.0.1:9', '--space', '..']);
+    const r = await cliRaw(['status', '--url', 'http://127.0.0.1:9', '--space', '..']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: INVALID_SPACE: /);
   });

@@ -33,9 +33,11 @@ import { projectsSpec } from './specs/projects.js';
 import { quotasRetentionSpec } from './specs/quotas-retention.js';
 import { readSessionsSpec } from './specs/read-sessions.js';
 import { relationsSpec } from './specs/relations.js';
+import { routingSpec } from './specs/routing.js';
 import { searchSpec } from './specs/search.js';
 import { searchSignalsSpec } from './specs/search-signals.js';
 import { spacesSpec } from './specs/spaces.js';
+import { splitMergeSpec } from './specs/split-merge.js';
 import { transferSpec } from './specs/transfer.js';
 
 export type { Backend, BackendFactory, OpenOptions, Suite } from './harness.js';
@@ -63,6 +65,8 @@ const SPECS: readonly Spec[] = [
   consolidationStatsSpec,
   consolidationScheduleSpec,
   decaySpec,
+  routingSpec,
+  splitMergeSpec,
 ];
 
 /** Registers the whole conformance suite against the backend `init` starts (once for the file). */

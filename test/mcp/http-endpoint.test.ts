@@ -56,7 +56,7 @@ describe('MCP over Streamable HTTP: choosing the space', () => {
     const missing = await postMcp(server.mcpUrl, { ...bearer(keyA), 'x-memory-space': 'gamma' }, INITIALIZE);
     expect([hidden.status, errorOf(hidden.body).code]).toEqual([404, 'SPACE_NOT_FOUND']);
     expect([missing.status, errorOf(missing.body).code]).toEqual([404, 'SPACE_NOT_FOUND']);
-    expect(errorOf(hidden.body).message.replace('beta', 'X')).toBe(errorOf(missing.body).message.replace('gamma', 'X'));
+    expect(errorOf(hidden.body).message.replaceAll('beta', 'X')).toBe(errorOf(missing.body).message.replaceAll('gamma', 'X'));
     expect(hidden.sessionId).toBeNull();
     // keyB names no space and has no default space: `default`, which it cannot see.
     expect(errorOf((await postMcp(server.mcpUrl, bearer(keyB), INITIALIZE)).body).code).toBe('SPACE_NOT_FOUND');

@@ -40,6 +40,7 @@ describe('memspace MCP tools', () => {
       'memory_history',
       'relate_memories',
       'list_spaces',
+      'suggest_space', // the key sees several spaces (test/mcp/route-tools.test.ts)
       'create_entities',
       'create_relations',
       'add_observations',

@@ -9,7 +9,7 @@ import type { Memory } from '../../src/core/views.js';
 import type { KnowledgeGraph } from '../../src/mcp/knowledge-graph.js';
 import { runCli } from '../../src/cli/program.js';
 import { cli } from '../support/run-cli.js';
-import { fails, ok } from '../support/mcp.js';
+import { fails, INITIALIZE, listenApp, ok, postMcp } from '../support/mcp.js';
 import { tempDir, tempMemspace } from '../support/temp-memspace.js';
 
 // `memspace mcp` as an MCP client starts it: a child process speaking JSON-RPC on stdin and
@@ -17,6 +17,7 @@ import { tempDir, tempMemspace } from '../support/temp-memspace.js';
 // without needing a build).
 
 const ROOT = resolve(import.meta.dirname, '../..');
+const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 let dataDir: string;
 
@@ -51,6 +52,19 @@ async function runInProcess(args: string[], env: NodeJS.ProcessEnv, messages: ob
   return out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** Runs `memspace mcp` in this process with `input` on a byte stdin that then ends; what it printed and returned. */
+async function runOnce(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const done = runCli(['--data-dir', dataDir, 'mcp', ...args], { stdin, stdout, stderr: { write: (s: string) => (err += s) }, env: {} });
+  stdin.end(input);
+  const code = await done;
+  return { code, stdout: out, stderr: err };
+}
+
 async function connect(args: string[], env: Record<string, string> = {}): Promise<Client> {
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -69,7 +83,7 @@ describe('memspace mcp (stdio)', () => {
   it('serves the --space space: memory tools, graph tools, and errors as tool errors', async () => {
     const client = await connect(['--space', 'work']);
     try {
-      expect((await client.listTools()).tools).toHaveLength(20);
+      expect((await client.listTools()).tools).toHaveLength(21); // suggest_space too: the data directory's holder sees every space
       expect((await ok(client, 'list_spaces'))['current']).toBe('work');
       const m = await ok<Memory>(client, 'add_memory', { content: 'The deploy pipeline runs nightly at 2am', tags: ['infra'] });
       expect((await ok<Memory>(client, 'get_memory', { id: m.id })).tags).toEqual(['infra']);
@@ -106,13 +120,41 @@ describe('memspace mcp (stdio)', () => {
     expect(await current([], {})).toBe('default');
   });
 
-  it('refuses a missing or invalid space before serving: exit 1, the code on stderr, nothing on stdout', async () => {
-    const missing = await cli(dataDir, ['mcp', '--space', 'nope']);
+  it('creates a missing space on first use, saying so in one line of stderr, and serves it', async () => {
+    const first = await runOnce(['--space', 'fresh'], `${JSON.stringify(INIT)}\n`);
+    expect(first.code).toBe(0);
+    const created = first.stderr.split('\n').filter((l) => l.includes('created'));
+    expect(created).toEqual(['memspace mcp: created space "fresh"']);
+    expect(JSON.parse(first.stdout.trim())).toMatchObject({ id: 1, result: { serverInfo: { name: 'memspace' } } });
+    // The next start finds it: nothing more is created or said.
+    const again = await runOnce(['--space', 'FRESH'], `${JSON.stringify(INIT)}\n`);
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toContain('created');
+    const ms = await tempMemspace({ dataDir });
+    try {
+      const [record, work] = [await ms.spaces.get('fresh'), await ms.spaces.get('work')];
+      // The defaults of new spaces, as `work` (created with a name only) has them.
+      expect(record).toMatchObject({ name: 'fresh', embedder: work.embedder, dimension: work.dimension, isolation: work.isolation });
+    } finally {
+      await ms.close();
+    }
+  });
+
+  it('refuses a missing space under --no-create, and an invalid one always: exit 1, the code on stderr, nothing on stdout', async () => {
+    const missing = await cli(dataDir, ['mcp', '--space', 'nope', '--no-create']);
     expect([missing.code, missing.stdout]).toEqual([1, '']);
     expect(missing.stderr).toContain('SPACE_NOT_FOUND');
+    expect(missing.stderr).toContain('--no-create was given');
+    expect(missing.stderr).toContain('memspace spaces create nope');
     const invalid = await cli(dataDir, ['mcp', '--space', '../work']);
     expect([invalid.code, invalid.stdout]).toEqual([1, '']);
     expect(invalid.stderr).toContain('INVALID_SPACE');
+    const ms = await tempMemspace({ dataDir });
+    try {
+      expect((await ms.spaces.list({ prefix: 'nope' })).items).toEqual([]);
+    } finally {
+      await ms.close();
+    }
   });
 
   it('answers on stdout and exits 0 by itself when its input ends', async () => {
@@ -145,5 +187,26 @@ describe('memspace mcp (stdio)', () => {
     const answers = stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number; result: { isError?: boolean } });
     expect(answers.map((a) => a.id).sort()).toEqual([1, 2, 3]);
     expect(answers.filter((a) => a.result.isError === true)).toEqual([]);
+  });
+});
+
+describe('first use over /mcp (HTTP)', () => {
+  it('creates nothing: a missing space stays SPACE_NOT_FOUND, whatever the key may do', async () => {
+    const ms = await tempMemspace();
+    const server = await listenApp(ms);
+    try {
+      const root = (await ms.keys.ensureRootKey())!;
+      const writer = (await ms.keys.create({ name: 'writer', grants: [{ prefix: 'team.', role: 'write' }] })).key;
+      const admin = (await ms.keys.create({ name: 'admin', grants: [{ prefix: 'team.', role: 'admin' }] })).key;
+      for (const key of [writer, admin, root]) {
+        const r = await postMcp(server.mcpUrl, { authorization: `Bearer ${key}`, 'x-memory-space': 'team.new' }, INITIALIZE);
+        expect([r.status, (r.body as { error: { code: string } }).error.code]).toEqual([404, 'SPACE_NOT_FOUND']);
+        expect(r.sessionId).toBeNull();
+      }
+      expect((await ms.spaces.list({ prefix: 'team.' })).items).toEqual([]);
+    } finally {
+      await server.close();
+      await ms.cleanup();
+    }
   });
 });

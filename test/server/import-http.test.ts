@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { openEngine, type MemspaceEngine } from '../../src/memspace.js';
 import { buildApp } from '../../src/server/app.js';
-import { startPostgres } from '../support/postgres-server.js';
-import { allMemories, axisVector, tempMemspace } from '../support/temp-memspace.js';
+import { ENGINE_BACKENDS, type OpenedEngine } from '../support/engine-backends.js';
+import { allMemories, axisVector } from '../support/temp-memspace.js';
 
 /**
  * Imports over HTTP read every line of the body, however long the engine takes before it reads
@@ -17,37 +15,9 @@ import { allMemories, axisVector, tempMemspace } from '../support/temp-memspace.
 
 const DIM = 4;
 
-interface Opened {
-  ms: MemspaceEngine;
-  stop(): Promise<void>;
-}
 
-const BACKENDS: { name: string; open: () => Promise<Opened> }[] = [
-  {
-    name: 'the embedded backend',
-    open: async () => {
-      const ms = await tempMemspace();
-      return { ms, stop: () => ms.cleanup() };
-    },
-  },
-  {
-    name: 'PostgreSQL 15',
-    open: async () => {
-      const pg = await startPostgres();
-      const ms = await openEngine(loadConfig({ backend: 'postgres', pgUrl: pg.url, pgPoolSize: 4 }, {}));
-      return {
-        ms,
-        async stop() {
-          await ms.close();
-          await pg.stop();
-        },
-      };
-    },
-  },
-];
-
-describe.each(BACKENDS)('import over HTTP on $name', ({ open }) => {
-  let backend: Opened;
+describe.each(ENGINE_BACKENDS)('import over HTTP on $name', ({ open }) => {
+  let backend: OpenedEngine;
   let app: FastifyInstance;
 
   beforeAll(async () => {

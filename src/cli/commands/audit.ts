@@ -9,20 +9,20 @@ import { toInt } from '../options.js';
 /** Registers `audit` (a space's audit trail) and `audit verify` (its hash chain). */
 export function registerAudit(program: Command, ctx: CliContext): void {
   const audit = ctx
-    .command(program, 'audit <space>', "a space's audit trail, oldest first; `audit verify SPACE` checks its hash chain")
+    .apiCommand(program, 'audit <space>', "a space's audit trail, oldest first; `audit verify SPACE` checks its hash chain")
     .option('--action <action>', 'only entries with this action, e.g. memory.delete')
     .option('--since <iso>', 'only entries at or after this time, e.g. 2026-01-01T00:00:00Z')
     .option('--limit <n>', 'most entries to show (default 100)', toInt)
     .option('--cursor <cursor>', 'continue from a previous page')
     .action(async (space: string, o: { action?: string; since?: string; limit?: number; cursor?: string }) => {
       const { action, since, limit, cursor } = o;
-      const page = await (await ctx.open()).spaces.audit(space, definedOnly({ action, since, limit, cursor }));
+      const page = await ctx.backend().audit.list(space, definedOnly({ action, since, limit, cursor }));
       ctx.print(page, () => auditTable(page.items) + nextPageHint(page.nextCursor));
     });
   ctx
-    .command(audit, 'verify <space>', "recompute a space's audit hash chain; exits 1 naming the first entry at fault")
+    .apiCommand(audit, 'verify <space>', "recompute a space's audit hash chain; exits 1 naming the first entry at fault")
     .action(async (space: string) => {
-      const result = await (await ctx.open()).spaces.verifyAudit(space);
+      const result = await ctx.backend().audit.verify(space);
       if (!result.ok) {
         // INTERNAL: the space's own stored data contradicts itself. Not the caller's input (4xx),
         // not transient (BACKEND_UNAVAILABLE invites a retry that can never succeed): an operator

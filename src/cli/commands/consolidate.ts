@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { definedOnly } from '../../core/defined.js';
 import type { ConsolidationReport, ConsolidationUndoResult } from '../../core/views.js';
-import { CLI_CALL, type CliContext } from '../cli-context.js';
+import type { CliContext } from '../cli-context.js';
 import { table } from '../format.js';
 import { toInt, toNumber } from '../options.js';
 
@@ -14,7 +14,7 @@ import { toInt, toNumber } from '../options.js';
  */
 export function registerConsolidate(program: Command, ctx: CliContext): void {
   const consolidate = ctx
-    .command(program, 'consolidate', 'merge repeated memories and supersede outdated facts in a space (docs/consolidation.md)')
+    .apiCommand(program, 'consolidate', 'merge repeated memories and supersede outdated facts in a space (docs/consolidation.md)')
     .argument('<space>')
     .option('--dry-run', 'print what would change, change nothing')
     .option('--min-cosine <x>', "least cosine similarity for two memories to be compared (default: the space's consolidation.minCosine, 0.6 unless set)", toNumber)
@@ -24,13 +24,13 @@ export function registerConsolidate(program: Command, ctx: CliContext): void {
     .option('--summarize-after-days <n>', 'summarise sessions older than this many days (needs a chat model)', toInt)
     .action(async (space: string, o: { dryRun?: boolean; minCosine?: number; minOverlap?: number; summarize?: boolean; summarizeAfterDays?: number }) => {
       const options = definedOnly({ minCosine: o.minCosine, minOverlap: o.minOverlap, summarize: o.summarize, summarizeAfterDays: o.summarizeAfterDays });
-      const report = await (await ctx.open()).consolidation.run(space, { dryRun: o.dryRun === true, ...options }, CLI_CALL);
+      const report = await ctx.backend().consolidation.run(space, { dryRun: o.dryRun === true, ...options });
       ctx.print(report, () => reportText(space, report));
     });
   ctx
-    .command(consolidate, 'undo <space> <run-id>', 'put back what a consolidation run merged and superseded')
+    .apiCommand(consolidate, 'undo <space> <run-id>', 'put back what a consolidation run merged and superseded')
     .action(async (space: string, runId: string) => {
-      const undone = await (await ctx.open()).consolidation.undo(space, { runId }, CLI_CALL);
+      const undone = await ctx.backend().consolidation.undo(space, runId);
       ctx.print(undone, () => undoText(space, undone));
     });
 }

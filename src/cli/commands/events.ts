@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { isMemspaceError, MemspaceError } from '../../core/errors.js';
-import { changeView, type ChangeEvent } from '../../core/views.js';
-import { CLI_CALL, type CliContext, type CliIO } from '../cli-context.js';
+import type { ChangeEvent } from '../../core/views.js';
+import type { CliContext, CliIO } from '../cli-context.js';
 import { toInt } from '../options.js';
 
 /** Registers `events`: a space's change feed, followed until interrupted. */
 export function registerEvents(program: Command, ctx: CliContext): void {
   ctx
-    .command(program, 'events <space>', "follow a space's change feed, one line per change (JSON Lines with --json), until Ctrl-C")
+    .apiCommand(program, 'events <space>', "follow a space's change feed, one line per change (JSON Lines with --json), until Ctrl-C")
     .option('--after <seq>', "start after this sequence number, the last one seen, or 'latest' for only the changes from now on (default: everything the feed holds)", toPosition, 0)
     .option('--limit <n>', 'exit after this many events (default: run until Ctrl-C)', toInt)
     .action(async (space: string, o: { after: number | 'latest'; limit?: number }) => {
@@ -42,15 +42,10 @@ function withRestartHint(error: MemspaceError): MemspaceError {
   return new MemspaceError(error.code, `${error.message}; start again with ${restart}`, error.details, { cause: error });
 }
 
-/** The events of `space` after `after`: from the server of `--grpc`, else from the data directory. */
+/** The events of `space` after `after`: from the server of `--grpc`, else from the target of the command line. */
 async function* follow(ctx: CliContext, space: string, after: number | 'latest', signal: AbortSignal): AsyncGenerator<ChangeEvent> {
   const remote = await ctx.remote();
-  if (remote !== undefined) {
-    yield* remote.events(space, { after, signal });
-    return;
-  }
-  const feed = await (await ctx.open()).changes.follow(space, after, { signal }, CLI_CALL);
-  for await (const record of feed) yield changeView(record);
+  yield* remote === undefined ? ctx.backend().events(space, after, signal) : remote.events(space, { after, signal });
 }
 
 /** A signal that aborts on Ctrl-C, SIGTERM or the CLI's own signal (tests); `dispose` stops listening. */

@@ -1,39 +1,13 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { MemspaceClient } from '../../client/client.js';
-import type { FederationsApi } from '../../client/federations-client.js';
 import { definedOnly } from '../../core/defined.js';
 import type { FederationView, ReleaseView } from '../../core/federation-views.js';
-import { CLI_CALL, type CliContext } from '../cli-context.js';
+import type { CliContext } from '../cli-context.js';
 import { fields, nextPageHint, table } from '../format.js';
 import { toInt, toNumber } from '../options.js';
 
-/** `--url` of every federation command: a server to talk to instead of the data directory. */
-interface RemoteFlags {
-  url?: string;
-}
-
-/** The federation calls of the data directory (as the local operator) or of the server at `--url` (with `--key` or `MEMSPACE_KEY`). */
-async function federations(ctx: CliContext, o: RemoteFlags): Promise<FederationsApi> {
-  if (o.url !== undefined) {
-    const apiKey = ctx.globals().key ?? ctx.io.env['MEMSPACE_KEY'];
-    return new MemspaceClient({ baseUrl: o.url, ...definedOnly({ apiKey }) }).federations;
-  }
-  const engine = (await ctx.open()).federations;
-  return {
-    create: (input) => engine.create(input, CLI_CALL),
-    list: (query) => engine.list(query, CLI_CALL),
-    get: (id) => engine.get(id, CLI_CALL),
-    join: (id, input) => engine.join(id, input, CLI_CALL),
-    leave: (id, space) => engine.leave(id, space, CLI_CALL),
-    release: (id, input) => engine.release(id, input, CLI_CALL),
-    releases: (id, query) => engine.releases(id, query, CLI_CALL),
-    ofSpace: (space) => engine.ofSpace(space, CLI_CALL),
-  };
-}
-
-/** A subcommand of `federations` that takes `--url`. */
+/** A subcommand of `federations`, which runs against the server of `--url` too. */
 function command(ctx: CliContext, parent: Command, usage: string, description: string): Command {
-  return ctx.command(parent, usage, description).option('--url <url>', 'a memspace HTTP server to ask instead of the data directory (key: --key or $MEMSPACE_KEY)');
+  return ctx.apiCommand(parent, usage, description);
 }
 
 /** Commander's parser of a JSON option. */
@@ -53,8 +27,8 @@ export function registerFederations(program: Command, ctx: CliContext): void {
     .requiredOption('--epsilon <e>', 'epsilon each release spends from every contributor', toNumber)
     .option('--delta <d>', 'delta, for the gaussian mechanism', toNumber)
     .option('--min-participants <n>', 'fewest contributors of a release', toInt, 2)
-    .action(async (topic: string, o: RemoteFlags & { mechanism: string; epsilon: number; delta?: number; minParticipants: number }) => {
-      const f = await (await federations(ctx, o)).create({
+    .action(async (topic: string, o: { mechanism: string; epsilon: number; delta?: number; minParticipants: number }) => {
+      const f = await ctx.backend().federations.create({
         topic,
         mechanism: o.mechanism as 'laplace',
         epsilonPerRelease: o.epsilon,
@@ -66,8 +40,8 @@ export function registerFederations(program: Command, ctx: CliContext): void {
   command(ctx, group, 'list', 'the federations you may see')
     .option('--limit <n>', 'most federations to show', toInt, 100)
     .option('--cursor <id>', 'continue after this federation')
-    .action(async (o: RemoteFlags & { limit: number; cursor?: string }) => {
-      const page = await (await federations(ctx, o)).list({ limit: o.limit, ...definedOnly({ cursor: o.cursor }) });
+    .action(async (o: { limit: number; cursor?: string }) => {
+      const page = await ctx.backend().federations.list({ limit: o.limit, ...definedOnly({ cursor: o.cursor }) });
       ctx.print(page, () =>
         table(
           ['ID', 'TOPIC', 'MECHANISM', 'EPSILON', 'PARTICIPANTS', 'RELEASES'],
@@ -75,8 +49,8 @@ export function registerFederations(program: Command, ctx: CliContext): void {
         ) + nextPageHint(page.nextCursor),
       );
     });
-  command(ctx, group, 'info <id>', 'a federation: participants and reputation for operators, your own account for participant admins').action(async (id: string, o: RemoteFlags) => {
-    const f = await (await federations(ctx, o)).get(id);
+  command(ctx, group, 'info <id>', 'a federation: participants and reputation for operators, your own account for participant admins').action(async (id: string) => {
+    const f = await ctx.backend().federations.get(id);
     ctx.print(f, () => federationText(f));
   });
   participationCommands(ctx, group);
@@ -87,16 +61,16 @@ function participationCommands(ctx: CliContext, group: Command): void {
   command(ctx, group, 'join <id> <space>', 'opt a space of isolation federated in (admin of the space)')
     .requiredOption('--budget <e>', 'total epsilon this federation may spend from the space', toNumber)
     .addOption(new Option('--privacy <privacy>', 'anonymized: never named in the federation').choices(['differential', 'anonymized']).default('differential'))
-    .action(async (id: string, space: string, o: RemoteFlags & { budget: number; privacy: 'differential' | 'anonymized' }) => {
-      const p = await (await federations(ctx, o)).join(id, { space, epsilonBudget: o.budget, privacy: o.privacy });
+    .action(async (id: string, space: string, o: { budget: number; privacy: 'differential' | 'anonymized' }) => {
+      const p = await ctx.backend().federations.join(id, { space, epsilonBudget: o.budget, privacy: o.privacy });
       ctx.print(p, () => `space ${p.space} joined federation ${p.federation} with a budget of epsilon ${p.epsilonBudget} (${p.epsilonSpent} spent)\n`);
     });
-  command(ctx, group, 'leave <id> <space>', 'withdraw a space (admin of the space)').action(async (id: string, space: string, o: RemoteFlags) => {
-    await (await federations(ctx, o)).leave(id, space);
+  command(ctx, group, 'leave <id> <space>', 'withdraw a space (admin of the space)').action(async (id: string, space: string) => {
+    await ctx.backend().federations.leave(id, space);
     ctx.print({ withdrawn: space, federation: id }, () => `space ${space} withdrew from federation ${id}\n`);
   });
-  command(ctx, group, 'space <space>', "a space's participations, budgets and epsilon spent (admin of the space)").action(async (space: string, o: RemoteFlags) => {
-    const v = await (await federations(ctx, o)).ofSpace(space);
+  command(ctx, group, 'space <space>', "a space's participations, budgets and epsilon spent (admin of the space)").action(async (space: string) => {
+    const v = await ctx.backend().federations.ofSpace(space);
     ctx.print(v, () =>
       table(
         ['FEDERATION', 'TOPIC', 'STATUS', 'BUDGET', 'SPENT', 'REMAINING', 'CONTRIBUTIONS', 'CLIPPED'],
@@ -109,15 +83,15 @@ function participationCommands(ctx: CliContext, group: Command): void {
 function releaseCommands(ctx: CliContext, group: Command): void {
   command(ctx, group, 'release <id> <kind>', 'compute one release: histogram, mean, terms or centroid (operator)')
     .option('--params <json>', 'the parameters of the kind, as JSON (docs/federations.md)', toJson, {})
-    .action(async (id: string, kind: string, o: RemoteFlags & { params: unknown }) => {
-      const r = await (await federations(ctx, o)).release(id, { kind, params: o.params } as never);
+    .action(async (id: string, kind: string, o: { params: unknown }) => {
+      const r = await ctx.backend().federations.release(id, { kind, params: o.params } as never);
       ctx.print(r, () => releaseText(r));
     });
   command(ctx, group, 'releases <id>', "a federation's releases, oldest first")
     .option('--limit <n>', 'most releases to show', toInt, 100)
     .option('--cursor <seq>', 'continue after this release')
-    .action(async (id: string, o: RemoteFlags & { limit: number; cursor?: string }) => {
-      const page = await (await federations(ctx, o)).releases(id, { limit: o.limit, ...definedOnly({ cursor: o.cursor }) });
+    .action(async (id: string, o: { limit: number; cursor?: string }) => {
+      const page = await ctx.backend().federations.releases(id, { limit: o.limit, ...definedOnly({ cursor: o.cursor }) });
       ctx.print(page, () =>
         table(
           ['SEQ', 'KIND', 'STATE', 'CONTRIBUTORS', 'EPSILON', 'CREATED'],

@@ -1,22 +1,15 @@
 import type { Command } from 'commander';
-import { MemspaceClient } from '../../client/client.js';
-import type { FeedbackCalls } from '../../client/feedback-client.js';
 import type { FeedbackInput, RerankInput } from '../../client/types.js';
 import { definedOnly } from '../../core/defined.js';
 import { MemspaceError } from '../../core/errors.js';
 import type { FeedbackReset, FeedbackResult, RerankResult } from '../../core/feedback-api.js';
-import { CLI_CALL, type CliContext } from '../cli-context.js';
+import type { CliContext } from '../cli-context.js';
 import { table } from '../format.js';
 import { withInputLines } from '../line-input.js';
 import { collect, toInt, toNumber } from '../options.js';
 
-/** `--url` of the feedback commands: a server to talk to instead of the data directory. */
-interface RemoteFlags {
-  url?: string;
-}
-
 /** The flags of `feedback <space>`. */
-interface FeedbackFlags extends RemoteFlags {
+interface FeedbackFlags {
   helpful: string[];
   used: string[];
   wrong: string[];
@@ -26,28 +19,12 @@ interface FeedbackFlags extends RemoteFlags {
 }
 
 /** The flags of `rerank <space>`. */
-interface RerankFlags extends RemoteFlags {
+interface RerankFlags {
   query: string;
   file?: string;
   limit?: number;
   feedbackWeight?: number;
   narrativeWeight?: number;
-}
-
-const URL_HELP = 'a memspace HTTP server to ask instead of the data directory (key: --key or $MEMSPACE_KEY)';
-
-/** The feedback calls of the data directory (as the local operator), or of the server at `--url` (with `--key` or `MEMSPACE_KEY`). */
-async function feedbackCalls(ctx: CliContext, o: RemoteFlags): Promise<FeedbackCalls> {
-  if (o.url !== undefined) {
-    const apiKey = ctx.globals().key ?? ctx.io.env['MEMSPACE_KEY'];
-    return new MemspaceClient({ baseUrl: o.url, ...definedOnly({ apiKey }) });
-  }
-  const engine = (await ctx.open()).feedback;
-  return {
-    feedback: (space, input) => engine.record(space, input, CLI_CALL),
-    resetFeedback: (space) => engine.reset(space, CLI_CALL),
-    rerank: (space, input) => engine.rerank(space, input, CLI_CALL),
-  };
 }
 
 /**
@@ -57,7 +34,7 @@ async function feedbackCalls(ctx: CliContext, o: RemoteFlags): Promise<FeedbackC
  */
 export function registerFeedback(program: Command, ctx: CliContext): void {
   const feedback = ctx
-    .command(program, 'feedback', 'report results of a space as helpful, used or wrong, so that searches weighing feedback rank them up or down (docs/feedback.md)')
+    .apiCommand(program, 'feedback', 'report results of a space as helpful, used or wrong, so that searches weighing feedback rank them up or down (docs/feedback.md)')
     .argument('<space>')
     .option('--helpful <id>', 'a result that helped (repeatable)', collect, [])
     .option('--used <id>', 'a result that was used (repeatable)', collect, [])
@@ -65,34 +42,29 @@ export function registerFeedback(program: Command, ctx: CliContext): void {
     .option('--query <text>', 'the query the results answered: with a helpful one, it moves the space\'s narrative')
     .option('--weight <w>', 'multiplies each signal, above 0 and up to 10 (default 1)', toNumber)
     .option('--document', 'the ids are documents ranked with `rerank`, not memories; ID=TEXT also gives a document\'s text, which a helpful one adds to the narrative')
-    .option('--url <url>', URL_HELP)
     .action(async (space: string, o: FeedbackFlags) => {
-      const result = await (await feedbackCalls(ctx, o)).feedback(space, feedbackInput(o));
+      const result = await ctx.backend().feedback.feedback(space, feedbackInput(o));
       ctx.print(result, () => feedbackText(space, o, result));
     });
   ctx
-    .command(feedback, 'reset <space>', 'forget what feedback taught a space: every reinforcement and the narrative')
-    .option('--url <url>', URL_HELP)
-    .action(async (space: string, o: RemoteFlags, command: Command) => {
-      // Commander hands the parent's options (`feedback --url`) to the parent even after the subcommand's name.
-      const url = o.url ?? command.parent?.opts<RemoteFlags>().url;
-      const reset = await (await feedbackCalls(ctx, definedOnly({ url }))).resetFeedback(space);
+    .apiCommand(feedback, 'reset <space>', 'forget what feedback taught a space: every reinforcement and the narrative')
+    .action(async (space: string) => {
+      const reset = await ctx.backend().feedback.resetFeedback(space);
       ctx.print(reset, () => resetText(space, reset));
     });
   ctx
-    .command(program, 'rerank <space> [doc...]', 'order documents (not stored; each ID=TEXT) for a query by similarity and the space\'s feedback')
+    .apiCommand(program, 'rerank <space> [doc...]', 'order documents (not stored; each ID=TEXT) for a query by similarity and the space\'s feedback')
     .requiredOption('--query <text>', 'the query to order the documents for')
     .option('--file <file>', 'documents as JSON Lines, one {"id","text"} a line ("-" for stdin), after those given as arguments')
     .option('--limit <n>', 'most documents to print (default: all)', toInt)
     .option('--feedback-weight <w>', 'weight of the documents\' reinforcements, 0 to 1 (default: the space\'s feedback.rank, else 0.5)', toNumber)
     .option('--narrative-weight <w>', 'weight of the likeness to the space\'s narrative, 0 to 1 (default: the space\'s, else 0.5)', toNumber)
-    .option('--url <url>', URL_HELP)
     .action(async (space: string, docs: string[], o: RerankFlags) => {
       const documents = [...docs.map((doc, i) => documentArgument(doc, `doc ${i + 1}`)), ...(o.file === undefined ? [] : await documentsOfFile(ctx, o.file))];
       if (documents.length === 0) throw new MemspaceError('VALIDATION_FAILED', 'give the documents to rerank, as ID=TEXT arguments or with --file', { issues: [{ path: 'documents', message: 'none given' }] });
       const rank = definedOnly({ feedback: o.feedbackWeight, narrative: o.narrativeWeight });
       const input: RerankInput = { query: o.query, documents, ...definedOnly({ limit: o.limit }), ...(Object.keys(rank).length > 0 && { rank }) };
-      const result = await (await feedbackCalls(ctx, o)).rerank(space, input);
+      const result = await ctx.backend().feedback.rerank(space, input);
       ctx.print(result, () => rerankText(result, documents));
     });
 }

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config.js';
 import { MemspaceError } from '../../core/errors.js';
 import { rotateMasterKey } from '../../memspace.js';
 import type { Grant } from '../../core/grants.js';
-import { CLI_CALL, type CliContext } from '../cli-context.js';
+import type { CliContext } from '../cli-context.js';
 import { table } from '../format.js';
 import { definedOnly } from '../../core/defined.js';
 import { collect, parseGrant } from '../options.js';
@@ -15,20 +15,17 @@ import { collect, parseGrant } from '../options.js';
 export function registerKeys(program: Command, ctx: CliContext): void {
   const keys = ctx.command(program, 'keys', 'API keys of the HTTP server');
   ctx
-    .command(keys, 'create <name>', 'create a key; it is printed once and stored only as a hash')
+    .apiCommand(keys, 'create <name>', 'create a key; it is printed once and stored only as a hash')
     .option('--grant <grant>', 'SPACE:ROLE or PREFIX*:ROLE, role read|write|admin (repeatable; "*:admin" is everything)', collect, [])
     .option('--default-space <space>', 'the space used when a request names none')
     .action(async (name: string, o: { grant: string[]; defaultSpace?: string }) => {
-      const created = await (await ctx.open()).keys.create(
-        { name, grants: o.grant.map(parseGrant), ...definedOnly({ defaultSpace: o.defaultSpace }) },
-        CLI_CALL,
-      );
+      const created = await ctx.backend().keys.create({ name, grants: o.grant.map(parseGrant) as Grant[], ...definedOnly({ defaultSpace: o.defaultSpace }) });
       ctx.print(created, () => `${created.key}\n(key ${created.id}; shown this once, store it now)\n`);
     });
   ctx
-    .command(keys, 'list', 'list keys (never their secrets)')
+    .apiCommand(keys, 'list', 'list keys (never their secrets)')
     .action(async () => {
-      const items = await (await ctx.open()).keys.list(CLI_CALL);
+      const items = await ctx.backend().keys.list();
       ctx.print(items, () =>
         table(
           ['ID', 'NAME', 'GRANTS', 'DEFAULT SPACE', 'CREATED', 'REVOKED'],
@@ -37,9 +34,9 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       );
     });
   ctx
-    .command(keys, 'revoke <id>', 'revoke a key at once')
+    .apiCommand(keys, 'revoke <id>', 'revoke a key at once')
     .action(async (id: string) => {
-      await (await ctx.open()).keys.revoke(id, CLI_CALL);
+      await ctx.backend().keys.revoke(id);
       ctx.print({ revoked: id }, () => `revoked key ${id}\n`);
     });
   ctx
@@ -54,8 +51,8 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     });
 }
 
-/** The inverse of {@link parseGrant}. */
-function formatGrant(grant: Grant): string {
+/** A grant as `keys create --grant` takes it: the inverse of {@link parseGrant}. */
+export function formatGrant(grant: Grant): string {
   if ('project' in grant) return `project:${grant.project}:${grant.role}`;
   return 'space' in grant ? `${grant.space}:${grant.role}` : `${grant.prefix}*:${grant.role}`;
 }

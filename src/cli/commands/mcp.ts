@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
+import { isMemspaceError, MemspaceError } from '../../core/errors.js';
 import { importMcpMemory, type McpMemoryImportSummary } from '../../mcp/mcp-memory-import.js';
 import { serveStdio } from '../../mcp/stdio.js';
 import { CLI_CALL, type CliContext } from '../cli-context.js';
@@ -11,15 +12,22 @@ export function registerMcp(program: Command, ctx: CliContext): void {
   const { io } = ctx;
   ctx
     .command(program, 'mcp', 'serve one space to an MCP client over stdio (memory and knowledge-graph tools); stdout carries only the protocol')
-    .option('--space <name>', 'the space to serve (default: $MEMSPACE_SPACE, else default)')
-    .action(async (o: { space?: string }) => {
+    .option('--space <name>', 'the space to serve, created with the defaults of new spaces when missing (default: $MEMSPACE_SPACE, else default)')
+    .option('--no-create', 'refuse a missing space instead of creating it (SPACE_NOT_FOUND, exit 1)')
+    .action(async (o: { space?: string; create: boolean }) => {
       const ms = await ctx.open();
+      const space = o.space ?? ms.config.space;
       const server = await serveStdio(ms, {
-        space: o.space ?? ms.config.space,
+        space,
+        create: o.create,
         stdin: io.stdin,
         stdout: io.stdout instanceof Writable ? io.stdout : textWritable(io.stdout),
         log: (line) => io.stderr.write(line),
+      }).catch((error: unknown) => {
+        throw isMemspaceError(error, 'SPACE_NOT_FOUND') && !o.create ? notCreated(error, space) : error;
       });
+      // One line, so an MCP client's log shows why a new space appeared (a typo in --space, say).
+      if (server.created) io.stderr.write(`memspace mcp: created space "${server.space}"\n`);
       io.stderr.write(`memspace MCP server on stdio, space ${server.space}\n`);
       const stop = (): void => void server.close();
       process.once('SIGTERM', stop);
@@ -47,6 +55,16 @@ function importLine(r: McpMemoryImportSummary): string {
     `imported into ${r.space}${r.createdSpace ? ' (created)' : ''}: ` +
     `${r.entities.created} entities (${r.entities.updated} existing ones gained observations, ${r.entities.unchanged} already present), ` +
     `${r.relations.created} relations (${r.relations.unchanged} already present)\n`
+  );
+}
+
+/** The refusal of a missing space under `--no-create`, saying what was asked and how to go on. */
+function notCreated(error: MemspaceError, space: string | undefined): MemspaceError {
+  const name = space ?? 'default';
+  return new MemspaceError(
+    'SPACE_NOT_FOUND',
+    `space "${name}" not found, and --no-create was given: create it with \`memspace spaces create ${name}\`, or run \`memspace mcp\` without --no-create`,
+    { ...error.details, space: name },
   );
 }
 

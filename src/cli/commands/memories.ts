@@ -1,8 +1,9 @@
 import { Option, type Command } from 'commander';
-import type { SearchInput } from '../../client/types.js';
+import type { MemoryListQuery, SearchInput } from '../../client/types.js';
 import type { Memory, SearchHit } from '../../core/views.js';
 import { MemspaceError } from '../../core/errors.js';
-import { CLI_CALL, type CliContext } from '../cli-context.js';
+import type { CliContext } from '../cli-context.js';
+import { stdinText } from '../line-input.js';
 import { fields, nextPageHint, table } from '../format.js';
 import { definedOnly } from '../../core/defined.js';
 import { collect, metadataOption, nonEmpty, optionalJson, parseJsonOption, scopeFields, toInt, toNumber, type ScopeFlags } from '../options.js';
@@ -14,18 +15,18 @@ import { collect, metadataOption, nonEmpty, optionalJson, parseJsonOption, scope
 export function registerMemories(program: Command, ctx: CliContext): void {
   addCommand(program, ctx);
   ctx
-    .command(program, 'get <space> <id>', 'show a memory')
+    .apiCommand(program, 'get <space> <id>', 'show a memory')
     .action(async (space: string, id: string) => {
-      const m = await (await ctx.open()).memories.get(space, id);
+      const m = await ctx.backend().memories.get(space, id);
       ctx.print(m, () => memoryFields(m));
     });
   listCommand(program, ctx);
   searchCommand(program, ctx);
   deleteCommand(program, ctx);
   ctx
-    .command(program, 'history <space> <id>', "a memory's history, oldest first")
+    .apiCommand(program, 'history <space> <id>', "a memory's history, oldest first")
     .action(async (space: string, id: string) => {
-      const entries = await (await ctx.open()).memories.history(space, id);
+      const entries = await ctx.backend().memories.history(space, id);
       ctx.print(entries, () =>
         table(
           ['AT', 'ACTION', 'OLD', 'NEW'],
@@ -38,7 +39,7 @@ export function registerMemories(program: Command, ctx: CliContext): void {
 
 function addCommand(program: Command, ctx: CliContext): void {
   ctx
-    .command(program, 'add <space> <text>', 'add a memory')
+    .apiCommand(program, 'add <space> <text>', 'add a memory; TEXT - reads it from stdin')
     .option('--meta <key=value>', 'metadata (repeatable; values parse as JSON when they can)', collect, [])
     .option('--tag <tag>', 'a tag (repeatable)', collect, [])
     .option('--user <id>')
@@ -50,21 +51,21 @@ function addCommand(program: Command, ctx: CliContext): void {
     .option('--embedding <json>', 'a JSON array of numbers to use instead of the embedder')
     .action(async (space: string, text: string, o: ScopeFlags & { meta: string[]; tag: string[]; kind?: string; importance?: number; id?: string; embedding?: string }) => {
       const input = {
-        content: text,
+        content: text === '-' ? await stdinText(ctx.io.stdin) : text,
         metadata: metadataOption(o.meta),
         tags: o.tag,
         ...scopeFields(o),
         ...definedOnly({ kind: o.kind, importance: o.importance, id: o.id, embedding: optionalJson(o.embedding, '--embedding') as number[] | undefined }),
       };
       const remote = await ctx.remote();
-      const memory = remote === undefined ? await (await ctx.open()).memories.add(space, input, CLI_CALL) : await remote.memories.add(input, { space });
+      const memory = remote === undefined ? await ctx.backend().memories.add(space, input) : await remote.memories.add(input, { space });
       ctx.print(memory, () => `${memory.id}\n`);
     });
 }
 
 function listCommand(program: Command, ctx: CliContext): void {
   ctx
-    .command(program, 'list <space>', 'list memories, newest first')
+    .apiCommand(program, 'list <space>', 'list memories, newest first')
     .option('--user <id>')
     .option('--agent <id>')
     .option('--run <id>')
@@ -74,10 +75,9 @@ function listCommand(program: Command, ctx: CliContext): void {
     .option('--cursor <cursor>', 'continue from a previous page')
     .option('--include-superseded', 'also list memories a newer one superseded (consolidation)')
     .action(async (space: string, o: ScopeFlags & { tag: string[]; filter?: string; limit: number; cursor?: string; includeSuperseded?: boolean }) => {
-      const ms = await ctx.open();
-      const page = await ms.memories.list(space, {
+      const page = await ctx.backend().memories.list(space, {
         ...scopeFields(o),
-        ...definedOnly({ tags: nonEmpty(o.tag), filter: optionalJson(o.filter, '--filter'), limit: o.limit, cursor: o.cursor, includeSuperseded: o.includeSuperseded }),
+        ...definedOnly({ tags: nonEmpty(o.tag) as string[] | undefined, filter: optionalJson(o.filter, '--filter') as MemoryListQuery['filter'], limit: o.limit, cursor: o.cursor, includeSuperseded: o.includeSuperseded }),
       });
       ctx.print(page, () => memoryTable(page.items) + nextPageHint(page.nextCursor));
     });
@@ -85,7 +85,7 @@ function listCommand(program: Command, ctx: CliContext): void {
 
 function searchCommand(program: Command, ctx: CliContext): void {
   ctx
-    .command(program, 'search <space> <query>', 'search memories by meaning and keywords')
+    .apiCommand(program, 'search <space> <query>', 'search memories by meaning and keywords')
     .option('--limit <n>', 'most results', toInt, 10)
     .addOption(new Option('--mode <mode>').choices(['hybrid', 'vector', 'keyword']).default('hybrid'))
     .option('--threshold <x>', 'lowest score to return', toNumber)
@@ -116,7 +116,7 @@ function searchCommand(program: Command, ctx: CliContext): void {
         ...(!o.dates && { dates: false }),
       };
       const remote = await ctx.remote();
-      const results = remote === undefined ? (await (await ctx.open()).search.run(space, request)).results : await remote.search(request, { space });
+      const results = remote === undefined ? await ctx.backend().memories.search(space, request) : await remote.search(request, { space });
       ctx.print({ results }, () => searchTable(results));
     });
 }
@@ -138,18 +138,18 @@ interface SearchFlags extends ScopeFlags {
 
 function deleteCommand(program: Command, ctx: CliContext): void {
   ctx
-    .command(program, 'delete <space> [id]', 'delete a memory by id, or every memory matching --filter')
+    .apiCommand(program, 'delete <space> [id]', 'delete a memory by id, or every memory matching --filter')
     .option('--filter <json>', 'delete every match (no cap), e.g. \'{"userId":{"eq":"alice"}}\'')
     .action(async (space: string, id: string | undefined, o: { filter?: string }) => {
-      const ms = await ctx.open();
+      const backend = ctx.backend();
       if ((id === undefined) === (o.filter === undefined)) {
         throw new MemspaceError('VALIDATION_FAILED', 'give either an id or --filter', { issues: [{ path: 'id', message: 'id or --filter' }] });
       }
       if (id !== undefined) {
-        await ms.memories.delete(space, id, CLI_CALL);
+        await backend.memories.delete(space, id);
         ctx.print({ deleted: 1 }, () => `deleted ${id}\n`);
       } else {
-        const result = await ms.memories.deleteMatching(space, parseJsonOption(o.filter!, '--filter'), CLI_CALL);
+        const result = await backend.memories.deleteMatching(space, parseJsonOption(o.filter!, '--filter'));
         ctx.print(result, () => `deleted ${result.deleted} memories\n`);
       }
     });

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { definedOnly } from '../../core/defined.js';
 import type { ProjectInfo } from '../../core/views.js';
-import { CLI_CALL, type CliContext } from '../cli-context.js';
+import type { ProjectCreateInput, ProjectPatchInput } from '../../client/types.js';
+import type { CliContext } from '../cli-context.js';
 import { fields, nextPageHint, table } from '../format.js';
 import { collect, labelsOption, parseJsonOption, toInt } from '../options.js';
 
@@ -9,26 +10,28 @@ import { collect, labelsOption, parseJsonOption, toInt } from '../options.js';
 export function registerProjects(program: Command, ctx: CliContext): void {
   const projects = ctx.command(program, 'projects', 'create, list, inspect, change and delete projects (groups of spaces)');
   ctx
-    .command(projects, 'create <name>', 'create a project')
+    .apiCommand(projects, 'create <name>', 'create a project')
     .option('--description <text>')
     .option('--label <key=value>', 'a label (repeatable)', collect, [])
     .option('--defaults <json>', 'what its spaces inherit, e.g. \'{"isolation":"shared","retentionDays":30}\'')
     .option('--max-memories <n>', 'quota: most memories across its spaces', toInt)
     .option('--max-bytes <n>', 'quota: most payload bytes across its spaces', toInt)
     .action(async (name: string, o: ProjectFlags & { label: string[] }) => {
-      const project = await (await ctx.open()).projects.create(
-        { name, labels: labelsOption(o.label), ...definedOnly({ description: o.description, defaults: defaultsOf(o) }), quotas: projectQuotas(o) },
-        CLI_CALL,
-      );
+      const project = await ctx.backend().projects.create({
+        name,
+        labels: labelsOption(o.label),
+        ...definedOnly({ description: o.description, defaults: defaultsOf(o) as ProjectCreateInput['defaults'] }),
+        quotas: projectQuotas(o),
+      });
       ctx.print(project, () => `created project ${project.name}\n`);
     });
   ctx
-    .command(projects, 'list', 'list projects')
+    .apiCommand(projects, 'list', 'list projects')
     .option('--prefix <prefix>')
     .option('--limit <n>', 'most projects to show', toInt, 100)
     .option('--cursor <name>', 'continue after this project')
     .action(async (o: { prefix?: string; limit: number; cursor?: string }) => {
-      const page = await (await ctx.open()).projects.list(o, CLI_CALL);
+      const page = await ctx.backend().projects.list(o);
       ctx.print(page, () =>
         table(
           ['NAME', 'OWNER', 'MAX MEMORIES', 'MAX BYTES', 'CREATED'],
@@ -37,13 +40,13 @@ export function registerProjects(program: Command, ctx: CliContext): void {
       );
     });
   ctx
-    .command(projects, 'info <name>', "a project's settings and totals across its spaces")
+    .apiCommand(projects, 'info <name>', "a project's settings and totals across its spaces")
     .action(async (name: string) => {
-      const project = await (await ctx.open()).projects.get(name, CLI_CALL);
+      const project = await ctx.backend().projects.get(name);
       ctx.print(project, () => projectFields(project));
     });
   ctx
-    .command(projects, 'set <name>', "change a project; its spaces that inherit a changed default follow (0 lifts a quota)")
+    .apiCommand(projects, 'set <name>', "change a project; its spaces that inherit a changed default follow (0 lifts a quota)")
     .option('--description <text>')
     .option('--label <key=value>', 'replace the labels (repeatable)', collect, [])
     .option('--defaults <json>', 'defaults to merge in; null removes one, e.g. \'{"sensitivity":null}\'')
@@ -54,17 +57,17 @@ export function registerProjects(program: Command, ctx: CliContext): void {
       const patch = definedOnly({
         description: o.description,
         labels: o.label.length > 0 ? labelsOption(o.label) : undefined,
-        defaults: defaultsOf(o),
+        defaults: defaultsOf(o) as ProjectPatchInput['defaults'],
         quotas: Object.keys(quotas).length > 0 ? quotas : undefined,
       });
-      const project = await (await ctx.open()).projects.update(name, patch, CLI_CALL);
+      const project = await ctx.backend().projects.update(name, patch);
       ctx.print(project, () => `updated project ${project.name}\n`);
     });
   ctx
-    .command(projects, 'delete <name>', 'delete a project; refused while it holds spaces, unless --cascade')
+    .apiCommand(projects, 'delete <name>', 'delete a project; refused while it holds spaces, unless --cascade')
     .addOption(new Option('--cascade', 'delete its spaces too (each audited first)'))
     .action(async (name: string, o: { cascade?: boolean }) => {
-      const result = await (await ctx.open()).projects.delete(name, { cascade: o.cascade === true }, CLI_CALL);
+      const result = await ctx.backend().projects.delete(name, { cascade: o.cascade === true });
       ctx.print({ deleted: name, ...result }, () => `deleted project ${name}${result.spacesDeleted > 0 ? ` and its ${result.spacesDeleted} spaces` : ''}\n`);
     });
 }

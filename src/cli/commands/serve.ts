@@ -20,6 +20,7 @@ interface ServeOptions {
   denialAuditIntervalMs?: number;
   feedRetentionDays?: number;
   feedMinEvents?: number;
+  logFormat?: 'human' | 'json';
 }
 
 /** Registers `serve`: the HTTP and gRPC APIs, until SIGTERM or SIGINT. */
@@ -42,33 +43,48 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--denial-audit-interval-ms <ms>', 'refused requests are written to the audit as one counted entry per key, space and request per this interval (default: $MEMSPACE_DENIAL_AUDIT_INTERVAL_MS or 60000)', toInt)
     .option('--feed-retention-days <days>', "change-feed events younger than this are kept when sweeps compact a space's feed (default: $MEMSPACE_FEED_RETENTION_DAYS or 7)", toNumber)
     .option('--feed-min-events <n>', "the newest events a space's change feed keeps however old (default: $MEMSPACE_FEED_MIN_EVENTS or 1000)", toInt)
+    .addOption(new Option('--log-format <format>', 'logs on stdout as lines for people or one JSON object per line (default: $MEMSPACE_LOG_FORMAT, else human on a terminal and json otherwise)').choices(['human', 'json']))
     .action(async (o: ServeOptions) => {
-      const { host, port, grpcPort, backend, pgUrl, llmBaseUrl, llmModel, workers, mcpIdleTimeoutMs, mcpSessionsPerKey, mcpAllowedOrigins, denialAuditIntervalMs, feedRetentionDays, feedMinEvents } = o;
+      const { host, port, grpcPort, backend, pgUrl, llmBaseUrl, llmModel, workers, mcpIdleTimeoutMs, mcpSessionsPerKey, mcpAllowedOrigins, denialAuditIntervalMs, feedRetentionDays, feedMinEvents, logFormat } = o;
       // loadConfig drops undefined overrides. --no-auth can only turn authentication off:
       // without it, MEMSPACE_AUTH decides, so auth is not passed as true.
       const config = loadConfig(
-        { dataDir: ctx.globals().dataDir, host, port, grpcPort, backend, pgUrl, llmBaseUrl, llmModel, workers, mcpIdleTimeoutMs, mcpSessionsPerKey, mcpAllowedOrigins, denialAuditIntervalMs, feedRetentionDays, feedMinEvents, auth: o.auth ? undefined : false },
+        { dataDir: ctx.globals().dataDir, host, port, grpcPort, backend, pgUrl, llmBaseUrl, llmModel, workers, mcpIdleTimeoutMs, mcpSessionsPerKey, mcpAllowedOrigins, denialAuditIntervalMs, feedRetentionDays, feedMinEvents, logFormat, auth: o.auth ? undefined : false },
         io.env,
       );
-      const server = await serve(config, (key, given) => {
-        io.stderr.write(given ? 'root key created from MEMSPACE_ROOT_KEY\n' : `root key, shown this once (store it now): ${key}\n`);
-      });
+      const server = await serve(
+        config,
+        (key, given) => io.stderr.write(given ? 'root key created from MEMSPACE_ROOT_KEY\n' : `root key, shown this once (store it now): ${key}\n`),
+        () => io.stderr.write(keysExistLine(config.rootKey !== undefined)),
+      );
       // Handlers first: a supervisor may signal as soon as it reads the line below, and without a
       // handler SIGTERM kills the process at once, skipping the graceful close.
       const stopped = untilSignalled(() => server.close());
       const grpc = server.grpcAddress === undefined ? '' : `, gRPC on ${server.grpcAddress}`;
       io.stderr.write(`memspace listening on ${server.url} (API docs: ${server.url}/docs)${grpc}\n`);
-      await stopped;
+      io.stderr.write(`memspace: stopped (${await stopped})\n`);
     });
 }
 
-/** Resolves once SIGTERM or SIGINT has arrived and `close` has settled, whether or not it failed. */
-function untilSignalled(close: () => Promise<void>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = (): void => {
+/**
+ * The one line a start over keys made before prints: the root key was shown on the first start
+ * only, so it says how to make another (and that `MEMSPACE_ROOT_KEY` no longer applies).
+ */
+function keysExistLine(rootKeyGiven: boolean): string {
+  const ignored = rootKeyGiven ? '; MEMSPACE_ROOT_KEY is ignored' : '';
+  return `memspace: API keys exist already (the root key was shown on the first start only${ignored}); make another admin key with: memspace keys create NAME --grant '*:admin'\n`;
+}
+
+/** Resolves with the signal's name once SIGTERM or SIGINT has arrived and `close` has settled, whether or not it failed. */
+function untilSignalled(close: () => Promise<void>): Promise<NodeJS.Signals> {
+  return new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
-      void close().then(resolve, resolve);
+      void close().then(
+        () => resolve(signal),
+        () => resolve(signal),
+      );
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

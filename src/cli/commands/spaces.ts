@@ -1,12 +1,14 @@
 import { Option, type Command } from 'commander';
 import type { ConsolidationSettings, VectorIndexStatus } from '../../core/types.js';
 import type { SpaceInfo } from '../../core/views.js';
-import { CLI_CALL, type CliContext } from '../cli-context.js';
+import type { SpaceCreateInput, SpacePatchInput } from '../../client/types.js';
+import type { CliContext } from '../cli-context.js';
 import { fields, nextPageHint, table } from '../format.js';
+import { splitCommands } from './split.js';
 import { definedOnly } from '../../core/defined.js';
 import { collect, labelsOption, optionalJson, quotaFields, toInt, toNumber, type QuotaFlags } from '../options.js';
 
-/** Registers `spaces create|list|info|set|archive|restore|delete`. */
+/** Registers `spaces create|list|info|set|archive|restore|delete|split|merge`. */
 export function registerSpaces(program: Command, ctx: CliContext): void {
   const spaces = ctx.command(program, 'spaces', 'create, list, inspect and delete spaces');
   createCommand(spaces, ctx);
@@ -14,10 +16,11 @@ export function registerSpaces(program: Command, ctx: CliContext): void {
   infoCommand(spaces, ctx);
   setCommand(spaces, ctx);
   lifecycleCommands(spaces, ctx);
+  splitCommands(spaces, ctx);
   ctx
-    .command(spaces, 'delete <name>', 'delete a space and every byte of it')
+    .apiCommand(spaces, 'delete <name>', 'delete a space and every byte of it')
     .action(async (name: string) => {
-      await (await ctx.open()).spaces.delete(name);
+      await ctx.backend().spaces.delete(name);
       ctx.print({ deleted: name }, () => `deleted space ${name}\n`);
     });
 }
@@ -41,7 +44,7 @@ const CONSOLIDATION_HELP = 'consolidation settings as JSON, e.g. \'{"enabled":tr
 
 function createCommand(spaces: Command, ctx: CliContext): void {
   ctx
-    .command(spaces, 'create <name>', 'create a space')
+    .apiCommand(spaces, 'create <name>', 'create a space')
     .option('--description <text>')
     .addOption(new Option('--isolation <level>').choices(['strict', 'shared', 'federated']))
     .addOption(new Option('--sensitivity <level>').choices(['low', 'medium', 'high', 'highest']))
@@ -57,30 +60,30 @@ function createCommand(spaces: Command, ctx: CliContext): void {
     .option('--consolidation <json>', CONSOLIDATION_HELP)
     .option('--feedback <json>', FEEDBACK_HELP)
     .action(async (name: string, o: CreateOptions) => {
-      const ms = await ctx.open();
       const { description, isolation, sensitivity, retentionDays, embedder, dimension, project, encryption } = o;
       const quotas = quotaFields(o);
-      const space = await ms.spaces.create({
+      const space = await ctx.backend().spaces.create({
         // Quotas not given are the project's (or none), so an empty object is not sent.
         ...(Object.keys(quotas).length > 0 && { quotas }),
         name,
         ...definedOnly({ description, isolation, sensitivity, retentionDays, embedder, dimension, project, encryption }),
         ...definedOnly({ consolidation: optionalJson(o.consolidation, '--consolidation'), feedback: optionalJson(o.feedback, '--feedback') }),
         labels: labelsOption(o.label),
-      });
+        // The choices and JSON are the engine's (or server's) to check, as on every other way in.
+      } as SpaceCreateInput);
       ctx.print(space, () => `created space ${space.name} (embedder ${space.embedder}, ${space.dimension} dimensions, isolation ${space.isolation})\n`);
     });
 }
 
 function listCommand(spaces: Command, ctx: CliContext): void {
   ctx
-    .command(spaces, 'list', 'list spaces')
+    .apiCommand(spaces, 'list', 'list spaces')
     .option('--prefix <prefix>')
     .option('--limit <n>', 'most spaces to show', toInt, 100)
     .option('--cursor <name>', 'continue after this space')
     .action(async (o: { prefix?: string; limit: number; cursor?: string }) => {
       const remote = await ctx.remote();
-      const page = remote === undefined ? await (await ctx.open()).spaces.list(o) : await remote.spaces.list(o);
+      const page = remote === undefined ? await ctx.backend().spaces.list(o) : await remote.spaces.list(o);
       ctx.print(page, () =>
         table(
           ['NAME', 'STATE', 'EMBEDDER', 'DIMS', 'ISOLATION', 'SENSITIVITY', 'CREATED'],
@@ -92,16 +95,16 @@ function listCommand(spaces: Command, ctx: CliContext): void {
 
 function infoCommand(spaces: Command, ctx: CliContext): void {
   ctx
-    .command(spaces, 'info <name>', "a space's settings and figures")
+    .apiCommand(spaces, 'info <name>', "a space's settings and figures")
     .action(async (name: string) => {
-      const s = await (await ctx.open()).spaces.get(name);
+      const s = await ctx.backend().spaces.get(name);
       ctx.print(s, () => spaceFields(s));
     });
 }
 
 function setCommand(spaces: Command, ctx: CliContext): void {
   ctx
-    .command(spaces, 'set <name>', "change a space's retention, quotas, consolidation or feedback settings (0 removes a quota or the retention)")
+    .apiCommand(spaces, 'set <name>', "change a space's retention, quotas, consolidation or feedback settings (0 removes a quota or the retention)")
     .option('--retention-days <n>', 'hard-delete memories older than this', toInt)
     .option('--max-memories <n>', 'quota: most memories', toInt)
     .option('--max-bytes <n>', 'quota: most payload bytes', toInt)
@@ -118,7 +121,7 @@ function setCommand(spaces: Command, ctx: CliContext): void {
         retentionDays: o.retentionDays === 0 ? null : o.retentionDays,
         quotas: Object.keys(quotas).length > 0 ? quotas : undefined,
       });
-      const space = await (await ctx.open()).spaces.update(name, update, CLI_CALL);
+      const space = await ctx.backend().spaces.update(name, update as SpacePatchInput);
       ctx.print(space, () => `updated space ${space.name}: retention ${space.retentionDays ?? 'none'}, quotas ${JSON.stringify(space.quotas)}\n`);
     });
 }
@@ -126,15 +129,15 @@ function setCommand(spaces: Command, ctx: CliContext): void {
 /** `archive` and `restore`, the two halves of a space's trip to cold storage. */
 function lifecycleCommands(spaces: Command, ctx: CliContext): void {
   ctx
-    .command(spaces, 'archive <name>', 'move a space into one compressed file under archive/ (requests get SPACE_ARCHIVED until restored)')
+    .apiCommand(spaces, 'archive <name>', 'move a space into one compressed file under archive/ (requests get SPACE_ARCHIVED until restored)')
     .action(async (name: string) => {
-      const result = await (await ctx.open()).lifecycle.archive(name, CLI_CALL);
+      const result = await ctx.backend().spaces.archive(name);
       ctx.print(result, () => `archived space ${result.space.name} (${result.archiveBytes} bytes)\n`);
     });
   ctx
-    .command(spaces, 'restore <name>', 'bring an archived space back')
+    .apiCommand(spaces, 'restore <name>', 'bring an archived space back')
     .action(async (name: string) => {
-      const space = await (await ctx.open()).lifecycle.restore(name, CLI_CALL);
+      const space = await ctx.backend().spaces.restore(name);
       ctx.print(space, () => `restored space ${space.name}\n`);
     });
 }

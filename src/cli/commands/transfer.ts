@@ -4,19 +4,19 @@ import type { Command } from 'commander';
 import type { ImportSummary } from '../../core/views.js';
 import type { CliContext } from '../cli-context.js';
 import { progressBar } from '../format.js';
-import { importAction } from '../line-input.js';
+import { withInputLines } from '../line-input.js';
 
 /** Registers `export` and `import`: a space as JSON Lines and back, embeddings included. */
 export function registerTransfer(program: Command, ctx: CliContext): void {
   const { io } = ctx;
   ctx
-    .command(program, 'export <space> [file]', 'export a space as JSON Lines, embeddings included (to FILE or stdout)')
+    .apiCommand(program, 'export <space> [file]', 'export a space as JSON Lines, embeddings included (to FILE or stdout)')
     .action(async (space: string, file: string | undefined) => {
-      const ms = await ctx.open();
+      const backend = ctx.backend();
       const out = file === undefined || file === '-' ? undefined : createWriteStream(file, { flags: 'w' });
       const bar = progressBar(io.stderr, `export ${space}`);
       let count = 0;
-      for await (const line of ms.transfer.exportSpace(space, (done, total) => bar.update(done, total))) {
+      for await (const line of backend.transfer.exportSpace(space, (done, total) => bar.update(done, total))) {
         const text = `${JSON.stringify(line)}\n`;
         if (out === undefined) io.stdout.write(text);
         else if (!out.write(text)) await once(out, 'drain');
@@ -31,16 +31,18 @@ export function registerTransfer(program: Command, ctx: CliContext): void {
       }
     });
   ctx
-    .command(program, 'import <space>', 'import a JSON Lines export into a space (created if missing); existing ids are skipped')
+    .apiCommand(program, 'import <space>', 'import a JSON Lines export into a space (created if missing); existing ids are skipped')
     .argument('<file>', 'a file, or - for stdin')
-    .action(
-      importAction(ctx, async (ms, space, lines) => {
+    .action(async (space: string, file: string) => {
+      const backend = ctx.backend();
+      const summary = await withInputLines(file, io.stdin, async (lines) => {
         const bar = progressBar(io.stderr, `import ${space}`);
-        const summary = await ms.transfer.importSpace(space, lines, (done, total) => bar.update(done, total));
+        const done = await backend.transfer.importSpace(space, lines, (n, total) => bar.update(n, total));
         bar.done();
-        ctx.print(summary, () => importLine(space, summary));
-      }),
-    );
+        return done;
+      });
+      ctx.print(summary, () => importLine(space, summary));
+    });
 }
 
 function importLine(space: string, summary: ImportSummary): string {

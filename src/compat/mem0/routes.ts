@@ -1,9 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
+import type { ErrorCode } from '../../core/errors.js';
 import type { ChatModel } from '../../core/ports/chat-model.js';
 import type { Memspace } from '../../memspace.js';
 import { Mem0Handlers, type Mem0Request } from './handlers.js';
-import { Mem0AddSchema, Mem0ListBodySchema, Mem0ListQuerySchema, Mem0SearchSchema, Mem0UpdateSchema } from './schemas.js';
+import { Mem0Responses as R } from './response-schemas.js';
+import {
+  Mem0AddSchema,
+  Mem0DeleteAllQuerySchema,
+  Mem0DeleteOneQuerySchema,
+  Mem0EntitiesQuerySchema,
+  Mem0ListBodySchema,
+  Mem0ListQuerySchema,
+  Mem0PageQuerySchema,
+  Mem0SearchSchema,
+  Mem0UpdateSchema,
+} from './schemas.js';
 
 export type { Mem0Request };
 
@@ -28,8 +40,15 @@ export interface Mem0Route {
   summary: string;
   body?: z.ZodType;
   query?: z.ZodType;
+  /** The schema of a success's body, in mem0's shape (response-schemas.ts); documents it. */
+  response: z.ZodType;
+  /** Error codes beyond those of any keyed route: the space each request chooses for itself, and the memory it names. */
+  errors: readonly ErrorCode[];
   handler(r: Mem0Request): Promise<unknown>;
 }
+
+/** Every mem0 route chooses its space (namespace ids, header, the key's default) and may name a memory. */
+const MEM0_ERRORS: readonly ErrorCode[] = ['INVALID_SPACE', 'SPACE_CONFLICT', 'SPACE_NOT_FOUND', 'SPACE_ARCHIVED', 'NOT_FOUND'];
 
 /** The mem0 API: its routes, and how to prepare the encapsulated scope they are registered in. */
 export interface Mem0Api {
@@ -47,33 +66,40 @@ export interface Mem0Api {
 export function mem0Api(options: Mem0ApiOptions): Mem0Api {
   // The memspace's chat model is the memspace's to close; one passed in is its caller's.
   const h = new Mem0Handlers(options.memspace, options.chat ?? options.memspace.chat, options.now ?? Date.now);
-  const route = (method: Mem0Route['method'], path: string, summary: string, handler: Mem0Route['handler'], schemas: { body?: z.ZodType; query?: z.ZodType } = {}): Mem0Route => ({
+  const route = (
+    method: Mem0Route['method'],
+    path: string,
+    summary: string,
+    handler: Mem0Route['handler'],
+    schemas: { body?: z.ZodType; query?: z.ZodType; response: z.ZodType },
+  ): Mem0Route => ({
     method,
     path,
     scoped: false,
     tag: 'mem0',
     summary: `mem0: ${summary}`,
+    errors: MEM0_ERRORS,
     ...schemas,
     handler,
   });
   const routes = [
-    route('GET', '/v1/ping/', 'check the key; names its default space', (r) => h.ping(r)),
-    route('POST', '/v1/memories/', 'add messages (facts are inferred when an LLM is configured)', (r) => h.add('v1', r), { body: Mem0AddSchema }),
-    route('POST', '/v3/memories/add/', 'add messages (facts are inferred when an LLM is configured)', (r) => h.add('v3', r), { body: Mem0AddSchema }),
-    route('POST', '/v1/memories/search/', 'search by meaning (keyword_search adds BM25)', (r) => h.search('v1', r), { body: Mem0SearchSchema }),
-    route('POST', '/v2/memories/search/', 'search by meaning (keyword_search adds BM25)', (r) => h.search('v2', r), { body: Mem0SearchSchema }),
-    route('POST', '/v3/memories/search/', 'search by meaning (keyword_search adds BM25)', (r) => h.search('v3', r), { body: Mem0SearchSchema }),
-    route('GET', '/v1/memories/', 'list memories of a user, agent or run', (r) => h.listByQuery(r), { query: Mem0ListQuerySchema }),
-    route('POST', '/v2/memories/', 'list memories matching filters', (r) => h.listByBody('v2', r), { body: Mem0ListBodySchema }),
-    route('POST', '/v3/memories/', 'list memories matching filters, in numbered pages', (r) => h.listByBody('v3', r), { body: Mem0ListBodySchema }),
-    route('GET', '/v1/memories/:id/', 'get a memory', (r) => h.get(r)),
-    route('PUT', '/v1/memories/:id/', 'change a memory', (r) => h.update(r), { body: Mem0UpdateSchema }),
-    route('DELETE', '/v1/memories/:id/', 'delete a memory', (r) => h.delete(r)),
-    route('GET', '/v1/memories/:id/history/', "a memory's history", (r) => h.history(r)),
-    route('DELETE', '/v1/memories/', 'delete every memory of a user, agent or run', (r) => h.deleteAll(r)),
-    route('GET', '/v1/entities/', 'the users, agents and runs of the space, with their counts', (r) => h.entities(r)),
-    route('DELETE', '/v1/entities/:type/:name/', 'delete every memory of one user, agent or run', (r) => h.deleteEntity(r)),
-    route('DELETE', '/v2/entities/:type/:name/', 'delete every memory of one user, agent or run', (r) => h.deleteEntity(r)),
+    route('GET', '/v1/ping/', 'check the key; names its default space', (r) => h.ping(r), { response: R.ping }),
+    route('POST', '/v1/memories/', 'add messages (facts are inferred when an LLM is configured)', (r) => h.add('v1', r), { body: Mem0AddSchema, response: R.add }),
+    route('POST', '/v3/memories/add/', 'add messages (facts are inferred when an LLM is configured)', (r) => h.add('v3', r), { body: Mem0AddSchema, response: R.add }),
+    route('POST', '/v1/memories/search/', 'search by meaning (keyword_search adds BM25)', (r) => h.search('v1', r), { body: Mem0SearchSchema, response: R.search }),
+    route('POST', '/v2/memories/search/', 'search by meaning (keyword_search adds BM25)', (r) => h.search('v2', r), { body: Mem0SearchSchema, response: R.search }),
+    route('POST', '/v3/memories/search/', 'search by meaning (keyword_search adds BM25)', (r) => h.search('v3', r), { body: Mem0SearchSchema, response: R.search }),
+    route('GET', '/v1/memories/', 'list memories of a user, agent or run', (r) => h.listByQuery(r), { query: Mem0ListQuerySchema, response: R.list }),
+    route('POST', '/v2/memories/', 'list memories matching filters', (r) => h.listByBody('v2', r), { body: Mem0ListBodySchema, query: Mem0PageQuerySchema, response: R.list }),
+    route('POST', '/v3/memories/', 'list memories matching filters, in numbered pages', (r) => h.listByBody('v3', r), { body: Mem0ListBodySchema, query: Mem0PageQuerySchema, response: R.list }),
+    route('GET', '/v1/memories/:id/', 'get a memory', (r) => h.get(r), { response: R.memory }),
+    route('PUT', '/v1/memories/:id/', 'change a memory', (r) => h.update(r), { body: Mem0UpdateSchema, response: R.memory }),
+    route('DELETE', '/v1/memories/:id/', 'delete a memory', (r) => h.delete(r), { query: Mem0DeleteOneQuerySchema, response: R.message }),
+    route('GET', '/v1/memories/:id/history/', "a memory's history", (r) => h.history(r), { response: R.history }),
+    route('DELETE', '/v1/memories/', 'delete every memory of a user, agent or run', (r) => h.deleteAll(r), { query: Mem0DeleteAllQuerySchema, response: R.deleted }),
+    route('GET', '/v1/entities/', 'the users, agents and runs of the space, with their counts', (r) => h.entities(r), { query: Mem0EntitiesQuerySchema, response: R.entities }),
+    route('DELETE', '/v1/entities/:type/:name/', 'delete every memory of one user, agent or run', (r) => h.deleteEntity(r), { query: Mem0EntitiesQuerySchema, response: R.deleted }),
+    route('DELETE', '/v2/entities/:type/:name/', 'delete every memory of one user, agent or run', (r) => h.deleteEntity(r), { query: Mem0EntitiesQuerySchema, response: R.deleted }),
   ];
   return { routes, prepare: (scope) => prepareScope(scope) };
 }

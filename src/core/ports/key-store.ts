@@ -23,4 +23,6 @@ export interface KeyStore {
   list(): Promise<KeyRecord[]>;
   /** Marks a key revoked; false when there is no such live key. */
   revoke(id: string, at: number): Promise<boolean>;
+  /** Sets a live key's default space (null: none); false when there is no such live key. */
+  setDefaultSpace(id: string, defaultSpace: string | null): Promise<boolean>;
 }

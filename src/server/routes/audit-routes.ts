@@ -1,14 +1,16 @@
 import { z } from 'zod';
+import { MAX_LIMIT } from '../../core/schemas.js';
 import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
+import { AuditPageResponse, AuditVerificationResponse } from '../../core/response-schemas.js';
 
 /** Query string of an audit listing. */
 const AuditQueryString = z.strictObject({
   space: z.string().optional(),
   since: z.string().optional(),
   action: z.string().optional(),
-  limit: z.coerce.number().int().optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
   cursor: z.string().optional(),
 });
 
@@ -23,6 +25,7 @@ export function auditRoutes(ms: Memspace): RouteSpec[] {
       summary: "The space's hash-chained audit trail, oldest first",
       role: 'admin',
       query: AuditQueryString,
+      response: AuditPageResponse,
       handler: ({ request, space, call }) => {
         const { space: _space, ...q } = parseWith(AuditQueryString, request.query, 'query');
         return ms.spaces.audit(space, q, call);
@@ -36,6 +39,7 @@ export function auditRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Recompute the audit chain and name the first altered entry, if any',
       role: 'admin',
       query: z.strictObject({ space: z.string().optional() }),
+      response: AuditVerificationResponse,
       handler: ({ space, call }) => ms.spaces.verifyAudit(space, call),
     },
   ];

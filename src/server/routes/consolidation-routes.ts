@@ -1,6 +1,7 @@
 import { ConsolidateRequestSchema, ConsolidationUndoSchema } from '../../core/schemas.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
+import { ConsolidationReportResponse, ConsolidationUndoResponse } from '../../core/response-schemas.js';
 
 /**
  * Consolidation of one space (docs/consolidation.md): a pass that merges near-verbatim repeats
@@ -18,6 +19,7 @@ export function consolidationRoutes(ms: Memspace): RouteSpec[] {
       role: 'admin',
       body: ConsolidateRequestSchema,
       // The engine validates the body; an empty one is a pass at the default thresholds.
+      response: ConsolidationReportResponse,
       handler: ({ request, space, call }) => ms.consolidation.run(space, request.body === undefined ? {} : request.body, call),
     },
     {
@@ -28,6 +30,7 @@ export function consolidationRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Undo a consolidation run: merged memories re-created, survivors, relations and supersessions put back',
       role: 'admin',
       body: ConsolidationUndoSchema,
+      response: ConsolidationUndoResponse,
       handler: ({ request, space, call }) => ms.consolidation.undo(space, request.body, call),
     },
   ];

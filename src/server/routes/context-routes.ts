@@ -3,6 +3,7 @@ import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 import { withoutSpace } from '../space-resolution.js';
 import { param, SpaceOnlyQuery } from './memory-routes.js';
+import { ContextResponse } from '../../core/response-schemas.js';
 
 /** Routes on contexts: large blobs kept compressed, with a summary and its embedding. */
 export function contextRoutes(ms: Memspace): RouteSpec[] {
@@ -16,6 +17,7 @@ export function contextRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       body: ContextInputSchema,
       status: 201,
+      response: ContextResponse,
       handler: ({ request, space, call }) => ms.memories.addContext(space, withoutSpace(request.body), call),
     },
     {
@@ -26,6 +28,7 @@ export function contextRoutes(ms: Memspace): RouteSpec[] {
       summary: 'A context with its content',
       role: 'read',
       query: SpaceOnlyQuery,
+      response: ContextResponse,
       handler: ({ request, space, call }) => ms.memories.getContext(space, param(request.params), call),
     },
     {

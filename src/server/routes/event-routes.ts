@@ -4,6 +4,7 @@ import { changeView } from '../../core/views.js';
 import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
+import { ChangeEventResponse } from '../../core/response-schemas.js';
 
 /** A sequence number as a query string carries it: digits only, so that an empty `after=` is not 0. */
 const SeqParam = z.string().regex(/^\d+$/, 'a sequence number: digits only').transform(Number).pipe(z.number().max(Number.MAX_SAFE_INTEGER));
@@ -50,6 +51,7 @@ export function eventRoutes(ms: Memspace, streams: OpenStreams, options: { pollM
       role: 'read',
       query: EventsQuery,
       produces: 'text/event-stream',
+      response: ChangeEventResponse, errors: ['CURSOR_EXPIRED'],
       handler: async ({ request, reply, space, call }) => {
         const q = parseWith(EventsQuery, request.query, 'query');
         const after = lastEventId(request.headers['last-event-id']) ?? q.after ?? 0;

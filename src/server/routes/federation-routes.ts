@@ -1,6 +1,7 @@
 import { FederationCreateSchema, FederationPageQuerySchema, ParticipantJoinSchema, ReleaseRequestSchema } from '../../core/federations.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
+import { FederationPageResponse, FederationResponse, ParticipationResponse, ReleasePageResponse, ReleaseResponse, SpaceFederationsResponse } from '../../core/response-schemas.js';
 
 /** The federation id of a route's path. */
 function federationId(params: unknown): string {
@@ -21,6 +22,7 @@ export function federationRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Create a federation (operator keys only)',
       body: FederationCreateSchema,
       status: 201,
+      response: FederationResponse,
       handler: ({ request, call }) => ms.federations.create(request.body, call),
     },
     {
@@ -30,6 +32,7 @@ export function federationRoutes(ms: Memspace): RouteSpec[] {
       tag: 'federations',
       summary: 'The federations the key may see: all for operators, those of spaces it administers otherwise',
       query: FederationPageQuerySchema,
+      response: FederationPageResponse,
       handler: ({ request, call }) => ms.federations.list(request.query, call),
     },
     {
@@ -38,6 +41,7 @@ export function federationRoutes(ms: Memspace): RouteSpec[] {
       scoped: false,
       tag: 'federations',
       summary: 'A federation: participants by name for operators, the count and your own participation for participant admins',
+      response: FederationResponse,
       handler: ({ request, call }) => ms.federations.get(federationId(request.params), call),
     },
     {
@@ -48,6 +52,7 @@ export function federationRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Opt a space of isolation federated in, with a privacy budget (admin of the space)',
       body: ParticipantJoinSchema,
       status: 201,
+      response: ParticipationResponse,
       handler: ({ request, call }) => ms.federations.join(federationId(request.params), request.body, call),
     },
     {
@@ -70,6 +75,7 @@ export function federationRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Compute one differentially private release (operator keys only); spends epsilon from every contributor',
       body: ReleaseRequestSchema,
       status: 201,
+      response: ReleaseResponse,
       handler: ({ request, call }) => ms.federations.release(federationId(request.params), request.body, call),
     },
     {
@@ -79,6 +85,7 @@ export function federationRoutes(ms: Memspace): RouteSpec[] {
       tag: 'federations',
       summary: "A federation's releases, oldest first",
       query: FederationPageQuerySchema,
+      response: ReleasePageResponse,
       handler: ({ request, call }) => ms.federations.releases(federationId(request.params), request.query, call),
     },
     {
@@ -88,6 +95,7 @@ export function federationRoutes(ms: Memspace): RouteSpec[] {
       tag: 'federations',
       summary: "The space's participations: budgets, epsilon spent, reputation (admin of the space)",
       role: 'admin',
+      response: SpaceFederationsResponse,
       handler: ({ space, call }) => ms.federations.ofSpace(space, call),
     },
   ];

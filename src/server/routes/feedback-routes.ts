@@ -2,6 +2,7 @@ import { FeedbackRequestSchema, RerankRequestSchema } from '../../core/feedback-
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 import { withoutSpace } from '../space-resolution.js';
+import { FeedbackResetResponse, FeedbackResultResponse, RerankResultResponse } from '../../core/response-schemas.js';
 
 /**
  * The header a NeuralCache client names its namespace with: the rerank route takes it as one more
@@ -23,6 +24,7 @@ export function feedbackRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Report results as used, helpful or wrong: reinforces them (decaying with the space\'s half-life) and moves the space\'s narrative',
       role: 'write',
       body: FeedbackRequestSchema,
+      response: FeedbackResultResponse,
       handler: ({ request, space, call }) => ms.feedback.record(space, withoutSpace(request.body), call),
     },
     {
@@ -32,6 +34,7 @@ export function feedbackRoutes(ms: Memspace): RouteSpec[] {
       tag: 'feedback',
       summary: 'Forget what feedback taught the space: every reinforcement and the narrative',
       role: 'admin',
+      response: FeedbackResetResponse,
       handler: ({ space, call }) => ms.feedback.reset(space, call),
     },
     {
@@ -43,6 +46,7 @@ export function feedbackRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Order documents (not stored) for a query by similarity, the space\'s reinforcements of their ids and its narrative',
       role: 'read',
       body: RerankRequestSchema,
+      response: RerankResultResponse,
       handler: ({ request, space, call }) => ms.feedback.rerank(space, withoutSpace(request.body), call),
     },
   ];

@@ -1,8 +1,9 @@
-import { KeyCreateSchema } from '../../core/grants.js';
+import { KeyCreateSchema, KeyPatchSchema } from '../../core/grants.js';
 import type { KeyService } from '../../engine/key-service.js';
 import type { RouteSpec } from '../route-table.js';
+import { CreatedKeyResponse, KeyListResponse, KeyResponse, WhoAmIResponse } from '../../core/response-schemas.js';
 
-/** API key management; a key manages only keys within its own admin grants. */
+/** API key management (a key manages only keys within its own admin grants, and its own default space), and `whoami`. */
 export function keyRoutes(keys: KeyService): RouteSpec[] {
   return [
     {
@@ -13,6 +14,7 @@ export function keyRoutes(keys: KeyService): RouteSpec[] {
       summary: 'Create an API key (the key is shown once, in this response)',
       body: KeyCreateSchema,
       status: 201,
+      response: CreatedKeyResponse,
       handler: ({ request, call }) => keys.create(request.body, call),
     },
     {
@@ -21,7 +23,27 @@ export function keyRoutes(keys: KeyService): RouteSpec[] {
       scoped: false,
       tag: 'keys',
       summary: 'The keys this key administers',
+      response: KeyListResponse,
       handler: async ({ call }) => ({ items: await keys.list(call) }),
+    },
+    {
+      method: 'PATCH',
+      path: '/keys/:id',
+      scoped: false,
+      tag: 'keys',
+      summary: "Change a key's default (current) space: the key itself, within its grants, or a key that administers it",
+      body: KeyPatchSchema,
+      response: KeyResponse,
+      handler: ({ request, call }) => keys.update((request.params as { id: string }).id, request.body, call),
+    },
+    {
+      method: 'GET',
+      path: '/whoami',
+      scoped: false,
+      tag: 'keys',
+      summary: 'The calling key: id, name, grants, default (current) space and how many spaces it can see',
+      response: WhoAmIResponse,
+      handler: ({ call }) => keys.whoami(call),
     },
     {
       method: 'DELETE',

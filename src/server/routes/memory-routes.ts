@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { MemspaceError } from '../../core/errors.js';
-import { FilterSchema, MemoryBatchSchema, MemoryInputSchema, MemoryPatchSchema } from '../../core/schemas.js';
+import { FilterSchema, MAX_LIMIT, MemoryBatchSchema, MemoryInputSchema, MemoryPatchSchema } from '../../core/schemas.js';
 import { parseWith } from '../../core/validate.js';
 import { definedOnly } from '../../core/defined.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 import { withoutSpace } from '../space-resolution.js';
+import { DeletedResponse, HistoryResponse, MemoryListResponse, MemoryPageResponse, MemoryResponse } from '../../core/response-schemas.js';
 
 /** Query string of a memory listing; repeated `tag` is a list, `filter` is JSON. */
 const ListQueryString = z.strictObject({
@@ -15,7 +16,7 @@ const ListQueryString = z.strictObject({
   runId: z.string().optional(),
   kind: z.string().optional(),
   tag: z.union([z.string(), z.array(z.string())]).optional(),
-  limit: z.coerce.number().int().optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
   cursor: z.string().optional(),
   order: z.enum(['asc', 'desc']).optional(),
   filter: z.string().optional(),
@@ -44,6 +45,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       body: MemoryInputSchema,
       status: 201,
+      response: MemoryResponse, errors: ['DIMENSION_MISMATCH'],
       handler: ({ request, space, call }) => ms.memories.add(space, withoutSpace(request.body), call),
     },
     {
@@ -55,6 +57,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       body: MemoryBatchSchema,
       status: 201,
+      response: MemoryListResponse, errors: ['DIMENSION_MISMATCH'],
       handler: async ({ request, space, call }) => {
         const { memories } = parseWith(MemoryBatchSchema, withoutSpace(request.body), 'batch');
         return { memories: await ms.memories.addMany(space, memories, call) };
@@ -68,6 +71,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: 'List memories, newest first',
       role: 'read',
       query: ListQueryString,
+      response: MemoryPageResponse,
       handler: ({ request, space, call }) => {
         const { space: _space, tag, filter, includeSuperseded, ...q } = parseWith(ListQueryString, request.query, 'query');
         const query = {
@@ -86,6 +90,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Delete every memory matching a filter (no cap); returns the count',
       role: 'write',
       body: DeleteByFilterBody,
+      response: DeletedResponse,
       handler: ({ request, space, call }) => {
         const body = withoutSpace(request.body) as { filter?: unknown } | undefined;
         parseWith(z.strictObject({ filter: z.unknown() }), body, 'body');
@@ -100,6 +105,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Get a memory',
       role: 'read',
       query: SpaceOnlyQuery,
+      response: MemoryResponse,
       handler: ({ request, space, call }) => ms.memories.get(space, param(request.params), {}, call),
     },
     {
@@ -110,6 +116,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Change a memory (new content is embedded again)',
       role: 'write',
       body: MemoryPatchSchema,
+      response: MemoryResponse,
       handler: ({ request, space, call }) => ms.memories.update(space, param(request.params), withoutSpace(request.body), call),
     },
     {
@@ -133,6 +140,7 @@ export function memoryRoutes(ms: Memspace): RouteSpec[] {
       summary: "A memory's history, oldest first",
       role: 'read',
       query: SpaceOnlyQuery,
+      response: HistoryResponse,
       handler: async ({ request, space, call }) => ({ history: await ms.memories.history(space, param(request.params), call) }),
     },
   ];

@@ -3,6 +3,7 @@ import { ProjectCreateSchema, ProjectListQuerySchema, ProjectPatchSchema } from 
 import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
+import { ProjectInfoResponse, ProjectPageResponse, ProjectResponse } from '../../core/response-schemas.js';
 
 /** A project listing's query string: the listing's options, the limit as text. */
 const ListProjectsQuery = ProjectListQuerySchema.extend({ limit: z.coerce.number().int().min(1).max(1000).optional() });
@@ -25,6 +26,7 @@ export function projectRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Create a project (needs admin over it: a grant on the project, or over every name)',
       body: ProjectCreateSchema,
       status: 201,
+      response: ProjectResponse,
       handler: ({ request, call }) => ms.projects.create(request.body, call),
     },
     {
@@ -34,6 +36,7 @@ export function projectRoutes(ms: Memspace): RouteSpec[] {
       tag: 'projects',
       summary: 'List the projects the key can see',
       query: ListProjectsQuery,
+      response: ProjectPageResponse,
       handler: ({ request, call }) => ms.projects.list(parseWith(ListProjectsQuery, request.query, 'query'), call),
     },
     {
@@ -42,6 +45,7 @@ export function projectRoutes(ms: Memspace): RouteSpec[] {
       scoped: false,
       tag: 'projects',
       summary: 'A project with its totals: memories, payload and disk bytes, spaces by state, quota use',
+      response: ProjectInfoResponse,
       handler: ({ request, call }) => ms.projects.get(projectOf(request.params), call),
     },
     {
@@ -51,6 +55,7 @@ export function projectRoutes(ms: Memspace): RouteSpec[] {
       tag: 'projects',
       summary: "Change a project's description, labels, defaults (its inheriting spaces follow) or quotas",
       body: ProjectPatchSchema,
+      response: ProjectResponse,
       handler: ({ request, call }) => ms.projects.update(projectOf(request.params), request.body, call),
     },
     {

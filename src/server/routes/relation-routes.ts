@@ -5,6 +5,7 @@ import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 import { withoutSpace } from '../space-resolution.js';
 import { param, SpaceOnlyQuery } from './memory-routes.js';
+import { RelationListResponse, RelationResponse } from '../../core/response-schemas.js';
 
 const RelationQueryString = z.strictObject({
   space: z.string().optional(),
@@ -24,6 +25,7 @@ export function relationRoutes(ms: Memspace): RouteSpec[] {
       role: 'write',
       body: RelationInputSchema,
       status: 201,
+      response: RelationResponse,
       handler: ({ request, space, call }) => ms.memories.relate(space, withoutSpace(request.body), call),
     },
     {
@@ -34,6 +36,7 @@ export function relationRoutes(ms: Memspace): RouteSpec[] {
       summary: "A memory's relations",
       role: 'read',
       query: RelationQueryString,
+      response: RelationListResponse,
       handler: async ({ request, space, call }) => {
         const { space: _space, ...query } = parseWith(RelationQueryString, request.query, 'query');
         return { relations: await ms.memories.relations(space, param(request.params), query, call) };

@@ -1,10 +1,12 @@
 import { MemspaceError } from '../../core/errors.js';
 import { CrossSearchSpacesSchema } from '../../core/grants.js';
 import { SearchRequestSchema } from '../../core/schemas.js';
-import { SPACE_HEADER } from '../../core/space-name.js';
+import { SPACE_HEADERS } from '../../core/space-name.js';
 import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
+import { z } from 'zod';
+import { CrossSearchResponse, SearchResponse } from '../../core/response-schemas.js';
 import { resolveSpace, withoutSpace } from '../space-resolution.js';
 
 /** Search in one space, or across several spaces readable by grant or share. */
@@ -19,6 +21,7 @@ export function searchRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Search one space by meaning, keywords or both',
       role: 'read',
       body: SearchRequestSchema,
+      response: SearchResponse, errors: ['DIMENSION_MISMATCH'],
       handler: ({ request, space, call }) => ms.search.run(space, withoutSpace(request.body), call),
     },
     {
@@ -29,11 +32,12 @@ export function searchRoutes(ms: Memspace): RouteSpec[] {
       summary:
         'Search one space (named by header, query or body, as every route) or, with "spaces": [...], several: each readable by a grant or a share; hits carry their space',
       body: SearchRequestSchema,
+      response: z.union([CrossSearchResponse, SearchResponse]), errors: ['DIMENSION_MISMATCH'],
       handler: async ({ request, call, authorize }) => {
         const body = request.body as Record<string, unknown> | null;
         if (body !== null && typeof body === 'object' && 'spaces' in body) {
           const { spaces, ...rest } = body;
-          if ('space' in rest || request.headers[SPACE_HEADER] !== undefined || (request.query as Record<string, unknown>)['space'] !== undefined) {
+          if ('space' in rest || SPACE_HEADERS.some((h) => request.headers[h] !== undefined) || (request.query as Record<string, unknown>)['space'] !== undefined) {
             throw new MemspaceError('SPACE_CONFLICT', 'name the spaces of a search either with "spaces" or with one space, not both');
           }
           return ms.search.across(parseWith(CrossSearchSpacesSchema, spaces, 'spaces'), rest, call);

@@ -3,6 +3,7 @@ import { ShareInputSchema } from '../../core/grants.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 import { withoutSpace } from '../space-resolution.js';
+import { ShareListResponse, ShareResponse } from '../../core/response-schemas.js';
 
 /** Sharing a space with another space's readers or with a key. */
 export function shareRoutes(ms: Memspace): RouteSpec[] {
@@ -16,6 +17,7 @@ export function shareRoutes(ms: Memspace): RouteSpec[] {
       role: 'admin',
       body: ShareInputSchema,
       status: 201,
+      response: ShareResponse,
       handler: ({ request, space, call }) => ms.shares.create(space, withoutSpace(request.body), call),
     },
     {
@@ -26,6 +28,7 @@ export function shareRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Shares of the space',
       role: 'admin',
       query: z.strictObject({ space: z.string().optional() }),
+      response: ShareListResponse,
       handler: async ({ space, call }) => ({ items: await ms.shares.list(space, call) }),
     },
     {

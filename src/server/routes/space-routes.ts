@@ -3,6 +3,7 @@ import { SpaceCreateSchema, SpaceListQuerySchema, SpacePatchSchema } from '../..
 import { parseWith } from '../../core/validate.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
+import { SpaceInfoResponse, SpacePageResponse, SpaceResponse } from '../../core/response-schemas.js';
 
 /** A space listing's query string: the listing's options, the limit as text. */
 const ListSpacesQuery = SpaceListQuerySchema.extend({ limit: z.coerce.number().int().min(1).max(1000).optional() });
@@ -18,6 +19,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Create a space (takes admin over its name)',
       body: SpaceCreateSchema,
       status: 201,
+      response: SpaceResponse,
       handler: ({ request, call }) => ms.spaces.create(request.body, call),
     },
     {
@@ -27,6 +29,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       tag: 'spaces',
       summary: 'List the spaces the key can see',
       query: ListSpacesQuery,
+      response: SpacePageResponse,
       handler: ({ request, call }) => ms.spaces.list(parseWith(ListSpacesQuery, request.query, 'query'), call),
     },
     {
@@ -36,6 +39,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       tag: 'spaces',
       summary: 'A space with its figures',
       role: 'read',
+      response: SpaceInfoResponse,
       handler: ({ space, call }) => ms.spaces.get(space, call),
     },
     {
@@ -46,6 +50,7 @@ export function spaceRoutes(ms: Memspace): RouteSpec[] {
       summary: "Change a space's description, isolation, sensitivity, retention, quotas or labels",
       role: 'admin',
       body: SpacePatchSchema,
+      response: SpaceResponse,
       handler: ({ request, space, call }) => ms.spaces.update(space, request.body, call),
     },
     {

@@ -4,6 +4,7 @@ import { MemspaceError } from '../../core/errors.js';
 import type { Memspace } from '../../memspace.js';
 import type { RouteSpec } from '../route-table.js';
 import { SpaceOnlyQuery } from './memory-routes.js';
+import { ExportLineResponse, ImportSummaryResponse } from '../../core/response-schemas.js';
 
 /** Export and import of a whole space as JSON Lines. */
 export function transferRoutes(ms: Memspace): RouteSpec[] {
@@ -17,6 +18,7 @@ export function transferRoutes(ms: Memspace): RouteSpec[] {
       role: 'read',
       query: SpaceOnlyQuery,
       produces: 'application/x-ndjson',
+      response: ExportLineResponse,
       handler: async ({ reply, space, call }) => {
         const lines = ms.transfer.exportSpace(space, undefined, call);
         // The first line is read before the 200 is sent, so a missing space fails as an error.
@@ -39,6 +41,7 @@ export function transferRoutes(ms: Memspace): RouteSpec[] {
       summary: 'Import JSON Lines (an export) into the space; existing ids are skipped (creating the space takes admin)',
       role: 'write',
       query: SpaceOnlyQuery,
+      response: ImportSummaryResponse, consumes: 'application/x-ndjson', errors: ['DIMENSION_MISMATCH'],
       handler: async ({ request, space, call }) => {
         if (!(request.body instanceof Readable)) {
           throw new MemspaceError('VALIDATION_FAILED', 'send the export as application/x-ndjson', {

@@ -36,4 +36,8 @@ export class PostgresKeyStore implements KeyStore {
   async revoke(id: string, at: number): Promise<boolean> {
     return ((await this.db.query('UPDATE keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [id, at])).rowCount ?? 0) > 0;
   }
+
+  async setDefaultSpace(id: string, defaultSpace: string | null): Promise<boolean> {
+    return ((await this.db.query('UPDATE keys SET default_space = $2 WHERE id = $1 AND revoked_at IS NULL', [id, defaultSpace])).rowCount ?? 0) > 0;
+  }
 }

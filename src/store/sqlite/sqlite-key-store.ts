@@ -32,4 +32,8 @@ export class SqliteKeyStore implements KeyStore {
   async revoke(id: string, at: number): Promise<boolean> {
     return sqlite(() => this.catalog.prepare('UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0);
   }
+
+  async setDefaultSpace(id: string, defaultSpace: string | null): Promise<boolean> {
+    return sqlite(() => this.catalog.prepare('UPDATE keys SET default_space = ? WHERE id = ? AND revoked_at IS NULL').run(defaultSpace, id).changes > 0);
+  }
 }
