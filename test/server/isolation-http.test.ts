@@ -1,11 +1,9 @@
 import { request } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { openEngine, type MemspaceEngine } from '../../src/memspace.js';
 import { buildApp } from '../../src/server/app.js';
-import { startPostgres, type PostgresServerOptions } from '../support/postgres-server.js';
-import { axisVector, tempMemspace } from '../support/temp-memspace.js';
+import { ENGINE_BACKENDS, postgresEngine, type OpenedEngine } from '../support/engine-backends.js';
+import { axisVector } from '../support/temp-memspace.js';
 
 /**
  * The cross-space attack cases through HTTP, on every backend a server runs on: the embedded
@@ -35,37 +33,10 @@ function rawGet(base: string, path: string): Promise<{ status: number; body: Jso
   });
 }
 
-interface Opened {
-  ms: MemspaceEngine;
-  stop(): Promise<void>;
-}
-
-async function onPostgres(options: PostgresServerOptions): Promise<Opened> {
-  const pg = await startPostgres(options);
-  const ms = await openEngine(loadConfig({ backend: 'postgres', pgUrl: pg.url, pgPoolSize: 4 }, {}));
-  return {
-    ms,
-    async stop() {
-      await ms.close();
-      await pg.stop();
-    },
-  };
-}
-
-const BACKENDS: { name: string; open: () => Promise<Opened> }[] = [
-  {
-    name: 'the embedded backend',
-    open: async () => {
-      const ms = await tempMemspace();
-      return { ms, stop: () => ms.cleanup() };
-    },
-  },
-  { name: 'PostgreSQL 15', open: () => onPostgres({}) },
-  { name: 'a Citus coordinator with 2 workers', open: () => onPostgres({ citusWorkers: 2 }) },
-];
+const BACKENDS = [...ENGINE_BACKENDS, { name: 'a Citus coordinator with 2 workers', open: () => postgresEngine({ citusWorkers: 2 }) }];
 
 describe.each(BACKENDS)('isolation through HTTP on $name', ({ open }) => {
-  let backend: Opened;
+  let backend: OpenedEngine;
   let app: FastifyInstance;
   let alphaId: string;
   let alphaRel: string;

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config.js';
 import { openEngine, type MemspaceEngine } from '../../src/memspace.js';
-import { startPostgres } from './postgres-server.js';
+import { startPostgres, type PostgresServerOptions } from './postgres-server.js';
 import { tempMemspace } from './temp-memspace.js';
 
 /** An engine opened for a test, and how to close it and remove what it made. */
@@ -22,18 +22,18 @@ export const ENGINE_BACKENDS: readonly { name: string; open: () => Promise<Opene
       return { ms, stop: () => ms.cleanup() };
     },
   },
-  {
-    name: 'PostgreSQL 15',
-    open: async () => {
-      const pg = await startPostgres();
-      const ms = await openEngine(loadConfig({ backend: 'postgres', pgUrl: pg.url, pgPoolSize: 4 }, {}));
-      return {
-        ms,
-        async stop() {
-          await ms.close();
-          await pg.stop();
-        },
-      };
-    },
-  },
+  { name: 'PostgreSQL 15', open: () => postgresEngine({}) },
 ];
+
+/** An engine on a PostgreSQL 15 server (a Citus cluster with `citusWorkers`) started for the test. */
+export async function postgresEngine(options: PostgresServerOptions): Promise<OpenedEngine> {
+  const pg = await startPostgres(options);
+  const ms = await openEngine(loadConfig({ backend: 'postgres', pgUrl: pg.url, pgPoolSize: 4 }, {}));
+  return {
+    ms,
+    async stop() {
+      await ms.close();
+      await pg.stop();
+    },
+  };
+}

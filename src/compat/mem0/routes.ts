@@ -106,13 +106,7 @@ export function mem0Api(options: Mem0ApiOptions): Mem0Api {
 
 function prepareScope(scope: FastifyInstance): void {
   // The mem0 clients send `Content-Type: application/json` on every request, DELETEs without a
-  // body included: an empty body is no body here, anything else is parsed as the app parses JSON.
-  const json = scope.getDefaultJsonParser('error', 'error');
-  scope.removeContentTypeParser('application/json');
-  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') return done(null, undefined);
-    return json(request, body as string, done);
-  });
+  // body included: the app's own JSON parser, which this scope inherits, takes an empty body as none.
   // mem0's clients show an error body as it is; DRF-style `detail` is what other mem0 clients read.
   scope.addHook('onSend', async (_request, reply, payload) => {
     if (reply.statusCode < 400 || typeof payload !== 'string') return payload;
