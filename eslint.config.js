@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', 'coverage/**', 'packages/*/dist/**'] },
@@ -14,6 +15,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Named exports only (docs/architecture.md, "Rules").' }],
     },
+  },
+  {
+    // The web console runs in the browser.
+    files: ['console/src/**'],
+    languageOptions: { globals: globals.browser },
   },
   {
     files: ['eslint.config.js', 'vitest.config.ts'],

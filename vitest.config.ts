@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Builds the web console (dist/console) once per run, from its sources as they are.
+    globalSetup: ['test/support/build-console.ts'],
   },
 });

@@ -116,6 +116,8 @@ export const ConfigSchema = z.object({
   autoRestore: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   /** How often the server sweeps expired memories out of open spaces; 0 turns background sweeps off. @default 60000 */
   sweepIntervalMs: z.coerce.number().int().min(0).default(60_000),
+  /** How often the process samples its open spaces' figures for their last hour of health history (the console's sparklines); 0: never. @default 60000 */
+  healthSampleMs: z.coerce.number().int().min(0).default(60_000),
   /** How often the server looks for spaces whose scheduled consolidation pass is due; 0: never. */
   consolidationTickMs: z.coerce.number().int().min(0).default(60_000),
   /**
@@ -259,6 +261,7 @@ const ENV: Readonly<Record<string, keyof z.input<typeof ConfigSchema>>> = {
   MEMSPACE_AUTO_RESTORE: 'autoRestore',
   MEMSPACE_SWEEP_INTERVAL_MS: 'sweepIntervalMs',
   MEMSPACE_CONSOLIDATION_TICK_MS: 'consolidationTickMs',
+  MEMSPACE_HEALTH_SAMPLE_MS: 'healthSampleMs',
   MEMSPACE_FEED_RETENTION_DAYS: 'feedRetentionDays',
   MEMSPACE_FEED_MIN_EVENTS: 'feedMinEvents',
   MEMSPACE_DENIAL_AUDIT_INTERVAL_MS: 'denialAuditIntervalMs',

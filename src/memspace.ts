@@ -23,6 +23,7 @@ import { ConsolidationScheduler } from './engine/consolidation-scheduler.js';
 import { ConsolidationService } from './engine/consolidation-service.js';
 import { ShareService } from './engine/share-service.js';
 import { SpaceRegistry } from './engine/space-registry.js';
+import { RegistryReporter } from './engine/registry-report.js';
 import { SpaceTransfer } from './engine/space-transfer.js';
 import { SpaceSplitService } from './engine/space-split.js';
 import { DefaultEmbedderProvider } from './embed/embedder-provider.js';
@@ -69,6 +70,8 @@ export interface Memspace {
   readonly changes: ChangeFeed;
   /** Health figures of the process and of each space. */
   readonly health: HealthService;
+  /** What operators read of the process: the open-space registry (docs/console.md). */
+  readonly operators: RegistryReporter;
   /** Routing suggestions: which visible space a text fits best (docs/routing.md). */
   readonly route: RouteService;
   /** Hard-deletes expired memories and those past their space's retention. */
@@ -139,18 +142,15 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
   const guard = traced(tracer, new AccessGuard(registry, { intervalMs: config.denialAuditIntervalMs, now }), 'guard', GUARD_SPANS);
   const gate = new SpaceGate(registry, guard, now);
   const sweeper = new RetentionSweeper(registry, guard, now, { days: config.feedRetentionDays, minEvents: config.feedMinEvents });
-  const embedders =
-    options.embedders ??
-    new DefaultEmbedderProvider({
-      local: config.embedPoolSize === undefined ? {} : { poolSize: config.embedPoolSize },
-      ...(config.openaiBaseUrl !== undefined && { openai: { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey } }),
-    });
+  const embedders = options.embedders ?? embeddersOf(config);
   const embeddings = new SpaceEmbeddings(embedders);
   const spaces = new SpaceService(gate, backend.spaces, embeddings, backend.projects, {
     onRetentionShortened: (space) => sweeper.sweepSpace(space),
     onIsolationChanged: (space, isolation) => federations.onIsolationChanged(space, isolation),
-    onDeleted: (space) => federations.onSpaceDeleted(space),
+    onDeleted: (space) => federations.onSpaceDeleted(space).finally(() => health.sampler.forget(space)),
   });
+  const health = new HealthService(gate, { list: (query, call) => spaces.list(query, call) });
+  health.sampler.start(config.healthSampleMs);
   const federations = new FederationService(backend.federations, backend.spaces, gate);
   const memories = new MemoryService(gate, embeddings);
   const shares = new ShareService(backend.shares, backend.spaces, gate);
@@ -180,7 +180,8 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
     projects: new ProjectService(gate, backend.projects, spaces),
     federations,
     changes: new ChangeFeed(gate, backend.changeBell, keys),
-    health: new HealthService(gate),
+    health,
+    operators: new RegistryReporter(registry, guard),
     route: new RouteService(gate, backend.spaces, embeddings),
     sweeper,
     lifecycle: new SpaceLifecycle(gate, backend),
@@ -194,6 +195,7 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
       await reranker?.close();
       await consolidationSchedule.stop();
       await sweeper.stop();
+      await health.sampler.stop();
       await guard.close(); // the refusals counted so far reach their trails before the spaces close
       await registry.close();
       await backend.close();
@@ -212,6 +214,14 @@ export async function openEngine(config: Config = loadConfig(), options: OpenMem
 async function tracedBackendOf(config: Config, given: Tracer | undefined): Promise<{ tracer: Tracer; backend: Backend }> {
   const tracer = given ?? (await tracerOf(config));
   return { tracer, backend: tracedBackend(tracer, await openBackend(config)) };
+}
+
+/** The configured embedders: the local model, and an OpenAI-compatible service when one is set. */
+function embeddersOf(config: Config): DefaultEmbedderProvider {
+  return new DefaultEmbedderProvider({
+    local: config.embedPoolSize === undefined ? {} : { poolSize: config.embedPoolSize },
+    ...(config.openaiBaseUrl !== undefined && { openai: { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey } }),
+  });
 }
 
 /** The OpenAI-compatible chat model the configuration names, if any. */

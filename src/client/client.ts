@@ -171,7 +171,7 @@ export class MemspaceClient {
 
   /** The hash-chained audit trail of one space (needs admin). */
   readonly audit: {
-    /** A page of audit entries, oldest first. */
+    /** A page of audit entries, oldest first (`order: 'desc'`: newest first), filtered by `since`, `action` and `actor` (a key id). */
     list(query?: AuditListQuery, options?: ScopedOptions): Promise<Page<AuditEntry>>;
     /** Recomputes the chain and names the first altered entry, if any. */
     verify(options?: ScopedOptions): Promise<AuditVerification>;
@@ -183,6 +183,8 @@ export class MemspaceClient {
     create(input: ShareInput, options?: ScopedOptions): Promise<ShareView>;
     /** The shares of the space. */
     list(options?: ScopedOptions): Promise<ShareView[]>;
+    /** Shares other spaces gave to this one (for its readers); those that no longer work are left out. */
+    incoming(options?: ScopedOptions): Promise<ShareView[]>;
     /** Stops a share at once. */
     delete(shareId: string, options?: ScopedOptions): Promise<void>;
   };
@@ -259,6 +261,7 @@ export class MemspaceClient {
     this.shares = {
       create: async (input, o) => http.json(this.scoped('POST', '/shares', o, { json: input }), ShareResponse),
       list: async (o) => (await http.json(this.scoped('GET', '/shares', o), ShareListResponse)).items,
+      incoming: async (o) => (await http.json(this.scoped('GET', '/shares/incoming', o), ShareListResponse)).items,
       delete: async (shareId, o) => http.empty(this.scoped('DELETE', `/shares/${segment(shareId)}`, o)),
     };
 

@@ -7,8 +7,8 @@ import type { z } from 'zod';
 import type { FederationCreateSchema, ParticipantJoinSchema, ReleaseRequestSchema } from '../core/federations.js';
 import type { KeyCreateSchema, KeyPatchSchema } from '../core/grants.js';
 import type { ProjectCreateSchema, ProjectListQuerySchema, ProjectPatchSchema } from '../core/project-schemas.js';
+import type { AuditQuerySchema } from '../core/audit-query.js';
 import type {
-  AuditQuerySchema,
   ConsolidateRequestSchema,
   ContextInputSchema,
   ListQuerySchema,

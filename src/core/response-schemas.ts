@@ -28,6 +28,7 @@ import type {
   SpaceHealth,
   SpaceInfo,
 } from './views.js';
+import type { HealthHistory, SpaceHealthRow } from './health-views.js';
 
 /*
  * The bodies the HTTP API answers with, as zod schemas: the server documents its responses with
@@ -184,3 +185,63 @@ export const KeyResponse = typed<KeyView>(key);
 export const WhoAmIResponse = typed<WhoAmI>(
   loose({ id: z.string(), name: z.string(), grants: z.array(grant), defaultSpace: z.string().nullable(), visibleSpaces: count.describe('spaces the key can see') }),
 );
+
+/** One open space in the registry report (`GET /v1/operators/registry`). */
+export interface RegistryOpenSpace {
+  name: string;
+  /** 1 for the most recently used; the cap closes the highest first. */
+  recency: number;
+  memories: number | null;
+  lastWriteAt: string | null;
+}
+/** What the open-space registry of this process holds, for operators. */
+export interface RegistryReport {
+  open: number;
+  cap: number;
+  opens: number;
+  evictions: number;
+  idleCloses: number;
+  openFailures: number;
+  openSpaces: RegistryOpenSpace[];
+  /** True when more spaces are open than `openSpaces` lists. */
+  openTruncated: boolean;
+  damaged: { name: string; error: string | null }[];
+  damagedTruncated: boolean;
+}
+/** The open-space registry of this process (operators only). */
+export const RegistryReportResponse = typed<RegistryReport>(
+  loose({
+    open: count,
+    cap: count,
+    opens: count,
+    evictions: count,
+    idleCloses: count,
+    openFailures: count,
+    openSpaces: z.array(loose({ name: z.string(), recency: count, memories: count.nullable(), lastWriteAt: time.nullable() })),
+    openTruncated: z.boolean(),
+    damaged: z.array(loose({ name: z.string(), error: z.string().nullable().describe('why the last open in this process failed; null when not tried since it started') })),
+    damagedTruncated: z.boolean(),
+  }),
+);
+
+const quotas = loose({ maxMemories: z.number().nullable(), maxBytes: z.number().nullable(), maxRequestsPerSecond: z.number().nullable() });
+const spaceHealthRow = loose({
+  name: z.string(),
+  description: z.string(),
+  project: z.string().nullable(),
+  state: z.enum(['active', 'idle', 'archived', 'damaged']),
+  open: z.boolean(),
+  memories: count.nullable(),
+  bytes: count.nullable(),
+  payloadBytes: count.nullable(),
+  indexLag: count.nullable(),
+  lastWriteAt: time.nullable(),
+  quotas,
+  retentionDays: z.number().nullable(),
+  error: z.string().optional(),
+});
+/** A page of the visible spaces with their cheap figures (`GET /v1/health/spaces`). */
+export const SpaceHealthPageResponse = typed<Page<SpaceHealthRow>>(page(spaceHealthRow));
+const healthSample = loose({ at: time, memories: count, payloadBytes: count, bytes: count, indexLag: count, writes: count.nullable() });
+/** A space's health samples over the last hour, oldest first (`GET /v1/spaces/{space}/health/history`). */
+export const HealthHistoryResponse = typed<HealthHistory>(loose({ space: z.string(), intervalMs: count, samples: z.array(healthSample) }));

@@ -358,17 +358,8 @@ export const ENGINE_AUDIT_ACTIONS: readonly EngineAuditAction[] = [
   'space.merge.in',
 ];
 
-const auditAction = z.string().max(64).regex(AUDIT_ACTION, 'action is dot-separated lower-case words, e.g. memory.create');
-
-/** Options of an audit listing (`GET /v1/spaces/{space}/audit`); entries come oldest first. */
-export const AuditQuerySchema = z.strictObject({
-  since: isoTime.optional(),
-  action: auditAction.optional(),
-  limit: z.number().int().min(1).max(MAX_LIMIT).default(100),
-  cursor: z.string().max(200).optional(),
-});
-/** Parsed audit listing options. */
-export type AuditQueryInput = z.output<typeof AuditQuerySchema>;
+/** An audit action as a listing filters by it or an event records it. */
+export const auditAction = z.string().max(64).regex(AUDIT_ACTION, 'action is dot-separated lower-case words, e.g. memory.create');
 
 /**
  * An event that is not a mutation, recorded in a space's audit trail through the engine

@@ -282,6 +282,12 @@ export interface AuditQuery {
   since?: number;
   /** Only entries with exactly this action. */
   action?: string;
+  /** Only entries with exactly this actor. */
+  actor?: string;
+  /** Only entries with a smaller seq (a newest-first page's cursor). */
+  beforeSeq?: number;
+  /** Newest first (seq descending) instead of oldest first. */
+  newestFirst?: boolean;
   limit: number;
 }
 

@@ -64,6 +64,24 @@ export class ShareService {
     return (await this.shares.list(record.name)).map(view);
   }
 
+  /**
+   * Shares given to `space` by other spaces, for its readers: each lets them read the shared
+   * space, so naming it tells them nothing the share does not (a search through it names its
+   * hits' space too). A share that does not work (its space turned strict, or is gone) is left
+   * out, since it gives no access and its space stays unseen. Listing reads no memory of the
+   * shared space, so it writes nothing to that space's trail (reads through a share do).
+   */
+  async incoming(space: string, call: CallContext = {}): Promise<ShareView[]> {
+    await this.gate.authorize(space, 'read', call);
+    const record = await this.spaceRecord(space);
+    const out: ShareView[] = [];
+    for (const share of await this.shares.listTo(record.name)) {
+      const from = await this.spaces.get(share.space);
+      if (from !== undefined && from.isolation !== 'strict') out.push(view({ ...share, space: from.name }));
+    }
+    return out;
+  }
+
   /** Deletes a share of `space`; `NOT_FOUND` when there is none with that id. */
   async delete(space: string, id: string, call: CallContext = {}): Promise<void> {
     await this.gate.authorize(space, 'admin', call);

@@ -4,7 +4,8 @@ import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { MemspaceError } from '../core/errors.js';
 import type { ProjectStore } from '../core/ports/project-store.js';
 import type { SpaceCatalog } from '../core/ports/space-catalog.js';
-import { AuditEventSchema, AuditQuerySchema, SpaceCreateSchema, SpaceListQuerySchema, SpacePatchSchema } from '../core/schemas.js';
+import { AuditQuerySchema } from '../core/audit-query.js';
+import { AuditEventSchema, SpaceCreateSchema, SpaceListQuerySchema, SpacePatchSchema } from '../core/schemas.js';
 import { DEFAULT_SPACE, spaceKey, validateSpaceName } from '../core/space-name.js';
 import { DEFAULT_FEEDBACK_SETTINGS, withFeedbackSettings } from '../core/feedback.js';
 import { INHERITABLE_SETTINGS, newSpaceSettings, projectValue } from '../core/space-settings.js';
@@ -240,19 +241,24 @@ export class SpaceService {
   }
 
   /**
-   * A page of a space's audit trail, oldest first, filtered by `since` (ISO time, inclusive)
-   * and `action`; `cursor` continues after the last entry of the previous page. Admins only.
-   * The refusals counted in this space so far are written first, so the page holds them.
+   * A page of a space's audit trail, oldest first (newest first with `order: 'desc'`), filtered
+   * by `since` (ISO time, inclusive), `action` and `actor`; `cursor` continues after the last
+   * entry of the previous page, in the same order. Admins only. The refusals counted in this
+   * space so far are written first, so the page holds them.
    */
   async audit(space: string, query: unknown = {}, call: CallContext = {}): Promise<Page<AuditEntry>> {
     const q = parseWith(AuditQuerySchema, query, 'audit query');
-    const afterSeq = q.cursor === undefined ? undefined : decodeCursor('a', q.cursor);
+    const newestFirst = q.order === 'desc';
+    // A cursor says its direction ('a' after, 'b' before), so one of the other order is refused, not misread.
+    const position = q.cursor === undefined ? undefined : decodeCursor(newestFirst ? 'b' : 'a', q.cursor);
     await this.authorizeTrail(space, call);
     return this.gate.open(space, async ({ store }) => {
-      const rows = await store.auditEntries({ ...definedOnly({ afterSeq, since: q.since, action: q.action }), limit: q.limit + 1 });
+      const [afterSeq, beforeSeq] = newestFirst ? [undefined, position] : [position, undefined];
+      const filters = definedOnly({ afterSeq, beforeSeq, since: q.since, action: q.action, actor: q.actor });
+      const rows = await store.auditEntries({ ...filters, newestFirst, limit: q.limit + 1 });
       const more = rows.length > q.limit;
       const page = more ? rows.slice(0, q.limit) : rows;
-      return { items: page.map(auditView), nextCursor: more ? encodeCursor('a', page[page.length - 1]!.seq) : null };
+      return { items: page.map(auditView), nextCursor: more ? encodeCursor(newestFirst ? 'b' : 'a', page[page.length - 1]!.seq) : null };
     });
   }
 

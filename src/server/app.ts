@@ -5,6 +5,7 @@ import { uuidv7 } from '../core/ids.js';
 import type { Memspace } from '../memspace.js';
 import { installAuth } from './auth.js';
 import { docsPage } from './docs-page.js';
+import { installConsole } from './console.js';
 import { answerClientError, answerFrameworkError, installErrorHandling, installJsonParser, MAX_PARAM_LENGTH } from './http-errors.js';
 import { installMetrics, type MetricsOptions } from './metrics.js';
 import { installTracing } from './tracing.js';
@@ -27,6 +28,7 @@ import { feedbackRoutes } from './routes/feedback-routes.js';
 import { consolidationRoutes } from './routes/consolidation-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { routeRoutes } from './routes/route-routes.js';
+import { operatorRoutes } from './routes/operator-routes.js';
 import { SPACE_HEADER } from '../core/space-name.js';
 import { McpSessions, mcpOriginCheck, mcpRoutes } from '../mcp/http-endpoint.js';
 import { mem0Api } from '../compat/mem0/routes.js';
@@ -48,6 +50,8 @@ export interface AppDeps {
   now?: () => number;
   /** Prometheus metrics at `/metrics`. @default per-space counts as `metricsPerSpace` and `metricsSpaceCap` of the memspace's config say */
   metrics?: MetricsOptions;
+  /** The web console at `/console` (server/console.ts). @default true */
+  console?: boolean;
 }
 
 /** Package version, shown in the OpenAPI document. */
@@ -91,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const document = openApiDocument({ title: 'memspace', version: VERSION }, tables);
   app.get('/openapi.json', async () => document);
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage(document)));
+  if (deps.console !== false) installConsole(app);
   return app;
 }
 
@@ -121,6 +126,7 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps): Promise<Rout
     ...shareRoutes(ms),
     ...federationRoutes(ms),
     ...keyRoutes(ms.keys),
+    ...operatorRoutes(ms),
     ...eventRoutes(ms, streams, deps.eventPollMs === undefined ? {} : { pollMs: deps.eventPollMs }),
   );
   api.register(app);

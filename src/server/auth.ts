@@ -3,6 +3,7 @@ import { MemspaceError } from '../core/errors.js';
 import { TokenBuckets } from '../core/token-bucket.js';
 import { LOCAL_PRINCIPAL, type Principal } from '../engine/access-guard.js';
 import { keyOfAuthorization, type KeyService } from '../engine/key-service.js';
+import { isConsolePath } from './console.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -11,7 +12,7 @@ declare module 'fastify' {
   }
 }
 
-/** Routes anyone may call: liveness and the API's description. */
+/** Routes anyone may call: liveness and the API's description (and the console's files, server/console.ts). */
 const PUBLIC = new Set(['/v1/health', '/openapi.json', '/docs']);
 
 /** Who calls a public route without a key: no grant at all, so it sees what anyone may. */
@@ -45,7 +46,7 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
     const secret = presentedKey(request);
     // Public routes answer anyone; a key presented to them is still checked, so they can show
     // an operator (a key over every space) more than an anonymous caller.
-    if (PUBLIC.has(request.url.split('?')[0]!) && secret === undefined) {
+    if ((PUBLIC.has(request.url.split('?')[0]!) || isConsolePath(request.url)) && secret === undefined) {
       request.principal = ANONYMOUS;
       return;
     }

@@ -182,6 +182,7 @@ function fixedPaths(): Record<string, Record<string, unknown>> {
     '/metrics': get('get_metrics', 'operations', 'Prometheus metrics (text exposition format); keys whose grants cover every space only', 'text/plain', true),
     '/openapi.json': get('get_openapi_json', 'meta', 'This OpenAPI 3.1 document', 'application/json', false),
     '/docs': get('get_docs', 'meta', 'The API as a self-contained HTML page', 'text/html', false),
+    '/console': get('get_console', 'meta', 'The web console (docs/console.md): sign in with a key, which it sends with each call to this API', 'text/html', false),
   };
 }
 

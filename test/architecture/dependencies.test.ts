@@ -166,4 +166,28 @@ describe('dependency direction (docs/architecture.md)', () => {
     const builtins = files.filter((name) => /from '(node:[^']+|fs|http|https|net|stream|path|crypto)'/.test(readFileSync(join(SRC, 'client', name), 'utf8')));
     expect(builtins).toEqual([]);
   });
+
+  it('the web console (console/src) is a browser app: it imports only itself and Preact, and talks to the server through its HTTP API alone', () => {
+    const CONSOLE = resolve(SRC, '../console/src');
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (/\.tsx?$/.test(name)) files.push(path);
+      }
+    };
+    walk(CONSOLE);
+    expect(files.length).toBeGreaterThan(5);
+    const outside: string[] = [];
+    for (const file of files) {
+      // Statements only (`import … from 'x'`, `import 'x'`, `export … from 'x'`): JSX text may say "from '…'".
+      for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;']*\bfrom\s*'([^']+)'|^import\s*'([^']+)'/gm)) {
+        const target = (m[1] ?? m[2])!;
+        const inside = target.startsWith('.') ? !relative(CONSOLE, resolve(dirname(file), target)).startsWith('..') : /^preact(\/hooks)?$/.test(target);
+        if (!inside) outside.push(`${relative(CONSOLE, file)} → ${target}`);
+      }
+    }
+    expect(outside).toEqual([]);
+  });
 });

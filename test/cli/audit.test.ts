@@ -61,6 +61,12 @@ describe('memspace audit', () => {
     expect((await ok(['audit', 'work', '--limit', '3', '--cursor', cursor!])).split('\n')[1]).toMatch(/^4\s/);
 
     expect(await ok(['audit', 'work', '--since', '2999-01-01T00:00:00Z'])).toBe('SEQ  AT  ACTOR  ACTION  IDS\n');
+    expect(await ok(['audit', 'work', '--actor', 'someone-else'])).toBe('SEQ  AT  ACTOR  ACTION  IDS\n');
+    const newest = JSON.parse(await ok(['--json', 'audit', 'work', '--actor', 'cli', '--newest-first', '--limit', '2'])) as { items: { seq: number; actor: string }[] };
+    expect(newest.items.map((e) => [e.seq, e.actor])).toEqual([
+      [4, 'cli'],
+      [3, 'cli'],
+    ]);
   });
 
   it('verify exits 0 on an intact chain and 1 naming the first altered entry', async () => {

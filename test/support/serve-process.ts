@@ -41,7 +41,7 @@ export async function startServeProcess(dataDir: string, args: string[], env: No
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
       stderr += chunk;
-      const m = /listening on (http:\/\/\S+) \(API docs: \S+\)(?:, gRPC on (\S+))?\n/.exec(stderr);
+      const m = /listening on (http:\/\/\S+) \(API docs: [^)]+\)(?:, gRPC on (\S+))?\n/.exec(stderr);
       if (m) resolve(m);
     });
     void exited.then((code) => reject(new Error(`serve exited early (${code}): ${stderr}`)));

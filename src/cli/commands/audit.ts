@@ -9,14 +9,17 @@ import { toInt } from '../options.js';
 /** Registers `audit` (a space's audit trail) and `audit verify` (its hash chain). */
 export function registerAudit(program: Command, ctx: CliContext): void {
   const audit = ctx
-    .apiCommand(program, 'audit <space>', "a space's audit trail, oldest first; `audit verify SPACE` checks its hash chain")
+    .apiCommand(program, 'audit <space>', "a space's audit trail, oldest first (or --newest-first); `audit verify SPACE` checks its hash chain")
     .option('--action <action>', 'only entries with this action, e.g. memory.delete')
+    .option('--actor <key>', 'only entries by this actor: a key id, or a name such as cli')
     .option('--since <iso>', 'only entries at or after this time, e.g. 2026-01-01T00:00:00Z')
+    .option('--newest-first', 'newest entries first')
     .option('--limit <n>', 'most entries to show (default 100)', toInt)
     .option('--cursor <cursor>', 'continue from a previous page')
-    .action(async (space: string, o: { action?: string; since?: string; limit?: number; cursor?: string }) => {
-      const { action, since, limit, cursor } = o;
-      const page = await ctx.backend().audit.list(space, definedOnly({ action, since, limit, cursor }));
+    .action(async (space: string, o: { action?: string; actor?: string; since?: string; newestFirst?: boolean; limit?: number; cursor?: string }) => {
+      const { action, actor, since, limit, cursor } = o;
+      const order = o.newestFirst === true ? 'desc' : undefined;
+      const page = await ctx.backend().audit.list(space, definedOnly({ action, actor, since, order, limit, cursor }));
       ctx.print(page, () => auditTable(page.items) + nextPageHint(page.nextCursor));
     });
   ctx

@@ -61,7 +61,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       // handler SIGTERM kills the process at once, skipping the graceful close.
       const stopped = untilSignalled(() => server.close());
       const grpc = server.grpcAddress === undefined ? '' : `, gRPC on ${server.grpcAddress}`;
-      io.stderr.write(`memspace listening on ${server.url} (API docs: ${server.url}/docs)${grpc}\n`);
+      io.stderr.write(`memspace listening on ${server.url} (API docs: ${server.url}/docs, console: ${server.url}/console)${grpc}\n`);
       io.stderr.write(`memspace: stopped (${await stopped})\n`);
     });
 }

@@ -16,6 +16,8 @@ export interface ShareStore {
   create(record: ShareRecord): Promise<void>;
   /** Shares of one space (as the source), oldest first. */
   list(space: string): Promise<ShareRecord[]>;
+  /** Shares given to one space (as the target: its readers may read the shared spaces), oldest first. */
+  listTo(space: string): Promise<ShareRecord[]>;
   /** Deletes a share of `space`; false when there is none with that id. */
   delete(space: string, id: string): Promise<boolean>;
 }

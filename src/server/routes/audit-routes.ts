@@ -10,6 +10,8 @@ const AuditQueryString = z.strictObject({
   space: z.string().optional(),
   since: z.string().optional(),
   action: z.string().optional(),
+  actor: z.string().optional().describe('Only entries of this actor: a key id (`key_…`), or a name such as `cli` or `sweeper`'),
+  order: z.enum(['asc', 'desc']).optional().describe('`desc`: newest first; a cursor continues in the order it was issued for'),
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
   cursor: z.string().optional(),
 });
@@ -22,7 +24,7 @@ export function auditRoutes(ms: Memspace): RouteSpec[] {
       path: '/audit',
       scoped: true,
       tag: 'audit',
-      summary: "The space's hash-chained audit trail, oldest first",
+      summary: "The space's hash-chained audit trail, oldest first (or newest first), filtered by time, action and actor",
       role: 'admin',
       query: AuditQueryString,
       response: AuditPageResponse,

@@ -32,6 +32,17 @@ export function shareRoutes(ms: Memspace): RouteSpec[] {
       handler: async ({ space, call }) => ({ items: await ms.shares.list(space, call) }),
     },
     {
+      method: 'GET',
+      path: '/shares/incoming',
+      scoped: true,
+      tag: 'sharing',
+      summary: 'Shares other spaces gave to this space (its readers may read them); those that no longer work are left out',
+      role: 'read',
+      query: z.strictObject({ space: z.string().optional() }),
+      response: ShareListResponse,
+      handler: async ({ space, call }) => ({ items: await ms.shares.incoming(space, call) }),
+    },
+    {
       method: 'DELETE',
       path: '/shares/:shareId',
       scoped: true,

@@ -21,6 +21,11 @@ export class PostgresShareStore implements ShareStore {
     return rows.map((r) => shareFromRow(r, JSONB));
   }
 
+  async listTo(space: string): Promise<ShareRecord[]> {
+    const rows = (await this.db.query<ShareRow<unknown>>('SELECT * FROM shares WHERE to_space_key = $1 ORDER BY created_at, id', [spaceIdOf(space)])).rows;
+    return rows.map((r) => shareFromRow(r, JSONB));
+  }
+
   async delete(space: string, id: string): Promise<boolean> {
     return ((await this.db.query('DELETE FROM shares WHERE space_key = $1 AND id = $2', [spaceIdOf(space), id])).rowCount ?? 0) > 0;
   }

@@ -155,10 +155,13 @@ export class PostgresSpaceReads implements SpaceReads {
   async auditEntries(query: AuditQuery): Promise<AuditRecord[]> {
     const params = new NumberedParams([this.space.spaceId, query.afterSeq ?? 0]);
     const where = ['space_id = $1', 'seq > $2'];
+    if (query.beforeSeq !== undefined) where.push(`seq < ${params.add(query.beforeSeq)}`);
     if (query.since !== undefined) where.push(`at >= ${params.add(query.since)}`);
     if (query.action !== undefined) where.push(`action = ${params.add(query.action)}`);
+    if (query.actor !== undefined) where.push(`actor = ${params.add(query.actor)}`);
     const limit = params.add(query.limit);
-    const rows = await this.db.query<AuditTextRow>(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${limit}`, params.values);
+    const order = query.newestFirst === true ? 'DESC' : '';
+    const rows = await this.db.query<AuditTextRow>(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq ${order} LIMIT ${limit}`, params.values);
     return rows.rows.map(auditFromTextRow);
   }
 

@@ -107,15 +107,20 @@ export class SqliteSpaceReads implements SpaceReads {
   async auditEntries(query: AuditQuery): Promise<AuditRecord[]> {
     const where = ['seq > ?'];
     const params: (string | number)[] = [query.afterSeq ?? 0];
-    if (query.since !== undefined) {
-      where.push('at >= ?');
-      params.push(query.since);
+    const filters: [string, string | number | undefined][] = [
+      ['seq < ?', query.beforeSeq],
+      ['at >= ?', query.since],
+      ['action = ?', query.action],
+      ['actor = ?', query.actor],
+    ];
+    for (const [clause, value] of filters) {
+      if (value === undefined) continue;
+      where.push(clause);
+      params.push(value);
     }
-    if (query.action !== undefined) {
-      where.push('action = ?');
-      params.push(query.action);
-    }
-    const rows = this.o.tx.read(() => this.o.db.prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params, query.limit) as AuditTextRow[]);
+    const order = query.newestFirst === true ? 'DESC' : '';
+    const sql = `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq ${order} LIMIT ?`;
+    const rows = this.o.tx.read(() => this.o.db.prepare(sql).all(...params, query.limit) as AuditTextRow[]);
     return rows.map(auditFromTextRow);
   }
 

@@ -20,6 +20,11 @@ export class SqliteShareStore implements ShareStore {
     return rows.map((r) => shareFromRow(r, JSON_TEXT));
   }
 
+  async listTo(space: string): Promise<ShareRecord[]> {
+    const rows = sqlite(() => this.catalog.prepare('SELECT * FROM shares WHERE to_space = ? ORDER BY created_at, id').all(space) as ShareRow<string>[]);
+    return rows.map((r) => shareFromRow(r, JSON_TEXT));
+  }
+
   async delete(space: string, id: string): Promise<boolean> {
     return sqlite(() => this.catalog.prepare('DELETE FROM shares WHERE space = ? AND id = ?').run(space, id).changes > 0);
   }

@@ -265,6 +265,45 @@ export function auditSpec(suite: Suite): void {
         ];
         for (const q of bad) await expect(ms.spaces.audit(space, q), JSON.stringify(q)).rejects.toThrowError(code('VALIDATION_FAILED'));
       });
+
+      it('filters by actor, within its own space only, and lists newest first with its own cursor', async () => {
+        const space = await newSpace('actor');
+        const other = await newSpace('actor');
+        for (let i = 0; i < 5; i++) await ms.memories.add(space, { content: `m${i}`, embedding: v(i), id: `w${i}` }, { actor: i % 2 === 0 ? 'key_alice' : 'key_bob' });
+        await ms.spaces.recordAudit(space, { action: 'share.create' }, { actor: 'key_alice' });
+        await ms.memories.add(other, { content: 'elsewhere', embedding: v(1), id: 'w9' }, { actor: 'key_carol' });
+
+        const alice = await allEntries(space, { actor: 'key_alice' });
+        expect(alice.map((e) => [e.seq, e.action, e.actor])).toEqual([
+          [1, 'memory.create', 'key_alice'],
+          [3, 'memory.create', 'key_alice'],
+          [5, 'memory.create', 'key_alice'],
+          [6, 'share.create', 'key_alice'],
+        ]);
+        expect((await ms.spaces.audit(space, { actor: 'key_alice', action: 'memory.create' })).items.map((e) => e.seq)).toEqual([1, 3, 5]);
+        expect((await ms.spaces.audit(space, { actor: 'key_carol' })).items).toEqual([]);
+        expect((await ms.spaces.audit(other, { actor: 'key_alice' })).items).toEqual([]);
+        expect((await ms.spaces.audit(other, { actor: 'key_carol' })).items.map((e) => e.ids)).toEqual([['w9']]);
+
+        const newest: number[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await ms.spaces.audit(space, { order: 'desc', limit: 2, ...(cursor !== undefined && { cursor }) });
+          newest.push(...page.items.map((e) => e.seq));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined);
+        expect(newest).toEqual([6, 5, 4, 3, 2, 1]);
+        const bobNewest = await ms.spaces.audit(space, { order: 'desc', actor: 'key_bob', limit: 1 });
+        expect(bobNewest.items.map((e) => e.seq)).toEqual([4]);
+        expect((await ms.spaces.audit(space, { order: 'desc', actor: 'key_bob', cursor: bobNewest.nextCursor! })).items.map((e) => e.seq)).toEqual([2]);
+        // A cursor continues in the order it was issued for; one of the other order is refused, not misread.
+        const oldest = await ms.spaces.audit(space, { limit: 1 });
+        await expect(ms.spaces.audit(space, { order: 'desc', cursor: oldest.nextCursor! })).rejects.toThrowError(code('VALIDATION_FAILED'));
+        await expect(ms.spaces.audit(space, { cursor: bobNewest.nextCursor! })).rejects.toThrowError(code('VALIDATION_FAILED'));
+        for (const q of [{ actor: '' }, { actor: 'a\nb' }, { actor: 'x'.repeat(257) }, { actor: 7 }, { order: 'newest' }]) {
+          await expect(ms.spaces.audit(space, q), JSON.stringify(q)).rejects.toThrowError(code('VALIDATION_FAILED'));
+        }
+      });
     });
   });
 }

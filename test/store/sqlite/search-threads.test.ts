@@ -104,14 +104,15 @@ describe('search threads (workers > 1)', () => {
     const generations = (): string[] => readdirSync(join(dataDir, 'spaces', 'big')).filter((f) => f.endsWith('.usearch'));
     const first = generations();
     expect(first).toHaveLength(1);
+    // Recall over 40 queries: with 10, one unlucky query set measured 0.94 under CI load.
     const recall = async (): Promise<number> => {
       let found = 0;
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < 40; i++) {
         const q = clustered();
         const exact = new Set(ids((await ms.search.run('big', vectorOnly(q, { exact: true }))).results));
         found += ids((await ms.search.run('big', vectorOnly(q))).results).filter((id) => exact.has(id)).length;
       }
-      return found / 100;
+      return found / 400;
     };
     expect(await recall()).toBeGreaterThanOrEqual(0.95);
 

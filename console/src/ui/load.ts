@@ -1,0 +1,31 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  /** Loads again (after an action changed what the page shows). */
+  reload(): void;
+}
+
+/**
+ * Loads what a page shows, again whenever `deps` change; an answer that arrives after a newer
+ * load started is dropped, so a quick click through pages never shows the wrong space's data.
+ */
+export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[]): Loaded<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: true });
+  const [round, setRound] = useState(0);
+  const latest = useRef(0);
+  useEffect(() => {
+    const id = ++latest.current;
+    const controller = new AbortController();
+    setState((s) => ({ ...s, loading: true }));
+    load(controller.signal).then(
+      (data) => id === latest.current && setState({ data, error: undefined, loading: false }),
+      (error: unknown) => id === latest.current && !controller.signal.aborted && setState({ data: undefined, error, loading: false }),
+    );
+    return () => controller.abort();
+  }, [...deps, round]);
+  const reload = useCallback(() => setRound((n) => n + 1), []);
+  return { ...state, reload };
+}
