@@ -79,7 +79,11 @@ async function seed(server: ConsoleServer): Promise<{ memory: string }> {
   await root('POST', '/v1/spaces/acme-onboarding/memories/batch', { memories: ONBOARDING });
   await root('POST', '/v1/spaces/personal-assistant/memories', { content: 'Dentist appointment on Tuesday at 9:30', tags: ['calendar'] });
   const ids = support.memories.map((m) => m.id);
+  // Samples between the steps below, for the space page's last-hour sparklines (the server takes one a minute).
+  const sample = (): Promise<void> => server.ms.health.sampler.sample();
+  await sample();
   await asAgent('POST', '/v1/spaces/support-desk/relations', { from: ids[4], to: ids[3], type: 'resolves' });
+  await sample();
   await asAgent('POST', '/v1/spaces/support-desk/relations', { from: ids[3], to: ids[11], type: 'see_also' });
   await asAgent('POST', '/v1/spaces/support-desk/relations', { from: ids[0], to: ids[12], type: 'contact_of' });
   await asAgent('PATCH', `/v1/spaces/support-desk/memories/${ids[3]}`, {
@@ -87,10 +91,13 @@ async function seed(server: ConsoleServer): Promise<{ memory: string }> {
     tags: ['incident', 'globex', 'resolved'],
     metadata: { customer: 'globex', region: 'eu-west', ticket: 'SUP-4411', status: 'resolved' },
   });
+  await sample();
   await root('PATCH', `/v1/spaces/support-desk/memories/${ids[3]}`, { importance: 0.7 });
+  await sample();
   await root('POST', '/v1/spaces/support-desk/shares', { to: 'research-notes', tags: ['billing'] });
   await asAgent('POST', '/v1/spaces/support-desk/search', { query: 'refund approval', limit: 5 });
   await root('DELETE', `/v1/spaces/support-desk/memories/${ids[8]}`);
+  await sample();
   return { memory: ids[3]! };
 }
 

@@ -37,6 +37,8 @@ export function accessSpec(suite: Suite): void {
       ['search.settleIndex', 'read', () => t.ms.search.settleIndex(space, call)],
       ['spaces.get', 'read', () => t.ms.spaces.get(space, call)],
       ['health.spaceHealth', 'read', () => t.ms.health.spaceHealth(space, call)],
+      ['health.history', 'read', () => t.ms.health.history(space, call)],
+      ['shares.incoming', 'read', () => t.ms.shares.incoming(space, call)],
       ['changes.follow', 'read', () => t.ms.changes.follow(space, 0, { signal: AbortSignal.abort() }, call)],
       ['transfer.exportSpace', 'read', () => t.ms.transfer.exportSpace(space, undefined, call).next()],
       ['memories.add', 'write', () => t.ms.memories.add(space, { content: 'planted', embedding: v(2) }, call)],
@@ -69,6 +71,18 @@ export function accessSpec(suite: Suite): void {
       const all = await t.ms.memories.list(t.alpha, { limit: 100 });
       expect(all.items.map((m) => m.content)).toEqual(['alpha secret']);
       expect((await t.ms.spaces.get(t.alpha)).description).toBe('');
+    });
+
+    it("lists a share given to a space among that space's incoming shares, for its readers only", async () => {
+      await t.ms.spaces.update(t.beta, { isolation: 'shared' });
+      const share = await t.ms.shares.create(t.beta, { to: t.alpha });
+      expect((await t.ms.shares.incoming(t.alpha, reader)).map((s) => [s.id, s.space])).toEqual([[share.id, t.beta]]);
+      expect(await t.ms.shares.incoming(t.beta)).toEqual([]);
+      // The outsider administers beta, the source: it still cannot list what alpha receives.
+      await expect(t.ms.shares.incoming(t.alpha, outsider)).rejects.toThrowError(code('SPACE_NOT_FOUND'));
+      // A source turned strict gives no access: the share is no longer listed.
+      await t.ms.spaces.update(t.beta, { isolation: 'strict' });
+      expect(await t.ms.shares.incoming(t.alpha, reader)).toEqual([]);
     });
 
     it('refuses a role too small with FORBIDDEN, and lets the role it holds through', async () => {
