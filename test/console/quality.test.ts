@@ -4,10 +4,7 @@
 // first load within 300 KB compressed. Each page's own behaviour is tested in its own file.
 import type { Browser, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/server/app.js';
-import { createKey, expectNoErrors, launchBrowser, openPage, seriousViolations, signIn, waitReady, WORDS, type ConsoleServer } from '../support/browser.js';
-import { tempMemspace } from '../support/temp-memspace.js';
-import { WordsEmbedder, wordsProvider } from '../support/words-embedder.js';
+import { createKey, expectNoErrors, launchBrowser, openPage, seriousViolations, signIn, startConsoleServer, waitReady, WORDS, type ConsoleServer } from '../support/browser.js';
 
 /** What the seed made: the memory ids the pages open. */
 interface Seeded {
@@ -42,24 +39,6 @@ let browser: Browser;
 let seeded: Seeded;
 /** Every line the server logged, as pino wrote it. */
 const logLines: string[] = [];
-
-/** The browser helpers' server, but logging everything (level trace) into {@link logLines}. */
-async function startLoggedServer(): Promise<ConsoleServer> {
-  const ms = await tempMemspace({ embedders: wordsProvider(new WordsEmbedder(WORDS.embedder, WORDS.dimension)) });
-  const rootKey = (await ms.keys.ensureRootKey())!;
-  const app = await buildApp({ memspace: ms, metrics: { processMetrics: false }, logger: { level: 'trace', stream: { write: (line: string) => void logLines.push(line) } } });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return {
-    ms,
-    app,
-    url,
-    rootKey,
-    async close() {
-      await app.close();
-      await ms.cleanup();
-    },
-  };
-}
 
 /** Calls the API as the root key; the answer's JSON. */
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -100,7 +79,8 @@ async function seed(): Promise<Seeded> {
 }
 
 beforeAll(async () => {
-  server = await startLoggedServer();
+  // Every line the server logs, at level trace, to look for keys in.
+  server = await startConsoleServer({ logLine: (line) => logLines.push(line) });
   seeded = await seed();
   browser = await launchBrowser();
 });

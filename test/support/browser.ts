@@ -32,10 +32,13 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-export async function startConsoleServer(options: { ms?: Awaited<ReturnType<typeof tempMemspace>> } = {}): Promise<ConsoleServer> {
+/** Starts the server; with `logLine`, every line the server logs at level trace goes to it. */
+export async function startConsoleServer(options: { ms?: Awaited<ReturnType<typeof tempMemspace>>; logLine?: (line: string) => void } = {}): Promise<ConsoleServer> {
   const ms = options.ms ?? (await tempMemspace({ embedders: wordsProvider(new WordsEmbedder(WORDS_ID, 64)) }));
   const rootKey = (await ms.keys.ensureRootKey())!;
-  const app = await buildApp({ memspace: ms, metrics: { processMetrics: false } });
+  const logLine = options.logLine;
+  const logger = logLine === undefined ? false : { level: 'trace', stream: { write: (line: string) => void logLine(line) } };
+  const app = await buildApp({ memspace: ms, metrics: { processMetrics: false }, logger });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     ms,

@@ -5,6 +5,7 @@ import { useIdentity } from '../identity.js';
 import { ErrorNote, Field } from '../ui/components.js';
 import { GrantsEditor, grantOf, grantText, type GrantRow } from './keys-grants.js';
 import type { CreatedKey } from './keys-secret.js';
+import { useAction } from '../ui/load.js';
 
 /**
  * The form of a new key: its name, grants and default space. The API decides what may be
@@ -17,24 +18,17 @@ export function NewKeyForm(props: { onCreated(created: CreatedKey): void }): JSX
   const [name, setName] = useState('');
   const [rows, setRows] = useState<GrantRow[]>([first]);
   const [defaultSpace, setDefaultSpace] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const body = { name: name.trim(), grants: rows.map(grantOf), ...(defaultSpace.trim() !== '' && { defaultSpace: defaultSpace.trim() }) };
       const created = await api<CreatedKey>('POST', '/v1/keys', { body });
       setName('');
       setRows([first]);
       setDefaultSpace('');
       props.onCreated(created);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="keys-new" onSubmit={(e) => void submit(e)} method="post" action="#" aria-labelledby="keys-new-title">

@@ -4,25 +4,20 @@ import { api, spacePath } from '../api.js';
 import { navigate } from '../router.js';
 import { ErrorNote, Field } from '../ui/components.js';
 import { memoryPath, parseMetadata, parseTags, type Memory } from './memory-model.js';
+import { useAction } from '../ui/load.js';
 
 /** Adds a memory (content, tags, metadata JSON) and opens its page; the API's refusal is shown with its code. */
 export function NewMemoryForm(props: { space: string }): JSX.Element {
   const [content, setContent] = useState('');
   const [tags, setTags] = useState('');
   const [metadata, setMetadata] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   const submit = async (): Promise<void> => {
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const body = { content, tags: parseTags(tags), metadata: parseMetadata(metadata) };
       const created = await api<Memory>('POST', spacePath(props.space, '/memories'), { body });
       navigate(memoryPath(props.space, created.id));
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+    });
   };
   return (
     <details class="memories-new">

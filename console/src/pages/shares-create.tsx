@@ -2,6 +2,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, spacePath } from '../api.js';
 import { ErrorNote, Field } from '../ui/components.js';
+import { useAction } from '../ui/load.js';
 
 /**
  * The form of a new share of `space`: read access for another space's readers or for one key
@@ -11,15 +12,12 @@ import { ErrorNote, Field } from '../ui/components.js';
 export function NewShareForm(props: { space: string; onCreated(): void }): JSX.Element {
   const [to, setTo] = useState('');
   const [tags, setTags] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   const [done, setDone] = useState('');
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
     setDone('');
-    try {
+    await run(async () => {
       const list = tags
         .split(',')
         .map((t) => t.trim())
@@ -29,11 +27,7 @@ export function NewShareForm(props: { space: string; onCreated(): void }): JSX.E
       setTo('');
       setTags('');
       props.onCreated();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="shares-new" onSubmit={(e) => void submit(e)} method="post" action="#" aria-labelledby="shares-new-title">

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { signIn } from '../session.js';
 import { ErrorNote, Field } from '../ui/components.js';
+import { useAction } from '../ui/load.js';
 
 /**
  * Sign-in with an API key. The key is checked (`GET /v1/whoami`) before it is kept, in this
@@ -10,22 +11,15 @@ import { ErrorNote, Field } from '../ui/components.js';
  */
 export function SignInPage(props: { onSignedIn(): void }): JSX.Element {
   const [key, setKey] = useState('');
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await api('GET', '/v1/whoami', { key: key.trim() });
       signIn(key.trim());
       setKey('');
       props.onSignedIn();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <main id="main" class="sign-in" data-ready="true">

@@ -3,6 +3,7 @@ import { useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { navigate } from '../router.js';
 import { ErrorNote, Field } from '../ui/components.js';
+import { useAction } from '../ui/load.js';
 
 /**
  * "New space": a name and a description, in a modal dialog. The server decides whether this key
@@ -12,21 +13,14 @@ export function NewSpaceForm(props: { onCreated(): void }): JSX.Element {
   const dialog = useRef<HTMLDialogElement>(null);
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   const submit = async (): Promise<void> => {
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const created = await api<{ name: string }>('POST', '/v1/spaces', { body: { name: name.trim(), description } });
       dialog.current?.close();
       props.onCreated();
       navigate(`/spaces/${encodeURIComponent(created.name)}`);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <>

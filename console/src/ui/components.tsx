@@ -1,7 +1,8 @@
 import type { ComponentChildren, JSX } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import { onLinkClick, BASE } from '../router.js';
+import { useAction } from './load.js';
 
 /** A link to a console page. */
 export function Link(props: { to: string; children: ComponentChildren; class?: string; current?: boolean }): JSX.Element {
@@ -121,19 +122,12 @@ export function Sparkline(props: { values: readonly number[]; label: string; wid
  */
 export function ConfirmButton(props: { label: string; question: ComponentChildren; confirmLabel?: string; danger?: boolean; disabled?: boolean; onConfirm(): Promise<void> }): JSX.Element {
   const dialog = useRef<HTMLDialogElement>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useAction();
   const confirm = async (): Promise<void> => {
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await props.onConfirm();
       dialog.current?.close();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <>

@@ -29,3 +29,31 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: read
   const reload = useCallback(() => setRound((n) => n + 1), []);
   return { ...state, reload };
 }
+
+/** A user action in progress or failed. */
+export interface Action {
+  /** True while the action runs: its button says so and takes no second click. */
+  busy: boolean;
+  /** Its last failure, for an `ErrorNote`; cleared when it runs again. */
+  error: unknown;
+  /** Runs `action`, keeping `busy` and `error`; a failure is kept, not thrown. */
+  run(action: () => Promise<void>): Promise<void>;
+}
+
+/** What a form or a button does on the user's request: one busy flag and one error, the same way everywhere. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const run = useCallback(async (action: () => Promise<void>): Promise<void> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run };
+}
