@@ -51,17 +51,26 @@ export async function api<T>(method: string, path: string, options: CallOptions 
   });
   if (response.status === 204) return undefined as T;
   const text = await response.text();
-  const parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
   if (!response.ok) {
-    const error = (parsed as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
-    const failure = new ApiError(response.status, error?.code ?? `HTTP_${response.status}`, error?.message ?? response.statusText, error?.details ?? {});
+    const failure = apiErrorOf(response.status, text, response.statusText);
     if (failure.code === 'UNAUTHENTICATED' && options.key === undefined) {
       signOut();
       onSignedOut();
     }
     throw failure;
   }
-  return parsed as T;
+  return (text === '' ? undefined : JSON.parse(text)) as T;
+}
+
+/** An error body of the API (`{error: {code, message, details}}`) as an {@link ApiError}; another body (a proxy's page) by its status. */
+export function apiErrorOf(status: number, text: string, fallback: string): ApiError {
+  try {
+    const error = (JSON.parse(text) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
+    if (error?.code !== undefined) return new ApiError(status, error.code, error.message ?? fallback, error.details ?? {});
+  } catch {
+    // Not JSON: told by its status below.
+  }
+  return new ApiError(status, `HTTP_${status}`, fallback);
 }
 
 /** A space's path in the API: `/v1/spaces/{space}` and what follows. */

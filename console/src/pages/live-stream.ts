@@ -4,7 +4,7 @@
  * This module parses the stream itself and reconnects after a drop with `Last-Event-ID`, so no
  * event is lost or shown twice.
  */
-import { ApiError, spacePath, withQuery } from '../api.js';
+import { ApiError, apiErrorOf, spacePath, withQuery } from '../api.js';
 import { currentKey } from '../session.js';
 import { SseParser } from './live-sse.js';
 
@@ -15,17 +15,6 @@ export interface ChangeEvent {
   /** The memory, relation or context the change is about. */
   id: string;
   at: string;
-}
-
-/** An error body of the API (`{error: {code, message, details}}`) as an {@link ApiError}. */
-function apiErrorOf(status: number, text: string, fallback: string): ApiError {
-  try {
-    const error = (JSON.parse(text) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
-    if (error?.code !== undefined) return new ApiError(status, error.code, error.message ?? fallback, error.details ?? {});
-  } catch {
-    // Not JSON (a proxy's page): told by its status below.
-  }
-  return new ApiError(status, `HTTP_${status}`, fallback);
 }
 
 /** What one connection tells its caller. */
@@ -88,7 +77,7 @@ export function backoffMs(attempt: number): number {
 /** A refusal retrying will not change (4xx, or such an `error` event); a drop, 5xx or 429 is retried. */
 function isFinal(error: unknown): boolean {
   if (!(error instanceof ApiError)) return false;
-  if (error.status === 0) return error.code !== 'INTERNAL' && error.code !== 'UNAVAILABLE';
+  if (error.status === 0) return error.code !== 'INTERNAL' && error.code !== 'BACKEND_UNAVAILABLE';
   return error.status >= 400 && error.status < 500 && error.status !== 429;
 }
 
