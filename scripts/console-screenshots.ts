@@ -86,13 +86,14 @@ async function seed(server: ConsoleServer): Promise<{ memory: string }> {
   await sample();
   await asAgent('POST', '/v1/spaces/support-desk/relations', { from: ids[3], to: ids[11], type: 'see_also' });
   await asAgent('POST', '/v1/spaces/support-desk/relations', { from: ids[0], to: ids[12], type: 'contact_of' });
+  // The importance first: the memory page compares the last two versions, which then differ in content.
+  await root('PATCH', `/v1/spaces/support-desk/memories/${ids[3]}`, { importance: 0.7 });
+  await sample();
   await asAgent('PATCH', `/v1/spaces/support-desk/memories/${ids[3]}`, {
     content: 'Globex reported slow exports from the EU region on 12 November (resolved 13 November)',
     tags: ['incident', 'globex', 'resolved'],
     metadata: { customer: 'globex', region: 'eu-west', ticket: 'SUP-4411', status: 'resolved' },
   });
-  await sample();
-  await root('PATCH', `/v1/spaces/support-desk/memories/${ids[3]}`, { importance: 0.7 });
   await sample();
   await root('POST', '/v1/spaces/support-desk/shares', { to: 'research-notes', tags: ['billing'] });
   await asAgent('POST', '/v1/spaces/support-desk/search', { query: 'refund approval', limit: 5 });

@@ -7,6 +7,7 @@ import { consolidationClient, type ConsolidationClient } from './consolidation-c
 import { jobsClient, spaceMoveCalls, type JobsClient, type SpaceMoveCalls } from './jobs-client.js';
 import { feedbackCalls, type FeedbackCalls } from './feedback-client.js';
 import { keysClient, whoamiCall, type KeysClient } from './keys-client.js';
+import { operationsClient, type OperationsClient } from './operations-client.js';
 import { routeCalls, type RouteCalls } from './route-client.js';
 import type { AuditVerification } from '../core/types.js';
 import type { AuditEntry, HistoryEntry, Memory, Relation, SearchHit, Space, SpaceInfo } from '../core/views.js';
@@ -195,6 +196,8 @@ export class MemspaceClient {
   readonly keys: KeysClient;
   /** The calling key (`GET /v1/whoami`): id, name, grants, default ("current") space, how many spaces it sees. */
   readonly whoami: (options?: RequestOptions) => Promise<WhoAmI>;
+  /** What operators and dashboards read: the visible spaces with their figures, a space's last hour, the registry. */
+  readonly operations: OperationsClient;
 
   /** A client of the server at `options.baseUrl`; nothing is sent until a method is called. */
   constructor(options: MemspaceClientOptions) {
@@ -268,6 +271,7 @@ export class MemspaceClient {
     this.federations = federationsApi(http, call, segment);
     this.keys = keysClient(http, call);
     this.whoami = whoamiCall(http, call);
+    this.operations = operationsClient(http, call);
   }
 
   /** Liveness and readiness (`GET /v1/health`, no key needed); a server not ready is `BACKEND_UNAVAILABLE`. */

@@ -147,6 +147,13 @@ describe('console memories', () => {
     expect(await diff.locator('del').textContent()).toContain('green');
     expect(await diff.locator('ins').textContent()).toContain('black');
     expect(await diff.textContent()).toContain('[removed: green]');
+    expect(await page.getByText('have the same content and metadata').count()).toBe(0);
+
+    // An update of a field the history does not keep: the comparison says so rather than showing nothing.
+    await server.ms.memories.update('alpha', ids['revenue']!, { importance: 0.9 });
+    await visit(page, server, `${LIST}/${ids['revenue']}`);
+    expect(await page.locator('#memory-history-h + p').textContent()).toContain('2 versions');
+    expect(await page.locator('.memory-compare').textContent()).toContain('Versions 1 and 2 have the same content and metadata');
     expectNoErrors(errors);
     await context.close();
   });

@@ -110,3 +110,20 @@ describe('incoming shares on PostgreSQL', () => {
     }
   });
 });
+
+describe('the SDK operations calls', () => {
+  it("read the visible spaces with their figures, a space's last hour and the registry, with the API's refusals", async () => {
+    const address = app.server.address();
+    const url = address !== null && typeof address === 'object' ? `http://127.0.0.1:${address.port}` : await app.listen({ host: '127.0.0.1', port: 0 });
+    const reader = new MemspaceClient({ baseUrl: url, apiKey: await keyOf('sdk-reader', [{ space: 'other', role: 'read' }]) });
+    expect((await reader.operations.spacesHealth()).items.map((s) => s.name)).toEqual(['other']);
+    await call(root, 'GET', '/v1/spaces/other/memories');
+    await ms.health.sampler.sample();
+    const history = await reader.operations.healthHistory('other');
+    expect(history).toMatchObject({ space: 'other', samples: expect.arrayContaining([expect.objectContaining({ memories: 0 })]) });
+    // Another space reads as a missing one; the registry is for operators only.
+    await expect(reader.operations.healthHistory('docs')).rejects.toMatchObject({ code: 'SPACE_NOT_FOUND' });
+    await expect(reader.operations.registry()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect((await new MemspaceClient({ baseUrl: url, apiKey: root }).operations.registry()).cap).toBeGreaterThan(0);
+  });
+});

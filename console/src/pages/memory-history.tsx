@@ -96,6 +96,12 @@ function Compare(props: { versions: Version[] }): JSX.Element {
         Removed text is <del>struck through</del> and added text is <ins>underlined</ins>; in the metadata, lines start with - or +.
       </p>
       <div aria-live="polite">
+        {before.content === after.content && JSON.stringify(before.metadata) === JSON.stringify(after.metadata) && (
+          <p class="note">
+            Versions {before.number} and {after.number} have the same content and metadata: the update between them changed another field (tags, importance,
+            scopes, expiry), which the history does not keep.
+          </p>
+        )}
         <h4>Content: version {before.number} → version {after.number}</h4>
         <WordDiff before={before.content} after={after.content} />
         <h4>Metadata</h4>
